@@ -1,0 +1,169 @@
+//! The on-disk store: where everything lives, locking, and atomic writes.
+//! Layout: see `docs/ARCHITECTURE.md`.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use super::EngineError;
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub root: PathBuf,
+    /// The bundled catalog: one OCI image layout per image under this folder.
+    pub catalog: PathBuf,
+}
+
+/// Held while a command changes shared metadata (index.json, names, records).
+pub struct StoreLock {
+    _file: File,
+}
+
+impl Store {
+    /// The store at `$GORAE_ROOT`, else the XDG data dir, with the catalog from `$GORAE_IMAGES`,
+    /// else `images/` next to the binary's source tree or installed binary.
+    pub fn open_default() -> Result<Store, EngineError> {
+        let root = default_root();
+        let catalog = default_catalog();
+        Store::open(root, catalog)
+    }
+
+    pub fn open(root: PathBuf, catalog: PathBuf) -> Result<Store, EngineError> {
+        for sub in ["blobs/sha256", "layers", "containers", "tmp"] {
+            fs::create_dir_all(root.join(sub)).map_err(|e| EngineError::io(root.join(sub), e))?;
+        }
+        let layout = root.join("oci-layout");
+        if !layout.exists() {
+            atomic_write(&layout, br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+        }
+        Ok(Store { root, catalog })
+    }
+
+    pub fn blob_path(&self, digest: &str) -> PathBuf {
+        let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+        self.root.join("blobs/sha256").join(hex)
+    }
+    pub fn layer_dir(&self, diff_id: &str) -> PathBuf {
+        let hex = diff_id.strip_prefix("sha256:").unwrap_or(diff_id);
+        self.root.join("layers").join(hex)
+    }
+    pub fn layer_done_marker(&self, diff_id: &str) -> PathBuf {
+        let hex = diff_id.strip_prefix("sha256:").unwrap_or(diff_id);
+        self.root.join("layers").join(format!("{hex}.done"))
+    }
+    pub fn containers_dir(&self) -> PathBuf {
+        self.root.join("containers")
+    }
+    pub fn container_dir(&self, id: &str) -> PathBuf {
+        self.root.join("containers").join(id)
+    }
+    pub fn index_path(&self) -> PathBuf {
+        self.root.join("index.json")
+    }
+    pub fn events_path(&self) -> PathBuf {
+        self.root.join("events.jsonl")
+    }
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    /// A fresh staging path under `tmp/` (removed by the caller or by a later cleanup).
+    pub fn tmp_path(&self, what: &str) -> PathBuf {
+        self.tmp_dir()
+            .join(format!("{what}-{}-{}", std::process::id(), super::random_hex(6)))
+    }
+
+    /// Take the store lock (blocking).
+    pub fn lock(&self) -> Result<StoreLock, EngineError> {
+        let path = self.root.join("lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| EngineError::io(&path, e))?;
+        loop {
+            // SAFETY: flock on a valid, owned fd.
+            let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+            if r == 0 {
+                break;
+            }
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                return Err(EngineError::io(&path, err));
+            }
+        }
+        Ok(StoreLock { _file: file })
+    }
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"))
+}
+
+pub fn default_root() -> PathBuf {
+    if let Some(r) = std::env::var_os("GORAE_ROOT").filter(|v| !v.is_empty()) {
+        return PathBuf::from(r);
+    }
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(x).join("gorae");
+    }
+    home().join(".local/share/gorae")
+}
+
+pub fn default_catalog() -> PathBuf {
+    if let Some(p) = std::env::var_os("GORAE_IMAGES").filter(|v| !v.is_empty()) {
+        return PathBuf::from(p);
+    }
+    // An installed binary may carry its images beside it (share/gorae/images).
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(dir) = exe.parent() {
+            let beside = dir.join("../share/gorae/images");
+            if beside.is_dir() {
+                return beside;
+            }
+        }
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("images")
+}
+
+/// Write `data` to `path` so a crash leaves either the old or the new content, never half.
+pub fn atomic_write(path: &Path, data: &[u8]) -> Result<(), EngineError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}-{}",
+        path.file_name().and_then(|s| s.to_str()).unwrap_or("f"),
+        std::process::id(),
+        super::random_hex(4)
+    ));
+    let res = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = res {
+        let _ = fs::remove_file(&tmp);
+        return Err(EngineError::io(path, e));
+    }
+    Ok(())
+}
+
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), EngineError> {
+    let data = serde_json::to_vec_pretty(value).map_err(|e| EngineError::Corrupt {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+    atomic_write(path, &data)
+}
+
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, EngineError> {
+    let data = fs::read(path).map_err(|e| EngineError::io(path, e))?;
+    serde_json::from_slice(&data).map_err(|e| EngineError::Corrupt {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })
+}

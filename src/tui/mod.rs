@@ -1,0 +1,1 @@
+//! The sandbox TUI: lesson pane, terminal pane, state panel, status line.
