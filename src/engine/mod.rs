@@ -10,9 +10,13 @@
 //! - `snapshot`: a read-only view of images and containers for the TUI and the course
 
 pub mod archive;
+pub mod attach;
 pub mod container;
 pub mod events;
 pub mod image;
+pub mod lifecycle;
+pub mod monitor;
+pub mod runtime;
 pub mod snapshot;
 pub mod store;
 
@@ -51,6 +55,25 @@ pub enum EngineError {
     InvalidReference(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error(
+        "cannot remove container \"/{0}\": container is running: stop the container before removing or force remove"
+    )]
+    ContainerRunning(String),
+    #[error(
+        "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name."
+    )]
+    NameInUse { name: String, id: String },
+    #[error("container {0} is not running")]
+    NotRunning(String),
+    #[error(
+        "conflict: unable to delete {image} ({how}) - image is being used by {state} container {container}"
+    )]
+    ImageInUse {
+        image: String,
+        container: String,
+        state: String,
+        how: String,
+    },
     #[error("{0}")]
     Runtime(String),
 }
@@ -79,13 +102,7 @@ pub fn random_hex(n: usize) -> String {
     let mut filled = 0;
     while filled < n {
         // SAFETY: writing into our own buffer of the stated length.
-        let r = unsafe {
-            libc::getrandom(
-                buf[filled..].as_mut_ptr().cast(),
-                n - filled,
-                0,
-            )
-        };
+        let r = unsafe { libc::getrandom(buf[filled..].as_mut_ptr().cast(), n - filled, 0) };
         if r <= 0 {
             // getrandom cannot fail on Linux ≥ 3.17 except EINTR; fall back to time + pid.
             let seed = now_millis() ^ ((std::process::id() as u64) << 32);

@@ -70,8 +70,11 @@ impl Store {
 
     /// A fresh staging path under `tmp/` (removed by the caller or by a later cleanup).
     pub fn tmp_path(&self, what: &str) -> PathBuf {
-        self.tmp_dir()
-            .join(format!("{what}-{}-{}", std::process::id(), super::random_hex(6)))
+        self.tmp_dir().join(format!(
+            "{what}-{}-{}",
+            std::process::id(),
+            super::random_hex(6)
+        ))
     }
 
     /// Take the store lock (blocking).
@@ -121,13 +124,13 @@ pub fn default_catalog() -> PathBuf {
     // An installed binary may carry its images beside it (share/gorae/images).
     if let Ok(exe) = std::env::current_exe() {
         if let Some(dir) = exe.parent() {
-            let beside = dir.join("../share/gorae/images");
+            let beside = dir.join("../share/gorae/images/layout");
             if beside.is_dir() {
                 return beside;
             }
         }
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("images")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("images/layout")
 }
 
 /// Write `data` to `path` so a crash leaves either the old or the new content, never half.

@@ -1,1 +1,7 @@
 //! The sandbox TUI: lesson pane, terminal pane, state panel, status line.
+
+/// Placeholder entry until the TUI lands: prints how to use the CLI.
+pub fn main(_args: Vec<String>) -> i32 {
+    eprintln!("gorae docker <command>");
+    2
+}
