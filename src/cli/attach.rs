@@ -4,7 +4,6 @@
 
 use std::io::Write;
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -125,12 +124,13 @@ fn resize_frame() -> Option<Vec<u8>> {
 /// Attach to a monitor's socket and relay until the container exits or the user detaches.
 /// `send_start`: the monitor waits for this client before starting the container.
 pub fn run_attached(
-    socket: &Path,
+    root: &Path,
+    id: &str,
     forward_stdin: bool,
     tty: bool,
     send_start: bool,
 ) -> Result<Outcome, String> {
-    let mut stream = UnixStream::connect(socket).map_err(|e| format!("attach: {e}"))?;
+    let mut stream = proto::connect(root, id).map_err(|e| format!("attach: {e}"))?;
     let _raw = (tty && forward_stdin).then(RawMode::enter);
     let winch = if tty { winch_pipe() } else { -1 };
     if tty {

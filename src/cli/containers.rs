@@ -132,7 +132,7 @@ pub fn run(store: &Store, a: RunArgs) -> CmdResult {
         };
     }
     let m = store.start_monitor(&c, true).map_err(docker_prefixed)?;
-    match attach::run_attached(&m.socket, a.interactive, a.tty, true) {
+    match attach::run_attached(&m.root, &m.id, a.interactive, a.tty, true) {
         Ok(Outcome::Exited(code)) => Ok(code),
         Ok(Outcome::Detached) => Ok(0),
         Ok(Outcome::StartFailed(code, msg)) => Err(start_failed(store, &c, code, &msg)),
@@ -158,7 +158,7 @@ pub fn start(store: &Store, names: &[String], attach_out: bool, interactive: boo
             }
             if attach_mode {
                 let m = store.start_monitor(&c, true)?;
-                return match attach::run_attached(&m.socket, interactive, c.config.tty, true) {
+                return match attach::run_attached(&m.root, &m.id, interactive, c.config.tty, true) {
                     Ok(Outcome::Exited(code)) => Ok(code),
                     Ok(Outcome::Detached) => Ok(0),
                     Ok(Outcome::StartFailed(code, msg)) => Err(Failure::new(
@@ -214,9 +214,8 @@ pub fn attach(store: &Store, name: &str, with_stdin: bool) -> CmdResult {
             .name(&c.name)
             .image(&c.image),
     );
-    let sock = store.container_dir(&c.id).join("attach.sock");
     let stdin = with_stdin && c.config.stdin_open;
-    match attach::run_attached(&sock, stdin, c.config.tty, false) {
+    match attach::run_attached(&store.root, &c.id, stdin, c.config.tty, false) {
         Ok(Outcome::Exited(code)) => Ok(code),
         Ok(Outcome::Detached) => {
             store.emit(

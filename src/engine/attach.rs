@@ -1,7 +1,53 @@
 //! The attach protocol between a client (CLI) and a container's monitor, over
-//! `containers/<id>/attach.sock`: frames of `[kind u8][len u32 BE][payload]`.
+//! an abstract unix socket named after the store and container (see `address`): frames of `[kind u8][len u32 BE][payload]`.
 
 use std::io::{self, Read, Write};
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
+
+use sha2::{Digest, Sha256};
+
+/// The monitor's socket address: an abstract name (no path-length limit, nothing left on disk
+/// when the monitor dies), unique per store and container. Containers cannot reach it: they
+/// live in their own network namespaces. The monitor only serves its own user (SO_PEERCRED).
+pub fn address(store_root: &std::path::Path, id: &str) -> io::Result<SocketAddr> {
+    let h = Sha256::digest(store_root.as_os_str().as_encoded_bytes());
+    let name = format!("gorae/{}/{}", hex::encode(&h[..8]), id);
+    SocketAddr::from_abstract_name(name.as_bytes())
+}
+
+pub fn listen(store_root: &std::path::Path, id: &str) -> io::Result<UnixListener> {
+    UnixListener::bind_addr(&address(store_root, id)?)
+}
+
+pub fn connect(store_root: &std::path::Path, id: &str) -> io::Result<UnixStream> {
+    UnixStream::connect_addr(&address(store_root, id)?)
+}
+
+/// The uid of the process at the other end of a unix socket.
+pub fn peer_uid(stream: &UnixStream) -> Option<u32> {
+    use std::os::fd::AsRawFd;
+    let mut cred: libc::ucred = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: SO_PEERCRED fills a ucred of the given length.
+    let r = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    (r == 0).then_some(cred.uid)
+}
+
+/// Whether a client may use this monitor: the same user, or root.
+pub fn peer_allowed(stream: &UnixStream) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    peer_uid(stream).is_some_and(|u| u == me || u == 0)
+}
 
 /// client → monitor: bytes for the container's stdin
 pub const STDIN: u8 = 0;

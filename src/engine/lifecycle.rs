@@ -67,7 +67,8 @@ fn merge_env(base: &[String], extra: &[String]) -> Vec<String> {
 /// How the CLI talks to a freshly started monitor.
 pub struct MonitorStart {
     status: BufReader<File>,
-    pub socket: PathBuf,
+    pub root: PathBuf,
+    pub id: String,
 }
 
 impl MonitorStart {
@@ -219,7 +220,8 @@ impl Store {
         });
         let mut start = MonitorStart {
             status: BufReader::new(status),
-            socket: self.container_dir(&c.id).join("attach.sock"),
+            root: self.root.clone(),
+            id: c.id.clone(),
         };
         let mut line = String::new();
         match start.status.read_line(&mut line) {

@@ -1,7 +1,7 @@
 //! The per-container monitor (podman's conmon is the model): a small process started by the CLI
 //! (`gorae __monitor <id>`) in its own session, so the container outlives the CLI. It clones the
 //! container, holds its terminal or pipes, writes the logs, serves attach clients over
-//! `attach.sock`, and records the exit code and finish time.
+//! an abstract unix socket (`engine::attach::address`), and records the exit code and finish time.
 //!
 //! Startup handshake on fd 3 (a pipe from the CLI): `listening\n` once the socket is bound, then
 //! `started <pid>\n` or `error <code> <message>\n`. With `--wait-attach` the container starts only
@@ -171,9 +171,8 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     let img = store.resolve_image(&c.image_id)?;
     let dir = store.container_dir(id);
     let etc_files = write_etc_files(&dir, &c)?;
-    let sock_path = dir.join("attach.sock");
-    let _ = fs::remove_file(&sock_path);
-    let listener = UnixListener::bind(&sock_path).map_err(|e| EngineError::io(&sock_path, e))?;
+    let sock_path = dir.join("attach");
+    let listener = attach::listen(&store.root, id).map_err(|e| EngineError::io(&sock_path, e))?;
     status(status_fd, "listening");
 
     let mut clients: Vec<Client> = Vec::new();
@@ -181,7 +180,13 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     if wait_attach {
         // Wait (bounded) for the CLI that asked for this start to attach and say START.
         let _ = set_accept_timeout(&listener, 30);
-        if let Ok((stream, _)) = listener.accept() {
+        if let Ok((stream, _)) = listener.accept().and_then(|(s, a)| {
+            if attach::peer_allowed(&s) {
+                Ok((s, a))
+            } else {
+                Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+            }
+        }) {
             let mut client = Client {
                 stream,
                 frames: FrameBuffer::default(),
@@ -290,7 +295,6 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
             let _ = attach::write_frame(&mut cl.stream, attach::ERROR, &payload);
         }
         status(status_fd, &format!("error {code} {msg}"));
-        let _ = fs::remove_file(&sock_path);
         return Ok(code);
     }
 
@@ -349,7 +353,6 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     for cl in clients.iter_mut() {
         let _ = attach::write_frame(&mut cl.stream, attach::EXIT, &code.to_be_bytes());
     }
-    let _ = fs::remove_file(&sock_path);
     if c.config.auto_remove {
         store.destroy_container(&c)?;
     }
@@ -441,6 +444,9 @@ fn serve(
         // New clients.
         if pfds[0].revents & libc::POLLIN != 0 {
             while let Ok((stream, _)) = listener.accept() {
+                if !attach::peer_allowed(&stream) {
+                    continue;
+                }
                 let _ = stream.set_nonblocking(false);
                 let _ = stream.set_write_timeout(Some(std::time::Duration::from_secs(2)));
                 clients.push(Client {
