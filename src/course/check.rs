@@ -730,4 +730,45 @@ mod tests {
             Verdict::Pass
         );
     }
+
+    #[test]
+    fn fixture_lesson_steps_against_worlds() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/lessons/ko/01-hello.md");
+        let lesson = crate::course::lesson::load_lesson(&path).unwrap();
+        let step = |id: &str| lesson.steps.iter().find(|s| s.id == id).unwrap();
+        let mut w = Fake::default();
+        assert_eq!(evaluate(step("read"), &w, &[]), Verdict::Fail);
+        assert_eq!(evaluate(step("pull"), &w, &[]), Verdict::Fail);
+        w.snap
+            .images
+            .push(image("sha256:d", &["debian:latest"], 1, true));
+        assert_eq!(
+            evaluate(step("pull"), &w, &[]),
+            Verdict::Avoid("debian이 아니라 busybox를 받아 보세요.".into())
+        );
+        w.snap
+            .images
+            .push(image("sha256:bb", &["busybox:latest"], 1, true));
+        assert_eq!(evaluate(step("pull"), &w, &[]), Verdict::Pass);
+
+        // `docker create busybox` (a `wrong` attempt) leaves a created container: no pass.
+        w.snap
+            .containers
+            .push(container("c1", "a", "busybox", "sha256:bb", "created"));
+        assert_eq!(evaluate(step("run"), &w, &[]), Verdict::Fail);
+        w.snap
+            .containers
+            .push(container("c2", "b", "busybox", "sha256:bb", "exited"));
+        assert_eq!(evaluate(step("run"), &w, &[]), Verdict::Pass);
+
+        assert_eq!(
+            evaluate(step("ps-all"), &w, &[ran(&["ps"], "0")]),
+            Verdict::Fail
+        );
+        assert_eq!(
+            evaluate(step("ps-all"), &w, &[ran(&["ps", "--all"], "0")]),
+            Verdict::Pass
+        );
+    }
 }

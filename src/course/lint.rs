@@ -502,4 +502,23 @@ mod tests {
         assert_eq!(lint_main(vec![arg(&good), arg(&bad)]), 1);
         assert_eq!(lint_main(vec!["--frobnicate".into()]), 2);
     }
+
+    fn fixtures() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lessons")
+    }
+
+    #[test]
+    fn fixture_course_is_clean_and_broken_fixture_is_not() {
+        let (msgs, files) = lint_report(&[fixtures()]);
+        assert!(msgs.is_empty(), "{msgs:#?}");
+        assert_eq!(files, 2);
+        let broken = fixtures().join("broken/01-typos.md");
+        let msgs = lint(std::slice::from_ref(&broken));
+        assert_eq!(msgs.len(), 1, "{msgs:#?}");
+        assert_eq!(
+            (msgs[0].path.as_path(), msgs[0].line),
+            (broken.as_path(), 13)
+        );
+        assert!(msgs[0].message.contains("contianer"), "{msgs:#?}");
+    }
 }
