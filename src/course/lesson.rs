@@ -112,15 +112,26 @@ struct StepToml {
     #[serde(default)]
     solution: Vec<String>,
     #[serde(default)]
-    check: Vec<Predicate>,
+    check: Vec<RawPredicate>,
     #[serde(default)]
-    any: Vec<Vec<Predicate>>,
+    any: Vec<Vec<RawPredicate>>,
     #[serde(default)]
-    avoid: Vec<Avoid>,
+    avoid: Vec<RawAvoid>,
     #[serde(default)]
     wrong: Vec<Vec<String>>,
     #[serde(default)]
     setup: Vec<String>,
+}
+
+/// Predicates are converted after parsing, from their spans, so an error names the line of
+/// the predicate itself rather than the line its array starts on.
+type RawPredicate = toml::Spanned<toml::Table>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAvoid {
+    when: Vec<RawPredicate>,
+    hint: String,
 }
 
 /// A fenced step block found in the markdown body (byte ranges in the body).
@@ -199,6 +210,34 @@ pub fn parse_lesson(path: &Path, text: &str) -> Result<Lesson, LessonError> {
                 },
             ));
         }
+        let predicates = |raw: Vec<RawPredicate>| -> Result<Vec<Predicate>, LessonError> {
+            raw.into_iter()
+                .map(|p| {
+                    Predicate::from_table(p.get_ref()).map_err(|msg| {
+                        err(
+                            content_line + line_of(&block.toml, p.span().start) - 1,
+                            LessonErrorKind::StepToml(msg),
+                        )
+                    })
+                })
+                .collect()
+        };
+        let check = predicates(raw.check)?;
+        let any = raw
+            .any
+            .into_iter()
+            .map(&predicates)
+            .collect::<Result<Vec<_>, _>>()?;
+        let avoid = raw
+            .avoid
+            .into_iter()
+            .map(|a| {
+                Ok(Avoid {
+                    when: predicates(a.when)?,
+                    hint: a.hint,
+                })
+            })
+            .collect::<Result<Vec<_>, LessonError>>()?;
         let text_end = blocks
             .get(i + 1)
             .map(|b| b.whole.start)
@@ -209,9 +248,9 @@ pub fn parse_lesson(path: &Path, text: &str) -> Result<Lesson, LessonError> {
             text: tidy(&body[block.whole.end..text_end]),
             hints: raw.hints,
             solution: raw.solution,
-            check: raw.check,
-            any: raw.any,
-            avoid: raw.avoid,
+            check,
+            any,
+            avoid,
             wrong: raw.wrong,
             setup: raw.setup,
             line: fence_line,
@@ -483,6 +522,17 @@ Reading step text.
             msg.contains("imgae") && msg.contains("no_container") && msg.contains("log_contains"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn predicate_errors_in_multiline_arrays_point_at_the_predicate() {
+        let src = GOOD.replace(
+            "check = [{ image = \"busybox\" }]",
+            "check = [\n  { image = \"busybox\" },\n  { container = { state = \"runing\" } },\n]",
+        );
+        let e = parse(&src).unwrap_err();
+        assert_eq!(e.line, 18, "{e}");
+        assert!(e.to_string().contains("state"), "{e}");
     }
 
     #[test]
