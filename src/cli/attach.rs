@@ -133,10 +133,8 @@ pub fn run_attached(
     let mut stream = proto::connect(root, id).map_err(|e| format!("attach: {e}"))?;
     let _raw = (tty && forward_stdin).then(RawMode::enter);
     let winch = if tty { winch_pipe() } else { -1 };
-    if tty {
-        if let Some(f) = resize_frame() {
-            let _ = stream.write_all(&f);
-        }
+    if tty && let Some(f) = resize_frame() {
+        let _ = stream.write_all(&f);
     }
     if send_start {
         let _ = stream.write_all(&proto::encode(proto::START, &[]));
@@ -299,10 +297,10 @@ fn relay_child(
             match sys::read(0, &mut buf) {
                 Ok(0) | Err(_) => {
                     stdin_open = false;
-                    if pty_master.is_none() {
-                        if let Some(fd) = to_child {
-                            sys::close(fd);
-                        }
+                    if pty_master.is_none()
+                        && let Some(fd) = to_child
+                    {
+                        sys::close(fd);
                     }
                 }
                 Ok(n) => {

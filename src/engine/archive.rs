@@ -121,7 +121,7 @@ fn set_mtime(path: &Path, secs: u64) {
 fn mknod_whiteout(path: &Path) -> Result<()> {
     let c = cstr(path)?;
     // SAFETY: valid C string; a 0/0 character device is overlayfs's whiteout.
-    let r = unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o000, 0) };
+    let r = unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR, 0) };
     if r != 0 {
         return Err(EngineError::io(path, io::Error::last_os_error()));
     }

@@ -97,6 +97,10 @@ pub fn read_frame(r: &mut dyn Read) -> io::Result<(u8, Vec<u8>)> {
     Ok((head[0], payload))
 }
 
+/// A frame larger than the protocol allows: the peer is dropped.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Oversized;
+
 /// Incremental decoder for a non-blocking reader.
 #[derive(Default)]
 pub struct FrameBuffer {
@@ -108,13 +112,13 @@ impl FrameBuffer {
         self.buf.extend_from_slice(data);
     }
     /// The next whole frame, if any; Err when a frame is oversized (drop the client).
-    pub fn next_frame(&mut self) -> Result<Option<(u8, Vec<u8>)>, ()> {
+    pub fn next_frame(&mut self) -> Result<Option<(u8, Vec<u8>)>, Oversized> {
         if self.buf.len() < 5 {
             return Ok(None);
         }
         let len = u32::from_be_bytes([self.buf[1], self.buf[2], self.buf[3], self.buf[4]]) as usize;
         if len > MAX_FRAME {
-            return Err(());
+            return Err(Oversized);
         }
         if self.buf.len() < 5 + len {
             return Ok(None);

@@ -774,18 +774,18 @@ impl Store {
                 how: "cannot be forced".into(),
             });
         }
-        if let Some(c) = users.first() {
-            if !force {
-                return Err(EngineError::ImageInUse {
-                    image: by_tag
-                        .clone()
-                        .map(|_| name.to_string())
-                        .unwrap_or_else(|| img.short_id()),
-                    container: super::container::short_id(&c.id),
-                    state: "stopped".into(),
-                    how: "must be forced".into(),
-                });
-            }
+        if let Some(c) = users.first()
+            && !force
+        {
+            return Err(EngineError::ImageInUse {
+                image: by_tag
+                    .clone()
+                    .map(|_| name.to_string())
+                    .unwrap_or_else(|| img.short_id()),
+                container: super::container::short_id(&c.id),
+                state: "stopped".into(),
+                how: "must be forced".into(),
+            });
         }
         index.manifests.retain(|d| d.digest != img.manifest_digest);
         for t in &img.tags {

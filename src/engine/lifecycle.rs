@@ -122,20 +122,20 @@ impl Store {
             return Err(EngineError::Runtime("no command specified".into()));
         }
         let mut ports = opts.ports.clone();
-        if opts.publish_all {
-            if let Some(exposed) = &defaults.exposed_ports {
-                for key in exposed.keys() {
-                    let (port, proto) = key.split_once('/').unwrap_or((key, "tcp"));
-                    if let Ok(p) = port.parse::<u16>() {
-                        if !ports.iter().any(|b| b.container_port == p) {
-                            ports.push(PortBinding {
-                                host_ip: "0.0.0.0".into(),
-                                host_port: 0,
-                                container_port: p,
-                                proto: proto.into(),
-                            });
-                        }
-                    }
+        if opts.publish_all
+            && let Some(exposed) = &defaults.exposed_ports
+        {
+            for key in exposed.keys() {
+                let (port, proto) = key.split_once('/').unwrap_or((key, "tcp"));
+                if let Ok(p) = port.parse::<u16>()
+                    && !ports.iter().any(|b| b.container_port == p)
+                {
+                    ports.push(PortBinding {
+                        host_ip: "0.0.0.0".into(),
+                        host_port: 0,
+                        container_port: p,
+                        proto: proto.into(),
+                    });
                 }
             }
         }

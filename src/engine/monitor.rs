@@ -67,10 +67,10 @@ impl LogWriter {
                 .ok();
             self.size = 0;
         }
-        if let Some(f) = self.file.as_mut() {
-            if f.write_all(&bytes).is_ok() {
-                self.size += bytes.len() as u64;
-            }
+        if let Some(f) = self.file.as_mut()
+            && f.write_all(&bytes).is_ok()
+        {
+            self.size += bytes.len() as u64;
         }
     }
 }
@@ -512,26 +512,22 @@ fn serve(
                         }
                     }
                     Ok(Some((attach::RESIZE, p))) if p.len() == 4 => {
-                        if tty {
-                            if let Some(fd) = stdin_fd {
-                                sys::set_window_size(
-                                    fd,
-                                    u16::from_be_bytes([p[0], p[1]]),
-                                    u16::from_be_bytes([p[2], p[3]]),
-                                );
-                            }
+                        if tty && let Some(fd) = stdin_fd {
+                            sys::set_window_size(
+                                fd,
+                                u16::from_be_bytes([p[0], p[1]]),
+                                u16::from_be_bytes([p[2], p[3]]),
+                            );
                         }
                     }
                     Ok(Some((attach::STDIN_EOF, _))) => {
-                        if !tty {
-                            if let Some(fd) = stdin_fd.take() {
-                                sys::close(fd);
-                            }
+                        if !tty && let Some(fd) = stdin_fd.take() {
+                            sys::close(fd);
                         }
                     }
                     Ok(Some(_)) => {}
                     Ok(None) => break,
-                    Err(()) => {
+                    Err(attach::Oversized) => {
                         drop_clients.push(i);
                         break;
                     }

@@ -305,10 +305,11 @@ pub fn resolve_user(user: &str) -> SysResult<(u32, u32, Vec<u32>, String)> {
     if !uname.is_empty() {
         for line in group.lines() {
             let f: Vec<&str> = line.split(':').collect();
-            if f.len() >= 4 && f[3].split(',').any(|m| m == uname) {
-                if let Ok(g) = f[2].parse() {
-                    extra.push(g);
-                }
+            if f.len() >= 4
+                && f[3].split(',').any(|m| m == uname)
+                && let Ok(g) = f[2].parse()
+            {
+                extra.push(g);
             }
         }
     }
