@@ -245,6 +245,12 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         )
     };
 
+    // Published ports are bound before the container exists, so a busy port fails cleanly.
+    let mut ports = c.config.ports.clone();
+    let listeners = super::proxy::bind_ports(&mut ports)?;
+    if ports != c.config.ports {
+        store.update_container(id, |c| c.config.ports = ports.clone())?;
+    }
     let cg = cgroup::create(id);
     let spec = Spec {
         lowers: store.lower_dirs(&img)?,
@@ -319,6 +325,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     for cl in clients.iter_mut() {
         let _ = attach::write_frame(&mut cl.stream, attach::STARTED, &[]);
     }
+    super::proxy::spawn_proxies(listeners, pid);
     status(status_fd, &format!("started {pid}"));
     *status_fd = None;
     // Nothing of ours should keep the CLI's terminal: stdio goes to /dev/null.
