@@ -215,14 +215,15 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
 
     // Stdio: a pty, or pipes (stdin only with -i).
     let tty = c.config.tty;
-    let (stdio, out_fds, stdin_fd, child_fds) = if tty {
-        let (master, slave) = sys::open_pty().map_err(EngineError::Runtime)?;
-        sys::set_window_size(master, size.0, size.1);
+    let mut pty_socket = -1;
+    let (stdio, mut out_fds, mut stdin_fd, child_fds) = if tty {
+        let (ours, theirs) = sys::socketpair().map_err(EngineError::Runtime)?;
+        pty_socket = ours;
         (
-            Stdio::Tty { slave },
-            vec![(master, "stdout")],
-            Some(master),
-            vec![slave],
+            Stdio::Tty { socket: theirs },
+            Vec::new(),
+            None,
+            vec![theirs],
         )
     } else {
         let (in_r, in_w) = if c.config.stdin_open {
@@ -277,6 +278,15 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     cg.add(pid);
     sys::write_all(sync_w, b"go");
     sys::close(sync_w);
+    if tty {
+        // The init sends its pty master once its root is ready (or dies trying).
+        if let Some(master) = sys::recv_fd(pty_socket) {
+            sys::set_window_size(master, size.0, size.1);
+            out_fds.push((master, "stdout"));
+            stdin_fd = Some(master);
+        }
+        sys::close(pty_socket);
+    }
     let mut err_msg = Vec::new();
     let mut buf = [0u8; 4096];
     while let Ok(n) = sys::read(err_r, &mut buf) {

@@ -39,9 +39,9 @@ pub struct Spec {
 /// How the container's stdio is wired.
 #[derive(Debug, Clone, Copy)]
 pub enum Stdio {
-    Tty {
-        slave: RawFd,
-    },
+    /// The init opens a pty in the container's own devpts (so `tty` and /proc/self/fd name
+    /// real paths inside) and sends the master to the monitor over this socket.
+    Tty { socket: RawFd },
     Pipes {
         stdin: RawFd,
         stdout: RawFd,
@@ -419,7 +419,7 @@ pub fn container_init(spec: &Spec, stdio: Stdio, sync_read: RawFd, err_write: Ra
         code
     };
     let io_res = match stdio {
-        Stdio::Tty { slave } => sys::take_terminal(slave),
+        Stdio::Tty { .. } => Ok(()),
         Stdio::Pipes {
             stdin,
             stdout,
@@ -438,6 +438,10 @@ pub fn container_init(spec: &Spec, stdio: Stdio, sync_read: RawFd, err_write: Ra
     let setup = || -> SysResult<()> {
         mount_rootfs(spec)?;
         sys::pivot_root(&spec.rootfs)?;
+        if let Stdio::Tty { socket } = stdio {
+            let slave = sys::open_pty_in_container(socket)?;
+            sys::take_terminal(slave)?;
+        }
         mask_paths();
         sys::sethostname(&spec.hostname)?;
         sys::loopback_up()?;
