@@ -265,6 +265,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         user: c.config.user.clone(),
         etc_files,
         allow_mknod: cg.devices_guarded,
+        rootless: runtime::is_rootless(),
     };
     let (sync_r, sync_w) = sys::pipe().map_err(EngineError::Runtime)?;
     let (err_r, err_w) = sys::pipe().map_err(EngineError::Runtime)?;
@@ -276,6 +277,13 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     sys::close(sync_r);
     sys::close(err_w);
     cg.add(pid);
+    if spec.rootless {
+        if let Err(e) = runtime::write_id_maps(pid) {
+            sys::kill(pid, libc::SIGKILL);
+            sys::wait_child(pid, false);
+            return Err(EngineError::Runtime(e));
+        }
+    }
     sys::write_all(sync_w, b"go");
     sys::close(sync_w);
     if tty {
@@ -335,7 +343,12 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     for cl in clients.iter_mut() {
         let _ = attach::write_frame(&mut cl.stream, attach::STARTED, &[]);
     }
-    super::proxy::spawn_proxies(listeners, pid);
+    if !listeners.is_empty() {
+        // Should the fork fail, the container still runs; only its ports stay closed.
+        if let Ok(conn) = super::proxy::Connector::start(pid) {
+            super::proxy::spawn_proxies(listeners, std::sync::Arc::new(conn));
+        }
+    }
     status(status_fd, &format!("started {pid}"));
     *status_fd = None;
     // Nothing of ours should keep the CLI's terminal: stdio goes to /dev/null.

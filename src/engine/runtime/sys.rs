@@ -532,3 +532,12 @@ pub fn socketpair() -> SysResult<(RawFd, RawFd)> {
     }
     Ok((fds[0], fds[1]))
 }
+
+/// Send one fd with SCM_RIGHTS (and one byte). False when the peer is gone.
+pub fn send_fd(socket: RawFd, fd: RawFd) -> bool {
+    use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
+    let fds = [fd];
+    let cmsg = [ControlMessage::ScmRights(&fds)];
+    let iov = [std::io::IoSlice::new(b"f")];
+    sendmsg::<()>(socket, &iov, &cmsg, MsgFlags::empty(), None).is_ok()
+}
