@@ -277,12 +277,12 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     sys::close(sync_r);
     sys::close(err_w);
     cg.add(pid);
-    if spec.rootless {
-        if let Err(e) = runtime::write_id_maps(pid) {
-            sys::kill(pid, libc::SIGKILL);
-            sys::wait_child(pid, false);
-            return Err(EngineError::Runtime(e));
-        }
+    if spec.rootless
+        && let Err(e) = runtime::write_id_maps(pid)
+    {
+        sys::kill(pid, libc::SIGKILL);
+        sys::wait_child(pid, false);
+        return Err(EngineError::Runtime(e));
     }
     sys::write_all(sync_w, b"go");
     sys::close(sync_w);

@@ -540,10 +540,11 @@ pub fn write_id_maps(pid: i32) -> SysResult<()> {
             .status()
             .is_ok_and(|s| s.success())
     };
-    if let (Some(ur), Some(gr)) = (range("/etc/subuid"), range("/etc/subgid")) {
-        if helper("newuidmap", uid, ur) && helper("newgidmap", gid, gr) {
-            return Ok(());
-        }
+    if let (Some(ur), Some(gr)) = (range("/etc/subuid"), range("/etc/subgid"))
+        && helper("newuidmap", uid, ur)
+        && helper("newgidmap", gid, gr)
+    {
+        return Ok(());
     }
     let w = |name: &str, data: String| {
         fs::write(format!("/proc/{pid}/{name}"), data).map_err(|e| format!("{name}: {e}"))
@@ -566,10 +567,10 @@ pub fn join_and_exec(
     sys::set_not_dumpable();
     cgroup::join_existing(pid);
     let user_ns = format!("/proc/{pid}/ns/user");
-    if fs::read_link(&user_ns).ok() != fs::read_link("/proc/self/ns/user").ok() {
-        if let Err(e) = sys::setns_path(Path::new(&user_ns), libc::CLONE_NEWUSER) {
-            return (e, 126);
-        }
+    if fs::read_link(&user_ns).ok() != fs::read_link("/proc/self/ns/user").ok()
+        && let Err(e) = sys::setns_path(Path::new(&user_ns), libc::CLONE_NEWUSER)
+    {
+        return (e, 126);
     }
     for (ns, flag) in [
         ("ipc", libc::CLONE_NEWIPC),
