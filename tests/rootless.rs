@@ -108,10 +108,9 @@ fn an_unprivileged_user_runs_and_commits_containers() {
         use std::os::unix::fs::MetadataExt;
         let m = std::fs::symlink_metadata(&p).unwrap();
         assert_eq!(m.uid(), u.uid, "{} is not the user's", p.display());
-        if m.is_dir() {
-            if let Ok(rd) = std::fs::read_dir(&p) {
+        if m.is_dir()
+            && let Ok(rd) = std::fs::read_dir(&p) {
                 stack.extend(rd.flatten().map(|e| e.path()));
             }
-        }
     }
 }
