@@ -1,1 +1,2 @@
 //! The sandbox TUI: lesson pane, terminal pane, state panel, status line.
+pub mod term;
