@@ -313,3 +313,79 @@ pub fn replay(
     transcript.raw = std::mem::take(&mut s.raw);
     Ok(transcript)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(lines: &[&str], opts: ReplayOptions) -> Result<Transcript, TermError> {
+        let tmp = tempfile::tempdir().unwrap();
+        let sb = Sandbox::prepare(tmp.path()).unwrap();
+        let mut opts = opts;
+        opts.cwd = Some(tmp.path().to_path_buf());
+        opts.env
+            .push(("HOME".into(), tmp.path().to_string_lossy().into_owned()));
+        let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        replay(&sb, &lines, &opts)
+    }
+
+    fn lines_of(step: &ReplayStep) -> Vec<&str> {
+        step.output.lines().map(str::trim_end).collect()
+    }
+
+    #[test]
+    fn lines_run_in_one_shell_in_order() {
+        let t = run(&["echo one", "x=2", "echo $x"], ReplayOptions::default()).unwrap();
+        assert_eq!(t.steps.len(), 3);
+        assert!(t.steps.iter().all(|s| s.end == LineEnd::Prompt));
+        assert!(lines_of(&t.steps[0]).contains(&"one"), "{:?}", t.steps[0]);
+        // The variable set by the second line is seen by the third.
+        assert!(lines_of(&t.steps[2]).contains(&"2"), "{:?}", t.steps[2]);
+        assert!(!t.text().contains("gorae-replay-"), "{}", t.text());
+    }
+
+    #[test]
+    fn a_line_that_never_returns_times_out_naming_it() {
+        let opts = ReplayOptions {
+            line_timeout: Duration::from_secs(1),
+            ..ReplayOptions::default()
+        };
+        let err = run(&["echo before", "sleep 100", "echo after"], opts).unwrap_err();
+        match &err {
+            TermError::ReplayTimeout { line, .. } => assert_eq!(line, "sleep 100"),
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        assert!(err.to_string().contains("sleep 100"));
+    }
+
+    #[test]
+    fn lines_go_to_an_interactive_program_inside() {
+        let t = run(
+            &["sh", "echo inner", "exit", "echo outer"],
+            ReplayOptions::default(),
+        )
+        .unwrap();
+        let ends: Vec<LineEnd> = t.steps.iter().map(|s| s.end).collect();
+        assert_eq!(
+            ends,
+            [
+                LineEnd::Waiting,
+                LineEnd::Waiting,
+                LineEnd::Prompt,
+                LineEnd::Prompt
+            ]
+        );
+        assert!(lines_of(&t.steps[1]).contains(&"inner"), "{:?}", t.steps[1]);
+        assert!(lines_of(&t.steps[3]).contains(&"outer"), "{:?}", t.steps[3]);
+    }
+
+    #[test]
+    fn the_replay_shell_uses_our_docker() {
+        let t = run(&["command -v docker"], ReplayOptions::default()).unwrap();
+        assert!(
+            t.steps[0].output.contains("/sandbox/bin/docker"),
+            "{:?}",
+            t.steps[0]
+        );
+    }
+}
