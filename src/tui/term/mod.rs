@@ -122,6 +122,17 @@ impl vt100::Callbacks for Hooks {
     }
 }
 
+/// Whether the cursor sits after text on its line, as after a prompt (not at the start of
+/// an empty line, as while a command runs).
+pub(crate) fn cursor_after_text(screen: &vt100::Screen) -> bool {
+    let (row, col) = screen.cursor_position();
+    (0..col).any(|c| {
+        screen
+            .cell(row, c)
+            .is_some_and(|cell| !cell.contents().trim().is_empty())
+    })
+}
+
 /// A shell running on a PTY, with the emulator state of what it drew.
 pub struct Terminal {
     parser: vt100::Parser<Hooks>,
@@ -330,6 +341,17 @@ impl Terminal {
         self.last_output.elapsed()
     }
 
+    /// Whether the next typed line would be read: the shell is at its prompt, or a program
+    /// inside (e.g. a container's shell) holds the terminal, has been quiet for `quiet` and
+    /// left the cursor after text on its line, as a prompt does. Demo mode types the next
+    /// line when this holds, like [`replay`](replay::replay) does.
+    pub fn ready_for_input(&self, quiet: Duration) -> bool {
+        self.at_prompt()
+            || (self.pty.foreground_group() != Some(self.pty.pid())
+                && self.idle_for() >= quiet
+                && cursor_after_text(self.parser.screen()))
+    }
+
     /// The window title the program set (OSC 0/2), or empty.
     pub fn title(&self) -> String {
         self.parser.callbacks().title.clone()
@@ -486,10 +508,10 @@ mod tests {
 
     #[test]
     fn paste_is_bracketed_only_when_asked_for() {
-        let script = r#"stty raw -echo; r=$(dd bs=1 count=5 2>/dev/null); printf '\033[?2004h'; s=$(dd bs=1 count=15 2>/dev/null); stty sane; printf '\nplain:%s\nbracketed:%s\n' "$r" "$s" | tr '\033\r' E/"#;
+        let script = r#"stty raw -echo; echo ready; r=$(dd bs=1 count=5 2>/dev/null); printf '\033[?2004h'; s=$(dd bs=1 count=15 2>/dev/null); stty sane; printf '\nplain:%s\nbracketed:%s\n' "$r" "$s" | tr '\033\r' E/"#;
         let mut h = Harness::spawn(sh(script), 10, 60);
-        // Give the program time to enter raw mode before the first paste.
-        std::thread::sleep(Duration::from_millis(300));
+        // The program reads raw bytes once it is in raw mode.
+        h.until_text("ready");
         h.term.paste("ab\ncd");
         h.until("bracketed paste mode", |t, _| t.screen().bracketed_paste());
         h.term.paste("x\ny");
@@ -551,7 +573,16 @@ mod tests {
             text.contains("sleep 5") && t.idle_for() > Duration::from_millis(200)
         });
         assert!(!h.term.at_prompt());
+        assert!(!h.term.ready_for_input(Duration::from_millis(100)));
         h.term.write(b"\x03");
         h.until("prompt after Ctrl-C", |t, _| t.at_prompt());
+        // A shell inside waits for input without being our prompt.
+        h.term.type_line("sh");
+        h.until("inner shell waiting", |t, _| {
+            t.ready_for_input(Duration::from_millis(300))
+        });
+        assert!(!h.term.at_prompt());
+        h.term.type_line("exit");
+        h.until("our prompt after exit", |t, _| t.at_prompt());
     }
 }

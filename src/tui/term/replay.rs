@@ -167,17 +167,6 @@ impl Session {
         }
     }
 
-    /// Whether the cursor sits after text on its line, as after a prompt.
-    fn cursor_after_text(&self) -> bool {
-        let screen = self.screen.screen();
-        let (row, col) = screen.cursor_position();
-        (0..col).any(|c| {
-            screen
-                .cell(row, c)
-                .is_some_and(|cell| !cell.contents().trim().is_empty())
-        })
-    }
-
     /// Waits until the output from `from` on contains `marker` (prompt), or a program
     /// other than the shell is waiting for input, or the shell ended.
     fn wait_line(
@@ -205,7 +194,7 @@ impl Session {
                 && seen_output
                 && now.duration_since(last_output) >= opts.quiet
                 && self.pty.foreground_group() != Some(self.pty.pid())
-                && self.cursor_after_text()
+                && super::cursor_after_text(self.screen.screen())
             {
                 return Some(LineEnd::Waiting);
             }
