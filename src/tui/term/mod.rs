@@ -41,14 +41,18 @@ pub enum TermError {
     /// The program could not be started.
     #[error("{}", t("term.err.spawn", &[("program", program), ("detail", &source.to_string())]))]
     Spawn {
+        /// The program that did not start.
         program: String,
+        /// Why.
         #[source]
         source: std::io::Error,
     },
     /// A sandbox file could not be written.
     #[error("{}", t("term.err.io", &[("path", &path.display().to_string()), ("detail", &source.to_string())]))]
     Io {
+        /// The file.
         path: std::path::PathBuf,
+        /// Why.
         #[source]
         source: std::io::Error,
     },
@@ -60,18 +64,31 @@ pub enum TermError {
     NoShell,
     /// Replay: the shell did not show its prompt when it started.
     #[error("{}", t("term.err.replay_start", &[("secs", &secs.to_string())]))]
-    ReplayStart { secs: u64, output: String },
+    ReplayStart {
+        /// The timeout, in seconds.
+        secs: u64,
+        /// What the hidden terminal showed.
+        output: String,
+    },
     /// Replay: a line neither returned to the prompt nor left a program waiting for input
     /// in time. `output` is what the screen showed.
     #[error("{}", t("term.err.replay_timeout", &[("line", line), ("secs", &secs.to_string())]))]
     ReplayTimeout {
+        /// The line as typed.
         line: String,
+        /// The timeout, in seconds.
         secs: u64,
+        /// What the hidden terminal showed.
         output: String,
     },
     /// Replay: the shell ended while lines were still to be typed.
     #[error("{}", t("term.err.replay_exited", &[("line", line)]))]
-    ReplayExited { line: String, output: String },
+    ReplayExited {
+        /// The line that could not run.
+        line: String,
+        /// What the hidden terminal showed.
+        output: String,
+    },
 }
 
 /// vt100 callbacks: the window title, the prompt mark, and replies the program asked for.

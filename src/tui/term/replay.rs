@@ -28,8 +28,9 @@ pub struct ReplayOptions {
     /// How long a program other than the shell must stay quiet, at a prompt-like line, to
     /// count as waiting for input.
     pub quiet: Duration,
-    /// The hidden terminal's size (wide, so typed lines do not wrap).
+    /// The hidden terminal's height.
     pub rows: u16,
+    /// The hidden terminal's width (wide, so typed lines do not wrap).
     pub cols: u16,
     /// Working directory of the replay shell (the current one when `None`).
     pub cwd: Option<std::path::PathBuf>,
