@@ -1065,7 +1065,8 @@ def main() -> int:
                     for p in problems:
                         print("  " + p, file=sys.stderr)
                     return 1
-                print(f"verify: {args.layout} matches a fresh build ({len(list(out.rglob('*')))} files)")
+                blobs = len(list((out / "blobs" / "sha256").iterdir()))
+                print(f"verify: {args.layout} matches a fresh build ({blobs} blobs, index.json, README tables)")
             else:
                 if args.layout.exists():
                     shutil.rmtree(args.layout)
