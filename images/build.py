@@ -1001,7 +1001,12 @@ def readme_text(built: dict[str, Built], debs: dict[str, Deb]) -> str:
     """README.md with its generated package tables brought up to date."""
     text = README.read_text() if README.exists() else ""
     start, end = "<!-- packages:begin -->", "<!-- packages:end -->"
-    rows = []
+    rows = ["| image | tags | layers | uncompressed | compressed (gzip) |", "| --- | --- | --- | --- | --- |"]
+    for b in built.values():
+        rows.append(f"| {b.name} | {', '.join(b.tags)} | {len(b.layers)} | {b.uncompressed / 1e6:.1f} MB"
+                    f" | {b.compressed / 1e6:.1f} MB |")
+    shared = {d["digest"]: d["size"] for b in built.values() for d in b.layers}
+    rows.append(f"\nAll layers together, each stored once: {sum(shared.values()) / 1e6:.1f} MB.\n")
     for b in built.values():
         base = SPEC[b.name].base
         rows.append(f"### {b.name} ({', '.join(b.name + ':' + t for t in b.tags)})\n")
