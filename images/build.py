@@ -16,7 +16,6 @@ import argparse
 import hashlib
 import io
 import json
-import os
 import posixpath
 import re
 import shutil
@@ -191,16 +190,14 @@ def resolve(roots: list[str], installed: set[str], lookup, provided_by) -> list[
 class ImageSpec:
     name: str
     roots: list[str]
-    base: str | None
-    # (repo tags) computed from package versions at build time
-    describe: str
+    base: str | None  # the image this one is a layer on top of
 
 
 IMAGES = [
-    ImageSpec("busybox", ["busybox-static"], None, "busybox-static"),
-    ImageSpec("debian", DEBIAN_ROOTS, None, "minimal Debian 12 userland"),
-    ImageSpec("redis", ["redis-server", "redis-tools"], "debian", "redis-server, redis-tools"),
-    ImageSpec("nginx", ["nginx"], "debian", "nginx"),
+    ImageSpec("busybox", ["busybox-static"], None),
+    ImageSpec("debian", DEBIAN_ROOTS, None),
+    ImageSpec("redis", ["redis-server", "redis-tools"], "debian"),
+    ImageSpec("nginx", ["nginx"], "debian"),
 ]
 SPEC = {s.name: s for s in IMAGES}
 
@@ -620,7 +617,7 @@ def upstream(version: str) -> str:
     return v.rsplit("-", 1)[0] if "-" in v else v
 
 
-def build_busybox(debs: dict[str, Deb], pkgs: list[str]) -> tuple[Tree, int]:
+def build_busybox(debs: dict[str, Deb]) -> tuple[Tree, int]:
     tree: Tree = {}
     newest = add_deb(tree, debs["busybox-static"], merged=False)
     busybox = tree.get("bin/busybox")
@@ -883,7 +880,7 @@ def build(out: Path, cache: Path) -> tuple[list[Built], str]:
     # busybox
     bb_ver = upstream(debs["busybox-static"].version)
     b = Built("busybox", ["latest", bb_ver, ".".join(bb_ver.split(".")[:2])], closure["busybox"])
-    tree, epoch = build_busybox(debs, closure["busybox"])
+    tree, epoch = build_busybox(debs)
     finish_image(b, tree, tree, epoch,
                  f"/bin/sh -c #(nop) ADD debian package busybox-static {debs['busybox-static'].version}: "
                  "/bin/busybox, applet links, /etc/passwd, /etc/group in /",
