@@ -12,6 +12,13 @@ use gorae::i18n::Lang;
 use gorae::tui::term::replay::{ReplayOptions, replay_with};
 use gorae::tui::term::sandbox::Sandbox;
 
+/// The lessons publish fixed host ports (8080): the tests in this file take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn lessons_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons")
 }
@@ -130,6 +137,7 @@ fn replay_lesson(world: &World, lesson: &Lesson) -> Vec<String> {
 }
 
 fn run_course(lang: Lang) {
+    let _turn = serial();
     let lessons = course(lang);
     assert!(lessons.len() >= 9, "{} lessons", lessons.len());
     let world = World::new(lang);
@@ -177,6 +185,7 @@ fn both_languages_check_the_same_things() {
 /// same things with the same solutions.
 #[test]
 fn no_wrong_attempt_passes() {
+    let _turn = serial();
     let lessons = course(Lang::Ko);
     let mut failures = Vec::new();
     let mut checked = 0;
