@@ -79,13 +79,7 @@ pub fn random_hex(n: usize) -> String {
     let mut filled = 0;
     while filled < n {
         // SAFETY: writing into our own buffer of the stated length.
-        let r = unsafe {
-            libc::getrandom(
-                buf[filled..].as_mut_ptr().cast(),
-                n - filled,
-                0,
-            )
-        };
+        let r = unsafe { libc::getrandom(buf[filled..].as_mut_ptr().cast(), n - filled, 0) };
         if r <= 0 {
             // getrandom cannot fail on Linux ≥ 3.17 except EINTR; fall back to time + pid.
             let seed = now_millis() ^ ((std::process::id() as u64) << 32);

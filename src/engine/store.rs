@@ -70,8 +70,11 @@ impl Store {
 
     /// A fresh staging path under `tmp/` (removed by the caller or by a later cleanup).
     pub fn tmp_path(&self, what: &str) -> PathBuf {
-        self.tmp_dir()
-            .join(format!("{what}-{}-{}", std::process::id(), super::random_hex(6)))
+        self.tmp_dir().join(format!(
+            "{what}-{}-{}",
+            std::process::id(),
+            super::random_hex(6)
+        ))
     }
 
     /// Take the store lock (blocking).

@@ -111,6 +111,9 @@ mod tests {
 
     #[test]
     fn fills_placeholders() {
-        assert_eq!(fill("no such image: {name}", &[("name", "x")]), "no such image: x");
+        assert_eq!(
+            fill("no such image: {name}", &[("name", "x")]),
+            "no such image: x"
+        );
     }
 }

@@ -1,1 +1,4 @@
 //! The sandbox TUI: lesson pane, terminal pane, state panel, status line.
+
+pub mod markdown;
+pub mod theme;
