@@ -11,7 +11,7 @@ fn main() {
     } else if args.get(1).map(String::as_str) == Some("docker") {
         gorae::cli::main(args.split_off(2))
     } else {
-        0
+        gorae::tui::main(args.split_off(1))
     };
     std::process::exit(code);
 }

@@ -4,7 +4,7 @@
 //! URL) breaks between characters, never inside a wide character. Code blocks are never
 //! wrapped: they are clipped with a `›` marker so commands are shown exactly as typed.
 
-use pulldown_cmark::{Alignment, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Alignment, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;

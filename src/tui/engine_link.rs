@@ -1,0 +1,59 @@
+//! The app's view of the engine: snapshots for the state panel, step checks, and a watcher
+//! thread that follows `events.jsonl` with inotify (no polling: idle costs nothing).
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
+
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+
+use super::app::AppEvent;
+use super::course_api::{Step, Verdict, check};
+use crate::engine::{Event, Snapshot, Store, events};
+
+pub trait EngineView {
+    fn snapshot(&self) -> Snapshot;
+    fn evaluate(&self, step: &Step, events: &[Event]) -> Verdict;
+}
+
+impl EngineView for Store {
+    fn snapshot(&self) -> Snapshot {
+        Store::snapshot(self).unwrap_or_default()
+    }
+    fn evaluate(&self, step: &Step, events: &[Event]) -> Verdict {
+        check::evaluate(step, self, events)
+    }
+}
+
+/// Follow `<root>/events.jsonl` from its current end; send each batch of new events.
+pub fn spawn_watcher(root: &Path, tx: Sender<AppEvent>) -> std::io::Result<()> {
+    let inotify = Inotify::init(InitFlags::IN_CLOEXEC).map_err(std::io::Error::from)?;
+    inotify
+        .add_watch(
+            root,
+            AddWatchFlags::IN_MODIFY | AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO,
+        )
+        .map_err(std::io::Error::from)?;
+    let path: PathBuf = root.join("events.jsonl");
+    let mut offset = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    std::thread::Builder::new()
+        .name("gorae-events".into())
+        .spawn(move || {
+            loop {
+                let Ok(evs) = inotify.read_events() else {
+                    return;
+                };
+                let relevant = evs
+                    .iter()
+                    .any(|e| e.name.as_deref().is_some_and(|n| n == "events.jsonl"));
+                if !relevant {
+                    continue;
+                }
+                let (batch, next) = events::read_from(&path, offset);
+                offset = next;
+                if !batch.is_empty() && tx.send(AppEvent::Engine(batch)).is_err() {
+                    return;
+                }
+            }
+        })?;
+    Ok(())
+}

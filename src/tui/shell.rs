@@ -1,0 +1,26 @@
+//! What the app needs from the terminal pane's shell. The real one is `term::Terminal`; tests
+//! use a recording fake, so the app logic runs without a PTY.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+pub trait ShellPane {
+    /// Bytes the shell wrote (from the PTY reader) into the emulator.
+    fn process(&mut self, bytes: &[u8]);
+    /// Raw bytes to the shell (keys).
+    fn write(&mut self, bytes: &[u8]);
+    /// Pasted text (bracketed when the shell asked for it).
+    fn paste(&mut self, text: &str);
+    /// One command line typed and entered.
+    fn type_line(&mut self, line: &str);
+    fn resize(&mut self, rows: u16, cols: u16);
+    /// Scroll the scrollback view: positive = back in history.
+    fn scroll(&mut self, lines: i32);
+    /// The cursor within the pane (col, row), None when hidden or scrolled back.
+    fn cursor_position(&self) -> Option<(u16, u16)>;
+    /// The shell shows its prompt and waits for input.
+    fn at_prompt(&self) -> bool;
+    /// Arrow keys must be sent in application mode (DECCKM).
+    fn application_cursor(&self) -> bool;
+    fn render(&self, area: Rect, buf: &mut Buffer);
+}
