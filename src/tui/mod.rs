@@ -17,6 +17,9 @@ mod term_shim;
 pub mod theme;
 pub mod ui;
 
+#[cfg(test)]
+mod tests;
+
 use std::io::{IsTerminal, stdout};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};

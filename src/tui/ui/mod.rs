@@ -91,7 +91,7 @@ pub fn layout(app: &App) -> Areas {
         }
     } else {
         // Narrow: stacked, and the state panel takes the lesson's place while shown.
-        let top_h = (main.height * 2 / 5).max(4);
+        let top_h = (main.height / 2).max(4);
         let top = Rect::new(0, 0, w, top_h);
         let bottom = Rect::new(0, top_h, w, main.height - top_h);
         if app.show_state {

@@ -9,6 +9,7 @@ use ratatui::widgets::{Paragraph, Widget};
 use super::state::clip_line;
 use crate::i18n::t;
 use crate::tui::app::{App, Focus, MsgKind};
+use crate::tui::markdown::str_width;
 
 pub fn render_message(app: &App, area: Rect, buf: &mut Buffer) {
     let th = &app.theme;
@@ -41,63 +42,86 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
     let th = &app.theme;
     let base = th.status();
     buf.set_style(area, base);
-    let mut spans: Vec<Span<'static>> = Vec::new();
     let n = app.lessons.len();
+    let mut place: Vec<Span<'static>> = Vec::new();
+    let mut title: Option<Span<'static>> = None;
     if let Some(l) = app.current_lesson() {
-        spans.push(Span::styled(
-            format!(
-                " {} {}/{} {} ",
-                t("tui_lesson", &[]),
-                app.lesson + 1,
-                n,
-                l.title
-            ),
+        place.push(Span::styled(
+            format!(" {} {}/{}", t("tui_lesson", &[]), app.lesson + 1, n),
             base,
         ));
+        title = Some(Span::styled(format!(" {}", l.title), base));
         let k = l.steps.len();
         let shown = (app.step + 1).min(k);
-        spans.push(Span::styled(
-            format!("│ {} {shown}/{k} ", t("tui_step", &[])),
+        place.push(Span::styled(
+            format!(" │ {} {shown}/{k} ", t("tui_step", &[])),
             base,
         ));
-        spans.push(Span::styled(
+        place.push(Span::styled(
             format!("│ {} ", progress_bar(app.steps_done(l), k, 8)),
             base,
         ));
     } else {
-        spans.push(Span::styled(
+        place.push(Span::styled(
             format!(" {} {}/{} ", t("tui_lesson", &[]), app.lesson + 1, n),
             base,
         ));
     }
     if app.demo {
-        spans.push(Span::styled(
+        place.push(Span::styled(
             format!("│ {} ", t("tui_demo", &[])),
             th.status_key(),
         ));
     }
-    spans.push(Span::styled("│".to_string(), base));
-    let keys: Vec<(&str, String)> = match app.focus {
+    place.push(Span::styled("│".to_string(), base));
+    // (key, label, essential): the rest are dropped first when the line is narrow.
+    let keys: Vec<(&str, String, bool)> = match app.focus {
         Focus::Terminal => vec![
-            ("F1", t("tui_key_help", &[])),
-            ("F2", t("tui_key_hint", &[])),
-            ("F6", t("tui_key_next", &[])),
-            ("F7", t("tui_key_list", &[])),
-            ("^G", t("tui_key_to_lesson", &[])),
-            ("F10", t("tui_key_quit", &[])),
+            ("F1", t("tui_key_help", &[]), true),
+            ("F2", t("tui_key_hint", &[]), true),
+            ("F6", t("tui_key_next", &[]), true),
+            ("F7", t("tui_key_list", &[]), false),
+            ("^G", t("tui_key_to_lesson", &[]), false),
+            ("F10", t("tui_key_quit", &[]), true),
         ],
         Focus::Lesson => vec![
-            ("?", t("tui_key_help", &[])),
-            ("h", t("tui_key_hint", &[])),
-            ("n", t("tui_key_next", &[])),
-            ("l", t("tui_key_list", &[])),
-            ("^G", t("tui_key_to_terminal", &[])),
-            ("q", t("tui_key_quit", &[])),
+            ("?", t("tui_key_help", &[]), true),
+            ("h", t("tui_key_hint", &[]), true),
+            ("n", t("tui_key_next", &[]), true),
+            ("l", t("tui_key_list", &[]), false),
+            ("^G", t("tui_key_to_terminal", &[]), false),
+            ("q", t("tui_key_quit", &[]), true),
         ],
     };
-    for (k, label) in keys {
-        spans.push(Span::styled(format!(" {k}"), th.status_key()));
-        spans.push(Span::styled(format!(" {label}"), base));
+    let key_spans = |all: bool| {
+        let mut spans = Vec::new();
+        for (k, label, essential) in &keys {
+            if all || *essential {
+                spans.push(Span::styled(format!(" {k}"), th.status_key()));
+                spans.push(Span::styled(format!(" {label}"), base));
+            }
+        }
+        spans
+    };
+    let width = |spans: &[Span]| spans.iter().map(|s| str_width(&s.content)).sum::<usize>();
+    let avail = area.width as usize;
+    let mut best = None;
+    for (with_title, all_keys) in [(true, true), (false, true), (true, false), (false, false)] {
+        let mut spans = Vec::new();
+        let mut place = place.clone();
+        if with_title {
+            if let Some(tt) = &title {
+                place.insert(1, tt.clone());
+            }
+        }
+        spans.extend(place);
+        spans.extend(key_spans(all_keys));
+        if width(&spans) <= avail {
+            best = Some(spans);
+            break;
+        }
+        best = Some(spans);
     }
-    Paragraph::new(clip_line(Line::from(spans), area.width as usize)).render(area, buf);
+    let spans = best.unwrap_or_default();
+    Paragraph::new(clip_line(Line::from(spans), avail)).render(area, buf);
 }
