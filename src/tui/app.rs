@@ -244,11 +244,11 @@ impl App {
     fn resume(&mut self) {
         let mut target = None;
         for (li, l) in self.lessons.iter().enumerate() {
-            if let Ok(lesson) = l {
-                if let Some(si) = lesson.steps.iter().position(|s| !self.is_done(lesson, s)) {
-                    target = Some((li, si));
-                    break;
-                }
+            if let Ok(lesson) = l
+                && let Some(si) = lesson.steps.iter().position(|s| !self.is_done(lesson, s))
+            {
+                target = Some((li, si));
+                break;
             }
         }
         let (li, si) = target.unwrap_or_else(|| {
@@ -361,42 +361,30 @@ impl App {
     /// Check the current step against the engine; a pass ticks it and moves on (and the next
     /// step is checked in turn). A pass is never taken back by later actions.
     fn evaluate(&mut self) {
-        loop {
-            let Some(step) = self.current_step() else {
-                return;
-            };
-            if is_reading(step) {
-                return;
-            }
-            if let Some(l) = self.current_lesson() {
-                if self.is_done(l, step) {
-                    return;
+        let Some(step) = self.current_step() else {
+            return;
+        };
+        if is_reading(step) || self.current_lesson().is_some_and(|l| self.is_done(l, step)) {
+            return;
+        }
+        match self.engine.evaluate(step, &self.events_since_step) {
+            Verdict::Pass => {
+                let title = step.title.clone();
+                self.mark_current_done();
+                self.say(MsgKind::Success, t("tui_step_done", &[("title", &title)]));
+                // Entering the next step checks it in turn.
+                self.advance();
+                if self.current_step().is_none() {
+                    self.say(MsgKind::Success, t("tui_lesson_done", &[]));
                 }
             }
-            match self.engine.evaluate(step, &self.events_since_step) {
-                Verdict::Pass => {
-                    let title = step.title.clone();
-                    self.mark_current_done();
-                    self.say(MsgKind::Success, t("tui_step_done", &[("title", &title)]));
-                    self.advance();
-                    if self.current_step().is_none() {
-                        self.say(MsgKind::Success, t("tui_lesson_done", &[]));
-                    }
-                    // `advance` re-entered and evaluated the next step already.
-                    return;
+            Verdict::Avoid(hint) => {
+                if self.aid.avoid.as_deref() != Some(hint.as_str()) {
+                    self.say(MsgKind::Warn, hint.clone());
                 }
-                Verdict::Avoid(hint) => {
-                    if self.aid.avoid.as_deref() != Some(hint.as_str()) {
-                        self.say(MsgKind::Warn, hint.clone());
-                    }
-                    self.aid.avoid = Some(hint);
-                    return;
-                }
-                _ => {
-                    self.aid.avoid = None;
-                    return;
-                }
+                self.aid.avoid = Some(hint);
             }
+            _ => self.aid.avoid = None,
         }
     }
 

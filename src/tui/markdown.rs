@@ -422,10 +422,10 @@ impl Renderer {
             }
             TagEnd::TableCell => {
                 let cell = self.cell.take().unwrap_or_default();
-                if let Some(t) = self.table.as_mut() {
-                    if let Some(row) = t.rows.last_mut() {
-                        row.push(cell);
-                    }
+                if let Some(t) = self.table.as_mut()
+                    && let Some(row) = t.rows.last_mut()
+                {
+                    row.push(cell);
                 }
             }
             TagEnd::Table => {

@@ -174,10 +174,10 @@ fn run(opts: &Options) -> anyhow::Result<Vec<String>> {
         theme,
         (cols, rows),
     );
-    if let Some(l) = &opts.lesson {
-        if let Err(e) = app.start_at(l, opts.step.as_deref()) {
-            anyhow::bail!(e);
-        }
+    if let Some(l) = &opts.lesson
+        && let Err(e) = app.start_at(l, opts.step.as_deref())
+    {
+        anyhow::bail!(e);
     }
 
     guard::install_panic_hook();

@@ -259,10 +259,10 @@ fn aid_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     if let Some(a) = &app.aid.avoid {
         box_line("⚠ ".to_string(), a, th.error(), &mut out);
     }
-    if let Some(m) = &app.message {
-        if m.kind == MsgKind::Error {
-            box_line("✗ ".to_string(), &m.text, th.error(), &mut out);
-        }
+    if let Some(m) = &app.message
+        && m.kind == MsgKind::Error
+    {
+        box_line("✗ ".to_string(), &m.text, th.error(), &mut out);
     }
     out
 }

@@ -177,12 +177,14 @@ pub fn draw(app: &App, frame: &mut Frame) {
                 inner,
             ),
         }
-        if focused && app.overlay.is_none() && app.shell_alive {
-            if let Some((cx, cy)) = app.shell.as_ref().and_then(|s| s.cursor_position()) {
-                if cx < inner.width && cy < inner.height {
-                    frame.set_cursor_position((inner.x + cx, inner.y + cy));
-                }
-            }
+        if focused
+            && app.overlay.is_none()
+            && app.shell_alive
+            && let Some((cx, cy)) = app.shell.as_ref().and_then(|s| s.cursor_position())
+            && cx < inner.width
+            && cy < inner.height
+        {
+            frame.set_cursor_position((inner.x + cx, inner.y + cy));
         }
     }
     if let (Some(b), Some(inner)) = (areas.state_box, areas.state) {

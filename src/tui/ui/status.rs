@@ -109,10 +109,8 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
     for (with_title, all_keys) in [(true, true), (false, true), (true, false), (false, false)] {
         let mut spans = Vec::new();
         let mut place = place.clone();
-        if with_title {
-            if let Some(tt) = &title {
-                place.insert(1, tt.clone());
-            }
+        if with_title && let Some(tt) = &title {
+            place.insert(1, tt.clone());
         }
         spans.extend(place);
         spans.extend(key_spans(all_keys));
