@@ -19,11 +19,16 @@ pub struct LessonDoc {
     pub end: usize,
 }
 
-/// Where to scroll so the current step's title is near the top, with a line of context.
+/// Where to scroll so the current step's title is near the top; the step just done (with
+/// its ✓) stays in view above it when it is short.
 pub fn follow_offset(doc: &LessonDoc, step: usize, height: u16) -> usize {
     let start = doc.step_starts.get(step).copied().unwrap_or(doc.end);
     let max = doc.lines.len().saturating_sub(height as usize);
-    start.saturating_sub(1).min(max)
+    let prev = step
+        .checked_sub(1)
+        .and_then(|p| doc.step_starts.get(p).copied())
+        .filter(|&p| start - p <= height as usize / 3);
+    prev.unwrap_or(start.saturating_sub(1)).min(max)
 }
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
