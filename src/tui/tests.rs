@@ -635,3 +635,71 @@ fn cursor_is_placed_in_the_terminal_when_it_has_focus() {
     term.draw(|f| ui::draw(&r.app, f)).expect("draw");
     assert!(!term.backend().cursor_visible());
 }
+
+#[test]
+fn no_color_keeps_emphasis_but_drops_colours() {
+    let mut r = rig();
+    r.app.theme.color = false;
+    r.app.handle(key(KeyCode::F(6)));
+    let (w, h) = r.app.size;
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("backend");
+    term.draw(|f| ui::draw(&r.app, f)).expect("draw");
+    let buf = term.backend().buffer();
+    let mut bold = 0;
+    for cell in buf.content() {
+        assert_eq!(cell.fg, ratatui::style::Color::Reset, "{cell:?}");
+        assert_eq!(cell.bg, ratatui::style::Color::Reset, "{cell:?}");
+        if cell.modifier.contains(ratatui::style::Modifier::BOLD) {
+            bold += 1;
+        }
+    }
+    assert!(bold > 0, "headings and the current step stay bold");
+}
+
+#[test]
+fn the_lesson_scrolls_with_keys_and_wheel_and_follows_the_step_again() {
+    let mut r = rig_with(vec![Ok(lesson())], (80, 24), false);
+    assert_eq!(r.app.lesson_scroll, None);
+    // The wheel over the lesson pane scrolls it whatever has focus.
+    let area = ui::lesson_area(&r.app);
+    r.app.handle(AppEvent::Mouse(MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: area.x + 1,
+        row: area.y + 1,
+        modifiers: KeyModifiers::NONE,
+    }));
+    let after_wheel = r.app.lesson_scroll.expect("scrolled");
+    assert_eq!(r.app.focus, Focus::Terminal);
+    r.app.handle(ctrl('g'));
+    r.app.handle(key(KeyCode::Home));
+    assert_eq!(r.app.lesson_scroll, Some(0));
+    assert!(screen(&r.app).contains("이미지는 컨테이너를"));
+    r.app.handle(key(KeyCode::PageDown));
+    assert!(r.app.lesson_scroll.is_some_and(|s| s > 0));
+    r.app.handle(key(KeyCode::End));
+    let end = r.app.lesson_scroll.expect("end");
+    assert!(end >= after_wheel);
+    r.app.handle(key(KeyCode::Down));
+    assert_eq!(r.app.lesson_scroll, Some(end), "no scrolling past the end");
+    // A new current step brings the view back to it.
+    r.app.handle(key(KeyCode::Char('n')));
+    assert_eq!(r.app.lesson_scroll, None);
+}
+
+#[test]
+fn a_dead_shell_restarts_on_enter() {
+    let mut r = rig();
+    r.app.handle(AppEvent::PtyExit);
+    assert!(!r.app.shell_alive);
+    r.app.handle(key(KeyCode::Char('x')));
+    assert!(r.app.effects.is_empty());
+    r.app.handle(key(KeyCode::Enter));
+    assert_eq!(r.app.effects, vec![Effect::RespawnShell]);
+}
+
+#[test]
+fn signals_quit_at_once() {
+    let mut r = rig();
+    r.app.handle(AppEvent::Quit);
+    assert!(r.app.quit);
+}
