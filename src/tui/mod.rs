@@ -95,6 +95,20 @@ pub fn parse_args(args: &[String]) -> Result<Options, clap::Error> {
     })
 }
 
+/// `--lang X` or `--lang=X`, when X is a language we know.
+fn lang_arg(args: &[String]) -> Option<Lang> {
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--lang" {
+            return it.next().and_then(|v| Lang::parse(v));
+        }
+        if let Some(v) = a.strip_prefix("--lang=") {
+            return Lang::parse(v);
+        }
+    }
+    None
+}
+
 /// Where progress and the sandbox live: `$GORAE_STATE`, else `$XDG_STATE_HOME/gorae`,
 /// else `~/.local/state/gorae`.
 pub fn state_dir() -> PathBuf {
@@ -118,6 +132,10 @@ pub fn load_lessons(lang: Lang) -> Vec<Result<Lesson, String>> {
 
 /// `gorae` with no subcommand: the TUI. Returns the process exit code.
 pub fn main(args: Vec<String>) -> i32 {
+    // The language decides the help text too, so it is set before clap builds it.
+    if let Some(l) = lang_arg(&args) {
+        i18n::set_lang(l);
+    }
     let opts = match parse_args(&args) {
         Ok(o) => o,
         Err(e) => {

@@ -83,22 +83,35 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         None => {}
         Some(Overlay::Help) => {
             let entries = help_entries();
-            let k1 = entries.iter().map(|e| str_width(&e.0)).max().unwrap_or(0);
-            let k2 = entries.iter().map(|e| str_width(&e.1)).max().unwrap_or(0);
+            let head1 = t("tui_help_anywhere", &[]);
+            let head2 = t("tui_help_in_lesson", &[]);
+            let k1 = entries
+                .iter()
+                .map(|e| str_width(&e.0))
+                .chain([str_width(&head1)])
+                .max()
+                .unwrap_or(0);
+            let k2 = entries
+                .iter()
+                .map(|e| str_width(&e.1))
+                .chain([str_width(&head2)])
+                .max()
+                .unwrap_or(0);
+            let pad =
+                |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(str_width(s))));
             let mut lines = vec![
                 Line::from(Span::styled(t("tui_help_intro", &[]), th.dim())),
                 Line::default(),
                 Line::from(vec![
-                    Span::styled(format!("{:<k1$}  ", t("tui_help_anywhere", &[])), th.h3()),
-                    Span::styled(format!("{:<k2$}  ", t("tui_help_in_lesson", &[])), th.h3()),
+                    Span::styled(pad(&head1, k1 + 2), th.h3()),
+                    Span::styled(pad(&head2, k2 + 2), th.h3()),
                 ]),
             ];
             for (a, b, what) in entries {
-                let pad = |s: &str, w: usize| {
-                    format!("{s}{}", " ".repeat(w.saturating_sub(str_width(s))))
-                };
+                let gap = " ".repeat(k1 + 2 - str_width(&a));
                 lines.push(Line::from(vec![
-                    Span::styled(pad(&a, k1 + 2), th.status_key().patch(th.h3())),
+                    Span::styled(a, th.status_key().patch(th.h3())),
+                    Span::raw(gap),
                     Span::styled(pad(&b, k2 + 2), th.h3()),
                     Span::raw(what),
                 ]));

@@ -61,7 +61,7 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
             format!("│ {} ", progress_bar(app.steps_done(l), k, 8)),
             base,
         ));
-    } else {
+    } else if n > 0 {
         place.push(Span::styled(
             format!(" {} {}/{} ", t("tui_lesson", &[]), app.lesson + 1, n),
             base,
