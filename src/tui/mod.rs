@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod replay_api;
 pub mod reset;
 pub mod shell;
+pub mod term;
 mod term_shim;
 pub mod theme;
 pub mod ui;
