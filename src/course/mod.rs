@@ -1,1 +1,21 @@
 //! The course: lesson files, steps, checks over engine state and events, progress, linter.
+//!
+//! - `lesson`: parsing lesson files (lessons/FORMAT.md) and finding them on disk
+//! - `predicate`: the conditions steps are checked with, validated at load time
+//! - `check`: judging a step against the engine (`World`) and recent events
+//! - `progress`: per-user done steps and position, saved atomically
+//! - `lint`: `gorae lesson check`
+
+pub mod check;
+pub mod lesson;
+pub mod lint;
+pub mod predicate;
+pub mod progress;
+
+pub use check::{Verdict, World, evaluate, predicate_holds};
+pub use lesson::{
+    Avoid, Lesson, LessonError, LessonErrorKind, Predicate, Step, default_lessons_dir, load_course,
+    load_lesson, parse_lesson,
+};
+pub use lint::{LintMessage, lint, lint_main};
+pub use progress::{Progress, ProgressError};

@@ -1,0 +1,636 @@
+//! Predicates: the conditions a step's `check`, `any` and `avoid` are made of (lessons/FORMAT.md,
+//! "Predicates"), parsed from TOML inline tables and validated at load time so a typo in a
+//! lesson is an error with a line number, never a check that silently cannot pass.
+
+use serde::de::{Deserialize, Deserializer, Error as _};
+
+use crate::i18n::t;
+
+/// An image reference as a lesson names it, normalised the way the store tags images
+/// (`busybox` → `busybox:latest`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    pub repo: String,
+    pub tag: String,
+    /// The lesson wrote a tag (`debian:12`) rather than relying on `latest`.
+    pub explicit_tag: bool,
+}
+
+impl ImageRef {
+    /// Parse `name[:tag]` with Docker's reference grammar (lowercase path components, optional
+    /// registry host with port, tag of at most 128 word characters, dots and dashes).
+    pub fn parse(s: &str) -> Result<ImageRef, String> {
+        let bad = || t("course.err.image_ref", &[("ref", s)]);
+        if s.is_empty() || s.contains('@') {
+            return Err(bad());
+        }
+        let slash = s.rfind('/').map(|i| i + 1).unwrap_or(0);
+        let (repo, tag) = match s[slash..].rfind(':') {
+            Some(i) => (&s[..slash + i], Some(&s[slash + i + 1..])),
+            None => (s, None),
+        };
+        if let Some(tag) = tag {
+            let mut chars = tag.chars();
+            let first_ok = chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+            let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+            if !first_ok || !rest_ok || tag.len() > 128 {
+                return Err(bad());
+            }
+        }
+        let parts: Vec<&str> = repo.split('/').collect();
+        for (i, part) in parts.iter().enumerate() {
+            let is_host = i == 0
+                && parts.len() > 1
+                && (part.contains('.') || part.contains(':') || *part == "localhost");
+            let ok = if is_host {
+                valid_host(part)
+            } else {
+                valid_path_component(part)
+            };
+            if !ok {
+                return Err(bad());
+            }
+        }
+        Ok(ImageRef {
+            repo: repo.to_string(),
+            tag: tag.unwrap_or("latest").to_string(),
+            explicit_tag: tag.is_some(),
+        })
+    }
+
+    /// `name:tag`, as the snapshot stores tags.
+    pub fn full(&self) -> String {
+        format!("{}:{}", self.repo, self.tag)
+    }
+
+    /// Whether `other` names this image: same repository, and the same tag when this
+    /// reference wrote one (so `debian` accepts `debian:12`, `debian:12` does not accept `debian`).
+    pub fn accepts(&self, other: &ImageRef) -> bool {
+        self.repo == other.repo && (!self.explicit_tag || self.tag == other.tag)
+    }
+}
+
+fn valid_host(s: &str) -> bool {
+    let (host, port) = match s.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (s, None),
+    };
+    !host.is_empty()
+        && host
+            .split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        && port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`
+fn valid_path_component(s: &str) -> bool {
+    let b = s.as_bytes();
+    let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if alnum(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && !alnum(b[i]) {
+            i += 1;
+        }
+        let sep = &s[start..i];
+        let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|c| c == b'-');
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerState {
+    Created,
+    Running,
+    Exited,
+}
+
+impl ContainerState {
+    /// The snapshot's state string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContainerState::Created => "created",
+            ContainerState::Running => "running",
+            ContainerState::Exited => "exited",
+        }
+    }
+}
+
+/// The fields of `container` / `no_container`; each given field must match.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContainerMatch {
+    pub image: Option<ImageRef>,
+    pub name: Option<String>,
+    pub state: Option<ContainerState>,
+    pub exit_code: Option<i32>,
+    pub tty: Option<bool>,
+    /// At least this many containers match (default 1).
+    pub count_at_least: Option<u32>,
+    /// Started with `--rm`.
+    pub rm: Option<bool>,
+    pub detached: Option<bool>,
+}
+
+/// One row of the predicate table in lessons/FORMAT.md.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Predicate {
+    /// `{ image = "busybox" }`: that tag exists.
+    Image(ImageRef),
+    /// `{ no_image = "busybox" }`: that tag does not exist.
+    NoImage(ImageRef),
+    /// `{ image_with_file = "/p", not_from = "x" }`: a tagged, non-bundled image (not `x`) has `/p`.
+    ImageWithFile {
+        path: String,
+        not_from: Option<ImageRef>,
+    },
+    /// `{ image_layers = "x", at_least = 2 }`
+    ImageLayers { image: ImageRef, at_least: u32 },
+    /// `{ container = { … } }`: a container matching every given field exists.
+    Container(ContainerMatch),
+    /// `{ no_container = { … } }`: no container matches.
+    NoContainer(ContainerMatch),
+    /// `{ container_file = "/p", image = "x" }`
+    ContainerFile {
+        path: String,
+        image: Option<ImageRef>,
+    },
+    /// `{ container_changed = "/p" }`
+    ContainerChanged(String),
+    /// `{ port = 80, host_port = 8080 }`
+    Port {
+        container_port: u16,
+        host_port: Option<u16>,
+    },
+    /// `{ ran = ["ps", "-a"] }`
+    Ran(Vec<String>),
+    /// `{ event = "die", type = "container" }`
+    Event {
+        action: String,
+        kind: Option<String>,
+    },
+    /// `{ file_in_image = "/p", image = "x" }`
+    FileInImage { path: String, image: ImageRef },
+    /// `{ log_contains = "text", name = "c" }`
+    LogContains { text: String, name: Option<String> },
+}
+
+/// Predicate kinds, each with the extra keys it accepts and whether those are required.
+const KINDS: &[(&str, &[(&str, bool)])] = &[
+    ("image", &[]),
+    ("no_image", &[]),
+    ("image_with_file", &[("not_from", false)]),
+    ("image_layers", &[("at_least", true)]),
+    ("container", &[]),
+    ("no_container", &[]),
+    ("container_file", &[("image", false)]),
+    ("container_changed", &[]),
+    ("port", &[("host_port", false)]),
+    ("ran", &[]),
+    ("event", &[("type", false)]),
+    ("file_in_image", &[("image", true)]),
+    ("log_contains", &[("name", false)]),
+];
+
+const CONTAINER_FIELDS: &[&str] = &[
+    "image",
+    "name",
+    "state",
+    "exit_code",
+    "tty",
+    "count_at_least",
+    "rm",
+    "detached",
+];
+
+const EVENT_TYPES: &[&str] = &["image", "container", "command"];
+
+/// The valid predicate kinds, for messages.
+pub fn kind_names() -> String {
+    KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+}
+
+impl<'de> Deserialize<'de> for Predicate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let table = toml::Table::deserialize(d)?;
+        Predicate::from_table(&table).map_err(D::Error::custom)
+    }
+}
+
+impl Predicate {
+    /// Build a predicate from its TOML table; the error is a message for the lesson author.
+    pub fn from_table(table: &toml::Table) -> Result<Predicate, String> {
+        let present: Vec<&str> = KINDS
+            .iter()
+            .map(|(k, _)| *k)
+            .filter(|k| table.contains_key(*k))
+            .collect();
+        // `image` is both a kind and a modifier of `container_file` / `file_in_image`.
+        let kind = match present.as_slice() {
+            [] => {
+                let first = table.keys().next().map(String::as_str).unwrap_or("");
+                return Err(if first.is_empty() {
+                    t("course.err.pred_empty", &[("valid", &kind_names())])
+                } else {
+                    t(
+                        "course.err.pred_unknown",
+                        &[("kind", first), ("valid", &kind_names())],
+                    )
+                });
+            }
+            [one] => *one,
+            [a, b] if *a == "image" && (*b == "container_file" || *b == "file_in_image") => *b,
+            many => {
+                return Err(t("course.err.pred_several", &[("kinds", &many.join(", "))]));
+            }
+        };
+        let extras: &[(&str, bool)] = KINDS
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, e)| *e)
+            .unwrap_or(&[]);
+        for key in table.keys() {
+            if key != kind && !extras.iter().any(|(e, _)| e == key) {
+                let mut allowed = vec![kind];
+                allowed.extend(extras.iter().map(|(e, _)| *e));
+                return Err(t(
+                    "course.err.pred_key",
+                    &[
+                        ("key", key),
+                        ("kind", kind),
+                        ("allowed", &allowed.join(", ")),
+                    ],
+                ));
+            }
+        }
+        for (extra, required) in extras {
+            if *required && !table.contains_key(*extra) {
+                return Err(t(
+                    "course.err.pred_missing",
+                    &[("key", extra), ("kind", kind)],
+                ));
+            }
+        }
+        let f = Fields { table, kind };
+        Ok(match kind {
+            "image" => Predicate::Image(f.image(kind)?),
+            "no_image" => Predicate::NoImage(f.image(kind)?),
+            "image_with_file" => Predicate::ImageWithFile {
+                path: f.path(kind)?,
+                not_from: f.opt_image("not_from")?,
+            },
+            "image_layers" => Predicate::ImageLayers {
+                image: f.image(kind)?,
+                at_least: f.int("at_least", 1, u32::MAX as i64)? as u32,
+            },
+            "container" => Predicate::Container(f.container()?),
+            "no_container" => Predicate::NoContainer(f.container()?),
+            "container_file" => Predicate::ContainerFile {
+                path: f.path(kind)?,
+                image: f.opt_image("image")?,
+            },
+            "container_changed" => Predicate::ContainerChanged(f.path(kind)?),
+            "port" => Predicate::Port {
+                container_port: f.int(kind, 1, 65535)? as u16,
+                host_port: if table.contains_key("host_port") {
+                    Some(f.int("host_port", 1, 65535)? as u16)
+                } else {
+                    None
+                },
+            },
+            "ran" => Predicate::Ran(f.words(kind)?),
+            "event" => Predicate::Event {
+                action: f.nonempty(kind)?,
+                kind: match table.get("type") {
+                    None => None,
+                    Some(_) => {
+                        let ty = f.string("type")?;
+                        if !EVENT_TYPES.contains(&ty.as_str()) {
+                            return Err(f.bad("type", &EVENT_TYPES.join(", ")));
+                        }
+                        Some(ty)
+                    }
+                },
+            },
+            "file_in_image" => Predicate::FileInImage {
+                path: f.path(kind)?,
+                image: f.image("image")?,
+            },
+            "log_contains" => Predicate::LogContains {
+                text: f.nonempty(kind)?,
+                name: match table.get("name") {
+                    None => None,
+                    Some(_) => Some(f.nonempty("name")?),
+                },
+            },
+            _ => unreachable_kind(kind)?,
+        })
+    }
+}
+
+// KINDS and the match above list the same names; this keeps a mismatch an error, not a panic.
+fn unreachable_kind(kind: &str) -> Result<Predicate, String> {
+    Err(t(
+        "course.err.pred_unknown",
+        &[("kind", kind), ("valid", &kind_names())],
+    ))
+}
+
+struct Fields<'a> {
+    table: &'a toml::Table,
+    kind: &'a str,
+}
+
+impl Fields<'_> {
+    fn bad(&self, key: &str, expected: &str) -> String {
+        t(
+            "course.err.pred_value",
+            &[("key", key), ("kind", self.kind), ("expected", expected)],
+        )
+    }
+
+    fn string(&self, key: &str) -> Result<String, String> {
+        match self.table.get(key) {
+            Some(toml::Value::String(s)) => Ok(s.clone()),
+            _ => Err(self.bad(key, &t("course.expect.string", &[]))),
+        }
+    }
+
+    fn nonempty(&self, key: &str) -> Result<String, String> {
+        let s = self.string(key)?;
+        if s.trim().is_empty() {
+            return Err(self.bad(key, &t("course.expect.nonempty", &[])));
+        }
+        Ok(s)
+    }
+
+    fn path(&self, key: &str) -> Result<String, String> {
+        let s = self.string(key)?;
+        if !s.starts_with('/') {
+            return Err(self.bad(key, &t("course.expect.abs_path", &[])));
+        }
+        // The store reports `/etc/`, `/etc` alike as `/etc`.
+        let trimmed = s.trim_end_matches('/');
+        Ok(if trimmed.is_empty() {
+            "/".into()
+        } else {
+            trimmed.into()
+        })
+    }
+
+    fn image(&self, key: &str) -> Result<ImageRef, String> {
+        ImageRef::parse(&self.string(key)?)
+    }
+
+    fn opt_image(&self, key: &str) -> Result<Option<ImageRef>, String> {
+        match self.table.get(key) {
+            None => Ok(None),
+            Some(_) => self.image(key).map(Some),
+        }
+    }
+
+    fn int(&self, key: &str, min: i64, max: i64) -> Result<i64, String> {
+        match self.table.get(key) {
+            Some(toml::Value::Integer(n)) if (min..=max).contains(n) => Ok(*n),
+            _ => Err(self.bad(
+                key,
+                &t(
+                    "course.expect.int",
+                    &[("min", &min.to_string()), ("max", &max.to_string())],
+                ),
+            )),
+        }
+    }
+
+    fn words(&self, key: &str) -> Result<Vec<String>, String> {
+        let bad = || self.bad(key, &t("course.expect.words", &[]));
+        let Some(toml::Value::Array(items)) = self.table.get(key) else {
+            return Err(bad());
+        };
+        let words: Vec<String> = items
+            .iter()
+            .map(|v| match v {
+                toml::Value::String(s) if !s.trim().is_empty() => Ok(s.clone()),
+                _ => Err(bad()),
+            })
+            .collect::<Result<_, _>>()?;
+        if words.is_empty() {
+            return Err(bad());
+        }
+        Ok(words)
+    }
+
+    fn container(&self) -> Result<ContainerMatch, String> {
+        let Some(toml::Value::Table(fields)) = self.table.get(self.kind) else {
+            return Err(self.bad(self.kind, &t("course.expect.table", &[])));
+        };
+        let inner = Fields {
+            table: fields,
+            kind: self.kind,
+        };
+        for key in fields.keys() {
+            if !CONTAINER_FIELDS.contains(&key.as_str()) {
+                return Err(t(
+                    "course.err.pred_key",
+                    &[
+                        ("key", key),
+                        ("kind", self.kind),
+                        ("allowed", &CONTAINER_FIELDS.join(", ")),
+                    ],
+                ));
+            }
+        }
+        let has = |k: &str| fields.contains_key(k);
+        let boolean = |k: &str| match fields.get(k) {
+            None => Ok(None),
+            Some(toml::Value::Boolean(b)) => Ok(Some(*b)),
+            Some(_) => Err(inner.bad(k, "true, false")),
+        };
+        Ok(ContainerMatch {
+            image: inner.opt_image("image")?,
+            name: if has("name") {
+                Some(inner.nonempty("name")?)
+            } else {
+                None
+            },
+            state: if has("state") {
+                Some(match inner.string("state")?.as_str() {
+                    "created" => ContainerState::Created,
+                    "running" => ContainerState::Running,
+                    "exited" => ContainerState::Exited,
+                    _ => return Err(inner.bad("state", "created, running, exited")),
+                })
+            } else {
+                None
+            },
+            exit_code: if has("exit_code") {
+                Some(inner.int("exit_code", -1, 255)? as i32)
+            } else {
+                None
+            },
+            tty: boolean("tty")?,
+            count_at_least: if has("count_at_least") {
+                Some(inner.int("count_at_least", 1, u32::MAX as i64)? as u32)
+            } else {
+                None
+            },
+            rm: boolean("rm")?,
+            detached: boolean("detached")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pred(src: &str) -> Result<Predicate, String> {
+        let table: toml::Table =
+            toml::from_str(&format!("p = {src}")).map_err(|e| e.to_string())?;
+        match table.get("p") {
+            Some(toml::Value::Table(t)) => Predicate::from_table(t),
+            _ => Err("not a table".into()),
+        }
+    }
+
+    #[test]
+    fn image_refs_default_to_latest_and_keep_explicit_tags() {
+        let r = ImageRef::parse("busybox").unwrap();
+        assert_eq!(r.full(), "busybox:latest");
+        assert!(!r.explicit_tag);
+        let r = ImageRef::parse("debian:12").unwrap();
+        assert_eq!(r.full(), "debian:12");
+        assert!(r.explicit_tag);
+        let r = ImageRef::parse("localhost:5000/team/app").unwrap();
+        assert_eq!(r.full(), "localhost:5000/team/app:latest");
+        assert_eq!(ImageRef::parse("my_app-2.x:v1.0").unwrap().tag, "v1.0");
+    }
+
+    #[test]
+    fn bad_image_refs_are_rejected() {
+        for bad in [
+            "",
+            "Busybox",
+            "busybox:",
+            "busy box",
+            "a//b",
+            "x:-tag",
+            "-x",
+            "a@sha256:00",
+        ] {
+            assert!(ImageRef::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn untagged_reference_accepts_any_tag_of_the_repo() {
+        let any = ImageRef::parse("debian").unwrap();
+        let twelve = ImageRef::parse("debian:12").unwrap();
+        assert!(any.accepts(&twelve));
+        assert!(!twelve.accepts(&any));
+        assert!(!any.accepts(&ImageRef::parse("ubuntu").unwrap()));
+    }
+
+    #[test]
+    fn parses_every_kind() {
+        assert!(matches!(
+            pred(r#"{ image = "busybox" }"#),
+            Ok(Predicate::Image(_))
+        ));
+        assert!(matches!(
+            pred(r#"{ no_image = "busybox" }"#),
+            Ok(Predicate::NoImage(_))
+        ));
+        assert_eq!(
+            pred(r#"{ image_with_file = "/hello.txt/", not_from = "busybox" }"#),
+            Ok(Predicate::ImageWithFile {
+                path: "/hello.txt".into(),
+                not_from: Some(ImageRef::parse("busybox").unwrap())
+            })
+        );
+        assert!(matches!(
+            pred(r#"{ image_layers = "x", at_least = 2 }"#),
+            Ok(Predicate::ImageLayers { at_least: 2, .. })
+        ));
+        let c = pred(
+            r#"{ container = { image = "debian", state = "running", tty = true, count_at_least = 2 } }"#,
+        );
+        let Ok(Predicate::Container(m)) = c else {
+            panic!("{c:?}")
+        };
+        assert_eq!(m.state, Some(ContainerState::Running));
+        assert_eq!(m.tty, Some(true));
+        assert_eq!(m.count_at_least, Some(2));
+        assert!(matches!(
+            pred(r#"{ no_container = {} }"#),
+            Ok(Predicate::NoContainer(_))
+        ));
+        assert!(matches!(
+            pred(r#"{ container_file = "/root/x", image = "debian" }"#),
+            Ok(Predicate::ContainerFile { image: Some(_), .. })
+        ));
+        assert!(matches!(
+            pred(r#"{ container_changed = "/etc/hostname" }"#),
+            Ok(Predicate::ContainerChanged(_))
+        ));
+        assert_eq!(
+            pred(r#"{ port = 80, host_port = 8080 }"#),
+            Ok(Predicate::Port {
+                container_port: 80,
+                host_port: Some(8080)
+            })
+        );
+        assert_eq!(
+            pred(r#"{ ran = ["ps", "-a"] }"#),
+            Ok(Predicate::Ran(vec!["ps".into(), "-a".into()]))
+        );
+        assert_eq!(
+            pred(r#"{ event = "die", type = "container" }"#),
+            Ok(Predicate::Event {
+                action: "die".into(),
+                kind: Some("container".into())
+            })
+        );
+        assert!(matches!(
+            pred(r#"{ file_in_image = "/x", image = "myimg" }"#),
+            Ok(Predicate::FileInImage { .. })
+        ));
+        assert!(matches!(
+            pred(r#"{ log_contains = "Ready", name = "r" }"#),
+            Ok(Predicate::LogContains { name: Some(_), .. })
+        ));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let e = pred(r#"{ imgae = "busybox" }"#).unwrap_err();
+        assert!(e.contains("imgae") && e.contains("image_with_file"), "{e}");
+        let e = pred(r#"{ container = { stat = "running" } }"#).unwrap_err();
+        assert!(e.contains("stat") && e.contains("state"), "{e}");
+        let e = pred(r#"{ container = { state = "up" } }"#).unwrap_err();
+        assert!(e.contains("state"), "{e}");
+        let e = pred(r#"{ image_layers = "x" }"#).unwrap_err();
+        assert!(e.contains("at_least"), "{e}");
+        let e = pred(r#"{ image = "busybox", no_image = "debian" }"#).unwrap_err();
+        assert!(e.contains("image") && e.contains("no_image"), "{e}");
+        let e = pred(r#"{ port = 80, hostport = 8080 }"#).unwrap_err();
+        assert!(e.contains("hostport") && e.contains("host_port"), "{e}");
+        assert!(pred(r#"{ container_file = "root/x" }"#).is_err());
+        assert!(pred(r#"{ ran = [] }"#).is_err());
+        assert!(pred(r#"{ port = 0 }"#).is_err());
+        assert!(pred(r#"{ event = "die", type = "network" }"#).is_err());
+        assert!(pred(r#"{ image = "Busybox" }"#).is_err());
+        assert!(pred(r#"{}"#).is_err());
+    }
+}
