@@ -1,3 +1,6 @@
+//! gorae: `gorae` opens the lesson TUI; `gorae docker …` (or a link named `docker`) is the
+//! Docker-compatible CLI; `gorae lesson check` lints lessons.
+
 fn main() {
     let mut args: Vec<String> = std::env::args().collect();
     let argv0 = args.first().cloned().unwrap_or_default();
@@ -8,10 +11,15 @@ fn main() {
         .to_string();
     let code = if invoked_as == "docker" {
         gorae::cli::main(args.split_off(1))
-    } else if args.get(1).map(String::as_str) == Some("docker") {
-        gorae::cli::main(args.split_off(2))
     } else {
-        gorae::tui::main(args.split_off(1))
+        match args.get(1).map(String::as_str) {
+            Some("docker") => gorae::cli::main(args.split_off(2)),
+            Some("__monitor") => gorae::engine::monitor::main(&args[2..]),
+            Some("lesson") if args.get(2).map(String::as_str) == Some("check") => {
+                gorae::course::lint_main(args.split_off(3))
+            }
+            _ => gorae::tui::main(args.split_off(1)),
+        }
     };
     std::process::exit(code);
 }

@@ -1,6 +1,261 @@
 //! The Docker-compatible command line: `gorae docker …`, or `docker …` through a link.
+//!
+//! Every command: parse (clap, Docker's flags), reconcile the store, run, print Docker's
+//! output, and append a `command` event (args + exit code) to the event feed so lessons can
+//! tick steps like "look at `docker ps -a`".
+
+mod args;
+mod attach;
+mod containers;
+pub mod format;
+mod images;
+mod inspect;
+
+use clap::Parser;
+
+use crate::engine::{EngineError, Event, Store};
+use crate::i18n::t;
+
+pub use args::Cli;
+
+/// A command's failure: the message to print (already localized) and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub code: i32,
+}
+
+pub type CmdResult = Result<i32, Failure>;
+
+impl From<EngineError> for Failure {
+    fn from(e: EngineError) -> Failure {
+        Failure {
+            message: describe(&e),
+            code: 1,
+        }
+    }
+}
+
+impl Failure {
+    pub fn new(message: String, code: i32) -> Failure {
+        Failure { message, code }
+    }
+}
+
+/// A user-facing message for an engine error, in the active language.
+pub fn describe(e: &EngineError) -> String {
+    let daemon =
+        |key: &str, args: &[(&str, &str)]| format!("{}{}", t("err-daemon", &[]), t(key, args));
+    match e {
+        EngineError::NoSuchContainer(n) => daemon("err-no-such-container", &[("name", n)]),
+        EngineError::NoSuchImage(n) => daemon("err-no-such-image", &[("name", n)]),
+        EngineError::NotBundled { name, available } => {
+            daemon("err-not-bundled", &[("name", name), ("list", available)])
+        }
+        EngineError::ContainerRunning(n) => daemon("err-container-running", &[("name", n)]),
+        EngineError::NameInUse { name, id } => {
+            daemon("err-name-in-use", &[("name", name), ("id", id)])
+        }
+        EngineError::NotRunning(id) => daemon("err-not-running", &[("id", id)]),
+        EngineError::PortInUse(addr) => daemon("err-port-in-use", &[("addr", addr)]),
+        EngineError::ImageInUse {
+            image,
+            container,
+            state,
+            how,
+        } => {
+            let key = if state == "running" {
+                "err-image-in-use-running"
+            } else {
+                "err-image-in-use"
+            };
+            daemon(
+                key,
+                &[("image", image), ("container", container), ("how", how)],
+            )
+        }
+        EngineError::InvalidReference(r) => t("err-invalid-reference", &[("ref", r)]),
+        EngineError::DigestMismatch { what, .. } => {
+            daemon("err-digest", &[("what", what), ("detail", &e.to_string())])
+        }
+        EngineError::UnsafePath(p) => daemon("err-unsafe-path", &[("path", p)]),
+        EngineError::Io { .. } | EngineError::Corrupt { .. } => {
+            daemon("err-io", &[("detail", &e.to_string())])
+        }
+        EngineError::Conflict(_) | EngineError::Runtime(_) => {
+            format!("{}{}", t("err-daemon", &[]), e)
+        }
+    }
+}
+
+fn open_store() -> Result<Store, Failure> {
+    let store = Store::open_default().map_err(Failure::from)?;
+    // A dead monitor leaves a record saying "running": fix that before anyone reads it.
+    let _ = store.reconcile();
+    Ok(store)
+}
 
 /// Run the CLI with the arguments after `docker`; returns the process exit code.
-pub fn main(_args: Vec<String>) -> i32 {
-    0
+pub fn main(args: Vec<String>) -> i32 {
+    let mut argv = vec!["docker".to_string()];
+    argv.extend(args.iter().cloned());
+    let cli = match Cli::try_parse_from(&argv) {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    let _ = e.print();
+                    return 0;
+                }
+                ErrorKind::MissingSubcommand
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
+                    return 0;
+                }
+                _ => {
+                    let sub = args.first().map(String::as_str).unwrap_or("");
+                    let detail = e.render().to_string();
+                    let first = detail
+                        .lines()
+                        .find(|l| !l.trim().is_empty())
+                        .unwrap_or("")
+                        .trim_start_matches("error: ")
+                        .to_string();
+                    eprintln!("{}", t("err-usage", &[("detail", &first), ("cmd", sub)]));
+                    return 125;
+                }
+            }
+        }
+    };
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(f) => {
+            if !f.message.is_empty() {
+                eprintln!("{}", f.message);
+            }
+            f.code
+        }
+    };
+    if let Ok(store) = Store::open_default() {
+        store.emit(
+            Event::new("command", "run")
+                .attr("args", serde_json::to_string(&args).unwrap_or_default())
+                .attr("exit", code.to_string()),
+        );
+    }
+    code
+}
+
+fn run(cli: Cli) -> CmdResult {
+    use args::Cmd;
+    let store = open_store()?;
+    match cli.cmd {
+        Cmd::Pull { quiet, name } => images::pull(&store, &name, quiet),
+        Cmd::Images {
+            all,
+            quiet,
+            no_trunc,
+            repository,
+        } => images::list(&store, all, quiet, no_trunc, repository.as_deref()),
+        Cmd::Tag { source, target } => {
+            store.tag(&source, &target)?;
+            Ok(0)
+        }
+        Cmd::Rmi { force, images } => images::remove(&store, &images, force),
+        Cmd::History {
+            no_trunc,
+            quiet,
+            human,
+            image,
+        } => images::history(&store, &image, no_trunc, quiet, human),
+        Cmd::Inspect {
+            format,
+            kind,
+            names,
+        } => inspect::inspect(&store, &names, kind.as_deref(), format.as_deref()),
+        Cmd::Run(a) => containers::run(&store, a),
+        Cmd::Create(a) => containers::create(&store, a),
+        Cmd::Start {
+            attach,
+            interactive,
+            containers,
+        } => containers::start(&store, &containers, attach, interactive),
+        Cmd::Attach {
+            no_stdin,
+            detach_keys: _,
+            container,
+        } => containers::attach(&store, &container, !no_stdin),
+        Cmd::Exec(a) => attach::exec(&store, a),
+        Cmd::Ps {
+            all,
+            quiet,
+            latest,
+            last,
+            no_trunc,
+            size: _,
+        } => containers::ps(&store, all, quiet, latest, last, no_trunc),
+        Cmd::Logs {
+            follow,
+            tail,
+            timestamps,
+            container,
+        } => containers::logs(&store, &container, follow, tail.as_deref(), timestamps),
+        Cmd::Stop {
+            time,
+            signal: _,
+            containers,
+        } => containers::for_each(&containers, |c| store.stop_container(c, time).map(|_| ())),
+        Cmd::Kill { signal, containers } => containers::for_each(&containers, |c| {
+            store.kill_container(c, &signal).map(|_| ())
+        }),
+        Cmd::Restart { time, containers } => containers::restart(&store, &containers, time),
+        Cmd::Rm {
+            force,
+            volumes: _,
+            containers,
+        } => containers::for_each(&containers, |c| {
+            store.remove_container(c, force).map(|_| ())
+        }),
+        Cmd::Rename {
+            container,
+            new_name,
+        } => containers::rename(&store, &container, &new_name),
+        Cmd::Top { container, ps_args } => containers::top(&store, &container, &ps_args),
+        Cmd::Commit {
+            message,
+            author,
+            change,
+            pause: _,
+            container,
+            repository,
+        } => containers::commit(
+            &store,
+            &container,
+            repository.as_deref(),
+            message,
+            author,
+            change,
+        ),
+        Cmd::Diff { container } => containers::diff(&store, &container),
+        Cmd::Wait { containers } => containers::wait(&store, &containers),
+        Cmd::Events {
+            since,
+            until,
+            format,
+            filter,
+        } => inspect::events(
+            &store,
+            since.as_deref(),
+            until.as_deref(),
+            format.as_deref(),
+            &filter,
+        ),
+        Cmd::Port {
+            container,
+            private_port,
+        } => containers::port(&store, &container, private_port.as_deref()),
+        Cmd::Version { format: _ } => inspect::version(&store),
+        Cmd::Info { format: _ } => inspect::info(&store),
+    }
 }

@@ -1,1 +1,595 @@
-//! (being written)
+//! Layer archives: unpacking that never writes outside its target, and packing a container's
+//! upper dir into a layer with OCI whiteouts.
+//!
+//! Unpacking refuses absolute paths, `..` components, and any entry whose parent inside the
+//! target is a symlink (so a symlink followed by a file "through" it can never escape), and
+//! hardlinks whose target is outside. Symlinks themselves are created as they are: they are
+//! only ever resolved inside the container's root, never by us.
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+
+use super::{EngineError, Result};
+
+const WHITEOUT_PREFIX: &str = ".wh.";
+const OPAQUE_MARKER: &str = ".wh..wh..opq";
+const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Turn an archive path into a safe relative path, or refuse it.
+pub fn clean_path(raw: &Path) -> Result<PathBuf> {
+    let mut out = PathBuf::new();
+    for comp in raw.components() {
+        match comp {
+            Component::Normal(p) => out.push(p),
+            Component::CurDir => {}
+            Component::RootDir | Component::Prefix(_) | Component::ParentDir => {
+                return Err(EngineError::UnsafePath(raw.display().to_string()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Create the parent dirs of `rel` under `root`, refusing to pass through a symlink.
+fn ensure_parents(root: &Path, rel: &Path) -> Result<PathBuf> {
+    let mut cur = root.to_path_buf();
+    let parent = rel.parent().unwrap_or(Path::new(""));
+    for comp in parent.components() {
+        cur.push(comp);
+        match fs::symlink_metadata(&cur) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(EngineError::UnsafePath(format!(
+                    "{} (passes through a symlink)",
+                    rel.display()
+                )));
+            }
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                // A file where a dir is needed: a later layer entry replaces it.
+                fs::remove_file(&cur).map_err(|e| EngineError::io(&cur, e))?;
+                fs::create_dir(&cur).map_err(|e| EngineError::io(&cur, e))?;
+            }
+            Err(_) => {
+                fs::create_dir(&cur).map_err(|e| EngineError::io(&cur, e))?;
+            }
+        }
+    }
+    Ok(root.join(rel))
+}
+
+fn remove_existing(path: &Path) {
+    if let Ok(m) = fs::symlink_metadata(path) {
+        if m.is_dir() {
+            remove_tree(path);
+        } else {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+/// Remove a tree, never following symlinks; errors are ignored (best effort cleanup).
+pub fn remove_tree(path: &Path) {
+    let _ = fs::remove_dir_all(path);
+}
+
+fn cstr(p: &Path) -> Result<CString> {
+    CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| EngineError::UnsafePath(p.display().to_string()))
+}
+
+fn lchown(path: &Path, uid: u64, gid: u64) -> Result<()> {
+    if !is_root() {
+        return Ok(());
+    }
+    let c = cstr(path)?;
+    // SAFETY: valid C string; lchown does not follow symlinks.
+    let r = unsafe { libc::lchown(c.as_ptr(), uid as libc::uid_t, gid as libc::gid_t) };
+    if r != 0 {
+        return Err(EngineError::io(path, io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+fn set_mtime(path: &Path, secs: u64) {
+    let Ok(c) = cstr(path) else { return };
+    let t = libc::timespec {
+        tv_sec: secs as libc::time_t,
+        tv_nsec: 0,
+    };
+    let times = [t, t];
+    // SAFETY: valid C string and a two-element timespec array.
+    unsafe {
+        libc::utimensat(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            times.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+}
+
+fn mknod_whiteout(path: &Path) -> Result<()> {
+    let c = cstr(path)?;
+    // SAFETY: valid C string; a 0/0 character device is overlayfs's whiteout.
+    let r = unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR, 0) };
+    if r != 0 {
+        return Err(EngineError::io(path, io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+fn set_opaque(dir: &Path) -> Result<()> {
+    let c = cstr(dir)?;
+    let name = CString::new(OPAQUE_XATTR).unwrap_or_default();
+    // SAFETY: valid C strings and a one-byte value.
+    let r = unsafe { libc::lsetxattr(c.as_ptr(), name.as_ptr(), b"y".as_ptr().cast(), 1, 0) };
+    if r != 0 {
+        return Err(EngineError::io(dir, io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+pub fn is_opaque(dir: &Path) -> bool {
+    let (Ok(c), Ok(name)) = (cstr(dir), CString::new(OPAQUE_XATTR)) else {
+        return false;
+    };
+    let mut buf = [0u8; 4];
+    // SAFETY: valid C strings and a buffer of the stated length.
+    let n = unsafe {
+        libc::lgetxattr(
+            c.as_ptr(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    n == 1 && buf[0] == b'y'
+}
+
+pub fn is_whiteout(m: &fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    m.file_type().is_char_device() && m.rdev() == 0
+}
+
+/// Largest single file accepted from an archive (a guard against decompression bombs).
+pub const MAX_ENTRY_BYTES: u64 = 8 << 30;
+
+/// Unpack a tar stream into `dest` (an empty dir), converting OCI whiteouts to overlayfs ones.
+/// Returns the unpacked size in bytes.
+pub fn unpack(reader: &mut dyn Read, dest: &Path) -> Result<u64> {
+    let mut archive = tar::Archive::new(reader);
+    let mut total = 0u64;
+    let mut dir_times: Vec<(PathBuf, u64, u32)> = Vec::new();
+    let entries = archive.entries().map_err(|e| EngineError::io(dest, e))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| corrupt(dest, e))?;
+        let raw = entry.path().map_err(|e| corrupt(dest, e))?.into_owned();
+        let rel = clean_path(&raw)?;
+        if rel.as_os_str().is_empty() {
+            continue; // "./" itself
+        }
+        let header = entry.header();
+        let mode = header.mode().unwrap_or(0o644) & 0o7777;
+        let uid = header.uid().unwrap_or(0);
+        let gid = header.gid().unwrap_or(0);
+        let mtime = header.mtime().unwrap_or(0);
+        let kind = header.entry_type();
+        let file_name = rel
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+
+        if file_name == OPAQUE_MARKER {
+            let dir = ensure_parents(dest, &rel)?;
+            let dir = dir.parent().unwrap_or(dest).to_path_buf();
+            if dir != dest {
+                set_opaque(&dir)?;
+            }
+            continue;
+        }
+        if let Some(hidden) = file_name.strip_prefix(WHITEOUT_PREFIX) {
+            if hidden.is_empty() || hidden == "." || hidden == ".." || hidden.contains('/') {
+                return Err(EngineError::UnsafePath(raw.display().to_string()));
+            }
+            let target = ensure_parents(dest, &rel)?.with_file_name(hidden);
+            remove_existing(&target);
+            mknod_whiteout(&target)?;
+            continue;
+        }
+
+        let path = ensure_parents(dest, &rel)?;
+        if kind.is_dir() {
+            match fs::symlink_metadata(&path) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => {
+                    remove_existing(&path);
+                    fs::create_dir(&path).map_err(|e| EngineError::io(&path, e))?;
+                }
+                Err(_) => fs::create_dir(&path).map_err(|e| EngineError::io(&path, e))?,
+            }
+            lchown(&path, uid, gid)?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode))
+                .map_err(|e| EngineError::io(&path, e))?;
+            dir_times.push((path, mtime, mode));
+            continue;
+        }
+        remove_existing(&path);
+        if kind.is_symlink() {
+            let target = entry
+                .link_name()
+                .map_err(|e| corrupt(dest, e))?
+                .ok_or_else(|| EngineError::UnsafePath(raw.display().to_string()))?;
+            std::os::unix::fs::symlink(&target, &path).map_err(|e| EngineError::io(&path, e))?;
+            lchown(&path, uid, gid)?;
+            set_mtime(&path, mtime);
+        } else if kind.is_hard_link() {
+            let target = entry
+                .link_name()
+                .map_err(|e| corrupt(dest, e))?
+                .ok_or_else(|| EngineError::UnsafePath(raw.display().to_string()))?;
+            let target_rel = clean_path(&target)?;
+            let target_path = ensure_parents(dest, &target_rel)?;
+            let tm = fs::symlink_metadata(&target_path).map_err(|_| {
+                EngineError::UnsafePath(format!("{} (hardlink to a missing file)", raw.display()))
+            })?;
+            if tm.is_dir() {
+                return Err(EngineError::UnsafePath(format!(
+                    "{} (hardlink to a directory)",
+                    raw.display()
+                )));
+            }
+            fs::hard_link(&target_path, &path).map_err(|e| EngineError::io(&path, e))?;
+        } else if kind.is_file() || kind == tar::EntryType::Continuous || kind.is_gnu_sparse() {
+            let size = entry.size();
+            if size > MAX_ENTRY_BYTES {
+                return Err(EngineError::UnsafePath(format!(
+                    "{} (file of {size} bytes is larger than allowed)",
+                    raw.display()
+                )));
+            }
+            let mut out = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| EngineError::io(&path, e))?;
+            let n = io::copy(&mut (&mut entry).take(MAX_ENTRY_BYTES), &mut out)
+                .map_err(|e| corrupt(&path, e))?;
+            total += n;
+            drop(out);
+            lchown(&path, uid, gid)?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode))
+                .map_err(|e| EngineError::io(&path, e))?;
+            set_mtime(&path, mtime);
+        } else if kind.is_fifo() {
+            let c = cstr(&path)?;
+            // SAFETY: valid C string.
+            unsafe { libc::mkfifo(c.as_ptr(), mode as libc::mode_t) };
+            lchown(&path, uid, gid)?;
+        }
+        // Device nodes are skipped: the runtime provides /dev, and an image must not bring its own.
+    }
+    for (path, mtime, _) in dir_times.iter().rev() {
+        set_mtime(path, *mtime);
+    }
+    Ok(total)
+}
+
+fn corrupt(path: &Path, e: io::Error) -> EngineError {
+    EngineError::Corrupt {
+        path: path.to_path_buf(),
+        detail: format!("bad archive: {e}"),
+    }
+}
+
+/// Paths the runtime creates or mounts over; never part of a diff or a commit.
+pub fn is_runtime_path(rel: &str) -> bool {
+    matches!(
+        rel,
+        "/etc/hostname" | "/etc/hosts" | "/etc/resolv.conf" | "/.dockerenv"
+    ) || rel == "/proc"
+        || rel == "/sys"
+        || rel == "/dev"
+        || rel.starts_with("/dev/")
+        || rel.starts_with("/proc/")
+        || rel.starts_with("/sys/")
+}
+
+/// One entry of a container's upper dir, as a change against its image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub kind: char,
+    pub path: String,
+}
+
+/// Walk an upper dir in sorted order, calling `f(rel_path, abs_path, metadata)`.
+pub fn walk_sorted(
+    root: &Path,
+    f: &mut dyn FnMut(&str, &Path, &fs::Metadata) -> Result<()>,
+) -> Result<()> {
+    fn rec(
+        root: &Path,
+        dir: &Path,
+        f: &mut dyn FnMut(&str, &Path, &fs::Metadata) -> Result<()>,
+    ) -> Result<()> {
+        let mut names: Vec<_> = match fs::read_dir(dir) {
+            Ok(rd) => rd.flatten().map(|e| e.file_name()).collect(),
+            Err(e) => return Err(EngineError::io(dir, e)),
+        };
+        names.sort();
+        for name in names {
+            let abs = dir.join(&name);
+            let Ok(meta) = fs::symlink_metadata(&abs) else {
+                continue;
+            };
+            let rel = format!(
+                "/{}",
+                abs.strip_prefix(root).unwrap_or(&abs).to_string_lossy()
+            );
+            f(&rel, &abs, &meta)?;
+            if meta.is_dir() {
+                rec(root, &abs, f)?;
+            }
+        }
+        Ok(())
+    }
+    rec(root, root, f)
+}
+
+/// Does `rel` ("/a/b") exist in the image made of `lowers` (top layer first)?
+pub fn exists_in_layers(lowers: &[PathBuf], rel: &str) -> bool {
+    let rel = rel.trim_start_matches('/');
+    if rel.is_empty() {
+        return true;
+    }
+    let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
+    for layer in lowers {
+        // Walk down: a whiteout at any level hides everything below it; an opaque dir hides
+        // lower layers below it.
+        let mut cur = layer.clone();
+        let mut opaque_hit = false;
+        for (i, comp) in comps.iter().enumerate() {
+            cur.push(comp);
+            match fs::symlink_metadata(&cur) {
+                Ok(m) if is_whiteout(&m) => return false,
+                Ok(m) => {
+                    if i + 1 == comps.len() {
+                        return true;
+                    }
+                    if !m.is_dir() {
+                        break;
+                    }
+                    if is_opaque(&cur) {
+                        opaque_hit = true;
+                    }
+                }
+                Err(_) => {
+                    if opaque_hit {
+                        return false;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// What `docker diff` prints for a container: its upper dir against its image's layers.
+pub fn diff(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<Change>> {
+    let mut out: Vec<Change> = Vec::new();
+    walk_sorted(upper, &mut |rel, abs, meta| {
+        if is_runtime_path(rel) {
+            return Ok(());
+        }
+        if is_whiteout(meta) {
+            out.push(Change {
+                kind: 'D',
+                path: rel.to_string(),
+            });
+        } else if exists_in_layers(lowers, rel) {
+            // A directory that only holds other changes is reported as changed, as Docker does.
+            if !meta.is_dir() || dir_has_changes(abs, rel) || is_opaque(abs) {
+                out.push(Change {
+                    kind: 'C',
+                    path: rel.to_string(),
+                });
+            }
+        } else {
+            out.push(Change {
+                kind: 'A',
+                path: rel.to_string(),
+            });
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn dir_has_changes(abs: &Path, rel: &str) -> bool {
+    let Ok(rd) = fs::read_dir(abs) else {
+        return false;
+    };
+    rd.flatten().any(|e| {
+        let child = format!(
+            "{}/{}",
+            rel.trim_end_matches('/'),
+            e.file_name().to_string_lossy()
+        );
+        !is_runtime_path(&child)
+    })
+}
+
+/// Pack a container's upper dir into a tar stream written to `out`, converting overlayfs
+/// whiteouts to OCI ones and skipping runtime-provided paths.
+pub fn pack_upper(upper: &Path, out: &mut dyn Write) -> Result<()> {
+    let mut builder = tar::Builder::new(out);
+    builder.mode(tar::HeaderMode::Complete);
+    builder.follow_symlinks(false);
+    let mut links: HashMap<(u64, u64), String> = HashMap::new();
+    walk_sorted(upper, &mut |rel, abs, meta| {
+        if is_runtime_path(rel) {
+            return Ok(());
+        }
+        let name = rel.trim_start_matches('/');
+        if is_whiteout(meta) {
+            let p = Path::new(name);
+            let wh = match p.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.join(format!(
+                    "{WHITEOUT_PREFIX}{}",
+                    p.file_name().unwrap_or_default().to_string_lossy()
+                )),
+                _ => PathBuf::from(format!(
+                    "{WHITEOUT_PREFIX}{}",
+                    p.file_name().unwrap_or_default().to_string_lossy()
+                )),
+            };
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_size(0);
+            h.set_mode(0o644);
+            h.set_mtime(meta.mtime().max(0) as u64);
+            builder
+                .append_data(&mut h, &wh, io::empty())
+                .map_err(|e| EngineError::io(abs, e))?;
+            return Ok(());
+        }
+        let mut h = tar::Header::new_gnu();
+        h.set_metadata_in_mode(meta, tar::HeaderMode::Complete);
+        if meta.is_dir() {
+            builder
+                .append_data(&mut h, format!("{name}/"), io::empty())
+                .map_err(|e| EngineError::io(abs, e))?;
+            if is_opaque(abs) {
+                let mut oh = tar::Header::new_gnu();
+                oh.set_entry_type(tar::EntryType::Regular);
+                oh.set_size(0);
+                oh.set_mode(0o644);
+                oh.set_mtime(meta.mtime().max(0) as u64);
+                builder
+                    .append_data(&mut oh, format!("{name}/{OPAQUE_MARKER}"), io::empty())
+                    .map_err(|e| EngineError::io(abs, e))?;
+            }
+        } else if meta.file_type().is_symlink() {
+            let target = fs::read_link(abs).map_err(|e| EngineError::io(abs, e))?;
+            h.set_entry_type(tar::EntryType::Symlink);
+            h.set_size(0);
+            builder
+                .append_link(&mut h, name, &target)
+                .map_err(|e| EngineError::io(abs, e))?;
+        } else if meta.is_file() {
+            let key = (meta.dev(), meta.ino());
+            if meta.nlink() > 1 {
+                if let Some(first) = links.get(&key) {
+                    h.set_entry_type(tar::EntryType::Link);
+                    h.set_size(0);
+                    builder
+                        .append_link(&mut h, name, first)
+                        .map_err(|e| EngineError::io(abs, e))?;
+                    return Ok(());
+                }
+                links.insert(key, name.to_string());
+            }
+            let f = File::open(abs).map_err(|e| EngineError::io(abs, e))?;
+            builder
+                .append_data(&mut h, name, f)
+                .map_err(|e| EngineError::io(abs, e))?;
+        }
+        // Sockets and device nodes made inside a container are not part of an image.
+        Ok(())
+    })?;
+    builder.finish().map_err(|e| EngineError::io(upper, e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar_with(entries: &[(&str, tar::EntryType, &[u8], Option<&str>)]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, kind, data, link) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(*kind);
+            h.set_size(data.len() as u64);
+            h.set_mode(0o755);
+            // Bypass the tar crate's own path checks: hostile archives don't use it.
+            let name = h.as_old_mut().name.as_mut();
+            name[..path.len()].copy_from_slice(path.as_bytes());
+            if let Some(l) = link {
+                h.set_link_name(l).unwrap();
+            }
+            h.set_cksum();
+            b.append(&h, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn refuses_parent_and_absolute_paths() {
+        for bad in ["../evil", "a/../../evil", "/etc/evil"] {
+            let dir = tempfile::tempdir().unwrap();
+            let data = tar_with(&[(bad, tar::EntryType::Regular, b"x", None)]);
+            let err = unpack(&mut &data[..], dir.path()).unwrap_err();
+            assert!(matches!(err, EngineError::UnsafePath(_)), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn refuses_writing_through_a_symlink() {
+        let outside = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let target = outside.path().to_str().unwrap().to_string();
+        let data = tar_with(&[
+            ("link", tar::EntryType::Symlink, b"", Some(&target)),
+            ("link/pwned", tar::EntryType::Regular, b"x", None),
+        ]);
+        assert!(unpack(&mut &data[..], dir.path()).is_err());
+        assert!(!outside.path().join("pwned").exists());
+    }
+
+    #[test]
+    fn refuses_hardlinks_out_of_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = tar_with(&[("h", tar::EntryType::Link, b"", Some("../../etc/passwd"))]);
+        assert!(unpack(&mut &data[..], dir.path()).is_err());
+    }
+
+    #[test]
+    fn unpacks_files_dirs_and_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = tar_with(&[
+            ("bin/", tar::EntryType::Directory, b"", None),
+            ("bin/tool", tar::EntryType::Regular, b"hello", None),
+            ("sbin", tar::EntryType::Symlink, b"", Some("bin")),
+            ("bin/again", tar::EntryType::Link, b"", Some("bin/tool")),
+        ]);
+        let size = unpack(&mut &data[..], dir.path()).unwrap();
+        assert_eq!(size, 5);
+        assert_eq!(fs::read(dir.path().join("bin/tool")).unwrap(), b"hello");
+        assert_eq!(
+            fs::read_link(dir.path().join("sbin")).unwrap(),
+            Path::new("bin")
+        );
+        assert_eq!(fs::read(dir.path().join("bin/again")).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn runtime_paths_are_not_changes() {
+        assert!(is_runtime_path("/etc/hosts"));
+        assert!(is_runtime_path("/dev/null"));
+        assert!(!is_runtime_path("/etc/passwd"));
+        assert!(!is_runtime_path("/device"));
+    }
+}

@@ -1,1 +1,714 @@
-//! (being written)
+//! Container records: `containers/<id>/container.json`, ids, Docker-style names, lookup, and
+//! reconciliation of records whose monitor died.
+
+use std::fs;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::store::{read_json, write_json};
+use super::{EngineError, Event, Result, Store};
+
+/// How to run the container's process; fixed at create time.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct RunConfig {
+    /// The full argv: entrypoint followed by cmd.
+    pub argv: Vec<String>,
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub workdir: String,
+    pub hostname: String,
+    pub user: String,
+    pub tty: bool,
+    pub stdin_open: bool,
+    pub auto_remove: bool,
+    pub detached: bool,
+    #[serde(default)]
+    pub ports: Vec<PortBinding>,
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct PortBinding {
+    pub host_ip: String,
+    pub host_port: u16,
+    pub container_port: u16,
+    pub proto: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct RunState {
+    /// "created", "running", "exited".
+    pub status: String,
+    pub pid: i32,
+    pub monitor_pid: i32,
+    /// Start time of the monitor (field 22 of /proc/<pid>/stat) to tell it from a reused pid.
+    pub monitor_start: u64,
+    pub exit_code: Option<i32>,
+    /// RFC 3339.
+    pub started_at: String,
+    pub finished_at: String,
+    pub restart_count: u32,
+    #[serde(default)]
+    pub oom_killed: bool,
+    /// A stop/kill asked for by the user (so `Exited (137)` is expected).
+    #[serde(default)]
+    pub stopped_by_user: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct Container {
+    pub id: String,
+    pub name: String,
+    /// The image as the user named it.
+    pub image: String,
+    pub image_id: String,
+    /// RFC 3339.
+    pub created: String,
+    pub config: RunConfig,
+    pub state: RunState,
+}
+
+pub fn short_id(id: &str) -> String {
+    id.chars().take(12).collect()
+}
+
+impl Container {
+    pub fn short_id(&self) -> String {
+        short_id(&self.id)
+    }
+    pub fn is_running(&self) -> bool {
+        self.state.status == "running"
+    }
+    pub fn created_millis(&self) -> u64 {
+        super::image::parse_time_millis(&self.created)
+    }
+}
+
+/// Start time of a process (jiffies since boot), or None when it does not exist.
+pub fn process_start_time(pid: i32) -> Option<u64> {
+    if pid <= 0 {
+        return None;
+    }
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may contain spaces and parens: fields start after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state); starttime is field 22.
+    let state = fields.first()?;
+    if *state == "Z" || *state == "X" {
+        return None;
+    }
+    fields.get(19)?.parse().ok()
+}
+
+impl Store {
+    pub fn container_record_path(&self, id: &str) -> PathBuf {
+        self.container_dir(id).join("container.json")
+    }
+
+    pub fn load_container(&self, id: &str) -> Result<Container> {
+        read_json(&self.container_record_path(id))
+    }
+
+    pub fn save_container(&self, c: &Container) -> Result<()> {
+        write_json(&self.container_record_path(&c.id), c)
+    }
+
+    /// Read-modify-write a record under the store lock.
+    pub fn update_container(&self, id: &str, f: impl FnOnce(&mut Container)) -> Result<Container> {
+        let _lock = self.lock()?;
+        let mut c = self.load_container(id)?;
+        f(&mut c);
+        self.save_container(&c)?;
+        Ok(c)
+    }
+
+    /// All containers, newest first. Dirs without a readable record (a create killed half way)
+    /// are skipped here and removed by `reconcile`.
+    pub fn containers(&self) -> Result<Vec<Container>> {
+        let dir = self.containers_dir();
+        let mut out = Vec::new();
+        let rd = fs::read_dir(&dir).map_err(|e| EngineError::io(&dir, e))?;
+        for e in rd.flatten() {
+            let id = e.file_name().to_string_lossy().to_string();
+            if let Ok(c) = self.load_container(&id) {
+                out.push(c);
+            }
+        }
+        out.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    /// Find a container by full name, full ID, or unique ID prefix (Docker's order).
+    pub fn resolve_container(&self, key: &str) -> Result<Container> {
+        let key_name = key.strip_prefix('/').unwrap_or(key);
+        let all = self.containers()?;
+        if let Some(c) = all.iter().find(|c| c.id == key) {
+            return Ok(c.clone());
+        }
+        if let Some(c) = all.iter().find(|c| c.name == key_name) {
+            return Ok(c.clone());
+        }
+        if !key.is_empty() && key.chars().all(|c| c.is_ascii_hexdigit()) {
+            let m: Vec<&Container> = all.iter().filter(|c| c.id.starts_with(key)).collect();
+            if m.len() == 1 {
+                return Ok(m[0].clone());
+            }
+            if m.len() > 1 {
+                return Err(EngineError::Conflict(format!(
+                    "multiple IDs found with provided prefix: {key}"
+                )));
+            }
+        }
+        Err(EngineError::NoSuchContainer(key.to_string()))
+    }
+
+    /// Create a record (and its dir) with a fresh ID; the name must be free.
+    /// Call with the store lock held so the name check and the write are one step.
+    pub fn create_container_record(&self, mut c: Container) -> Result<Container> {
+        let existing = self.containers()?;
+        if c.name.is_empty() {
+            loop {
+                let name = generate_name();
+                if !existing.iter().any(|e| e.name == name) {
+                    c.name = name;
+                    break;
+                }
+            }
+        } else {
+            validate_name(&c.name)?;
+            if let Some(other) = existing.iter().find(|e| e.name == c.name) {
+                return Err(EngineError::NameInUse {
+                    name: c.name.clone(),
+                    id: other.id.clone(),
+                });
+            }
+        }
+        c.id = super::random_hex(32);
+        if c.config.hostname.is_empty() {
+            c.config.hostname = c.short_id();
+        }
+        c.created = super::image::rfc3339_now();
+        c.state.status = "created".into();
+        let dir = self.container_dir(&c.id);
+        for sub in ["upper", "work", "rootfs"] {
+            fs::create_dir_all(dir.join(sub)).map_err(|e| EngineError::io(dir.join(sub), e))?;
+        }
+        self.save_container(&c)?;
+        Ok(c)
+    }
+
+    /// Remove a container's dir and record; emits `destroy`.
+    pub fn destroy_container(&self, c: &Container) -> Result<()> {
+        let dir = self.container_dir(&c.id);
+        // Rename first so a crash mid-delete never leaves a half record that looks valid.
+        let trash = self.tmp_path("rm");
+        if fs::rename(&dir, &trash).is_ok() {
+            super::archive::remove_tree(&trash);
+        } else {
+            super::archive::remove_tree(&dir);
+        }
+        self.emit(
+            Event::new("container", "destroy")
+                .id(&c.id)
+                .name(&c.name)
+                .image(&c.image),
+        );
+        Ok(())
+    }
+
+    /// Bring records in line with reality: a `running` container whose monitor is gone is
+    /// `exited`; half-created dirs and stale staging files are removed.
+    pub fn reconcile(&self) -> Result<()> {
+        let Ok(rd) = fs::read_dir(self.containers_dir()) else {
+            return Ok(());
+        };
+        for e in rd.flatten() {
+            let id = e.file_name().to_string_lossy().to_string();
+            let record = self.container_record_path(&id);
+            if !record.exists() {
+                // A create killed before its record was written; old enough to be abandoned.
+                let old = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|d| d.as_secs() > 30);
+                if old {
+                    super::archive::remove_tree(&e.path());
+                }
+                continue;
+            }
+            let Ok(c) = self.load_container(&id) else {
+                continue;
+            };
+            if c.state.status != "running" {
+                continue;
+            }
+            let alive = process_start_time(c.state.monitor_pid)
+                .is_some_and(|t| c.state.monitor_start == 0 || t == c.state.monitor_start);
+            if alive {
+                continue;
+            }
+            let updated = self.update_container(&id, |c| {
+                if c.state.status == "running" {
+                    c.state.status = "exited".into();
+                    c.state.exit_code.get_or_insert(137);
+                    c.state.finished_at = super::image::rfc3339_now();
+                    c.state.pid = 0;
+                }
+            });
+            if let Ok(c) = updated {
+                self.emit(
+                    Event::new("container", "die")
+                        .id(&c.id)
+                        .name(&c.name)
+                        .image(&c.image)
+                        .attr("exitCode", c.state.exit_code.unwrap_or(137).to_string()),
+                );
+                if c.config.auto_remove {
+                    let _ = self.destroy_container(&c);
+                }
+            }
+        }
+        // Staging left by killed processes.
+        if let Ok(rd) = fs::read_dir(self.tmp_dir()) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                let pid: Option<i32> = name.split('-').nth(1).and_then(|p| p.parse().ok());
+                let owner_alive = pid.is_some_and(|p| process_start_time(p).is_some());
+                if !owner_alive {
+                    super::archive::remove_tree(&e.path());
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn validate_name(name: &str) -> Result<()> {
+    let ok = name.len() >= 2
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(EngineError::InvalidReference(format!(
+            "Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+        )))
+    }
+}
+
+const ADJECTIVES: &[&str] = &[
+    "admiring",
+    "adoring",
+    "affectionate",
+    "agitated",
+    "amazing",
+    "angry",
+    "awesome",
+    "beautiful",
+    "blissful",
+    "bold",
+    "boring",
+    "brave",
+    "busy",
+    "charming",
+    "clever",
+    "compassionate",
+    "competent",
+    "condescending",
+    "confident",
+    "cool",
+    "cranky",
+    "crazy",
+    "dazzling",
+    "determined",
+    "distracted",
+    "dreamy",
+    "eager",
+    "ecstatic",
+    "elastic",
+    "elated",
+    "elegant",
+    "eloquent",
+    "epic",
+    "exciting",
+    "fervent",
+    "festive",
+    "flamboyant",
+    "focused",
+    "friendly",
+    "frosty",
+    "funny",
+    "gallant",
+    "gifted",
+    "goofy",
+    "gracious",
+    "great",
+    "happy",
+    "hardcore",
+    "heuristic",
+    "hopeful",
+    "hungry",
+    "infallible",
+    "inspiring",
+    "intelligent",
+    "interesting",
+    "jolly",
+    "jovial",
+    "keen",
+    "kind",
+    "laughing",
+    "loving",
+    "lucid",
+    "magical",
+    "modest",
+    "musing",
+    "mystifying",
+    "naughty",
+    "nervous",
+    "nice",
+    "nifty",
+    "nostalgic",
+    "objective",
+    "optimistic",
+    "peaceful",
+    "pedantic",
+    "pensive",
+    "practical",
+    "priceless",
+    "quirky",
+    "quizzical",
+    "recursing",
+    "relaxed",
+    "reverent",
+    "romantic",
+    "sad",
+    "serene",
+    "sharp",
+    "silly",
+    "sleepy",
+    "stoic",
+    "strange",
+    "stupefied",
+    "suspicious",
+    "sweet",
+    "tender",
+    "thirsty",
+    "trusting",
+    "unruffled",
+    "upbeat",
+    "vibrant",
+    "vigilant",
+    "vigorous",
+    "wizardly",
+    "wonderful",
+    "xenodochial",
+    "youthful",
+    "zealous",
+    "zen",
+];
+
+const SURNAMES: &[&str] = &[
+    "agnesi",
+    "albattani",
+    "allen",
+    "almeida",
+    "antonelli",
+    "archimedes",
+    "ardinghelli",
+    "aryabhata",
+    "austin",
+    "babbage",
+    "banach",
+    "bardeen",
+    "bartik",
+    "bassi",
+    "beaver",
+    "bell",
+    "benz",
+    "bhabha",
+    "bhaskara",
+    "black",
+    "blackburn",
+    "blackwell",
+    "bohr",
+    "booth",
+    "borg",
+    "bose",
+    "bouman",
+    "boyd",
+    "brahmagupta",
+    "brattain",
+    "brown",
+    "buck",
+    "burnell",
+    "cannon",
+    "carson",
+    "cartwright",
+    "carver",
+    "cerf",
+    "chandrasekhar",
+    "chaplygin",
+    "chatelet",
+    "chatterjee",
+    "chaum",
+    "chebyshev",
+    "clarke",
+    "cohen",
+    "colden",
+    "cori",
+    "cray",
+    "curie",
+    "curran",
+    "darwin",
+    "davinci",
+    "dewdney",
+    "dhawan",
+    "diffie",
+    "dijkstra",
+    "dirac",
+    "driscoll",
+    "dubinsky",
+    "easley",
+    "edison",
+    "einstein",
+    "elbakyan",
+    "elgamal",
+    "elion",
+    "ellis",
+    "engelbart",
+    "euclid",
+    "euler",
+    "faraday",
+    "feistel",
+    "fermat",
+    "fermi",
+    "feynman",
+    "franklin",
+    "gagarin",
+    "galileo",
+    "galois",
+    "ganguly",
+    "gates",
+    "gauss",
+    "germain",
+    "goldberg",
+    "goldstine",
+    "goldwasser",
+    "golick",
+    "goodall",
+    "gould",
+    "greider",
+    "grothendieck",
+    "haibt",
+    "hamilton",
+    "haslett",
+    "hawking",
+    "heisenberg",
+    "hellman",
+    "hermann",
+    "herschel",
+    "hertz",
+    "heyrovsky",
+    "hodgkin",
+    "hofstadter",
+    "hoover",
+    "hopper",
+    "hugle",
+    "hypatia",
+    "ishizaka",
+    "jackson",
+    "jang",
+    "jemison",
+    "jennings",
+    "jepsen",
+    "johnson",
+    "joliot",
+    "jones",
+    "kalam",
+    "kapitsa",
+    "kare",
+    "keldysh",
+    "keller",
+    "kepler",
+    "khayyam",
+    "khorana",
+    "kilby",
+    "kirch",
+    "knuth",
+    "kowalevski",
+    "lalande",
+    "lamarr",
+    "lamport",
+    "leakey",
+    "leavitt",
+    "lederberg",
+    "lehmann",
+    "lewin",
+    "lichterman",
+    "liskov",
+    "lovelace",
+    "lumiere",
+    "mahavira",
+    "margulis",
+    "matsumoto",
+    "maxwell",
+    "mayer",
+    "mccarthy",
+    "mcclintock",
+    "mclaren",
+    "mclean",
+    "mcnulty",
+    "meitner",
+    "mendel",
+    "mendeleev",
+    "meninsky",
+    "merkle",
+    "mestorf",
+    "mirzakhani",
+    "montalcini",
+    "moore",
+    "morse",
+    "moser",
+    "murdock",
+    "napier",
+    "nash",
+    "neumann",
+    "newton",
+    "nightingale",
+    "nobel",
+    "noether",
+    "northcutt",
+    "noyce",
+    "panini",
+    "pare",
+    "pascal",
+    "pasteur",
+    "payne",
+    "perlman",
+    "pike",
+    "poincare",
+    "poitras",
+    "proskuriakova",
+    "ptolemy",
+    "raman",
+    "ramanujan",
+    "rhodes",
+    "ride",
+    "ritchie",
+    "robinson",
+    "roentgen",
+    "rosalind",
+    "rubin",
+    "saha",
+    "sammet",
+    "sanderson",
+    "satoshi",
+    "shamir",
+    "shannon",
+    "shaw",
+    "shirley",
+    "shockley",
+    "shtern",
+    "sinoussi",
+    "snyder",
+    "solomon",
+    "spence",
+    "stonebraker",
+    "sutherland",
+    "swanson",
+    "swartz",
+    "swirles",
+    "taussig",
+    "tesla",
+    "tharp",
+    "thompson",
+    "torvalds",
+    "tu",
+    "turing",
+    "varahamihira",
+    "vaughan",
+    "villani",
+    "visvesvaraya",
+    "volhard",
+    "wescoff",
+    "wilbur",
+    "wiles",
+    "williams",
+    "williamson",
+    "wilson",
+    "wing",
+    "wozniak",
+    "wright",
+    "wu",
+    "yalow",
+    "yonath",
+    "zhukovsky",
+];
+
+/// A Docker-style name: adjective_surname.
+pub fn generate_name() -> String {
+    let r = super::random_hex(4);
+    let n = u32::from_str_radix(&r, 16).unwrap_or(7) as usize;
+    let adj = ADJECTIVES[n % ADJECTIVES.len()];
+    let sur = SURNAMES[(n / ADJECTIVES.len()) % SURNAMES.len()];
+    // Steve Wozniak is not boring (Docker's own rule).
+    if adj == "boring" && sur == "wozniak" {
+        return generate_name();
+    }
+    format!("{adj}_{sur}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_names_are_valid_docker_names() {
+        for _ in 0..100 {
+            let n = generate_name();
+            validate_name(&n).unwrap();
+            assert!(n.contains('_'));
+        }
+    }
+
+    #[test]
+    fn invalid_names_are_refused() {
+        assert!(validate_name("-x").is_err());
+        assert!(validate_name("a b").is_err());
+        assert!(validate_name("my-redis").is_ok());
+    }
+}
+
+/// One line of a container's log file (Docker's json-file format).
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogLine {
+    pub log: String,
+    pub stream: String,
+    pub time: String,
+}
+
+impl Store {
+    /// The container's log lines, oldest first (the rotated file, then the current one).
+    pub fn read_logs(&self, id: &str) -> Vec<LogLine> {
+        let dir = self.container_dir(id);
+        let mut out = Vec::new();
+        for name in ["log.jsonl.1", "log.jsonl"] {
+            if let Ok(text) = fs::read_to_string(dir.join(name)) {
+                out.extend(text.lines().filter_map(|l| serde_json::from_str(l).ok()));
+            }
+        }
+        out
+    }
+}

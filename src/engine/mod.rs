@@ -10,9 +10,14 @@
 //! - `snapshot`: a read-only view of images and containers for the TUI and the course
 
 pub mod archive;
+pub mod attach;
 pub mod container;
 pub mod events;
 pub mod image;
+pub mod lifecycle;
+pub mod monitor;
+pub mod proxy;
+pub mod runtime;
 pub mod snapshot;
 pub mod store;
 
@@ -51,6 +56,27 @@ pub enum EngineError {
     InvalidReference(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error(
+        "cannot remove container \"/{0}\": container is running: stop the container before removing or force remove"
+    )]
+    ContainerRunning(String),
+    #[error(
+        "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name."
+    )]
+    NameInUse { name: String, id: String },
+    #[error("Bind for {0} failed: port is already allocated")]
+    PortInUse(String),
+    #[error("container {0} is not running")]
+    NotRunning(String),
+    #[error(
+        "conflict: unable to delete {image} ({how}) - image is being used by {state} container {container}"
+    )]
+    ImageInUse {
+        image: String,
+        container: String,
+        state: String,
+        how: String,
+    },
     #[error("{0}")]
     Runtime(String),
 }

@@ -53,33 +53,138 @@ pub struct ContainerInfo {
     pub created: u64,
 }
 
-use super::{Result, Store};
+use super::{Result, Store, archive};
 
 impl Store {
     /// Everything the state panel and the checks look at, read fresh from disk.
     pub fn snapshot(&self) -> Result<Snapshot> {
-        Ok(Snapshot::default())
+        let images = self.images()?;
+        let bundled_ids = self.bundled_ids();
+        let image_infos = images
+            .iter()
+            .map(|img| {
+                let layer_sizes: Vec<u64> = img
+                    .config
+                    .rootfs
+                    .diff_ids
+                    .iter()
+                    .map(|d| self.layer_size(d))
+                    .collect();
+                ImageInfo {
+                    id: img.id.clone(),
+                    tags: img.tags.clone(),
+                    layers: img.config.rootfs.diff_ids.clone(),
+                    size: layer_sizes.iter().sum(),
+                    layer_sizes,
+                    history: img
+                        .config
+                        .history
+                        .iter()
+                        .map(|h| h.created_by.clone())
+                        .collect(),
+                    created: img.created_millis(),
+                    bundled: bundled_ids.contains(&img.id),
+                }
+            })
+            .collect();
+        let containers = self
+            .containers()?
+            .into_iter()
+            .map(|c| ContainerInfo {
+                state: c.state.status.clone(),
+                exit_code: c.state.exit_code,
+                command: c.config.argv.clone(),
+                tty: c.config.tty,
+                detached: c.config.detached,
+                auto_remove: c.config.auto_remove,
+                ports: c
+                    .config
+                    .ports
+                    .iter()
+                    .map(|p| PortInfo {
+                        host_ip: p.host_ip.clone(),
+                        host_port: p.host_port,
+                        container_port: p.container_port,
+                        proto: p.proto.clone(),
+                    })
+                    .collect(),
+                created: c.created_millis(),
+                id: c.id,
+                name: c.name,
+                image: c.image,
+                image_id: c.image_id,
+            })
+            .collect();
+        Ok(Snapshot {
+            images: image_infos,
+            containers,
+        })
+    }
+
+    /// Config digests of every image in the bundled catalog.
+    pub fn bundled_ids(&self) -> Vec<String> {
+        let Ok(cat) = self.catalog() else {
+            return Vec::new();
+        };
+        let mut ids: Vec<String> = cat
+            .index
+            .manifests
+            .iter()
+            .filter_map(|d| std::fs::read(cat.blob(&d.digest)).ok())
+            .filter_map(|b| serde_json::from_slice::<super::image::Manifest>(&b).ok())
+            .map(|m| m.config.digest)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
     }
 
     /// Whether the image (by ID "sha256:…" or tag) has `path` in its filesystem, whiteouts
     /// of upper layers respected.
-    pub fn image_has_path(&self, _image: &str, _path: &str) -> bool {
-        false
+    pub fn image_has_path(&self, image: &str, path: &str) -> bool {
+        let Ok(img) = self.resolve_image(image) else {
+            return false;
+        };
+        let Ok(lowers) = self.lower_dirs(&img) else {
+            return false;
+        };
+        archive::exists_in_layers(&lowers, path)
     }
 
     /// Whether the container (by ID or name) has `path`: its own changes over its image.
-    pub fn container_has_path(&self, _container: &str, _path: &str) -> bool {
-        false
+    pub fn container_has_path(&self, container: &str, path: &str) -> bool {
+        let Ok(c) = self.resolve_container(container) else {
+            return false;
+        };
+        let Ok(img) = self.resolve_image(&c.image_id) else {
+            return false;
+        };
+        let Ok(lowers) = self.lower_dirs(&img) else {
+            return false;
+        };
+        let mut layers = vec![self.container_dir(&c.id).join("upper")];
+        layers.extend(lowers);
+        archive::exists_in_layers(&layers, path)
     }
 
     /// The container's changes against its image, as `docker diff` prints them:
     /// ('A'|'C'|'D', "/path"), parents included, sorted by path.
-    pub fn container_changes(&self, _container: &str) -> Result<Vec<(char, String)>> {
-        Ok(Vec::new())
+    pub fn container_changes(&self, container: &str) -> Result<Vec<(char, String)>> {
+        let c = self.resolve_container(container)?;
+        let img = self.resolve_image(&c.image_id)?;
+        let lowers = self.lower_dirs(&img)?;
+        let upper = self.container_dir(&c.id).join("upper");
+        Ok(archive::diff(&upper, &lowers)?
+            .into_iter()
+            .map(|ch| (ch.kind, ch.path))
+            .collect())
     }
 
     /// The container's logs (stdout and stderr interleaved as written).
-    pub fn container_logs(&self, _container: &str) -> String {
-        String::new()
+    pub fn container_logs(&self, container: &str) -> String {
+        let Ok(c) = self.resolve_container(container) else {
+            return String::new();
+        };
+        self.read_logs(&c.id).into_iter().map(|l| l.log).collect()
     }
 }

@@ -122,15 +122,15 @@ pub fn default_catalog() -> PathBuf {
         return PathBuf::from(p);
     }
     // An installed binary may carry its images beside it (share/gorae/images).
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(dir) = exe.parent() {
-            let beside = dir.join("../share/gorae/images");
-            if beside.is_dir() {
-                return beside;
-            }
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(dir) = exe.parent()
+    {
+        let beside = dir.join("../share/gorae/images/layout");
+        if beside.is_dir() {
+            return beside;
         }
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("images")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("images/layout")
 }
 
 /// Write `data` to `path` so a crash leaves either the old or the new content, never half.

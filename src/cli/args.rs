@@ -1,0 +1,264 @@
+//! Docker's command-line grammar (the subset gorae implements), as clap definitions.
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "docker",
+    disable_version_flag = true,
+    disable_help_subcommand = true,
+    about = "gorae: a Docker-compatible engine for learning"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Download an image (from gorae's bundled catalog)
+    Pull {
+        #[arg(short, long)]
+        quiet: bool,
+        name: String,
+    },
+    /// List images
+    #[command(alias = "image-ls")]
+    Images {
+        #[arg(short, long)]
+        all: bool,
+        #[arg(short, long)]
+        quiet: bool,
+        #[arg(long)]
+        no_trunc: bool,
+        repository: Option<String>,
+    },
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag { source: String, target: String },
+    /// Remove one or more images
+    Rmi {
+        #[arg(short, long)]
+        force: bool,
+        #[arg(required = true)]
+        images: Vec<String>,
+    },
+    /// Show the history of an image
+    History {
+        #[arg(long)]
+        no_trunc: bool,
+        #[arg(short, long)]
+        quiet: bool,
+        #[arg(short = 'H', long, default_value_t = true, action = ArgAction::Set)]
+        human: bool,
+        image: String,
+    },
+    /// Return low-level information on objects
+    Inspect {
+        #[arg(short, long)]
+        format: Option<String>,
+        #[arg(long = "type")]
+        kind: Option<String>,
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Create and run a new container from an image
+    Run(RunArgs),
+    /// Create a new container
+    Create(RunArgs),
+    /// Start one or more stopped containers
+    Start {
+        #[arg(short, long)]
+        attach: bool,
+        #[arg(short, long)]
+        interactive: bool,
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Attach local standard input, output, and error streams to a running container
+    Attach {
+        #[arg(long)]
+        no_stdin: bool,
+        #[arg(long)]
+        detach_keys: Option<String>,
+        container: String,
+    },
+    /// Execute a command in a running container
+    Exec(ExecArgs),
+    /// List containers
+    #[command(alias = "container-ls")]
+    Ps {
+        #[arg(short, long)]
+        all: bool,
+        #[arg(short, long)]
+        quiet: bool,
+        #[arg(short, long)]
+        latest: bool,
+        #[arg(short = 'n', long)]
+        last: Option<usize>,
+        #[arg(long)]
+        no_trunc: bool,
+        #[arg(short, long)]
+        size: bool,
+    },
+    /// Fetch the logs of a container
+    Logs {
+        #[arg(short, long)]
+        follow: bool,
+        #[arg(short = 'n', long)]
+        tail: Option<String>,
+        #[arg(short, long)]
+        timestamps: bool,
+        container: String,
+    },
+    /// Stop one or more running containers
+    Stop {
+        #[arg(
+            short = 't',
+            long = "time",
+            visible_alias = "timeout",
+            default_value_t = 10
+        )]
+        time: u64,
+        #[arg(short, long)]
+        signal: Option<String>,
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Kill one or more running containers
+    Kill {
+        #[arg(short, long, default_value = "KILL")]
+        signal: String,
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Restart one or more containers
+    Restart {
+        #[arg(
+            short = 't',
+            long = "time",
+            visible_alias = "timeout",
+            default_value_t = 10
+        )]
+        time: u64,
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Remove one or more containers
+    Rm {
+        #[arg(short, long)]
+        force: bool,
+        #[arg(short, long)]
+        volumes: bool,
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Rename a container
+    Rename { container: String, new_name: String },
+    /// Display the running processes of a container
+    Top {
+        container: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        ps_args: Vec<String>,
+    },
+    /// Create a new image from a container's changes
+    Commit {
+        #[arg(short, long, default_value = "")]
+        message: String,
+        #[arg(short, long, default_value = "")]
+        author: String,
+        #[arg(short, long)]
+        change: Vec<String>,
+        #[arg(short, long, default_value_t = true, action = ArgAction::Set)]
+        pause: bool,
+        container: String,
+        repository: Option<String>,
+    },
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff { container: String },
+    /// Block until one or more containers stop, then print their exit codes
+    Wait {
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Get real time events from the server
+    Events {
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long)]
+        format: Option<String>,
+        #[arg(short, long)]
+        filter: Vec<String>,
+    },
+    /// List port mappings or a specific mapping for the container
+    Port {
+        container: String,
+        private_port: Option<String>,
+    },
+    /// Show the gorae version information
+    Version {
+        #[arg(short, long)]
+        format: Option<String>,
+    },
+    /// Display system-wide information
+    Info {
+        #[arg(short, long)]
+        format: Option<String>,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(disable_help_flag = true)]
+pub struct RunArgs {
+    #[arg(long, action = ArgAction::Help)]
+    pub help: Option<bool>,
+    #[arg(short, long)]
+    pub interactive: bool,
+    #[arg(short, long)]
+    pub tty: bool,
+    #[arg(short, long)]
+    pub detach: bool,
+    #[arg(long)]
+    pub rm: bool,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(short, long)]
+    pub env: Vec<String>,
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    #[arg(short = 'h', long)]
+    pub hostname: Option<String>,
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    #[arg(short, long)]
+    pub user: Option<String>,
+    #[arg(short, long)]
+    pub publish: Vec<String>,
+    #[arg(short = 'P', long)]
+    pub publish_all: bool,
+    #[arg(short, long)]
+    pub label: Vec<String>,
+    pub image: String,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ExecArgs {
+    #[arg(short, long)]
+    pub interactive: bool,
+    #[arg(short, long)]
+    pub tty: bool,
+    #[arg(short, long)]
+    pub detach: bool,
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    #[arg(short, long)]
+    pub env: Vec<String>,
+    #[arg(short, long)]
+    pub user: Option<String>,
+    pub container: String,
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}

@@ -1,0 +1,464 @@
+//! The CLI's side of a container's terminal: attaching to a monitor over its socket, and
+//! `exec`, which joins the container's namespaces from a child of the CLI. Raw mode is always
+//! restored (a guard), window size changes are passed on, and Ctrl-P Ctrl-Q detaches.
+
+use std::io::Write;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::Path;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use super::args::ExecArgs;
+use super::{CmdResult, Failure};
+use crate::engine::attach::{self as proto, FrameBuffer};
+use crate::engine::runtime::{self, sys};
+use crate::engine::{Event, Store};
+use crate::i18n::t;
+
+pub enum Outcome {
+    Exited(i32),
+    Detached,
+    StartFailed(i32, String),
+}
+
+pub fn stdin_is_tty() -> bool {
+    // SAFETY: isatty on fd 0.
+    unsafe { libc::isatty(0) == 1 }
+}
+
+/// Puts the terminal in raw mode and restores it on drop, whatever happens.
+pub struct RawMode {
+    saved: Option<libc::termios>,
+}
+
+impl RawMode {
+    pub fn enter() -> RawMode {
+        if !stdin_is_tty() {
+            return RawMode { saved: None };
+        }
+        // SAFETY: termios calls on fd 0 with structs we own.
+        unsafe {
+            let mut t: libc::termios = std::mem::zeroed();
+            if libc::tcgetattr(0, &mut t) != 0 {
+                return RawMode { saved: None };
+            }
+            let saved = t;
+            libc::cfmakeraw(&mut t);
+            libc::tcsetattr(0, libc::TCSANOW, &t);
+            RawMode { saved: Some(saved) }
+        }
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        if let Some(t) = self.saved {
+            // SAFETY: restoring the saved termios on fd 0.
+            unsafe { libc::tcsetattr(0, libc::TCSANOW, &t) };
+        }
+    }
+}
+
+static WINCH_FD: AtomicI32 = AtomicI32::new(-1);
+
+extern "C" fn on_winch(_: libc::c_int) {
+    let fd = WINCH_FD.load(Ordering::Relaxed);
+    if fd >= 0 {
+        // SAFETY: write is async-signal-safe.
+        unsafe { libc::write(fd, b"w".as_ptr().cast(), 1) };
+    }
+}
+
+/// A pipe that becomes readable on SIGWINCH.
+fn winch_pipe() -> RawFd {
+    let Ok((r, w)) = sys::pipe() else {
+        return -1;
+    };
+    // SAFETY: non-blocking write end; handler only writes to it.
+    unsafe {
+        let fl = libc::fcntl(w, libc::F_GETFL);
+        libc::fcntl(w, libc::F_SETFL, fl | libc::O_NONBLOCK);
+        WINCH_FD.store(w, Ordering::Relaxed);
+        libc::signal(libc::SIGWINCH, on_winch as *const () as libc::sighandler_t);
+    }
+    r
+}
+
+/// Watches typed bytes for Ctrl-P Ctrl-Q. Returns (bytes to send, detach?).
+#[derive(Default)]
+pub struct DetachKeys {
+    held: bool,
+}
+
+impl DetachKeys {
+    pub fn feed(&mut self, input: &[u8]) -> (Vec<u8>, bool) {
+        let mut out = Vec::with_capacity(input.len());
+        for &b in input {
+            if self.held {
+                self.held = false;
+                if b == 0x11 {
+                    return (out, true);
+                }
+                out.push(0x10);
+                if b == 0x10 {
+                    self.held = true;
+                    continue;
+                }
+                out.push(b);
+            } else if b == 0x10 {
+                self.held = true;
+            } else {
+                out.push(b);
+            }
+        }
+        (out, false)
+    }
+}
+
+fn resize_frame() -> Option<Vec<u8>> {
+    let (rows, cols) = sys::window_size(0).or_else(|| sys::window_size(1))?;
+    let mut p = rows.to_be_bytes().to_vec();
+    p.extend_from_slice(&cols.to_be_bytes());
+    Some(proto::encode(proto::RESIZE, &p))
+}
+
+/// Attach to a monitor's socket and relay until the container exits or the user detaches.
+/// `send_start`: the monitor waits for this client before starting the container.
+pub fn run_attached(
+    root: &Path,
+    id: &str,
+    forward_stdin: bool,
+    tty: bool,
+    send_start: bool,
+) -> Result<Outcome, String> {
+    let mut stream = proto::connect(root, id).map_err(|e| format!("attach: {e}"))?;
+    let _raw = (tty && forward_stdin).then(RawMode::enter);
+    let winch = if tty { winch_pipe() } else { -1 };
+    if tty && let Some(f) = resize_frame() {
+        let _ = stream.write_all(&f);
+    }
+    if send_start {
+        let _ = stream.write_all(&proto::encode(proto::START, &[]));
+    }
+    let mut frames = FrameBuffer::default();
+    let mut detach = DetachKeys::default();
+    let mut stdin_open = forward_stdin;
+    let mut buf = vec![0u8; 32 * 1024];
+    let mut stdout = std::io::stdout();
+    let mut stderr = std::io::stderr();
+    loop {
+        let mut pfds = vec![libc::pollfd {
+            fd: stream.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        pfds.push(libc::pollfd {
+            fd: if stdin_open { 0 } else { -1 },
+            events: libc::POLLIN,
+            revents: 0,
+        });
+        pfds.push(libc::pollfd {
+            fd: winch,
+            events: libc::POLLIN,
+            revents: 0,
+        });
+        // SAFETY: valid pollfd array.
+        let n = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, -1) };
+        if n < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(std::io::Error::last_os_error().to_string());
+        }
+        if pfds[0].revents != 0 {
+            match sys::read(stream.as_raw_fd(), &mut buf) {
+                Ok(0) | Err(_) => return Ok(Outcome::Exited(137)),
+                Ok(n) => frames.push(&buf[..n]),
+            }
+            while let Ok(Some((kind, payload))) = frames.next_frame() {
+                match kind {
+                    proto::STDOUT => {
+                        let _ = stdout.write_all(&payload);
+                        let _ = stdout.flush();
+                    }
+                    proto::STDERR => {
+                        let _ = stderr.write_all(&payload);
+                        let _ = stderr.flush();
+                    }
+                    proto::EXIT if payload.len() == 4 => {
+                        let code =
+                            i32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]]);
+                        return Ok(Outcome::Exited(code));
+                    }
+                    proto::ERROR if payload.len() >= 4 => {
+                        let code =
+                            i32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]]);
+                        let msg = String::from_utf8_lossy(&payload[4..]).to_string();
+                        return Ok(Outcome::StartFailed(code, msg));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if stdin_open && pfds[1].revents != 0 {
+            match sys::read(0, &mut buf) {
+                Ok(0) | Err(_) => {
+                    stdin_open = false;
+                    let _ = stream.write_all(&proto::encode(proto::STDIN_EOF, &[]));
+                }
+                Ok(n) => {
+                    let (data, detached) = if tty {
+                        detach.feed(&buf[..n])
+                    } else {
+                        (buf[..n].to_vec(), false)
+                    };
+                    if !data.is_empty() {
+                        let _ = stream.write_all(&proto::encode(proto::STDIN, &data));
+                    }
+                    if detached {
+                        drop(_raw);
+                        eprintln!("\r\n{}\r", t("attach-detached", &[]));
+                        return Ok(Outcome::Detached);
+                    }
+                }
+            }
+        }
+        if winch >= 0 && pfds[2].revents != 0 {
+            let mut b = [0u8; 64];
+            let _ = sys::read(winch, &mut b);
+            if let Some(f) = resize_frame() {
+                let _ = stream.write_all(&f);
+            }
+        }
+    }
+}
+
+/// Relay between our stdio and an exec'd child's pty or pipes until the child exits.
+fn relay_child(
+    child: i32,
+    to_child: Option<RawFd>,
+    outputs: Vec<(RawFd, bool)>,
+    pty_master: Option<RawFd>,
+) -> i32 {
+    let winch = if pty_master.is_some() {
+        winch_pipe()
+    } else {
+        -1
+    };
+    let mut outputs = outputs;
+    let mut stdin_open = to_child.is_some();
+    let mut buf = vec![0u8; 32 * 1024];
+    let mut detach = DetachKeys::default();
+    loop {
+        if outputs.is_empty() {
+            break;
+        }
+        let mut pfds: Vec<libc::pollfd> = outputs
+            .iter()
+            .map(|(fd, _)| libc::pollfd {
+                fd: *fd,
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        pfds.push(libc::pollfd {
+            fd: if stdin_open { 0 } else { -1 },
+            events: libc::POLLIN,
+            revents: 0,
+        });
+        pfds.push(libc::pollfd {
+            fd: winch,
+            events: libc::POLLIN,
+            revents: 0,
+        });
+        // SAFETY: valid pollfd array.
+        let n = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, -1) };
+        if n < 0 {
+            continue;
+        }
+        let k = outputs.len();
+        let mut closed = Vec::new();
+        for i in 0..k {
+            if pfds[i].revents == 0 {
+                continue;
+            }
+            let (fd, is_err) = outputs[i];
+            match sys::read(fd, &mut buf) {
+                Ok(0) | Err(_) => closed.push(i),
+                Ok(n) => {
+                    let target = if is_err { 2 } else { 1 };
+                    sys::write_all(target, &buf[..n]);
+                }
+            }
+        }
+        for i in closed.into_iter().rev() {
+            outputs.remove(i);
+        }
+        if stdin_open && pfds[k].revents != 0 {
+            match sys::read(0, &mut buf) {
+                Ok(0) | Err(_) => {
+                    stdin_open = false;
+                    if pty_master.is_none()
+                        && let Some(fd) = to_child
+                    {
+                        sys::close(fd);
+                    }
+                }
+                Ok(n) => {
+                    if let Some(fd) = to_child {
+                        let (data, detached) = if pty_master.is_some() {
+                            detach.feed(&buf[..n])
+                        } else {
+                            (buf[..n].to_vec(), false)
+                        };
+                        sys::write_all(fd, &data);
+                        if detached {
+                            return 0;
+                        }
+                    }
+                }
+            }
+        }
+        if winch >= 0 && pfds[k + 1].revents != 0 {
+            let mut b = [0u8; 64];
+            let _ = sys::read(winch, &mut b);
+            if let (Some(m), Some((r, c))) = (pty_master, sys::window_size(0)) {
+                sys::set_window_size(m, r, c);
+            }
+        }
+    }
+    sys::wait_child(child, false).unwrap_or(1)
+}
+
+pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
+    let c = store.resolve_container(&a.container)?;
+    if !c.is_running() {
+        return Err(crate::engine::EngineError::NotRunning(c.id.clone()).into());
+    }
+    if a.tty && a.interactive && !stdin_is_tty() {
+        return Err(Failure::new(t("err-not-a-tty", &[]), 1));
+    }
+    let mut env = c.config.env.clone();
+    for e in &a.env {
+        let key = e.split('=').next().unwrap_or(e);
+        env.retain(|x| x.split('=').next() != Some(key));
+        if e.contains('=') {
+            env.push(e.clone());
+        } else if let Ok(v) = std::env::var(key) {
+            env.push(format!("{key}={v}"));
+        }
+    }
+    let workdir = a
+        .workdir
+        .clone()
+        .unwrap_or_else(|| c.config.workdir.clone());
+    let user = a.user.clone().unwrap_or_else(|| c.config.user.clone());
+    let allow_mknod = false;
+    store.emit(
+        Event::new("container", "exec_start")
+            .id(&c.id)
+            .name(&c.name)
+            .image(&c.image)
+            .attr("execID", a.command.join(" ")),
+    );
+    let pid = c.state.pid;
+    let code = if a.tty && !a.detach {
+        let (master, slave) = sys::open_pty().map_err(|e| Failure::new(e, 126))?;
+        if let Some((r, cols)) = sys::window_size(0) {
+            sys::set_window_size(master, r, cols);
+        }
+        let _raw = a.interactive.then(RawMode::enter);
+        // SAFETY: the CLI is single-threaded here; the child only sets up and execs or exits.
+        let child = unsafe { libc::fork() };
+        if child == 0 {
+            sys::close(master);
+            if sys::take_terminal(slave).is_err() {
+                // SAFETY: exiting the forked child.
+                unsafe { libc::_exit(126) };
+            }
+            let (msg, code) =
+                runtime::join_and_exec(pid, &a.command, &env, &workdir, &user, allow_mknod);
+            let _ = writeln!(std::io::stderr(), "{}", exec_error(&msg));
+            // SAFETY: exiting the forked child.
+            unsafe { libc::_exit(code) };
+        }
+        sys::close(slave);
+        let input = a.interactive.then_some(master);
+        relay_child(child, input, vec![(master, false)], Some(master))
+    } else {
+        let null =
+            std::fs::File::open("/dev/null").map_err(|e| Failure::new(e.to_string(), 126))?;
+        let (in_r, in_w) = if a.interactive && !a.detach {
+            sys::pipe().map_err(|e| Failure::new(e, 126))?
+        } else {
+            (null.as_raw_fd(), -1)
+        };
+        let (out_r, out_w) = sys::pipe().map_err(|e| Failure::new(e, 126))?;
+        let (err_r, err_w) = sys::pipe().map_err(|e| Failure::new(e, 126))?;
+        // SAFETY: as above.
+        let child = unsafe { libc::fork() };
+        if child == 0 {
+            if a.detach {
+                // SAFETY: a new session so the exec outlives our terminal.
+                unsafe { libc::setsid() };
+            }
+            let ok = sys::dup_onto(in_r, 0).is_ok()
+                && sys::dup_onto(if a.detach { null.as_raw_fd() } else { out_w }, 1).is_ok()
+                && sys::dup_onto(if a.detach { null.as_raw_fd() } else { err_w }, 2).is_ok();
+            if !ok {
+                // SAFETY: exiting the forked child.
+                unsafe { libc::_exit(126) };
+            }
+            let (msg, code) =
+                runtime::join_and_exec(pid, &a.command, &env, &workdir, &user, allow_mknod);
+            let _ = writeln!(std::io::stderr(), "{}", exec_error(&msg));
+            // SAFETY: exiting the forked child.
+            unsafe { libc::_exit(code) };
+        }
+        sys::close(out_w);
+        sys::close(err_w);
+        if in_w >= 0 {
+            sys::close(in_r);
+        }
+        if a.detach {
+            sys::close(out_r);
+            sys::close(err_r);
+            return Ok(0);
+        }
+        relay_child(
+            child,
+            (in_w >= 0).then_some(in_w),
+            vec![(out_r, false), (err_r, true)],
+            None,
+        )
+    };
+    store.emit(
+        Event::new("container", "exec_die")
+            .id(&c.id)
+            .name(&c.name)
+            .image(&c.image)
+            .attr("exitCode", code.to_string()),
+    );
+    Ok(code)
+}
+
+fn exec_error(msg: &str) -> String {
+    t("err-exec-failed", &[("detail", msg)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ctrl_p_ctrl_q_detaches_and_other_bytes_pass() {
+        let mut d = DetachKeys::default();
+        assert_eq!(d.feed(b"ls\r"), (b"ls\r".to_vec(), false));
+        assert_eq!(d.feed(&[0x10, 0x11]), (vec![], true));
+        let mut d = DetachKeys::default();
+        assert_eq!(d.feed(&[0x10, b'a']), (vec![0x10, b'a'], false));
+        // Split across reads.
+        let mut d = DetachKeys::default();
+        assert_eq!(d.feed(&[b'x', 0x10]), (vec![b'x'], false));
+        assert_eq!(d.feed(&[0x11]), (vec![], true));
+    }
+}

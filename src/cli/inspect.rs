@@ -1,0 +1,406 @@
+//! inspect, events, version, info.
+
+use serde_json::{Value, json};
+
+use super::{CmdResult, Failure};
+use crate::engine::container::Container;
+use crate::engine::image::Image;
+use crate::engine::{Store, events};
+use crate::i18n::t;
+
+fn container_json(store: &Store, c: &Container) -> Value {
+    let ports: serde_json::Map<String, Value> = c
+        .config
+        .ports
+        .iter()
+        .map(|p| {
+            (
+                format!("{}/{}", p.container_port, p.proto),
+                json!([{"HostIp": p.host_ip, "HostPort": p.host_port.to_string()}]),
+            )
+        })
+        .collect();
+    json!({
+        "Id": c.id,
+        "Created": c.created,
+        "Path": c.config.argv.first().cloned().unwrap_or_default(),
+        "Args": c.config.argv.iter().skip(1).collect::<Vec<_>>(),
+        "State": {
+            "Status": c.state.status,
+            "Running": c.is_running(),
+            "Paused": false,
+            "Restarting": false,
+            "OOMKilled": c.state.oom_killed,
+            "Dead": false,
+            "Pid": c.state.pid,
+            "ExitCode": c.state.exit_code.unwrap_or(0),
+            "Error": "",
+            "StartedAt": if c.state.started_at.is_empty() { "0001-01-01T00:00:00Z".to_string() } else { c.state.started_at.clone() },
+            "FinishedAt": if c.state.finished_at.is_empty() { "0001-01-01T00:00:00Z".to_string() } else { c.state.finished_at.clone() },
+        },
+        "Image": c.image_id,
+        "Name": format!("/{}", c.name),
+        "RestartCount": c.state.restart_count,
+        "Driver": "overlay2",
+        "GraphDriver": {
+            "Name": "overlay2",
+            "Data": { "UpperDir": store.container_dir(&c.id).join("upper"), "WorkDir": store.container_dir(&c.id).join("work") }
+        },
+        "HostConfig": {
+            "AutoRemove": c.config.auto_remove,
+            "NetworkMode": "none",
+            "PortBindings": ports.clone(),
+            "PidsLimit": crate::engine::runtime::cgroup::DEFAULT_PIDS_MAX,
+            "Memory": crate::engine::runtime::cgroup::DEFAULT_MEMORY_MAX,
+        },
+        "Config": {
+            "Hostname": c.config.hostname,
+            "User": c.config.user,
+            "Tty": c.config.tty,
+            "OpenStdin": c.config.stdin_open,
+            "Env": c.config.env,
+            "Cmd": c.config.cmd,
+            "Entrypoint": if c.config.entrypoint.is_empty() { Value::Null } else { json!(c.config.entrypoint) },
+            "Image": c.image,
+            "WorkingDir": c.config.workdir,
+            "Labels": c.config.labels,
+        },
+        "NetworkSettings": { "Ports": ports },
+    })
+}
+
+fn image_json(store: &Store, img: &Image) -> Value {
+    json!({
+        "Id": img.id,
+        "RepoTags": img.tags,
+        "RepoDigests": [],
+        "Created": img.config.created,
+        "Author": img.config.author,
+        "Comment": img.config.history.last().map(|h| h.comment.clone()).unwrap_or_default(),
+        "Config": img.config.config,
+        "Architecture": img.config.architecture,
+        "Os": img.config.os,
+        "Size": store.image_size(img),
+        "RootFS": { "Type": "layers", "Layers": img.config.rootfs.diff_ids },
+    })
+}
+
+/// A small subset of Go templates: `{{.A.B}}`, `{{json .A}}`, `{{.A}}` with text around.
+pub fn render_template(tpl: &str, v: &Value) -> String {
+    let mut out = String::new();
+    let mut rest = tpl;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find("}}") else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let expr = rest[start + 2..start + end].trim();
+        let (as_json, path) = match expr.strip_prefix("json ") {
+            Some(p) => (true, p.trim()),
+            None => (false, expr),
+        };
+        let mut cur = v;
+        let mut found = true;
+        for key in path
+            .trim_start_matches('.')
+            .split('.')
+            .filter(|k| !k.is_empty())
+        {
+            match cur.get(key) {
+                Some(x) => cur = x,
+                None => {
+                    found = false;
+                    break;
+                }
+            }
+        }
+        if found {
+            out.push_str(&match (as_json, cur) {
+                (true, x) => x.to_string(),
+                (false, Value::String(s)) => s.clone(),
+                (false, Value::Null) => "<no value>".into(),
+                (false, Value::Array(a)) => format!(
+                    "[{}]",
+                    a.iter()
+                        .map(|x| x
+                            .as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| x.to_string()))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                (false, x) => x.to_string(),
+            });
+        } else {
+            out.push_str("<no value>");
+        }
+        rest = &rest[start + end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+pub fn inspect(
+    store: &Store,
+    names: &[String],
+    kind: Option<&str>,
+    format: Option<&str>,
+) -> CmdResult {
+    let mut values = Vec::new();
+    let mut code = 0;
+    for n in names {
+        let found = match kind {
+            Some("image") => store.resolve_image(n).map(|i| image_json(store, &i)),
+            Some("container") => store
+                .resolve_container(n)
+                .map(|c| container_json(store, &c)),
+            _ => store
+                .resolve_container(n)
+                .map(|c| container_json(store, &c))
+                .or_else(|_| store.resolve_image(n).map(|i| image_json(store, &i))),
+        };
+        match found {
+            Ok(v) => values.push(v),
+            Err(_) => {
+                eprintln!("{}", t("err-no-such-object", &[("name", n)]));
+                code = 1;
+            }
+        }
+    }
+    match format {
+        Some(f) => {
+            for v in &values {
+                println!("{}", render_template(f, v));
+            }
+        }
+        None => println!(
+            "{}",
+            serde_json::to_string_pretty(&values).unwrap_or_else(|_| "[]".into())
+        ),
+    }
+    Ok(code)
+}
+
+/// `--since`/`--until`: a Unix time, an RFC 3339 time, or a duration ago ("10m", "1h30m").
+fn parse_when(s: &str) -> Option<u64> {
+    if let Ok(secs) = s.parse::<f64>() {
+        return Some((secs * 1000.0) as u64);
+    }
+    let ms = crate::engine::image::parse_time_millis(s);
+    if ms > 0 {
+        return Some(ms);
+    }
+    let mut total = 0u64;
+    let mut num = String::new();
+    for ch in s.chars() {
+        if ch.is_ascii_digit() {
+            num.push(ch);
+            continue;
+        }
+        let n: u64 = num.parse().ok()?;
+        num.clear();
+        total += n * match ch {
+            's' => 1_000,
+            'm' => 60_000,
+            'h' => 3_600_000,
+            _ => return None,
+        };
+    }
+    if !num.is_empty() {
+        return None;
+    }
+    Some(crate::engine::now_millis().saturating_sub(total))
+}
+
+fn event_line(ev: &events::Event, json_format: bool) -> String {
+    if json_format {
+        return serde_json::to_string(ev).unwrap_or_default();
+    }
+    let time = chrono::DateTime::from_timestamp_millis(ev.time as i64)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .to_rfc3339_opts(chrono::SecondsFormat::Nanos, false)
+        })
+        .unwrap_or_default();
+    let mut attrs: Vec<String> = Vec::new();
+    if !ev.image.is_empty() {
+        attrs.push(format!("image={}", ev.image));
+    }
+    if !ev.name.is_empty() {
+        attrs.push(format!("name={}", ev.name));
+    }
+    for (k, v) in &ev.attrs {
+        attrs.push(format!("{k}={v}"));
+    }
+    format!(
+        "{time} {} {} {} ({})",
+        ev.kind,
+        ev.action,
+        ev.id,
+        attrs.join(", ")
+    )
+}
+
+fn filter_matches(ev: &events::Event, filters: &[String]) -> bool {
+    filters.iter().all(|f| {
+        let (k, v) = f.split_once('=').unwrap_or((f, ""));
+        match k {
+            "type" => ev.kind == v,
+            "event" | "action" => ev.action == v,
+            "container" => ev.kind == "container" && (ev.name == v || ev.id.starts_with(v)),
+            "image" => ev.image == v || ev.name == v,
+            _ => true,
+        }
+    })
+}
+
+pub fn events(
+    store: &Store,
+    since: Option<&str>,
+    until: Option<&str>,
+    format: Option<&str>,
+    filters: &[String],
+) -> CmdResult {
+    let bad = |s: &str| Failure::new(t("err-bad-time", &[("value", s)]), 1);
+    let since_ms = since
+        .map(|s| parse_when(s).ok_or_else(|| bad(s)))
+        .transpose()?;
+    let until_ms = until
+        .map(|s| parse_when(s).ok_or_else(|| bad(s)))
+        .transpose()?;
+    let json_format = format.is_some_and(|f| f.contains("json"));
+    // Command records are gorae's own; `docker events` shows engine events only.
+    let mut filters = filters.to_vec();
+    let path = store.events_path();
+    let (past, mut offset) = events::read_from(&path, 0);
+    let show = |ev: &events::Event, filters: &[String]| {
+        ev.kind != "command"
+            && filter_matches(ev, filters)
+            && since_ms.is_none_or(|s| ev.time >= s)
+            && until_ms.is_none_or(|u| ev.time <= u)
+    };
+    if since_ms.is_some() {
+        for ev in past.iter().filter(|e| show(e, &filters)) {
+            println!("{}", event_line(ev, json_format));
+        }
+    }
+    if until_ms.is_some() {
+        return Ok(0);
+    }
+    filters.retain(|f| !f.is_empty());
+    // Follow new events until interrupted, like Docker.
+    let inotify = nix::sys::inotify::Inotify::init(nix::sys::inotify::InitFlags::IN_CLOEXEC).ok();
+    if let Some(i) = &inotify {
+        let _ = i.add_watch(
+            &store.root,
+            nix::sys::inotify::AddWatchFlags::IN_MODIFY
+                | nix::sys::inotify::AddWatchFlags::IN_CREATE,
+        );
+    }
+    loop {
+        match &inotify {
+            Some(i) => {
+                let _ = i.read_events();
+            }
+            None => std::thread::sleep(std::time::Duration::from_millis(200)),
+        }
+        let (new, next) = events::read_from(&path, offset);
+        offset = next;
+        for ev in new.iter().filter(|e| show(e, &filters)) {
+            println!("{}", event_line(ev, json_format));
+        }
+    }
+}
+
+pub fn version(store: &Store) -> CmdResult {
+    let v = env!("CARGO_PKG_VERSION");
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    println!("Client: gorae");
+    println!(" Version:           {v}");
+    println!(" API version:       1.47 (Docker-compatible commands)");
+    println!(" OS/Arch:           linux/{arch}");
+    println!(" Context:           gorae");
+    println!();
+    println!("Server: gorae engine");
+    println!(" Engine:");
+    println!("  Version:          {v}");
+    println!("  OS/Arch:          linux/{arch}");
+    println!("  Runtime:          built in (Linux namespaces, overlayfs, cgroups)");
+    println!("  Root Dir:         {}", store.root.display());
+    Ok(0)
+}
+
+pub fn info(store: &Store) -> CmdResult {
+    let containers = store.containers()?;
+    let running = containers.iter().filter(|c| c.is_running()).count();
+    let images = store.images()?;
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let os = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("PRETTY_NAME=")
+                    .map(|v| v.trim_matches('"').to_string())
+            })
+        })
+        .unwrap_or_else(|| "Linux".into());
+    let cgroup_v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    // SAFETY: geteuid has no preconditions.
+    let rootless = unsafe { libc::geteuid() } != 0;
+    println!("Client: gorae");
+    println!();
+    println!("Server:");
+    println!(" Containers: {}", containers.len());
+    println!("  Running: {running}");
+    println!("  Paused: 0");
+    println!("  Stopped: {}", containers.len() - running);
+    println!(" Images: {}", images.len());
+    println!(" Server Version: {}", env!("CARGO_PKG_VERSION"));
+    println!(" Storage Driver: overlay2");
+    println!(" Logging Driver: json-file");
+    println!(" Cgroup Version: {}", if cgroup_v2 { 2 } else { 1 });
+    println!(" Runtimes: gorae");
+    println!(" Default Runtime: gorae");
+    println!(" Security Options:");
+    println!("  capabilities: docker default (14)");
+    if rootless {
+        println!("  rootless");
+    }
+    println!(" Kernel Version: {}", kernel.trim());
+    println!(" Operating System: {os}");
+    println!(" Architecture: {}", std::env::consts::ARCH);
+    println!(" Docker Root Dir: {}", store.root.display());
+    println!(" Bundled images: {}", store.catalog_names().join(", "));
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_pick_fields() {
+        let v =
+            json!({"State": {"Status": "running", "ExitCode": 0}, "Config": {"Cmd": ["sh", "-c"]}});
+        assert_eq!(render_template("{{.State.Status}}", &v), "running");
+        assert_eq!(render_template("code={{.State.ExitCode}}", &v), "code=0");
+        assert_eq!(
+            render_template("{{json .Config.Cmd}}", &v),
+            "[\"sh\",\"-c\"]"
+        );
+        assert_eq!(render_template("{{.Nope}}", &v), "<no value>");
+    }
+
+    #[test]
+    fn durations_ago_parse() {
+        let now = crate::engine::now_millis();
+        let t = parse_when("10m").unwrap();
+        assert!(now - t >= 600_000 && now - t < 610_000);
+        assert!(parse_when("abc").is_none());
+    }
+}

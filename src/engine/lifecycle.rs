@@ -1,0 +1,598 @@
+//! Container lifecycle: create, start (through a monitor), stop, kill, remove, wait, commit.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, Write};
+use std::os::fd::{FromRawFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::archive;
+use super::container::{Container, PortBinding, RunConfig, process_start_time};
+use super::image::{
+    self, Descriptor, HashWriter, History, Image, ImageConfig, MT_CONFIG, MT_LAYER_GZIP,
+    MT_MANIFEST, Manifest, Reference,
+};
+use super::runtime::{parse_signal, sys};
+use super::{EngineError, Event, Result, Store};
+
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    pub image: String,
+    pub name: Option<String>,
+    /// Arguments after the image name (replace the image's CMD when non-empty).
+    pub cmd: Vec<String>,
+    pub entrypoint: Option<String>,
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+    pub hostname: Option<String>,
+    pub user: Option<String>,
+    pub tty: bool,
+    pub stdin_open: bool,
+    pub auto_remove: bool,
+    pub detached: bool,
+    pub ports: Vec<PortBinding>,
+    pub publish_all: bool,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Merge `-e` values over the image's env (same key replaced, order kept).
+fn merge_env(base: &[String], extra: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = base.to_vec();
+    for e in extra {
+        let key = e.split('=').next().unwrap_or(e);
+        let value = if e.contains('=') {
+            e.clone()
+        } else {
+            // `-e NAME` takes the value from the caller's environment, as Docker does.
+            match std::env::var(key) {
+                Ok(v) => format!("{key}={v}"),
+                Err(_) => continue,
+            }
+        };
+        out.retain(|x| x.split('=').next() != Some(key));
+        out.push(value);
+    }
+    if !out.iter().any(|e| e.starts_with("PATH=")) {
+        out.insert(
+            0,
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
+        );
+    }
+    out
+}
+
+/// How the CLI talks to a freshly started monitor.
+pub struct MonitorStart {
+    status: BufReader<File>,
+    pub root: PathBuf,
+    pub id: String,
+}
+
+impl MonitorStart {
+    /// Wait for `started <pid>` (Ok) or `error <code> <msg>` (Err with the code).
+    pub fn wait_started(&mut self) -> std::result::Result<i32, (i32, String)> {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match self.status.read_line(&mut line) {
+                Ok(0) | Err(_) => return Err((125, "the container monitor exited early".into())),
+                Ok(_) => {}
+            }
+            let l = line.trim_end();
+            if let Some(pid) = l.strip_prefix("started ") {
+                return Ok(pid.parse().unwrap_or(0));
+            }
+            if let Some(rest) = l.strip_prefix("error ") {
+                let (code, msg) = rest.split_once(' ').unwrap_or(("125", rest));
+                return Err((code.parse().unwrap_or(125), msg.to_string()));
+            }
+        }
+    }
+}
+
+fn monitor_exe() -> PathBuf {
+    std::env::var_os("GORAE_EXE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_exe().ok())
+        .unwrap_or_else(|| PathBuf::from("gorae"))
+}
+
+impl Store {
+    /// `docker create`: a record and dirs; the image must be in the store.
+    pub fn create_container(&self, opts: &CreateOptions) -> Result<Container> {
+        let img = self.resolve_image(&opts.image)?;
+        let defaults = &img.config.config;
+        let entrypoint: Vec<String> = match &opts.entrypoint {
+            Some(e) if e.is_empty() => Vec::new(),
+            Some(e) => vec![e.clone()],
+            None => defaults.entrypoint.clone().unwrap_or_default(),
+        };
+        let cmd: Vec<String> = if !opts.cmd.is_empty() {
+            opts.cmd.clone()
+        } else if opts.entrypoint.is_some() {
+            Vec::new()
+        } else {
+            defaults.cmd.clone().unwrap_or_default()
+        };
+        let argv: Vec<String> = entrypoint.iter().chain(cmd.iter()).cloned().collect();
+        if argv.is_empty() {
+            return Err(EngineError::Runtime("no command specified".into()));
+        }
+        let mut ports = opts.ports.clone();
+        if opts.publish_all
+            && let Some(exposed) = &defaults.exposed_ports
+        {
+            for key in exposed.keys() {
+                let (port, proto) = key.split_once('/').unwrap_or((key, "tcp"));
+                if let Ok(p) = port.parse::<u16>()
+                    && !ports.iter().any(|b| b.container_port == p)
+                {
+                    ports.push(PortBinding {
+                        host_ip: "0.0.0.0".into(),
+                        host_port: 0,
+                        container_port: p,
+                        proto: proto.into(),
+                    });
+                }
+            }
+        }
+        let mut labels = defaults.labels.clone().unwrap_or_default();
+        labels.extend(opts.labels.clone());
+        let c = Container {
+            name: opts.name.clone().unwrap_or_default(),
+            image: opts.image.clone(),
+            image_id: img.id.clone(),
+            config: RunConfig {
+                argv,
+                entrypoint,
+                cmd,
+                env: merge_env(defaults.env.as_deref().unwrap_or(&[]), &opts.env),
+                workdir: opts
+                    .workdir
+                    .clone()
+                    .unwrap_or_else(|| defaults.working_dir.clone()),
+                hostname: opts.hostname.clone().unwrap_or_default(),
+                user: opts.user.clone().unwrap_or_else(|| defaults.user.clone()),
+                tty: opts.tty,
+                stdin_open: opts.stdin_open,
+                auto_remove: opts.auto_remove,
+                detached: opts.detached,
+                ports,
+                labels,
+            },
+            ..Default::default()
+        };
+        let c = {
+            let _lock = self.lock()?;
+            self.create_container_record(c)?
+        };
+        self.emit(
+            Event::new("container", "create")
+                .id(&c.id)
+                .name(&c.name)
+                .image(&c.image),
+        );
+        Ok(c)
+    }
+
+    /// Start a container's monitor. With `wait_attach` the container's process starts when the
+    /// first client connects and sends START; otherwise right away.
+    pub fn start_monitor(&self, c: &Container, wait_attach: bool) -> Result<MonitorStart> {
+        if c.is_running() {
+            return Err(EngineError::Conflict(format!(
+                "container {} is already running",
+                c.short_id()
+            )));
+        }
+        let (r, w) = sys::pipe().map_err(EngineError::Runtime)?;
+        let mut cmd = Command::new(monitor_exe());
+        cmd.arg("__monitor").arg(&c.id);
+        if wait_attach {
+            cmd.arg("--wait-attach");
+        }
+        cmd.env("GORAE_ROOT", &self.root)
+            .env("GORAE_IMAGES", &self.catalog)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::setsid();
+                if libc::dup2(w, 3) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let spawned = cmd.spawn();
+        sys::close(w);
+        // SAFETY: `r` is the read end we own.
+        let status = unsafe { File::from_raw_fd(r) };
+        let child = spawned.map_err(|e| EngineError::Runtime(format!("start monitor: {e}")))?;
+        // The monitor is reparented when we exit; reap it in the background if we live on.
+        std::thread::spawn(move || {
+            let mut child = child;
+            let _ = child.wait();
+        });
+        let mut start = MonitorStart {
+            status: BufReader::new(status),
+            root: self.root.clone(),
+            id: c.id.clone(),
+        };
+        let mut line = String::new();
+        match start.status.read_line(&mut line) {
+            Ok(n) if n > 0 && line.trim_end() == "listening" => Ok(start),
+            _ => {
+                let rest = line
+                    .trim_end()
+                    .strip_prefix("error ")
+                    .unwrap_or(line.trim_end());
+                let msg = rest.split_once(' ').map(|(_, m)| m).unwrap_or(rest);
+                Err(EngineError::Runtime(if msg.is_empty() {
+                    "the container monitor failed to start".into()
+                } else {
+                    msg.to_string()
+                }))
+            }
+        }
+    }
+
+    /// Wait until the container is no longer running (its monitor exited). None on timeout.
+    pub fn wait_stopped(&self, c: &Container, timeout: Option<Duration>) -> Option<Container> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let pid = c.state.monitor_pid;
+        let start = c.state.monitor_start;
+        // SAFETY: pidfd_open on a pid; -1 when it is gone.
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as RawFd;
+        loop {
+            let alive = process_start_time(pid).is_some_and(|t| start == 0 || t == start);
+            if !alive {
+                sys::close(pidfd);
+                let _ = self.reconcile();
+                return self.load_container(&c.id).ok().or_else(|| {
+                    // --rm removed it: report what we knew.
+                    let mut gone = c.clone();
+                    gone.state.status = "exited".into();
+                    Some(gone)
+                });
+            }
+            let wait_ms = match deadline {
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        sys::close(pidfd);
+                        return None;
+                    }
+                    left.as_millis().min(1000) as i32
+                }
+                None => 1000,
+            };
+            if pidfd >= 0 {
+                let mut p = libc::pollfd {
+                    fd: pidfd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                unsafe { libc::poll(&mut p, 1, wait_ms) };
+                // The monitor writes the record after its container exits; give it a moment.
+                if p.revents != 0 {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            } else {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    /// `docker stop`: the image's stop signal (SIGTERM), then SIGKILL after `timeout` seconds.
+    pub fn stop_container(&self, key: &str, timeout: u64) -> Result<Container> {
+        let c = self.resolve_container(key)?;
+        if !c.is_running() {
+            return Ok(c);
+        }
+        let img_signal = self
+            .resolve_image(&c.image_id)
+            .ok()
+            .map(|i| i.config.config.stop_signal)
+            .and_then(|s| parse_signal(&s))
+            .unwrap_or(libc::SIGTERM);
+        self.update_container(&c.id, |c| c.state.stopped_by_user = true)?;
+        self.emit(
+            Event::new("container", "kill")
+                .id(&c.id)
+                .name(&c.name)
+                .image(&c.image)
+                .attr("signal", img_signal.to_string()),
+        );
+        sys::kill(c.state.pid, img_signal);
+        let done = self.wait_stopped(&c, Some(Duration::from_secs(timeout)));
+        let done = match done {
+            Some(d) => d,
+            None => {
+                self.emit(
+                    Event::new("container", "kill")
+                        .id(&c.id)
+                        .name(&c.name)
+                        .image(&c.image)
+                        .attr("signal", "9"),
+                );
+                sys::kill(c.state.pid, libc::SIGKILL);
+                self.wait_stopped(&c, Some(Duration::from_secs(10)))
+                    .ok_or_else(|| EngineError::Runtime("container did not stop".into()))?
+            }
+        };
+        self.emit(
+            Event::new("container", "stop")
+                .id(&c.id)
+                .name(&c.name)
+                .image(&c.image),
+        );
+        Ok(done)
+    }
+
+    /// `docker kill -s SIGNAL`.
+    pub fn kill_container(&self, key: &str, signal: &str) -> Result<Container> {
+        let c = self.resolve_container(key)?;
+        let sig = parse_signal(signal)
+            .ok_or_else(|| EngineError::Runtime(format!("Invalid signal: {signal}")))?;
+        if !c.is_running() {
+            return Err(EngineError::NotRunning(c.id.clone()));
+        }
+        if sig == libc::SIGKILL || sig == libc::SIGTERM {
+            self.update_container(&c.id, |c| c.state.stopped_by_user = true)?;
+        }
+        self.emit(
+            Event::new("container", "kill")
+                .id(&c.id)
+                .name(&c.name)
+                .image(&c.image)
+                .attr("signal", sig.to_string()),
+        );
+        sys::kill(c.state.pid, sig);
+        if sig == libc::SIGKILL {
+            self.wait_stopped(&c, Some(Duration::from_secs(10)));
+        }
+        Ok(c)
+    }
+
+    /// `docker rm [-f]`.
+    pub fn remove_container(&self, key: &str, force: bool) -> Result<Container> {
+        let c = self.resolve_container(key)?;
+        if c.is_running() {
+            if !force {
+                return Err(EngineError::ContainerRunning(c.name.clone()));
+            }
+            sys::kill(c.state.pid, libc::SIGKILL);
+            self.wait_stopped(&c, Some(Duration::from_secs(10)));
+        }
+        // A --rm container may already be gone by now.
+        if self.container_dir(&c.id).exists() {
+            self.destroy_container(&c)?;
+        }
+        Ok(c)
+    }
+
+    /// `docker commit`: the container's changes as a new layer on top of its image.
+    pub fn commit_container(
+        &self,
+        key: &str,
+        repo: Option<&str>,
+        opts: &CommitOptions,
+    ) -> Result<String> {
+        let c = self.resolve_container(key)?;
+        let reference = repo.map(Reference::parse).transpose()?;
+        let base = self.resolve_image(&c.image_id)?;
+        let upper = self.container_dir(&c.id).join("upper");
+        let (layer, diff_id) = self.write_layer_from_dir(&upper)?;
+        let mut config = base.config.clone();
+        config.created = image::rfc3339_now();
+        config.author = opts.author.clone();
+        config.config.cmd = Some(c.config.cmd.clone());
+        config.config.entrypoint = if c.config.entrypoint.is_empty() {
+            None
+        } else {
+            Some(c.config.entrypoint.clone())
+        };
+        config.config.env = Some(c.config.env.clone());
+        if !c.config.workdir.is_empty() {
+            config.config.working_dir = c.config.workdir.clone();
+        }
+        for change in &opts.changes {
+            apply_change(&mut config, change)?;
+        }
+        config.rootfs.diff_ids.push(diff_id);
+        config.history.push(History {
+            created: config.created.clone(),
+            created_by: c.config.argv.join(" "),
+            author: opts.author.clone(),
+            comment: opts.message.clone(),
+            empty_layer: false,
+        });
+        let id = self.store_image(&base, config, Some(layer), reference.as_ref())?;
+        self.emit(
+            Event::new("container", "commit")
+                .id(&c.id)
+                .name(&c.name)
+                .image(&c.image)
+                .attr("imageID", id.clone()),
+        );
+        Ok(id)
+    }
+
+    /// Pack a dir (a container's upper) into a gzip layer blob, unpack it as a layer, and return
+    /// its descriptor and diff ID.
+    pub fn write_layer_from_dir(&self, dir: &Path) -> Result<(Descriptor, String)> {
+        let tmp = self.tmp_path("commit");
+        let res = (|| -> Result<(Descriptor, String)> {
+            let file = File::create(&tmp).map_err(|e| EngineError::io(&tmp, e))?;
+            let gz_hash = HashWriter::new(std::io::BufWriter::new(file));
+            let gz = flate2::write::GzEncoder::new(gz_hash, flate2::Compression::fast());
+            let mut tar_hash = HashWriter::new(gz);
+            archive::pack_upper(dir, &mut tar_hash)?;
+            let (gz, diff_hex, _) = tar_hash.finish();
+            let gz_hash = gz.finish().map_err(|e| EngineError::io(&tmp, e))?;
+            let (mut buf, hex, size) = gz_hash.finish();
+            buf.flush().map_err(|e| EngineError::io(&tmp, e))?;
+            buf.get_ref()
+                .sync_all()
+                .map_err(|e| EngineError::io(&tmp, e))?;
+            let desc = Descriptor {
+                media_type: MT_LAYER_GZIP.into(),
+                digest: format!("sha256:{hex}"),
+                size,
+                annotations: None,
+            };
+            let dst = self.blob_path(&desc.digest);
+            fs::rename(&tmp, &dst).map_err(|e| EngineError::io(&dst, e))?;
+            let diff_id = format!("sha256:{diff_hex}");
+            self.unpack_layer(&dst, &diff_id)?;
+            Ok((desc, diff_id))
+        })();
+        if res.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        res
+    }
+
+    /// Write config + manifest for an image built on `base` (+ one new layer), tag it if asked,
+    /// and return its ID.
+    pub fn store_image(
+        &self,
+        base: &Image,
+        config: ImageConfig,
+        new_layer: Option<Descriptor>,
+        reference: Option<&Reference>,
+    ) -> Result<String> {
+        let config_bytes = serde_json::to_vec(&config).map_err(|e| EngineError::Corrupt {
+            path: self.root.clone(),
+            detail: e.to_string(),
+        })?;
+        let config_desc = self.put_blob(MT_CONFIG, &config_bytes)?;
+        let mut layers = base.manifest.layers.clone();
+        layers.extend(new_layer);
+        let manifest = Manifest {
+            schema_version: 2,
+            media_type: MT_MANIFEST.into(),
+            config: config_desc.clone(),
+            layers,
+            annotations: None,
+        };
+        let manifest_bytes = serde_json::to_vec(&manifest).map_err(|e| EngineError::Corrupt {
+            path: self.root.clone(),
+            detail: e.to_string(),
+        })?;
+        let manifest_desc = self.put_blob(MT_MANIFEST, &manifest_bytes)?;
+        match reference {
+            Some(r) => {
+                self.set_tag(r, &manifest_desc.digest, manifest_desc.size)?;
+                self.emit(
+                    Event::new("image", "tag")
+                        .id(&config_desc.digest)
+                        .name(&r.full()),
+                );
+            }
+            None => self.add_untagged(&manifest_desc.digest)?,
+        }
+        Ok(config_desc.digest)
+    }
+
+    /// `docker wait`: block until the container exits; its exit code.
+    pub fn wait_container(&self, key: &str) -> Result<i32> {
+        let c = self.resolve_container(key)?;
+        if !c.is_running() {
+            return Ok(c.state.exit_code.unwrap_or(0));
+        }
+        let done = self
+            .wait_stopped(&c, None)
+            .ok_or_else(|| EngineError::Runtime("wait failed".into()))?;
+        Ok(done.state.exit_code.unwrap_or(0))
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CommitOptions {
+    pub message: String,
+    pub author: String,
+    /// Dockerfile instructions (`-c 'CMD ["sh"]'`).
+    pub changes: Vec<String>,
+}
+
+/// Apply one Dockerfile instruction from `commit -c` to a config.
+pub fn apply_change(config: &mut ImageConfig, change: &str) -> Result<()> {
+    let change = change.trim();
+    let (instr, rest) = change
+        .split_once(char::is_whitespace)
+        .unwrap_or((change, ""));
+    let rest = rest.trim();
+    let list = |s: &str| -> Vec<String> {
+        if s.starts_with('[') {
+            serde_json::from_str(s).unwrap_or_else(|_| vec![s.to_string()])
+        } else {
+            vec!["/bin/sh".into(), "-c".into(), s.to_string()]
+        }
+    };
+    let c = &mut config.config;
+    match instr.to_ascii_uppercase().as_str() {
+        "CMD" => c.cmd = Some(list(rest)),
+        "ENTRYPOINT" => c.entrypoint = Some(list(rest)),
+        "WORKDIR" => c.working_dir = rest.to_string(),
+        "USER" => c.user = rest.to_string(),
+        "STOPSIGNAL" => c.stop_signal = rest.to_string(),
+        "ENV" => {
+            let (k, v) = rest
+                .split_once('=')
+                .or_else(|| rest.split_once(' '))
+                .unwrap_or((rest, ""));
+            let env = c.env.get_or_insert_with(Vec::new);
+            env.retain(|e| e.split('=').next() != Some(k));
+            env.push(format!("{k}={}", v.trim().trim_matches('"')));
+        }
+        "EXPOSE" => {
+            let ports = c.exposed_ports.get_or_insert_with(BTreeMap::new);
+            for p in rest.split_whitespace() {
+                let key = if p.contains('/') {
+                    p.to_string()
+                } else {
+                    format!("{p}/tcp")
+                };
+                ports.insert(key, serde_json::json!({}));
+            }
+        }
+        "LABEL" => {
+            let labels = c.labels.get_or_insert_with(BTreeMap::new);
+            let (k, v) = rest.split_once('=').unwrap_or((rest, ""));
+            labels.insert(k.trim().to_string(), v.trim().trim_matches('"').to_string());
+        }
+        _ => {
+            return Err(EngineError::Runtime(format!(
+                "{instr} is not a valid change command"
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    fn add_untagged(&self, manifest_digest: &str) -> Result<()> {
+        let _lock = self.lock()?;
+        let mut index = self.read_index()?;
+        if !index.manifests.iter().any(|d| d.digest == manifest_digest) {
+            index.manifests.push(Descriptor {
+                media_type: MT_MANIFEST.into(),
+                digest: manifest_digest.into(),
+                size: 0,
+                annotations: Some(BTreeMap::from([(
+                    "io.gorae.untagged".to_string(),
+                    "true".to_string(),
+                )])),
+            });
+            super::store::write_json(&self.index_path(), &index)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,551 @@
+//! The per-container monitor (podman's conmon is the model): a small process started by the CLI
+//! (`gorae __monitor <id>`) in its own session, so the container outlives the CLI. It clones the
+//! container, holds its terminal or pipes, writes the logs, serves attach clients over
+//! an abstract unix socket (`engine::attach::address`), and records the exit code and finish time.
+//!
+//! Startup handshake on fd 3 (a pipe from the CLI): `listening\n` once the socket is bound, then
+//! `started <pid>\n` or `error <code> <message>\n`. With `--wait-attach` the container starts only
+//! when the first client sends START (after an optional RESIZE), so no output is lost.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, RawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+
+use super::attach::{self, FrameBuffer};
+use super::container::{Container, process_start_time};
+use super::image::rfc3339_now;
+use super::runtime::{self, Spec, Stdio, cgroup, sys};
+use super::{EngineError, Event, Result, Store};
+
+/// Largest log file before it is rotated (one previous file is kept).
+pub const LOG_MAX_BYTES: u64 = 16 << 20;
+
+struct Client {
+    stream: UnixStream,
+    frames: FrameBuffer,
+}
+
+struct LogWriter {
+    path: PathBuf,
+    file: Option<File>,
+    size: u64,
+}
+
+impl LogWriter {
+    fn open(path: PathBuf) -> LogWriter {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .ok();
+        let size = file
+            .as_ref()
+            .and_then(|f| f.metadata().ok())
+            .map(|m| m.len())
+            .unwrap_or(0);
+        LogWriter { path, file, size }
+    }
+
+    fn write(&mut self, stream: &str, data: &[u8]) {
+        let line = serde_json::json!({
+            "log": String::from_utf8_lossy(data),
+            "stream": stream,
+            "time": rfc3339_now(),
+        });
+        let mut bytes = line.to_string().into_bytes();
+        bytes.push(b'\n');
+        if self.size + bytes.len() as u64 > LOG_MAX_BYTES {
+            // Rotate: keep one previous file, so a chatty container cannot fill the disk.
+            let old = self.path.with_extension("jsonl.1");
+            let _ = fs::rename(&self.path, old);
+            self.file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .ok();
+            self.size = 0;
+        }
+        if let Some(f) = self.file.as_mut()
+            && f.write_all(&bytes).is_ok()
+        {
+            self.size += bytes.len() as u64;
+        }
+    }
+}
+
+fn status(fd: &mut Option<File>, line: &str) {
+    if let Some(f) = fd.as_mut() {
+        let _ = f.write_all(line.as_bytes());
+        let _ = f.write_all(b"\n");
+        let _ = f.flush();
+    }
+}
+
+/// Files the container sees as /etc/hostname, /etc/hosts, /etc/resolv.conf.
+fn write_etc_files(dir: &Path, c: &Container) -> Result<Vec<(PathBuf, String)>> {
+    let hostname = dir.join("hostname");
+    let hosts = dir.join("hosts");
+    let resolv = dir.join("resolv.conf");
+    let w = |p: &Path, s: String| fs::write(p, s).map_err(|e| EngineError::io(p, e));
+    w(&hostname, format!("{}\n", c.config.hostname))?;
+    w(
+        &hosts,
+        format!(
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t{}\n",
+            c.config.hostname
+        ),
+    )?;
+    // The container has loopback only; keep the host's search domains, no nameservers that
+    // would point at the host's loopback.
+    let host_resolv = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let kept: String = host_resolv
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("nameserver 127.") && !l.contains("::1"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    w(&resolv, kept)?;
+    Ok(vec![
+        (hostname, "/etc/hostname".into()),
+        (hosts, "/etc/hosts".into()),
+        (resolv, "/etc/resolv.conf".into()),
+    ])
+}
+
+fn pidfd_open(pid: i32) -> RawFd {
+    // SAFETY: pidfd_open with a pid and no flags.
+    unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) as RawFd }
+}
+
+fn set_nonblocking(fd: RawFd) {
+    // SAFETY: fcntl flag changes on an fd we own.
+    unsafe {
+        let fl = libc::fcntl(fd, libc::F_GETFL);
+        libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK);
+    }
+}
+
+/// Entry point of `gorae __monitor <id> [--wait-attach]`. Returns the process exit code.
+pub fn main(args: &[String]) -> i32 {
+    // SAFETY: ignoring signals that would kill the monitor when its CLI or terminal goes away.
+    unsafe {
+        libc::signal(libc::SIGHUP, libc::SIG_IGN);
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        libc::signal(libc::SIGTERM, libc::SIG_IGN);
+    }
+    let Some(id) = args.first() else {
+        return 2;
+    };
+    let wait_attach = args.iter().any(|a| a == "--wait-attach");
+    // SAFETY: fd 3 is the status pipe the CLI passed; it is ours from here on.
+    let mut status_fd = if fcntl_ok(3) {
+        Some(unsafe { File::from_raw_fd(3) })
+    } else {
+        None
+    };
+    let store = match Store::open_default() {
+        Ok(s) => s,
+        Err(e) => {
+            status(&mut status_fd, &format!("error 125 {e}"));
+            return 125;
+        }
+    };
+    match run(&store, id, wait_attach, &mut status_fd) {
+        Ok(code) => code,
+        Err(e) => {
+            status(&mut status_fd, &format!("error 125 {e}"));
+            125
+        }
+    }
+}
+
+fn fcntl_ok(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD only queries.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+}
+
+fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>) -> Result<i32> {
+    let c = store.load_container(id)?;
+    let img = store.resolve_image(&c.image_id)?;
+    let dir = store.container_dir(id);
+    let etc_files = write_etc_files(&dir, &c)?;
+    let sock_path = dir.join("attach");
+    let listener = attach::listen(&store.root, id).map_err(|e| EngineError::io(&sock_path, e))?;
+    status(status_fd, "listening");
+
+    let mut clients: Vec<Client> = Vec::new();
+    let mut size = (24u16, 80u16);
+    if wait_attach {
+        // Wait (bounded) for the CLI that asked for this start to attach and say START.
+        let _ = set_accept_timeout(&listener, 30);
+        if let Ok((stream, _)) = listener.accept().and_then(|(s, a)| {
+            if attach::peer_allowed(&s) {
+                Ok((s, a))
+            } else {
+                Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+            }
+        }) {
+            let mut client = Client {
+                stream,
+                frames: FrameBuffer::default(),
+            };
+            let _ = client
+                .stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(30)));
+            while let Ok((kind, payload)) = attach::read_frame(&mut client.stream) {
+                if kind == attach::RESIZE && payload.len() == 4 {
+                    size = (
+                        u16::from_be_bytes([payload[0], payload[1]]),
+                        u16::from_be_bytes([payload[2], payload[3]]),
+                    );
+                }
+                if kind == attach::START {
+                    break;
+                }
+            }
+            let _ = client.stream.set_read_timeout(None);
+            clients.push(client);
+        }
+    }
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| EngineError::io(&sock_path, e))?;
+
+    // Stdio: a pty, or pipes (stdin only with -i).
+    let tty = c.config.tty;
+    let (stdio, out_fds, stdin_fd, child_fds) = if tty {
+        let (master, slave) = sys::open_pty().map_err(EngineError::Runtime)?;
+        sys::set_window_size(master, size.0, size.1);
+        (
+            Stdio::Tty { slave },
+            vec![(master, "stdout")],
+            Some(master),
+            vec![slave],
+        )
+    } else {
+        let (in_r, in_w) = if c.config.stdin_open {
+            sys::pipe().map_err(EngineError::Runtime)?
+        } else {
+            let null = File::open("/dev/null").map_err(|e| EngineError::io("/dev/null", e))?;
+            (null.into_raw_fd(), -1)
+        };
+        let (out_r, out_w) = sys::pipe().map_err(EngineError::Runtime)?;
+        let (err_r, err_w) = sys::pipe().map_err(EngineError::Runtime)?;
+        (
+            Stdio::Pipes {
+                stdin: in_r,
+                stdout: out_w,
+                stderr: err_w,
+            },
+            vec![(out_r, "stdout"), (err_r, "stderr")],
+            (in_w >= 0).then_some(in_w),
+            vec![in_r, out_w, err_w],
+        )
+    };
+
+    // Published ports are bound before the container exists, so a busy port fails cleanly.
+    let mut ports = c.config.ports.clone();
+    let listeners = super::proxy::bind_ports(&mut ports)?;
+    if ports != c.config.ports {
+        store.update_container(id, |c| c.config.ports = ports.clone())?;
+    }
+    let cg = cgroup::create(id);
+    let spec = Spec {
+        lowers: store.lower_dirs(&img)?,
+        upper: dir.join("upper"),
+        work: dir.join("work"),
+        rootfs: dir.join("rootfs"),
+        hostname: c.config.hostname.clone(),
+        argv: c.config.argv.clone(),
+        env: c.config.env.clone(),
+        workdir: c.config.workdir.clone(),
+        user: c.config.user.clone(),
+        etc_files,
+        allow_mknod: cg.devices_guarded,
+    };
+    let (sync_r, sync_w) = sys::pipe().map_err(EngineError::Runtime)?;
+    let (err_r, err_w) = sys::pipe().map_err(EngineError::Runtime)?;
+    let pid =
+        runtime::spawn_container(&spec, stdio, sync_r, err_w).map_err(EngineError::Runtime)?;
+    for fd in child_fds {
+        sys::close(fd);
+    }
+    sys::close(sync_r);
+    sys::close(err_w);
+    cg.add(pid);
+    sys::write_all(sync_w, b"go");
+    sys::close(sync_w);
+    let mut err_msg = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = sys::read(err_r, &mut buf) {
+        if n == 0 {
+            break;
+        }
+        err_msg.extend_from_slice(&buf[..n]);
+    }
+    sys::close(err_r);
+    if !err_msg.is_empty() {
+        let text = String::from_utf8_lossy(&err_msg).to_string();
+        let (code, msg) = text.split_once(' ').unwrap_or(("125", &text));
+        let code: i32 = code.parse().unwrap_or(125);
+        sys::wait_child(pid, false);
+        cg.remove();
+        let _ = store.update_container(id, |c| {
+            c.state.exit_code = Some(code);
+        });
+        let mut payload = code.to_be_bytes().to_vec();
+        payload.extend_from_slice(msg.as_bytes());
+        for cl in clients.iter_mut() {
+            let _ = attach::write_frame(&mut cl.stream, attach::ERROR, &payload);
+        }
+        status(status_fd, &format!("error {code} {msg}"));
+        return Ok(code);
+    }
+
+    let me = std::process::id() as i32;
+    let c = store.update_container(id, |c| {
+        c.state.status = "running".into();
+        c.state.pid = pid;
+        c.state.monitor_pid = me;
+        c.state.monitor_start = process_start_time(me).unwrap_or(0);
+        c.state.exit_code = None;
+        c.state.started_at = rfc3339_now();
+        c.state.finished_at = String::new();
+        c.state.stopped_by_user = false;
+        c.state.oom_killed = false;
+    })?;
+    store.emit(
+        Event::new("container", "start")
+            .id(&c.id)
+            .name(&c.name)
+            .image(&c.image),
+    );
+    for cl in clients.iter_mut() {
+        let _ = attach::write_frame(&mut cl.stream, attach::STARTED, &[]);
+    }
+    super::proxy::spawn_proxies(listeners, pid);
+    status(status_fd, &format!("started {pid}"));
+    *status_fd = None;
+    // Nothing of ours should keep the CLI's terminal: stdio goes to /dev/null.
+    redirect_stdio_to_null();
+
+    let code = serve(
+        store,
+        &c,
+        pid,
+        &listener,
+        &mut clients,
+        out_fds,
+        stdin_fd,
+        tty,
+    );
+    let oom = cg.oom_killed();
+    cg.remove();
+    let c = store.update_container(id, |c| {
+        c.state.status = "exited".into();
+        c.state.exit_code = Some(code);
+        c.state.finished_at = rfc3339_now();
+        c.state.pid = 0;
+        c.state.oom_killed = oom;
+    })?;
+    store.emit(
+        Event::new("container", "die")
+            .id(&c.id)
+            .name(&c.name)
+            .image(&c.image)
+            .attr("exitCode", code.to_string()),
+    );
+    for cl in clients.iter_mut() {
+        let _ = attach::write_frame(&mut cl.stream, attach::EXIT, &code.to_be_bytes());
+    }
+    if c.config.auto_remove {
+        store.destroy_container(&c)?;
+    }
+    Ok(0)
+}
+
+fn redirect_stdio_to_null() {
+    if let Ok(null) = OpenOptions::new().read(true).write(true).open("/dev/null") {
+        for fd in 0..3 {
+            let _ = sys::dup_onto(null.as_raw_fd(), fd);
+        }
+    }
+}
+
+fn set_accept_timeout(listener: &UnixListener, secs: i32) -> std::io::Result<()> {
+    let tv = libc::timeval {
+        tv_sec: secs as libc::time_t,
+        tv_usec: 0,
+    };
+    // SAFETY: SO_RCVTIMEO on a socket we own with a valid timeval.
+    let r = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            (&tv as *const libc::timeval).cast(),
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// The monitor's loop: output to logs and clients, client input to the container, until the
+/// container's init exits. Returns its exit code.
+#[allow(clippy::too_many_arguments)]
+fn serve(
+    store: &Store,
+    c: &Container,
+    pid: i32,
+    listener: &UnixListener,
+    clients: &mut Vec<Client>,
+    mut out_fds: Vec<(RawFd, &'static str)>,
+    mut stdin_fd: Option<RawFd>,
+    tty: bool,
+) -> i32 {
+    let mut log = LogWriter::open(store.container_dir(&c.id).join("log.jsonl"));
+    let pidfd = pidfd_open(pid);
+    for (fd, _) in &out_fds {
+        set_nonblocking(*fd);
+    }
+    let mut exit_code: Option<i32> = None;
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        let mut pfds: Vec<libc::pollfd> = Vec::new();
+        let pf = |fd: RawFd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        pfds.push(pf(listener.as_raw_fd()));
+        pfds.push(pf(if exit_code.is_none() { pidfd } else { -1 }));
+        for (fd, _) in &out_fds {
+            pfds.push(pf(*fd));
+        }
+        let client_base = pfds.len();
+        for cl in clients.iter() {
+            pfds.push(pf(cl.stream.as_raw_fd()));
+        }
+        if exit_code.is_some() && out_fds.is_empty() {
+            break;
+        }
+        // After the init exited, drain what is left without waiting for more.
+        let timeout = if exit_code.is_some() { 50 } else { -1 };
+        // SAFETY: pfds is a valid array of pollfd of the given length.
+        let n = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout) };
+        if n < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            break;
+        }
+        if n == 0 && exit_code.is_some() {
+            break;
+        }
+        // New clients.
+        if pfds[0].revents & libc::POLLIN != 0 {
+            while let Ok((stream, _)) = listener.accept() {
+                if !attach::peer_allowed(&stream) {
+                    continue;
+                }
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.set_write_timeout(Some(std::time::Duration::from_secs(2)));
+                clients.push(Client {
+                    stream,
+                    frames: FrameBuffer::default(),
+                });
+            }
+        }
+        // The init exited.
+        if exit_code.is_none() && pfds[1].revents != 0 {
+            exit_code = Some(sys::wait_child(pid, false).unwrap_or(137));
+        }
+        // Output.
+        let mut closed = Vec::new();
+        for (i, (fd, stream)) in out_fds.iter().enumerate() {
+            let re = pfds[2 + i].revents;
+            if re == 0 {
+                continue;
+            }
+            match sys::read(*fd, &mut buf) {
+                Ok(0) => closed.push(i),
+                Ok(n) => {
+                    let data = &buf[..n];
+                    log.write(stream, data);
+                    let kind = if *stream == "stderr" {
+                        attach::STDERR
+                    } else {
+                        attach::STDOUT
+                    };
+                    let frame = attach::encode(kind, data);
+                    clients.retain_mut(|cl| cl.stream.write_all(&frame).is_ok());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => closed.push(i), // EIO: the pty's last holder closed it
+            }
+        }
+        for i in closed.into_iter().rev() {
+            let (fd, _) = out_fds.remove(i);
+            // With a pty, the master is also stdin: keep it until the end.
+            if !(tty && stdin_fd == Some(fd)) {
+                sys::close(fd);
+            }
+        }
+        // Client input.
+        let mut drop_clients = Vec::new();
+        let ready: Vec<usize> = (0..clients.len())
+            .filter(|i| pfds.get(client_base + i).is_some_and(|p| p.revents != 0))
+            .collect();
+        for i in ready {
+            let cl = &mut clients[i];
+            match sys::read(cl.stream.as_raw_fd(), &mut buf) {
+                Ok(0) | Err(_) => {
+                    drop_clients.push(i);
+                    continue;
+                }
+                Ok(n) => cl.frames.push(&buf[..n]),
+            }
+            loop {
+                match cl.frames.next_frame() {
+                    Ok(Some((attach::STDIN, data))) => {
+                        if let Some(fd) = stdin_fd {
+                            sys::write_all(fd, &data);
+                        }
+                    }
+                    Ok(Some((attach::RESIZE, p))) if p.len() == 4 => {
+                        if tty && let Some(fd) = stdin_fd {
+                            sys::set_window_size(
+                                fd,
+                                u16::from_be_bytes([p[0], p[1]]),
+                                u16::from_be_bytes([p[2], p[3]]),
+                            );
+                        }
+                    }
+                    Ok(Some((attach::STDIN_EOF, _))) => {
+                        if !tty && let Some(fd) = stdin_fd.take() {
+                            sys::close(fd);
+                        }
+                    }
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(attach::Oversized) => {
+                        drop_clients.push(i);
+                        break;
+                    }
+                }
+            }
+        }
+        drop_clients.sort_unstable();
+        drop_clients.dedup();
+        for i in drop_clients.into_iter().rev() {
+            clients.remove(i);
+        }
+    }
+    exit_code.unwrap_or(137)
+}

@@ -1,0 +1,550 @@
+//! The runtime: how a container's first process is made, and how `exec` joins it.
+//!
+//! A container is a process cloned into new PID, mount, UTS, IPC and network namespaces. In
+//! its own mount namespace it mounts an overlay (image layers below, the container's upper dir
+//! on top), `/proc`, a minimal `/dev`, a read-only `/sys`, binds `/etc/hostname|hosts|
+//! resolv.conf`, pivots into the overlay, masks the `/proc` paths runc masks, keeps Docker's 14
+//! capabilities and execs the command. All mounts live in that namespace only, so nothing leaks
+//! onto the host when the container or the engine dies. Kernel calls are in `sys`.
+
+pub mod cgroup;
+pub mod sys;
+
+use std::ffi::CString;
+use std::fs;
+use std::os::fd::RawFd;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use sys::SysResult;
+
+/// Everything the container's init needs, prepared by the monitor before the clone.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub lowers: Vec<PathBuf>,
+    pub upper: PathBuf,
+    pub work: PathBuf,
+    pub rootfs: PathBuf,
+    pub hostname: String,
+    pub argv: Vec<String>,
+    pub env: Vec<String>,
+    pub workdir: String,
+    pub user: String,
+    /// Files bound into /etc: (host file, path inside).
+    pub etc_files: Vec<(PathBuf, String)>,
+    /// Drop CAP_MKNOD when no devices cgroup guards device nodes.
+    pub allow_mknod: bool,
+}
+
+/// How the container's stdio is wired.
+#[derive(Debug, Clone, Copy)]
+pub enum Stdio {
+    Tty {
+        slave: RawFd,
+    },
+    Pipes {
+        stdin: RawFd,
+        stdout: RawFd,
+        stderr: RawFd,
+    },
+}
+
+/// Paths runc masks in /proc and /sys (bind /dev/null or an empty read-only tmpfs).
+const MASKED: &[&str] = &[
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+/// Paths runc makes read-only.
+const READONLY: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+/// Make `rel` a directory inside `root`, replacing whatever the image put there if it is a
+/// symlink (an image must never redirect the runtime's own mounts).
+fn ensure_dir_in(root: &Path, rel: &str) -> SysResult<PathBuf> {
+    let mut cur = root.to_path_buf();
+    for comp in rel
+        .trim_start_matches('/')
+        .split('/')
+        .filter(|c| !c.is_empty())
+    {
+        cur.push(comp);
+        match fs::symlink_metadata(&cur) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                fs::remove_file(&cur).map_err(|e| format!("{}: {e}", cur.display()))?;
+                fs::create_dir(&cur).map_err(|e| format!("{}: {e}", cur.display()))?;
+            }
+            Err(_) => fs::create_dir(&cur).map_err(|e| format!("{}: {e}", cur.display()))?,
+        }
+    }
+    Ok(cur)
+}
+
+/// Make `rel` a regular (mount target) file inside `root`, never following a symlink.
+fn ensure_file_in(root: &Path, rel: &str) -> SysResult<PathBuf> {
+    let rel = rel.trim_start_matches('/');
+    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    let parent = ensure_dir_in(root, dir)?;
+    let path = parent.join(name);
+    match fs::symlink_metadata(&path) {
+        Ok(m) if m.is_file() => {}
+        Ok(m) if m.is_dir() => {
+            fs::remove_dir_all(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(_) => {
+            fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Err(_) => {
+            fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(path)
+}
+
+fn mount_rootfs(spec: &Spec) -> SysResult<()> {
+    sys::make_rprivate()?;
+    // Relative lower dirs keep the option string short (the kernel takes one page).
+    let layers_dir = spec
+        .lowers
+        .first()
+        .and_then(|p| p.parent())
+        .ok_or("image has no layers")?;
+    std::env::set_current_dir(layers_dir).map_err(|e| format!("{}: {e}", layers_dir.display()))?;
+    let lower = spec
+        .lowers
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(":");
+    let data = format!(
+        "lowerdir={lower},upperdir={},workdir={}",
+        spec.upper.display(),
+        spec.work.display()
+    );
+    sys::mount(
+        Some("overlay"),
+        &spec.rootfs,
+        Some("overlay"),
+        0,
+        Some(&data),
+    )?;
+    let root = &spec.rootfs;
+
+    let proc_dir = ensure_dir_in(root, "/proc")?;
+    sys::mount(
+        Some("proc"),
+        &proc_dir,
+        Some("proc"),
+        libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_NODEV,
+        None,
+    )?;
+    let sys_dir = ensure_dir_in(root, "/sys")?;
+    sys::mount(
+        Some("sysfs"),
+        &sys_dir,
+        Some("sysfs"),
+        libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_NODEV | libc::MS_RDONLY,
+        None,
+    )?;
+    let dev = ensure_dir_in(root, "/dev")?;
+    sys::mount(
+        Some("tmpfs"),
+        &dev,
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_STRICTATIME,
+        Some("mode=755,size=65536k"),
+    )?;
+    for (name, major, minor) in [
+        ("null", 1, 3),
+        ("zero", 1, 5),
+        ("full", 1, 7),
+        ("random", 1, 8),
+        ("urandom", 1, 9),
+        ("tty", 5, 0),
+    ] {
+        let path = dev.join(name);
+        if sys::mknod_char(&path, 0o666, major, minor).is_err() {
+            // Without CAP_MKNOD (rootless): bind the host's node instead.
+            fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            sys::bind(&Path::new("/dev").join(name), &path, false)?;
+        }
+        let _ = fs::set_permissions(&path, fs::Permissions::from_mode(0o666));
+    }
+    let pts = dev.join("pts");
+    fs::create_dir(&pts).map_err(|e| format!("{}: {e}", pts.display()))?;
+    sys::mount(
+        Some("devpts"),
+        &pts,
+        Some("devpts"),
+        libc::MS_NOSUID | libc::MS_NOEXEC,
+        Some("newinstance,ptmxmode=0666,mode=0620"),
+    )
+    .or_else(|_| {
+        sys::mount(
+            Some("devpts"),
+            &pts,
+            Some("devpts"),
+            libc::MS_NOSUID | libc::MS_NOEXEC,
+            Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
+        )
+    })?;
+    let shm = dev.join("shm");
+    fs::create_dir(&shm).map_err(|e| format!("{}: {e}", shm.display()))?;
+    sys::mount(
+        Some("shm"),
+        &shm,
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_NODEV,
+        Some("mode=1777,size=65536k"),
+    )?;
+    for (link, target) in [
+        ("ptmx", "pts/ptmx"),
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("core", "/proc/kcore"),
+    ] {
+        let _ = std::os::unix::fs::symlink(target, dev.join(link));
+    }
+    for (host, inside) in &spec.etc_files {
+        let target = ensure_file_in(root, inside)?;
+        sys::bind(host, &target, false)?;
+    }
+    Ok(())
+}
+
+fn mask_paths() {
+    for p in MASKED {
+        let path = Path::new(p);
+        match fs::symlink_metadata(path) {
+            Ok(m) if m.is_dir() => {
+                let _ = sys::mount(
+                    Some("tmpfs"),
+                    path,
+                    Some("tmpfs"),
+                    libc::MS_RDONLY,
+                    Some("size=0"),
+                );
+            }
+            Ok(_) => {
+                let _ = sys::bind(Path::new("/dev/null"), path, false);
+            }
+            Err(_) => {}
+        }
+    }
+    for p in READONLY {
+        let path = Path::new(p);
+        if path.exists() {
+            let _ = sys::bind(path, path, true);
+        }
+    }
+}
+
+/// uid, gid and supplementary groups for `user` ("", "name", "uid", "uid:gid", "name:group"),
+/// looked up in the container's /etc/passwd and /etc/group.
+pub fn resolve_user(user: &str) -> SysResult<(u32, u32, Vec<u32>, String)> {
+    if user.is_empty() || user == "root" || user == "0" {
+        return Ok((0, 0, Vec::new(), "/root".into()));
+    }
+    let (u, g) = user.split_once(':').unwrap_or((user, ""));
+    let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let group = fs::read_to_string("/etc/group").unwrap_or_default();
+    let mut uid = None;
+    let mut gid = None;
+    let mut home = "/".to_string();
+    let mut uname = String::new();
+    for line in passwd.lines() {
+        let f: Vec<&str> = line.split(':').collect();
+        if f.len() >= 6 && (f[0] == u || f[2] == u) {
+            uid = f[2].parse().ok();
+            gid = f[3].parse().ok();
+            home = f[5].to_string();
+            uname = f[0].to_string();
+            break;
+        }
+    }
+    let uid: u32 = match uid {
+        Some(x) => x,
+        None => u
+            .parse()
+            .map_err(|_| format!("unable to find user {u}: no matching entries in passwd file"))?,
+    };
+    if !g.is_empty() {
+        let mut found = g.parse().ok();
+        for line in group.lines() {
+            let f: Vec<&str> = line.split(':').collect();
+            if f.len() >= 3 && f[0] == g {
+                found = f[2].parse().ok();
+            }
+        }
+        gid = Some(found.ok_or_else(|| format!("unable to find group {g}"))?);
+    }
+    let gid = gid.unwrap_or(uid);
+    let mut extra = Vec::new();
+    if !uname.is_empty() {
+        for line in group.lines() {
+            let f: Vec<&str> = line.split(':').collect();
+            if f.len() >= 4
+                && f[3].split(',').any(|m| m == uname)
+                && let Ok(g) = f[2].parse()
+            {
+                extra.push(g);
+            }
+        }
+    }
+    Ok((uid, gid, extra, home))
+}
+
+/// Find `cmd` on the PATH given in `env` (inside the container's root).
+pub fn find_executable(cmd: &str, env: &[String]) -> Option<String> {
+    if cmd.contains('/') {
+        return Some(cmd.to_string());
+    }
+    let path = env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    path.split(':').find_map(|dir| {
+        let candidate = format!("{}/{cmd}", dir.trim_end_matches('/'));
+        let m = fs::metadata(&candidate).ok()?;
+        (m.is_file() && m.permissions().mode() & 0o111 != 0).then_some(candidate)
+    })
+}
+
+/// Switch user, go to the working dir and exec. Returns only on failure, with the message and
+/// the exit code Docker uses (126 cannot execute, 127 not found).
+pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) -> (String, i32) {
+    let fail = |m: String| (m, 126);
+    let (uid, gid, groups, home) = match resolve_user(user) {
+        Ok(x) => x,
+        Err(e) => return fail(e),
+    };
+    let mut env: Vec<String> = env.to_vec();
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        env.push(format!("HOME={home}"));
+    }
+    let wd = if workdir.is_empty() { "/" } else { workdir };
+    if !Path::new(wd).exists() {
+        let _ = fs::create_dir_all(wd);
+    }
+    if let Err(e) = std::env::set_current_dir(wd) {
+        return fail(format!(
+            "chdir to cwd (\"{wd}\") set in config.json failed: {e}"
+        ));
+    }
+    // SAFETY: set*id with plain integers; the group list is a valid slice.
+    unsafe {
+        if libc::setgroups(groups.len(), groups.as_ptr()) != 0 && uid != 0 {
+            return fail(format!("setgroups: {}", std::io::Error::last_os_error()));
+        }
+        if libc::setgid(gid) != 0 || libc::setuid(uid) != 0 {
+            return fail(format!("setuid: {}", std::io::Error::last_os_error()));
+        }
+    }
+    let Some(first) = argv.first() else {
+        return ("no command specified".into(), 125);
+    };
+    let Some(program) = find_executable(first, &env) else {
+        return (
+            format!("exec: \"{first}\": executable file not found in $PATH"),
+            127,
+        );
+    };
+    let to_c = |v: &[String]| -> Vec<CString> {
+        v.iter()
+            .map(|s| CString::new(s.as_bytes()).unwrap_or_default())
+            .collect()
+    };
+    let c_argv = to_c(argv);
+    let c_env = to_c(&env);
+    let Ok(c_prog) = CString::new(program.as_bytes()) else {
+        return fail(format!("bad program name {program}"));
+    };
+    let mut p_argv: Vec<*const libc::c_char> = c_argv.iter().map(|c| c.as_ptr()).collect();
+    p_argv.push(std::ptr::null());
+    let mut p_env: Vec<*const libc::c_char> = c_env.iter().map(|c| c.as_ptr()).collect();
+    p_env.push(std::ptr::null());
+    // SAFETY: NUL-terminated arrays of valid C strings that outlive the call.
+    unsafe { libc::execve(c_prog.as_ptr(), p_argv.as_ptr(), p_env.as_ptr()) };
+    let e = std::io::Error::last_os_error();
+    let code = if e.raw_os_error() == Some(libc::ENOENT) {
+        127
+    } else {
+        126
+    };
+    (format!("exec: \"{first}\": {e}"), code)
+}
+
+fn capabilities(spec_allows_mknod: bool) -> Vec<u32> {
+    sys::DEFAULT_CAPS
+        .iter()
+        .copied()
+        .filter(|c| spec_allows_mknod || *c != 27)
+        .collect()
+}
+
+/// The container's init, run in the cloned child (PID 1 of the new PID namespace).
+/// `sync_read`: blocks until the monitor has put us in our cgroups; `err_write`: where a
+/// setup or exec failure is reported (close-on-exec: EOF there means exec succeeded).
+pub fn container_init(spec: &Spec, stdio: Stdio, sync_read: RawFd, err_write: RawFd) -> i32 {
+    sys::set_not_dumpable();
+    sys::reset_signals();
+    let mut b = [0u8; 1];
+    let _ = sys::read(sync_read, &mut b);
+    sys::close(sync_read);
+    let report = |msg: String, code: i32| -> i32 {
+        let line = format!("{code} {msg}");
+        sys::write_all(err_write, line.as_bytes());
+        code
+    };
+    let io_res = match stdio {
+        Stdio::Tty { slave } => sys::take_terminal(slave),
+        Stdio::Pipes {
+            stdin,
+            stdout,
+            stderr,
+        } => {
+            // SAFETY: setsid has no preconditions.
+            unsafe { libc::setsid() };
+            sys::dup_onto(stdin, 0)
+                .and_then(|_| sys::dup_onto(stdout, 1))
+                .and_then(|_| sys::dup_onto(stderr, 2))
+        }
+    };
+    if let Err(e) = io_res {
+        return report(e, 125);
+    }
+    let setup = || -> SysResult<()> {
+        mount_rootfs(spec)?;
+        sys::pivot_root(&spec.rootfs)?;
+        mask_paths();
+        sys::sethostname(&spec.hostname)?;
+        sys::loopback_up()?;
+        sys::limit_capabilities(&capabilities(spec.allow_mknod))?;
+        Ok(())
+    };
+    if let Err(e) = setup() {
+        return report(e, 125);
+    }
+    sys::cloexec_from(3);
+    let (msg, code) = exec_process(&spec.argv, &spec.env, &spec.workdir, &spec.user);
+    report(msg, code)
+}
+
+/// Clone the container's init into new namespaces. Returns its pid (in our PID namespace).
+pub fn spawn_container(
+    spec: &Spec,
+    stdio: Stdio,
+    sync_read: RawFd,
+    err_write: RawFd,
+) -> SysResult<i32> {
+    let flags = libc::CLONE_NEWPID
+        | libc::CLONE_NEWNS
+        | libc::CLONE_NEWUTS
+        | libc::CLONE_NEWIPC
+        | libc::CLONE_NEWNET;
+    let mut stack = vec![0u8; 1 << 20];
+    let spec = spec.clone();
+    let mut cb = move || -> isize { container_init(&spec, stdio, sync_read, err_write) as isize };
+    // SAFETY: the monitor that calls this is single-threaded; the child runs `cb` on its own
+    // stack and only execs or exits.
+    let pid = unsafe {
+        nix::sched::clone(
+            Box::new(&mut cb),
+            &mut stack,
+            nix::sched::CloneFlags::from_bits_truncate(flags),
+            Some(libc::SIGCHLD),
+        )
+    }
+    .map_err(|e| format!("clone: {e}"))?;
+    Ok(pid.as_raw())
+}
+
+/// Join a running container's namespaces from a fresh child and run `argv` there (for `exec`).
+/// Called in a forked child of the CLI; returns only on failure.
+pub fn join_and_exec(
+    pid: i32,
+    argv: &[String],
+    env: &[String],
+    workdir: &str,
+    user: &str,
+    allow_mknod: bool,
+) -> (String, i32) {
+    sys::set_not_dumpable();
+    cgroup::join_existing(pid);
+    for (ns, flag) in [
+        ("ipc", libc::CLONE_NEWIPC),
+        ("uts", libc::CLONE_NEWUTS),
+        ("net", libc::CLONE_NEWNET),
+        ("pid", libc::CLONE_NEWPID),
+        ("mnt", libc::CLONE_NEWNS),
+    ] {
+        if let Err(e) = sys::setns_path(Path::new(&format!("/proc/{pid}/ns/{ns}")), flag) {
+            return (e, 126);
+        }
+    }
+    // Entering a PID namespace applies to children: fork once more.
+    // SAFETY: the CLI process is single-threaded here (forked child).
+    match unsafe { libc::fork() } {
+        0 => {
+            sys::reset_signals();
+            if let Err(e) = sys::limit_capabilities(&capabilities(allow_mknod)) {
+                return (e, 126);
+            }
+            sys::cloexec_from(3);
+            exec_process(argv, env, workdir, user)
+        }
+        child if child > 0 => {
+            let code = sys::wait_child(child, false).unwrap_or(1);
+            // SAFETY: leaving the intermediate process without running destructors.
+            unsafe { libc::_exit(code) }
+        }
+        _ => (format!("fork: {}", std::io::Error::last_os_error()), 126),
+    }
+}
+
+/// A signal by Docker's names: "KILL", "SIGKILL", "9", "TERM", ….
+pub fn parse_signal(s: &str) -> Option<i32> {
+    if let Ok(n) = s.parse::<i32>() {
+        return (1..=64).contains(&n).then_some(n);
+    }
+    let name = s.to_ascii_uppercase();
+    let name = name.strip_prefix("SIG").unwrap_or(&name);
+    Some(match name {
+        "HUP" => libc::SIGHUP,
+        "INT" => libc::SIGINT,
+        "QUIT" => libc::SIGQUIT,
+        "KILL" => libc::SIGKILL,
+        "USR1" => libc::SIGUSR1,
+        "USR2" => libc::SIGUSR2,
+        "TERM" => libc::SIGTERM,
+        "STOP" => libc::SIGSTOP,
+        "CONT" => libc::SIGCONT,
+        "ALRM" => libc::SIGALRM,
+        "WINCH" => libc::SIGWINCH,
+        "ABRT" => libc::SIGABRT,
+        "PIPE" => libc::SIGPIPE,
+        _ => return None,
+    })
+}

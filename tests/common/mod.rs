@@ -1,0 +1,101 @@
+//! Helpers for tests that drive the real `gorae` binary against a private store.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).to_string(),
+            stderr: String::from_utf8_lossy(&o.stderr).to_string(),
+        }
+    }
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_gorae"))
+}
+
+pub fn catalog() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("images/layout")
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::Builder::new()
+                .prefix("gorae-test-")
+                .tempdir()
+                .expect("tempdir"),
+        }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("store")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.arg("docker")
+            .args(args)
+            .env("GORAE_ROOT", self.root())
+            .env("GORAE_IMAGES", catalog())
+            .env("LANG", "C.UTF-8")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("GORAE_LANG")
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Run `docker ARGS…` and collect its output.
+    pub fn docker(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("spawn gorae"))
+    }
+
+    pub fn docker_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut c = self.command(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        Run::from(c.output().expect("spawn gorae"))
+    }
+
+    /// Run and insist on success.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let r = self.docker(args);
+        assert_eq!(
+            r.code, 0,
+            "docker {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+            r.code, r.stdout, r.stderr
+        );
+        r.stdout
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // Stop whatever a failing test left running, so its monitor does not outlive the test.
+        let r = self.docker(&["ps", "-q"]);
+        for id in r.stdout.split_whitespace() {
+            let _ = self.docker(&["rm", "-f", id]);
+        }
+    }
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}

@@ -1,0 +1,443 @@
+//! The engine end to end through the real binary: real namespaces, overlay layers, monitors.
+
+mod common;
+
+use common::Sandbox;
+
+fn pulled() -> Sandbox {
+    let s = Sandbox::new();
+    s.ok(&["pull", "busybox"]);
+    s
+}
+
+#[test]
+fn pull_prints_docker_lines_and_lists_the_image() {
+    let s = Sandbox::new();
+    let out = s.ok(&["pull", "busybox"]);
+    assert!(out.contains("Using default tag: latest"), "{out}");
+    assert!(out.contains(": Pull complete"), "{out}");
+    assert!(out.contains("Digest: sha256:"), "{out}");
+    assert!(
+        out.contains("Status: Downloaded newer image for busybox:latest"),
+        "{out}"
+    );
+    let again = s.ok(&["pull", "busybox"]);
+    assert!(
+        again.contains("Status: Image is up to date for busybox:latest"),
+        "{again}"
+    );
+    assert!(again.contains(": Already exists"), "{again}");
+    let images = s.ok(&["images"]);
+    let header = images.lines().next().unwrap();
+    assert_eq!(
+        header,
+        "REPOSITORY   TAG       IMAGE ID       CREATED        SIZE"
+    );
+    assert!(
+        images
+            .lines()
+            .any(|l| l.starts_with("busybox ") && l.contains("latest")),
+        "{images}"
+    );
+    let q = s.ok(&["images", "-q"]);
+    assert_eq!(q.trim().len(), 12, "{q}");
+}
+
+#[test]
+fn pulling_an_unbundled_image_fails_clearly_and_changes_nothing() {
+    let s = Sandbox::new();
+    let r = s.docker(&["pull", "ubuntu"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("ubuntu:latest"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("busybox") && r.stderr.contains("debian"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(s.ok(&["images", "-q"]).trim(), "");
+    let ko = s.docker_env(&["run", "ubuntu"], &[("LANG", "ko_KR.UTF-8")]);
+    assert_ne!(ko.code, 0);
+    assert!(ko.stderr.contains("들어 있는 이미지"), "{}", ko.stderr);
+    let bad = s.docker(&["pull", "Not/Valid:"]);
+    assert_ne!(bad.code, 0);
+    assert!(!bad.stderr.contains("panicked"), "{}", bad.stderr);
+}
+
+#[test]
+fn run_passes_output_and_exit_code_and_rm_removes() {
+    let s = pulled();
+    let r = s.docker(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exit 7",
+    ]);
+    assert_eq!(r.code, 7);
+    assert_eq!(r.stdout, "out\n");
+    assert_eq!(r.stderr, "err\n");
+    assert_eq!(s.ok(&["ps", "-aq"]).trim(), "", "--rm left a container");
+    let missing = s.docker(&["run", "--rm", "busybox", "no-such-command"]);
+    assert_eq!(missing.code, 127, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("executable file not found"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn run_pulls_implicitly_like_docker() {
+    let s = Sandbox::new();
+    let r = s.docker(&["run", "--rm", "busybox", "true"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("Unable to find image 'busybox:latest' locally"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn namespaces_isolate_hostname_pids_mounts_and_network() {
+    let s = pulled();
+    let out = s.ok(&[
+        "run", "--name", "iso", "busybox", "sh", "-c",
+        "hostname; echo pids $(ls /proc | grep -c '^[0-9]'); cat /proc/net/dev | tail -n +3 | cut -d: -f1; ls /proc/self/fd",
+    ]);
+    let id = s.ok(&["inspect", "-f", "{{.Id}}", "iso"]);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        &id.trim()[..12],
+        "hostname is the short id"
+    );
+    let pids: usize = lines
+        .next()
+        .unwrap()
+        .trim_start_matches("pids ")
+        .parse()
+        .unwrap();
+    assert!(
+        pids <= 4,
+        "the container sees only its own processes, saw {pids}"
+    );
+    let rest: Vec<&str> = lines.collect();
+    let ifaces: Vec<&str> = rest
+        .iter()
+        .filter(|l| !l.trim().chars().all(|c| c.is_ascii_digit()))
+        .map(|l| l.trim())
+        .collect();
+    assert_eq!(ifaces, vec!["lo"], "only loopback: {rest:?}");
+    let fds: Vec<&str> = rest
+        .iter()
+        .filter(|l| l.trim().chars().all(|c| c.is_ascii_digit()))
+        .copied()
+        .collect();
+    assert!(
+        fds.len() <= 4,
+        "only 0-2 (and ls's own) fds arrive: {fds:?}"
+    );
+    let h = s.ok(&["run", "--rm", "-h", "web", "busybox", "hostname"]);
+    assert_eq!(h.trim(), "web");
+    let host_name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let mounts = s.ok(&["run", "--rm", "busybox", "cat", "/proc/mounts"]);
+    assert!(
+        !mounts.contains("/work/"),
+        "host paths are not mounted inside: {mounts}"
+    );
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap(),
+        host_name
+    );
+}
+
+#[test]
+fn root_inside_cannot_touch_the_host() {
+    let s = pulled();
+    let r = s.docker(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "mount -t tmpfs x /mnt 2>/dev/null && echo MOUNTED; \
+         echo 1 > /proc/sys/kernel/sysrq 2>/dev/null && echo SYSCTL; \
+         hostname evil 2>/dev/null; \
+         mknod /tmp/sda b 8 0 2>/dev/null && cat /tmp/sda >/dev/null 2>&1 && echo DISK; \
+         echo done",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for bad in ["MOUNTED", "SYSCTL", "DISK"] {
+        assert!(!r.stdout.contains(bad), "{bad}: {}", r.stdout);
+    }
+    assert!(r.stdout.contains("done"));
+    assert_ne!(
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .unwrap()
+            .trim(),
+        "evil"
+    );
+}
+
+#[test]
+fn diff_and_commit_agree_and_the_commit_runs() {
+    let s = pulled();
+    s.ok(&[
+        "run",
+        "--name",
+        "work",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hi > /root/hello.txt && rm /bin/vi && echo changed >> /etc/passwd",
+    ]);
+    let diff = s.ok(&["diff", "work"]);
+    let lines: Vec<&str> = diff.lines().collect();
+    for want in [
+        "C /root",
+        "A /root/hello.txt",
+        "C /bin",
+        "D /bin/vi",
+        "C /etc",
+        "C /etc/passwd",
+    ] {
+        assert!(lines.contains(&want), "missing {want:?} in {lines:?}");
+    }
+    assert!(
+        !diff.contains("/etc/hostname") && !diff.contains("/proc"),
+        "{diff}"
+    );
+    let id = s.ok(&["commit", "-m", "first", "work", "hello:v1"]);
+    assert!(id.starts_with("sha256:"), "{id}");
+    let run = s.docker(&[
+        "run",
+        "--rm",
+        "hello:v1",
+        "sh",
+        "-c",
+        "cat /root/hello.txt; ls /bin/vi; tail -1 /etc/passwd",
+    ]);
+    assert!(run.stdout.contains("hi"), "{}", run.stdout);
+    assert!(run.stdout.contains("changed"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("No such file"),
+        "deleted file stays deleted: {}",
+        run.stderr
+    );
+    let hist = s.ok(&["history", "hello:v1"]);
+    assert!(hist.lines().nth(1).unwrap().contains("first"), "{hist}");
+    assert_eq!(hist.lines().count(), 4, "{hist}");
+    let images = s.ok(&["images"]);
+    assert!(
+        images
+            .lines()
+            .any(|l| l.starts_with("hello ") && l.contains("v1")),
+        "{images}"
+    );
+}
+
+#[test]
+fn detached_containers_log_exec_stop_and_remove() {
+    let s = pulled();
+    let id = s.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "ticker",
+        "busybox",
+        "sh",
+        "-c",
+        "echo started; while true; do sleep 1; done",
+    ]);
+    assert_eq!(id.trim().len(), 64, "{id}");
+    let ps = s.ok(&["ps"]);
+    assert!(ps.contains("ticker") && ps.contains("Up "), "{ps}");
+    let mut logs = String::new();
+    for _ in 0..50 {
+        logs = s.ok(&["logs", "ticker"]);
+        if logs.contains("started") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(logs, "started\n");
+    let e = s.docker(&["exec", "ticker", "sh", "-c", "echo $HOSTNAME; exit 5"]);
+    assert_eq!(e.code, 5);
+    assert_eq!(e.stdout.trim(), &id.trim()[..12]);
+    let rm = s.docker(&["rm", "ticker"]);
+    assert_ne!(rm.code, 0);
+    assert!(rm.stderr.contains("container is running"), "{}", rm.stderr);
+    assert_eq!(s.ok(&["stop", "-t", "1", "ticker"]).trim(), "ticker");
+    let ps = s.ok(&["ps", "-a"]);
+    assert!(
+        ps.contains("Exited (137)"),
+        "sh as PID 1 ignores TERM, so it was killed: {ps}"
+    );
+    assert_eq!(s.ok(&["rm", "ticker"]).trim(), "ticker");
+    assert_eq!(s.ok(&["ps", "-aq"]).trim(), "");
+}
+
+#[test]
+fn names_are_unique_and_images_in_use_are_kept() {
+    let s = pulled();
+    s.ok(&["create", "--name", "one", "busybox"]);
+    let dup = s.docker(&["create", "--name", "one", "busybox"]);
+    assert_ne!(dup.code, 0);
+    assert!(dup.stderr.contains("is already in use"), "{}", dup.stderr);
+    let rmi = s.docker(&["rmi", "busybox"]);
+    assert_ne!(rmi.code, 0);
+    assert!(rmi.stderr.contains("conflict"), "{}", rmi.stderr);
+    s.ok(&["rm", "one"]);
+    let out = s.ok(&["rmi", "busybox"]);
+    assert!(
+        out.contains("Untagged: busybox:latest") && out.contains("Deleted: sha256:"),
+        "{out}"
+    );
+    assert_eq!(s.ok(&["images", "-q"]).trim(), "");
+    let ps = s.ok(&["ps", "-a"]);
+    assert_eq!(ps.lines().count(), 1, "{ps}");
+}
+
+#[test]
+fn ps_formats_like_docker() {
+    let s = pulled();
+    assert_eq!(
+        s.docker(&["run", "--name", "done", "busybox", "sh", "-c", "exit 2"])
+            .code,
+        2
+    );
+    s.ok(&["create", "--name", "fresh", "busybox", "echo", "hi"]);
+    let ps = s.ok(&["ps", "-a"]);
+    let header = ps.lines().next().unwrap();
+    let mut pos = 0;
+    for w in [
+        "CONTAINER ID",
+        "IMAGE",
+        "COMMAND",
+        "CREATED",
+        "STATUS",
+        "PORTS",
+        "NAMES",
+    ] {
+        let at = header[pos..].find(w).map(|i| i + pos);
+        assert!(at.is_some(), "{w} missing or out of order in {header:?}");
+        pos = at.unwrap() + w.len();
+    }
+    assert!(
+        header.starts_with("CONTAINER ID   IMAGE     COMMAND "),
+        "{header:?}"
+    );
+    assert!(
+        ps.contains("\"sh -c 'exit 2'\"") || ps.contains("\"sh -c exit 2\""),
+        "{ps}"
+    );
+    assert!(ps.contains("Exited (2)"), "{ps}");
+    assert!(ps.contains("Created"), "{ps}");
+    let latest = s.ok(&["ps", "-l"]);
+    assert!(
+        latest.contains("fresh") && !latest.contains("done"),
+        "{latest}"
+    );
+    assert_eq!(s.ok(&["ps"]).lines().count(), 1, "no running containers");
+}
+
+#[test]
+fn twenty_concurrent_runs_lose_nothing() {
+    let s = pulled();
+    let children: Vec<_> = (0..20)
+        .map(|i| {
+            s.command(&[
+                "run",
+                "--name",
+                &format!("c{i}"),
+                "busybox",
+                "sh",
+                "-c",
+                &format!("exit {}", i % 5),
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for (i, c) in children.into_iter().enumerate() {
+        let out = c.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some((i % 5) as i32),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let ps = s.ok(&["ps", "-a", "--no-trunc"]);
+    assert_eq!(ps.lines().count(), 21, "{ps}");
+    for i in 0..20 {
+        let st = s.ok(&[
+            "inspect",
+            "-f",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            &format!("c{i}"),
+        ]);
+        assert_eq!(st.trim(), format!("exited {}", i % 5));
+    }
+}
+
+#[test]
+fn korean_locale_gets_korean_messages() {
+    let s = pulled();
+    let r = s.docker_env(&["rm", "nope"], &[("LANG", "ko_KR.UTF-8")]);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("그런 컨테이너가 없습니다: nope"),
+        "{}",
+        r.stderr
+    );
+    let en = s.docker(&["rm", "nope"]);
+    assert_eq!(
+        en.stderr.trim(),
+        "Error response from daemon: No such container: nope"
+    );
+}
+
+#[test]
+fn a_killed_monitor_is_reconciled_to_exited() {
+    let s = pulled();
+    s.ok(&["run", "-d", "--name", "orphan", "busybox", "sleep", "1000"]);
+    let rec: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            s.root()
+                .join("containers")
+                .join(s.ok(&["inspect", "-f", "{{.Id}}", "orphan"]).trim())
+                .join("container.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let monitor = rec["state"]["monitor_pid"].as_i64().unwrap() as i32;
+    // SAFETY: killing the monitor process this test started.
+    unsafe { libc::kill(monitor, libc::SIGKILL) };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let ps = s.ok(&["ps", "-a"]);
+    assert!(ps.contains("Exited (137)"), "{ps}");
+    s.ok(&["rm", "-f", "orphan"]);
+}
+
+#[test]
+fn a_pull_killed_midway_leaves_a_usable_store() {
+    let s = Sandbox::new();
+    for delay in [5u64, 30, 80] {
+        let mut child = s.command(&["pull", "debian"]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        let images = s.docker(&["images"]);
+        assert_eq!(images.code, 0, "{}", images.stderr);
+    }
+    s.ok(&["pull", "debian"]);
+    let out = s.ok(&["run", "--rm", "debian", "cat", "/etc/issue"]);
+    assert!(out.contains("Debian GNU/Linux 12"), "{out}");
+}
