@@ -185,8 +185,18 @@ impl App {
             effects: Vec::new(),
             engine,
         };
+        if let Some(p) = app.progress.problem.as_ref() {
+            let text = p.to_string();
+            app.say(MsgKind::Warn, text);
+        }
         app.resume();
         app
+    }
+
+    /// The shell could not start: say why; Enter in the terminal tries again.
+    pub fn shell_failed(&mut self, error: &str) {
+        self.shell_alive = false;
+        self.say(MsgKind::Error, t("tui_shell_failed", &[("error", error)]));
     }
 
     /// Attach the shell and size it to the terminal pane.
@@ -308,6 +318,16 @@ impl App {
         self.events_since_step.clear();
         self.aid = StepAid::default();
         self.lesson_scroll = None;
+        if !self.demo {
+            let ids = self
+                .current_lesson()
+                .zip(self.current_step())
+                .map(|(l, s)| (l.id.clone(), s.id.clone()));
+            if let Some((lid, sid)) = ids {
+                self.progress.set_current(&lid, &sid);
+                // Saved with the next tick of a step; a position alone is not worth an error.
+            }
+        }
         self.evaluate();
     }
 
@@ -898,5 +918,5 @@ impl App {
 
 /// A step with no check is read, then the learner moves on.
 pub fn is_reading(step: &Step) -> bool {
-    step.check.is_empty() && step.any.is_empty()
+    step.is_reading()
 }

@@ -1,4 +1,3 @@
 //! The course API the TUI uses, in one place.
-pub use super::course_shim::check::{self, Verdict};
-pub use super::course_shim::progress::Progress;
-pub use super::course_shim::{Lesson, LessonError, Step, default_lessons_dir, load_course};
+pub use crate::course::{Lesson, LessonError, Progress, Step, Verdict, check};
+pub use crate::course::{default_lessons_dir, load_course};

@@ -1,2 +1,2 @@
 //! Key encoding for the shell, from the terminal module.
-pub use super::term_shim::encode_key;
+pub use super::term::keys::encode_key;

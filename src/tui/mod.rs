@@ -5,16 +5,13 @@
 
 pub mod app;
 pub mod course_api;
-mod course_shim;
 pub mod engine_link;
 pub mod guard;
 pub mod keys_api;
 pub mod markdown;
-pub mod replay_api;
 pub mod reset;
 pub mod shell;
 pub mod term;
-mod term_shim;
 pub mod theme;
 pub mod ui;
 
@@ -179,7 +176,7 @@ fn run(opts: &Options) -> anyhow::Result<Vec<String>> {
         .map_err(|e| anyhow::anyhow!(t("tui_store_failed", &[("error", &e.to_string())])))?;
     let state = state_dir();
     let lessons = load_lessons(lang);
-    let progress = Progress::load(&state);
+    let progress = Progress::load();
     let theme = Theme::from_env(opts.demo);
     let (cols, rows) = crossterm::terminal::size()?;
 
@@ -278,6 +275,32 @@ fn spawn_input(tx: Sender<AppEvent>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Start the learner's shell in the sandbox, sized to the terminal pane; its output and its
+/// end come back as events.
 fn start_shell(app: &mut App, state: &std::path::Path, tx: &Sender<AppEvent>) {
-    let _ = (app, state, tx);
+    let area = ui::layout(app)
+        .terminal
+        .unwrap_or(ratatui::layout::Rect::new(0, 0, 80, 24));
+    let out = tx.clone();
+    let exit = tx.clone();
+    let spawned = term::Sandbox::prepare(state).and_then(|sandbox| {
+        term::Terminal::spawn(
+            sandbox.command(),
+            area.height.max(1),
+            area.width.max(1),
+            move |bytes| {
+                let _ = out.send(AppEvent::PtyOutput(bytes));
+            },
+            move || {
+                let _ = exit.send(AppEvent::PtyExit);
+            },
+        )
+    });
+    match spawned {
+        Ok(terminal) => {
+            let color = app.theme.color;
+            app.set_shell(Box::new(shell::TermShell::new(terminal, color)));
+        }
+        Err(e) => app.shell_failed(&e.to_string()),
+    }
 }

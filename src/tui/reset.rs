@@ -37,7 +37,7 @@ pub fn spawn(plan: ResetPlan, state: PathBuf, tx: Sender<AppEvent>) {
 }
 
 fn run(plan: &ResetPlan, state: &std::path::Path, tx: &Sender<AppEvent>) -> Result<(), String> {
-    let total = 2 + plan.replay.len();
+    let total = 3;
     let progress = |done: usize, what: &str| {
         let _ = tx.send(AppEvent::Reset(ResetUpdate::Progress {
             done,
@@ -57,5 +57,16 @@ fn run(plan: &ResetPlan, state: &std::path::Path, tx: &Sender<AppEvent>) -> Resu
         args.extend(plan.remove_images.iter().map(String::as_str));
         docker(&args);
     }
-    super::replay_api::replay(state, &plan.replay, &mut |i, line| progress(3 + i, line))
+    if plan.replay.is_empty() {
+        return Ok(());
+    }
+    progress(3, &plan.replay.join(" ; "));
+    let sandbox = super::term::Sandbox::prepare(state).map_err(|e| e.to_string())?;
+    super::term::replay(
+        &sandbox,
+        &plan.replay,
+        &super::term::ReplayOptions::default(),
+    )
+    .map(|_| ())
+    .map_err(|e| e.to_string())
 }

@@ -24,3 +24,52 @@ pub trait ShellPane {
     fn application_cursor(&self) -> bool;
     fn render(&self, area: Rect, buf: &mut Buffer);
 }
+
+/// The real shell: a `term::Terminal` on a PTY, drawn with `TerminalView`.
+pub struct TermShell {
+    term: super::term::Terminal,
+    colors: bool,
+}
+
+impl TermShell {
+    pub fn new(term: super::term::Terminal, colors: bool) -> TermShell {
+        TermShell { term, colors }
+    }
+}
+
+impl ShellPane for TermShell {
+    fn process(&mut self, bytes: &[u8]) {
+        self.term.process(bytes);
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.term.write(bytes);
+    }
+    fn paste(&mut self, text: &str) {
+        self.term.paste(text);
+    }
+    fn type_line(&mut self, line: &str) {
+        self.term.type_line(line);
+    }
+    fn resize(&mut self, rows: u16, cols: u16) {
+        self.term.resize(rows, cols);
+    }
+    fn scroll(&mut self, lines: i32) {
+        self.term.scroll(lines);
+    }
+    fn cursor_position(&self) -> Option<(u16, u16)> {
+        // The terminal answers (row, col).
+        self.term.cursor_position().map(|(row, col)| (col, row))
+    }
+    fn at_prompt(&self) -> bool {
+        self.term.at_prompt()
+    }
+    fn application_cursor(&self) -> bool {
+        self.term.screen().application_cursor()
+    }
+    fn render(&self, area: Rect, buf: &mut Buffer) {
+        use ratatui::widgets::Widget;
+        super::term::TerminalView::new(self.term.screen())
+            .colors(self.colors)
+            .render(area, buf);
+    }
+}

@@ -20,7 +20,9 @@ use super::markdown::str_width;
 use super::shell::ShellPane;
 use super::theme::Theme;
 use super::ui;
+use crate::course::Predicate;
 use crate::engine::{ContainerInfo, Event, Snapshot};
+use std::path::PathBuf;
 
 #[derive(Default)]
 struct ShellLog {
@@ -106,11 +108,15 @@ fn step(id: &str, title: &str, text: &str, check: bool) -> Step {
             Vec::new()
         },
         check: if check {
-            vec![toml::Value::String("x".into())]
+            vec![Predicate::Ran(vec![id.to_string()])]
         } else {
             Vec::new()
         },
-        ..Step::default()
+        any: Vec::new(),
+        avoid: Vec::new(),
+        wrong: Vec::new(),
+        setup: Vec::new(),
+        line: 1,
     }
 }
 
@@ -137,8 +143,14 @@ fn lesson() -> Lesson {
                 true,
             ),
         ],
-        ..Lesson::default()
+        path: PathBuf::from("lessons/ko/02-images.md"),
     }
+}
+
+/// Progress saved under a temp dir that lives as long as the test process.
+fn fresh_progress() -> Progress {
+    let dir = tempfile::tempdir().expect("temp dir").keep();
+    Progress::load_from(&dir.join("progress.toml"))
 }
 
 struct Rig {
@@ -155,7 +167,7 @@ fn rig_with(lessons: Vec<Result<Lesson, String>>, size: (u16, u16), demo: bool) 
     let theme = Theme { color: true, demo };
     let mut app = App::new(
         lessons,
-        Progress::default(),
+        fresh_progress(),
         Box::new(FakeEngine(world.clone())),
         theme,
         size,
@@ -175,7 +187,7 @@ fn lesson2() -> Lesson {
         minutes: 15,
         intro: "# 컨테이너\n\n컨테이너를 실행합니다.".into(),
         steps: vec![step("run", "컨테이너 실행", "`docker run`", true)],
-        ..Lesson::default()
+        path: PathBuf::from("lessons/ko/03-containers.md"),
     }
 }
 
@@ -220,7 +232,7 @@ fn buffer_text(buf: &Buffer) -> String {
 
 #[test]
 fn resumes_at_the_first_unfinished_step() {
-    let mut p = Progress::default();
+    let mut p = fresh_progress();
     p.mark_done("02-images", "read");
     p.mark_done("02-images", "pull");
     let world = Rc::new(RefCell::new(World::default()));
