@@ -395,7 +395,12 @@ impl App {
                 // Entering the next step checks it in turn.
                 self.advance();
                 if self.current_step().is_none() {
-                    self.say(MsgKind::Success, t("tui_lesson_done", &[]));
+                    let key = if self.lesson + 1 < self.lessons.len() {
+                        "tui_lesson_done"
+                    } else {
+                        "tui_course_complete"
+                    };
+                    self.say(MsgKind::Success, t(key, &[]));
                 }
             }
             Verdict::Avoid(hint) => {
