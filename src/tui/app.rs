@@ -325,7 +325,8 @@ impl App {
                 .map(|(l, s)| (l.id.clone(), s.id.clone()));
             if let Some((lid, sid)) = ids {
                 self.progress.set_current(&lid, &sid);
-                // Saved with the next tick of a step; a position alone is not worth an error.
+                // Where the learner is matters less than what they did: no message here.
+                let _ = self.progress.save();
             }
         }
         self.evaluate();
@@ -689,6 +690,16 @@ impl App {
         };
         let over_lesson = areas.lesson.is_some_and(inside);
         let over_term = areas.terminal.is_some_and(inside);
+        if over_term
+            && self.overlay.is_none()
+            && let (Some(sh), Some(r)) = (self.shell.as_mut(), areas.terminal)
+            && sh.mouse(&m, m.column - r.x, m.row - r.y)
+        {
+            if matches!(m.kind, MouseEventKind::Down(_)) {
+                self.focus = Focus::Terminal;
+            }
+            return true;
+        }
         match m.kind {
             MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
                 let d: i64 = if m.kind == MouseEventKind::ScrollUp {
@@ -788,9 +799,12 @@ impl App {
     /// Type the next solution command into the terminal: at a human pace in demo mode, at
     /// once otherwise. With nothing left to type, demo mode moves on to the next step.
     fn type_solution(&mut self) {
-        if self.typing.is_some() || !self.shell_alive {
+        // A press while waiting for the prompt goes on anyway: a command may have opened a
+        // shell inside a container, whose prompt is not ours.
+        if self.typing.as_ref().is_some_and(|t| !t.waiting) || !self.shell_alive {
             return;
         }
+        self.typing = None;
         let Some(step) = self.current_step() else {
             if self.demo {
                 self.next_lesson();

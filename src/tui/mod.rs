@@ -190,8 +190,13 @@ fn run(opts: &Options) -> anyhow::Result<Vec<String>> {
         theme,
         (cols, rows),
     );
-    if let Some(l) = &opts.lesson
-        && let Err(e) = app.start_at(l, opts.step.as_deref())
+    // `--step` alone means a step of the lesson we resume in.
+    let lesson = opts
+        .lesson
+        .clone()
+        .or_else(|| opts.step.as_ref().map(|_| (app.lesson + 1).to_string()));
+    if let Some(l) = lesson
+        && let Err(e) = app.start_at(&l, opts.step.as_deref())
     {
         anyhow::bail!(e);
     }

@@ -23,6 +23,11 @@ pub trait ShellPane {
     /// Arrow keys must be sent in application mode (DECCKM).
     fn application_cursor(&self) -> bool;
     fn render(&self, area: Rect, buf: &mut Buffer);
+    /// Hand a mouse event at (col, row) in the pane to the program, when it asked for the
+    /// mouse (vim, htop…); false when it did not, and gorae handles the event.
+    fn mouse(&mut self, _event: &crossterm::event::MouseEvent, _col: u16, _row: u16) -> bool {
+        false
+    }
 }
 
 /// The real shell: a `term::Terminal` on a PTY, drawn with `TerminalView`.
@@ -65,6 +70,18 @@ impl ShellPane for TermShell {
     }
     fn application_cursor(&self) -> bool {
         self.term.screen().application_cursor()
+    }
+    fn mouse(&mut self, event: &crossterm::event::MouseEvent, col: u16, row: u16) -> bool {
+        let screen = self.term.screen();
+        let mode = screen.mouse_protocol_mode();
+        if mode == vt100::MouseProtocolMode::None {
+            return false;
+        }
+        let encoding = screen.mouse_protocol_encoding();
+        if let Some(bytes) = super::term::encode_mouse(event, col, row, mode, encoding) {
+            self.term.write(&bytes);
+        }
+        true
     }
     fn render(&self, area: Rect, buf: &mut Buffer) {
         use ratatui::widgets::Widget;
