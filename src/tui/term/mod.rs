@@ -41,14 +41,18 @@ pub enum TermError {
     /// The program could not be started.
     #[error("{}", t("term.err.spawn", &[("program", program), ("detail", &source.to_string())]))]
     Spawn {
+        /// The program that did not start.
         program: String,
+        /// Why.
         #[source]
         source: std::io::Error,
     },
     /// A sandbox file could not be written.
     #[error("{}", t("term.err.io", &[("path", &path.display().to_string()), ("detail", &source.to_string())]))]
     Io {
+        /// The file.
         path: std::path::PathBuf,
+        /// Why.
         #[source]
         source: std::io::Error,
     },
@@ -60,18 +64,31 @@ pub enum TermError {
     NoShell,
     /// Replay: the shell did not show its prompt when it started.
     #[error("{}", t("term.err.replay_start", &[("secs", &secs.to_string())]))]
-    ReplayStart { secs: u64, output: String },
+    ReplayStart {
+        /// The timeout, in seconds.
+        secs: u64,
+        /// What the hidden terminal showed.
+        output: String,
+    },
     /// Replay: a line neither returned to the prompt nor left a program waiting for input
     /// in time. `output` is what the screen showed.
     #[error("{}", t("term.err.replay_timeout", &[("line", line), ("secs", &secs.to_string())]))]
     ReplayTimeout {
+        /// The line as typed.
         line: String,
+        /// The timeout, in seconds.
         secs: u64,
+        /// What the hidden terminal showed.
         output: String,
     },
     /// Replay: the shell ended while lines were still to be typed.
     #[error("{}", t("term.err.replay_exited", &[("line", line)]))]
-    ReplayExited { line: String, output: String },
+    ReplayExited {
+        /// The line that could not run.
+        line: String,
+        /// What the hidden terminal showed.
+        output: String,
+    },
 }
 
 /// vt100 callbacks: the window title, the prompt mark, and replies the program asked for.
@@ -120,6 +137,17 @@ impl vt100::Callbacks for Hooks {
             _ => {}
         }
     }
+}
+
+/// Whether the cursor sits after text on its line, as after a prompt (not at the start of
+/// an empty line, as while a command runs).
+pub(crate) fn cursor_after_text(screen: &vt100::Screen) -> bool {
+    let (row, col) = screen.cursor_position();
+    (0..col).any(|c| {
+        screen
+            .cell(row, c)
+            .is_some_and(|cell| !cell.contents().trim().is_empty())
+    })
 }
 
 /// A shell running on a PTY, with the emulator state of what it drew.
@@ -330,6 +358,17 @@ impl Terminal {
         self.last_output.elapsed()
     }
 
+    /// Whether the next typed line would be read: the shell is at its prompt, or a program
+    /// inside (e.g. a container's shell) holds the terminal, has been quiet for `quiet` and
+    /// left the cursor after text on its line, as a prompt does. Demo mode types the next
+    /// line when this holds, like [`replay`](replay::replay) does.
+    pub fn ready_for_input(&self, quiet: Duration) -> bool {
+        self.at_prompt()
+            || (self.pty.foreground_group() != Some(self.pty.pid())
+                && self.idle_for() >= quiet
+                && cursor_after_text(self.parser.screen()))
+    }
+
     /// The window title the program set (OSC 0/2), or empty.
     pub fn title(&self) -> String {
         self.parser.callbacks().title.clone()
@@ -343,5 +382,224 @@ impl Terminal {
     /// The shell's process id.
     pub fn pid(&self) -> u32 {
         self.pty.pid().as_raw() as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    enum Ev {
+        Out(Vec<u8>),
+        Exit,
+    }
+
+    /// A terminal whose reader thread reports into a channel, like the app's event loop.
+    struct Harness {
+        term: Terminal,
+        rx: mpsc::Receiver<Ev>,
+        exited: bool,
+    }
+
+    impl Harness {
+        fn spawn(cmd: Command, rows: u16, cols: u16) -> Harness {
+            let (tx, rx) = mpsc::channel();
+            let tx2 = tx.clone();
+            let term = Terminal::spawn(
+                cmd,
+                rows,
+                cols,
+                move |b| {
+                    let _ = tx.send(Ev::Out(b));
+                },
+                move || {
+                    let _ = tx2.send(Ev::Exit);
+                },
+            )
+            .expect("spawn");
+            Harness {
+                term,
+                rx,
+                exited: false,
+            }
+        }
+
+        /// Feeds output until `done(screen text)` holds; panics with the screen after 10 s.
+        fn until(&mut self, what: &str, done: impl Fn(&Terminal, &str) -> bool) {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let text = self.term.screen().contents();
+                if done(&self.term, &text) {
+                    return;
+                }
+                let left = deadline.saturating_duration_since(Instant::now());
+                assert!(!left.is_zero(), "waiting for {what}; screen:\n{text}");
+                match self.rx.recv_timeout(left.min(Duration::from_millis(50))) {
+                    Ok(Ev::Out(b)) => self.term.process(&b),
+                    Ok(Ev::Exit) => self.exited = true,
+                    Err(_) => {}
+                }
+            }
+        }
+
+        fn until_text(&mut self, needle: &str) {
+            self.until(needle, |_, text| text.contains(needle));
+        }
+
+        fn wait_exit(&mut self) {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !self.exited && Instant::now() < deadline {
+                match self.rx.recv_timeout(Duration::from_millis(50)) {
+                    Ok(Ev::Out(b)) => self.term.process(&b),
+                    Ok(Ev::Exit) => self.exited = true,
+                    Err(_) => {}
+                }
+            }
+            assert!(self.exited, "on_exit was not called");
+        }
+    }
+
+    fn sh(script: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(script);
+        cmd
+    }
+
+    #[test]
+    fn shell_sees_its_size_and_input_and_on_exit_fires() {
+        let mut h = Harness::spawn(sh("stty size; read x; echo got:$x"), 30, 100);
+        h.until_text("30 100");
+        h.term.write(b"hi\r");
+        h.until_text("got:hi");
+        h.wait_exit();
+        // The exit status is collected (no zombie left behind).
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut status = None;
+        while status.is_none() && Instant::now() < deadline {
+            status = h.term.exit_status();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(status.is_some_and(|s| s.success()));
+    }
+
+    #[test]
+    fn resize_reaches_the_program() {
+        let mut h = Harness::spawn(sh("stty size; read x; stty size; read y"), 30, 100);
+        h.until_text("30 100");
+        h.term.resize(20, 50);
+        h.term.write(b"\r");
+        h.until_text("20 50");
+        assert_eq!(h.term.screen().size().0.get(), 20);
+        assert_eq!(h.term.screen().size().1.get(), 50);
+    }
+
+    #[test]
+    fn cursor_position_queries_are_answered() {
+        // A program asks where the cursor is (ESC [ 6 n) and reads the reply from its input.
+        let mut h = Harness::spawn(
+            sh(
+                r#"stty raw -echo; printf 'ab\033[6n'; r=$(dd bs=1 count=6 2>/dev/null); stty sane; printf '\nreply:%s\n' "$r" | tr '\033' E"#,
+            ),
+            10,
+            40,
+        );
+        h.until_text("reply:E[1;3R");
+    }
+
+    #[test]
+    fn hangul_output_lands_in_wide_cells_and_cursor_follows() {
+        let mut h = Harness::spawn(sh("printf '한글ab'; read x"), 5, 20);
+        h.until_text("한글ab");
+        let screen = h.term.screen();
+        assert!(
+            screen
+                .cell(0, 0)
+                .is_some_and(|c| c.is_wide() && c.contents() == "한")
+        );
+        assert_eq!(
+            screen.cell(0, 4).map(|c| c.contents().to_string()),
+            Some("a".into())
+        );
+        assert_eq!(h.term.cursor_position(), Some((0, 6)));
+    }
+
+    #[test]
+    fn paste_is_bracketed_only_when_asked_for() {
+        let script = r#"stty raw -echo; echo ready; r=$(dd bs=1 count=5 2>/dev/null); printf '\033[?2004h'; s=$(dd bs=1 count=15 2>/dev/null); stty sane; printf '\nplain:%s\nbracketed:%s\n' "$r" "$s" | tr '\033\r' E/"#;
+        let mut h = Harness::spawn(sh(script), 10, 60);
+        // The program reads raw bytes once it is in raw mode.
+        h.until_text("ready");
+        h.term.paste("ab\ncd");
+        h.until("bracketed paste mode", |t, _| t.screen().bracketed_paste());
+        h.term.paste("x\ny");
+        h.until_text("bracketed:");
+        let text = h.term.screen().contents();
+        assert!(text.contains("plain:ab/cd"), "{text}");
+        assert!(text.contains("bracketed:E[200~x/yE[201~"), "{text}");
+    }
+
+    #[test]
+    fn scrollback_view_and_typing_returns_to_live() {
+        let mut h = Harness::spawn(sh("seq 1 50; read x"), 10, 20);
+        h.until_text("50");
+        h.term.scroll(5);
+        assert_eq!(h.term.scrollback_offset(), 5);
+        assert_eq!(h.term.cursor_position(), None);
+        assert_eq!(h.term.screen().contents().lines().next(), Some("37"));
+        assert!(!h.term.screen().contents().contains("50"));
+        h.term.scroll(-2);
+        assert_eq!(h.term.scrollback_offset(), 3);
+        h.term.scroll(-10);
+        assert_eq!(h.term.scrollback_offset(), 0);
+        h.term.scroll(3);
+        h.term.write(b"x");
+        assert_eq!(h.term.scrollback_offset(), 0);
+    }
+
+    #[test]
+    fn title_is_kept() {
+        let mut h = Harness::spawn(sh(r"printf '\033]0;hello 고래\007ok'; read x"), 5, 20);
+        h.until_text("ok");
+        assert_eq!(h.term.title(), "hello 고래");
+    }
+
+    #[test]
+    fn sandbox_shell_finds_our_docker_and_shows_its_prompt() {
+        let tmp = tempfile::tempdir().unwrap();
+        let sb = Sandbox::prepare(tmp.path()).unwrap();
+        let mut cmd = sb.command();
+        cmd.env("HOME", tmp.path()).current_dir(tmp.path());
+        let mut h = Harness::spawn(cmd, 24, 200);
+        h.until("prompt", |t, _| t.at_prompt());
+        assert!(h.term.screen().contents().contains("gorae"));
+        h.term
+            .type_line("command -v docker; echo GORAE_SANDBOX=$GORAE_SANDBOX");
+        assert!(!h.term.at_prompt());
+        let link = sb.bin_dir.join("docker");
+        let link = link.to_string_lossy().into_owned();
+        h.until_text("GORAE_SANDBOX=1");
+        let text = h.term.screen().contents();
+        assert!(
+            text.lines().any(|l| l.trim_end() == link),
+            "`command -v docker` is not {link}:\n{text}"
+        );
+        h.until("prompt again", |t, _| t.at_prompt());
+        // A foreground job is not "at the prompt", even when it is quiet.
+        h.term.type_line("sleep 5");
+        h.until("sleep running", |t, text| {
+            text.contains("sleep 5") && t.idle_for() > Duration::from_millis(200)
+        });
+        assert!(!h.term.at_prompt());
+        assert!(!h.term.ready_for_input(Duration::from_millis(100)));
+        h.term.write(b"\x03");
+        h.until("prompt after Ctrl-C", |t, _| t.at_prompt());
+        // A shell inside waits for input without being our prompt.
+        h.term.type_line("sh");
+        h.until("inner shell waiting", |t, _| {
+            t.ready_for_input(Duration::from_millis(300))
+        });
+        assert!(!h.term.at_prompt());
+        h.term.type_line("exit");
+        h.until("our prompt after exit", |t, _| t.at_prompt());
     }
 }

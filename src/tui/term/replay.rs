@@ -28,8 +28,9 @@ pub struct ReplayOptions {
     /// How long a program other than the shell must stay quiet, at a prompt-like line, to
     /// count as waiting for input.
     pub quiet: Duration,
-    /// The hidden terminal's size (wide, so typed lines do not wrap).
+    /// The hidden terminal's height.
     pub rows: u16,
+    /// The hidden terminal's width (wide, so typed lines do not wrap).
     pub cols: u16,
     /// Working directory of the replay shell (the current one when `None`).
     pub cwd: Option<std::path::PathBuf>,
@@ -167,17 +168,6 @@ impl Session {
         }
     }
 
-    /// Whether the cursor sits after text on its line, as after a prompt.
-    fn cursor_after_text(&self) -> bool {
-        let screen = self.screen.screen();
-        let (row, col) = screen.cursor_position();
-        (0..col).any(|c| {
-            screen
-                .cell(row, c)
-                .is_some_and(|cell| !cell.contents().trim().is_empty())
-        })
-    }
-
     /// Waits until the output from `from` on contains `marker` (prompt), or a program
     /// other than the shell is waiting for input, or the shell ended.
     fn wait_line(
@@ -205,7 +195,7 @@ impl Session {
                 && seen_output
                 && now.duration_since(last_output) >= opts.quiet
                 && self.pty.foreground_group() != Some(self.pty.pid())
-                && self.cursor_after_text()
+                && super::cursor_after_text(self.screen.screen())
             {
                 return Some(LineEnd::Waiting);
             }
@@ -312,4 +302,80 @@ pub fn replay(
     transcript.screen = s.screen_text(&marker);
     transcript.raw = std::mem::take(&mut s.raw);
     Ok(transcript)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(lines: &[&str], opts: ReplayOptions) -> Result<Transcript, TermError> {
+        let tmp = tempfile::tempdir().unwrap();
+        let sb = Sandbox::prepare(tmp.path()).unwrap();
+        let mut opts = opts;
+        opts.cwd = Some(tmp.path().to_path_buf());
+        opts.env
+            .push(("HOME".into(), tmp.path().to_string_lossy().into_owned()));
+        let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        replay(&sb, &lines, &opts)
+    }
+
+    fn lines_of(step: &ReplayStep) -> Vec<&str> {
+        step.output.lines().map(str::trim_end).collect()
+    }
+
+    #[test]
+    fn lines_run_in_one_shell_in_order() {
+        let t = run(&["echo one", "x=2", "echo $x"], ReplayOptions::default()).unwrap();
+        assert_eq!(t.steps.len(), 3);
+        assert!(t.steps.iter().all(|s| s.end == LineEnd::Prompt));
+        assert!(lines_of(&t.steps[0]).contains(&"one"), "{:?}", t.steps[0]);
+        // The variable set by the second line is seen by the third.
+        assert!(lines_of(&t.steps[2]).contains(&"2"), "{:?}", t.steps[2]);
+        assert!(!t.text().contains("gorae-replay-"), "{}", t.text());
+    }
+
+    #[test]
+    fn a_line_that_never_returns_times_out_naming_it() {
+        let opts = ReplayOptions {
+            line_timeout: Duration::from_secs(1),
+            ..ReplayOptions::default()
+        };
+        let err = run(&["echo before", "sleep 100", "echo after"], opts).unwrap_err();
+        match &err {
+            TermError::ReplayTimeout { line, .. } => assert_eq!(line, "sleep 100"),
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        assert!(err.to_string().contains("sleep 100"));
+    }
+
+    #[test]
+    fn lines_go_to_an_interactive_program_inside() {
+        let t = run(
+            &["sh", "echo inner", "exit", "echo outer"],
+            ReplayOptions::default(),
+        )
+        .unwrap();
+        let ends: Vec<LineEnd> = t.steps.iter().map(|s| s.end).collect();
+        assert_eq!(
+            ends,
+            [
+                LineEnd::Waiting,
+                LineEnd::Waiting,
+                LineEnd::Prompt,
+                LineEnd::Prompt
+            ]
+        );
+        assert!(lines_of(&t.steps[1]).contains(&"inner"), "{:?}", t.steps[1]);
+        assert!(lines_of(&t.steps[3]).contains(&"outer"), "{:?}", t.steps[3]);
+    }
+
+    #[test]
+    fn the_replay_shell_uses_our_docker() {
+        let t = run(&["command -v docker"], ReplayOptions::default()).unwrap();
+        assert!(
+            t.steps[0].output.contains("/sandbox/bin/docker"),
+            "{:?}",
+            t.steps[0]
+        );
+    }
 }

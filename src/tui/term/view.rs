@@ -16,6 +16,7 @@ use ratatui::widgets::Widget;
 pub struct TerminalView<'a> {
     screen: &'a vt100::Screen,
     colors: bool,
+    cursor: bool,
 }
 
 impl<'a> TerminalView<'a> {
@@ -25,7 +26,16 @@ impl<'a> TerminalView<'a> {
         TerminalView {
             screen,
             colors: !no_color(),
+            cursor: false,
         }
+    }
+
+    /// Draws the cursor as an inverse cell, for when the real cursor is elsewhere (the
+    /// terminal pane is not focused). Nothing is drawn while the program hides its cursor
+    /// or the view is scrolled back.
+    pub fn show_cursor(mut self, on: bool) -> Self {
+        self.cursor = on;
+        self
     }
 
     /// Turns colours on or off (attributes are always drawn).
@@ -145,6 +155,19 @@ impl Widget for TerminalView<'_> {
                 }
             }
         }
+        if self.cursor && !self.screen.hide_cursor() && self.screen.scrollback() == 0 {
+            let (row, col) = self.screen.cursor_position();
+            if row < height && col < width {
+                // On a continuation cell, mark the wide character it belongs to.
+                let col = match self.screen.cell(row, col) {
+                    Some(c) if c.is_wide_continuation() && col > 0 => col - 1,
+                    _ => col,
+                };
+                if let Some(target) = buf.cell_mut((area.x + col, area.y + row)) {
+                    target.modifier.toggle(Modifier::REVERSED);
+                }
+            }
+        }
     }
 }
 
@@ -242,6 +265,28 @@ mod tests {
         let buf = render(&p, true);
         assert_eq!(row_text(&buf, 0), "main      ");
         assert_eq!(row_text(&buf, 2), "    xy    ");
+    }
+
+    #[test]
+    fn cursor_is_drawn_only_when_asked_and_visible() {
+        let mut p = parser(2, 10);
+        p.process(b"ab");
+        let area = Rect::new(0, 0, 10, 2);
+        let mut buf = Buffer::empty(area);
+        TerminalView::new(p.screen()).render(area, &mut buf);
+        assert!(!buf[(2, 0)].modifier.contains(Modifier::REVERSED));
+        TerminalView::new(p.screen())
+            .show_cursor(true)
+            .render(area, &mut buf);
+        assert!(buf[(2, 0)].modifier.contains(Modifier::REVERSED));
+        assert!(!buf[(1, 0)].modifier.contains(Modifier::REVERSED));
+        // Hidden cursor (ESC [ ? 25 l): nothing drawn.
+        p.process(b"\x1b[?25l");
+        let mut buf = Buffer::empty(area);
+        TerminalView::new(p.screen())
+            .show_cursor(true)
+            .render(area, &mut buf);
+        assert!(!buf[(2, 0)].modifier.contains(Modifier::REVERSED));
     }
 
     #[test]
