@@ -607,27 +607,6 @@ pub fn wait(store: &Store, names: &[String]) -> CmdResult {
     Ok(code)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn publish_specs_parse_like_docker() {
-        let p = parse_publish("8080:80").unwrap();
-        assert_eq!(
-            (p.host_port, p.container_port, p.proto.as_str()),
-            (8080, 80, "tcp")
-        );
-        let p = parse_publish("80").unwrap();
-        assert_eq!((p.host_port, p.container_port), (0, 80));
-        let p = parse_publish("127.0.0.1:9000:90").unwrap();
-        assert_eq!((p.host_ip.as_str(), p.host_port), ("127.0.0.1", 9000));
-        assert!(parse_publish("80/udp").is_err());
-        assert!(parse_publish("x:80").is_err());
-        assert!(parse_publish("80/sctp").is_err());
-    }
-}
-
 pub fn port(store: &Store, name: &str, which: Option<&str>) -> CmdResult {
     let c = store.resolve_container(name)?;
     let want = which.map(|w| {
@@ -662,4 +641,25 @@ pub fn port(store: &Store, name: &str, which: Option<&str>) -> CmdResult {
         ));
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publish_specs_parse_like_docker() {
+        let p = parse_publish("8080:80").unwrap();
+        assert_eq!(
+            (p.host_port, p.container_port, p.proto.as_str()),
+            (8080, 80, "tcp")
+        );
+        let p = parse_publish("80").unwrap();
+        assert_eq!((p.host_port, p.container_port), (0, 80));
+        let p = parse_publish("127.0.0.1:9000:90").unwrap();
+        assert_eq!((p.host_ip.as_str(), p.host_port), ("127.0.0.1", 9000));
+        assert!(parse_publish("80/udp").is_err());
+        assert!(parse_publish("x:80").is_err());
+        assert!(parse_publish("80/sctp").is_err());
+    }
 }

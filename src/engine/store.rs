@@ -11,7 +11,7 @@ use super::EngineError;
 #[derive(Debug, Clone)]
 pub struct Store {
     pub root: PathBuf,
-    /// The bundled catalog: one OCI image layout per image under this folder.
+    /// The bundled catalog: one OCI image layout (`images/layout`) shared by all bundled images.
     pub catalog: PathBuf,
 }
 
