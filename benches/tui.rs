@@ -55,7 +55,7 @@ impl ShellPane for ScreenShell {
     fn application_cursor(&self) -> bool {
         false
     }
-    fn render(&self, area: Rect, buf: &mut Buffer) {
+    fn render(&self, area: Rect, buf: &mut Buffer, _focused: bool) {
         TerminalView::new(self.parser.screen()).render(area, buf);
     }
 }

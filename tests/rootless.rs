@@ -109,8 +109,9 @@ fn an_unprivileged_user_runs_and_commits_containers() {
         let m = std::fs::symlink_metadata(&p).unwrap();
         assert_eq!(m.uid(), u.uid, "{} is not the user's", p.display());
         if m.is_dir()
-            && let Ok(rd) = std::fs::read_dir(&p) {
-                stack.extend(rd.flatten().map(|e| e.path()));
-            }
+            && let Ok(rd) = std::fs::read_dir(&p)
+        {
+            stack.extend(rd.flatten().map(|e| e.path()));
+        }
     }
 }

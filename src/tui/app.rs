@@ -117,6 +117,8 @@ pub struct StepAid {
 }
 
 pub const TYPING_INTERVAL: Duration = Duration::from_millis(45);
+/// While a typed command runs, how often to look for the prompt when no output arrives.
+pub const PROMPT_CHECK_INTERVAL: Duration = Duration::from_millis(150);
 
 pub struct App {
     pub theme: Theme,
@@ -235,7 +237,8 @@ impl App {
     pub fn tick_interval(&self) -> Option<Duration> {
         match &self.typing {
             Some(t) if !t.waiting => Some(TYPING_INTERVAL),
-            _ => None,
+            Some(_) => Some(PROMPT_CHECK_INTERVAL),
+            None => None,
         }
     }
 
@@ -509,6 +512,10 @@ impl App {
             return false;
         };
         if typing.waiting {
+            if self.shell.as_ref().is_some_and(|s| s.at_prompt()) {
+                self.typing = None;
+                return true;
+            }
             return false;
         }
         let mut bytes = Vec::new();

@@ -18,17 +18,21 @@ pub trait ShellPane {
     fn scroll(&mut self, lines: i32);
     /// The cursor within the pane (col, row), None when hidden or scrolled back.
     fn cursor_position(&self) -> Option<(u16, u16)>;
-    /// The shell shows its prompt and waits for input.
+    /// The shell (or a program in it) waits for the next line.
     fn at_prompt(&self) -> bool;
     /// Arrow keys must be sent in application mode (DECCKM).
     fn application_cursor(&self) -> bool;
-    fn render(&self, area: Rect, buf: &mut Buffer);
+    /// Draw the screen; an unfocused pane draws its cursor itself (the real one is elsewhere).
+    fn render(&self, area: Rect, buf: &mut Buffer, focused: bool);
     /// Hand a mouse event at (col, row) in the pane to the program, when it asked for the
     /// mouse (vim, htop…); false when it did not, and gorae handles the event.
     fn mouse(&mut self, _event: &crossterm::event::MouseEvent, _col: u16, _row: u16) -> bool {
         false
     }
 }
+
+/// How long a program inside must stay quiet at a prompt-like line to count as waiting.
+const READY_QUIET: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// The real shell: a `term::Terminal` on a PTY, drawn with `TerminalView`.
 pub struct TermShell {
@@ -66,7 +70,8 @@ impl ShellPane for TermShell {
         self.term.cursor_position().map(|(row, col)| (col, row))
     }
     fn at_prompt(&self) -> bool {
-        self.term.at_prompt()
+        // Our prompt, or a program inside (a container's shell) quietly waiting for a line.
+        self.term.ready_for_input(READY_QUIET)
     }
     fn application_cursor(&self) -> bool {
         self.term.screen().application_cursor()
@@ -83,10 +88,11 @@ impl ShellPane for TermShell {
         }
         true
     }
-    fn render(&self, area: Rect, buf: &mut Buffer) {
+    fn render(&self, area: Rect, buf: &mut Buffer, focused: bool) {
         use ratatui::widgets::Widget;
         super::term::TerminalView::new(self.term.screen())
             .colors(self.colors)
+            .show_cursor(!focused)
             .render(area, buf);
     }
 }

@@ -171,7 +171,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
             .title(Line::from(format!(" {} ", t("tui_terminal", &[]))).style(th.border(focused)));
         frame.render_widget(block, b);
         match app.shell.as_ref() {
-            Some(sh) => sh.render(inner, frame.buffer_mut()),
+            Some(sh) => sh.render(inner, frame.buffer_mut(), focused && app.overlay.is_none()),
             None => frame.render_widget(
                 Paragraph::new(t("tui_terminal_starting", &[])).style(th.dim()),
                 inner,
