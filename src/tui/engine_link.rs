@@ -57,3 +57,28 @@ pub fn spawn_watcher(root: &Path, tx: Sender<AppEvent>) -> std::io::Result<()> {
         })?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_watcher_sends_new_events_as_they_are_appended() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("events.jsonl");
+        // Events from before the app started are not replayed.
+        events::append(&path, &Event::new("image", "pull"));
+        let (tx, rx) = std::sync::mpsc::channel();
+        spawn_watcher(dir.path(), tx).expect("watcher");
+        events::append(&path, &Event::new("container", "start").name("web"));
+        match rx.recv_timeout(Duration::from_secs(5)) {
+            Ok(AppEvent::Engine(evs)) => {
+                assert_eq!(evs.len(), 1);
+                assert_eq!(evs[0].action, "start");
+                assert_eq!(evs[0].name, "web");
+            }
+            other => panic!("expected engine events, got {other:?}"),
+        }
+    }
+}

@@ -728,3 +728,117 @@ fn signals_quit_at_once() {
     r.app.handle(AppEvent::Quit);
     assert!(r.app.quit);
 }
+
+/// The real checks (`course::check::evaluate`) over a world whose state the test sets.
+#[derive(Default)]
+struct StateWorld {
+    snapshot: RefCell<Snapshot>,
+}
+
+impl crate::course::World for StateWorld {
+    fn snapshot(&self) -> Snapshot {
+        self.snapshot.borrow().clone()
+    }
+    fn image_has_path(&self, _image: &str, _path: &str) -> bool {
+        false
+    }
+    fn container_has_path(&self, _container: &str, _path: &str) -> bool {
+        false
+    }
+    fn container_changes(&self, _container: &str) -> Vec<(char, String)> {
+        Vec::new()
+    }
+    fn container_logs(&self, _container: &str) -> String {
+        String::new()
+    }
+}
+
+struct CheckedEngine(Rc<StateWorld>);
+
+impl EngineView for CheckedEngine {
+    fn snapshot(&self) -> Snapshot {
+        crate::course::World::snapshot(self.0.as_ref())
+    }
+    fn evaluate(&self, step: &Step, events: &[Event]) -> Verdict {
+        crate::course::check::evaluate(step, self.0.as_ref(), events)
+    }
+}
+
+fn image(tag: &str) -> crate::engine::ImageInfo {
+    crate::engine::ImageInfo {
+        id: format!("sha256:{tag}"),
+        tags: vec![tag.to_string()],
+        layers: Vec::new(),
+        layer_sizes: Vec::new(),
+        history: Vec::new(),
+        created: 0,
+        size: 0,
+        bundled: true,
+    }
+}
+
+#[test]
+fn real_checks_tick_by_state_and_commands_and_warn_on_avoid_states() {
+    use crate::course::Avoid;
+    use crate::course::predicate::ImageRef;
+    let img = |s: &str| ImageRef::parse(s).expect("image ref");
+    let mut pull = step("pull", "busybox 받기", "", true);
+    pull.check = vec![Predicate::Image(img("busybox"))];
+    pull.avoid = vec![Avoid {
+        when: vec![Predicate::Image(img("debian"))],
+        hint: "debian이 아니라 busybox를 받아 보세요.".into(),
+    }];
+    let mut ps = step("ps", "모두 보기", "", true);
+    ps.check = vec![Predicate::Ran(vec!["ps".into(), "-a".into()])];
+    let l = Lesson {
+        id: "01-hello".into(),
+        title: "첫 컨테이너".into(),
+        minutes: 5,
+        path: PathBuf::from("lessons/ko/01-hello.md"),
+        intro: String::new(),
+        steps: vec![pull, ps],
+    };
+    let world = Rc::new(StateWorld::default());
+    let mut app = App::new(
+        vec![Ok(l)],
+        fresh_progress(),
+        Box::new(CheckedEngine(world.clone())),
+        Theme::plain(),
+        (120, 40),
+    );
+    // Pulling the wrong image warns and does not tick.
+    world
+        .snapshot
+        .borrow_mut()
+        .images
+        .push(image("debian:latest"));
+    app.handle(AppEvent::Engine(vec![ev("pull")]));
+    assert_eq!(app.step, 0);
+    assert_eq!(
+        app.aid.avoid.as_deref(),
+        Some("debian이 아니라 busybox를 받아 보세요.")
+    );
+    // The right one ticks it.
+    world
+        .snapshot
+        .borrow_mut()
+        .images
+        .push(image("busybox:latest"));
+    app.handle(AppEvent::Engine(vec![ev("pull")]));
+    assert!(app.progress.is_done("01-hello", "pull"));
+    assert_eq!(app.step, 1);
+    // `docker ps` alone does not count; `docker ps -a` does.
+    let ran = |args: &str| {
+        Event::new("command", "run")
+            .attr("args", args)
+            .attr("exit", "0")
+    };
+    app.handle(AppEvent::Engine(vec![ran(r#"["ps"]"#)]));
+    assert!(!app.progress.is_done("01-hello", "ps"));
+    app.handle(AppEvent::Engine(vec![ran(r#"["ps","-a"]"#)]));
+    assert!(app.progress.is_done("01-hello", "ps"));
+    // Removing busybox later does not take the first tick back.
+    world.snapshot.borrow_mut().images.clear();
+    app.handle(AppEvent::Engine(vec![ev("delete")]));
+    assert!(app.progress.is_done("01-hello", "pull"));
+}
