@@ -25,16 +25,37 @@ impl EngineView for Store {
 }
 
 /// Follow `<root>/events.jsonl` from its current end; send each batch of new events.
+/// Without inotify (e.g. the per-user instance limit is reached in a busy workshop), fall
+/// back to looking at the file's size twice a second rather than never ticking a step.
 pub fn spawn_watcher(root: &Path, tx: Sender<AppEvent>) -> std::io::Result<()> {
-    let inotify = Inotify::init(InitFlags::IN_CLOEXEC).map_err(std::io::Error::from)?;
-    inotify
-        .add_watch(
+    let path: PathBuf = root.join("events.jsonl");
+    let mut offset = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let inotify = Inotify::init(InitFlags::IN_CLOEXEC).and_then(|i| {
+        i.add_watch(
             root,
             AddWatchFlags::IN_MODIFY | AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO,
         )
-        .map_err(std::io::Error::from)?;
-    let path: PathBuf = root.join("events.jsonl");
-    let mut offset = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        .map(|_| i)
+    });
+    let Ok(inotify) = inotify else {
+        std::thread::Builder::new()
+            .name("gorae-events".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                    let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                    if len == offset {
+                        continue;
+                    }
+                    let (batch, next) = events::read_from(&path, offset);
+                    offset = next;
+                    if !batch.is_empty() && tx.send(AppEvent::Engine(batch)).is_err() {
+                        return;
+                    }
+                }
+            })?;
+        return Ok(());
+    };
     std::thread::Builder::new()
         .name("gorae-events".into())
         .spawn(move || {

@@ -23,6 +23,7 @@ pub fn docker(args: &[&str]) -> bool {
 }
 
 pub fn spawn(plan: ResetPlan, state: PathBuf, tx: Sender<AppEvent>) {
+    let report = tx.clone();
     let worker = move || {
         let res = run(&plan, &state, &tx);
         let _ = tx.send(AppEvent::Reset(ResetUpdate::Finished(res)));
@@ -31,8 +32,7 @@ pub fn spawn(plan: ResetPlan, state: PathBuf, tx: Sender<AppEvent>) {
         .name("gorae-reset".into())
         .spawn(worker)
     {
-        // The closure moved into the failed spawn; report through a fresh message instead.
-        eprintln!("gorae: {e}");
+        let _ = report.send(AppEvent::Reset(ResetUpdate::Finished(Err(e.to_string()))));
     }
 }
 
