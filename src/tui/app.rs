@@ -902,7 +902,8 @@ impl App {
         self.overlay = Some(Overlay::Confirm(Confirm::Reset));
     }
 
-    /// Plan the reset: remove what the course made, then replay this lesson's earlier steps.
+    /// Plan the reset: remove every container and image (all made during the course), then
+    /// replay this lesson's earlier steps and this step's setup.
     pub fn reset_plan(&self) -> ResetPlan {
         let mut replay = Vec::new();
         if let Some(l) = self.current_lesson() {
@@ -921,13 +922,9 @@ impl App {
                 .iter()
                 .map(|c| c.id.clone())
                 .collect(),
-            remove_images: self
-                .snapshot
-                .images
-                .iter()
-                .filter(|i| !i.bundled)
-                .map(|i| i.id.clone())
-                .collect(),
+            // Pulled images too: a step may start before its pull (`docker run` pulls again
+            // from the local catalog when a later step needs it).
+            remove_images: self.snapshot.images.iter().map(|i| i.id.clone()).collect(),
             replay,
         }
     }

@@ -472,6 +472,7 @@ fn reset_asks_then_plans_removal_and_replay_of_earlier_steps() {
         panic!("no reset effect");
     };
     assert_eq!(plan.replay, vec!["docker pull".to_string()]);
+    assert!(plan.remove_containers.is_empty() && plan.remove_images.is_empty());
     assert!(r.app.resetting.is_some());
 }
 
