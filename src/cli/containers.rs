@@ -379,16 +379,9 @@ pub fn logs(
     }
 }
 
-/// How many log chunks to skip so that the last `n` lines are printed.
+/// How many log entries to skip so that the last `n` lines are printed (one entry per line).
 fn count_skip(lines: &[crate::engine::container::LogLine], n: usize) -> usize {
-    let mut seen = 0;
-    for (i, l) in lines.iter().enumerate().rev() {
-        seen += l.log.matches('\n').count().max(1);
-        if seen >= n {
-            return if seen > n { i + 1 } else { i };
-        }
-    }
-    0
+    lines.len().saturating_sub(n)
 }
 
 fn print_log(

@@ -48,7 +48,15 @@ impl LogWriter {
         LogWriter { path, file, size }
     }
 
+    /// One entry per line, as Docker's json-file driver writes them (`logs --tail` counts
+    /// entries); a trailing piece without a newline is an entry of its own.
     fn write(&mut self, stream: &str, data: &[u8]) {
+        for piece in data.split_inclusive(|b| *b == b'\n') {
+            self.write_entry(stream, piece);
+        }
+    }
+
+    fn write_entry(&mut self, stream: &str, data: &[u8]) {
         let line = serde_json::json!({
             "log": String::from_utf8_lossy(data),
             "stream": stream,

@@ -8,6 +8,7 @@
 //! onto the host when the container or the engine dies. Kernel calls are in `sys`.
 
 pub mod cgroup;
+pub mod seccomp;
 pub mod sys;
 
 use std::ffi::CString;
@@ -459,6 +460,7 @@ pub fn container_init(spec: &Spec, stdio: Stdio, sync_read: RawFd, err_write: Ra
         mask_paths();
         sys::sethostname(&spec.hostname)?;
         sys::loopback_up()?;
+        seccomp::install()?;
         sys::limit_capabilities(&capabilities(spec.allow_mknod))?;
         Ok(())
     };
@@ -588,6 +590,9 @@ pub fn join_and_exec(
     match unsafe { libc::fork() } {
         0 => {
             sys::reset_signals();
+            if let Err(e) = seccomp::install() {
+                return (e, 126);
+            }
             if let Err(e) = sys::limit_capabilities(&capabilities(allow_mknod)) {
                 return (e, 126);
             }
