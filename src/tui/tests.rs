@@ -843,3 +843,28 @@ fn real_checks_tick_by_state_and_commands_and_warn_on_avoid_states() {
     app.handle(AppEvent::Engine(vec![ev("delete")]));
     assert!(app.progress.is_done("01-hello", "pull"));
 }
+
+#[test]
+fn overlays_blank_a_wide_character_cut_by_their_left_border() {
+    let mut r = rig_with(vec![Ok(lesson())], (80, 24), false);
+    r.app.handle(key(KeyCode::F(7)));
+    let (w, h) = r.app.size;
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("backend");
+    term.draw(|f| ui::draw(&r.app, f)).expect("draw");
+    let buf = term.backend().buffer();
+    // Every row of the list box starts with its border, not half of a Hangul syllable.
+    let left = (0..w)
+        .find(|&x| (0..h).any(|y| buf[(x, y)].symbol() == "┌"))
+        .expect("box corner");
+    let rows: Vec<u16> = (0..h)
+        .filter(|&y| ["┌", "│", "└"].contains(&buf[(left, y)].symbol()))
+        .collect();
+    assert!(rows.len() >= 3);
+    for y in rows {
+        let sym = buf[(left - 1, y)].symbol();
+        assert!(
+            str_width(sym) <= 1,
+            "row {y}: {sym:?} spills over the border"
+        );
+    }
+}

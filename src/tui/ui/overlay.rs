@@ -64,6 +64,15 @@ fn boxed(
     let h = lines.len() as u16 + 2;
     let r = centered(area, w, h);
     Clear.render(r, buf);
+    // A wide character just left of the box would spill over its border: blank it.
+    if r.x > area.x {
+        for y in r.y..r.y + r.height {
+            let cell = &mut buf[(r.x - 1, y)];
+            if str_width(cell.symbol()) > 1 {
+                cell.set_symbol(" ");
+            }
+        }
+    }
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(app.theme.border(true))
