@@ -848,15 +848,23 @@ fn real_checks_tick_by_state_and_commands_and_warn_on_avoid_states() {
 fn overlays_blank_a_wide_character_cut_by_their_left_border() {
     let mut r = rig_with(vec![Ok(lesson())], (80, 24), false);
     r.app.handle(key(KeyCode::F(7)));
-    let (w, h) = r.app.size;
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("backend");
-    term.draw(|f| ui::draw(&r.app, f)).expect("draw");
-    let buf = term.backend().buffer();
-    // Every row of the list box starts with its border, not half of a Hangul syllable.
-    let left = (0..w)
-        .find(|&x| (0..h).any(|y| buf[(x, y)].symbol() == "┌"))
+    let area = Rect::new(0, 0, 80, 24);
+    let mut buf = Buffer::empty(area);
+    // Hangul at odd columns, so one starts right before any even-column border.
+    for y in 0..24 {
+        buf.set_string(
+            0,
+            y,
+            format!(" {}", "가".repeat(39)),
+            ratatui::style::Style::new(),
+        );
+    }
+    super::ui::overlay::render(&r.app, area, &mut buf);
+    let left = (0..80)
+        .find(|&x| (0..24).any(|y| buf[(x, y)].symbol() == "┌"))
         .expect("box corner");
-    let rows: Vec<u16> = (0..h)
+    assert_eq!(left % 2, 0, "the test needs the box on an even column");
+    let rows: Vec<u16> = (0..24)
         .filter(|&y| ["┌", "│", "└"].contains(&buf[(left, y)].symbol()))
         .collect();
     assert!(rows.len() >= 3);
