@@ -453,7 +453,8 @@ fn quitting_with_running_containers_asks_to_stop_them() {
         Some(Overlay::Confirm(Confirm::Quit { .. }))
     ));
     let s = screen(&r.app);
-    assert!(s.contains("1"), "{s}");
+    let title = crate::i18n::t("tui_confirm_title", &[]);
+    assert!(s.contains(&format!("┌ {title} ")), "{s}");
     r.app.handle(key(KeyCode::Char('y')));
     assert!(r.app.quit);
     assert_eq!(r.app.stop_on_quit, vec!["abc123".to_string()]);
@@ -526,6 +527,9 @@ fn tiny_windows_show_a_message_instead_of_panicking() {
         r.app.handle(AppEvent::Resize(w, h));
         let s = screen(&r.app);
         assert!(!s.contains("busybox"), "{s}");
+        if w >= 39 {
+            assert!(s.contains("40x12"), "{s}");
+        }
     }
 }
 
