@@ -322,3 +322,39 @@ mod tests {
         );
     }
 }
+
+/// The bytes to type for one line of a lesson's solution: the line and Enter, or, for a line
+/// made only of key tokens like `<C-p><C-q>` (Ctrl-P Ctrl-Q, to detach), just those keys.
+pub fn solution_bytes(line: &str) -> Vec<u8> {
+    let mut keys = Vec::new();
+    let mut rest = line.trim();
+    while let Some(tok) = rest.strip_prefix("<C-") {
+        let mut chars = tok.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), Some('>')) if c.is_ascii_alphabetic() || "[\\]^_@".contains(c) => {
+                keys.push((c.to_ascii_uppercase() as u8) & 0x1f);
+                rest = &tok[2..];
+            }
+            _ => break,
+        }
+    }
+    if !keys.is_empty() && rest.is_empty() {
+        return keys;
+    }
+    let mut bytes = line.replace(['\r', '\n'], " ").into_bytes();
+    bytes.push(b'\r');
+    bytes
+}
+
+#[cfg(test)]
+mod solution_tests {
+    use super::solution_bytes;
+
+    #[test]
+    fn key_tokens_become_control_bytes_without_enter() {
+        assert_eq!(solution_bytes("<C-p><C-q>"), vec![0x10, 0x11]);
+        assert_eq!(solution_bytes("<C-c>"), vec![0x03]);
+        assert_eq!(solution_bytes("echo <C-p>"), b"echo <C-p>\r".to_vec());
+        assert_eq!(solution_bytes("ls"), b"ls\r".to_vec());
+    }
+}

@@ -289,8 +289,7 @@ impl Terminal {
 
     /// Types a command followed by Enter, as the learner would.
     pub fn type_line(&mut self, line: &str) {
-        let mut bytes = line.replace(['\r', '\n'], " ").into_bytes();
-        bytes.push(b'\r');
+        let bytes = keys::solution_bytes(line);
         self.write(&bytes);
     }
 

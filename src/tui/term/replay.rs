@@ -226,6 +226,18 @@ pub fn replay(
     lines: &[String],
     opts: &ReplayOptions,
 ) -> Result<Transcript, TermError> {
+    replay_with(sandbox, lines, opts, &mut |_, _| {})
+}
+
+/// [`replay`], calling `after_line(index, step)` as each line finishes, while the session is
+/// still open (the course tests check a step's state right after its last line, even when
+/// the next line goes into a container shell the session keeps).
+pub fn replay_with(
+    sandbox: &Sandbox,
+    lines: &[String],
+    opts: &ReplayOptions,
+    after_line: &mut dyn FnMut(usize, &ReplayStep),
+) -> Result<Transcript, TermError> {
     let marker = format!("gorae-replay-{}$ ", token());
     let mut cmd = sandbox.replay_command(&marker);
     if let Some(dir) = &opts.cwd {
@@ -267,8 +279,7 @@ pub fn replay(
             });
         }
         let from = s.raw.len();
-        let mut typed = line.replace(['\r', '\n'], " ").into_bytes();
-        typed.push(b'\r');
+        let typed = super::keys::solution_bytes(line);
         if s.pty.write(&typed).is_err() {
             s.closed = true;
             return Err(TermError::ReplayExited {
@@ -285,11 +296,15 @@ pub fn replay(
                     output,
                 });
             }
-            Some(end) => transcript.steps.push(ReplayStep {
-                line: line.clone(),
-                output,
-                end,
-            }),
+            Some(end) => {
+                let step = ReplayStep {
+                    line: line.clone(),
+                    output,
+                    end,
+                };
+                after_line(i, &step);
+                transcript.steps.push(step);
+            }
             None => {
                 return Err(TermError::ReplayTimeout {
                     line: line.clone(),

@@ -147,7 +147,8 @@ fn interactive_rc(kind: ShellKind, bin_dir: &Path, history: &Path) -> String {
     rc
 }
 
-/// The replay rc file: no user rc or aliases, no history, and the prompt taken from
+/// The replay rc file: no user rc or aliases, no history, and the prompt (also the
+/// continuation prompt, so each line of a here-document counts as done) taken from
 /// `GORAE_REPLAY_PS1` (a per-run random marker), which is then removed from the environment
 /// so programs started from the shell do not see it.
 fn replay_rc(bin_dir: &Path) -> String {
@@ -161,7 +162,7 @@ fn replay_rc(bin_dir: &Path) -> String {
          export PATH\n\
          hash -r 2>/dev/null\n\
          PS1=\"$GORAE_REPLAY_PS1\"\n\
-         PS2=''\n\
+         PS2=\"$GORAE_REPLAY_PS1\"\n\
          unset GORAE_REPLAY_PS1\n"
     )
 }
