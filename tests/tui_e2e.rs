@@ -108,11 +108,13 @@ fn first_lesson_steps_turn_green_as_commands_are_typed() {
     }
     eprintln!("lessons from {}", lessons_dir.display());
     let lessons = load_course(&lessons_dir, Lang::Ko);
-    let lesson = lessons
+    // The first two lessons: the second one starts and checks containers for real.
+    let course: Vec<_> = lessons
         .into_iter()
-        .next()
-        .expect("at least one lesson")
-        .expect("the first lesson parses");
+        .take(2)
+        .map(|l| l.expect("the lesson parses"))
+        .collect();
+    let lesson = course.first().expect("at least one lesson").clone();
     let dir = tempfile::tempdir().expect("temp dir");
     let tmux = start(dir.path(), &lessons_dir);
 
@@ -126,29 +128,43 @@ fn first_lesson_steps_turn_green_as_commands_are_typed() {
     });
     assert!(ok, "no shell prompt:\n{s}");
 
-    for (i, step) in lesson.steps.iter().enumerate() {
-        let mark = format!("✓ {}. {}", i + 1, step.title);
-        if step.is_reading() {
+    for (li, lesson) in course.iter().enumerate() {
+        if li > 0 {
+            // The lesson is complete: F6 opens the next one.
             tmux.keys(&["F6"]);
-        } else {
-            for line in &step.solution {
-                tmux.literal(line);
-                tmux.keys(&["Enter"]);
-                // Let each command finish before the next one (the prompt comes back).
-                std::thread::sleep(Duration::from_millis(300));
-            }
+            let (ok, s) = tmux.wait_for(Duration::from_secs(10), |s| s.contains(&lesson.title));
+            assert!(ok, "lesson {} did not open:\n{s}", li + 1);
         }
-        // The lesson list shows every step with its ✓.
-        let (ok, s) = tmux.wait_for(Duration::from_secs(60), |_| {
-            tmux.keys(&["F7"]);
-            std::thread::sleep(Duration::from_millis(200));
-            let s = tmux.screen();
-            tmux.keys(&["Escape"]);
-            // Keys right after Esc would read as Alt+key.
-            std::thread::sleep(Duration::from_millis(200));
-            s.contains(&mark)
-        });
-        assert!(ok, "step {} ({}) did not turn ✓:\n{s}", i + 1, step.id);
+        for (i, step) in lesson.steps.iter().enumerate() {
+            let mark = format!("✓ {}. {}", i + 1, step.title);
+            if step.is_reading() {
+                tmux.keys(&["F6"]);
+            } else {
+                for line in &step.solution {
+                    tmux.literal(line);
+                    tmux.keys(&["Enter"]);
+                    // Let each command finish before the next one (the prompt comes back).
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+            }
+            // The lesson list shows every step with its ✓.
+            let (ok, s) = tmux.wait_for(Duration::from_secs(60), |_| {
+                tmux.keys(&["F7"]);
+                std::thread::sleep(Duration::from_millis(200));
+                let s = tmux.screen();
+                tmux.keys(&["Escape"]);
+                // Keys right after Esc would read as Alt+key.
+                std::thread::sleep(Duration::from_millis(200));
+                s.contains(&mark)
+            });
+            assert!(
+                ok,
+                "lesson {} step {} ({}) did not turn ✓:\n{s}",
+                li + 1,
+                i + 1,
+                step.id
+            );
+        }
     }
     // The progress survives: it is saved on disk.
     let progress =
