@@ -20,8 +20,12 @@ pub struct LessonDoc {
 }
 
 /// Where to scroll so the current step's title is near the top; the step just done (with
-/// its ✓) stays in view above it when it is short.
+/// its ✓) stays in view above it when it is short. The first step shows the introduction.
 pub fn follow_offset(doc: &LessonDoc, step: usize, height: u16) -> usize {
+    // The first step comes right after the introduction, which is read first.
+    if step == 0 {
+        return 0;
+    }
     let start = doc.step_starts.get(step).copied().unwrap_or(doc.end);
     let max = doc.lines.len().saturating_sub(height as usize);
     let prev = step
