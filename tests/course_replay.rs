@@ -36,13 +36,19 @@ struct World {
 
 impl World {
     fn new(lang: Lang) -> World {
-        let dir = tempfile::Builder::new().prefix("gorae-course-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("gorae-course-")
+            .tempdir()
+            .unwrap();
         let root = dir.path().join("store");
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
         let store = Store::open(root.clone(), catalog()).unwrap();
-        let sandbox =
-            Sandbox::prepare_with(&dir.path().join("state"), Path::new(env!("CARGO_BIN_EXE_gorae"))).unwrap();
+        let sandbox = Sandbox::prepare_with(
+            &dir.path().join("state"),
+            Path::new(env!("CARGO_BIN_EXE_gorae")),
+        )
+        .unwrap();
         let locale = match lang {
             Lang::Ko => "ko_KR.UTF-8",
             Lang::En => "C.UTF-8",
@@ -52,7 +58,10 @@ impl World {
             cwd: Some(home.clone()),
             env: vec![
                 ("GORAE_ROOT".into(), root.to_string_lossy().into_owned()),
-                ("GORAE_IMAGES".into(), catalog().to_string_lossy().into_owned()),
+                (
+                    "GORAE_IMAGES".into(),
+                    catalog().to_string_lossy().into_owned(),
+                ),
                 ("HOME".into(), home.to_string_lossy().into_owned()),
                 ("LANG".into(), locale.into()),
             ],
@@ -67,7 +76,9 @@ impl World {
     }
 
     fn events_len(&self) -> u64 {
-        std::fs::metadata(self.store.events_path()).map(|m| m.len()).unwrap_or(0)
+        std::fs::metadata(self.store.events_path())
+            .map(|m| m.len())
+            .unwrap_or(0)
     }
 
     fn verdict(&self, lesson: &Lesson, step_index: usize, since: u64) -> Verdict {
@@ -168,8 +179,16 @@ fn both_languages_check_the_same_things() {
         assert_eq!(k.steps.len(), e.steps.len(), "{}", k.id);
         for (ks, es) in k.steps.iter().zip(&e.steps) {
             assert_eq!(ks.id, es.id, "{}", k.id);
-            assert_eq!(ks.solution, es.solution, "{} / {}: solutions differ", k.id, ks.id);
-            assert_eq!(ks.wrong, es.wrong, "{} / {}: wrong attempts differ", k.id, ks.id);
+            assert_eq!(
+                ks.solution, es.solution,
+                "{} / {}: solutions differ",
+                k.id, ks.id
+            );
+            assert_eq!(
+                ks.wrong, es.wrong,
+                "{} / {}: wrong attempts differ",
+                k.id, ks.id
+            );
             assert_eq!(
                 format!("{:?}{:?}", ks.check, ks.any),
                 format!("{:?}{:?}", es.check, es.any),
@@ -194,7 +213,12 @@ fn no_wrong_attempt_passes() {
             if step.wrong.is_empty() {
                 continue;
             }
-            assert!(!step.is_reading(), "{}/{}: a reading step with wrong attempts", lesson.id, step.id);
+            assert!(
+                !step.is_reading(),
+                "{}/{}: a reading step with wrong attempts",
+                lesson.id,
+                step.id
+            );
             for attempt in &step.wrong {
                 let world = World::new(Lang::Ko);
                 let prefix: Vec<String> = lesson.steps[..si]
@@ -212,7 +236,10 @@ fn no_wrong_attempt_passes() {
                     }
                 });
                 if let Err(e) = res {
-                    failures.push(format!("{} / {}: replaying {attempt:?} failed: {e}", lesson.id, step.id));
+                    failures.push(format!(
+                        "{} / {}: replaying {attempt:?} failed: {e}",
+                        lesson.id, step.id
+                    ));
                     continue;
                 }
                 // Give detached work a moment, then judge: it must not pass.

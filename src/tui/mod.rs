@@ -1,8 +1,311 @@
 //! The sandbox TUI: lesson pane, terminal pane, state panel, status line.
-pub mod term;
+//!
+//! One event loop owns the state (`app::App`); input, the PTY reader, the engine watcher and
+//! signals all feed one channel. The loop blocks on it, so an idle screen costs no CPU.
 
-/// Placeholder entry until the TUI lands: prints how to use the CLI.
-pub fn main(_args: Vec<String>) -> i32 {
-    eprintln!("gorae docker <command>");
-    2
+pub mod app;
+pub mod course_api;
+pub mod engine_link;
+pub mod guard;
+pub mod keys_api;
+pub mod markdown;
+pub mod reset;
+pub mod shell;
+pub mod term;
+pub mod theme;
+pub mod ui;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::{IsTerminal, stdout};
+use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::time::Instant;
+
+use clap::{Arg, ArgAction, Command};
+use ratatui::backend::CrosstermBackend;
+
+use crate::engine::Store;
+use crate::i18n::{self, Lang, t};
+use app::{App, AppEvent, Effect};
+use course_api::{Lesson, Progress, default_lessons_dir, load_course};
+use theme::Theme;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Options {
+    pub lang: Option<Lang>,
+    pub demo: bool,
+    pub lesson: Option<String>,
+    pub step: Option<String>,
+}
+
+fn command() -> Command {
+    Command::new("gorae")
+        .about(t("tui_about", &[]))
+        .arg(
+            Arg::new("lang")
+                .long("lang")
+                .value_name("ko|en")
+                .help(t("tui_arg_lang", &[])),
+        )
+        .arg(
+            Arg::new("demo")
+                .long("demo")
+                .action(ArgAction::SetTrue)
+                .help(t("tui_arg_demo", &[])),
+        )
+        .arg(
+            Arg::new("lesson")
+                .long("lesson")
+                .value_name("N")
+                .help(t("tui_arg_lesson", &[])),
+        )
+        .arg(
+            Arg::new("step")
+                .long("step")
+                .value_name("M")
+                .help(t("tui_arg_step", &[])),
+        )
+}
+
+/// Parse the arguments after the program name.
+pub fn parse_args(args: &[String]) -> Result<Options, clap::Error> {
+    let m = command()
+        .try_get_matches_from(std::iter::once("gorae".to_string()).chain(args.iter().cloned()))?;
+    let lang = match m.get_one::<String>("lang") {
+        Some(l) => match Lang::parse(l) {
+            Some(lang) => Some(lang),
+            None => {
+                return Err(command().error(
+                    clap::error::ErrorKind::InvalidValue,
+                    t("tui_bad_lang", &[("lang", l)]),
+                ));
+            }
+        },
+        None => None,
+    };
+    Ok(Options {
+        lang,
+        demo: m.get_flag("demo"),
+        lesson: m.get_one::<String>("lesson").cloned(),
+        step: m.get_one::<String>("step").cloned(),
+    })
+}
+
+/// `--lang X` or `--lang=X`, when X is a language we know.
+fn lang_arg(args: &[String]) -> Option<Lang> {
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--lang" {
+            return it.next().and_then(|v| Lang::parse(v));
+        }
+        if let Some(v) = a.strip_prefix("--lang=") {
+            return Lang::parse(v);
+        }
+    }
+    None
+}
+
+/// Where progress and the sandbox live: `$GORAE_STATE`, else `$XDG_STATE_HOME/gorae`,
+/// else `~/.local/state/gorae`.
+pub fn state_dir() -> PathBuf {
+    if let Some(s) = std::env::var_os("GORAE_STATE").filter(|v| !v.is_empty()) {
+        return PathBuf::from(s);
+    }
+    if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(x).join("gorae");
+    }
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from);
+    home.join(".local/state/gorae")
+}
+
+/// Every lesson of the course, a broken file as its error text.
+pub fn load_lessons(lang: Lang) -> Vec<Result<Lesson, String>> {
+    load_course(&default_lessons_dir(), lang)
+        .into_iter()
+        .map(|r| r.map_err(|e| e.to_string()))
+        .collect()
+}
+
+/// `gorae` with no subcommand: the TUI. Returns the process exit code.
+pub fn main(args: Vec<String>) -> i32 {
+    // The language decides the help text too, so it is set before clap builds it.
+    if let Some(l) = lang_arg(&args) {
+        i18n::set_lang(l);
+    }
+    let opts = match parse_args(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    if let Some(l) = opts.lang {
+        i18n::set_lang(l);
+    }
+    if !std::io::stdin().is_terminal() || !stdout().is_terminal() {
+        eprintln!("{}", t("tui_not_a_terminal", &[]));
+        return 1;
+    }
+    match run(&opts) {
+        Ok(stop) => {
+            if !stop.is_empty() {
+                println!("{}", t("tui_stopping", &[("n", &stop.len().to_string())]));
+                reset::docker(
+                    &[
+                        &["stop", "-t", "1"][..],
+                        &stop.iter().map(String::as_str).collect::<Vec<_>>(),
+                    ]
+                    .concat(),
+                );
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("gorae: {e}");
+            1
+        }
+    }
+}
+
+/// Run the screen until the learner quits; returns the containers to stop afterwards.
+fn run(opts: &Options) -> anyhow::Result<Vec<String>> {
+    let lang = i18n::lang();
+    let store = Store::open_default()
+        .map_err(|e| anyhow::anyhow!(t("tui_store_failed", &[("error", &e.to_string())])))?;
+    let state = state_dir();
+    let lessons = load_lessons(lang);
+    let progress = Progress::load();
+    let theme = Theme::from_env(opts.demo);
+    let (cols, rows) = crossterm::terminal::size()?;
+
+    let (tx, rx) = mpsc::channel::<AppEvent>();
+    engine_link::spawn_watcher(&store.root, tx.clone())?;
+    guard::forward_signals(tx.clone())?;
+    let mut app = App::new(
+        lessons,
+        progress,
+        Box::new(store.clone()),
+        theme,
+        (cols, rows),
+    );
+    // `--step` alone means a step of the lesson we resume in.
+    let lesson = opts
+        .lesson
+        .clone()
+        .or_else(|| opts.step.as_ref().map(|_| (app.lesson + 1).to_string()));
+    if let Some(l) = lesson
+        && let Err(e) = app.start_at(&l, opts.step.as_deref())
+    {
+        anyhow::bail!(e);
+    }
+
+    guard::install_panic_hook();
+    let _guard = guard::TerminalGuard::enter()
+        .map_err(|e| anyhow::anyhow!(t("tui_start_failed", &[("error", &e.to_string())])))?;
+    let mut terminal = ratatui::Terminal::new(CrosstermBackend::new(stdout()))?;
+    spawn_input(tx.clone())?;
+    start_shell(&mut app, &state, &tx);
+    terminal.draw(|f| ui::draw(&app, f))?;
+
+    let mut next_tick: Option<Instant> = None;
+    loop {
+        next_tick = match (app.tick_interval(), next_tick) {
+            (Some(d), None) => Some(Instant::now() + d),
+            (Some(_), t) => t,
+            (None, _) => None,
+        };
+        let ev = match next_tick {
+            Some(at) => {
+                let wait = at.saturating_duration_since(Instant::now());
+                match rx.recv_timeout(wait) {
+                    Ok(ev) => ev,
+                    Err(RecvTimeoutError::Timeout) => {
+                        next_tick = None;
+                        AppEvent::Tick
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+            None => match rx.recv() {
+                Ok(ev) => ev,
+                Err(_) => break,
+            },
+        };
+        let mut dirty = app.handle(ev);
+        // Take whatever else is queued before drawing, so bursts of output draw once.
+        while !app.quit {
+            match rx.try_recv() {
+                Ok(ev) => dirty |= app.handle(ev),
+                Err(_) => break,
+            }
+        }
+        for effect in std::mem::take(&mut app.effects) {
+            match effect {
+                Effect::RespawnShell => start_shell(&mut app, &state, &tx),
+                Effect::Reset(plan) => reset::spawn(plan, state.clone(), tx.clone()),
+            }
+        }
+        if app.quit {
+            break;
+        }
+        if dirty {
+            terminal.draw(|f| ui::draw(&app, f))?;
+        }
+    }
+    Ok(std::mem::take(&mut app.stop_on_quit))
+}
+
+/// Read terminal input on its own thread; `read` blocks, so this costs nothing while idle.
+fn spawn_input(tx: Sender<AppEvent>) -> std::io::Result<()> {
+    use crossterm::event::{Event as CEvent, read};
+    std::thread::Builder::new()
+        .name("gorae-input".into())
+        .spawn(move || {
+            loop {
+                let ev = match read() {
+                    Ok(CEvent::Key(k)) => AppEvent::Key(k),
+                    Ok(CEvent::Mouse(m)) => AppEvent::Mouse(m),
+                    Ok(CEvent::Paste(p)) => AppEvent::Paste(p),
+                    Ok(CEvent::Resize(w, h)) => AppEvent::Resize(w, h),
+                    Ok(_) => continue,
+                    Err(_) => return,
+                };
+                if tx.send(ev).is_err() {
+                    return;
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// Start the learner's shell in the sandbox, sized to the terminal pane; its output and its
+/// end come back as events.
+fn start_shell(app: &mut App, state: &std::path::Path, tx: &Sender<AppEvent>) {
+    let area = ui::layout(app)
+        .terminal
+        .unwrap_or(ratatui::layout::Rect::new(0, 0, 80, 24));
+    let out = tx.clone();
+    let exit = tx.clone();
+    let spawned = term::Sandbox::prepare(state).and_then(|sandbox| {
+        term::Terminal::spawn(
+            sandbox.command(),
+            area.height.max(1),
+            area.width.max(1),
+            move |bytes| {
+                let _ = out.send(AppEvent::PtyOutput(bytes));
+            },
+            move || {
+                let _ = exit.send(AppEvent::PtyExit);
+            },
+        )
+    });
+    match spawned {
+        Ok(terminal) => {
+            let color = app.theme.color;
+            app.set_shell(Box::new(shell::TermShell::new(terminal, color)));
+        }
+        Err(e) => app.shell_failed(&e.to_string()),
+    }
 }

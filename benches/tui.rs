@@ -1,0 +1,229 @@
+//! TUI figures: time to first frame, one 200x50 frame with a long Korean lesson and a full
+//! terminal, idle CPU over 2 s, resident memory. Run with `cargo bench --bench tui`.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use gorae::course::{Progress, parse_lesson};
+use gorae::engine::Store;
+use gorae::tui::app::App;
+use gorae::tui::shell::ShellPane;
+use gorae::tui::term::{Pty, TerminalView};
+use gorae::tui::theme::Theme;
+use gorae::tui::{load_lessons, ui};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::widgets::Widget;
+
+/// A terminal pane showing a fixed screen (no PTY): what drawing costs, nothing else.
+struct ScreenShell {
+    parser: vt100::Parser,
+}
+
+impl ScreenShell {
+    fn new(rows: u16, cols: u16) -> ScreenShell {
+        let nz = |n: u16| std::num::NonZeroU16::new(n).unwrap_or(std::num::NonZeroU16::MIN);
+        ScreenShell {
+            parser: vt100::Parser::new(nz(rows), nz(cols), 1000),
+        }
+    }
+}
+
+impl ShellPane for ScreenShell {
+    fn process(&mut self, bytes: &[u8]) {
+        self.parser.process(bytes);
+    }
+    fn write(&mut self, _bytes: &[u8]) {}
+    fn paste(&mut self, _text: &str) {}
+    fn type_line(&mut self, _line: &str) {}
+    fn resize(&mut self, rows: u16, cols: u16) {
+        let nz = |n: u16| std::num::NonZeroU16::new(n).unwrap_or(std::num::NonZeroU16::MIN);
+        self.parser.screen_mut().set_size(nz(rows), nz(cols));
+    }
+    fn scroll(&mut self, _lines: i32) {}
+    fn cursor_position(&self) -> Option<(u16, u16)> {
+        let (row, col) = self.parser.screen().cursor_position();
+        Some((col, row))
+    }
+    fn at_prompt(&self) -> bool {
+        true
+    }
+    fn application_cursor(&self) -> bool {
+        false
+    }
+    fn render(&self, area: Rect, buf: &mut Buffer, _focused: bool) {
+        TerminalView::new(self.parser.screen()).render(area, buf);
+    }
+}
+
+fn long_korean_lesson() -> String {
+    let mut s = String::from(
+        "+++\nid = \"99-bench\"\ntitle = \"긴 수업\"\nminutes = 30\n+++\n\n# 긴 수업\n\n",
+    );
+    s.push_str(&"컨테이너는 이미지로부터 만들어지는 격리된 프로세스입니다. ".repeat(20));
+    s.push_str("\n\n| 명령 | 하는 일 |\n|---|---|\n| docker pull | 이미지를 받습니다 |\n| docker run | 컨테이너를 실행합니다 |\n\n");
+    for i in 0..40 {
+        s.push_str(&format!(
+            "```step\nid = \"s{i}\"\ntitle = \"단계 {i}: 이미지와 컨테이너 살펴보기\"\nhints = [\"docker images\"]\nsolution = [\"docker images\"]\ncheck = [{{ ran = [\"images\"] }}]\n```\n\n"
+        ));
+        s.push_str(
+            &"레이어는 읽기 전용이고 컨테이너는 그 위에 쓰기 가능한 층을 하나 더 얹습니다. "
+                .repeat(6),
+        );
+        s.push_str("\n\n- 첫째 항목은 길게 써서 다음 줄로 넘어가도록 합니다 다음 줄로 넘어가도록\n  - 안쪽 항목\n- 둘째\n\n```sh\ndocker run --name web -p 8080:80 -d nginx:latest && docker ps --format '{{.Names}}'\n```\n\n> 인용문도 여러 줄로 감싸지는지 확인합니다. 인용문도 여러 줄로 감싸지는지 확인합니다.\n\n");
+    }
+    s
+}
+
+fn full_terminal(rows: u16, cols: u16) -> ScreenShell {
+    let mut sh = ScreenShell::new(rows, cols);
+    let mut text = String::new();
+    for i in 0..rows * 3 {
+        text.push_str(&format!(
+            "\x1b[3{}m{i:4}\x1b[0m 한글과 English가 섞인 출력 줄입니다 — 컨테이너 {i} 가 실행 중입니다 ▒▒▒▒\r\n",
+            i % 8
+        ));
+    }
+    sh.process(text.as_bytes());
+    sh
+}
+
+fn in_process_first_frame(dir: &Path) -> Duration {
+    let start = Instant::now();
+    let store = Store::open(dir.join("root"), dir.join("images")).expect("store");
+    let lessons = load_lessons(gorae::i18n::Lang::Ko);
+    let progress = Progress::load_from(&dir.join("progress.toml"));
+    let app = App::new(
+        lessons,
+        progress,
+        Box::new(store),
+        Theme::plain(),
+        (120, 40),
+    );
+    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("backend");
+    term.draw(|f| ui::draw(&app, f)).expect("draw");
+    start.elapsed()
+}
+
+fn frame_200x50(dir: &Path) -> Duration {
+    let store = Store::open(dir.join("root"), dir.join("images")).expect("store");
+    let lesson = parse_lesson(Path::new("99-bench.md"), &long_korean_lesson()).expect("lesson");
+    let progress = Progress::load_from(&dir.join("progress.toml"));
+    let mut app = App::new(
+        vec![Ok(lesson)],
+        progress,
+        Box::new(store),
+        Theme::plain(),
+        (200, 50),
+    );
+    let term_area = ui::layout(&app).terminal.expect("terminal");
+    app.set_shell(Box::new(full_terminal(term_area.height, term_area.width)));
+    app.start_at("1", Some("20")).expect("step 20");
+    let mut term = Terminal::new(TestBackend::new(200, 50)).expect("backend");
+    for _ in 0..5 {
+        term.draw(|f| ui::draw(&app, f)).expect("draw");
+    }
+    let n = 100;
+    let start = Instant::now();
+    for _ in 0..n {
+        term.draw(|f| ui::draw(&app, f)).expect("draw");
+    }
+    start.elapsed() / n
+}
+
+fn clock_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+fn rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The real binary on a PTY: time until the status line is drawn, then idle CPU and memory.
+fn real_binary(dir: &Path) -> Option<(Duration, f64, u64)> {
+    let exe = env!("CARGO_BIN_EXE_gorae");
+    let mut cmd = Command::new(exe);
+    cmd.arg("--lang")
+        .arg("ko")
+        .env("GORAE_ROOT", dir.join("root"))
+        .env("GORAE_STATE", dir.join("state"))
+        .env("TERM", "xterm-256color");
+    let start = Instant::now();
+    let pty = match Pty::spawn(cmd, 50, 200) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("cannot start the binary on a PTY: {e}");
+            return None;
+        }
+    };
+    let pid = pty.pid().as_raw() as u32;
+    let mut master = pty.clone_master().ok()?;
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 65536];
+        while let Ok(n) = master.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let mut first_frame = None;
+    while start.elapsed() < Duration::from_secs(10) {
+        if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(50)) {
+            seen.extend(chunk);
+            if String::from_utf8_lossy(&seen).contains("F10") {
+                first_frame = Some(start.elapsed());
+                break;
+            }
+        }
+    }
+    let first_frame = first_frame?;
+    // Let the shell start and settle, then measure a quiet stretch.
+    std::thread::sleep(Duration::from_millis(1500));
+    while rx.try_recv().is_ok() {}
+    let hz = 100.0; // USER_HZ on Linux
+    let before = clock_ticks(pid)?;
+    let t0 = Instant::now();
+    std::thread::sleep(Duration::from_secs(2));
+    let after = clock_ticks(pid)?;
+    let cpu = (after - before) as f64 / hz / t0.elapsed().as_secs_f64() * 100.0;
+    let rss = rss_kb(pid)?;
+    let _ = nix::sys::signal::kill(pty.pid(), nix::sys::signal::Signal::SIGTERM);
+    drop(pty);
+    Some((first_frame, cpu, rss))
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let t = in_process_first_frame(dir.path());
+    println!(
+        "first frame (in process, load course + store + draw 120x40): {:.2} ms",
+        t.as_secs_f64() * 1e3
+    );
+    let t = frame_200x50(dir.path());
+    println!(
+        "one 200x50 frame (long Korean lesson, full terminal): {:.3} ms",
+        t.as_secs_f64() * 1e3
+    );
+    match real_binary(dir.path()) {
+        Some((first, cpu, rss)) => {
+            println!(
+                "first frame (real binary on a PTY): {:.1} ms",
+                first.as_secs_f64() * 1e3
+            );
+            println!("idle CPU over 2 s: {cpu:.2} %");
+            println!("resident memory: {:.1} MiB", rss as f64 / 1024.0);
+        }
+        None => println!("real binary: could not measure (see above)"),
+    }
+}

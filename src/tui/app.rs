@@ -1,0 +1,945 @@
+//! The one owner of the TUI's state and the one place events change it. Every input (keys,
+//! mouse, paste, resize, PTY output, engine events, ticks, signals) arrives as an `AppEvent`;
+//! `App::handle` updates the state and says whether a redraw is needed. No terminal is needed
+//! here, so tests drive the app with events and a fake shell and engine.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+
+use super::course_api::{Lesson, Progress, Step, Verdict};
+use super::engine_link::EngineView;
+use super::keys_api::encode_key;
+use super::shell::ShellPane;
+use super::theme::Theme;
+use super::ui;
+use crate::engine::{Event, Snapshot};
+use crate::i18n::t;
+
+#[derive(Debug)]
+pub enum AppEvent {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Paste(String),
+    Resize(u16, u16),
+    PtyOutput(Vec<u8>),
+    PtyExit,
+    Engine(Vec<Event>),
+    Tick,
+    Reset(ResetUpdate),
+    /// SIGTERM, SIGHUP or SIGINT.
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResetUpdate {
+    Progress {
+        done: usize,
+        total: usize,
+        what: String,
+    },
+    Finished(Result<(), String>),
+}
+
+/// Work the event loop does on the app's behalf (threads, processes).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Reset(ResetPlan),
+    RespawnShell,
+}
+
+/// How to bring the engine back to the start of a step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResetPlan {
+    pub remove_containers: Vec<String>,
+    pub remove_images: Vec<String>,
+    /// Earlier steps' solutions then this step's setup, typed headlessly.
+    pub replay: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Terminal,
+    Lesson,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    Help,
+    Lessons { sel: usize },
+    Confirm(Confirm),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirm {
+    /// Quit while these containers run: y stops them, n leaves them running.
+    Quit {
+        running: Vec<String>,
+    },
+    Skip,
+    Reset,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MsgKind {
+    Info,
+    Success,
+    Hint,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub kind: MsgKind,
+    pub text: String,
+}
+
+/// A solution command being typed at a human pace (demo mode).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Typing {
+    pub chars: Vec<char>,
+    pub pos: usize,
+    /// Everything typed and entered; waiting for the prompt to come back.
+    pub waiting: bool,
+}
+
+/// What the learner has asked to see for the current step.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepAid {
+    pub hints_shown: usize,
+    pub solution_shown: bool,
+    pub solution_typed: usize,
+    pub avoid: Option<String>,
+}
+
+pub const TYPING_INTERVAL: Duration = Duration::from_millis(45);
+/// While a typed command runs, how often to look for the prompt when no output arrives.
+pub const PROMPT_CHECK_INTERVAL: Duration = Duration::from_millis(150);
+
+pub struct App {
+    pub theme: Theme,
+    pub lessons: Vec<Result<Lesson, String>>,
+    pub lesson: usize,
+    /// Index into the lesson's steps; `steps.len()` means the lesson is complete.
+    pub step: usize,
+    pub progress: Progress,
+    /// Steps passed in demo mode (never saved).
+    pub demo_done: BTreeSet<(String, String)>,
+    pub demo: bool,
+    pub focus: Focus,
+    pub overlay: Option<Overlay>,
+    pub show_state: bool,
+    pub snapshot: Snapshot,
+    pub events_since_step: Vec<Event>,
+    pub aid: StepAid,
+    pub message: Option<Message>,
+    /// None: follow the current step.
+    pub lesson_scroll: Option<usize>,
+    pub shell: Option<Box<dyn ShellPane>>,
+    pub shell_alive: bool,
+    pub size: (u16, u16),
+    pub typing: Option<Typing>,
+    pub resetting: Option<String>,
+    pub quit: bool,
+    /// Containers to stop after the screen is restored.
+    pub stop_on_quit: Vec<String>,
+    pub effects: Vec<Effect>,
+    engine: Box<dyn EngineView>,
+}
+
+impl App {
+    pub fn new(
+        lessons: Vec<Result<Lesson, String>>,
+        progress: Progress,
+        engine: Box<dyn EngineView>,
+        theme: Theme,
+        size: (u16, u16),
+    ) -> App {
+        let snapshot = engine.snapshot();
+        let demo = theme.demo;
+        let mut app = App {
+            theme,
+            lessons,
+            lesson: 0,
+            step: 0,
+            progress,
+            demo_done: BTreeSet::new(),
+            demo,
+            focus: Focus::Terminal,
+            overlay: None,
+            show_state: false,
+            snapshot,
+            events_since_step: Vec::new(),
+            aid: StepAid::default(),
+            message: None,
+            lesson_scroll: None,
+            shell: None,
+            shell_alive: false,
+            size,
+            typing: None,
+            resetting: None,
+            quit: false,
+            stop_on_quit: Vec::new(),
+            effects: Vec::new(),
+            engine,
+        };
+        if let Some(p) = app.progress.problem.as_ref() {
+            let text = p.to_string();
+            app.say(MsgKind::Warn, text);
+        }
+        app.resume();
+        app
+    }
+
+    /// The shell could not start: say why; Enter in the terminal tries again.
+    pub fn shell_failed(&mut self, error: &str) {
+        self.shell_alive = false;
+        self.say(MsgKind::Error, t("tui_shell_failed", &[("error", error)]));
+    }
+
+    /// Attach the shell and size it to the terminal pane.
+    pub fn set_shell(&mut self, shell: Box<dyn ShellPane>) {
+        self.shell = Some(shell);
+        self.shell_alive = true;
+        self.resize_shell();
+    }
+
+    // ----- queries -----
+
+    pub fn current_lesson(&self) -> Option<&Lesson> {
+        self.lessons.get(self.lesson).and_then(|l| l.as_ref().ok())
+    }
+
+    pub fn current_step(&self) -> Option<&Step> {
+        self.current_lesson().and_then(|l| l.steps.get(self.step))
+    }
+
+    pub fn is_done(&self, lesson: &Lesson, step: &Step) -> bool {
+        self.progress.is_done(&lesson.id, &step.id)
+            || self
+                .demo_done
+                .contains(&(lesson.id.clone(), step.id.clone()))
+    }
+
+    pub fn steps_done(&self, lesson: &Lesson) -> usize {
+        lesson
+            .steps
+            .iter()
+            .filter(|s| self.is_done(lesson, s))
+            .count()
+    }
+
+    /// Time between ticks while something animates; None when idle (the loop then blocks).
+    pub fn tick_interval(&self) -> Option<Duration> {
+        match &self.typing {
+            Some(t) if !t.waiting => Some(TYPING_INTERVAL),
+            Some(_) => Some(PROMPT_CHECK_INTERVAL),
+            None => None,
+        }
+    }
+
+    pub fn running_containers(&self) -> Vec<String> {
+        self.snapshot
+            .containers
+            .iter()
+            .filter(|c| c.state == "running")
+            .map(|c| c.id.clone())
+            .collect()
+    }
+
+    // ----- positioning -----
+
+    /// The first unfinished step of the first unfinished lesson.
+    fn resume(&mut self) {
+        let mut target = None;
+        for (li, l) in self.lessons.iter().enumerate() {
+            if let Ok(lesson) = l
+                && let Some(si) = lesson.steps.iter().position(|s| !self.is_done(lesson, s))
+            {
+                target = Some((li, si));
+                break;
+            }
+        }
+        let (li, si) = target.unwrap_or_else(|| {
+            let last = self.lessons.len().saturating_sub(1);
+            let steps = self
+                .lessons
+                .get(last)
+                .and_then(|l| l.as_ref().ok())
+                .map_or(0, |l| l.steps.len());
+            (last, steps)
+        });
+        self.enter(li, si);
+    }
+
+    /// Start at a lesson (1-based number or id) and step (1-based number or id).
+    pub fn start_at(&mut self, lesson: &str, step: Option<&str>) -> Result<(), String> {
+        let li = self
+            .lessons
+            .iter()
+            .position(|l| l.as_ref().is_ok_and(|l| l.id == lesson))
+            .or_else(|| {
+                lesson
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n >= 1 && *n <= self.lessons.len())
+                    .map(|n| n - 1)
+            })
+            .ok_or_else(|| t("tui_no_such_lesson", &[("lesson", lesson)]))?;
+        let si = match (step, self.lessons[li].as_ref()) {
+            (None, Ok(l)) => l
+                .steps
+                .iter()
+                .position(|s| !self.is_done(l, s))
+                .unwrap_or(0),
+            (None, Err(_)) => 0,
+            (Some(s), Ok(l)) => l
+                .steps
+                .iter()
+                .position(|st| st.id == s)
+                .or_else(|| {
+                    s.parse::<usize>()
+                        .ok()
+                        .filter(|n| *n >= 1 && *n <= l.steps.len())
+                        .map(|n| n - 1)
+                })
+                .ok_or_else(|| t("tui_no_such_step", &[("step", s)]))?,
+            (Some(_), Err(_)) => 0,
+        };
+        self.enter(li, si);
+        Ok(())
+    }
+
+    /// Make (lesson, step) current; check it at once, since the state may already satisfy it.
+    fn enter(&mut self, lesson: usize, step: usize) {
+        self.lesson = lesson;
+        self.step = step;
+        self.events_since_step.clear();
+        self.aid = StepAid::default();
+        self.lesson_scroll = None;
+        if !self.demo {
+            let ids = self
+                .current_lesson()
+                .zip(self.current_step())
+                .map(|(l, s)| (l.id.clone(), s.id.clone()));
+            if let Some((lid, sid)) = ids {
+                self.progress.set_current(&lid, &sid);
+                // Where the learner is matters less than what they did: no message here.
+                let _ = self.progress.save();
+            }
+        }
+        self.evaluate();
+    }
+
+    fn advance(&mut self) {
+        let Some(len) = self.current_lesson().map(|l| l.steps.len()) else {
+            return;
+        };
+        if self.step < len {
+            self.enter(self.lesson, self.step + 1);
+        }
+    }
+
+    fn next_lesson(&mut self) {
+        if self.lesson + 1 < self.lessons.len() {
+            let li = self.lesson + 1;
+            let si = match &self.lessons[li] {
+                Ok(l) => l
+                    .steps
+                    .iter()
+                    .position(|s| !self.is_done(l, s))
+                    .unwrap_or(0),
+                Err(_) => 0,
+            };
+            self.enter(li, si);
+        } else {
+            self.say(MsgKind::Success, t("tui_course_complete", &[]));
+        }
+    }
+
+    fn mark_current_done(&mut self) {
+        let Some((lid, sid)) = self
+            .current_lesson()
+            .zip(self.current_step())
+            .map(|(l, s)| (l.id.clone(), s.id.clone()))
+        else {
+            return;
+        };
+        if self.demo {
+            self.demo_done.insert((lid, sid));
+        } else {
+            self.progress.mark_done(&lid, &sid);
+            if let Err(e) = self.progress.save() {
+                self.say(
+                    MsgKind::Error,
+                    t("tui_progress_not_saved", &[("error", &e.to_string())]),
+                );
+            }
+        }
+    }
+
+    /// Check the current step against the engine; a pass ticks it and moves on (and the next
+    /// step is checked in turn). A pass is never taken back by later actions.
+    fn evaluate(&mut self) {
+        let Some(step) = self.current_step() else {
+            return;
+        };
+        if is_reading(step) || self.current_lesson().is_some_and(|l| self.is_done(l, step)) {
+            return;
+        }
+        match self.engine.evaluate(step, &self.events_since_step) {
+            Verdict::Pass => {
+                let title = step.title.clone();
+                self.mark_current_done();
+                self.say(MsgKind::Success, t("tui_step_done", &[("title", &title)]));
+                // Entering the next step checks it in turn.
+                self.advance();
+                if self.current_step().is_none() {
+                    let key = if self.lesson + 1 < self.lessons.len() {
+                        "tui_lesson_done"
+                    } else {
+                        "tui_course_complete"
+                    };
+                    self.say(MsgKind::Success, t(key, &[]));
+                }
+            }
+            Verdict::Avoid(hint) => {
+                if self.aid.avoid.as_deref() != Some(hint.as_str()) {
+                    self.say(MsgKind::Warn, hint.clone());
+                }
+                self.aid.avoid = Some(hint);
+            }
+            _ => self.aid.avoid = None,
+        }
+    }
+
+    fn say(&mut self, kind: MsgKind, text: String) {
+        self.message = Some(Message { kind, text });
+    }
+
+    // ----- events -----
+
+    /// Apply one event; true when the screen must be redrawn.
+    pub fn handle(&mut self, ev: AppEvent) -> bool {
+        match ev {
+            AppEvent::Key(k) => {
+                if k.kind == KeyEventKind::Release {
+                    return false;
+                }
+                self.key(k);
+                true
+            }
+            AppEvent::Mouse(m) => self.mouse(m),
+            AppEvent::Paste(text) => {
+                if let Some(sh) = self.shell.as_mut() {
+                    sh.paste(&text);
+                }
+                self.focus = Focus::Terminal;
+                true
+            }
+            AppEvent::Resize(w, h) => {
+                self.size = (w, h);
+                self.resize_shell();
+                true
+            }
+            AppEvent::PtyOutput(bytes) => {
+                if let Some(sh) = self.shell.as_mut() {
+                    sh.process(&bytes);
+                }
+                if self.typing.as_ref().is_some_and(|t| t.waiting)
+                    && self.shell.as_ref().is_some_and(|s| s.at_prompt())
+                {
+                    self.typing = None;
+                }
+                true
+            }
+            AppEvent::PtyExit => {
+                self.shell_alive = false;
+                self.typing = None;
+                self.say(MsgKind::Warn, t("tui_shell_exited", &[]));
+                true
+            }
+            AppEvent::Engine(evs) => {
+                self.events_since_step.extend(evs);
+                self.snapshot = self.engine.snapshot();
+                self.evaluate();
+                true
+            }
+            AppEvent::Tick => self.tick(),
+            AppEvent::Reset(u) => {
+                match u {
+                    ResetUpdate::Progress { done, total, what } => {
+                        let text = t(
+                            "tui_reset_progress",
+                            &[
+                                ("done", &done.to_string()),
+                                ("total", &total.to_string()),
+                                ("what", &what),
+                            ],
+                        );
+                        self.resetting = Some(text.clone());
+                        self.say(MsgKind::Info, text);
+                    }
+                    ResetUpdate::Finished(res) => {
+                        self.resetting = None;
+                        self.snapshot = self.engine.snapshot();
+                        match res {
+                            Ok(()) => {
+                                self.enter(self.lesson, self.step);
+                                self.say(MsgKind::Success, t("tui_reset_done", &[]));
+                            }
+                            Err(e) => {
+                                self.say(MsgKind::Error, t("tui_reset_failed", &[("error", &e)]))
+                            }
+                        }
+                    }
+                }
+                true
+            }
+            AppEvent::Quit => {
+                self.quit = true;
+                true
+            }
+        }
+    }
+
+    fn tick(&mut self) -> bool {
+        let Some(typing) = self.typing.as_mut() else {
+            return false;
+        };
+        if typing.waiting {
+            if self.shell.as_ref().is_some_and(|s| s.at_prompt()) {
+                self.typing = None;
+                return true;
+            }
+            return false;
+        }
+        let mut bytes = Vec::new();
+        if let Some(c) = typing.chars.get(typing.pos) {
+            let mut b = [0u8; 4];
+            bytes.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+            typing.pos += 1;
+        }
+        if typing.pos >= typing.chars.len() {
+            bytes.push(b'\r');
+            typing.waiting = true;
+        }
+        if let Some(sh) = self.shell.as_mut() {
+            sh.write(&bytes);
+        }
+        true
+    }
+
+    fn key(&mut self, k: KeyEvent) {
+        if let Some(ov) = self.overlay.clone() {
+            self.overlay_key(ov, k);
+            return;
+        }
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        match k.code {
+            KeyCode::F(1) => self.overlay = Some(Overlay::Help),
+            KeyCode::F(2) => self.show_hint(),
+            KeyCode::F(3) => self.show_solution(),
+            KeyCode::F(4) => self.type_solution(),
+            KeyCode::F(5) => self.ask_reset(),
+            KeyCode::F(6) => self.next_step(),
+            KeyCode::F(7) => self.open_list(),
+            KeyCode::F(8) => self.toggle_state(),
+            KeyCode::F(9) => self.toggle_demo(),
+            KeyCode::F(10) => self.ask_quit(),
+            KeyCode::Char('g' | ']' | '5') if ctrl => {
+                self.focus = match self.focus {
+                    Focus::Terminal => Focus::Lesson,
+                    Focus::Lesson => Focus::Terminal,
+                };
+            }
+            _ => match self.focus {
+                Focus::Terminal => self.shell_key(k),
+                Focus::Lesson => self.lesson_key(k),
+            },
+        }
+    }
+
+    fn shell_key(&mut self, k: KeyEvent) {
+        if !self.shell_alive {
+            if k.code == KeyCode::Enter {
+                self.effects.push(Effect::RespawnShell);
+            }
+            return;
+        }
+        if let Some(sh) = self.shell.as_mut() {
+            let bytes = encode_key(&k, sh.application_cursor());
+            if !bytes.is_empty() {
+                sh.write(&bytes);
+            }
+        }
+    }
+
+    fn lesson_key(&mut self, k: KeyEvent) {
+        let page = ui::lesson_area(self).height.saturating_sub(2).max(1) as i64;
+        match k.code {
+            KeyCode::Up => self.scroll_lesson(-1),
+            KeyCode::Down => self.scroll_lesson(1),
+            KeyCode::PageUp => self.scroll_lesson(-page),
+            KeyCode::PageDown => self.scroll_lesson(page),
+            KeyCode::Home => self.lesson_scroll = Some(0),
+            KeyCode::End => self.scroll_lesson(i64::MAX / 2),
+            KeyCode::Char('?') => self.overlay = Some(Overlay::Help),
+            KeyCode::Char('h') => self.show_hint(),
+            KeyCode::Char('s') => self.show_solution(),
+            KeyCode::Char('t') => self.type_solution(),
+            KeyCode::Char('r') => self.ask_reset(),
+            KeyCode::Char('n') => self.next_step(),
+            KeyCode::Char('l') => self.open_list(),
+            KeyCode::Char('p') => self.toggle_state(),
+            KeyCode::Char('d') => self.toggle_demo(),
+            KeyCode::Char('q') => self.ask_quit(),
+            KeyCode::Char('f') => self.lesson_scroll = None,
+            KeyCode::Char(' ') | KeyCode::Enter if self.demo => self.type_solution(),
+            KeyCode::Esc | KeyCode::Tab => self.focus = Focus::Terminal,
+            _ => {}
+        }
+    }
+
+    fn overlay_key(&mut self, ov: Overlay, k: KeyEvent) {
+        match ov {
+            Overlay::Help => {
+                if matches!(
+                    k.code,
+                    KeyCode::Esc | KeyCode::F(1) | KeyCode::Enter | KeyCode::Char('q' | '?')
+                ) {
+                    self.overlay = None;
+                }
+            }
+            Overlay::Lessons { sel } => {
+                let rows = ui::list_rows(self);
+                let n = rows.len();
+                match k.code {
+                    KeyCode::Esc | KeyCode::F(7) | KeyCode::Char('q') => self.overlay = None,
+                    KeyCode::Up | KeyCode::Char('k') => {
+                        self.overlay = Some(Overlay::Lessons {
+                            sel: sel.saturating_sub(1),
+                        })
+                    }
+                    KeyCode::Down | KeyCode::Char('j') => {
+                        self.overlay = Some(Overlay::Lessons {
+                            sel: (sel + 1).min(n.saturating_sub(1)),
+                        })
+                    }
+                    KeyCode::PageUp => {
+                        self.overlay = Some(Overlay::Lessons {
+                            sel: sel.saturating_sub(10),
+                        })
+                    }
+                    KeyCode::PageDown => {
+                        self.overlay = Some(Overlay::Lessons {
+                            sel: (sel + 10).min(n.saturating_sub(1)),
+                        })
+                    }
+                    KeyCode::Enter => {
+                        if let Some(&(li, si)) = rows.get(sel) {
+                            self.overlay = None;
+                            self.typing = None;
+                            let si = match (si, &self.lessons[li]) {
+                                (Some(s), _) => s,
+                                (None, Ok(l)) => l
+                                    .steps
+                                    .iter()
+                                    .position(|s| !self.is_done(l, s))
+                                    .unwrap_or(0),
+                                (None, Err(_)) => 0,
+                            };
+                            self.message = None;
+                            self.enter(li, si);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Overlay::Confirm(c) => {
+                let yes = matches!(k.code, KeyCode::Char('y' | 'Y' | 'ㅛ') | KeyCode::Enter);
+                let no = matches!(k.code, KeyCode::Char('n' | 'N' | 'ㅜ'));
+                let cancel = matches!(k.code, KeyCode::Esc);
+                if !(yes || no || cancel) {
+                    return;
+                }
+                self.overlay = None;
+                match c {
+                    Confirm::Quit { running } => {
+                        if cancel {
+                            return;
+                        }
+                        if yes {
+                            self.stop_on_quit = running;
+                        }
+                        self.quit = true;
+                    }
+                    Confirm::Skip if yes => {
+                        self.message = None;
+                        self.typing = None;
+                        self.advance();
+                    }
+                    Confirm::Reset if yes => self.start_reset(),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn mouse(&mut self, m: MouseEvent) -> bool {
+        let areas = ui::layout(self);
+        let inside = |r: ratatui::layout::Rect| {
+            m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
+        };
+        let over_lesson = areas.lesson.is_some_and(inside);
+        let over_term = areas.terminal.is_some_and(inside);
+        if over_term
+            && self.overlay.is_none()
+            && let (Some(sh), Some(r)) = (self.shell.as_mut(), areas.terminal)
+            && sh.mouse(&m, m.column - r.x, m.row - r.y)
+        {
+            if matches!(m.kind, MouseEventKind::Down(_)) {
+                self.focus = Focus::Terminal;
+            }
+            return true;
+        }
+        match m.kind {
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+                let d: i64 = if m.kind == MouseEventKind::ScrollUp {
+                    -3
+                } else {
+                    3
+                };
+                if self.overlay.is_some() {
+                    return false;
+                }
+                if over_lesson {
+                    self.scroll_lesson(d);
+                    true
+                } else if over_term {
+                    if let Some(sh) = self.shell.as_mut() {
+                        sh.scroll(-d as i32);
+                    }
+                    true
+                } else {
+                    false
+                }
+            }
+            MouseEventKind::Down(MouseButton::Left) if self.overlay.is_none() => {
+                let before = self.focus;
+                if over_lesson {
+                    self.focus = Focus::Lesson;
+                } else if over_term {
+                    self.focus = Focus::Terminal;
+                }
+                before != self.focus
+            }
+            _ => false,
+        }
+    }
+
+    fn scroll_lesson(&mut self, delta: i64) {
+        let area = ui::lesson_area(self);
+        let doc = ui::lesson::build(self, area.width);
+        let max = doc.lines.len().saturating_sub(area.height as usize);
+        let cur = self
+            .lesson_scroll
+            .unwrap_or_else(|| ui::lesson::follow_offset(&doc, self.step, area.height))
+            .min(max) as i64;
+        let next = (cur + delta).clamp(0, max as i64) as usize;
+        self.lesson_scroll = Some(next);
+    }
+
+    fn resize_shell(&mut self) {
+        let areas = ui::layout(self);
+        if let (Some(sh), Some(r)) = (self.shell.as_mut(), areas.terminal) {
+            sh.resize(r.height.max(1), r.width.max(1));
+        }
+    }
+
+    // ----- actions -----
+
+    fn show_hint(&mut self) {
+        let Some(step) = self.current_step() else {
+            return;
+        };
+        let n = step.hints.len();
+        if n == 0 {
+            self.say(MsgKind::Info, t("tui_no_hints", &[]));
+            return;
+        }
+        let shown = (self.aid.hints_shown + 1).min(n);
+        let text = step.hints[shown - 1].clone();
+        self.aid.hints_shown = shown;
+        self.say(
+            MsgKind::Hint,
+            t(
+                "tui_hint",
+                &[
+                    ("n", &shown.to_string()),
+                    ("total", &n.to_string()),
+                    ("text", &text),
+                ],
+            ),
+        );
+        self.lesson_scroll = None;
+    }
+
+    fn show_solution(&mut self) {
+        let Some(step) = self.current_step() else {
+            return;
+        };
+        if step.solution.is_empty() {
+            self.say(MsgKind::Info, t("tui_no_solution", &[]));
+            return;
+        }
+        let text = step.solution.join(" ; ");
+        self.aid.solution_shown = true;
+        self.say(MsgKind::Hint, t("tui_solution", &[("text", &text)]));
+        self.lesson_scroll = None;
+    }
+
+    /// Type the next solution command into the terminal: at a human pace in demo mode, at
+    /// once otherwise. With nothing left to type, demo mode moves on to the next step.
+    fn type_solution(&mut self) {
+        // A press while waiting for the prompt goes on anyway: a command may have opened a
+        // shell inside a container, whose prompt is not ours.
+        if self.typing.as_ref().is_some_and(|t| !t.waiting) || !self.shell_alive {
+            return;
+        }
+        self.typing = None;
+        let Some(step) = self.current_step() else {
+            if self.demo {
+                self.next_lesson();
+            }
+            return;
+        };
+        let Some(cmd) = step.solution.get(self.aid.solution_typed).cloned() else {
+            if self.demo {
+                self.next_step();
+            } else {
+                self.say(MsgKind::Info, t("tui_no_solution", &[]));
+            }
+            return;
+        };
+        self.aid.solution_typed += 1;
+        if self.demo {
+            self.typing = Some(Typing {
+                chars: cmd.chars().collect(),
+                pos: 0,
+                waiting: false,
+            });
+        } else if let Some(sh) = self.shell.as_mut() {
+            sh.type_line(&cmd);
+            self.focus = Focus::Terminal;
+        }
+    }
+
+    fn next_step(&mut self) {
+        let Some(step) = self.current_step() else {
+            self.next_lesson();
+            return;
+        };
+        let done = self.current_lesson().is_some_and(|l| self.is_done(l, step));
+        if is_reading(step) {
+            self.mark_current_done();
+            self.message = None;
+            self.advance();
+        } else if done || self.demo {
+            self.message = None;
+            self.typing = None;
+            self.advance();
+        } else {
+            self.overlay = Some(Overlay::Confirm(Confirm::Skip));
+        }
+    }
+
+    fn open_list(&mut self) {
+        let rows = ui::list_rows(self);
+        let sel = rows
+            .iter()
+            .position(|&(l, s)| l == self.lesson && s == Some(self.step))
+            .or_else(|| rows.iter().position(|&(l, _)| l == self.lesson))
+            .unwrap_or(0);
+        self.overlay = Some(Overlay::Lessons { sel });
+    }
+
+    fn toggle_state(&mut self) {
+        self.show_state = !self.show_state;
+        self.resize_shell();
+    }
+
+    fn toggle_demo(&mut self) {
+        self.demo = !self.demo;
+        self.theme.demo = self.demo;
+        self.typing = None;
+        let key = if self.demo {
+            "tui_demo_on"
+        } else {
+            "tui_demo_off"
+        };
+        self.say(MsgKind::Info, t(key, &[]));
+        self.resize_shell();
+    }
+
+    fn ask_quit(&mut self) {
+        let running = self.running_containers();
+        if running.is_empty() {
+            self.quit = true;
+        } else {
+            self.overlay = Some(Overlay::Confirm(Confirm::Quit { running }));
+        }
+    }
+
+    fn ask_reset(&mut self) {
+        if self.resetting.is_some() || self.current_step().is_none() {
+            return;
+        }
+        self.overlay = Some(Overlay::Confirm(Confirm::Reset));
+    }
+
+    /// Plan the reset: remove every container and image (all made during the course), then
+    /// replay this lesson's earlier steps and this step's setup.
+    pub fn reset_plan(&self) -> ResetPlan {
+        let mut replay = Vec::new();
+        if let Some(l) = self.current_lesson() {
+            for s in l.steps.iter().take(self.step) {
+                replay.extend(s.setup.iter().cloned());
+                replay.extend(s.solution.iter().cloned());
+            }
+            if let Some(s) = l.steps.get(self.step) {
+                replay.extend(s.setup.iter().cloned());
+            }
+        }
+        ResetPlan {
+            remove_containers: self
+                .snapshot
+                .containers
+                .iter()
+                .map(|c| c.id.clone())
+                .collect(),
+            // Pulled images too: a step may start before its pull (`docker run` pulls again
+            // from the local catalog when a later step needs it).
+            remove_images: self.snapshot.images.iter().map(|i| i.id.clone()).collect(),
+            replay,
+        }
+    }
+
+    fn start_reset(&mut self) {
+        self.typing = None;
+        let plan = self.reset_plan();
+        let text = t("tui_reset_started", &[]);
+        self.resetting = Some(text.clone());
+        self.say(MsgKind::Info, text);
+        self.effects.push(Effect::Reset(plan));
+    }
+}
+
+/// A step with no check is read, then the learner moves on.
+pub fn is_reading(step: &Step) -> bool {
+    step.is_reading()
+}

@@ -1,0 +1,2 @@
+//! Key encoding for the shell, from the terminal module.
+pub use super::term::keys::encode_key;

@@ -1,0 +1,155 @@
+//! Colours and emphasis for every pane. `NO_COLOR` keeps bold/reverse/dim but drops colours;
+//! the instructor demo theme is high-contrast with bigger markers.
+
+use ratatui::style::{Color, Modifier, Style};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    pub color: bool,
+    pub demo: bool,
+}
+
+impl Theme {
+    /// Colours unless `NO_COLOR` is set to a non-empty value (https://no-color.org).
+    pub fn from_env(demo: bool) -> Theme {
+        let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Theme { color, demo }
+    }
+
+    pub fn plain() -> Theme {
+        Theme {
+            color: true,
+            demo: false,
+        }
+    }
+
+    fn fg(&self, c: Color) -> Style {
+        if self.color {
+            Style::new().fg(c)
+        } else {
+            Style::new()
+        }
+    }
+
+    fn bg(&self, style: Style, c: Color) -> Style {
+        if self.color { style.bg(c) } else { style }
+    }
+
+    pub fn text(&self) -> Style {
+        if self.demo {
+            self.fg(Color::White)
+        } else {
+            Style::new()
+        }
+    }
+    pub fn h1(&self) -> Style {
+        self.fg(Color::LightCyan).add_modifier(Modifier::BOLD)
+    }
+    pub fn h2(&self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+    pub fn h3(&self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+    pub fn rule(&self) -> Style {
+        self.fg(Color::Cyan)
+    }
+    pub fn dim(&self) -> Style {
+        if self.demo && self.color {
+            self.fg(Color::Gray)
+        } else {
+            Style::new().add_modifier(Modifier::DIM)
+        }
+    }
+    pub fn code_inline(&self) -> Style {
+        if self.color {
+            self.bg(self.fg(Color::LightYellow), Color::Indexed(236))
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        }
+    }
+    pub fn code_block(&self) -> Style {
+        self.bg(self.fg(Color::LightYellow), Color::Indexed(235))
+    }
+    pub fn link(&self) -> Style {
+        self.fg(Color::LightBlue).add_modifier(Modifier::UNDERLINED)
+    }
+    pub fn quote_bar(&self) -> Style {
+        self.fg(Color::Magenta)
+    }
+    pub fn bullet(&self) -> Style {
+        self.fg(Color::Cyan)
+    }
+    pub fn table_border(&self) -> Style {
+        self.dim()
+    }
+    pub fn table_header(&self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+    pub fn done(&self) -> Style {
+        self.fg(Color::LightGreen).add_modifier(Modifier::BOLD)
+    }
+    pub fn current_bar(&self) -> Style {
+        if self.color {
+            self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        }
+    }
+    pub fn current_title(&self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+    pub fn error(&self) -> Style {
+        self.fg(Color::LightRed).add_modifier(Modifier::BOLD)
+    }
+    pub fn hint(&self) -> Style {
+        self.fg(Color::LightYellow)
+    }
+    pub fn ok(&self) -> Style {
+        self.fg(Color::LightGreen)
+    }
+    pub fn running(&self) -> Style {
+        self.fg(Color::LightGreen).add_modifier(Modifier::BOLD)
+    }
+    pub fn exited(&self) -> Style {
+        if self.color {
+            self.fg(Color::DarkGray)
+        } else {
+            Style::new().add_modifier(Modifier::DIM)
+        }
+    }
+    pub fn status(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Black).bg(Color::Cyan)
+        } else {
+            Style::new().add_modifier(Modifier::REVERSED)
+        }
+    }
+    pub fn status_key(&self) -> Style {
+        if self.color {
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::White)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        }
+    }
+    pub fn border(&self, focused: bool) -> Style {
+        if focused {
+            self.fg(Color::LightCyan).add_modifier(Modifier::BOLD)
+        } else {
+            self.fg(Color::DarkGray)
+        }
+    }
+    pub fn selected(&self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+    pub fn progress_full(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::LightGreen).bg(Color::Cyan)
+        } else {
+            Style::new().add_modifier(Modifier::REVERSED)
+        }
+    }
+}

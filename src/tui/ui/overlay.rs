@@ -1,0 +1,216 @@
+//! Overlays drawn over the panes: help (every key), the lesson list, confirmations.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
+
+use super::list_rows;
+use super::state::clip_line;
+use crate::i18n::t;
+use crate::tui::app::{App, Confirm, Overlay};
+use crate::tui::markdown::{str_width, wrap};
+
+/// Every key, as (key, key in the lesson pane, what it does).
+pub fn help_entries() -> Vec<(String, String, String)> {
+    let rows: Vec<(&str, &str, String)> = vec![
+        ("F1", "?", t("tui_help_help", &[])),
+        ("F2", "h", t("tui_help_hint", &[])),
+        ("F3", "s", t("tui_help_solution", &[])),
+        ("F4", "t", t("tui_help_type", &[])),
+        ("F5", "r", t("tui_help_reset", &[])),
+        ("F6", "n", t("tui_help_next", &[])),
+        ("F7", "l", t("tui_help_list", &[])),
+        ("F8", "p", t("tui_help_state", &[])),
+        ("F9", "d", t("tui_help_demo", &[])),
+        ("F10", "q", t("tui_help_quit", &[])),
+        ("Ctrl-G", "Ctrl-G", t("tui_help_focus", &[])),
+        ("", "↑↓ PgUp PgDn Home End", t("tui_help_scroll", &[])),
+        ("", "f", t("tui_help_follow", &[])),
+        ("", "Space Enter", t("tui_help_demo_next", &[])),
+        ("", "Esc Tab", t("tui_help_back", &[])),
+    ];
+    let mut out: Vec<(String, String, String)> = rows
+        .into_iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c))
+        .collect();
+    out.push((
+        t("tui_help_mouse", &[]),
+        String::new(),
+        t("tui_help_wheel", &[]),
+    ));
+    out
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn boxed(
+    title: String,
+    lines: Vec<Line<'static>>,
+    area: Rect,
+    w: u16,
+    buf: &mut Buffer,
+    app: &App,
+) {
+    let h = lines.len() as u16 + 2;
+    let r = centered(area, w, h);
+    Clear.render(r, buf);
+    // A wide character just left of the box would spill over its border: blank it.
+    if r.x > area.x {
+        for y in r.y..r.y + r.height {
+            let cell = &mut buf[(r.x - 1, y)];
+            if str_width(cell.symbol()) > 1 {
+                cell.set_symbol(" ");
+            }
+        }
+    }
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(app.theme.border(true))
+        .title(Line::from(format!(" {title} ")));
+    let inner = block.inner(r);
+    block.render(r, buf);
+    let lines: Vec<Line<'static>> = lines
+        .into_iter()
+        .map(|l| clip_line(l, inner.width as usize))
+        .collect();
+    Paragraph::new(lines).render(inner, buf);
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let th = &app.theme;
+    match &app.overlay {
+        None => {}
+        Some(Overlay::Help) => {
+            let entries = help_entries();
+            let head1 = t("tui_help_anywhere", &[]);
+            let head2 = t("tui_help_in_lesson", &[]);
+            let k1 = entries
+                .iter()
+                .map(|e| str_width(&e.0))
+                .chain([str_width(&head1)])
+                .max()
+                .unwrap_or(0);
+            let k2 = entries
+                .iter()
+                .map(|e| str_width(&e.1))
+                .chain([str_width(&head2)])
+                .max()
+                .unwrap_or(0);
+            let pad =
+                |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(str_width(s))));
+            let mut lines = vec![
+                Line::from(Span::styled(t("tui_help_intro", &[]), th.dim())),
+                Line::default(),
+                Line::from(vec![
+                    Span::styled(pad(&head1, k1 + 2), th.h3()),
+                    Span::styled(pad(&head2, k2 + 2), th.h3()),
+                ]),
+            ];
+            for (a, b, what) in entries {
+                let gap = " ".repeat(k1 + 2 - str_width(&a));
+                lines.push(Line::from(vec![
+                    Span::styled(a, th.status_key().patch(th.h3())),
+                    Span::raw(gap),
+                    Span::styled(pad(&b, k2 + 2), th.h3()),
+                    Span::raw(what),
+                ]));
+            }
+            lines.push(Line::default());
+            lines.push(Line::from(Span::styled(t("tui_help_close", &[]), th.dim())));
+            let w = lines
+                .iter()
+                .map(|l| l.spans.iter().map(|s| str_width(&s.content)).sum::<usize>())
+                .max()
+                .unwrap_or(40) as u16
+                + 4;
+            boxed(t("tui_help_title", &[]), lines, area, w, buf, app);
+        }
+        Some(Overlay::Lessons { sel }) => {
+            let rows = list_rows(app);
+            let h = area.height.saturating_sub(4).max(3) as usize;
+            let inner_h = h.saturating_sub(2).max(1);
+            let start = sel
+                .saturating_sub(inner_h / 2)
+                .min(rows.len().saturating_sub(inner_h));
+            let mut lines = Vec::new();
+            for (i, &(li, si)) in rows.iter().enumerate().skip(start).take(inner_h) {
+                let selected = i == *sel;
+                let mut line = match (&app.lessons[li], si) {
+                    (Ok(l), None) => {
+                        let done = app.steps_done(l);
+                        let all = done == l.steps.len() && !l.steps.is_empty();
+                        Line::from(vec![
+                            Span::styled(if all { "✓ " } else { "  " }, th.done()),
+                            Span::styled(format!("{}. {}", li + 1, l.title), th.h3()),
+                            Span::styled(format!("  {done}/{}", l.steps.len()), th.dim()),
+                        ])
+                    }
+                    (Ok(l), Some(s)) => {
+                        let step = &l.steps[s];
+                        let done = app.is_done(l, step);
+                        let here = li == app.lesson && s == app.step;
+                        Line::from(vec![
+                            Span::raw("    "),
+                            Span::styled(
+                                if done {
+                                    "✓ "
+                                } else if here {
+                                    "▸ "
+                                } else {
+                                    "  "
+                                },
+                                if done { th.done() } else { th.current_bar() },
+                            ),
+                            Span::raw(format!("{}. {}", s + 1, step.title)),
+                        ])
+                    }
+                    (Err(e), _) => Line::from(vec![
+                        Span::styled("⚠ ", th.error()),
+                        Span::styled(
+                            format!("{}. {}", li + 1, e.lines().next().unwrap_or("")),
+                            th.error(),
+                        ),
+                    ]),
+                };
+                if selected {
+                    line = line.patch_style(th.selected());
+                }
+                lines.push(line);
+            }
+            let w = area.width.saturating_sub(8).clamp(20, 90);
+            boxed(t("tui_list_title", &[]), lines, area, w, buf, app);
+        }
+        Some(Overlay::Confirm(c)) => {
+            let text = match c {
+                Confirm::Quit { running } => {
+                    t("tui_confirm_quit", &[("n", &running.len().to_string())])
+                }
+                Confirm::Skip => t("tui_confirm_skip", &[]),
+                Confirm::Reset => t("tui_confirm_reset", &[]),
+            };
+            let w = area.width.saturating_sub(8).clamp(20, 64);
+            let lines: Vec<Line<'static>> =
+                wrap(&[(text, th.text())], w.saturating_sub(4) as usize)
+                    .into_iter()
+                    .map(|l| {
+                        Line::from(
+                            l.into_iter()
+                                .map(|(s, st)| Span::styled(s, st))
+                                .collect::<Vec<_>>(),
+                        )
+                    })
+                    .collect();
+            boxed(t("tui_confirm_title", &[]), lines, area, w, buf, app);
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! The state panel: images with their layers, and under each image the containers made from
+//! it (running green, exited grey), live from the engine snapshot.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use crate::engine::{ContainerInfo, ImageInfo};
+use crate::i18n::t;
+use crate::tui::app::App;
+use crate::tui::markdown::{clip_str, str_width};
+use crate::tui::theme::Theme;
+
+/// Docker's human sizes (powers of 1000).
+pub fn human_size(n: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < units.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n}B")
+    } else {
+        format!("{v:.3}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+            + units[u]
+    }
+}
+
+fn short(id: &str) -> String {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    hex.chars().take(12).collect()
+}
+
+fn container_line(c: &ContainerInfo, th: &Theme, indent: &str) -> Line<'static> {
+    let (dot, style) = match c.state.as_str() {
+        "running" => ("●", th.running()),
+        _ => ("○", th.exited()),
+    };
+    let state = match c.state.as_str() {
+        "running" => t("tui_state_running", &[]),
+        "exited" => t(
+            "tui_state_exited",
+            &[("code", &c.exit_code.unwrap_or(0).to_string())],
+        ),
+        other => other.to_string(),
+    };
+    let mut spans = vec![
+        Span::raw(indent.to_string()),
+        Span::styled(format!("{dot} "), style),
+        Span::styled(c.name.clone(), style),
+        Span::styled(format!("  {}  ", short(&c.id)), th.dim()),
+        Span::styled(state, style),
+    ];
+    if !c.ports.is_empty() {
+        let ports: Vec<String> = c
+            .ports
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}:{}→{}/{}",
+                    p.host_ip, p.host_port, p.container_port, p.proto
+                )
+            })
+            .collect();
+        spans.push(Span::styled(format!("  {}", ports.join(", ")), th.hint()));
+    }
+    Line::from(spans)
+}
+
+fn image_lines(img: &ImageInfo, children: &[&ContainerInfo], th: &Theme) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let name = if img.tags.is_empty() {
+        "<none>".to_string()
+    } else {
+        img.tags.join(", ")
+    };
+    out.push(Line::from(vec![
+        Span::styled("■ ".to_string(), th.h2()),
+        Span::styled(name, th.h3()),
+        Span::styled(format!("  {}  ", short(&img.id)), th.dim()),
+        Span::raw(human_size(img.size)),
+    ]));
+    let n = img.layers.len();
+    for (i, layer) in img.layers.iter().enumerate() {
+        let size = img.layer_sizes.get(i).copied().unwrap_or(0);
+        let hist = img.history.get(i).cloned().unwrap_or_default();
+        let branch = if i + 1 == n && children.is_empty() {
+            "  └ "
+        } else {
+            "  ├ "
+        };
+        out.push(Line::from(vec![
+            Span::styled(branch.to_string(), th.dim()),
+            Span::styled(format!("{} ", short(layer)), th.dim()),
+            Span::raw(format!("{:>8}  ", human_size(size))),
+            Span::styled(hist, th.dim()),
+        ]));
+    }
+    for (i, c) in children.iter().enumerate() {
+        let branch = if i + 1 == children.len() {
+            "  └▶ "
+        } else {
+            "  ├▶ "
+        };
+        out.push(container_line(c, th, branch));
+    }
+    out
+}
+
+pub fn lines(app: &App) -> Vec<Line<'static>> {
+    let th = &app.theme;
+    let snap = &app.snapshot;
+    let running = snap
+        .containers
+        .iter()
+        .filter(|c| c.state == "running")
+        .count();
+    let mut out = vec![Line::from(Span::styled(
+        t(
+            "tui_state_summary",
+            &[
+                ("images", &snap.images.len().to_string()),
+                ("containers", &snap.containers.len().to_string()),
+                ("running", &running.to_string()),
+            ],
+        ),
+        th.dim(),
+    ))];
+    if snap.images.is_empty() && snap.containers.is_empty() {
+        out.push(Line::from(Span::styled(
+            t("tui_state_empty", &[]),
+            th.dim(),
+        )));
+        return out;
+    }
+    for img in &snap.images {
+        let children: Vec<&ContainerInfo> = snap
+            .containers
+            .iter()
+            .filter(|c| c.image_id == img.id)
+            .collect();
+        out.extend(image_lines(img, &children, th));
+    }
+    let orphans: Vec<&ContainerInfo> = snap
+        .containers
+        .iter()
+        .filter(|c| !snap.images.iter().any(|i| i.id == c.image_id))
+        .collect();
+    if !orphans.is_empty() {
+        out.push(Line::from(Span::styled(
+            t("tui_state_other_containers", &[]),
+            th.h3(),
+        )));
+        for c in orphans {
+            let mut l = container_line(c, th, "  ");
+            l.spans
+                .push(Span::styled(format!("  ({})", c.image), th.dim()));
+            out.push(l);
+        }
+    }
+    out
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let w = area.width as usize;
+    let clipped: Vec<Line<'static>> = lines(app).into_iter().map(|l| clip_line(l, w)).collect();
+    Paragraph::new(clipped).render(area, buf);
+}
+
+/// Cut a line to `width` columns, marking the cut with `…`.
+pub fn clip_line(l: Line<'static>, width: usize) -> Line<'static> {
+    let total: usize = l.spans.iter().map(|s| str_width(&s.content)).sum();
+    if total <= width {
+        return l;
+    }
+    let mut out = Vec::new();
+    let mut used = 0;
+    let room = width.saturating_sub(1);
+    let mut last = Style::new();
+    for s in l.spans {
+        last = s.style;
+        let (text, w) = clip_str(&s.content, room - used);
+        used += w;
+        let cut = w < str_width(&s.content);
+        out.push(Span::styled(text, s.style));
+        if cut || used >= room {
+            break;
+        }
+    }
+    out.push(Span::styled("…", last));
+    Line::from(out)
+}
