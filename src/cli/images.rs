@@ -91,6 +91,8 @@ pub fn list(
         "SIZE".into(),
     ]];
     let mut ids = Vec::new();
+    // Build steps' images: shown only with -a, as Docker hides intermediate images.
+    let intermediate = store.build_parents();
     for img in &images {
         let id = if no_trunc {
             img.id.clone()
@@ -105,7 +107,8 @@ pub fn list(
         let size = human_size(store.image_size(img));
         if img.tags.is_empty() {
             // Untagged images kept only for a container are intermediate: shown with -a.
-            let dangling_shown = all || !used.contains(&img.id);
+            let dangling_shown =
+                all || (!used.contains(&img.id) && !intermediate.contains(&img.id));
             if repo.is_none() && dangling_shown {
                 rows.push(vec![
                     "<none>".into(),
