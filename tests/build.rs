@@ -293,3 +293,52 @@ fn stages_copy_from_each_other_and_entrypoint_takes_cmd_as_arguments() {
         base_rows + 3
     );
 }
+
+/// Start a build of `RUN sleep`, wait until its container runs, and hand back the child.
+fn start_slow_build(s: &Sandbox, ctx: &std::path::Path) -> std::process::Child {
+    use std::io::{BufRead, BufReader};
+    let mut child = s
+        .command(&["build", "-t", "slow", ctx.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    loop {
+        match lines.next() {
+            Some(Ok(l)) if l == "sleeping" => break,
+            Some(Ok(_)) => {}
+            _ => panic!("the build ended before its RUN started"),
+        }
+    }
+    child
+}
+
+#[test]
+fn interrupting_a_build_leaves_no_container_and_no_tag() {
+    let s = Sandbox::new();
+    let ctx = context(
+        &s,
+        &[("Dockerfile", "FROM busybox\nRUN echo sleeping; sleep 60\n")],
+    );
+    let mut child = start_slow_build(&s, &ctx);
+    assert_eq!(
+        s.ok(&["ps", "-aq"]).lines().count(),
+        1,
+        "no build container ran"
+    );
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert_eq!(s.ok(&["ps", "-aq"]).trim(), "");
+    assert_eq!(s.ok(&["images", "-q", "slow"]).trim(), "");
+
+    // A build killed outright: the next command removes its container.
+    let mut child = start_slow_build(&s, &ctx);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(s.ok(&["ps", "-aq"]).trim(), "");
+    assert_eq!(s.ok(&["images", "-q", "slow"]).trim(), "");
+}

@@ -927,6 +927,40 @@ pub fn build(
     })
 }
 
+/// Docker's empty base image: no layers, no config, never stored itself.
+fn scratch() -> Image {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    Image {
+        id: String::new(),
+        manifest_digest: String::new(),
+        manifest: super::image::Manifest {
+            schema_version: 2,
+            media_type: super::image::MT_MANIFEST.into(),
+            config: super::image::Descriptor {
+                media_type: super::image::MT_CONFIG.into(),
+                digest: String::new(),
+                size: 0,
+                annotations: None,
+            },
+            layers: Vec::new(),
+            annotations: None,
+        },
+        config: ImageConfig {
+            architecture: arch.into(),
+            os: "linux".into(),
+            rootfs: super::image::RootFs {
+                kind: "layers".into(),
+                diff_ids: Vec::new(),
+            },
+            ..Default::default()
+        },
+        tags: Vec::new(),
+    }
+}
 /// The `# escape=` parser directive (default `\`).
 fn escape_directive(text: &str) -> char {
     for l in text.lines() {
@@ -1144,9 +1178,12 @@ impl Builder<'_> {
     fn from(&mut self, name: &str) -> Result<Stage> {
         let image = match self.stage_image(name) {
             Some(img) => img,
+            None if name == "scratch" => scratch(),
             None => self.image(name)?,
         };
-        self.progress.step_image(&image.short_id());
+        if !image.id.is_empty() {
+            self.progress.step_image(&image.short_id());
+        }
         Ok(Stage {
             config: image.config.clone(),
             image,
