@@ -55,11 +55,16 @@ pub fn context_size_text(size: u64) -> String {
 struct Printer {
     quiet: bool,
     out: std::io::Stdout,
+    /// A RUN's output ended without a newline: end its line before ours.
+    open_line: bool,
 }
 
 impl Printer {
     fn line(&mut self, s: &str) {
         if !self.quiet {
+            if std::mem::take(&mut self.open_line) {
+                let _ = writeln!(self.out);
+            }
             let _ = writeln!(self.out, "{s}");
             let _ = self.out.flush();
         }
@@ -100,7 +105,8 @@ impl BuildProgress for Printer {
         self.line(&format!(" ---> Running in {container_short}"));
     }
     fn output(&mut self, _stderr: bool, data: &[u8]) {
-        if !self.quiet {
+        if !self.quiet && !data.is_empty() {
+            self.open_line = !data.ends_with(b"\n");
             let _ = self.out.write_all(data);
             let _ = self.out.flush();
         }
@@ -233,6 +239,7 @@ pub fn build(store: &Store, a: BuildArgs) -> CmdResult {
     let mut printer = Printer {
         quiet: a.quiet,
         out: std::io::stdout(),
+        open_line: false,
     };
     let outcome = build::build(store, &opts, &mut printer).map_err(failure)?;
     if a.quiet {

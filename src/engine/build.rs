@@ -1892,7 +1892,15 @@ fn copy_entry(
     }
     fs::set_permissions(dst, fs::Permissions::from_mode(meta.mode() & 0o7777))
         .map_err(|e| BuildError::io(dst, e))?;
-    set_owner(dst, uid, gid)
+    set_owner(dst, uid, gid)?;
+    if meta.is_file() {
+        // Docker keeps a copied file's modification time.
+        let _ = fs::File::options()
+            .write(true)
+            .open(dst)
+            .and_then(|f| f.set_modified(meta.modified()?));
+    }
+    Ok(())
 }
 
 use std::os::unix::fs::OpenOptionsExt;
