@@ -342,3 +342,27 @@ fn interrupting_a_build_leaves_no_container_and_no_tag() {
     assert_eq!(s.ok(&["ps", "-aq"]).trim(), "");
     assert_eq!(s.ok(&["images", "-q", "slow"]).trim(), "");
 }
+
+#[test]
+fn copy_follows_the_images_symlinked_dirs() {
+    // debian's /bin is a link to usr/bin: a COPY into /bin/ must not replace it with a dir.
+    let s = Sandbox::new();
+    let ctx = context(
+        &s,
+        &[
+            ("Dockerfile", "FROM debian\nCOPY tool.sh /bin/\n"),
+            ("tool.sh", "echo tool\n"),
+        ],
+    );
+    let r = build(&s, &["-t", "linked"], &ctx);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let out = s.ok(&[
+        "run",
+        "--rm",
+        "linked",
+        "sh",
+        "-c",
+        "readlink /bin; sh /usr/bin/tool.sh; ls /bin/ls",
+    ]);
+    assert_eq!(out, "usr/bin\ntool\n/bin/ls\n");
+}

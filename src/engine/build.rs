@@ -1086,6 +1086,45 @@ impl Source<'_> {
     }
 }
 
+/// Follow the image's symlinks along a container path, inside the image's root (as Docker
+/// resolves COPY destinations): on debian `/bin` is a link to `usr/bin`, and writing a real
+/// `bin/` dir into a layer would hide everything in it.
+fn resolve_in_image(lowers: &[PathBuf], comps: &[String]) -> Vec<String> {
+    let image = Source::Image(lowers.to_vec());
+    let mut out: Vec<String> = Vec::new();
+    let mut queue: std::collections::VecDeque<String> = comps.iter().cloned().collect();
+    let mut hops = 0;
+    while let Some(c) = queue.pop_front() {
+        match c.as_str() {
+            "" | "." => continue,
+            ".." => {
+                out.pop();
+                continue;
+            }
+            _ => out.push(c),
+        }
+        let Some((abs, m)) = image.lookup(&out) else {
+            continue;
+        };
+        if !m.file_type().is_symlink() || hops >= 40 {
+            continue;
+        }
+        hops += 1;
+        let Ok(target) = fs::read_link(&abs) else {
+            continue;
+        };
+        out.pop();
+        let target = target.to_string_lossy().to_string();
+        if target.starts_with('/') {
+            out.clear();
+        }
+        for (i, t) in target.split('/').enumerate() {
+            queue.insert(i, t.to_string());
+        }
+    }
+    out
+}
+
 /// `root/rel` by lstat, refusing to pass through a symlink (it could point anywhere).
 fn walk_no_symlinks(root: &Path, rel: &[String]) -> Option<(PathBuf, fs::Metadata)> {
     let mut cur = root.to_path_buf();
@@ -1448,6 +1487,7 @@ impl Builder<'_> {
         let path = format!("/{}", comps.join("/"));
         let created_by = format!("/bin/sh -c #(nop) WORKDIR {path}");
         let lowers = self.store.lower_dirs(&stage.image)?;
+        let comps = resolve_in_image(&lowers, &comps);
         let exists = Source::Image(lowers.clone())
             .lookup(&comps)
             .is_some_and(|(_, m)| m.is_dir());
@@ -1687,6 +1727,7 @@ impl Builder<'_> {
         }
 
         let lowers = self.store.lower_dirs(&stage.image)?;
+        let dest_comps = resolve_in_image(&lowers, &dest_comps);
         let owner = match &chown {
             Some(spec) => Some(resolve_chown(&lowers, spec)?),
             None => None,
