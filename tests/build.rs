@@ -113,8 +113,12 @@ fn build_runs_every_instruction_and_the_image_works() {
 
     // One history row per step on top of the base image's rows.
     let base_rows = s.ok(&["history", "-q", "busybox"]).lines().count();
-    let rows = s.ok(&["history", "-q", "myapp:v1"]).lines().count();
-    assert_eq!(rows, base_rows + 9);
+    let ids = s.ok(&["history", "-q", "myapp:v1"]);
+    assert_eq!(ids.lines().count(), base_rows + 9);
+    // Each step's row shows its image, the base image's top row the base image, as in Docker.
+    let busybox = s.ok(&["images", "-q", "busybox"]);
+    assert_eq!(ids.lines().nth(9), Some(busybox.trim()));
+    assert!(ids.lines().take(9).all(|l| l.len() == 12), "{ids}");
     let hist = s.ok(&["history", "--no-trunc", "myapp:v1"]);
     assert!(
         hist.contains("/bin/sh -c #(nop)  ENV APP_VERSION=2.0 GREETING=hi there"),

@@ -687,6 +687,12 @@ impl Store {
             .collect()
     }
 
+    /// The image a built image was made from (one step back), if it is still in the store.
+    pub fn build_parent(&self, id: &str) -> Option<String> {
+        let parent = self.read_cache().parents.get(id).cloned()?;
+        self.resolve_image(&parent).ok().map(|i| i.id)
+    }
+
     /// Remove build containers whose builder is gone (a build killed mid-RUN).
     pub fn reconcile_builds(&self) {
         let Ok(containers) = self.containers() else {
