@@ -135,6 +135,12 @@ fn build_runs_every_instruction_and_the_image_works() {
     let images = s.ok(&["images"]);
     assert!(!images.contains("<none>"), "{images}");
     assert!(s.ok(&["images", "-a"]).contains("<none>"));
+
+    // Removing the image removes its build steps too, down to the base image.
+    let rmi = s.ok(&["rmi", "myapp:v1"]);
+    assert_eq!(rmi.matches("Deleted: sha256:").count(), 9, "{rmi}");
+    let left = s.ok(&["images", "-a", "-q"]);
+    assert_eq!(left.trim(), busybox.trim());
 }
 
 #[test]

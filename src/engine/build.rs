@@ -693,6 +693,38 @@ impl Store {
         self.resolve_image(&parent).ok().map(|i| i.id)
     }
 
+    /// After `removed` was deleted: delete its build parents, one step back at a time, while
+    /// each is untagged, has no other image built on it, and no container uses it. Returns the
+    /// deleted IDs.
+    pub fn remove_unused_build_parents(&self, removed: &str) -> Result<Vec<String>, EngineError> {
+        let cache = self.read_cache();
+        let mut deleted = Vec::new();
+        let mut cur = removed.to_string();
+        while let Some(parent) = cache.parents.get(&cur) {
+            let _lock = self.lock()?;
+            let images = self.images()?;
+            let Some(p) = images.iter().find(|i| &i.id == parent) else {
+                break;
+            };
+            let present: HashSet<&str> = images.iter().map(|i| i.id.as_str()).collect();
+            let other_child = cache
+                .parents
+                .iter()
+                .any(|(child, par)| par == parent && present.contains(child.as_str()));
+            let used = self.containers()?.iter().any(|c| c.image_id == p.id);
+            if !p.tags.is_empty() || other_child || used {
+                break;
+            }
+            let mut index = self.read_index()?;
+            index.manifests.retain(|d| d.digest != p.manifest_digest);
+            write_json(&self.index_path(), &index)?;
+            self.emit(Event::new("image", "delete").id(&p.id));
+            deleted.push(p.id.clone());
+            cur = p.id.clone();
+        }
+        Ok(deleted)
+    }
+
     /// Remove build containers whose builder is gone (a build killed mid-RUN).
     pub fn reconcile_builds(&self) {
         let Ok(containers) = self.containers() else {
