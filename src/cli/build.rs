@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::{CmdResult, Failure, describe};
 use crate::engine::Store;
 use crate::engine::build::{self, BuildError, BuildOptions, BuildProgress, SyntaxKind};
-use crate::engine::image::{LayerStatus, PullOutcome, PullProgress, Reference};
+use crate::engine::image::{LayerStatus, PullOutcome, PullProgress, Reference, short_hex};
 use crate::i18n::t;
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -215,6 +215,10 @@ pub fn build(store: &Store, a: BuildArgs) -> CmdResult {
     }
     let context = PathBuf::from(a.path);
     let (dockerfile, dockerfile_name) = match a.file {
+        // Relative to the current dir, else to the context (older Docker CLIs took both).
+        Some(f) if !Path::new(f).exists() && context.join(f).is_file() => {
+            (context.join(f), f.to_string())
+        }
         Some(f) => (PathBuf::from(f), f.to_string()),
         None => (context.join("Dockerfile"), "Dockerfile".to_string()),
     };
@@ -245,7 +249,7 @@ pub fn build(store: &Store, a: BuildArgs) -> CmdResult {
     if a.quiet {
         println!("{}", outcome.image_id);
     } else {
-        println!("Successfully built {}", build::short(&outcome.image_id));
+        println!("Successfully built {}", short_hex(&outcome.image_id));
         for tag in &outcome.tags {
             println!("Successfully tagged {tag}");
         }

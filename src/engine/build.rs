@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::container::process_start_time;
 use super::image::{
-    History, Image, ImageConfig, PullOutcome, PullProgress, Reference, rfc3339_now, short_hex,
+    History, Image, ImageConfig, PullOutcome, PullProgress, Reference, rfc3339_now,
 };
 use super::lifecycle::CreateOptions;
 use super::store::{read_json, write_json};
@@ -226,7 +226,10 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Instruction>> {
         };
         let keyword = word.to_ascii_uppercase();
         let op = parse_op(&keyword, word, rest, escape).map_err(|k| err(start, k))?;
-        if out.is_empty() && !matches!(op, Op::From { .. } | Op::Arg(_)) {
+        let seen_from = out
+            .iter()
+            .any(|i: &Instruction| matches!(i.op, Op::From { .. }));
+        if !seen_from && !matches!(op, Op::From { .. } | Op::Arg(_)) {
             return Err(err(start, SyntaxKind::NoFrom(keyword)));
         }
         out.push(Instruction {
@@ -2040,10 +2043,6 @@ fn resolve_chown(lowers: &[PathBuf], spec: &str) -> Result<(u32, u32)> {
     Ok((uid, gid))
 }
 
-pub fn short(id: &str) -> String {
-    short_hex(id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2152,6 +2151,10 @@ mod tests {
             (3, SyntaxKind::UnknownInstruction("RUNN".into()))
         );
         assert_eq!(syntax("RUN echo\n"), (1, SyntaxKind::NoFrom("RUN".into())));
+        assert_eq!(
+            syntax("ARG A=1\nRUN echo\n"),
+            (2, SyntaxKind::NoFrom("RUN".into()))
+        );
         assert_eq!(
             syntax("FROM x\nENV A=1 B\n"),
             (
