@@ -192,7 +192,12 @@ fn dockerignore_keeps_files_out_of_copy() {
         &s,
         &[
             ("Dockerfile", "FROM busybox\nCOPY . /ctx/\n"),
-            (".dockerignore", "*.log\nsecrets/\n!keep.log\n"),
+            (
+                ".dockerignore",
+                "*.log\nsecrets/\n!keep.log\nconf/\n!conf/app.conf\n",
+            ),
+            ("conf/app.conf", "c"),
+            ("conf/other.conf", "o"),
             ("app.txt", "a"),
             ("debug.log", "noise"),
             ("keep.log", "kept"),
@@ -211,6 +216,7 @@ fn dockerignore_keeps_files_out_of_copy() {
             "/ctx/.dockerignore",
             "/ctx/Dockerfile",
             "/ctx/app.txt",
+            "/ctx/conf/app.conf",
             "/ctx/keep.log",
             "/ctx/sub/deep.txt"
         ]

@@ -596,6 +596,10 @@ impl IgnoreRules {
         IgnoreRules { rules }
     }
 
+    pub fn has_exceptions(&self) -> bool {
+        self.rules.iter().any(|(negate, _)| *negate)
+    }
+
     /// Whether a context-relative path ("a/b.txt") is left out. A pattern that matches a
     /// directory leaves out everything under it; the last matching pattern wins.
     pub fn excluded(&self, rel: &str) -> bool {
@@ -609,6 +613,21 @@ impl IgnoreRules {
         }
         excluded
     }
+}
+
+/// Whether anything under context dir `abs` (context path `rel`) is not excluded.
+fn has_included(ignore: &IgnoreRules, abs: &Path, rel: &str) -> bool {
+    let Ok(rd) = fs::read_dir(abs) else {
+        return false;
+    };
+    rd.flatten().any(|e| {
+        let child = format!("{rel}/{}", e.file_name().to_string_lossy());
+        if !ignore.excluded(&child) {
+            return true;
+        }
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        is_dir && has_included(ignore, &e.path(), &child)
+    })
 }
 
 fn match_parts(pat: &[String], path: &[&str]) -> bool {
@@ -1081,10 +1100,17 @@ impl Source<'_> {
     fn lookup(&self, rel: &[String]) -> Option<(PathBuf, fs::Metadata)> {
         match self {
             Source::Context(ctx) => {
+                let found = walk_no_symlinks(&ctx.root, rel)?;
                 if !rel.is_empty() && ctx.ignore.excluded(&rel.join("/")) {
-                    return None;
+                    // An excluded dir still holds what a `!` exception brings back.
+                    let keep = ctx.ignore.has_exceptions()
+                        && found.1.is_dir()
+                        && has_included(&ctx.ignore, &found.0, &rel.join("/"));
+                    if !keep {
+                        return None;
+                    }
                 }
-                walk_no_symlinks(&ctx.root, rel)
+                Some(found)
             }
             Source::Image(lowers) => {
                 if !archive::exists_in_layers(lowers, &format!("/{}", rel.join("/"))) {
