@@ -92,6 +92,14 @@ fn build_runs_every_instruction_and_the_image_works() {
         r.stdout
     );
 
+    let events = fs::read_to_string(s.root().join("events.jsonl")).unwrap();
+    assert!(
+        events
+            .lines()
+            .any(|l| l.contains("\"action\":\"build\"") && l.contains("myapp:v1")),
+        "{events}"
+    );
+
     // CMD is the default command.
     assert_eq!(s.ok(&["run", "--rm", "myapp:v1"]), "hello\n");
     let out = s.ok(&[
@@ -168,6 +176,14 @@ fn rebuild_uses_the_cache_and_a_changed_file_invalidates_from_its_step() {
         "a cached build started a container"
     );
     assert_eq!(s.ok(&["images", "-q", "cached"]), id);
+    let quiet = build(&s, &["-q", "-t", "cached"], &ctx);
+    assert_eq!(
+        quiet.stdout.len(),
+        "sha256:".len() + 64 + 1,
+        "{}",
+        quiet.stdout
+    );
+    assert!(quiet.stdout.starts_with(&format!("sha256:{}", id.trim())));
 
     fs::write(ctx.join("app.txt"), "v2\n").unwrap();
     let changed = build(&s, &["-t", "cached"], &ctx);
