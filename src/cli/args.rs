@@ -206,6 +206,20 @@ pub enum Cmd {
         #[arg(short, long)]
         format: Option<String>,
     },
+    /// Build an image from a Dockerfile
+    Build {
+        #[arg(short, long)]
+        tag: Vec<String>,
+        #[arg(short, long)]
+        file: Option<String>,
+        #[arg(long)]
+        no_cache: bool,
+        #[arg(short, long)]
+        quiet: bool,
+        #[arg(long)]
+        build_arg: Vec<String>,
+        path: String,
+    },
 }
 
 #[derive(Args, Debug, Clone)]

@@ -91,6 +91,8 @@ pub fn list(
         "SIZE".into(),
     ]];
     let mut ids = Vec::new();
+    // Build steps' images: shown only with -a, as Docker hides intermediate images.
+    let intermediate = store.build_parents();
     for img in &images {
         let id = if no_trunc {
             img.id.clone()
@@ -105,7 +107,8 @@ pub fn list(
         let size = human_size(store.image_size(img));
         if img.tags.is_empty() {
             // Untagged images kept only for a container are intermediate: shown with -a.
-            let dangling_shown = all || !used.contains(&img.id);
+            let dangling_shown =
+                all || (!used.contains(&img.id) && !intermediate.contains(&img.id));
             if repo.is_none() && dangling_shown {
                 rows.push(vec![
                     "<none>".into(),
@@ -182,6 +185,14 @@ pub fn history(store: &Store, name: &str, no_trunc: bool, quiet: bool, human: bo
     let diff_ids = &img.config.rootfs.diff_ids;
     let mut layer_index = diff_ids.len();
     let n = img.config.history.len();
+    // Locally built images show each step's image, as Docker does: one history entry per step.
+    let mut step_ids = vec![img.id.clone()];
+    while let Some(p) = step_ids.last().and_then(|id| store.build_parent(id)) {
+        if step_ids.contains(&p) {
+            break;
+        }
+        step_ids.push(p);
+    }
     for (i, h) in img.config.history.iter().enumerate().rev() {
         let size = if h.empty_layer {
             0
@@ -192,14 +203,10 @@ pub fn history(store: &Store, name: &str, no_trunc: bool, quiet: bool, human: bo
                 .map(|d| store.layer_size(d))
                 .unwrap_or(0)
         };
-        let id = if i + 1 == n {
-            if no_trunc {
-                img.id.clone()
-            } else {
-                img.short_id()
-            }
-        } else {
-            "<missing>".into()
+        let id = match step_ids.get(n - 1 - i) {
+            Some(id) if no_trunc => id.clone(),
+            Some(id) => crate::engine::image::short_hex(id),
+            None => "<missing>".into(),
         };
         if quiet {
             println!("{id}");

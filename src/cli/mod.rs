@@ -6,6 +6,7 @@
 
 mod args;
 mod attach;
+mod build;
 mod containers;
 pub mod format;
 mod images;
@@ -257,5 +258,23 @@ fn run(cli: Cli) -> CmdResult {
         } => containers::port(&store, &container, private_port.as_deref()),
         Cmd::Version { format: _ } => inspect::version(&store),
         Cmd::Info { format: _ } => inspect::info(&store),
+        Cmd::Build {
+            tag,
+            file,
+            no_cache,
+            quiet,
+            build_arg,
+            path,
+        } => build::build(
+            &store,
+            build::BuildArgs {
+                tags: &tag,
+                file: file.as_deref(),
+                no_cache,
+                quiet,
+                build_args: &build_arg,
+                path: &path,
+            },
+        ),
     }
 }

@@ -274,6 +274,8 @@ impl Store {
                 }
             }
         }
+        // Build containers of builds that were killed.
+        self.reconcile_builds();
         // Staging left by killed processes.
         if let Ok(rd) = fs::read_dir(self.tmp_dir()) {
             for e in rd.flatten() {

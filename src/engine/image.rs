@@ -807,6 +807,10 @@ impl Store {
         out.push(format!("Deleted: {}", img.id));
         self.emit(Event::new("image", "delete").id(&img.id));
         drop(_lock);
+        // A built image's untagged build steps go with it, as in Docker.
+        for id in self.remove_unused_build_parents(&img.id)? {
+            out.push(format!("Deleted: {id}"));
+        }
         self.collect_garbage()?;
         Ok(out)
     }

@@ -11,6 +11,7 @@
 
 pub mod archive;
 pub mod attach;
+pub mod build;
 pub mod container;
 pub mod events;
 pub mod image;
