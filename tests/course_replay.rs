@@ -211,7 +211,9 @@ struct Attempt<'a> {
 impl Attempt<'_> {
     /// Fixed host ports (8080) make an attempt exclusive.
     fn exclusive(&self) -> bool {
-        self.lines.iter().any(|l| l.contains("-p ") || l.contains("localhost:"))
+        self.lines
+            .iter()
+            .any(|l| l.contains("-p ") || l.contains("localhost:"))
     }
 
     fn judge(&self) -> Option<String> {
@@ -226,12 +228,18 @@ impl Attempt<'_> {
             }
         });
         if let Err(e) = res {
-            return Some(format!("{} / {}: replaying {attempt:?} failed: {e}", self.lesson.id, step.id));
+            return Some(format!(
+                "{} / {}: replaying {attempt:?} failed: {e}",
+                self.lesson.id, step.id
+            ));
         }
         // Give detached work a moment, then judge: it must not pass.
         std::thread::sleep(Duration::from_millis(300));
         (world.verdict(self.lesson, self.step, start) == Verdict::Pass).then(|| {
-            format!("{} / {}: the wrong attempt {attempt:?} passes the check", self.lesson.id, step.id)
+            format!(
+                "{} / {}: the wrong attempt {attempt:?} passes the check",
+                self.lesson.id, step.id
+            )
         })
     }
 }

@@ -197,8 +197,10 @@ impl Session {
                 && now.duration_since(last_output) >= opts.quiet
                 && self.pty.foreground_group() != Some(self.pty.pid())
                 // Keys come next (e.g. Ctrl-P Ctrl-Q after `docker attach`, which prints
-                // nothing): a quiet program is waiting for them even without a prompt.
-                && (keys_next || super::cursor_after_text(self.screen.screen()))
+                // nothing): a quiet program in raw mode is waiting for them even without a
+                // prompt. (Before raw mode, Ctrl-Q would be eaten as XON.)
+                && ((keys_next && self.pty.is_raw())
+                    || super::cursor_after_text(self.screen.screen()))
             {
                 return Some(LineEnd::Waiting);
             }
