@@ -10,6 +10,7 @@ mod containers;
 pub mod format;
 mod images;
 mod inspect;
+mod transfer;
 
 use clap::Parser;
 
@@ -252,5 +253,16 @@ fn run(cli: Cli) -> CmdResult {
         ),
         Cmd::Version { format: _ } => inspect::version(&store),
         Cmd::Info { format: _ } => inspect::info(&store),
+        Cmd::Save { output, images } => transfer::save(&store, output.as_deref(), &images),
+        Cmd::Load { input, quiet: _ } => transfer::load(&store, input.as_deref()),
+        Cmd::Export { output, container } => {
+            transfer::export(&store, output.as_deref(), &container)
+        }
+        Cmd::Import {
+            change,
+            message,
+            file,
+            repository,
+        } => transfer::import(&store, &file, repository.as_deref(), change, message),
     }
 }
