@@ -38,7 +38,10 @@ fn read_in(input: Option<&str>) -> Result<(Box<dyn Read>, String), Failure> {
         Some(path) if path != "-" => {
             let f = File::open(path).map_err(|e| {
                 Failure::new(
-                    t("transfer.err-open", &[("path", path), ("detail", &e.to_string())]),
+                    t(
+                        "transfer.err-open",
+                        &[("path", path), ("detail", &e.to_string())],
+                    ),
                     1,
                 )
             })?;

@@ -33,8 +33,8 @@ pub struct RemoteRef {
 impl RemoteRef {
     pub fn of(r: &Reference) -> RemoteRef {
         let (first, rest) = r.name.split_once('/').unwrap_or(("", &r.name));
-        let has_host =
-            !first.is_empty() && (first.contains('.') || first.contains(':') || first == "localhost");
+        let has_host = !first.is_empty()
+            && (first.contains('.') || first.contains(':') || first == "localhost");
         let (host, repository) = if has_host {
             (first.to_string(), rest.to_string())
         } else if r.name.contains('/') {
@@ -120,11 +120,10 @@ struct TokenAnswer {
 
 /// Parse `Bearer realm="…",service="…",scope="…"` into its parameters.
 pub fn parse_challenge(header: &str) -> Option<Vec<(String, String)>> {
-    let rest = header.trim().strip_prefix("Bearer ").or_else(|| {
-        header
-            .trim()
-            .strip_prefix("bearer ")
-    })?;
+    let rest = header
+        .trim()
+        .strip_prefix("Bearer ")
+        .or_else(|| header.trim().strip_prefix("bearer "))?;
     let mut out = Vec::new();
     let mut s = rest.trim();
     while !s.is_empty() {
@@ -252,7 +251,9 @@ impl Client {
             answer.token
         };
         if token.is_empty() {
-            return Err(RegistryError::Protocol("empty token from the registry".into()));
+            return Err(RegistryError::Protocol(
+                "empty token from the registry".into(),
+            ));
         }
         Ok(token)
     }
@@ -271,7 +272,13 @@ impl Client {
         let detail = body
             .errors
             .first()
-            .map(|e| format!("{}: {}", e.code.to_ascii_lowercase().replace('_', " "), e.message))
+            .map(|e| {
+                format!(
+                    "{}: {}",
+                    e.code.to_ascii_lowercase().replace('_', " "),
+                    e.message
+                )
+            })
             .unwrap_or_else(|| format!("HTTP {status}"));
         match status {
             401 | 403 => RegistryError::Denied(format!(
@@ -465,15 +472,15 @@ impl Store {
             }
         };
         let (manifest_bytes, manifest_digest) = client.manifest().map_err(&not_bundled)?;
-        let manifest: Manifest =
-            serde_json::from_slice(&manifest_bytes).map_err(|e| EngineError::Runtime(format!(
+        let manifest: Manifest = serde_json::from_slice(&manifest_bytes).map_err(|e| {
+            EngineError::Runtime(format!(
                 "manifest for {}: unsupported or corrupt: {e}",
                 r.full()
-            )))?;
-        let config_bytes = client.config(&manifest.config).map_err(&not_bundled)?;
-        let config: ImageConfig = serde_json::from_slice(&config_bytes).map_err(|e| {
-            EngineError::Runtime(format!("config of {}: corrupt: {e}", r.full()))
+            ))
         })?;
+        let config_bytes = client.config(&manifest.config).map_err(&not_bundled)?;
+        let config: ImageConfig = serde_json::from_slice(&config_bytes)
+            .map_err(|e| EngineError::Runtime(format!("config of {}: corrupt: {e}", r.full())))?;
         if config.rootfs.diff_ids.len() != manifest.layers.len() {
             return Err(EngineError::Runtime(format!(
                 "manifest for {}: layer count differs from the config's diff_ids",

@@ -192,7 +192,8 @@ impl Store {
                 });
             }
             let config_path = self.blob_path(&img.id);
-            let config_bytes = fs::read(&config_path).map_err(|e| EngineError::io(&config_path, e))?;
+            let config_bytes =
+                fs::read(&config_path).map_err(|e| EngineError::io(&config_path, e))?;
             let config_desc = Descriptor {
                 media_type: MT_CONFIG.into(),
                 digest: img.id.clone(),
@@ -209,7 +210,12 @@ impl Store {
             };
             let manifest_bytes = to_json(&manifest, &here)?;
             let manifest_digest = format!("sha256:{}", image::sha256_hex(&manifest_bytes));
-            self.append_blob(&mut builder, &manifest_digest, &manifest_bytes, &mut written)?;
+            self.append_blob(
+                &mut builder,
+                &manifest_digest,
+                &manifest_bytes,
+                &mut written,
+            )?;
             let desc = |annotations| Descriptor {
                 media_type: MT_MANIFEST.into(),
                 digest: manifest_digest.clone(),
@@ -679,9 +685,7 @@ fn corrupt(source: &Path, detail: impl std::fmt::Display) -> EngineError {
 /// Resolve a symlink's target against the link's own dir, lexically, refusing to leave the
 /// archive.
 fn link_target(link: &Path, target: &Path) -> Result<PathBuf> {
-    let bad = || {
-        EngineError::UnsafePath(format!("{} -> {}", link.display(), target.display()))
-    };
+    let bad = || EngineError::UnsafePath(format!("{} -> {}", link.display(), target.display()));
     let mut out: Vec<OsString> = link
         .parent()
         .map(|p| p.iter().map(|c| c.to_os_string()).collect())
@@ -742,7 +746,8 @@ fn extract_tarball(input: &mut dyn Read, staging: &Path, source: &Path) -> Resul
         // Other entry types have no place in a save tarball and are skipped.
     }
     // Read to the end so a truncated gzip stream is noticed.
-    io::copy(&mut reader, &mut io::sink()).map_err(|e| corrupt(source, format!("bad archive: {e}")))?;
+    io::copy(&mut reader, &mut io::sink())
+        .map_err(|e| corrupt(source, format!("bad archive: {e}")))?;
     if !any {
         return Err(corrupt(source, "empty archive"));
     }
@@ -979,9 +984,9 @@ fn read_manifest(tree: &Tree, source: &Path, desc: &Descriptor, depth: usize) ->
         let chosen = list
             .iter()
             .find(|m| {
-                m.platform.as_ref().is_some_and(|p| {
-                    p["os"] == "linux" && p["architecture"] == arch
-                })
+                m.platform
+                    .as_ref()
+                    .is_some_and(|p| p["os"] == "linux" && p["architecture"] == arch)
             })
             .or_else(|| list.first())
             .ok_or_else(|| corrupt(source, format!("{raw}: an empty index")))?;
