@@ -275,6 +275,24 @@ fn load_reads_the_legacy_format_with_gzip_layers() {
 /// Rewrites one entry of a tarball (None drops it).
 type Edit<'a> = dyn Fn(&str, &[u8]) -> Option<Vec<u8>> + 'a;
 
+/// `docker save real/saved:1 | gzip`, made once by real Docker 20.10 (`<id>/layer.tar` form)
+/// from busybox as gorae saved it.
+#[test]
+fn load_reads_a_real_docker_save() {
+    let s = Sandbox::new();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docker-20.10-save.tar.gz");
+    let out = s.ok(&["load", "-i", fixture.to_str().unwrap()]);
+    assert_eq!(out, "Loaded image: real/saved:1\n");
+    let bundled = Sandbox::new();
+    bundled.ok(&["pull", "busybox"]);
+    assert_eq!(image_id(&s, "real/saved:1"), image_id(&bundled, "busybox"));
+    assert_eq!(
+        s.ok(&["run", "--rm", "real/saved:1", "echo", "real"]),
+        "real\n"
+    );
+}
+
 #[test]
 fn corrupt_tarballs_are_rejected_and_leave_the_store_usable() {
     let s = pulled();
