@@ -595,3 +595,162 @@ fn pull_from_a_registry_on_loopback() {
     assert_ne!(gone.code, 0);
     assert!(gone.stderr.contains("busybox, debian"), "{}", gone.stderr);
 }
+
+// ---- the token flow and manifest lists, against a small registry made here ----
+
+fn host_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
+/// A registry that demands a bearer token (Docker Hub's flow) and serves `lib/box:v1` as a
+/// manifest list whose entry for this machine is the catalog's busybox. Returns its port and
+/// the log of requests ("GET /path auth=yes|no").
+fn token_registry() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::BufRead;
+    let layout = common::catalog();
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let manifest = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == "busybox:latest")
+        .unwrap()
+        .clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let other_arch = if host_arch() == "s390x" {
+        "arm64"
+    } else {
+        "s390x"
+    };
+    let list = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
+        "manifests": [
+            {"mediaType": manifest["mediaType"], "digest": format!("sha256:{}", "0".repeat(64)),
+             "size": 1, "platform": {"architecture": other_arch, "os": "linux"}},
+            {"mediaType": manifest["mediaType"], "digest": manifest["digest"],
+             "size": manifest["size"], "platform": {"architecture": host_arch(), "os": "linux"}},
+        ]
+    });
+    let list = serde_json::to_vec(&list).unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log2 = log.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            if reader.read_line(&mut first).is_err() {
+                continue;
+            }
+            let mut authorized = false;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if line
+                    .to_ascii_lowercase()
+                    .starts_with("authorization: bearer t0k3n")
+                {
+                    authorized = true;
+                }
+            }
+            let path = first.split_whitespace().nth(1).unwrap_or("").to_string();
+            log2.lock().unwrap().push(format!(
+                "GET {path} auth={}",
+                if authorized { "yes" } else { "no" }
+            ));
+            let (status, ctype, body, extra): (&str, &str, Vec<u8>, String) = if path
+                .starts_with("/token?")
+            {
+                (
+                    "200 OK",
+                    "application/json",
+                    br#"{"token":"t0k3n"}"#.to_vec(),
+                    String::new(),
+                )
+            } else if !authorized {
+                (
+                    "401 Unauthorized",
+                    "application/json",
+                    br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#
+                        .to_vec(),
+                    format!(
+                        "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"fake\",scope=\"repository:lib/box:pull\"\r\n"
+                    ),
+                )
+            } else if path == "/v2/lib/box/manifests/v1" {
+                (
+                    "200 OK",
+                    "application/vnd.docker.distribution.manifest.list.v2+json",
+                    list.clone(),
+                    String::new(),
+                )
+            } else if let Some(hex) = path
+                .strip_prefix("/v2/lib/box/manifests/sha256:")
+                .or_else(|| path.strip_prefix("/v2/lib/box/blobs/sha256:"))
+                .filter(|h| h.chars().all(|c| c.is_ascii_hexdigit()))
+            {
+                match std::fs::read(layout.join("blobs/sha256").join(hex)) {
+                    Ok(b) => ("200 OK", "application/octet-stream", b, String::new()),
+                    Err(_) => (
+                        "404 Not Found",
+                        "application/json",
+                        b"{}".to_vec(),
+                        String::new(),
+                    ),
+                }
+            } else {
+                (
+                    "404 Not Found",
+                    "application/json",
+                    b"{}".to_vec(),
+                    String::new(),
+                )
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    (port, log)
+}
+
+#[test]
+fn pull_follows_the_token_flow_and_picks_this_platform_from_a_list() {
+    let (port, log) = token_registry();
+    let s = Sandbox::new();
+    let name = format!("127.0.0.1:{port}/lib/box:v1");
+    let out = s.ok(&["pull", &name]);
+    assert!(out.contains(": Pull complete"), "{out}");
+    assert_eq!(
+        s.ok(&["run", "--rm", &name, "echo", "via token"]),
+        "via token\n"
+    );
+    let log = log.lock().unwrap().clone();
+    assert_eq!(log[0], "GET /v2/lib/box/manifests/v1 auth=no", "{log:?}");
+    assert!(
+        log.iter().any(|l| l.starts_with("GET /token?")
+            && l.contains("scope=repository%3Alib%2Fbox%3Apull")
+            && l.contains("service=fake")),
+        "{log:?}"
+    );
+    assert!(
+        log.contains(&"GET /v2/lib/box/manifests/v1 auth=yes".to_string()),
+        "{log:?}"
+    );
+    assert!(
+        !log.iter().any(|l| l.contains(&"0".repeat(64))),
+        "the other platform's manifest is never fetched: {log:?}"
+    );
+}
