@@ -754,3 +754,40 @@ fn pull_follows_the_token_flow_and_picks_this_platform_from_a_list() {
         "the other platform's manifest is never fetched: {log:?}"
     );
 }
+
+#[test]
+fn save_and_export_refuse_to_write_to_a_terminal() {
+    if !have("script") {
+        println!(
+            "SKIPPED save_and_export_refuse_to_write_to_a_terminal: no `script` to make a pty"
+        );
+        return;
+    }
+    let s = pulled();
+    s.ok(&["create", "--name", "box1", "busybox"]);
+    let bin = common::bin();
+    for args in ["save busybox", "export box1"] {
+        // `script` gives the command a terminal as stdout, as an interactive shell would.
+        let out = Command::new("script")
+            .args([
+                "-qec",
+                &format!("{} docker {args}", bin.display()),
+                "/dev/null",
+            ])
+            .env("GORAE_ROOT", s.root())
+            .env("GORAE_IMAGES", common::catalog())
+            .env("LANG", "C.UTF-8")
+            .env_remove("LC_ALL")
+            .env_remove("GORAE_LANG")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{args}: {text}");
+        assert!(
+            text.contains("cowardly refusing to save to a terminal. Use the -o flag or redirect"),
+            "{args}: {text}"
+        );
+        assert!(text.len() < 200, "{args}: binary reached the terminal");
+    }
+}
