@@ -214,7 +214,8 @@ fn save_fails_cleanly_for_unknown_images() {
 }
 
 /// Build older Docker's format from a gorae save: `<id>/layer.tar` (gzip'd here), `<id>.json`
-/// config, a symlinked duplicate layer dir, and a gzip'd outer tarball.
+/// config, the layer reached through a file symlink and a dir symlink, and a gzip'd outer
+/// tarball.
 fn legacy_tarball(save: &[u8], tag: &str) -> Vec<u8> {
     let ents = entries(save);
     let manifest: serde_json::Value = serde_json::from_slice(file(&ents, "manifest.json")).unwrap();
@@ -225,7 +226,7 @@ fn legacy_tarball(save: &[u8], tag: &str) -> Vec<u8> {
     let legacy = serde_json::json!([{
         "Config": config_name,
         "RepoTags": [tag],
-        "Layers": ["link/layer.tar"],
+        "Layers": ["other/layer.tar"],
     }]);
     let mut b = tar::Builder::new(Vec::new());
     let add = |b: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]| {
@@ -243,7 +244,7 @@ fn legacy_tarball(save: &[u8], tag: &str) -> Vec<u8> {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(tar::EntryType::Symlink);
     h.set_size(0);
-    b.append_link(&mut h, "link/layer.tar", format!("../{v1}/layer.tar"))
+    b.append_link(&mut h, "other/layer.tar", "../link/layer.tar")
         .unwrap();
     add(&mut b, &config_name, &config);
     add(

@@ -654,8 +654,21 @@ impl Tree {
     fn resolve(&self, raw: &str) -> Result<PathBuf> {
         let mut rel = clean_path(Path::new(raw))?;
         for _ in 0..MAX_LINK_HOPS {
-            match self.links.get(&rel) {
-                Some(next) => rel = next.clone(),
+            // Any leading part of the path may be a link (a linked dir, or the file itself).
+            let comps: Vec<_> = rel.components().collect();
+            let linked = (1..=comps.len()).find_map(|i| {
+                let prefix: PathBuf = comps[..i].iter().collect();
+                let rest: PathBuf = comps[i..].iter().collect();
+                self.links.get(&prefix).map(|target| {
+                    if rest.as_os_str().is_empty() {
+                        target.clone()
+                    } else {
+                        target.join(rest)
+                    }
+                })
+            });
+            match linked {
+                Some(next) => rel = next,
                 None => return Ok(self.root.join(rel)),
             }
         }
