@@ -386,7 +386,8 @@ fn export_is_the_containers_view_and_imports_as_a_runnable_image() {
         "busybox",
         "sh",
         "-c",
-        "echo hello > /root/new.txt; rm /bin/cat; rm -rf /home; mkdir -p /srv/a; echo x > /srv/a/b",
+        "echo hello > /root/new.txt; rm /bin/cat; rm -rf /home; mkdir -p /srv/a; echo x > /srv/a/b; \
+         rm -rf /var; mkdir /var; echo v > /var/only",
     ]);
     s.ok(&["run", "--name", "plain", "busybox", "true"]);
     let exported = s.dir.path().join("changed.tar");
@@ -397,14 +398,16 @@ fn export_is_the_containers_view_and_imports_as_a_runnable_image() {
     // changes made.
     let base = paths(&s.command(&["export", "plain"]).output().unwrap().stdout);
     assert!(
-        base.contains("bin/cat") && base.contains("home"),
+        base.contains("bin/cat") && base.contains("home") && base.contains("var/spool"),
         "{base:?}"
     );
+    // /var was replaced by a new dir (opaque in the upper layer): only its new file shows.
     let mut want: BTreeSet<String> = base
         .into_iter()
         .filter(|p| p != "bin/cat" && p != "home" && !p.starts_with("home/"))
+        .filter(|p| !p.starts_with("var/"))
         .collect();
-    for p in ["root/new.txt", "srv", "srv/a", "srv/a/b"] {
+    for p in ["root/new.txt", "srv", "srv/a", "srv/a/b", "var/only"] {
         want.insert(p.to_string());
     }
     assert_eq!(got, want);

@@ -414,12 +414,7 @@ impl Store {
         layers.extend(self.lower_dirs(&img)?);
         let mut builder = tar::Builder::new(out);
         builder.follow_symlinks(false);
-        let top: Vec<(usize, PathBuf)> = layers
-            .iter()
-            .cloned()
-            .enumerate()
-            .filter(|(_, p)| p.is_dir())
-            .collect();
+        let top: Vec<PathBuf> = layers.into_iter().filter(|p| p.is_dir()).collect();
         let mut links = HashMap::new();
         write_merged(&mut builder, &top, Path::new(""), &mut links)?;
         builder.finish().map_err(tar_err(&self.root))?;
@@ -544,18 +539,18 @@ fn to_json<T: Serialize>(v: &T, path: &Path) -> Result<Vec<u8>> {
 
 // ---- export: the merged view ----
 
-/// Write the entries of dir `rel` as the container sees it. `dirs` are the layers (index,
-/// absolute path of `rel` there) that contribute to it, top first; a whiteout hides a name
+/// Write the entries of dir `rel` as the container sees it. `dirs` are the copies of `rel` in
+/// the layers that contribute to it, top first; a whiteout hides a name
 /// from the layers below, an opaque dir hides everything below it.
 fn write_merged(
     builder: &mut tar::Builder<&mut dyn Write>,
-    dirs: &[(usize, PathBuf)],
+    dirs: &[PathBuf],
     rel: &Path,
     links: &mut HashMap<(u64, u64), PathBuf>,
 ) -> Result<()> {
     // name -> (position in `dirs` of the layer that decides it, its metadata); None = hidden.
     let mut names: BTreeMap<OsString, Option<(usize, fs::Metadata)>> = BTreeMap::new();
-    for (pos, (_, dir)) in dirs.iter().enumerate() {
+    for (pos, dir) in dirs.iter().enumerate() {
         let Ok(rd) = fs::read_dir(dir) else { continue };
         for e in rd.flatten() {
             let name = e.file_name();
@@ -581,7 +576,7 @@ fn write_merged(
         if archive::is_runtime_path(&slash) && !special_dir {
             continue;
         }
-        let abs = dirs[pos].1.join(&name);
+        let abs = dirs[pos].join(&name);
         let mut h = tar::Header::new_gnu();
         h.set_metadata_in_mode(&meta, tar::HeaderMode::Complete);
         if meta.is_dir() {
@@ -595,12 +590,12 @@ fn write_merged(
             // The layers that contribute to this dir: from the deciding one down, until one
             // hides the rest (whiteout, non-dir, opaque dir).
             let mut below = Vec::new();
-            for (layer, dir) in &dirs[pos..] {
+            for dir in &dirs[pos..] {
                 let p = dir.join(&name);
                 match fs::symlink_metadata(&p) {
                     Ok(m) if m.is_dir() => {
                         let opaque = is_opaque(&p);
-                        below.push((*layer, p));
+                        below.push(p);
                         if opaque {
                             break;
                         }
@@ -975,8 +970,6 @@ fn read_manifest(tree: &Tree, source: &Path, desc: &Descriptor, depth: usize) ->
     image::verify_bytes(&bytes, desc)?;
     #[derive(Deserialize)]
     struct Probe {
-        #[serde(rename = "mediaType", default)]
-        media_type: String,
         #[serde(default)]
         manifests: Option<Vec<PlatformDesc>>,
     }
@@ -1005,7 +998,6 @@ fn read_manifest(tree: &Tree, source: &Path, desc: &Descriptor, depth: usize) ->
             .ok_or_else(|| corrupt(source, format!("{raw}: an empty index")))?;
         return read_manifest(tree, source, &chosen.desc, depth + 1);
     }
-    let _ = probe.media_type;
     serde_json::from_slice(&bytes).map_err(|e| corrupt(source, format!("{raw}: {e}")))
 }
 
