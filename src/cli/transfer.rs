@@ -69,7 +69,22 @@ pub fn save(store: &Store, output: Option<&str>, images: &[String]) -> CmdResult
 /// `docker load [-i FILE] [-q]`
 pub fn load(store: &Store, input: Option<&str>) -> CmdResult {
     let (mut reader, source) = read_in(input)?;
-    let loaded = store.load_images(&mut reader, Path::new(&source))?;
+    let loaded = store
+        .load_images(&mut reader, Path::new(&source))
+        .map_err(|e| match e {
+            EngineError::Corrupt { detail, .. } => Failure::new(
+                format!(
+                    "{}{}",
+                    t("err-daemon", &[]),
+                    t(
+                        "transfer.err-load",
+                        &[("source", &source), ("detail", &detail)]
+                    )
+                ),
+                1,
+            ),
+            other => Failure::from(other),
+        })?;
     for img in loaded {
         if img.tags.is_empty() {
             println!("Loaded image ID: {}", img.id);
