@@ -16,7 +16,6 @@ import argparse
 import hashlib
 import io
 import json
-import os
 import posixpath
 import re
 import shutil
@@ -191,16 +190,14 @@ def resolve(roots: list[str], installed: set[str], lookup, provided_by) -> list[
 class ImageSpec:
     name: str
     roots: list[str]
-    base: str | None
-    # (repo tags) computed from package versions at build time
-    describe: str
+    base: str | None  # the image this one is a layer on top of
 
 
 IMAGES = [
-    ImageSpec("busybox", ["busybox-static"], None, "busybox-static"),
-    ImageSpec("debian", DEBIAN_ROOTS, None, "minimal Debian 12 userland"),
-    ImageSpec("redis", ["redis-server", "redis-tools"], "debian", "redis-server, redis-tools"),
-    ImageSpec("nginx", ["nginx"], "debian", "nginx"),
+    ImageSpec("busybox", ["busybox-static"], None),
+    ImageSpec("debian", DEBIAN_ROOTS, None),
+    ImageSpec("redis", ["redis-server", "redis-tools"], "debian"),
+    ImageSpec("nginx", ["nginx"], "debian"),
 ]
 SPEC = {s.name: s for s in IMAGES}
 
@@ -620,7 +617,7 @@ def upstream(version: str) -> str:
     return v.rsplit("-", 1)[0] if "-" in v else v
 
 
-def build_busybox(debs: dict[str, Deb], pkgs: list[str]) -> tuple[Tree, int]:
+def build_busybox(debs: dict[str, Deb]) -> tuple[Tree, int]:
     tree: Tree = {}
     newest = add_deb(tree, debs["busybox-static"], merged=False)
     busybox = tree.get("bin/busybox")
@@ -883,7 +880,7 @@ def build(out: Path, cache: Path) -> tuple[list[Built], str]:
     # busybox
     bb_ver = upstream(debs["busybox-static"].version)
     b = Built("busybox", ["latest", bb_ver, ".".join(bb_ver.split(".")[:2])], closure["busybox"])
-    tree, epoch = build_busybox(debs, closure["busybox"])
+    tree, epoch = build_busybox(debs)
     finish_image(b, tree, tree, epoch,
                  f"/bin/sh -c #(nop) ADD debian package busybox-static {debs['busybox-static'].version}: "
                  "/bin/busybox, applet links, /etc/passwd, /etc/group in /",
@@ -1001,7 +998,12 @@ def readme_text(built: dict[str, Built], debs: dict[str, Deb]) -> str:
     """README.md with its generated package tables brought up to date."""
     text = README.read_text() if README.exists() else ""
     start, end = "<!-- packages:begin -->", "<!-- packages:end -->"
-    rows = []
+    rows = ["| image | tags | layers | uncompressed | compressed (gzip) |", "| --- | --- | --- | --- | --- |"]
+    for b in built.values():
+        rows.append(f"| {b.name} | {', '.join(b.tags)} | {len(b.layers)} | {b.uncompressed / 1e6:.1f} MB"
+                    f" | {b.compressed / 1e6:.1f} MB |")
+    shared = {d["digest"]: d["size"] for b in built.values() for d in b.layers}
+    rows.append(f"\nAll layers together, each stored once: {sum(shared.values()) / 1e6:.1f} MB.\n")
     for b in built.values():
         base = SPEC[b.name].base
         rows.append(f"### {b.name} ({', '.join(b.name + ':' + t for t in b.tags)})\n")
@@ -1065,7 +1067,8 @@ def main() -> int:
                     for p in problems:
                         print("  " + p, file=sys.stderr)
                     return 1
-                print(f"verify: {args.layout} matches a fresh build ({len(list(out.rglob('*')))} files)")
+                blobs = len(list((out / "blobs" / "sha256").iterdir()))
+                print(f"verify: {args.layout} matches a fresh build ({blobs} blobs, index.json, README tables)")
             else:
                 if args.layout.exists():
                     shutil.rmtree(args.layout)

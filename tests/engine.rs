@@ -167,10 +167,12 @@ fn root_inside_cannot_touch_the_host() {
          echo 1 > /proc/sys/kernel/sysrq 2>/dev/null && echo SYSCTL; \
          hostname evil 2>/dev/null; \
          mknod /tmp/sda b 8 0 2>/dev/null && cat /tmp/sda >/dev/null 2>&1 && echo DISK; \
+         unshare -U true 2>/dev/null && echo USERNS; \
+         grep -q '^Seccomp:.*2' /proc/self/status || echo NOSECCOMP; \
          echo done",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    for bad in ["MOUNTED", "SYSCTL", "DISK"] {
+    for bad in ["MOUNTED", "SYSCTL", "DISK", "USERNS", "NOSECCOMP"] {
         assert!(!r.stdout.contains(bad), "{bad}: {}", r.stdout);
     }
     assert!(r.stdout.contains("done"));

@@ -191,6 +191,11 @@ pub enum Cmd {
         #[arg(short, long)]
         filter: Vec<String>,
     },
+    /// List port mappings or a specific mapping for the container
+    Port {
+        container: String,
+        private_port: Option<String>,
+    },
     /// Show the gorae version information
     Version {
         #[arg(short, long)]

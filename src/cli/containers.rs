@@ -14,11 +14,11 @@ use crate::engine::lifecycle::{CommitOptions, CreateOptions};
 use crate::engine::{EngineError, Event, Store, now_millis};
 use crate::i18n::t;
 
-/// Parse `-p` values: `8080:80`, `80`, `127.0.0.1:8080:80`, `8080:80/udp`.
+/// Parse `-p` values: `8080:80`, `80`, `127.0.0.1:8080:80`, `8080:80/tcp` (TCP only).
 pub fn parse_publish(spec: &str) -> Result<PortBinding, Failure> {
     let bad = || Failure::new(t("err-bad-publish", &[("spec", spec)]), 125);
     let (addr, proto) = spec.split_once('/').unwrap_or((spec, "tcp"));
-    if proto != "tcp" && proto != "udp" {
+    if proto != "tcp" {
         return Err(bad());
     }
     let parts: Vec<&str> = addr.rsplitn(3, ':').collect();
@@ -108,7 +108,8 @@ pub fn create(store: &Store, a: RunArgs) -> CmdResult {
 
 fn start_failed(store: &Store, c: &Container, code: i32, msg: &str) -> Failure {
     let msg = t("err-start-failed", &[("detail", msg)]);
-    if c.config.auto_remove {
+    // A container that never ran is not left half-made (Docker would keep it as Created).
+    if c.config.auto_remove || !c.config.ports.is_empty() {
         let _ = store.remove_container(&c.id, true);
     }
     Failure::new(format!("docker: {}{}", t("err-daemon", &[]), msg), code)
@@ -119,6 +120,7 @@ pub fn run(store: &Store, a: RunArgs) -> CmdResult {
     if a.tty && a.interactive && !attach::stdin_is_tty() && !a.detach {
         return Err(Failure::new(t("err-not-a-tty", &[]), 1));
     }
+    crate::engine::proxy::check_ports(&opts.ports).map_err(docker_prefixed)?;
     ensure_image(store, &a.image)?;
     let c = store.create_container(&opts).map_err(docker_prefixed)?;
     if a.detach {
@@ -377,16 +379,9 @@ pub fn logs(
     }
 }
 
-/// How many log chunks to skip so that the last `n` lines are printed.
+/// How many log entries to skip so that the last `n` lines are printed (one entry per line).
 fn count_skip(lines: &[crate::engine::container::LogLine], n: usize) -> usize {
-    let mut seen = 0;
-    for (i, l) in lines.iter().enumerate().rev() {
-        seen += l.log.matches('\n').count().max(1);
-        if seen >= n {
-            return if seen > n { i + 1 } else { i };
-        }
-    }
-    0
+    lines.len().saturating_sub(n)
 }
 
 fn print_log(
@@ -605,6 +600,42 @@ pub fn wait(store: &Store, names: &[String]) -> CmdResult {
     Ok(code)
 }
 
+pub fn port(store: &Store, name: &str, which: Option<&str>) -> CmdResult {
+    let c = store.resolve_container(name)?;
+    let want = which.map(|w| {
+        let (p, proto) = w.split_once('/').unwrap_or((w, "tcp"));
+        (p.to_string(), proto.to_string())
+    });
+    let mut found = false;
+    for p in &c.config.ports {
+        if !c.is_running() {
+            break;
+        }
+        match &want {
+            Some((port, proto)) => {
+                if p.container_port.to_string() == *port && p.proto == *proto {
+                    println!("{}:{}", p.host_ip, p.host_port);
+                    found = true;
+                }
+            }
+            None => {
+                println!(
+                    "{}/{} -> {}:{}",
+                    p.container_port, p.proto, p.host_ip, p.host_port
+                );
+                found = true;
+            }
+        }
+    }
+    if let (Some(w), false) = (which, found) {
+        return Err(Failure::new(
+            t("port-none", &[("port", w), ("name", &c.name)]),
+            1,
+        ));
+    }
+    Ok(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -618,11 +649,9 @@ mod tests {
         );
         let p = parse_publish("80").unwrap();
         assert_eq!((p.host_port, p.container_port), (0, 80));
-        let p = parse_publish("127.0.0.1:9000:90/udp").unwrap();
-        assert_eq!(
-            (p.host_ip.as_str(), p.host_port, p.proto.as_str()),
-            ("127.0.0.1", 9000, "udp")
-        );
+        let p = parse_publish("127.0.0.1:9000:90").unwrap();
+        assert_eq!((p.host_ip.as_str(), p.host_port), ("127.0.0.1", 9000));
+        assert!(parse_publish("80/udp").is_err());
         assert!(parse_publish("x:80").is_err());
         assert!(parse_publish("80/sctp").is_err());
     }

@@ -58,6 +58,7 @@ pub fn describe(e: &EngineError) -> String {
             daemon("err-name-in-use", &[("name", name), ("id", id)])
         }
         EngineError::NotRunning(id) => daemon("err-not-running", &[("id", id)]),
+        EngineError::PortInUse(addr) => daemon("err-port-in-use", &[("addr", addr)]),
         EngineError::ImageInUse {
             image,
             container,
@@ -251,6 +252,10 @@ fn run(cli: Cli) -> CmdResult {
             format.as_deref(),
             &filter,
         ),
+        Cmd::Port {
+            container,
+            private_port,
+        } => containers::port(&store, &container, private_port.as_deref()),
         Cmd::Version { format: _ } => inspect::version(&store),
         Cmd::Info { format: _ } => inspect::info(&store),
         Cmd::Save { output, images } => transfer::save(&store, output.as_deref(), &images),

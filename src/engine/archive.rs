@@ -19,6 +19,8 @@ use super::{EngineError, Result};
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
 const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
+/// What overlayfs uses in a user namespace (rootless), where trusted.* is not ours to set.
+const OPAQUE_XATTR_USER: &str = "user.overlay.opaque";
 
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
@@ -130,7 +132,12 @@ fn mknod_whiteout(path: &Path) -> Result<()> {
 
 fn set_opaque(dir: &Path) -> Result<()> {
     let c = cstr(dir)?;
-    let name = CString::new(OPAQUE_XATTR).unwrap_or_default();
+    let key = if is_root() {
+        OPAQUE_XATTR
+    } else {
+        OPAQUE_XATTR_USER
+    };
+    let name = CString::new(key).unwrap_or_default();
     // SAFETY: valid C strings and a one-byte value.
     let r = unsafe { libc::lsetxattr(c.as_ptr(), name.as_ptr(), b"y".as_ptr().cast(), 1, 0) };
     if r != 0 {
@@ -140,20 +147,25 @@ fn set_opaque(dir: &Path) -> Result<()> {
 }
 
 pub fn is_opaque(dir: &Path) -> bool {
-    let (Ok(c), Ok(name)) = (cstr(dir), CString::new(OPAQUE_XATTR)) else {
+    let Ok(c) = cstr(dir) else {
         return false;
     };
-    let mut buf = [0u8; 4];
-    // SAFETY: valid C strings and a buffer of the stated length.
-    let n = unsafe {
-        libc::lgetxattr(
-            c.as_ptr(),
-            name.as_ptr(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
-    n == 1 && buf[0] == b'y'
+    [OPAQUE_XATTR, OPAQUE_XATTR_USER].iter().any(|key| {
+        let Ok(name) = CString::new(*key) else {
+            return false;
+        };
+        let mut buf = [0u8; 4];
+        // SAFETY: valid C strings and a buffer of the stated length.
+        let n = unsafe {
+            libc::lgetxattr(
+                c.as_ptr(),
+                name.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
+        n == 1 && buf[0] == b'y'
+    })
 }
 
 pub fn is_whiteout(m: &fs::Metadata) -> bool {

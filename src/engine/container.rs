@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::store::{read_json, write_json};
+use super::store::{read_json, replace_json};
 use super::{EngineError, Event, Result, Store};
 
 /// How to run the container's process; fixed at create time.
@@ -114,7 +114,7 @@ impl Store {
     }
 
     pub fn save_container(&self, c: &Container) -> Result<()> {
-        write_json(&self.container_record_path(&c.id), c)
+        replace_json(&self.container_record_path(&c.id), c)
     }
 
     /// Read-modify-write a record under the store lock.
@@ -302,7 +302,7 @@ pub fn validate_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(EngineError::InvalidReference(format!(
+        Err(EngineError::Runtime(format!(
             "Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
         )))
     }

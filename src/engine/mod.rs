@@ -18,6 +18,7 @@ pub mod events;
 pub mod image;
 pub mod lifecycle;
 pub mod monitor;
+pub mod proxy;
 pub mod registry;
 pub mod runtime;
 pub mod snapshot;
@@ -67,6 +68,8 @@ pub enum EngineError {
         "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name."
     )]
     NameInUse { name: String, id: String },
+    #[error("Bind for {0} failed: port is already allocated")]
+    PortInUse(String),
     #[error("container {0} is not running")]
     NotRunning(String),
     #[error(

@@ -48,7 +48,15 @@ impl LogWriter {
         LogWriter { path, file, size }
     }
 
+    /// One entry per line, as Docker's json-file driver writes them (`logs --tail` counts
+    /// entries); a trailing piece without a newline is an entry of its own.
     fn write(&mut self, stream: &str, data: &[u8]) {
+        for piece in data.split_inclusive(|b| *b == b'\n') {
+            self.write_entry(stream, piece);
+        }
+    }
+
+    fn write_entry(&mut self, stream: &str, data: &[u8]) {
         let line = serde_json::json!({
             "log": String::from_utf8_lossy(data),
             "stream": stream,
@@ -215,14 +223,15 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
 
     // Stdio: a pty, or pipes (stdin only with -i).
     let tty = c.config.tty;
-    let (stdio, out_fds, stdin_fd, child_fds) = if tty {
-        let (master, slave) = sys::open_pty().map_err(EngineError::Runtime)?;
-        sys::set_window_size(master, size.0, size.1);
+    let mut pty_socket = -1;
+    let (stdio, mut out_fds, mut stdin_fd, child_fds) = if tty {
+        let (ours, theirs) = sys::socketpair().map_err(EngineError::Runtime)?;
+        pty_socket = ours;
         (
-            Stdio::Tty { slave },
-            vec![(master, "stdout")],
-            Some(master),
-            vec![slave],
+            Stdio::Tty { socket: theirs },
+            Vec::new(),
+            None,
+            vec![theirs],
         )
     } else {
         let (in_r, in_w) = if c.config.stdin_open {
@@ -245,6 +254,12 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         )
     };
 
+    // Published ports are bound before the container exists, so a busy port fails cleanly.
+    let mut ports = c.config.ports.clone();
+    let listeners = super::proxy::bind_ports(&mut ports)?;
+    if ports != c.config.ports {
+        store.update_container(id, |c| c.config.ports = ports.clone())?;
+    }
     let cg = cgroup::create(id);
     let spec = Spec {
         lowers: store.lower_dirs(&img)?,
@@ -258,6 +273,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         user: c.config.user.clone(),
         etc_files,
         allow_mknod: cg.devices_guarded,
+        rootless: runtime::is_rootless(),
     };
     let (sync_r, sync_w) = sys::pipe().map_err(EngineError::Runtime)?;
     let (err_r, err_w) = sys::pipe().map_err(EngineError::Runtime)?;
@@ -269,8 +285,24 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     sys::close(sync_r);
     sys::close(err_w);
     cg.add(pid);
+    if spec.rootless
+        && let Err(e) = runtime::write_id_maps(pid)
+    {
+        sys::kill(pid, libc::SIGKILL);
+        sys::wait_child(pid, false);
+        return Err(EngineError::Runtime(e));
+    }
     sys::write_all(sync_w, b"go");
     sys::close(sync_w);
+    if tty {
+        // The init sends its pty master once its root is ready (or dies trying).
+        if let Some(master) = sys::recv_fd(pty_socket) {
+            sys::set_window_size(master, size.0, size.1);
+            out_fds.push((master, "stdout"));
+            stdin_fd = Some(master);
+        }
+        sys::close(pty_socket);
+    }
     let mut err_msg = Vec::new();
     let mut buf = [0u8; 4096];
     while let Ok(n) = sys::read(err_r, &mut buf) {
@@ -318,6 +350,12 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     );
     for cl in clients.iter_mut() {
         let _ = attach::write_frame(&mut cl.stream, attach::STARTED, &[]);
+    }
+    if !listeners.is_empty() {
+        // Should the fork fail, the container still runs; only its ports stay closed.
+        if let Ok(conn) = super::proxy::Connector::start(pid) {
+            super::proxy::spawn_proxies(listeners, std::sync::Arc::new(conn));
+        }
     }
     status(status_fd, &format!("started {pid}"));
     *status_fd = None;

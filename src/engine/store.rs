@@ -11,7 +11,7 @@ use super::EngineError;
 #[derive(Debug, Clone)]
 pub struct Store {
     pub root: PathBuf,
-    /// The bundled catalog: one OCI image layout per image under this folder.
+    /// The bundled catalog: one OCI image layout (`images/layout`) shared by all bundled images.
     pub catalog: PathBuf,
 }
 
@@ -135,6 +135,16 @@ pub fn default_catalog() -> PathBuf {
 
 /// Write `data` to `path` so a crash leaves either the old or the new content, never half.
 pub fn atomic_write(path: &Path, data: &[u8]) -> Result<(), EngineError> {
+    write_replace(path, data, true)
+}
+
+/// As `atomic_write`, without fsync: for records rewritten on every start and stop, where
+/// rename's atomicity covers a killed process and an fsync would cost more than the start.
+pub fn replace_file(path: &Path, data: &[u8]) -> Result<(), EngineError> {
+    write_replace(path, data, false)
+}
+
+fn write_replace(path: &Path, data: &[u8], sync: bool) -> Result<(), EngineError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp-{}-{}",
@@ -145,7 +155,9 @@ pub fn atomic_write(path: &Path, data: &[u8]) -> Result<(), EngineError> {
     let res = (|| {
         let mut f = File::create(&tmp)?;
         f.write_all(data)?;
-        f.sync_all()?;
+        if sync {
+            f.sync_all()?;
+        }
         fs::rename(&tmp, path)
     })();
     if let Err(e) = res {
@@ -156,11 +168,19 @@ pub fn atomic_write(path: &Path, data: &[u8]) -> Result<(), EngineError> {
 }
 
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), EngineError> {
-    let data = serde_json::to_vec_pretty(value).map_err(|e| EngineError::Corrupt {
+    atomic_write(path, &to_json(path, value)?)
+}
+
+/// `write_json` without fsync (see `replace_file`).
+pub fn replace_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), EngineError> {
+    replace_file(path, &to_json(path, value)?)
+}
+
+fn to_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<Vec<u8>, EngineError> {
+    serde_json::to_vec_pretty(value).map_err(|e| EngineError::Corrupt {
         path: path.to_path_buf(),
         detail: e.to_string(),
-    })?;
-    atomic_write(path, &data)
+    })
 }
 
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, EngineError> {

@@ -8,6 +8,7 @@
 //! onto the host when the container or the engine dies. Kernel calls are in `sys`.
 
 pub mod cgroup;
+pub mod seccomp;
 pub mod sys;
 
 use std::ffi::CString;
@@ -34,14 +35,22 @@ pub struct Spec {
     pub etc_files: Vec<(PathBuf, String)>,
     /// Drop CAP_MKNOD when no devices cgroup guards device nodes.
     pub allow_mknod: bool,
+    /// Not root: the container gets a user namespace (root inside = the user outside).
+    pub rootless: bool,
+}
+
+/// Whether this process runs without root, so containers need a user namespace.
+pub fn is_rootless() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() != 0 }
 }
 
 /// How the container's stdio is wired.
 #[derive(Debug, Clone, Copy)]
 pub enum Stdio {
-    Tty {
-        slave: RawFd,
-    },
+    /// The init opens a pty in the container's own devpts (so `tty` and /proc/self/fd name
+    /// real paths inside) and sends the master to the monitor over this socket.
+    Tty { socket: RawFd },
     Pipes {
         stdin: RawFd,
         stdout: RawFd,
@@ -136,11 +145,15 @@ fn mount_rootfs(spec: &Spec) -> SysResult<()> {
         })
         .collect::<Vec<_>>()
         .join(":");
-    let data = format!(
+    let mut data = format!(
         "lowerdir={lower},upperdir={},workdir={}",
         spec.upper.display(),
         spec.work.display()
     );
+    if spec.rootless {
+        // In a user namespace overlayfs keeps its metadata in user.* xattrs.
+        data.push_str(",userxattr");
+    }
     sys::mount(
         Some("overlay"),
         &spec.rootfs,
@@ -408,18 +421,20 @@ fn capabilities(spec_allows_mknod: bool) -> Vec<u32> {
 /// `sync_read`: blocks until the monitor has put us in our cgroups; `err_write`: where a
 /// setup or exec failure is reported (close-on-exec: EOF there means exec succeeded).
 pub fn container_init(spec: &Spec, stdio: Stdio, sync_read: RawFd, err_write: RawFd) -> i32 {
-    sys::set_not_dumpable();
     sys::reset_signals();
     let mut b = [0u8; 1];
     let _ = sys::read(sync_read, &mut b);
     sys::close(sync_read);
+    // Only now: the monitor had to write our id maps in /proc/<pid>, which a non-dumpable
+    // process's owner cannot.
+    sys::set_not_dumpable();
     let report = |msg: String, code: i32| -> i32 {
         let line = format!("{code} {msg}");
         sys::write_all(err_write, line.as_bytes());
         code
     };
     let io_res = match stdio {
-        Stdio::Tty { slave } => sys::take_terminal(slave),
+        Stdio::Tty { .. } => Ok(()),
         Stdio::Pipes {
             stdin,
             stdout,
@@ -438,9 +453,14 @@ pub fn container_init(spec: &Spec, stdio: Stdio, sync_read: RawFd, err_write: Ra
     let setup = || -> SysResult<()> {
         mount_rootfs(spec)?;
         sys::pivot_root(&spec.rootfs)?;
+        if let Stdio::Tty { socket } = stdio {
+            let slave = sys::open_pty_in_container(socket)?;
+            sys::take_terminal(slave)?;
+        }
         mask_paths();
         sys::sethostname(&spec.hostname)?;
         sys::loopback_up()?;
+        seccomp::install()?;
         sys::limit_capabilities(&capabilities(spec.allow_mknod))?;
         Ok(())
     };
@@ -459,12 +479,16 @@ pub fn spawn_container(
     sync_read: RawFd,
     err_write: RawFd,
 ) -> SysResult<i32> {
-    let flags = libc::CLONE_NEWPID
+    let mut flags = libc::CLONE_NEWPID
         | libc::CLONE_NEWNS
         | libc::CLONE_NEWUTS
         | libc::CLONE_NEWIPC
         | libc::CLONE_NEWNET;
+    if spec.rootless {
+        flags |= libc::CLONE_NEWUSER;
+    }
     let mut stack = vec![0u8; 1 << 20];
+    let rootless = spec.rootless;
     let spec = spec.clone();
     let mut cb = move || -> isize { container_init(&spec, stdio, sync_read, err_write) as isize };
     // SAFETY: the monitor that calls this is single-threaded; the child runs `cb` on its own
@@ -477,8 +501,59 @@ pub fn spawn_container(
             Some(libc::SIGCHLD),
         )
     }
-    .map_err(|e| format!("clone: {e}"))?;
+    .map_err(|e| {
+        if rootless && (e == nix::errno::Errno::EPERM || e == nix::errno::Errno::ENOSPC) {
+            crate::i18n::t("err-userns-denied", &[("detail", &e.to_string())])
+        } else {
+            format!("clone: {e}")
+        }
+    })?;
     Ok(pid.as_raw())
+}
+
+/// Map root in the container's user namespace to us (and, with /etc/subuid ranges and
+/// newuidmap, further ids to our subordinate range so images with other users work).
+pub fn write_id_maps(pid: i32) -> SysResult<()> {
+    // SAFETY: getuid/getgid have no preconditions.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let user = std::env::var("USER").unwrap_or_default();
+    let range = |file: &str| -> Option<(u64, u64)> {
+        let text = fs::read_to_string(file).ok()?;
+        text.lines().find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.len() == 3 && (f[0] == user || f[0] == uid.to_string()))
+                .then(|| Some((f[1].parse().ok()?, f[2].parse().ok()?)))
+                .flatten()
+        })
+    };
+    let helper = |tool: &str, id: u32, r: (u64, u64)| -> bool {
+        std::process::Command::new(tool)
+            .args([
+                pid.to_string(),
+                "0".into(),
+                id.to_string(),
+                "1".into(),
+                "1".into(),
+                r.0.to_string(),
+                r.1.to_string(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if let (Some(ur), Some(gr)) = (range("/etc/subuid"), range("/etc/subgid"))
+        && helper("newuidmap", uid, ur)
+        && helper("newgidmap", gid, gr)
+    {
+        return Ok(());
+    }
+    let w = |name: &str, data: String| {
+        fs::write(format!("/proc/{pid}/{name}"), data).map_err(|e| format!("{name}: {e}"))
+    };
+    w("setgroups", "deny".into())?;
+    w("uid_map", format!("0 {uid} 1\n"))?;
+    w("gid_map", format!("0 {gid} 1\n"))
 }
 
 /// Join a running container's namespaces from a fresh child and run `argv` there (for `exec`).
@@ -493,6 +568,12 @@ pub fn join_and_exec(
 ) -> (String, i32) {
     sys::set_not_dumpable();
     cgroup::join_existing(pid);
+    let user_ns = format!("/proc/{pid}/ns/user");
+    if fs::read_link(&user_ns).ok() != fs::read_link("/proc/self/ns/user").ok()
+        && let Err(e) = sys::setns_path(Path::new(&user_ns), libc::CLONE_NEWUSER)
+    {
+        return (e, 126);
+    }
     for (ns, flag) in [
         ("ipc", libc::CLONE_NEWIPC),
         ("uts", libc::CLONE_NEWUTS),
@@ -509,6 +590,9 @@ pub fn join_and_exec(
     match unsafe { libc::fork() } {
         0 => {
             sys::reset_signals();
+            if let Err(e) = seccomp::install() {
+                return (e, 126);
+            }
             if let Err(e) = sys::limit_capabilities(&capabilities(allow_mknod)) {
                 return (e, 126);
             }

@@ -451,3 +451,93 @@ pub fn reset_signals() {
         libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
     }
 }
+
+/// Inside the container (after pivot_root): open a pty from its devpts, bind the slave over
+/// /dev/console, send the master to the monitor through `socket`, and return the slave.
+pub fn open_pty_in_container(socket: RawFd) -> SysResult<RawFd> {
+    use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
+    // SAFETY: posix_openpt/grantpt/unlockpt/ptsname_r on fds and buffers we own.
+    unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        if master < 0 {
+            return Err(format!("open /dev/ptmx: {}", io::Error::last_os_error()));
+        }
+        if libc::grantpt(master) != 0 || libc::unlockpt(master) != 0 {
+            return Err(format!("unlockpt: {}", io::Error::last_os_error()));
+        }
+        let mut name = [0 as libc::c_char; 128];
+        if libc::ptsname_r(master, name.as_mut_ptr(), name.len()) != 0 {
+            return Err(format!("ptsname: {}", io::Error::last_os_error()));
+        }
+        let slave = libc::open(
+            name.as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
+        if slave < 0 {
+            return Err(format!("open pty slave: {}", io::Error::last_os_error()));
+        }
+        let path = std::ffi::CStr::from_ptr(name.as_ptr())
+            .to_string_lossy()
+            .to_string();
+        let console = Path::new("/dev/console");
+        if std::fs::File::create(console).is_ok() {
+            let _ = bind(Path::new(&path), console, false);
+        }
+        let fds = [master];
+        let cmsg = [ControlMessage::ScmRights(&fds)];
+        let iov = [std::io::IoSlice::new(b"m")];
+        sendmsg::<()>(socket, &iov, &cmsg, MsgFlags::empty(), None)
+            .map_err(|e| format!("send pty: {e}"))?;
+        libc::close(master);
+        libc::close(socket);
+        Ok(slave)
+    }
+}
+
+/// Receive one fd sent with SCM_RIGHTS; None when the peer closed without sending.
+pub fn recv_fd(socket: RawFd) -> Option<RawFd> {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+    let mut buf = [0u8; 1];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let msg = recvmsg::<()>(
+        socket,
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .ok()?;
+    for c in msg.cmsgs().ok()? {
+        if let ControlMessageOwned::ScmRights(fds) = c {
+            return fds.first().copied();
+        }
+    }
+    None
+}
+
+/// A connected pair of unix stream sockets, close-on-exec.
+pub fn socketpair() -> SysResult<(RawFd, RawFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: socketpair fills the array.
+    let r = unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    };
+    if r != 0 {
+        return Err(format!("socketpair: {}", io::Error::last_os_error()));
+    }
+    Ok((fds[0], fds[1]))
+}
+
+/// Send one fd with SCM_RIGHTS (and one byte). False when the peer is gone.
+pub fn send_fd(socket: RawFd, fd: RawFd) -> bool {
+    use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
+    let fds = [fd];
+    let cmsg = [ControlMessage::ScmRights(&fds)];
+    let iov = [std::io::IoSlice::new(b"f")];
+    sendmsg::<()>(socket, &iov, &cmsg, MsgFlags::empty(), None).is_ok()
+}

@@ -1,0 +1,152 @@
+//! Published ports: a user-space TCP proxy in the monitor, as docker-proxy does. The listener
+//! is bound on the host before the container starts (so a busy port fails cleanly); each
+//! accepted connection is relayed to 127.0.0.1:<container port> inside the container's network
+//! namespace, through a socket made there by the `Connector` process.
+
+use std::io;
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::sync::{Arc, Mutex};
+
+use super::runtime::sys;
+
+use super::container::PortBinding;
+use super::{EngineError, Result};
+
+/// Bind every TCP binding; host port 0 gets a free port, written back into the binding.
+pub fn bind_ports(ports: &mut [PortBinding]) -> Result<Vec<(TcpListener, u16)>> {
+    let mut out = Vec::new();
+    for p in ports.iter_mut() {
+        if p.proto != "tcp" {
+            continue;
+        }
+        let ip = if p.host_ip.is_empty() {
+            "0.0.0.0"
+        } else {
+            &p.host_ip
+        };
+        let listener = TcpListener::bind((ip, p.host_port)).map_err(|e| {
+            if e.kind() == io::ErrorKind::AddrInUse {
+                EngineError::PortInUse(format!("{ip}:{}", p.host_port))
+            } else {
+                EngineError::Runtime(format!("bind {ip}:{}: {e}", p.host_port))
+            }
+        })?;
+        if p.host_port == 0 {
+            p.host_port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        }
+        out.push((listener, p.container_port));
+    }
+    Ok(out)
+}
+
+/// Check that the bindings are free (before anything is created), then release them.
+pub fn check_ports(ports: &[PortBinding]) -> Result<()> {
+    let mut copy: Vec<PortBinding> = ports.iter().filter(|p| p.host_port != 0).cloned().collect();
+    bind_ports(&mut copy).map(|_| ())
+}
+
+fn relay(mut from: TcpStream, mut to: TcpStream) {
+    let _ = io::copy(&mut from, &mut to);
+    let _ = to.shutdown(Shutdown::Write);
+}
+
+/// Makes connections inside the container's network namespace on request: a process forked
+/// from the monitor (while it is still single-threaded) that joins the container's user and
+/// network namespaces — a multithreaded process could not join a user namespace, which
+/// rootless containers have — and hands connected sockets back over a unix socket.
+pub struct Connector {
+    control: Mutex<RawFd>,
+}
+
+impl Connector {
+    /// Fork the connector for the container whose init is `pid`.
+    pub fn start(pid: i32) -> Result<Connector> {
+        let (ours, theirs) = sys::socketpair().map_err(EngineError::Runtime)?;
+        // SAFETY: the monitor is single-threaded here; the child only makes syscalls and exits.
+        match unsafe { libc::fork() } {
+            0 => {
+                sys::close(ours);
+                let code = connector_main(pid, theirs);
+                // SAFETY: leaving the forked child without running the parent's destructors.
+                unsafe { libc::_exit(code) }
+            }
+            child if child > 0 => {
+                sys::close(theirs);
+                Ok(Connector {
+                    control: Mutex::new(ours),
+                })
+            }
+            _ => Err(EngineError::Runtime(format!(
+                "fork: {}",
+                io::Error::last_os_error()
+            ))),
+        }
+    }
+
+    /// A TCP connection to 127.0.0.1:`port` inside the container.
+    fn connect(&self, port: u16) -> Option<TcpStream> {
+        let fd = self.control.lock().ok()?;
+        if !sys::write_all(*fd, &port.to_be_bytes()) {
+            return None;
+        }
+        let got = sys::recv_fd(*fd)?;
+        // SAFETY: a connected socket fd just received for us to own.
+        Some(unsafe { TcpStream::from_raw_fd(got) })
+    }
+}
+
+fn connector_main(pid: i32, control: RawFd) -> i32 {
+    use std::path::Path;
+    let ns = |name: &str| format!("/proc/{pid}/ns/{name}");
+    let same_user =
+        std::fs::read_link(ns("user")).ok() == std::fs::read_link("/proc/self/ns/user").ok();
+    if !same_user && sys::setns_path(Path::new(&ns("user")), libc::CLONE_NEWUSER).is_err() {
+        return 1;
+    }
+    if sys::setns_path(Path::new(&ns("net")), libc::CLONE_NEWNET).is_err() {
+        return 1;
+    }
+    let mut req = [0u8; 2];
+    loop {
+        match sys::read(control, &mut req) {
+            Ok(2) => {}
+            _ => return 0,
+        }
+        let port = u16::from_be_bytes(req);
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => {
+                if !sys::send_fd(control, s.as_raw_fd()) {
+                    return 0;
+                }
+            }
+            // Nothing listens there: answer with no fd.
+            Err(_) => {
+                if !sys::write_all(control, b"x") {
+                    return 0;
+                }
+            }
+        }
+    }
+}
+
+/// Start one proxy thread per listener, relaying through `connector`.
+pub fn spawn_proxies(listeners: Vec<(TcpListener, u16)>, connector: Arc<Connector>) {
+    for (listener, container_port) in listeners {
+        let connector = connector.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(client) = conn else { continue };
+                // Nothing listens in the container (yet): close, as docker-proxy does.
+                let Some(upstream) = connector.connect(container_port) else {
+                    continue;
+                };
+                let (Ok(c2), Ok(u2)) = (client.try_clone(), upstream.try_clone()) else {
+                    continue;
+                };
+                std::thread::spawn(move || relay(client, upstream));
+                std::thread::spawn(move || relay(u2, c2));
+            }
+        });
+    }
+}

@@ -1,0 +1,224 @@
+//! The whole course, end to end: every lesson's solutions typed, in order, into a real sandbox
+//! shell whose `docker` is gorae, with the real check code judging each step right after its
+//! last line — in Korean and in English. Then every step's wrong attempts, each from the
+//! step's start state (the lesson's earlier solutions replayed in a fresh store), must not pass.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use gorae::course::{Lesson, Verdict, evaluate, load_course};
+use gorae::engine::{Store, events};
+use gorae::i18n::Lang;
+use gorae::tui::term::replay::{ReplayOptions, replay_with};
+use gorae::tui::term::sandbox::Sandbox;
+
+fn lessons_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons")
+}
+
+fn catalog() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("images/layout")
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    store: Store,
+    sandbox: Sandbox,
+    opts: ReplayOptions,
+}
+
+impl World {
+    fn new(lang: Lang) -> World {
+        let dir = tempfile::Builder::new().prefix("gorae-course-").tempdir().unwrap();
+        let root = dir.path().join("store");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let store = Store::open(root.clone(), catalog()).unwrap();
+        let sandbox =
+            Sandbox::prepare_with(&dir.path().join("state"), Path::new(env!("CARGO_BIN_EXE_gorae"))).unwrap();
+        let locale = match lang {
+            Lang::Ko => "ko_KR.UTF-8",
+            Lang::En => "C.UTF-8",
+        };
+        let opts = ReplayOptions {
+            line_timeout: Duration::from_secs(60),
+            cwd: Some(home.clone()),
+            env: vec![
+                ("GORAE_ROOT".into(), root.to_string_lossy().into_owned()),
+                ("GORAE_IMAGES".into(), catalog().to_string_lossy().into_owned()),
+                ("HOME".into(), home.to_string_lossy().into_owned()),
+                ("LANG".into(), locale.into()),
+            ],
+            ..ReplayOptions::default()
+        };
+        World {
+            _dir: dir,
+            store,
+            sandbox,
+            opts,
+        }
+    }
+
+    fn events_len(&self) -> u64 {
+        std::fs::metadata(self.store.events_path()).map(|m| m.len()).unwrap_or(0)
+    }
+
+    fn verdict(&self, lesson: &Lesson, step_index: usize, since: u64) -> Verdict {
+        let (evs, _) = events::read_from(&self.store.events_path(), since);
+        evaluate(&lesson.steps[step_index], &self.store, &evs)
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if let Ok(cs) = self.store.containers() {
+            for c in cs {
+                let _ = self.store.remove_container(&c.id, true);
+            }
+        }
+    }
+}
+
+fn course(lang: Lang) -> Vec<Lesson> {
+    load_course(&lessons_dir(), lang)
+        .into_iter()
+        .map(|l| l.unwrap_or_else(|e| panic!("lesson does not load: {e}")))
+        .collect()
+}
+
+/// Replay every step's solution in one session; return the steps that did not pass.
+fn replay_lesson(world: &World, lesson: &Lesson) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut last_line_of: Vec<(usize, usize)> = Vec::new(); // (line index, step index)
+    for (si, step) in lesson.steps.iter().enumerate() {
+        lines.extend(step.solution.iter().cloned());
+        if !step.solution.is_empty() {
+            last_line_of.push((lines.len() - 1, si));
+        }
+    }
+    let mut failures = Vec::new();
+    let mut step_start = world.events_len();
+    let mut checked = Vec::new();
+    let result = replay_with(&world.sandbox, &lines, &world.opts, &mut |i, line| {
+        if let Some(&(_, si)) = last_line_of.iter().find(|(li, _)| *li == i) {
+            let step = &lesson.steps[si];
+            checked.push(si);
+            if !step.is_reading() {
+                // A detached process may still be writing its first output: allow it a moment.
+                let mut v = world.verdict(lesson, si, step_start);
+                for _ in 0..20 {
+                    if v == Verdict::Pass {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                    v = world.verdict(lesson, si, step_start);
+                }
+                if v != Verdict::Pass {
+                    failures.push(format!(
+                        "{} / {}: solution does not pass ({v:?}); last line {:?} printed:\n{}",
+                        lesson.id, step.id, line.line, line.output
+                    ));
+                }
+            }
+            step_start = world.events_len();
+        }
+    });
+    if let Err(e) = result {
+        failures.push(format!("{}: replay failed: {e}", lesson.id));
+    }
+    failures
+}
+
+fn run_course(lang: Lang) {
+    let lessons = course(lang);
+    assert!(lessons.len() >= 9, "{} lessons", lessons.len());
+    let world = World::new(lang);
+    let mut failures = Vec::new();
+    for lesson in &lessons {
+        failures.extend(replay_lesson(&world, lesson));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_korean_solution_passes_its_check() {
+    run_course(Lang::Ko);
+}
+
+#[test]
+fn every_english_solution_passes_its_check() {
+    run_course(Lang::En);
+}
+
+#[test]
+fn both_languages_check_the_same_things() {
+    let ko = course(Lang::Ko);
+    let en = course(Lang::En);
+    assert_eq!(ko.len(), en.len());
+    for (k, e) in ko.iter().zip(&en) {
+        assert_eq!(k.id, e.id);
+        assert_eq!(k.steps.len(), e.steps.len(), "{}", k.id);
+        for (ks, es) in k.steps.iter().zip(&e.steps) {
+            assert_eq!(ks.id, es.id, "{}", k.id);
+            assert_eq!(ks.solution, es.solution, "{} / {}: solutions differ", k.id, ks.id);
+            assert_eq!(ks.wrong, es.wrong, "{} / {}: wrong attempts differ", k.id, ks.id);
+            assert_eq!(
+                format!("{:?}{:?}", ks.check, ks.any),
+                format!("{:?}{:?}", es.check, es.any),
+                "{} / {}: checks differ",
+                k.id,
+                ks.id
+            );
+        }
+    }
+}
+
+/// Wrong attempts are replayed once (Korean): the test above shows both languages check the
+/// same things with the same solutions.
+#[test]
+fn no_wrong_attempt_passes() {
+    let lessons = course(Lang::Ko);
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for lesson in &lessons {
+        for (si, step) in lesson.steps.iter().enumerate() {
+            if step.wrong.is_empty() {
+                continue;
+            }
+            assert!(!step.is_reading(), "{}/{}: a reading step with wrong attempts", lesson.id, step.id);
+            for attempt in &step.wrong {
+                let world = World::new(Lang::Ko);
+                let prefix: Vec<String> = lesson.steps[..si]
+                    .iter()
+                    .flat_map(|s| s.solution.iter().cloned())
+                    .chain(step.setup.iter().cloned())
+                    .collect();
+                let mut start = 0;
+                let n = prefix.len();
+                let mut lines = prefix;
+                lines.extend(attempt.iter().cloned());
+                let res = replay_with(&world.sandbox, &lines, &world.opts, &mut |i, _| {
+                    if i + 1 == n {
+                        start = world.events_len();
+                    }
+                });
+                if let Err(e) = res {
+                    failures.push(format!("{} / {}: replaying {attempt:?} failed: {e}", lesson.id, step.id));
+                    continue;
+                }
+                // Give detached work a moment, then judge: it must not pass.
+                std::thread::sleep(Duration::from_millis(300));
+                let v = world.verdict(lesson, si, start);
+                checked += 1;
+                if v == Verdict::Pass {
+                    failures.push(format!(
+                        "{} / {}: the wrong attempt {attempt:?} passes the check",
+                        lesson.id, step.id
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} wrong attempts");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -1,0 +1,117 @@
+//! Background services with published ports: nginx serves through the proxy, redis answers.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::Sandbox;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn http_get(port: u16) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+#[test]
+fn nginx_serves_the_korean_page_through_a_published_port() {
+    let s = Sandbox::new();
+    let port = free_port();
+    s.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "-p",
+        &format!("{port}:80"),
+        "nginx",
+    ]);
+    let mut page = None;
+    for _ in 0..100 {
+        page = http_get(port).filter(|p| p.contains("200 OK"));
+        if page.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let page = page.expect("nginx answered through the published port");
+    assert!(page.contains("고래"), "{page}");
+    let ps = s.ok(&["ps"]);
+    assert!(ps.contains(&format!("0.0.0.0:{port}->80/tcp")), "{ps}");
+    assert_eq!(
+        s.ok(&["port", "web"]).trim(),
+        format!("80/tcp -> 0.0.0.0:{port}")
+    );
+    // nginx logs its access to stdout, as the official image does.
+    let mut logs = String::new();
+    for _ in 0..40 {
+        logs = s.ok(&["logs", "web"]);
+        if logs.contains("GET / ") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(logs.contains("GET / "), "{logs}");
+    // The same port again: a clear error and no half-created container.
+    let before = s.ok(&["ps", "-aq"]);
+    let busy = s.docker(&["run", "-d", "-p", &format!("{port}:80"), "nginx"]);
+    assert_ne!(busy.code, 0);
+    assert!(
+        busy.stderr.contains("port is already allocated"),
+        "{}",
+        busy.stderr
+    );
+    assert_eq!(s.ok(&["ps", "-aq"]), before);
+}
+
+#[test]
+fn redis_runs_in_the_background_and_answers() {
+    let s = Sandbox::new();
+    s.ok(&["run", "-d", "--name", "my-redis", "-P", "redis"]);
+    let mut pong = String::new();
+    for _ in 0..100 {
+        let r = s.docker(&["exec", "my-redis", "redis-cli", "ping"]);
+        pong = r.stdout;
+        if pong.trim() == "PONG" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(pong.trim(), "PONG");
+    let mapping = s.ok(&["port", "my-redis", "6379"]);
+    let port: u16 = mapping.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    conn.write_all(b"PING\r\n").unwrap();
+    let mut buf = [0u8; 16];
+    let n = conn.read(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"+PONG\r\n");
+    let logs = s.ok(&["logs", "my-redis"]);
+    assert!(logs.contains("Ready to accept connections"), "{logs}");
+}
+
+#[test]
+fn debian_shell_shows_its_issue_file() {
+    let s = Sandbox::new();
+    let out = s.ok(&["run", "--rm", "debian", "cat", "/etc/issue"]);
+    assert!(out.starts_with("Debian GNU/Linux 12"), "{out}");
+    let ps = s.ok(&["run", "--rm", "debian", "ps", "-e"]);
+    assert_eq!(
+        ps.lines().count(),
+        2,
+        "only ps itself, and the header: {ps}"
+    );
+}
