@@ -78,13 +78,25 @@ fn main() {
     }
     // Commit of a 10 MB change.
     gorae(&["rm", "-f", "big"]);
-    gorae(&["run", "--name", "big", "busybox", "sh", "-c", "head -c 10000000 /dev/urandom > /big.bin"]);
+    gorae(&[
+        "run",
+        "--name",
+        "big",
+        "busybox",
+        "sh",
+        "-c",
+        "head -c 10000000 /dev/urandom > /big.bin",
+    ]);
     let t = Instant::now();
     let committed = gorae(&["commit", "big", "bigimg"]);
     let commit_ms = t.elapsed().as_secs_f64() * 1000.0;
     println!(
         "gorae  commit of a 10 MB change: {}",
-        if committed { format!("{commit_ms:.0} ms") } else { "FAILED".into() }
+        if committed {
+            format!("{commit_ms:.0} ms")
+        } else {
+            "FAILED".into()
+        }
     );
     // A fully cached rebuild.
     let ctx = root.join("ctx");
@@ -98,7 +110,9 @@ fn main() {
     gorae(&["build", "-t", "cached", &ctx_s]);
     let rebuild = median_ms(5, || gorae(&["build", "-t", "cached", &ctx_s]));
     match rebuild {
-        Some(ms) => println!("gorae  cached rebuild (5 steps): median {ms:.0} ms (target < 200 ms)"),
+        Some(ms) => {
+            println!("gorae  cached rebuild (5 steps): median {ms:.0} ms (target < 200 ms)")
+        }
         None => println!("gorae  cached rebuild: FAILED"),
     }
 
@@ -135,7 +149,9 @@ fn dir_size(path: &std::path::Path) -> u64 {
     let mut total = 0;
     let mut stack = vec![path.to_path_buf()];
     while let Some(p) = stack.pop() {
-        let Ok(m) = std::fs::symlink_metadata(&p) else { continue };
+        let Ok(m) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
         if m.is_dir() {
             if let Ok(rd) = std::fs::read_dir(&p) {
                 stack.extend(rd.flatten().map(|e| e.path()));

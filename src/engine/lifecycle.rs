@@ -118,6 +118,11 @@ impl Store {
             defaults.cmd.clone().unwrap_or_default()
         };
         let argv: Vec<String> = entrypoint.iter().chain(cmd.iter()).cloned().collect();
+        let mut env = merge_env(defaults.env.as_deref().unwrap_or(&[]), &opts.env);
+        // Docker gives a container with a terminal TERM=xterm unless the image or -e set it.
+        if opts.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+            env.push("TERM=xterm".into());
+        }
         if argv.is_empty() {
             return Err(EngineError::Runtime("no command specified".into()));
         }
@@ -149,7 +154,7 @@ impl Store {
                 argv,
                 entrypoint,
                 cmd,
-                env: merge_env(defaults.env.as_deref().unwrap_or(&[]), &opts.env),
+                env,
                 workdir: opts
                     .workdir
                     .clone()

@@ -388,11 +388,12 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
             .image(&c.image)
             .attr("exitCode", code.to_string()),
     );
-    for cl in clients.iter_mut() {
-        let _ = attach::write_frame(&mut cl.stream, attach::EXIT, &code.to_be_bytes());
-    }
+    // `run --rm` returns only once the container is gone, as Docker's does.
     if c.config.auto_remove {
         store.destroy_container(&c)?;
+    }
+    for cl in clients.iter_mut() {
+        let _ = attach::write_frame(&mut cl.stream, attach::EXIT, &code.to_be_bytes());
     }
     Ok(0)
 }
