@@ -196,11 +196,11 @@ impl Session {
                 && seen_output
                 && now.duration_since(last_output) >= opts.quiet
                 && self.pty.foreground_group() != Some(self.pty.pid())
-                // Keys come next (e.g. Ctrl-P Ctrl-Q after `docker attach`, which prints
-                // nothing): a quiet program in raw mode is waiting for them even without a
-                // prompt. (Before raw mode, Ctrl-Q would be eaten as XON.)
-                && ((keys_next && self.pty.is_raw())
-                    || super::cursor_after_text(self.screen.screen()))
+                // A quiet program in raw mode reads keys (e.g. `docker attach`, which may
+                // print nothing): it is waiting even without a prompt. Keys typed before
+                // raw mode could be lost (Ctrl-Q is XON then), so a key line waits for it.
+                && (self.pty.is_raw()
+                    || (!keys_next && super::cursor_after_text(self.screen.screen())))
             {
                 return Some(LineEnd::Waiting);
             }
