@@ -4,7 +4,8 @@
 //!   (target: decompression-bound, ≥ 150 MB/s);
 //! - `commit` of a container with a 10 MB change;
 //! - a fully cached `build` (target: < 200 ms);
-//! and the same work through a real Docker engine when `docker info` answers, with ratios.
+//!
+//! The same work runs through a real Docker engine when `docker info` answers, with ratios.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
