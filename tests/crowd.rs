@@ -194,7 +194,13 @@ fn first_lessons(s: &Sandbox, calls: &Mutex<usize>, i: usize) {
     let mark = must(
         s,
         calls,
-        &["exec", &web, "sh", "-c", &format!("echo {i} > /mark; cat /mark")],
+        &[
+            "exec",
+            &web,
+            "sh",
+            "-c",
+            &format!("echo {i} > /mark; cat /mark"),
+        ],
     );
     assert_eq!(mark, format!("{i}\n"));
     let committed = must(s, calls, &["commit", &web, &snap]);
@@ -290,7 +296,7 @@ fn a_workshop_room_runs_its_first_lessons_at_once() {
     println!(
         "crowd: {n} learners in {} stores, {total_calls} CLI calls, {} containers, concurrently in {:.1} s",
         room.stores.len(),
-        n * 4,
+        n * 5,
         started.elapsed().as_secs_f64()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -337,7 +343,12 @@ fn a_workshop_room_runs_its_first_lessons_at_once() {
 
         // Each container's whole life is in the feed, once.
         let life = lifecycle(&events);
-        assert_eq!(life.len(), learners.len() * 4, "{}: {life:?}", root.display());
+        assert_eq!(
+            life.len(),
+            learners.len() * 5,
+            "{}: {life:?}",
+            root.display()
+        );
         for (id, acts) in &life {
             let name = name_of(&events, id);
             let once = |a: &str| acts.get(a).copied().unwrap_or(0);
@@ -560,5 +571,8 @@ fn one_store_takes_many_writers_at_once() {
         .count();
     // `tag` and `commit REPO` each tag once.
     assert_eq!(tag_events, writers * rounds * 2);
-    assert_eq!(stray_mounts(&[s.dir.path().to_path_buf()]), Vec::<String>::new());
+    assert_eq!(
+        stray_mounts(&[s.dir.path().to_path_buf()]),
+        Vec::<String>::new()
+    );
 }
