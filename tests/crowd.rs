@@ -189,6 +189,8 @@ fn first_lessons(s: &Sandbox, calls: &Mutex<usize>, i: usize) {
     let line = ps_line(&ps, &web).unwrap_or_else(|| panic!("{web} missing from:\n{ps}"));
     assert!(line.contains(" Up "), "{line}");
     assert!(line.starts_with(&id.trim()[..12]), "{line}");
+    // `run --rm` returned only once its container was gone.
+    assert!(!ps.contains(&format!("\"echo {hello}\"")), "{ps}");
     let line = ps_line(&ps, &scratch).unwrap_or_else(|| panic!("{scratch} missing:\n{ps}"));
     assert!(line.contains("Exited (0)"), "{line}");
     let mark = must(
