@@ -883,6 +883,8 @@ pub fn build(
     opts: &BuildOptions,
     progress: &mut dyn BuildProgress,
 ) -> Result<BuildOutcome> {
+    // New layers and configs are not in the index until each step is stored.
+    let _writing = store.writing()?;
     let text = fs::read_to_string(&opts.dockerfile).map_err(|e| BuildError::Dockerfile {
         path: opts.dockerfile.display().to_string(),
         source: e,

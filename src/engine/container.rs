@@ -206,10 +206,12 @@ impl Store {
         let dir = self.container_dir(&c.id);
         // Rename first so a crash mid-delete never leaves a half record that looks valid.
         let trash = self.tmp_path("rm");
-        if fs::rename(&dir, &trash).is_ok() {
-            super::archive::remove_tree(&trash);
-        } else {
-            super::archive::remove_tree(&dir);
+        match fs::rename(&dir, &trash) {
+            Ok(()) => super::archive::remove_tree(&trash),
+            // Another command (the monitor of a --rm container, a second `rm`) got there first
+            // and emitted the `destroy`.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(_) => super::archive::remove_tree(&dir),
         }
         self.emit(
             Event::new("container", "destroy")
@@ -253,15 +255,21 @@ impl Store {
             if alive {
                 continue;
             }
+            // The monitor may have recorded the exit itself since we read the record: then the
+            // `die` (and the --rm removal) are its, not ours to repeat.
+            let mut changed = false;
             let updated = self.update_container(&id, |c| {
                 if c.state.status == "running" {
                     c.state.status = "exited".into();
                     c.state.exit_code.get_or_insert(137);
                     c.state.finished_at = super::image::rfc3339_now();
                     c.state.pid = 0;
+                    changed = true;
                 }
             });
-            if let Ok(c) = updated {
+            if let Ok(c) = updated
+                && changed
+            {
                 self.emit(
                     Event::new("container", "die")
                         .id(&c.id)

@@ -616,9 +616,17 @@ impl Store {
                 return Err(e);
             }
         };
+        // Another command (a second learner on this store) may have unpacked the same layer
+        // meanwhile, and containers may already run on it: under the lock, keep a finished
+        // layer and only replace a half-finished one left by a killed process.
+        let _lock = self.lock()?;
+        if self.layer_ready(diff_id) {
+            drop(_lock);
+            archive::remove_tree(&staging);
+            return Ok(());
+        }
         let dir = self.layer_dir(diff_id);
         if dir.exists() {
-            // A half-finished unpack from a killed process: replace it.
             archive::remove_tree(&dir);
         }
         fs::rename(&staging, &dir).map_err(|e| EngineError::io(&dir, e))?;
@@ -633,6 +641,7 @@ impl Store {
     /// Pull `name` from the bundled catalog into the store.
     pub fn pull(&self, name: &str, progress: &mut dyn PullProgress) -> Result<PullOutcome> {
         let r = Reference::parse(name)?;
+        let _writing = self.writing()?;
         let catalog = match self.catalog() {
             Ok(c) => c,
             Err(_) => return self.pull_remote(&r, progress),
@@ -742,6 +751,9 @@ impl Store {
     /// `docker rmi`: untag `name`, and delete the image when no tag and no container is left.
     /// Returns the lines Docker prints (`Untagged: …`, `Deleted: …`).
     pub fn remove_image(&self, name: &str, force: bool) -> Result<Vec<String>> {
+        // Everything under the lock: a tag added or a container created by another command
+        // since we looked would otherwise be lost or left on a deleted image.
+        let _lock = self.lock()?;
         let img = self.resolve_image(name)?;
         let containers = self.containers()?;
         let users: Vec<_> = containers.iter().filter(|c| c.image_id == img.id).collect();
@@ -750,7 +762,6 @@ impl Store {
             .map(|r| r.full())
             .filter(|f| img.tags.contains(f));
         let mut out = Vec::new();
-        let _lock = self.lock()?;
         let mut index = self.read_index()?;
         match by_tag {
             // Removing one of several tags only untags.
@@ -814,8 +825,12 @@ impl Store {
         Ok(out)
     }
 
-    /// Remove blobs and unpacked layers no image in the index refers to.
+    /// Remove blobs and unpacked layers no image in the index refers to. Skipped while another
+    /// command writes blobs not yet in the index (see `Store::writing`); a later `rmi` collects.
     pub fn collect_garbage(&self) -> Result<()> {
+        let Some(_collecting) = self.try_collecting()? else {
+            return Ok(());
+        };
         let _lock = self.lock()?;
         let index = self.read_index()?;
         let mut keep_blobs = std::collections::HashSet::new();

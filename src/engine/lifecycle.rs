@@ -172,6 +172,8 @@ impl Store {
         };
         let c = {
             let _lock = self.lock()?;
+            // An `rmi` may have deleted the image since we read it.
+            self.resolve_image(&img.id)?;
             self.create_container_record(c)?
         };
         self.emit(
@@ -391,6 +393,7 @@ impl Store {
     ) -> Result<String> {
         let c = self.resolve_container(key)?;
         let reference = repo.map(Reference::parse).transpose()?;
+        let _writing = self.writing()?;
         let base = self.resolve_image(&c.image_id)?;
         let upper = self.container_dir(&c.id).join("upper");
         let (layer, diff_id) = self.write_layer_from_dir(&upper)?;

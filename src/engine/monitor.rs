@@ -388,14 +388,17 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
             .image(&c.image)
             .attr("exitCode", code.to_string()),
     );
-    // `run --rm` returns only once the container is gone, as Docker's does.
-    if c.config.auto_remove {
-        store.destroy_container(&c)?;
-    }
+    // `run --rm` returns once the container is gone, as Docker's does: remove it before
+    // telling the attached CLI, or its next `ps -a` could still list it.
+    let removed = if c.config.auto_remove {
+        store.destroy_container(&c)
+    } else {
+        Ok(())
+    };
     for cl in clients.iter_mut() {
         let _ = attach::write_frame(&mut cl.stream, attach::EXIT, &code.to_be_bytes());
     }
-    Ok(0)
+    removed.map(|_| 0)
 }
 
 fn redirect_stdio_to_null() {

@@ -79,25 +79,54 @@ impl Store {
 
     /// Take the store lock (blocking).
     pub fn lock(&self) -> Result<StoreLock, EngineError> {
-        let path = self.root.join("lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| EngineError::io(&path, e))?;
-        loop {
-            // SAFETY: flock on a valid, owned fd.
-            let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-            if r == 0 {
-                break;
-            }
-            let err = std::io::Error::last_os_error();
-            if err.kind() != std::io::ErrorKind::Interrupted {
-                return Err(EngineError::io(&path, err));
-            }
-        }
+        let file = flock(&self.root.join("lock"), libc::LOCK_EX)?
+            .ok_or_else(|| EngineError::Runtime("store lock refused".into()))?;
         Ok(StoreLock { _file: file })
+    }
+
+    /// Held (shared) while a command writes blobs and layers that no index entry refers to
+    /// yet (pull, commit, build), so a concurrent `rmi` does not collect them as garbage.
+    pub fn writing(&self) -> Result<WriteGuard, EngineError> {
+        let file = flock(&self.root.join("gc.lock"), libc::LOCK_SH)?
+            .ok_or_else(|| EngineError::Runtime("store write guard refused".into()))?;
+        Ok(WriteGuard { _file: file })
+    }
+
+    /// The right to collect garbage: exclusive, without waiting; None while any command
+    /// holds `writing()` (its blobs are not in the index yet; the next `rmi` collects).
+    pub fn try_collecting(&self) -> Result<Option<WriteGuard>, EngineError> {
+        Ok(
+            flock(&self.root.join("gc.lock"), libc::LOCK_EX | libc::LOCK_NB)?
+                .map(|file| WriteGuard { _file: file }),
+        )
+    }
+}
+
+/// See `Store::writing` and `Store::try_collecting`.
+pub struct WriteGuard {
+    _file: File,
+}
+
+/// Open `path` and flock it with `op`; None when `op` has LOCK_NB and the lock is taken.
+fn flock(path: &Path, op: libc::c_int) -> Result<Option<File>, EngineError> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| EngineError::io(path, e))?;
+    loop {
+        // SAFETY: flock on a valid, owned fd.
+        let r = unsafe { libc::flock(file.as_raw_fd(), op) };
+        if r == 0 {
+            return Ok(Some(file));
+        }
+        let err = std::io::Error::last_os_error();
+        match err.kind() {
+            std::io::ErrorKind::Interrupted => continue,
+            std::io::ErrorKind::WouldBlock => return Ok(None),
+            _ => return Err(EngineError::io(path, err)),
+        }
     }
 }
 

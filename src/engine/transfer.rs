@@ -347,6 +347,8 @@ impl Store {
     /// `docker load`: images from a save tarball (plain or gzip'd). `source` names the input
     /// in messages. All digests are checked before the store is touched.
     pub fn load_images(&self, input: &mut dyn Read, source: &Path) -> Result<Vec<LoadedImage>> {
+        // Blobs land before their tags: keep a concurrent `rmi` from collecting them.
+        let _writing = self.writing()?;
         let staging = self.tmp_path("load");
         let res = (|| -> Result<Vec<LoadedImage>> {
             fs::create_dir_all(&staging).map_err(|e| EngineError::io(&staging, e))?;
@@ -437,6 +439,7 @@ impl Store {
         opts: &ImportOptions,
     ) -> Result<String> {
         let reference = reference.map(Reference::parse).transpose()?;
+        let _writing = self.writing()?;
         let message = opts
             .message
             .clone()
