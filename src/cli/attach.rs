@@ -365,13 +365,7 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
         .unwrap_or_else(|| c.config.workdir.clone());
     let user = a.user.clone().unwrap_or_else(|| c.config.user.clone());
     let allow_mknod = false;
-    store.emit(
-        Event::new("container", "exec_start")
-            .id(&c.id)
-            .name(&c.name)
-            .image(&c.image)
-            .attr("execID", a.command.join(" ")),
-    );
+    store.emit(Event::container("exec_start", &c).attr("execID", a.command.join(" ")));
     let pid = c.state.pid;
     let code = if a.tty && !a.detach {
         let (master, slave) = sys::open_pty().map_err(|e| Failure::new(e, 126))?;
@@ -443,13 +437,7 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
             None,
         )
     };
-    store.emit(
-        Event::new("container", "exec_die")
-            .id(&c.id)
-            .name(&c.name)
-            .image(&c.image)
-            .attr("exitCode", code.to_string()),
-    );
+    store.emit(Event::container("exec_die", &c).attr("exitCode", code.to_string()));
     Ok(code)
 }
 

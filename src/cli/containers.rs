@@ -216,22 +216,12 @@ pub fn attach(store: &Store, name: &str, with_stdin: bool) -> CmdResult {
     if !c.is_running() {
         return Err(Failure::new(t("err-attach-stopped", &[]), 1));
     }
-    store.emit(
-        Event::new("container", "attach")
-            .id(&c.id)
-            .name(&c.name)
-            .image(&c.image),
-    );
+    store.emit(Event::container("attach", &c));
     let stdin = with_stdin && c.config.stdin_open;
     match attach::run_attached(&store.root, &c.id, stdin, c.config.tty, false) {
         Ok(Outcome::Exited(code)) => Ok(code),
         Ok(Outcome::Detached) => {
-            store.emit(
-                Event::new("container", "detach")
-                    .id(&c.id)
-                    .name(&c.name)
-                    .image(&c.image),
-            );
+            store.emit(Event::container("detach", &c));
             Ok(0)
         }
         Ok(Outcome::StartFailed(code, msg)) => Err(Failure::new(msg, code)),
@@ -240,12 +230,7 @@ pub fn attach(store: &Store, name: &str, with_stdin: bool) -> CmdResult {
 }
 
 fn emit_detach(store: &Store, c: &Container) {
-    store.emit(
-        Event::new("container", "detach")
-            .id(&c.id)
-            .name(&c.name)
-            .image(&c.image),
-    );
+    store.emit(Event::container("detach", &c));
 }
 
 /// Docker's STATUS column.
@@ -436,12 +421,7 @@ pub fn restart(store: &Store, names: &[String], time: u64) -> CmdResult {
         m.wait_started()
             .map_err(|(_, msg)| EngineError::Runtime(msg))?;
         store.update_container(&c.id, |c| c.state.restart_count += 1)?;
-        store.emit(
-            Event::new("container", "restart")
-                .id(&c.id)
-                .name(&c.name)
-                .image(&c.image),
-        );
+        store.emit(Event::container("restart", &c));
         Ok(())
     })
 }

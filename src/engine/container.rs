@@ -213,12 +213,7 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(_) => super::archive::remove_tree(&dir),
         }
-        self.emit(
-            Event::new("container", "destroy")
-                .id(&c.id)
-                .name(&c.name)
-                .image(&c.image),
-        );
+        self.emit(Event::container("destroy", &c));
         Ok(())
     }
 
@@ -271,10 +266,7 @@ impl Store {
                 && changed
             {
                 self.emit(
-                    Event::new("container", "die")
-                        .id(&c.id)
-                        .name(&c.name)
-                        .image(&c.image)
+                    Event::container("die", &c)
                         .attr("exitCode", c.state.exit_code.unwrap_or(137).to_string()),
                 );
                 if c.config.auto_remove {

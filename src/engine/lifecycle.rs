@@ -176,12 +176,7 @@ impl Store {
             self.resolve_image(&img.id)?;
             self.create_container_record(c)?
         };
-        self.emit(
-            Event::new("container", "create")
-                .id(&c.id)
-                .name(&c.name)
-                .image(&c.image),
-        );
+        self.emit(Event::container("create", &c));
         Ok(c)
     }
 
@@ -309,36 +304,19 @@ impl Store {
             .and_then(|s| parse_signal(&s))
             .unwrap_or(libc::SIGTERM);
         self.update_container(&c.id, |c| c.state.stopped_by_user = true)?;
-        self.emit(
-            Event::new("container", "kill")
-                .id(&c.id)
-                .name(&c.name)
-                .image(&c.image)
-                .attr("signal", img_signal.to_string()),
-        );
+        self.emit(Event::container("kill", &c).attr("signal", img_signal.to_string()));
         sys::kill(c.state.pid, img_signal);
         let done = self.wait_stopped(&c, Some(Duration::from_secs(timeout)));
         let done = match done {
             Some(d) => d,
             None => {
-                self.emit(
-                    Event::new("container", "kill")
-                        .id(&c.id)
-                        .name(&c.name)
-                        .image(&c.image)
-                        .attr("signal", "9"),
-                );
+                self.emit(Event::container("kill", &c).attr("signal", "9"));
                 sys::kill(c.state.pid, libc::SIGKILL);
                 self.wait_stopped(&c, Some(Duration::from_secs(10)))
                     .ok_or_else(|| EngineError::Runtime("container did not stop".into()))?
             }
         };
-        self.emit(
-            Event::new("container", "stop")
-                .id(&c.id)
-                .name(&c.name)
-                .image(&c.image),
-        );
+        self.emit(Event::container("stop", &c));
         Ok(done)
     }
 
@@ -353,13 +331,7 @@ impl Store {
         if sig == libc::SIGKILL || sig == libc::SIGTERM {
             self.update_container(&c.id, |c| c.state.stopped_by_user = true)?;
         }
-        self.emit(
-            Event::new("container", "kill")
-                .id(&c.id)
-                .name(&c.name)
-                .image(&c.image)
-                .attr("signal", sig.to_string()),
-        );
+        self.emit(Event::container("kill", &c).attr("signal", sig.to_string()));
         sys::kill(c.state.pid, sig);
         if sig == libc::SIGKILL {
             self.wait_stopped(&c, Some(Duration::from_secs(10)));
@@ -422,13 +394,7 @@ impl Store {
             empty_layer: false,
         });
         let id = self.store_image(&base, config, Some(layer), reference.as_ref())?;
-        self.emit(
-            Event::new("container", "commit")
-                .id(&c.id)
-                .name(&c.name)
-                .image(&c.image)
-                .attr("imageID", id.clone()),
-        );
+        self.emit(Event::container("commit", &c).attr("imageID", id.clone()));
         Ok(id)
     }
 

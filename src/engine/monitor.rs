@@ -342,12 +342,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         c.state.stopped_by_user = false;
         c.state.oom_killed = false;
     })?;
-    store.emit(
-        Event::new("container", "start")
-            .id(&c.id)
-            .name(&c.name)
-            .image(&c.image),
-    );
+    store.emit(Event::container("start", &c));
     for cl in clients.iter_mut() {
         let _ = attach::write_frame(&mut cl.stream, attach::STARTED, &[]);
     }
@@ -381,13 +376,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         c.state.pid = 0;
         c.state.oom_killed = oom;
     })?;
-    store.emit(
-        Event::new("container", "die")
-            .id(&c.id)
-            .name(&c.name)
-            .image(&c.image)
-            .attr("exitCode", code.to_string()),
-    );
+    store.emit(Event::container("die", &c).attr("exitCode", code.to_string()));
     // `run --rm` returns once the container is gone, as Docker's does: remove it before
     // telling the attached CLI, or its next `ps -a` could still list it.
     let removed = if c.config.auto_remove {

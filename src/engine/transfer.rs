@@ -420,12 +420,7 @@ impl Store {
         let mut links = HashMap::new();
         write_merged(&mut builder, &top, Path::new(""), &mut links)?;
         builder.finish().map_err(tar_err(&self.root))?;
-        self.emit(
-            Event::new("container", "export")
-                .id(&c.id)
-                .name(&c.name)
-                .image(&c.image),
-        );
+        self.emit(Event::container("export", &c));
         Ok(())
     }
 
