@@ -230,7 +230,7 @@ pub fn attach(store: &Store, name: &str, with_stdin: bool) -> CmdResult {
 }
 
 fn emit_detach(store: &Store, c: &Container) {
-    store.emit(Event::container("detach", &c));
+    store.emit(Event::container("detach", c));
 }
 
 /// Docker's STATUS column.

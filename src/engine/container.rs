@@ -213,7 +213,7 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(_) => super::archive::remove_tree(&dir),
         }
-        self.emit(Event::container("destroy", &c));
+        self.emit(Event::container("destroy", c));
         Ok(())
     }
 
