@@ -226,3 +226,32 @@ fn a_symlinked_dev_or_proc_in_the_image_cannot_redirect_the_runtime() {
     assert!(!std::path::Path::new("/tmp/hostproc").exists());
     assert!(!std::path::Path::new("/tmp/hostdev").exists());
 }
+
+#[test]
+fn a_container_cannot_reach_the_gorae_binary_through_proc_while_exec_joins() {
+    let s = pulled();
+    // Inside: watch every process that appears for an exe link that leads to gorae's binary
+    // (the runc CVE-2019-5736 path: a joining process is visible in the container's /proc).
+    s.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "watcher",
+        "busybox",
+        "sh",
+        "-c",
+        "end=$(( $(date +%s) + 4 )); while [ $(date +%s) -lt $end ]; do \
+           for p in /proc/[0-9]*; do l=$(readlink $p/exe 2>/dev/null); \
+             case \"$l\" in *gorae*) echo LEAK $l;; esac; \
+             head -c 1 $p/exe >/dev/null 2>&1 && case \"$l\" in *gorae*) echo READ $l;; esac; \
+           done; done; echo watched",
+    ]);
+    for _ in 0..30 {
+        let _ = s.docker(&["exec", "watcher", "true"]);
+    }
+    let out = s.ok(&["wait", "watcher"]);
+    assert_eq!(out.trim(), "0");
+    let logs = s.ok(&["logs", "watcher"]);
+    assert!(logs.contains("watched"), "{logs}");
+    assert!(!logs.contains("LEAK") && !logs.contains("READ"), "{logs}");
+}

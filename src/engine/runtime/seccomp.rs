@@ -200,7 +200,7 @@ mod tests {
     }
 
     #[test]
-    fn filter_denies_keyctl_in_a_child_process() {
+    fn filter_denies_keyctl_and_tiocsti_in_a_child_process() {
         // SAFETY: a forked child that installs the filter and exits; the test waits for it.
         unsafe {
             let pid = libc::fork();
@@ -210,8 +210,14 @@ mod tests {
                     libc::_exit(2);
                 }
                 let r = libc::syscall(libc::SYS_keyctl, 0, 0, 0, 0, 0);
-                let errno = *libc::__errno_location();
-                let ok = r == -1 && errno == libc::EPERM && libc::getpid() > 0;
+                let keyctl_denied = r == -1 && *libc::__errno_location() == libc::EPERM;
+                // TIOCSTI is refused before the kernel looks at the fd (else EBADF).
+                let c = b'x';
+                let r = libc::ioctl(-1, libc::TIOCSTI, &c);
+                let tiocsti_denied = r == -1 && *libc::__errno_location() == libc::EPERM;
+                let r = libc::ioctl(-1, libc::TIOCGWINSZ, std::ptr::null_mut::<u8>());
+                let other_ioctl_allowed = r == -1 && *libc::__errno_location() == libc::EBADF;
+                let ok = keyctl_denied && tiocsti_denied && other_ioctl_allowed;
                 libc::_exit(if ok { 0 } else { 1 });
             }
             let mut status = 0;
