@@ -15,14 +15,22 @@ fuzz_target!(|data: &[u8]| {
             assert!(!lesson.id.trim().is_empty() && !lesson.title.trim().is_empty());
             let lines = text.lines().count().max(1);
             for s in &lesson.steps {
-                assert!(s.line >= 1 && s.line <= lines, "step line {} of {lines}", s.line);
+                assert!(
+                    s.line >= 1 && s.line <= lines,
+                    "step line {} of {lines}",
+                    s.line
+                );
                 let _ = s.is_reading();
             }
         }
         Err(e) => {
             // The line points into the file (1-based), and the message renders.
             let lines = text.split_inclusive('\n').count().max(1);
-            assert!(e.line >= 1 && e.line <= lines + 1, "error line {} of {lines}: {e}", e.line);
+            assert!(
+                e.line >= 1 && e.line <= lines + 1,
+                "error line {} of {lines}: {e}",
+                e.line
+            );
             let _ = e.to_string();
         }
     }

@@ -14,6 +14,9 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(rest);
     for line in render(&text, width, &Theme::plain()) {
         let lw = line_width(&line);
-        assert!(lw <= usize::from(width.max(1)), "line of {lw} columns in {width}");
+        assert!(
+            lw <= usize::from(width.max(1)),
+            "line of {lw} columns in {width}"
+        );
     }
 });

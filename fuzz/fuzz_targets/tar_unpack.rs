@@ -20,10 +20,19 @@ fuzz_target!(|data: &[u8]| {
     let _ = unpack(&mut &data[..], &root);
     let mut names: Vec<String> = fs::read_dir(tmp.path())
         .expect("read the temp dir")
-        .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     names.sort();
-    assert_eq!(names, ["canary", "root"], "something was written outside the target");
+    assert_eq!(
+        names,
+        ["canary", "root"],
+        "something was written outside the target"
+    );
     assert_eq!(fs::read(&canary).expect("read the canary"), b"untouched");
     assert!(
         fs::symlink_metadata(&root).expect("root stat").is_dir(),
