@@ -220,6 +220,35 @@ pub enum Cmd {
         build_arg: Vec<String>,
         path: String,
     },
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save {
+        #[arg(short, long)]
+        output: Option<String>,
+        #[arg(required = true)]
+        images: Vec<String>,
+    },
+    /// Load an image from a tar archive or STDIN
+    Load {
+        #[arg(short, long)]
+        input: Option<String>,
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Export a container's filesystem as a tar archive
+    Export {
+        #[arg(short, long)]
+        output: Option<String>,
+        container: String,
+    },
+    /// Import the contents from a tarball to create a filesystem image
+    Import {
+        #[arg(short, long)]
+        change: Vec<String>,
+        #[arg(short, long)]
+        message: Option<String>,
+        file: String,
+        repository: Option<String>,
+    },
 }
 
 #[derive(Args, Debug, Clone)]

@@ -121,6 +121,13 @@ fn resize_frame() -> Option<Vec<u8>> {
     Some(proto::encode(proto::RESIZE, &p))
 }
 
+fn resize_frame_off_by_one() -> Option<Vec<u8>> {
+    let (rows, cols) = sys::window_size(0).or_else(|| sys::window_size(1))?;
+    let mut p = rows.saturating_add(1).to_be_bytes().to_vec();
+    p.extend_from_slice(&cols.to_be_bytes());
+    Some(proto::encode(proto::RESIZE, &p))
+}
+
 /// Attach to a monitor's socket and relay until the container exits or the user detaches.
 /// `send_start`: the monitor waits for this client before starting the container.
 pub fn run_attached(
@@ -134,6 +141,11 @@ pub fn run_attached(
     let _raw = (tty && forward_stdin).then(RawMode::enter);
     let winch = if tty { winch_pipe() } else { -1 };
     if tty && let Some(f) = resize_frame() {
+        // Attaching to a running shell: a size change makes it redraw its prompt, so the
+        // learner sees where they are instead of an empty line.
+        if !send_start && let Some(nudge) = resize_frame_off_by_one() {
+            let _ = stream.write_all(&nudge);
+        }
         let _ = stream.write_all(&f);
     }
     if send_start {

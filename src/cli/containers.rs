@@ -136,7 +136,10 @@ pub fn run(store: &Store, a: RunArgs) -> CmdResult {
     let m = store.start_monitor(&c, true).map_err(docker_prefixed)?;
     match attach::run_attached(&m.root, &m.id, a.interactive, a.tty, true) {
         Ok(Outcome::Exited(code)) => Ok(code),
-        Ok(Outcome::Detached) => Ok(0),
+        Ok(Outcome::Detached) => {
+            emit_detach(store, &c);
+            Ok(0)
+        }
         Ok(Outcome::StartFailed(code, msg)) => Err(start_failed(store, &c, code, &msg)),
         Err(e) => Err(Failure::new(format!("docker: {e}"), 125)),
     }
@@ -162,7 +165,10 @@ pub fn start(store: &Store, names: &[String], attach_out: bool, interactive: boo
                 let m = store.start_monitor(&c, true)?;
                 return match attach::run_attached(&m.root, &m.id, interactive, c.config.tty, true) {
                     Ok(Outcome::Exited(code)) => Ok(code),
-                    Ok(Outcome::Detached) => Ok(0),
+                    Ok(Outcome::Detached) => {
+                        emit_detach(store, &c);
+                        Ok(0)
+                    }
                     Ok(Outcome::StartFailed(code, msg)) => Err(Failure::new(
                         format!(
                             "{}{}",
@@ -231,6 +237,15 @@ pub fn attach(store: &Store, name: &str, with_stdin: bool) -> CmdResult {
         Ok(Outcome::StartFailed(code, msg)) => Err(Failure::new(msg, code)),
         Err(e) => Err(Failure::new(e, 1)),
     }
+}
+
+fn emit_detach(store: &Store, c: &Container) {
+    store.emit(
+        Event::new("container", "detach")
+            .id(&c.id)
+            .name(&c.name)
+            .image(&c.image),
+    );
 }
 
 /// Docker's STATUS column.

@@ -37,7 +37,8 @@ pub fn pull_to(store: &Store, name: &str, quiet: bool, out: &mut dyn Write) -> R
         if !name.contains(':') || name.rsplit_once(':').is_some_and(|(_, t)| t.contains('/')) {
             let _ = writeln!(out, "Using default tag: latest");
         }
-        let _ = writeln!(out, "{}: Pulling from library/{}", r.tag, r.name);
+        let repo = crate::engine::registry::RemoteRef::of(&r).repository;
+        let _ = writeln!(out, "{}: Pulling from {repo}", r.tag);
     }
     let outcome = {
         let mut printer = LinePrinter { out, quiet };

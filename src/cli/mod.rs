@@ -11,6 +11,7 @@ mod containers;
 pub mod format;
 mod images;
 mod inspect;
+mod transfer;
 
 use clap::Parser;
 
@@ -276,5 +277,16 @@ fn run(cli: Cli) -> CmdResult {
                 path: &path,
             },
         ),
+        Cmd::Save { output, images } => transfer::save(&store, output.as_deref(), &images),
+        Cmd::Load { input, quiet: _ } => transfer::load(&store, input.as_deref()),
+        Cmd::Export { output, container } => {
+            transfer::export(&store, output.as_deref(), &container)
+        }
+        Cmd::Import {
+            change,
+            message,
+            file,
+            repository,
+        } => transfer::import(&store, &file, repository.as_deref(), change, message),
     }
 }

@@ -20,6 +20,7 @@ pub const MT_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const MT_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const MT_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 pub const MT_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+pub const MT_LAYER_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
 pub const MT_DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 const UNTAGGED: &str = "io.gorae.untagged";
@@ -583,7 +584,7 @@ impl Store {
             .unwrap_or(0)
     }
 
-    /// Unpack a gzip layer blob into `layers/<diff_id>`, checking the diff ID.
+    /// Unpack a layer blob (gzip or plain tar) into `layers/<diff_id>`, checking the diff ID.
     pub fn unpack_layer(&self, blob: &Path, diff_id: &str) -> Result<()> {
         if self.layer_ready(diff_id) {
             return Ok(());
@@ -592,8 +593,8 @@ impl Store {
         let staging = self.tmp_path("layer");
         let res = (|| -> Result<u64> {
             fs::create_dir_all(&staging).map_err(|e| EngineError::io(&staging, e))?;
-            let mut reader =
-                HashReader::new(flate2::read::GzDecoder::new(io::BufReader::new(file)));
+            // Layers may be gzip'd (pulled, committed) or plain tar (loaded from `docker save`).
+            let mut reader = HashReader::new(open_layer_stream(file, blob)?);
             let size = archive::unpack(&mut reader, &staging)?;
             // Read what is left (tar padding) so the hash covers the whole stream.
             io::copy(&mut reader, &mut io::sink()).map_err(|e| EngineError::io(blob, e))?;
@@ -632,15 +633,13 @@ impl Store {
     /// Pull `name` from the bundled catalog into the store.
     pub fn pull(&self, name: &str, progress: &mut dyn PullProgress) -> Result<PullOutcome> {
         let r = Reference::parse(name)?;
-        let catalog = self.catalog().map_err(|_| EngineError::NotBundled {
-            name: r.full(),
-            available: String::new(),
-        })?;
+        let catalog = match self.catalog() {
+            Ok(c) => c,
+            Err(_) => return self.pull_remote(&r, progress),
+        };
         let Some(desc) = catalog.find(&r).cloned() else {
-            return Err(EngineError::NotBundled {
-                name: r.full(),
-                available: self.catalog_names().join(", "),
-            });
+            // Not bundled: try the image's registry (Docker Hub, or the host in the name).
+            return self.pull_remote(&r, progress);
         };
         let manifest_bytes = catalog.read_verified(&desc)?;
         let manifest: Manifest =
@@ -892,6 +891,29 @@ impl Store {
             .iter()
             .map(|d| self.layer_size(d))
             .sum()
+    }
+}
+
+/// A layer blob's tar stream: gunzipped when the blob starts with gzip's magic bytes.
+pub fn open_layer_stream(mut file: File, path: &Path) -> Result<Box<dyn Read>> {
+    use std::io::{Seek, SeekFrom};
+    let mut magic = [0u8; 2];
+    let mut got = 0;
+    while got < magic.len() {
+        match file.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(EngineError::io(path, e)),
+        }
+    }
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| EngineError::io(path, e))?;
+    let buffered = io::BufReader::new(file);
+    if got == 2 && magic == [0x1f, 0x8b] {
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(buffered)))
+    } else {
+        Ok(Box::new(buffered))
     }
 }
 

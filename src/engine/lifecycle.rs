@@ -578,7 +578,7 @@ pub fn apply_change(config: &mut ImageConfig, change: &str) -> Result<()> {
 }
 
 impl Store {
-    fn add_untagged(&self, manifest_digest: &str) -> Result<()> {
+    pub(crate) fn add_untagged(&self, manifest_digest: &str) -> Result<()> {
         let _lock = self.lock()?;
         let mut index = self.read_index()?;
         if !index.manifests.iter().any(|d| d.digest == manifest_digest) {

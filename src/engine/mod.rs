@@ -8,6 +8,8 @@
 //! - `monitor`: the per-container process that outlives the CLI
 //! - `archive`: tar extraction that never writes outside its target, and layer creation
 //! - `snapshot`: a read-only view of images and containers for the TUI and the course
+//! - `transfer`: save / load / export / import tarballs
+//! - `registry`: pulling from a real registry (OCI distribution API)
 
 pub mod archive;
 pub mod attach;
@@ -18,9 +20,11 @@ pub mod image;
 pub mod lifecycle;
 pub mod monitor;
 pub mod proxy;
+pub mod registry;
 pub mod runtime;
 pub mod snapshot;
 pub mod store;
+pub mod transfer;
 
 use std::path::{Path, PathBuf};
 

@@ -127,6 +127,15 @@ impl Pty {
         nix::unistd::tcgetpgrp(&self.master).ok()
     }
 
+    /// Whether the program on the terminal reads keys one by one (canonical mode off), as
+    /// `docker attach` and full-screen programs do.
+    pub fn is_raw(&self) -> bool {
+        nix::sys::termios::tcgetattr(&self.master).is_ok_and(|t| {
+            !t.local_flags
+                .contains(nix::sys::termios::LocalFlags::ICANON)
+        })
+    }
+
     /// The child's exit status if it has ended (reaps it), without blocking.
     pub fn try_wait(&mut self) -> Result<Option<ExitStatus>, TermError> {
         match self.child.as_mut() {

@@ -176,6 +176,7 @@ impl Session {
         marker: &[u8],
         opts: &ReplayOptions,
         allow_waiting: bool,
+        keys_next: bool,
     ) -> Option<LineEnd> {
         let deadline = Instant::now() + opts.line_timeout;
         let mut last_output = Instant::now();
@@ -195,7 +196,11 @@ impl Session {
                 && seen_output
                 && now.duration_since(last_output) >= opts.quiet
                 && self.pty.foreground_group() != Some(self.pty.pid())
-                && super::cursor_after_text(self.screen.screen())
+                // Keys come next (e.g. Ctrl-P Ctrl-Q after `docker attach`, which prints
+                // nothing): a quiet program in raw mode is waiting for them even without a
+                // prompt. (Before raw mode, Ctrl-Q would be eaten as XON.)
+                && ((keys_next && self.pty.is_raw())
+                    || super::cursor_after_text(self.screen.screen()))
             {
                 return Some(LineEnd::Waiting);
             }
@@ -261,7 +266,7 @@ pub fn replay_with(
         closed: false,
     };
     let mbytes = marker.as_bytes();
-    match s.wait_line(0, mbytes, opts, false) {
+    match s.wait_line(0, mbytes, opts, false, false) {
         Some(LineEnd::Prompt) => {}
         _ => {
             return Err(TermError::ReplayStart {
@@ -287,7 +292,10 @@ pub fn replay_with(
                 output: s.screen_text(&marker),
             });
         }
-        let end = s.wait_line(from, mbytes, opts, true);
+        let keys_next = lines
+            .get(i + 1)
+            .is_some_and(|next| !super::keys::solution_bytes(next).ends_with(b"\r"));
+        let end = s.wait_line(from, mbytes, opts, true, keys_next);
         let output = render_text(&s.raw[from..], cols, &marker);
         match end {
             Some(LineEnd::ShellExited) if i + 1 < lines.len() => {

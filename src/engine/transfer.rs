@@ -1,0 +1,1033 @@
+//! Moving images and filesystems in and out of the store: `save`, `load`, `export`, `import`.
+//!
+//! `save` writes Docker 25+'s tarball: an OCI image layout (`oci-layout`, `index.json`,
+//! `blobs/sha256/…` with plain-tar layers) plus the legacy `manifest.json` and `repositories`,
+//! so both old and new Docker load it. `load` reads that, older Docker's `<id>/layer.tar`
+//! form, and gorae's own; every digest is checked before anything reaches the store.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Component, Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::archive::{self, clean_path, is_opaque, is_whiteout};
+use super::image::{
+    self, Descriptor, HashReader, HashWriter, History, Image, ImageConfig, Index, MT_CONFIG,
+    MT_INDEX, MT_LAYER_GZIP, MT_LAYER_TAR, MT_MANIFEST, Manifest, REF_NAME, Reference, RootFs,
+    short_hex,
+};
+use super::lifecycle::apply_change;
+use super::store::read_json;
+use super::{EngineError, Event, Result, Store};
+
+/// Docker's (containerd's) annotation with the full image name in a saved `index.json`.
+const CONTAINERD_NAME: &str = "io.containerd.image.name";
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// Symlink hops followed when resolving a path inside a loaded tarball.
+const MAX_LINK_HOPS: usize = 16;
+
+/// One entry of a `docker save` tarball's `manifest.json`.
+#[derive(Debug, Serialize, Deserialize)]
+struct LegacyEntry {
+    #[serde(rename = "Config")]
+    config: String,
+    #[serde(rename = "RepoTags", default)]
+    repo_tags: Option<Vec<String>>,
+    #[serde(rename = "Layers", default)]
+    layers: Vec<String>,
+}
+
+/// What `load` brought into the store.
+#[derive(Debug, Clone)]
+pub struct LoadedImage {
+    pub id: String,
+    /// "busybox:latest", …; empty for an image saved by ID.
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Dockerfile instructions (`-c 'CMD ["sh"]'`).
+    pub changes: Vec<String>,
+    /// `-m`: the history comment (default "Imported from -").
+    pub message: Option<String>,
+}
+
+/// Write `path` through a sibling temp file renamed into place, so a failure or a kill
+/// never leaves a half-written file under the final name.
+pub fn write_file_atomically(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| EngineError::io(path, io::Error::other("not a file name")))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}-{}",
+        name.to_string_lossy(),
+        std::process::id(),
+        super::random_hex(4)
+    ));
+    let res = (|| -> Result<()> {
+        let file = File::create(&tmp).map_err(|e| EngineError::io(path, e))?;
+        let mut w = io::BufWriter::new(file);
+        fill(&mut w)?;
+        let file = w
+            .into_inner()
+            .map_err(|e| EngineError::io(path, e.into_error()))?;
+        file.sync_all().map_err(|e| EngineError::io(path, e))?;
+        fs::rename(&tmp, path).map_err(|e| EngineError::io(path, e))
+    })();
+    if res.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    res
+}
+
+fn tar_err(what: &Path) -> impl Fn(io::Error) -> EngineError + '_ {
+    move |e| EngineError::io(what, e)
+}
+
+fn blob_name(digest: &str) -> String {
+    format!(
+        "blobs/sha256/{}",
+        digest.strip_prefix("sha256:").unwrap_or(digest)
+    )
+}
+
+/// A digest as it may be used in a path: "sha256:" and 64 lowercase hex digits, nothing else.
+fn checked_digest(digest: &str) -> Result<&str> {
+    match digest.strip_prefix("sha256:") {
+        Some(hex)
+            if hex.len() == 64
+                && hex
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) =>
+        {
+            Ok(hex)
+        }
+        _ => Err(EngineError::UnsafePath(format!("bad digest {digest}"))),
+    }
+}
+
+fn regular_header(size: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_size(size);
+    h.set_mode(0o644);
+    h.set_mtime(0);
+    h
+}
+
+fn dir_header() -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Directory);
+    h.set_size(0);
+    h.set_mode(0o755);
+    h.set_mtime(0);
+    h
+}
+
+/// Wrap a stream in a gunzip when it starts with gzip's magic bytes.
+fn maybe_gunzip<'a>(input: &'a mut dyn Read) -> io::Result<Box<dyn Read + 'a>> {
+    let mut br = BufReader::new(input);
+    let gz = br.fill_buf()?.starts_with(&GZIP_MAGIC);
+    Ok(if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(br))
+    } else {
+        Box::new(br)
+    })
+}
+
+impl Store {
+    // ---- save ----
+
+    /// `docker save`: the images named (tags or IDs) as one tarball written to `out`.
+    pub fn save_images(&self, names: &[String], out: &mut dyn Write) -> Result<()> {
+        // Images in the order named, each once, with the tags that named them.
+        let mut chosen: Vec<(Image, Vec<String>)> = Vec::new();
+        for name in names {
+            let img = self.resolve_image(name)?;
+            let tag = Reference::parse(name)
+                .ok()
+                .map(|r| r.full())
+                .filter(|full| img.tags.contains(full));
+            match chosen.iter_mut().find(|(i, _)| i.id == img.id) {
+                Some((_, tags)) => tags.extend(tag.filter(|t| !tags.contains(t))),
+                None => chosen.push((img, tag.into_iter().collect())),
+            }
+        }
+        let mut builder = tar::Builder::new(out);
+        let here = self.root.clone();
+        for dir in ["blobs/", "blobs/sha256/"] {
+            builder
+                .append_data(&mut dir_header(), dir, io::empty())
+                .map_err(tar_err(&here))?;
+        }
+        let mut written: std::collections::HashSet<String> = Default::default();
+        let mut index = Index {
+            schema_version: 2,
+            media_type: MT_INDEX.into(),
+            manifests: Vec::new(),
+        };
+        let mut legacy: Vec<LegacyEntry> = Vec::new();
+        let mut repositories: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for (img, tags) in &chosen {
+            let mut layers = Vec::new();
+            for (layer, diff_id) in img.manifest.layers.iter().zip(&img.config.rootfs.diff_ids) {
+                let size = self.save_layer(&mut builder, layer, diff_id, &mut written)?;
+                layers.push(Descriptor {
+                    media_type: MT_LAYER_TAR.into(),
+                    digest: diff_id.clone(),
+                    size,
+                    annotations: None,
+                });
+            }
+            let config_path = self.blob_path(&img.id);
+            let config_bytes =
+                fs::read(&config_path).map_err(|e| EngineError::io(&config_path, e))?;
+            let config_desc = Descriptor {
+                media_type: MT_CONFIG.into(),
+                digest: img.id.clone(),
+                size: config_bytes.len() as u64,
+                annotations: None,
+            };
+            self.append_blob(&mut builder, &img.id, &config_bytes, &mut written)?;
+            let manifest = Manifest {
+                schema_version: 2,
+                media_type: MT_MANIFEST.into(),
+                config: config_desc,
+                layers: layers.clone(),
+                annotations: None,
+            };
+            let manifest_bytes = to_json(&manifest, &here)?;
+            let manifest_digest = format!("sha256:{}", image::sha256_hex(&manifest_bytes));
+            self.append_blob(
+                &mut builder,
+                &manifest_digest,
+                &manifest_bytes,
+                &mut written,
+            )?;
+            let desc = |annotations| Descriptor {
+                media_type: MT_MANIFEST.into(),
+                digest: manifest_digest.clone(),
+                size: manifest_bytes.len() as u64,
+                annotations,
+            };
+            if tags.is_empty() {
+                index.manifests.push(desc(None));
+            }
+            for tag in tags {
+                let Ok(r) = Reference::parse(tag) else {
+                    continue;
+                };
+                index.manifests.push(desc(Some(BTreeMap::from([
+                    (CONTAINERD_NAME.to_string(), r.canonical()),
+                    (REF_NAME.to_string(), r.tag.clone()),
+                ]))));
+                if let Some(top) = img.config.rootfs.diff_ids.last() {
+                    repositories.entry(r.name.clone()).or_default().insert(
+                        r.tag.clone(),
+                        top.strip_prefix("sha256:").unwrap_or(top).to_string(),
+                    );
+                }
+            }
+            legacy.push(LegacyEntry {
+                config: blob_name(&img.id),
+                repo_tags: Some(tags.clone()),
+                layers: layers.iter().map(|l| blob_name(&l.digest)).collect(),
+            });
+        }
+        let files: [(&str, Vec<u8>); 4] = [
+            ("index.json", to_json(&index, &here)?),
+            ("manifest.json", to_json(&legacy, &here)?),
+            ("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec()),
+            ("repositories", to_json(&repositories, &here)?),
+        ];
+        for (name, data) in files {
+            builder
+                .append_data(&mut regular_header(data.len() as u64), name, &data[..])
+                .map_err(tar_err(&here))?;
+        }
+        builder.finish().map_err(tar_err(&here))?;
+        for (img, tags) in &chosen {
+            let mut ev = Event::new("image", "save").id(&img.id);
+            if let Some(t) = tags.first() {
+                ev = ev.name(t);
+            }
+            self.emit(ev);
+        }
+        Ok(())
+    }
+
+    fn append_blob(
+        &self,
+        builder: &mut tar::Builder<&mut dyn Write>,
+        digest: &str,
+        data: &[u8],
+        written: &mut std::collections::HashSet<String>,
+    ) -> Result<()> {
+        if !written.insert(digest.to_string()) {
+            return Ok(());
+        }
+        builder
+            .append_data(
+                &mut regular_header(data.len() as u64),
+                blob_name(digest),
+                data,
+            )
+            .map_err(tar_err(&self.root))
+    }
+
+    /// Write one layer as a plain tar blob named by its diff ID; returns its size.
+    fn save_layer(
+        &self,
+        builder: &mut tar::Builder<&mut dyn Write>,
+        layer: &Descriptor,
+        diff_id: &str,
+        written: &mut std::collections::HashSet<String>,
+    ) -> Result<u64> {
+        checked_digest(diff_id)?;
+        let blob = self.blob_path(&layer.digest);
+        if layer.digest == diff_id {
+            // Stored uncompressed already (loaded from a save): copy as is.
+            let size = fs::metadata(&blob)
+                .map_err(|e| EngineError::io(&blob, e))?
+                .len();
+            if written.insert(diff_id.to_string()) {
+                let f = File::open(&blob).map_err(|e| EngineError::io(&blob, e))?;
+                builder
+                    .append_data(&mut regular_header(size), blob_name(diff_id), f)
+                    .map_err(tar_err(&blob))?;
+            }
+            return Ok(size);
+        }
+        // The tar header needs the size first: unpack the gzip blob to a temp file.
+        let tmp = self.tmp_path("save");
+        let res = (|| -> Result<u64> {
+            let f = File::open(&blob).map_err(|e| EngineError::io(&blob, e))?;
+            let mut reader = HashReader::new(image::open_layer_stream(f, &blob)?);
+            let out = File::create(&tmp).map_err(|e| EngineError::io(&tmp, e))?;
+            let mut out = io::BufWriter::new(out);
+            io::copy(&mut reader, &mut out).map_err(|e| EngineError::Corrupt {
+                path: blob.clone(),
+                detail: e.to_string(),
+            })?;
+            out.flush().map_err(|e| EngineError::io(&tmp, e))?;
+            let (hex, size) = reader.finish();
+            if format!("sha256:{hex}") != diff_id {
+                return Err(EngineError::DigestMismatch {
+                    what: format!("layer {}", short_hex(diff_id)),
+                    expected: diff_id.to_string(),
+                    actual: format!("sha256:{hex}"),
+                });
+            }
+            if written.insert(diff_id.to_string()) {
+                let f = File::open(&tmp).map_err(|e| EngineError::io(&tmp, e))?;
+                builder
+                    .append_data(&mut regular_header(size), blob_name(diff_id), f)
+                    .map_err(tar_err(&tmp))?;
+            }
+            Ok(size)
+        })();
+        let _ = fs::remove_file(&tmp);
+        res
+    }
+
+    // ---- load ----
+
+    /// `docker load`: images from a save tarball (plain or gzip'd). `source` names the input
+    /// in messages. All digests are checked before the store is touched.
+    pub fn load_images(&self, input: &mut dyn Read, source: &Path) -> Result<Vec<LoadedImage>> {
+        let staging = self.tmp_path("load");
+        let res = (|| -> Result<Vec<LoadedImage>> {
+            fs::create_dir_all(&staging).map_err(|e| EngineError::io(&staging, e))?;
+            let tree = extract_tarball(input, &staging, source)?;
+            let plans = plan_load(&tree, source)?;
+            let mut loaded = Vec::new();
+            for plan in plans {
+                loaded.push(self.store_planned(plan)?);
+            }
+            Ok(loaded)
+        })();
+        archive::remove_tree(&staging);
+        res
+    }
+
+    fn store_planned(&self, plan: Planned) -> Result<LoadedImage> {
+        let mut layers = Vec::new();
+        for l in &plan.layers {
+            let desc = Descriptor {
+                media_type: if l.gzip { MT_LAYER_GZIP } else { MT_LAYER_TAR }.into(),
+                digest: l.digest.clone(),
+                size: l.size,
+                annotations: None,
+            };
+            self.import_blob(&l.path, &desc)?;
+            self.unpack_layer(&self.blob_path(&desc.digest), &l.diff_id)?;
+            layers.push(desc);
+        }
+        let config_desc = self.put_blob(MT_CONFIG, &plan.config_bytes)?;
+        let manifest = Manifest {
+            schema_version: 2,
+            media_type: MT_MANIFEST.into(),
+            config: config_desc.clone(),
+            layers,
+            annotations: None,
+        };
+        let manifest_desc = self.put_blob(MT_MANIFEST, &to_json(&manifest, &self.root)?)?;
+        let mut tags = Vec::new();
+        for r in &plan.tags {
+            self.set_tag(r, &manifest_desc.digest, manifest_desc.size)?;
+            tags.push(r.full());
+        }
+        if tags.is_empty() {
+            self.add_untagged(&manifest_desc.digest)?;
+        }
+        let mut ev = Event::new("image", "load").id(&config_desc.digest);
+        if let Some(t) = tags.first() {
+            ev = ev.name(t);
+        }
+        self.emit(ev);
+        Ok(LoadedImage {
+            id: config_desc.digest,
+            tags,
+        })
+    }
+
+    // ---- export ----
+
+    /// `docker export`: the container's whole filesystem (its image's layers with its own
+    /// changes on top, whiteouts applied) as a plain tar written to `out`.
+    pub fn export_container(&self, key: &str, out: &mut dyn Write) -> Result<()> {
+        let c = self.resolve_container(key)?;
+        let img = self.resolve_image(&c.image_id)?;
+        let mut layers = vec![self.container_dir(&c.id).join("upper")];
+        layers.extend(self.lower_dirs(&img)?);
+        let mut builder = tar::Builder::new(out);
+        builder.follow_symlinks(false);
+        let top: Vec<PathBuf> = layers.into_iter().filter(|p| p.is_dir()).collect();
+        let mut links = HashMap::new();
+        write_merged(&mut builder, &top, Path::new(""), &mut links)?;
+        builder.finish().map_err(tar_err(&self.root))?;
+        self.emit(
+            Event::new("container", "export")
+                .id(&c.id)
+                .name(&c.name)
+                .image(&c.image),
+        );
+        Ok(())
+    }
+
+    // ---- import ----
+
+    /// `docker import`: a tarball (plain or gzip'd) becomes a one-layer image. Returns its ID.
+    pub fn import_image(
+        &self,
+        input: &mut dyn Read,
+        reference: Option<&str>,
+        opts: &ImportOptions,
+    ) -> Result<String> {
+        let reference = reference.map(Reference::parse).transpose()?;
+        let message = opts
+            .message
+            .clone()
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| "Imported from -".to_string());
+        let created = image::rfc3339_now();
+        let mut config = ImageConfig {
+            created: created.clone(),
+            architecture: super::registry::host_arch().to_string(),
+            os: "linux".into(),
+            comment: message.clone(),
+            ..Default::default()
+        };
+        // Check the changes before reading a possibly large input.
+        for change in &opts.changes {
+            apply_change(&mut config, change)?;
+        }
+        let (layer, diff_id) = self.write_layer_from_stream(input)?;
+        config.rootfs = RootFs {
+            kind: "layers".into(),
+            diff_ids: vec![diff_id],
+        };
+        config.history = vec![History {
+            created,
+            comment: message,
+            ..Default::default()
+        }];
+        let config_desc = self.put_blob(MT_CONFIG, &to_json(&config, &self.root)?)?;
+        let manifest = Manifest {
+            schema_version: 2,
+            media_type: MT_MANIFEST.into(),
+            config: config_desc.clone(),
+            layers: vec![layer],
+            annotations: None,
+        };
+        let manifest_desc = self.put_blob(MT_MANIFEST, &to_json(&manifest, &self.root)?)?;
+        let mut ev = Event::new("image", "import").id(&config_desc.digest);
+        match &reference {
+            Some(r) => {
+                self.set_tag(r, &manifest_desc.digest, manifest_desc.size)?;
+                ev = ev.name(&r.full());
+            }
+            None => self.add_untagged(&manifest_desc.digest)?,
+        }
+        self.emit(ev);
+        Ok(config_desc.digest)
+    }
+
+    /// Store a tar stream (plain or gzip'd) as a gzip layer blob and unpack it.
+    fn write_layer_from_stream(&self, input: &mut dyn Read) -> Result<(Descriptor, String)> {
+        let tmp = self.tmp_path("import");
+        let source = PathBuf::from("-");
+        let res = (|| -> Result<(Descriptor, String)> {
+            let mut input = maybe_gunzip(input).map_err(|e| EngineError::io(&source, e))?;
+            let file = File::create(&tmp).map_err(|e| EngineError::io(&tmp, e))?;
+            let gz_hash = HashWriter::new(io::BufWriter::new(file));
+            let gz = flate2::write::GzEncoder::new(gz_hash, flate2::Compression::fast());
+            let mut tar_hash = HashWriter::new(gz);
+            io::copy(&mut input, &mut tar_hash).map_err(|e| EngineError::Corrupt {
+                path: source.clone(),
+                detail: e.to_string(),
+            })?;
+            let (gz, diff_hex, n) = tar_hash.finish();
+            if n == 0 {
+                return Err(EngineError::Corrupt {
+                    path: source.clone(),
+                    detail: "empty input: expected a tar archive".into(),
+                });
+            }
+            let gz_hash = gz.finish().map_err(|e| EngineError::io(&tmp, e))?;
+            let (buf, hex, size) = gz_hash.finish();
+            let file = buf
+                .into_inner()
+                .map_err(|e| EngineError::io(&tmp, e.into_error()))?;
+            file.sync_all().map_err(|e| EngineError::io(&tmp, e))?;
+            let desc = Descriptor {
+                media_type: MT_LAYER_GZIP.into(),
+                digest: format!("sha256:{hex}"),
+                size,
+                annotations: None,
+            };
+            let diff_id = format!("sha256:{diff_hex}");
+            // Unpack from the temp file first: a hostile archive never becomes a blob.
+            self.unpack_layer(&tmp, &diff_id)?;
+            let dst = self.blob_path(&desc.digest);
+            fs::rename(&tmp, &dst).map_err(|e| EngineError::io(&dst, e))?;
+            Ok((desc, diff_id))
+        })();
+        let _ = fs::remove_file(&tmp);
+        res
+    }
+}
+
+fn to_json<T: Serialize>(v: &T, path: &Path) -> Result<Vec<u8>> {
+    serde_json::to_vec(v).map_err(|e| EngineError::Corrupt {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })
+}
+
+// ---- export: the merged view ----
+
+/// Write the entries of dir `rel` as the container sees it. `dirs` are the copies of `rel` in
+/// the layers that contribute to it, top first; a whiteout hides a name
+/// from the layers below, an opaque dir hides everything below it.
+fn write_merged(
+    builder: &mut tar::Builder<&mut dyn Write>,
+    dirs: &[PathBuf],
+    rel: &Path,
+    links: &mut HashMap<(u64, u64), PathBuf>,
+) -> Result<()> {
+    // name -> (position in `dirs` of the layer that decides it, its metadata); None = hidden.
+    let mut names: BTreeMap<OsString, Option<(usize, fs::Metadata)>> = BTreeMap::new();
+    for (pos, dir) in dirs.iter().enumerate() {
+        let Ok(rd) = fs::read_dir(dir) else { continue };
+        for e in rd.flatten() {
+            let name = e.file_name();
+            if names.contains_key(&name) {
+                continue;
+            }
+            let Ok(meta) = fs::symlink_metadata(e.path()) else {
+                continue;
+            };
+            let decided = if is_whiteout(&meta) {
+                None
+            } else {
+                Some((pos, meta))
+            };
+            names.insert(name, decided);
+        }
+    }
+    for (name, decided) in names {
+        let Some((pos, meta)) = decided else { continue };
+        let child_rel = rel.join(&name);
+        let slash = format!("/{}", child_rel.to_string_lossy());
+        let special_dir = matches!(slash.as_str(), "/proc" | "/sys" | "/dev");
+        if archive::is_runtime_path(&slash) && !special_dir {
+            continue;
+        }
+        let abs = dirs[pos].join(&name);
+        let mut h = tar::Header::new_gnu();
+        h.set_metadata_in_mode(&meta, tar::HeaderMode::Complete);
+        if meta.is_dir() {
+            h.set_size(0);
+            builder
+                .append_data(&mut h, format!("{}/", child_rel.display()), io::empty())
+                .map_err(tar_err(&abs))?;
+            if special_dir {
+                continue; // the runtime fills these; their contents are not the container's
+            }
+            // The layers that contribute to this dir: from the deciding one down, until one
+            // hides the rest (whiteout, non-dir, opaque dir).
+            let mut below = Vec::new();
+            for dir in &dirs[pos..] {
+                let p = dir.join(&name);
+                match fs::symlink_metadata(&p) {
+                    Ok(m) if m.is_dir() => {
+                        let opaque = is_opaque(&p);
+                        below.push(p);
+                        if opaque {
+                            break;
+                        }
+                    }
+                    Ok(_) => break,
+                    Err(_) => {}
+                }
+            }
+            write_merged(builder, &below, &child_rel, links)?;
+        } else if meta.file_type().is_symlink() {
+            let target = fs::read_link(&abs).map_err(|e| EngineError::io(&abs, e))?;
+            h.set_entry_type(tar::EntryType::Symlink);
+            h.set_size(0);
+            builder
+                .append_link(&mut h, &child_rel, &target)
+                .map_err(tar_err(&abs))?;
+        } else if meta.is_file() {
+            let key = (meta.dev(), meta.ino());
+            if meta.nlink() > 1 {
+                if let Some(first) = links.get(&key) {
+                    h.set_entry_type(tar::EntryType::Link);
+                    h.set_size(0);
+                    builder
+                        .append_link(&mut h, &child_rel, first)
+                        .map_err(tar_err(&abs))?;
+                    continue;
+                }
+                links.insert(key, child_rel.clone());
+            }
+            let f = File::open(&abs).map_err(|e| EngineError::io(&abs, e))?;
+            builder
+                .append_data(&mut h, &child_rel, f)
+                .map_err(tar_err(&abs))?;
+        }
+        // Devices, fifos and sockets are not part of an exported filesystem.
+    }
+    Ok(())
+}
+
+// ---- load: extraction and planning ----
+
+/// A tarball unpacked into staging: regular files on disk, links kept as a map so nothing is
+/// ever resolved outside the staging dir.
+struct Tree {
+    root: PathBuf,
+    links: HashMap<PathBuf, PathBuf>,
+}
+
+impl Tree {
+    /// The file a path in the archive names, following its links inside the archive.
+    fn resolve(&self, raw: &str) -> Result<PathBuf> {
+        let mut rel = clean_path(Path::new(raw))?;
+        for _ in 0..MAX_LINK_HOPS {
+            // Any leading part of the path may be a link (a linked dir, or the file itself).
+            let comps: Vec<_> = rel.components().collect();
+            let linked = (1..=comps.len()).find_map(|i| {
+                let prefix: PathBuf = comps[..i].iter().collect();
+                let rest: PathBuf = comps[i..].iter().collect();
+                self.links.get(&prefix).map(|target| {
+                    if rest.as_os_str().is_empty() {
+                        target.clone()
+                    } else {
+                        target.join(rest)
+                    }
+                })
+            });
+            match linked {
+                Some(next) => rel = next,
+                None => return Ok(self.root.join(rel)),
+            }
+        }
+        Err(EngineError::UnsafePath(format!("{raw} (too many links)")))
+    }
+
+    fn read(&self, raw: &str, source: &Path) -> Result<Vec<u8>> {
+        let path = self.resolve(raw)?;
+        fs::read(&path).map_err(|_| missing(source, raw))
+    }
+}
+
+fn missing(source: &Path, raw: &str) -> EngineError {
+    EngineError::Corrupt {
+        path: source.to_path_buf(),
+        detail: format!("the archive lacks {raw}, which its manifest names"),
+    }
+}
+
+fn corrupt(source: &Path, detail: impl std::fmt::Display) -> EngineError {
+    EngineError::Corrupt {
+        path: source.to_path_buf(),
+        detail: detail.to_string(),
+    }
+}
+
+/// Resolve a symlink's target against the link's own dir, lexically, refusing to leave the
+/// archive.
+fn link_target(link: &Path, target: &Path) -> Result<PathBuf> {
+    let bad = || EngineError::UnsafePath(format!("{} -> {}", link.display(), target.display()));
+    let mut out: Vec<OsString> = link
+        .parent()
+        .map(|p| p.iter().map(|c| c.to_os_string()).collect())
+        .unwrap_or_default();
+    for comp in target.components() {
+        match comp {
+            Component::Normal(p) => out.push(p.to_os_string()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop().ok_or_else(bad)?;
+            }
+            Component::RootDir | Component::Prefix(_) => return Err(bad()),
+        }
+    }
+    Ok(out.iter().collect())
+}
+
+fn extract_tarball(input: &mut dyn Read, staging: &Path, source: &Path) -> Result<Tree> {
+    let mut reader = maybe_gunzip(input).map_err(|e| EngineError::io(source, e))?;
+    let mut archive = tar::Archive::new(&mut reader);
+    let mut links = HashMap::new();
+    let mut any = false;
+    let entries = archive.entries().map_err(|e| corrupt(source, e))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| corrupt(source, format!("bad archive: {e}")))?;
+        any = true;
+        let raw = entry
+            .path()
+            .map_err(|e| corrupt(source, format!("bad archive: {e}")))?
+            .into_owned();
+        let rel = clean_path(&raw)?;
+        if rel.as_os_str().is_empty() {
+            continue;
+        }
+        let kind = entry.header().entry_type();
+        let dest = staging.join(&rel);
+        if kind.is_dir() {
+            fs::create_dir_all(&dest).map_err(|e| EngineError::io(&dest, e))?;
+        } else if kind.is_symlink() || kind.is_hard_link() {
+            let target = entry
+                .link_name()
+                .map_err(|e| corrupt(source, e))?
+                .ok_or_else(|| EngineError::UnsafePath(raw.display().to_string()))?;
+            let resolved = if kind.is_symlink() {
+                link_target(&rel, &target)?
+            } else {
+                clean_path(&target)?
+            };
+            links.insert(rel, resolved);
+        } else if kind.is_file() || kind == tar::EntryType::Continuous {
+            if let Some(parent) = dest.parent() {
+                fs::create_dir_all(parent).map_err(|e| EngineError::io(parent, e))?;
+            }
+            let mut out = File::create(&dest).map_err(|e| EngineError::io(&dest, e))?;
+            io::copy(&mut entry, &mut out)
+                .map_err(|e| corrupt(source, format!("bad archive: {e}")))?;
+        }
+        // Other entry types have no place in a save tarball and are skipped.
+    }
+    // Read to the end so a truncated gzip stream is noticed.
+    io::copy(&mut reader, &mut io::sink())
+        .map_err(|e| corrupt(source, format!("bad archive: {e}")))?;
+    if !any {
+        return Err(corrupt(source, "empty archive"));
+    }
+    Ok(Tree {
+        root: staging.to_path_buf(),
+        links,
+    })
+}
+
+struct PlannedLayer {
+    path: PathBuf,
+    digest: String,
+    size: u64,
+    gzip: bool,
+    diff_id: String,
+}
+
+struct Planned {
+    config_bytes: Vec<u8>,
+    layers: Vec<PlannedLayer>,
+    tags: Vec<Reference>,
+}
+
+/// Hash a layer file: its own digest and size, whether it is gzip'd, and the digest of the
+/// tar inside (its diff ID).
+fn hash_layer(path: &Path, source: &Path, raw: &str) -> Result<(String, u64, bool, String)> {
+    let file = File::open(path).map_err(|_| missing(source, raw))?;
+    let mut outer = HashReader::new(BufReader::new(file));
+    let gzip = outer
+        .inner
+        .fill_buf()
+        .map_err(|e| EngineError::io(path, e))?
+        .starts_with(&GZIP_MAGIC);
+    let bad = |e: io::Error| corrupt(source, format!("layer {raw}: {e}"));
+    let diff = if gzip {
+        let mut inner = HashReader::new(flate2::read::MultiGzDecoder::new(&mut outer));
+        io::copy(&mut inner, &mut io::sink()).map_err(bad)?;
+        inner.finish().0
+    } else {
+        String::new()
+    };
+    io::copy(&mut outer, &mut io::sink()).map_err(bad)?;
+    let (hex, size) = outer.finish();
+    let diff = if gzip { diff } else { hex.clone() };
+    Ok((
+        format!("sha256:{hex}"),
+        size,
+        gzip,
+        format!("sha256:{diff}"),
+    ))
+}
+
+/// The digest a path in the archive promises, if its name carries one
+/// (`blobs/sha256/<hex>`, or older Docker's `<hex>.json` config).
+fn promised_digest(raw: &str) -> Option<String> {
+    let p = Path::new(raw);
+    let name = p.file_name()?.to_str()?;
+    let hex = name.strip_suffix(".json").unwrap_or(name);
+    let parent = p.parent().and_then(|d| d.to_str()).unwrap_or("");
+    let named = parent.trim_end_matches('/').ends_with("blobs/sha256") || name.ends_with(".json");
+    let is_hex = hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit());
+    (named && is_hex).then(|| format!("sha256:{}", hex.to_ascii_lowercase()))
+}
+
+fn verify_promise(raw: &str, actual: &str, source: &Path) -> Result<()> {
+    match promised_digest(raw) {
+        Some(expected) if expected != actual => Err(EngineError::DigestMismatch {
+            what: format!("{} in {}", raw, source.display()),
+            expected,
+            actual: actual.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn parse_config(bytes: &[u8], source: &Path, raw: &str) -> Result<ImageConfig> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(source, format!("config {raw}: {e}")))
+}
+
+/// Check every layer of one image against its config's diff IDs.
+fn plan_layers(
+    tree: &Tree,
+    source: &Path,
+    config: &ImageConfig,
+    layers: &[(String, Option<Descriptor>)],
+) -> Result<Vec<PlannedLayer>> {
+    if config.rootfs.diff_ids.len() != layers.len() {
+        return Err(corrupt(
+            source,
+            format!(
+                "the manifest names {} layers but the config {}",
+                layers.len(),
+                config.rootfs.diff_ids.len()
+            ),
+        ));
+    }
+    let mut out = Vec::new();
+    for ((raw, desc), diff_id) in layers.iter().zip(&config.rootfs.diff_ids) {
+        checked_digest(diff_id)?;
+        let path = tree.resolve(raw)?;
+        let (digest, size, gzip, actual_diff) = hash_layer(&path, source, raw)?;
+        verify_promise(raw, &digest, source)?;
+        if let Some(d) = desc
+            && (d.digest != digest || d.size != size)
+        {
+            return Err(EngineError::DigestMismatch {
+                what: format!("layer {} in {}", short_hex(&d.digest), source.display()),
+                expected: d.digest.clone(),
+                actual: digest,
+            });
+        }
+        if &actual_diff != diff_id {
+            return Err(EngineError::DigestMismatch {
+                what: format!("layer {} in {}", short_hex(diff_id), source.display()),
+                expected: diff_id.clone(),
+                actual: actual_diff,
+            });
+        }
+        out.push(PlannedLayer {
+            path,
+            digest,
+            size,
+            gzip,
+            diff_id: diff_id.clone(),
+        });
+    }
+    Ok(out)
+}
+
+fn parse_tags(tags: &[String], source: &Path) -> Result<Vec<Reference>> {
+    tags.iter()
+        .map(|t| Reference::parse(t).map_err(|_| corrupt(source, format!("bad tag {t}"))))
+        .collect()
+}
+
+/// Read and check everything a tarball holds, touching nothing in the store.
+fn plan_load(tree: &Tree, source: &Path) -> Result<Vec<Planned>> {
+    let manifest_json = tree.root.join("manifest.json");
+    if manifest_json.is_file() {
+        let entries: Vec<LegacyEntry> = read_json(&manifest_json)
+            .map_err(|e| corrupt(source, format!("manifest.json: {e}")))?;
+        let mut plans = Vec::new();
+        for entry in entries {
+            let config_bytes = tree.read(&entry.config, source)?;
+            let id = format!("sha256:{}", image::sha256_hex(&config_bytes));
+            verify_promise(&entry.config, &id, source)?;
+            let config = parse_config(&config_bytes, source, &entry.config)?;
+            let layers: Vec<(String, Option<Descriptor>)> =
+                entry.layers.iter().map(|l| (l.clone(), None)).collect();
+            let layers = plan_layers(tree, source, &config, &layers)?;
+            plans.push(Planned {
+                config_bytes,
+                layers,
+                tags: parse_tags(&entry.repo_tags.unwrap_or_default(), source)?,
+            });
+        }
+        return Ok(plans);
+    }
+    let index_json = tree.root.join("index.json");
+    if !index_json.is_file() {
+        return Err(corrupt(
+            source,
+            "not an image archive: it has neither manifest.json nor index.json",
+        ));
+    }
+    let index: Index =
+        read_json(&index_json).map_err(|e| corrupt(source, format!("index.json: {e}")))?;
+    // Manifests in index order, each once, with the names the index gives it.
+    let mut order: Vec<(Descriptor, Vec<String>)> = Vec::new();
+    for d in &index.manifests {
+        let name = d.annotations.as_ref().and_then(|a| {
+            a.get(CONTAINERD_NAME).cloned().or_else(|| {
+                // gorae's own index has the full "busybox:latest" here; a bare tag names no
+                // repository and so cannot be loaded as a name.
+                a.get(REF_NAME).filter(|n| n.contains(':')).cloned()
+            })
+        });
+        match order.iter_mut().find(|(o, _)| o.digest == d.digest) {
+            Some((_, names)) => names.extend(name),
+            None => order.push((d.clone(), name.into_iter().collect())),
+        }
+    }
+    let mut plans = Vec::new();
+    for (desc, names) in order {
+        let manifest = read_manifest(tree, source, &desc, 0)?;
+        checked_digest(&manifest.config.digest)?;
+        let config_raw = blob_name(&manifest.config.digest);
+        let config_bytes = tree.read(&config_raw, source)?;
+        image::verify_bytes(&config_bytes, &manifest.config)?;
+        let config = parse_config(&config_bytes, source, &config_raw)?;
+        let mut layers = Vec::new();
+        for l in &manifest.layers {
+            checked_digest(&l.digest)?;
+            layers.push((blob_name(&l.digest), Some(l.clone())));
+        }
+        let layers = plan_layers(tree, source, &config, &layers)?;
+        plans.push(Planned {
+            config_bytes,
+            layers,
+            tags: parse_tags(&names, source)?,
+        });
+    }
+    Ok(plans)
+}
+
+/// The image manifest a descriptor leads to; a nested index resolves to this machine's
+/// platform (or its only entry).
+fn read_manifest(tree: &Tree, source: &Path, desc: &Descriptor, depth: usize) -> Result<Manifest> {
+    checked_digest(&desc.digest)?;
+    let raw = blob_name(&desc.digest);
+    let bytes = tree.read(&raw, source)?;
+    image::verify_bytes(&bytes, desc)?;
+    #[derive(Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        manifests: Option<Vec<PlatformDesc>>,
+    }
+    #[derive(Deserialize)]
+    struct PlatformDesc {
+        #[serde(flatten)]
+        desc: Descriptor,
+        #[serde(default)]
+        platform: Option<serde_json::Value>,
+    }
+    let probe: Probe =
+        serde_json::from_slice(&bytes).map_err(|e| corrupt(source, format!("{raw}: {e}")))?;
+    if let Some(list) = probe.manifests {
+        if depth > 2 {
+            return Err(corrupt(source, "indexes nested too deep"));
+        }
+        let arch = super::registry::host_arch();
+        let chosen = list
+            .iter()
+            .find(|m| {
+                m.platform
+                    .as_ref()
+                    .is_some_and(|p| p["os"] == "linux" && p["architecture"] == arch)
+            })
+            .or_else(|| list.first())
+            .ok_or_else(|| corrupt(source, format!("{raw}: an empty index")))?;
+        return read_manifest(tree, source, &chosen.desc, depth + 1);
+    }
+    serde_json::from_slice(&bytes).map_err(|e| corrupt(source, format!("{raw}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symlink_targets_stay_inside_the_archive() {
+        assert_eq!(
+            link_target(Path::new("abc/layer.tar"), Path::new("../def/layer.tar")).unwrap(),
+            PathBuf::from("def/layer.tar")
+        );
+        assert!(link_target(Path::new("abc/layer.tar"), Path::new("../../etc/passwd")).is_err());
+        assert!(link_target(Path::new("a"), Path::new("/etc/passwd")).is_err());
+    }
+
+    #[test]
+    fn promised_digests_come_from_blob_and_config_names() {
+        let hex = "a".repeat(64);
+        assert_eq!(
+            promised_digest(&format!("blobs/sha256/{hex}")),
+            Some(format!("sha256:{hex}"))
+        );
+        assert_eq!(
+            promised_digest(&format!("{hex}.json")),
+            Some(format!("sha256:{hex}"))
+        );
+        assert_eq!(promised_digest(&format!("{hex}/layer.tar")), None);
+        assert!(checked_digest("sha256:../../etc").is_err());
+        assert!(checked_digest(&format!("sha256:{hex}")).is_ok());
+    }
+}
