@@ -155,12 +155,56 @@ def tars():
     put("tar_unpack", tar_bytes(cases[0])[:700])
 
 
+def docker_saves():
+    """Tiny `docker save` tarballs (legacy manifest.json and OCI index.json layouts) whose
+    digests check out, so the fuzzer starts past the digest checks."""
+    import gzip
+    sha = lambda b: hashlib.sha256(b).hexdigest()
+    layer = tar_bytes([ti("hello.txt", data=b"hi\n"), ti("bin", tarfile.SYMTYPE, link="usr/bin")])
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "config": {"Cmd": ["cat", "/hello.txt"]},
+                         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + sha(layer)]},
+                         "history": [{"created_by": "COPY hello.txt /"}]}).encode()
+    legacy = json.dumps([{"Config": sha(config) + ".json", "RepoTags": ["hello:1"],
+                          "Layers": ["abc/layer.tar"]}]).encode()
+    members = [ti(sha(config) + ".json", data=config), ti("abc/", tarfile.DIRTYPE),
+               ti("abc/layer.tar", data=layer), ti("manifest.json", data=legacy)]
+    put("docker_load", tar_bytes(members))
+    put("docker_load", gzip.compress(tar_bytes(members), mtime=0))
+    # The layer through a symlink, as newer Dockers write it.
+    linked = [ti("blobs/sha256/" + sha(layer), data=layer), ti("abc/", tarfile.DIRTYPE),
+              ti("abc/layer.tar", tarfile.SYMTYPE, link="../blobs/sha256/" + sha(layer)),
+              ti(sha(config) + ".json", data=config), ti("manifest.json", data=legacy)]
+    put("docker_load", tar_bytes(linked))
+    # OCI layout: index.json -> manifest -> config + layer.
+    gz_layer = gzip.compress(layer, mtime=0)
+    config2 = config.replace(sha(layer).encode(), sha(layer).encode())
+    manifest = json.dumps({"schemaVersion": 2,
+                           "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                      "digest": "sha256:" + sha(config2), "size": len(config2)},
+                           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                                       "digest": "sha256:" + sha(gz_layer), "size": len(gz_layer)}]}).encode()
+    index = json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+         "digest": "sha256:" + sha(manifest), "size": len(manifest),
+         "annotations": {"io.containerd.image.name": "docker.io/library/hello:2",
+                         "org.opencontainers.image.ref.name": "2"}}]}).encode()
+    oci = [ti("oci-layout", data=b'{"imageLayoutVersion":"1.0.0"}'), ti("index.json", data=index),
+           ti("blobs/sha256/" + sha(manifest), data=manifest),
+           ti("blobs/sha256/" + sha(config2), data=config2),
+           ti("blobs/sha256/" + sha(gz_layer), data=gz_layer)]
+    put("docker_load", tar_bytes(oci))
+    put("docker_load", tar_bytes([ti("manifest.json", data=b"[]")]))
+
+
 if __name__ == "__main__":
     dockerfiles()
     lessons()
     cli()
     image_json()
     tars()
+    docker_saves()
     for d in sorted(CORPUS.iterdir()):
         files = list(d.iterdir())
         print(d.name, len(files), sum(f.stat().st_size for f in files))
