@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use gorae::cli::Cli;
 use gorae::course::{LessonErrorKind, parse_lesson};
-use gorae::engine::EngineError;
 use gorae::engine::archive::unpack;
 use gorae::engine::build::{
     BuildError, IgnoreRules, SyntaxKind, expand, parse as parse_dockerfile,
 };
 use gorae::engine::image::{ImageConfig, Index, Manifest, Reference};
+use gorae::engine::{EngineError, Store};
 use gorae::tui::markdown::{line_width, render};
 use gorae::tui::theme::Theme;
 
@@ -605,4 +605,105 @@ fn broken_tars_are_errors() {
     // Nothing at all, and only the end-of-archive blocks, are empty layers.
     assert_eq!(check_unpack(b"").0.unwrap(), 0);
     assert_eq!(check_unpack(&[0; 1024]).0.unwrap(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// docker load
+// ---------------------------------------------------------------------------------------------
+
+/// Load `data` into a fresh store next to a canary; a failed load must leave no staging.
+fn check_load(data: &[u8]) -> Result<Vec<String>, EngineError> {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path().join("store"), tmp.path().join("no-catalog")).unwrap();
+    fs::write(tmp.path().join("canary"), b"untouched").unwrap();
+    let r = store.load_images(&mut &data[..], Path::new("in.tar"));
+    let mut names: Vec<String> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["canary", "store"], "written outside the store");
+    assert_eq!(fs::read(tmp.path().join("canary")).unwrap(), b"untouched");
+    let left = fs::read_dir(tmp.path().join("store/tmp")).unwrap().count();
+    assert_eq!(left, 0, "staging left behind");
+    make_writable(&tmp.path().join("store"));
+    r.map(|imgs| imgs.into_iter().flat_map(|i| i.tags).collect())
+}
+
+fn corrupt_detail(r: &Result<Vec<String>, EngineError>) -> String {
+    match r {
+        Err(EngineError::Corrupt { detail, .. }) => detail.clone(),
+        other => panic!("expected a corrupt-archive error, got {other:?}"),
+    }
+}
+
+#[test]
+fn docker_load_fixtures_load_or_fail_cleanly() {
+    for (path, data) in fixtures("docker_load") {
+        let _ = check_load(&data);
+        eprintln!("ok: {}", path.display());
+    }
+}
+
+#[test]
+fn docker_load_nasty_archives_are_errors() {
+    use tar::EntryType as E;
+    assert!(corrupt_detail(&check_load(b"")).contains("empty"));
+    assert!(check_load(&[0; 1024]).is_err());
+    assert!(check_load(b"\x1f\x8b\x08\x00garbage").is_err());
+    let not_image = tar_of(&[entry("hello.txt", E::Regular, "", b"hi")]);
+    assert!(corrupt_detail(&check_load(&not_image)).contains("manifest.json"));
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let r = check_load(&tar_of(&[entry(
+        "manifest.json",
+        E::Regular,
+        "",
+        deep.as_bytes(),
+    )]));
+    assert!(corrupt_detail(&r).contains("manifest.json"));
+    // The manifest names files outside the archive, or through a link loop.
+    let outside = br#"[{"Config":"../../etc/passwd","RepoTags":["a:b"],"Layers":[]}]"#;
+    let r = check_load(&tar_of(&[entry("manifest.json", E::Regular, "", outside)]));
+    assert!(matches!(r, Err(EngineError::UnsafePath(_))), "{r:?}");
+    let looped = br#"[{"Config":"a/c.json","Layers":[]}]"#;
+    let r = check_load(&tar_of(&[
+        entry("a", E::Symlink, "b", b""),
+        entry("b", E::Symlink, "a", b""),
+        entry("manifest.json", E::Regular, "", looped),
+    ]));
+    assert!(matches!(r, Err(EngineError::UnsafePath(_))), "{r:?}");
+    let escaping_link = tar_of(&[
+        entry("c.json", E::Symlink, "../../../canary", b""),
+        entry(
+            "manifest.json",
+            E::Regular,
+            "",
+            br#"[{"Config":"c.json","Layers":[]}]"#,
+        ),
+    ]);
+    assert!(check_load(&escaping_link).is_err());
+    // A file where the archive later wants a directory, and the reverse.
+    let clash = tar_of(&[
+        entry("x", E::Regular, "", b"file"),
+        entry("x/y", E::Regular, "", b"under a file"),
+    ]);
+    assert!(check_load(&clash).is_err());
+    // An empty manifest list loads nothing.
+    let empty = tar_of(&[entry("manifest.json", E::Regular, "", b"[]")]);
+    assert_eq!(check_load(&empty).unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn docker_load_seed_archives_really_load() {
+    // The fuzzer starts from these; they must get past every check to be useful seeds.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz/docker_load");
+    for (name, tags) in [
+        ("legacy.tar", vec!["hello:1"]),
+        ("legacy.tar.gz", vec!["hello:1"]),
+        ("legacy-layer-via-symlink.tar", vec!["hello:1"]),
+        ("oci-index.tar", vec!["hello:2"]),
+    ] {
+        let data = fs::read(dir.join(name)).unwrap();
+        assert_eq!(check_load(&data).unwrap(), tags, "{name}");
+    }
 }
