@@ -50,7 +50,7 @@ fn check_dockerfile(data: &[u8]) -> Result<usize, String> {
     match parse_dockerfile("Dockerfile", &text) {
         Ok(instructions) => {
             assert!(!instructions.is_empty());
-            let vars = |name: &str| (name.len() % 2 == 0).then(|| format!("<{name}>"));
+            let vars = |name: &str| name.len().is_multiple_of(2).then(|| format!("<{name}>"));
             for i in &instructions {
                 let _ = expand(&i.text, &vars, '\\');
                 let _ = expand(&i.text, &vars, '`');
