@@ -19,17 +19,32 @@ fuzz_target!(|data: &[u8]| {
     let loaded = store.load_images(&mut &data[..], Path::new("fuzz.tar"));
     let mut names: Vec<String> = fs::read_dir(tmp.path())
         .expect("read the temp dir")
-        .map(|e| e.expect("dir entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     names.sort();
-    assert_eq!(names, ["canary", "store"], "something was written outside the store");
+    assert_eq!(
+        names,
+        ["canary", "store"],
+        "something was written outside the store"
+    );
     assert_eq!(fs::read(&canary).expect("read the canary"), b"untouched");
-    let leftovers = fs::read_dir(tmp.path().join("store/tmp")).expect("store tmp").count();
+    let leftovers = fs::read_dir(tmp.path().join("store/tmp"))
+        .expect("store tmp")
+        .count();
     assert_eq!(leftovers, 0, "the load left staging behind");
     if let Ok(images) = loaded {
         let listed = store.images().expect("list images after a load");
         for img in images {
-            assert!(listed.iter().any(|i| i.id == img.id), "loaded {} is not listed", img.id);
+            assert!(
+                listed.iter().any(|i| i.id == img.id),
+                "loaded {} is not listed",
+                img.id
+            );
         }
     }
 });
