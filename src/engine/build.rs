@@ -183,6 +183,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Instruction>> {
         }
     }
     let mut out = Vec::new();
+    let mut seen_from = false;
     let mut i = 0;
     while i < lines.len() {
         let first = lines[i];
@@ -226,10 +227,9 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Instruction>> {
         };
         let keyword = word.to_ascii_uppercase();
         let op = parse_op(&keyword, word, rest, escape).map_err(|k| err(start, k))?;
-        let seen_from = out
-            .iter()
-            .any(|i: &Instruction| matches!(i.op, Op::From { .. }));
-        if !seen_from && !matches!(op, Op::From { .. } | Op::Arg(_)) {
+        // A flag, not a search of `out`: thousands of leading ARGs must not cost n².
+        seen_from |= matches!(op, Op::From { .. });
+        if !seen_from && !matches!(op, Op::Arg(_)) {
             return Err(err(start, SyntaxKind::NoFrom(keyword)));
         }
         out.push(Instruction {
@@ -238,7 +238,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Instruction>> {
             op,
         });
     }
-    if !out.iter().any(|i| matches!(i.op, Op::From { .. })) {
+    if !seen_from {
         let line = lines.len().max(1);
         return Err(err(line, SyntaxKind::Empty));
     }
@@ -631,34 +631,72 @@ fn has_included(ignore: &IgnoreRules, abs: &Path, rel: &str) -> bool {
 }
 
 fn match_parts(pat: &[String], path: &[&str]) -> bool {
-    match pat.split_first() {
-        None => path.is_empty(),
-        Some((p, rest)) if p == "**" => {
-            (0..=path.len()).any(|skip| match_parts(rest, &path[skip..]))
-        }
-        Some((p, rest)) => match path.split_first() {
-            Some((c, prest)) => glob(p, c) && match_parts(rest, prest),
-            None => false,
-        },
-    }
+    wildcard_match(pat, path, |p| p == "**", |p, c| glob(p, c))
 }
 
-/// `*`, `?` and `[…]`-free glob of one path component.
+/// One token of a path-component glob.
+enum GlobToken {
+    Star,
+    AnyChar,
+    Char(char),
+}
+
+/// `*`, `?` and `\`-escape glob of one path component (no `[…]` classes).
 fn glob(pat: &str, s: &str) -> bool {
-    let p: Vec<char> = pat.chars().collect();
-    let t: Vec<char> = s.chars().collect();
-    fn rec(p: &[char], t: &[char]) -> bool {
-        match p.split_first() {
-            None => t.is_empty(),
-            Some(('*', rest)) => (0..=t.len()).any(|i| rec(rest, &t[i..])),
-            Some(('?', rest)) => !t.is_empty() && rec(rest, &t[1..]),
-            Some(('\\', rest)) if !rest.is_empty() => {
-                t.first() == Some(&rest[0]) && rec(&rest[1..], &t[1..])
-            }
-            Some((c, rest)) => t.first() == Some(c) && rec(rest, &t[1..]),
+    let mut tokens = Vec::new();
+    let mut chars = pat.chars();
+    while let Some(c) = chars.next() {
+        tokens.push(match c {
+            '*' => GlobToken::Star,
+            '?' => GlobToken::AnyChar,
+            // A trailing backslash stands for itself.
+            '\\' => GlobToken::Char(chars.next().unwrap_or('\\')),
+            c => GlobToken::Char(c),
+        });
+    }
+    let text: Vec<char> = s.chars().collect();
+    wildcard_match(
+        &tokens,
+        &text,
+        |t| matches!(t, GlobToken::Star),
+        |t, c| match t {
+            GlobToken::AnyChar => true,
+            GlobToken::Char(p) => p == c,
+            GlobToken::Star => false,
+        },
+    )
+}
+
+/// Whether `text` matches `pat`, where a star item matches any run of text items and every
+/// other item matches exactly one (`one`). Backtracks only to the last star, so it takes
+/// O(pattern × text) steps: a naive recursion is exponential in the number of stars, which
+/// a .dockerignore line like `*a*a*a*a*a*b` turns into a build that never finishes.
+fn wildcard_match<P, T>(
+    pat: &[P],
+    text: &[T],
+    is_star: impl Fn(&P) -> bool,
+    one: impl Fn(&P, &T) -> bool,
+) -> bool {
+    let (mut p, mut t) = (0, 0);
+    // After the last star seen: where the pattern resumes, and the text position it took.
+    let mut resume: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pat.len() && is_star(&pat[p]) {
+            p += 1;
+            resume = Some((p, t));
+        } else if p < pat.len() && one(&pat[p], &text[t]) {
+            p += 1;
+            t += 1;
+        } else if let Some((rp, rt)) = resume {
+            // Let the star take one more item and try again.
+            p = rp;
+            t = rt + 1;
+            resume = Some((rp, rt + 1));
+        } else {
+            return false;
         }
     }
-    rec(&p, &t)
+    pat[p..].iter().all(is_star)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -170,7 +170,7 @@ impl Renderer {
             let mut p = self.prefix(false);
             // A gap inside a quote keeps its bar; indents need no trailing spaces.
             p.retain(|(s, _)| !s.trim().is_empty());
-            self.out.push(to_line(p));
+            self.push_line(p);
         }
         self.need_gap = false;
     }
@@ -178,7 +178,14 @@ impl Renderer {
     fn emit(&mut self, pieces: Vec<Piece>, first: bool) {
         let mut line = self.prefix(first);
         line.extend(pieces);
-        self.out.push(to_line(line));
+        self.push_line(line);
+    }
+
+    /// Every line ends here, clipped to the pane: content is wrapped to what the containers
+    /// leave, but deep nesting or a wide character in a very narrow pane can still overflow.
+    fn push_line(&mut self, pieces: Vec<Piece>) {
+        let (pieces, _) = clip_pieces(&pieces, self.width);
+        self.out.push(to_line(pieces));
     }
 
     /// Wrap the pending inline text into lines under the current containers.
