@@ -34,7 +34,9 @@ impl PullProgress for LinePrinter<'_> {
 pub fn pull_to(store: &Store, name: &str, quiet: bool, out: &mut dyn Write) -> Result<(), Failure> {
     let r = Reference::parse(name)?;
     if !quiet {
-        if !name.contains(':') || name.rsplit_once(':').is_some_and(|(_, t)| t.contains('/')) {
+        // A ':' before the last '/' is a registry port, not a tag.
+        let tag_given = name.rsplit('/').next().is_some_and(|last| last.contains(':'));
+        if !tag_given {
             let _ = writeln!(out, "Using default tag: latest");
         }
         let repo = crate::engine::registry::RemoteRef::of(&r).repository;

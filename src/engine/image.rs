@@ -850,10 +850,6 @@ impl Store {
                 }
             }
         }
-        // Build cache entries keep their images' blobs too.
-        for extra in self.cache_roots() {
-            keep_blobs.insert(extra);
-        }
         if let Ok(rd) = fs::read_dir(self.root.join("blobs/sha256")) {
             for e in rd.flatten() {
                 let name = e.file_name().to_string_lossy().to_string();
@@ -876,11 +872,6 @@ impl Store {
             }
         }
         Ok(())
-    }
-
-    /// Blobs other parts of the engine want kept (none yet beyond the index).
-    fn cache_roots(&self) -> Vec<String> {
-        Vec::new()
     }
 
     /// The unpacked layer dirs of an image, top layer first (overlay's lowerdir order).
