@@ -35,7 +35,10 @@ pub fn pull_to(store: &Store, name: &str, quiet: bool, out: &mut dyn Write) -> R
     let r = Reference::parse(name)?;
     if !quiet {
         // A ':' before the last '/' is a registry port, not a tag.
-        let tag_given = name.rsplit('/').next().is_some_and(|last| last.contains(':'));
+        let tag_given = name
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains(':'));
         if !tag_given {
             let _ = writeln!(out, "Using default tag: latest");
         }

@@ -175,6 +175,8 @@ pub fn is_whiteout(m: &fs::Metadata) -> bool {
 
 /// Largest single file accepted from an archive (a guard against decompression bombs).
 pub const MAX_ENTRY_BYTES: u64 = 8 << 30;
+/// Largest whole layer accepted: a gzip bomb stops here instead of filling the disk.
+pub const MAX_LAYER_BYTES: u64 = 16 << 30;
 
 /// Unpack a tar stream into `dest` (an empty dir), converting OCI whiteouts to overlayfs ones.
 /// Returns the unpacked size in bytes.
@@ -276,9 +278,17 @@ pub fn unpack(reader: &mut dyn Read, dest: &Path) -> Result<u64> {
                 .mode(0o600)
                 .open(&path)
                 .map_err(|e| EngineError::io(&path, e))?;
-            let n = io::copy(&mut (&mut entry).take(MAX_ENTRY_BYTES), &mut out)
+            let budget = MAX_ENTRY_BYTES.min(MAX_LAYER_BYTES.saturating_sub(total) + 1);
+            let n = io::copy(&mut (&mut entry).take(budget), &mut out)
                 .map_err(|e| corrupt(&path, e))?;
             total += n;
+            if total > MAX_LAYER_BYTES {
+                return Err(EngineError::UnsafePath(format!(
+                    "{} (the layer unpacks to more than {} GiB)",
+                    raw.display(),
+                    MAX_LAYER_BYTES >> 30
+                )));
+            }
             drop(out);
             lchown(&path, uid, gid)?;
             fs::set_permissions(&path, fs::Permissions::from_mode(mode))
