@@ -87,6 +87,39 @@ impl World {
     }
 }
 
+/// `learner` from /etc/passwd: (uid, gid).
+fn learner() -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    let line = passwd.lines().find(|l| l.starts_with("learner:"))?;
+    let f: Vec<&str> = line.split(':').collect();
+    Some((f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?))
+}
+
+fn chown_tree(path: &Path, uid: u32, gid: u32) {
+    let _ = std::os::unix::fs::lchown(path, Some(uid), Some(gid));
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+        if let Ok(rd) = std::fs::read_dir(path) {
+            for e in rd.flatten() {
+                chown_tree(&e.path(), uid, gid);
+            }
+        }
+    }
+}
+
+impl World {
+    /// A world whose shell, `docker` commands and store belong to an unprivileged user.
+    fn as_user(lang: Lang, uid: u32, gid: u32) -> World {
+        let mut w = World::new(lang);
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(w._dir.path(), std::fs::Permissions::from_mode(0o755));
+        chown_tree(w._dir.path(), uid, gid);
+        w.opts.user = Some((uid, gid));
+        w.opts.env.push(("USER".into(), "learner".into()));
+        w.opts.env.push(("LOGNAME".into(), "learner".into()));
+        w
+    }
+}
+
 impl Drop for World {
     fn drop(&mut self) {
         if let Ok(cs) = self.store.containers() {
@@ -167,6 +200,40 @@ fn every_korean_solution_passes_its_check() {
 #[test]
 fn every_english_solution_passes_its_check() {
     run_course(Lang::En);
+}
+
+/// The course as an unprivileged user: rootless containers in user namespaces (CI creates
+/// `learner`, with /etc/subuid ranges and newuidmap installed).
+#[test]
+fn every_solution_passes_as_an_unprivileged_user() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: switching to the 'learner' user needs root to start with");
+        return;
+    }
+    let Some((uid, gid)) = learner() else {
+        panic!("no 'learner' user: CI creates it with `useradd -m learner`");
+    };
+    let _turn = serial();
+    let world = World::as_user(Lang::En, uid, gid);
+    let mut failures = Vec::new();
+    for lesson in &course(Lang::En) {
+        failures.extend(replay_lesson(&world, lesson));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    // The engine really ran as the user: the store's records are the user's.
+    use std::os::unix::fs::MetadataExt;
+    let events = std::fs::metadata(world.store.events_path()).expect("events were written");
+    assert_eq!(
+        events.uid(),
+        uid,
+        "the event feed was written by another user"
+    );
+    assert!(
+        events.len() > 10_000,
+        "only {} bytes of events",
+        events.len()
+    );
 }
 
 #[test]

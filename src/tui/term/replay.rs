@@ -36,6 +36,8 @@ pub struct ReplayOptions {
     pub cwd: Option<std::path::PathBuf>,
     /// Extra environment for the replay shell (e.g. `GORAE_ROOT` for a test store).
     pub env: Vec<(String, String)>,
+    /// Run the replay shell as this user and group (tests replay as an unprivileged user).
+    pub user: Option<(u32, u32)>,
 }
 
 impl Default for ReplayOptions {
@@ -47,6 +49,7 @@ impl Default for ReplayOptions {
             cols: 200,
             cwd: None,
             env: Vec::new(),
+            user: None,
         }
     }
 }
@@ -250,6 +253,10 @@ pub fn replay_with(
     }
     for (k, v) in &opts.env {
         cmd.env(k, v);
+    }
+    if let Some((uid, gid)) = opts.user {
+        use std::os::unix::process::CommandExt;
+        cmd.uid(uid).gid(gid);
     }
     let rows = opts.rows.max(2);
     let cols = opts.cols.max(20);
