@@ -97,11 +97,11 @@ fn learner() -> Option<(u32, u32)> {
 
 fn chown_tree(path: &Path, uid: u32, gid: u32) {
     let _ = std::os::unix::fs::lchown(path, Some(uid), Some(gid));
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
-        if let Ok(rd) = std::fs::read_dir(path) {
-            for e in rd.flatten() {
-                chown_tree(&e.path(), uid, gid);
-            }
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+        && let Ok(rd) = std::fs::read_dir(path)
+    {
+        for e in rd.flatten() {
+            chown_tree(&e.path(), uid, gid);
         }
     }
 }
