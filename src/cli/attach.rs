@@ -83,6 +83,22 @@ fn winch_pipe() -> RawFd {
     r
 }
 
+fn readable(fd: RawFd) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}
+
+/// Poll `pfds` plus our stdin (while open) and the SIGWINCH pipe, appended in that order.
+fn poll_with_stdin(pfds: &mut Vec<libc::pollfd>, stdin_open: bool, winch: RawFd) -> libc::c_int {
+    pfds.push(readable(if stdin_open { 0 } else { -1 }));
+    pfds.push(readable(winch));
+    // SAFETY: a valid pollfd array of the given length.
+    unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, -1) }
+}
+
 /// Watches typed bytes for Ctrl-P Ctrl-Q. Returns (bytes to send, detach?).
 #[derive(Default)]
 pub struct DetachKeys {
@@ -158,23 +174,8 @@ pub fn run_attached(
     let mut stdout = std::io::stdout();
     let mut stderr = std::io::stderr();
     loop {
-        let mut pfds = vec![libc::pollfd {
-            fd: stream.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        pfds.push(libc::pollfd {
-            fd: if stdin_open { 0 } else { -1 },
-            events: libc::POLLIN,
-            revents: 0,
-        });
-        pfds.push(libc::pollfd {
-            fd: winch,
-            events: libc::POLLIN,
-            revents: 0,
-        });
-        // SAFETY: valid pollfd array.
-        let n = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, -1) };
+        let mut pfds = vec![readable(stream.as_raw_fd())];
+        let n = poll_with_stdin(&mut pfds, stdin_open, winch);
         if n < 0 {
             if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
                 continue;
@@ -264,26 +265,8 @@ fn relay_child(
         if outputs.is_empty() {
             break;
         }
-        let mut pfds: Vec<libc::pollfd> = outputs
-            .iter()
-            .map(|(fd, _)| libc::pollfd {
-                fd: *fd,
-                events: libc::POLLIN,
-                revents: 0,
-            })
-            .collect();
-        pfds.push(libc::pollfd {
-            fd: if stdin_open { 0 } else { -1 },
-            events: libc::POLLIN,
-            revents: 0,
-        });
-        pfds.push(libc::pollfd {
-            fd: winch,
-            events: libc::POLLIN,
-            revents: 0,
-        });
-        // SAFETY: valid pollfd array.
-        let n = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, -1) };
+        let mut pfds: Vec<libc::pollfd> = outputs.iter().map(|(fd, _)| readable(*fd)).collect();
+        let n = poll_with_stdin(&mut pfds, stdin_open, winch);
         if n < 0 {
             continue;
         }
