@@ -453,13 +453,47 @@ fn dir_has_changes(abs: &Path, rel: &str) -> bool {
     })
 }
 
+/// Append a symlink or a regular file to `builder` (`h` carries its metadata). A file already
+/// written under another name (same inode) becomes a hard-link entry. Other kinds (sockets,
+/// devices, fifos) are skipped: they are not part of an image or an export.
+pub fn append_leaf<W: Write>(
+    builder: &mut tar::Builder<W>,
+    mut h: tar::Header,
+    name: &Path,
+    abs: &Path,
+    meta: &fs::Metadata,
+    links: &mut HashMap<(u64, u64), PathBuf>,
+) -> Result<()> {
+    let err = |e| EngineError::io(abs, e);
+    if meta.file_type().is_symlink() {
+        let target = fs::read_link(abs).map_err(err)?;
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        return builder.append_link(&mut h, name, &target).map_err(err);
+    }
+    if !meta.is_file() {
+        return Ok(());
+    }
+    let key = (meta.dev(), meta.ino());
+    if meta.nlink() > 1 {
+        if let Some(first) = links.get(&key) {
+            h.set_entry_type(tar::EntryType::Link);
+            h.set_size(0);
+            return builder.append_link(&mut h, name, first).map_err(err);
+        }
+        links.insert(key, name.to_path_buf());
+    }
+    let f = File::open(abs).map_err(err)?;
+    builder.append_data(&mut h, name, f).map_err(err)
+}
+
 /// Pack a container's upper dir into a tar stream written to `out`, converting overlayfs
 /// whiteouts to OCI ones and skipping runtime-provided paths.
 pub fn pack_upper(upper: &Path, out: &mut dyn Write) -> Result<()> {
     let mut builder = tar::Builder::new(out);
     builder.mode(tar::HeaderMode::Complete);
     builder.follow_symlinks(false);
-    let mut links: HashMap<(u64, u64), String> = HashMap::new();
+    let mut links: HashMap<(u64, u64), PathBuf> = HashMap::new();
     walk_sorted(upper, &mut |rel, abs, meta| {
         if is_runtime_path(rel) {
             return Ok(());
@@ -503,32 +537,10 @@ pub fn pack_upper(upper: &Path, out: &mut dyn Write) -> Result<()> {
                     .append_data(&mut oh, format!("{name}/{OPAQUE_MARKER}"), io::empty())
                     .map_err(|e| EngineError::io(abs, e))?;
             }
-        } else if meta.file_type().is_symlink() {
-            let target = fs::read_link(abs).map_err(|e| EngineError::io(abs, e))?;
-            h.set_entry_type(tar::EntryType::Symlink);
-            h.set_size(0);
-            builder
-                .append_link(&mut h, name, &target)
-                .map_err(|e| EngineError::io(abs, e))?;
-        } else if meta.is_file() {
-            let key = (meta.dev(), meta.ino());
-            if meta.nlink() > 1 {
-                if let Some(first) = links.get(&key) {
-                    h.set_entry_type(tar::EntryType::Link);
-                    h.set_size(0);
-                    builder
-                        .append_link(&mut h, name, first)
-                        .map_err(|e| EngineError::io(abs, e))?;
-                    return Ok(());
-                }
-                links.insert(key, name.to_string());
-            }
-            let f = File::open(abs).map_err(|e| EngineError::io(abs, e))?;
-            builder
-                .append_data(&mut h, name, f)
-                .map_err(|e| EngineError::io(abs, e))?;
+        } else {
+            // Sockets and device nodes made inside a container are not part of an image.
+            append_leaf(&mut builder, h, Path::new(name), abs, meta, &mut links)?;
         }
-        // Sockets and device nodes made inside a container are not part of an image.
         Ok(())
     })?;
     builder.finish().map_err(|e| EngineError::io(upper, e))?;

@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -603,32 +602,9 @@ fn write_merged(
                 }
             }
             write_merged(builder, &below, &child_rel, links)?;
-        } else if meta.file_type().is_symlink() {
-            let target = fs::read_link(&abs).map_err(|e| EngineError::io(&abs, e))?;
-            h.set_entry_type(tar::EntryType::Symlink);
-            h.set_size(0);
-            builder
-                .append_link(&mut h, &child_rel, &target)
-                .map_err(tar_err(&abs))?;
-        } else if meta.is_file() {
-            let key = (meta.dev(), meta.ino());
-            if meta.nlink() > 1 {
-                if let Some(first) = links.get(&key) {
-                    h.set_entry_type(tar::EntryType::Link);
-                    h.set_size(0);
-                    builder
-                        .append_link(&mut h, &child_rel, first)
-                        .map_err(tar_err(&abs))?;
-                    continue;
-                }
-                links.insert(key, child_rel.clone());
-            }
-            let f = File::open(&abs).map_err(|e| EngineError::io(&abs, e))?;
-            builder
-                .append_data(&mut h, &child_rel, f)
-                .map_err(tar_err(&abs))?;
+        } else {
+            archive::append_leaf(builder, h, &child_rel, &abs, &meta, links)?;
         }
-        // Devices, fifos and sockets are not part of an exported filesystem.
     }
     Ok(())
 }
