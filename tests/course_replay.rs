@@ -87,12 +87,20 @@ impl World {
     }
 }
 
-/// `learner` from /etc/passwd: (uid, gid).
-fn learner() -> Option<(u32, u32)> {
+/// A user from /etc/passwd: (uid, gid).
+fn user_ids(name: &str) -> Option<(u32, u32)> {
     let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    let line = passwd.lines().find(|l| l.starts_with("learner:"))?;
+    let line = passwd.lines().find(|l| l.split(':').next() == Some(name))?;
     let f: Vec<&str> = line.split(':').collect();
     Some((f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?))
+}
+
+/// Whether /etc/subuid gives `name` a range of subordinate ids.
+fn has_subuid_range(name: &str) -> bool {
+    std::fs::read_to_string("/etc/subuid")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.split(':').next() == Some(name))
 }
 
 fn chown_tree(path: &Path, uid: u32, gid: u32) {
@@ -108,14 +116,14 @@ fn chown_tree(path: &Path, uid: u32, gid: u32) {
 
 impl World {
     /// A world whose shell, `docker` commands and store belong to an unprivileged user.
-    fn as_user(lang: Lang, uid: u32, gid: u32) -> World {
+    fn as_user(lang: Lang, name: &str, uid: u32, gid: u32) -> World {
         let mut w = World::new(lang);
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(w._dir.path(), std::fs::Permissions::from_mode(0o755));
         chown_tree(w._dir.path(), uid, gid);
         w.opts.user = Some((uid, gid));
-        w.opts.env.push(("USER".into(), "learner".into()));
-        w.opts.env.push(("LOGNAME".into(), "learner".into()));
+        w.opts.env.push(("USER".into(), name.into()));
+        w.opts.env.push(("LOGNAME".into(), name.into()));
         w
     }
 }
@@ -202,22 +210,21 @@ fn every_english_solution_passes_its_check() {
     run_course(Lang::En);
 }
 
-/// The course as an unprivileged user: rootless containers in user namespaces (CI creates
-/// `learner`, with /etc/subuid ranges and newuidmap installed).
-#[test]
-fn every_solution_passes_as_an_unprivileged_user() {
+/// Replay the whole course as the unprivileged user `name` (rootless containers in user
+/// namespaces) and check that the engine really ran as that user.
+fn run_course_as(name: &str, lang: Lang) {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: switching to the 'learner' user needs root to start with");
+        eprintln!("skipped: switching to the '{name}' user needs root to start with");
         return;
     }
-    let Some((uid, gid)) = learner() else {
-        panic!("no 'learner' user: CI creates it with `useradd -m learner`");
+    let Some((uid, gid)) = user_ids(name) else {
+        panic!("no '{name}' user: CI creates it (see .ci/run)");
     };
     let _turn = serial();
-    let world = World::as_user(Lang::En, uid, gid);
+    let world = World::as_user(lang, name, uid, gid);
     let mut failures = Vec::new();
-    for lesson in &course(Lang::En) {
+    for lesson in &course(lang) {
         failures.extend(replay_lesson(&world, lesson));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -234,6 +241,26 @@ fn every_solution_passes_as_an_unprivileged_user() {
         "only {} bytes of events",
         events.len()
     );
+}
+
+/// With /etc/subuid ranges and newuidmap (CI creates `learner` with them): images' other users
+/// (nginx's www-data) are real, separate ids.
+#[test]
+fn every_solution_passes_as_an_unprivileged_user() {
+    if user_ids("learner").is_some() && !has_subuid_range("learner") {
+        panic!("'learner' should have an /etc/subuid range (useradd gives one)");
+    }
+    run_course_as("learner", Lang::En);
+}
+
+/// Without any /etc/subuid range (CI creates `plain` and removes its ranges): the container
+/// has one id, and the course still works end to end, in Korean.
+#[test]
+fn every_solution_passes_as_a_user_without_subuid_ranges() {
+    if has_subuid_range("plain") {
+        panic!("'plain' must have no /etc/subuid range for this test (see .ci/run)");
+    }
+    run_course_as("plain", Lang::Ko);
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! Rootless: the engine as an unprivileged user (`learner`, which CI creates), in a user
-//! namespace. Run as root, the test switches to that user for every command.
+//! Rootless: the engine as an unprivileged user in a user namespace, with /etc/subuid ranges
+//! (`learner`) and without (`plain`); CI creates both. Run as root, the tests switch to that
+//! user for every command.
 
 mod common;
 
@@ -7,23 +8,32 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
 struct User {
+    name: String,
     uid: u32,
     gid: u32,
     home: String,
 }
 
-fn learner() -> Option<User> {
+fn user(name: &str) -> Option<User> {
     let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    let line = passwd.lines().find(|l| l.starts_with("learner:"))?;
+    let line = passwd.lines().find(|l| l.split(':').next() == Some(name))?;
     let f: Vec<&str> = line.split(':').collect();
     Some(User {
+        name: name.to_string(),
         uid: f[2].parse().ok()?,
         gid: f[3].parse().ok()?,
         home: f[5].to_string(),
     })
 }
 
-fn as_learner(u: &User, root: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+fn has_subuid_range(name: &str) -> bool {
+    std::fs::read_to_string("/etc/subuid")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.split(':').next() == Some(name))
+}
+
+fn as_user(u: &User, root: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(common::bin())
         .arg("docker")
         .args(args)
@@ -31,14 +41,14 @@ fn as_learner(u: &User, root: &std::path::Path, args: &[&str]) -> (i32, String, 
         .gid(u.gid)
         .env_clear()
         .env("HOME", &u.home)
-        .env("USER", "learner")
+        .env("USER", &u.name)
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .env("GORAE_ROOT", root)
         .env("GORAE_IMAGES", common::catalog())
         .current_dir("/")
         .stdin(Stdio::null())
         .output()
-        .expect("spawn gorae as learner");
+        .expect("spawn gorae as the user");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).to_string(),
@@ -46,15 +56,8 @@ fn as_learner(u: &User, root: &std::path::Path, args: &[&str]) -> (i32, String, 
     )
 }
 
-#[test]
-fn an_unprivileged_user_runs_and_commits_containers() {
-    if !common::is_root() {
-        eprintln!("skipped: this test switches to the 'learner' user and so must start as root");
-        return;
-    }
-    let Some(u) = learner() else {
-        panic!("no 'learner' user: CI creates it with `useradd -m learner`");
-    };
+/// A store owned by `u` in a temporary dir (kept alive by the returned guard).
+fn store_for(u: &User) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::Builder::new()
         .prefix("gorae-rootless-")
         .tempdir()
@@ -64,9 +67,34 @@ fn an_unprivileged_user_runs_and_commits_containers() {
     // SAFETY: chown of a dir this test created.
     let c = std::ffi::CString::new(root.to_str().unwrap()).unwrap();
     unsafe { libc::chown(c.as_ptr(), u.uid, u.gid) };
+    (dir, root)
+}
+
+/// The user `name`, when the test can switch to it (it must start as root).
+fn switchable(name: &str) -> Option<User> {
+    if !common::is_root() {
+        eprintln!("skipped: this test switches to the '{name}' user and so must start as root");
+        return None;
+    }
+    let Some(u) = user(name) else {
+        panic!("no '{name}' user: CI creates it (see .ci/run)");
+    };
+    Some(u)
+}
+
+#[test]
+fn an_unprivileged_user_runs_and_commits_containers() {
+    let Some(u) = switchable("learner") else {
+        return;
+    };
+    assert!(
+        has_subuid_range("learner"),
+        "'learner' needs a subuid range"
+    );
+    let (_dir, root) = store_for(&u);
     let ok = |args: &[&str]| {
-        let (code, out, err) = as_learner(&u, &root, args);
-        assert_eq!(code, 0, "docker {args:?} as learner: {err}");
+        let (code, out, err) = as_user(&u, &root, args);
+        assert_eq!(code, 0, "docker {args:?} as {}: {err}", u.name);
         out
     };
     let id = ok(&["run", "--rm", "busybox", "id", "-u"]);
@@ -91,7 +119,7 @@ fn an_unprivileged_user_runs_and_commits_containers() {
         "{diff}"
     );
     ok(&["commit", "work", "mine"]);
-    let (code, out, err) = as_learner(
+    let (code, out, err) = as_user(
         &u,
         &root,
         &["run", "--rm", "mine", "sh", "-c", "cat /root/x; ls /bin/vi"],
@@ -102,16 +130,83 @@ fn an_unprivileged_user_runs_and_commits_containers() {
     let ps = ok(&["exec", "bg", "ps"]);
     assert!(ps.contains("sleep 60"), "{ps}");
     ok(&["rm", "-f", "bg", "work"]);
+    // The subordinate range gives images' other users real ids of their own.
+    let id = ok(&["run", "--rm", "-u", "33:33", "busybox", "id"]);
+    assert!(id.contains("uid=33") && id.contains("gid=33"), "{id}");
+    assert_owned_by(&root, u.uid);
+}
+
+/// Every file the store holds belongs to `uid`: nothing was written as root.
+fn assert_owned_by(root: &std::path::Path, uid: u32) {
+    let u_uid = uid;
     // Every file the store holds belongs to the user: nothing was written as root.
-    let mut stack = vec![root.clone()];
+    let mut stack = vec![root.to_path_buf()];
     while let Some(p) = stack.pop() {
         use std::os::unix::fs::MetadataExt;
         let m = std::fs::symlink_metadata(&p).unwrap();
-        assert_eq!(m.uid(), u.uid, "{} is not the user's", p.display());
+        assert_eq!(m.uid(), u_uid, "{} is not the user's", p.display());
         if m.is_dir()
             && let Ok(rd) = std::fs::read_dir(&p)
         {
             stack.extend(rd.flatten().map(|e| e.path()));
         }
     }
+}
+
+#[test]
+fn a_user_without_subuid_ranges_gets_one_id_and_servers_still_work() {
+    let Some(u) = switchable("plain") else {
+        return;
+    };
+    assert!(
+        !has_subuid_range("plain"),
+        "'plain' must have no subuid range"
+    );
+    let (_dir, root) = store_for(&u);
+    let ok = |args: &[&str]| {
+        let (code, out, err) = as_user(&u, &root, args);
+        assert_eq!(code, 0, "docker {args:?} as {}: {err}", u.name);
+        out
+    };
+    let map = ok(&["run", "--rm", "busybox", "cat", "/proc/self/uid_map"]);
+    assert_eq!(map.lines().count(), 1, "one id mapped: {map}");
+    // What servers do when they start (chown their dirs, drop to their own user) succeeds,
+    // and nothing pretends to be another id than the one the container has.
+    let out = ok(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "chown 33:33 /tmp && su -s /bin/sh nobody -c 'id -u' ; id -u",
+    ]);
+    assert_eq!(
+        out.split_whitespace().collect::<Vec<_>>(),
+        ["0", "0"],
+        "{out}"
+    );
+    // nginx (chowns to www-data and runs its workers as that user) serves.
+    ok(&["run", "-d", "--name", "web", "nginx"]);
+    let mut ps = String::new();
+    for _ in 0..50 {
+        ps = ok(&["exec", "web", "ps", "-o", "pid,user,args"]);
+        if ps.contains("nginx: worker process") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let logs = ok(&["logs", "web"]);
+    assert!(ps.contains("nginx: worker process"), "{ps}\n{logs}");
+    let top = ok(&["ps"]);
+    assert!(
+        top.lines()
+            .any(|l| l.contains(" Up ") && l.ends_with("web")),
+        "{top}"
+    );
+    // Asking for another user is refused with the reason, not run as root in disguise.
+    let (code, _, err) = as_user(&u, &root, &["run", "--rm", "-u", "33", "busybox", "id"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("/etc/subuid"), "{err}");
+    ok(&["rm", "-f", "web"]);
+    assert_owned_by(&root, u.uid);
 }

@@ -366,6 +366,10 @@ pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) 
             "chdir to cwd (\"{wd}\") set in config.json failed: {e}"
         ));
     }
+    // With one id mapped the filter pretends set*id succeeded: say so rather than run as root.
+    if (uid != 0 || gid != 0) && sys::maps_one_id() {
+        return fail(crate::i18n::t("err-user-one-id", &[("user", user)]));
+    }
     // SAFETY: set*id with plain integers; the group list is a valid slice.
     unsafe {
         if libc::setgroups(groups.len(), groups.as_ptr()) != 0 && uid != 0 {

@@ -4,6 +4,12 @@
 //! `clone`, whose flags the filter can see), and `ioctl(TIOCSTI)` — typing into a terminal —
 //! with EPERM. Everything else is allowed. The program is a small constant list of BPF
 //! instructions, built once per process.
+//!
+//! Rootless without /etc/subuid ranges the user namespace holds a single id, so a server that
+//! drops to its own user (nginx → www-data) or chowns its files would fail with EINVAL. There
+//! the filter also answers the id-changing and chown calls with success without doing them:
+//! every "user" in the container stays the one id it already is, which is all that mapping can
+//! give (podman's `ignore_chown_errors` makes the same trade for chown).
 
 use super::sys::SysResult;
 
@@ -110,8 +116,29 @@ fn jump(code: u16, k: u32, jt: u8, jf: u8) -> SockFilter {
     SockFilter { code, jt, jf, k }
 }
 
-/// The BPF program.
-fn program() -> Vec<SockFilter> {
+/// Calls answered with success, unperformed, when the user namespace maps one id.
+fn pretended() -> Vec<libc::c_long> {
+    vec![
+        libc::SYS_setuid,
+        libc::SYS_setgid,
+        libc::SYS_setreuid,
+        libc::SYS_setregid,
+        libc::SYS_setresuid,
+        libc::SYS_setresgid,
+        libc::SYS_setfsuid,
+        libc::SYS_setfsgid,
+        libc::SYS_setgroups,
+        libc::SYS_fchown,
+        libc::SYS_fchownat,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_chown,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_lchown,
+    ]
+}
+
+/// The BPF program; `one_id`: the user namespace maps a single id.
+fn program(one_id: bool) -> Vec<SockFilter> {
     let eperm = SECCOMP_RET_ERRNO | libc::EPERM as u32;
     let enosys = SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
     let mut p = vec![
@@ -127,6 +154,13 @@ fn program() -> Vec<SockFilter> {
     for nr in denied() {
         p.push(jump(BPF_JEQ_K, nr as u32, 0, 1));
         p.push(stmt(BPF_RET_K, eperm));
+    }
+    if one_id {
+        for nr in pretended() {
+            p.push(jump(BPF_JEQ_K, nr as u32, 0, 1));
+            // SECCOMP_RET_ERRNO with errno 0: the call returns 0 without running.
+            p.push(stmt(BPF_RET_K, SECCOMP_RET_ERRNO));
+        }
     }
     p.push(jump(BPF_JEQ_K, libc::SYS_clone3 as u32, 0, 1));
     p.push(stmt(BPF_RET_K, enosys));
@@ -156,7 +190,7 @@ fn program() -> Vec<SockFilter> {
 /// Install the filter on the calling thread (inherited across fork and exec). Needs
 /// CAP_SYS_ADMIN or no_new_privs; the runtime calls it before dropping capabilities.
 pub fn install() -> SysResult<()> {
-    let prog = program();
+    let prog = program(super::sys::maps_one_id());
     let fprog = SockFprog {
         len: prog.len() as u16,
         filter: prog.as_ptr(),
@@ -183,20 +217,22 @@ mod tests {
 
     #[test]
     fn jumps_stay_inside_the_program() {
-        let p = program();
-        assert!(p.len() < 200);
-        for (i, ins) in p.iter().enumerate() {
-            if ins.code == BPF_JEQ_K || ins.code == BPF_JSET_K || ins.code == BPF_JGE_K {
-                assert!(
-                    i + 1 + (ins.jt.max(ins.jf) as usize) < p.len(),
-                    "jump at {i}"
-                );
+        for one_id in [false, true] {
+            let p = program(one_id);
+            assert!(p.len() < 200);
+            for (i, ins) in p.iter().enumerate() {
+                if ins.code == BPF_JEQ_K || ins.code == BPF_JSET_K || ins.code == BPF_JGE_K {
+                    assert!(
+                        i + 1 + (ins.jt.max(ins.jf) as usize) < p.len(),
+                        "jump at {i}"
+                    );
+                }
             }
+            assert_eq!(
+                p.last().map(|i| (i.code, i.k)),
+                Some((BPF_RET_K, SECCOMP_RET_ALLOW))
+            );
         }
-        assert_eq!(
-            p.last().map(|i| (i.code, i.k)),
-            Some((BPF_RET_K, SECCOMP_RET_ALLOW))
-        );
     }
 
     #[test]

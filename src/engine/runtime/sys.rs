@@ -2,6 +2,7 @@
 //! Logic above this module deals in paths and plans; this module talks to the kernel.
 
 use std::ffi::CString;
+use std::fs;
 use std::io;
 use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
@@ -224,6 +225,19 @@ pub fn limit_capabilities(keep: &[u32]) -> SysResult<()> {
         return Err(format!("capset: {}", io::Error::last_os_error()));
     }
     Ok(())
+}
+
+/// Whether our user namespace maps exactly one id (rootless without /etc/subuid ranges):
+/// then every user inside the container is that one id.
+pub fn maps_one_id() -> bool {
+    let count = |file: &str| -> u64 {
+        fs::read_to_string(file)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(2)?.parse::<u64>().ok())
+            .sum()
+    };
+    count("/proc/self/uid_map") == 1
 }
 
 pub fn set_no_new_privs() -> SysResult<()> {
