@@ -265,6 +265,7 @@ impl Store {
             if let Ok(c) = updated
                 && changed
             {
+                super::runtime::cgroup::kill_leftovers(&c.id);
                 self.emit(
                     Event::container("die", &c)
                         .attr("exitCode", c.state.exit_code.unwrap_or(137).to_string()),

@@ -277,8 +277,16 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     };
     let (sync_r, sync_w) = sys::pipe().map_err(EngineError::Runtime)?;
     let (err_r, err_w) = sys::pipe().map_err(EngineError::Runtime)?;
-    let pid =
-        runtime::spawn_container(&spec, stdio, sync_r, err_w).map_err(EngineError::Runtime)?;
+    let pid = runtime::spawn_container(
+        &spec,
+        stdio,
+        runtime::SyncPipe {
+            read: sync_r,
+            write: sync_w,
+        },
+        err_w,
+    )
+    .map_err(EngineError::Runtime)?;
     for fd in child_fds {
         sys::close(fd);
     }

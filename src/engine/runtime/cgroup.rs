@@ -133,6 +133,34 @@ impl Cgroups {
     }
 }
 
+/// Kill whatever is left in container `id`'s cgroups and remove them: its monitor died without
+/// cleaning up (the init dies with the monitor; processes `exec` put there may not).
+pub fn kill_leftovers(id: &str) {
+    let base = Path::new(CGROUP);
+    let dirs: Vec<PathBuf> = std::iter::once(base.join("gorae").join(id))
+        .chain(
+            ["pids", "memory", "devices"]
+                .iter()
+                .map(|c| base.join(c).join("gorae").join(id)),
+        )
+        .filter(|d| d.is_dir())
+        .collect();
+    for d in &dirs {
+        if write(&d.join("cgroup.kill"), "1") {
+            continue;
+        }
+        let procs = fs::read_to_string(d.join("cgroup.procs")).unwrap_or_default();
+        for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+            super::sys::kill(pid, libc::SIGKILL);
+        }
+    }
+    Cgroups {
+        dirs,
+        devices_guarded: false,
+    }
+    .remove();
+}
+
 /// Put the calling process into the cgroups of process `pid` (for `exec`).
 pub fn join_existing(pid: i32) {
     let Ok(text) = fs::read_to_string(format!("/proc/{pid}/cgroup")) else {

@@ -375,8 +375,13 @@ pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) 
         if libc::setgroups(groups.len(), groups.as_ptr()) != 0 && uid != 0 {
             return fail(format!("setgroups: {}", std::io::Error::last_os_error()));
         }
+        let death_signal = sys::parent_death_signal();
         if libc::setgid(gid) != 0 || libc::setuid(uid) != 0 {
             return fail(format!("setuid: {}", std::io::Error::last_os_error()));
+        }
+        // Changing credentials clears the parent-death signal: keep it.
+        if death_signal != 0 {
+            libc::prctl(libc::PR_SET_PDEATHSIG, death_signal, 0, 0, 0);
         }
     }
     let Some(first) = argv.first() else {
@@ -421,14 +426,29 @@ fn capabilities(spec_allows_mknod: bool) -> Vec<u32> {
         .collect()
 }
 
+/// The pipe on which the monitor tells a new container's init to go on.
+#[derive(Clone, Copy)]
+pub struct SyncPipe {
+    pub read: RawFd,
+    pub write: RawFd,
+}
+
 /// The container's init, run in the cloned child (PID 1 of the new PID namespace).
-/// `sync_read`: blocks until the monitor has put us in our cgroups; `err_write`: where a
-/// setup or exec failure is reported (close-on-exec: EOF there means exec succeeded).
-pub fn container_init(spec: &Spec, stdio: Stdio, sync_read: RawFd, err_write: RawFd) -> i32 {
+/// `sync`: blocks until the monitor has put us in our cgroups (EOF: the monitor died);
+/// `err_write`: where a setup or exec failure is reported (close-on-exec: EOF there means exec
+/// succeeded).
+pub fn container_init(spec: &Spec, stdio: Stdio, sync: SyncPipe, err_write: RawFd) -> i32 {
+    sys::die_with_parent();
     sys::reset_signals();
+    // Our copy of the write end would keep the read below from ever seeing EOF.
+    sys::close(sync.write);
     let mut b = [0u8; 1];
-    let _ = sys::read(sync_read, &mut b);
-    sys::close(sync_read);
+    let went = sys::read(sync.read, &mut b).is_ok_and(|n| n == 1);
+    sys::close(sync.read);
+    if !went {
+        // The monitor died before it let us go: nobody would ever hear of us.
+        return 125;
+    }
     // Only now: the monitor had to write our id maps in /proc/<pid>, which a non-dumpable
     // process's owner cannot.
     sys::set_not_dumpable();
@@ -480,7 +500,7 @@ pub fn container_init(spec: &Spec, stdio: Stdio, sync_read: RawFd, err_write: Ra
 pub fn spawn_container(
     spec: &Spec,
     stdio: Stdio,
-    sync_read: RawFd,
+    sync: SyncPipe,
     err_write: RawFd,
 ) -> SysResult<i32> {
     let mut flags = libc::CLONE_NEWPID
@@ -494,7 +514,7 @@ pub fn spawn_container(
     let mut stack = vec![0u8; 1 << 20];
     let rootless = spec.rootless;
     let spec = spec.clone();
-    let mut cb = move || -> isize { container_init(&spec, stdio, sync_read, err_write) as isize };
+    let mut cb = move || -> isize { container_init(&spec, stdio, sync, err_write) as isize };
     // SAFETY: the monitor that calls this is single-threaded; the child runs `cb` on its own
     // stack and only execs or exits.
     let pid = unsafe {

@@ -240,6 +240,29 @@ pub fn maps_one_id() -> bool {
     count("/proc/self/uid_map") == 1
 }
 
+/// Get SIGKILL when the process that created us dies, so a container cannot outlive its
+/// monitor (killed -9, say) as an unrecorded, unreachable process tree.
+pub fn die_with_parent() {
+    // SAFETY: prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
+}
+
+/// The parent-death signal currently set (0 for none).
+pub fn parent_death_signal() -> i32 {
+    let mut sig: libc::c_int = 0;
+    // SAFETY: PR_GET_PDEATHSIG writes one int through the pointer.
+    unsafe {
+        libc::prctl(
+            libc::PR_GET_PDEATHSIG,
+            &mut sig as *mut libc::c_int,
+            0,
+            0,
+            0,
+        )
+    };
+    sig
+}
+
 pub fn set_no_new_privs() -> SysResult<()> {
     // SAFETY: prctl with integer arguments.
     let r = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
