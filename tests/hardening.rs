@@ -126,9 +126,202 @@ fn store_mounts(s: &Sandbox) -> Vec<String> {
         .collect()
 }
 
+/// One kill scenario: commands to set it up (run to completion), then the command killed.
+struct Scenario {
+    setup: Vec<Vec<String>>,
+    killed: Vec<String>,
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_string).collect()
+}
+
+fn scenario(setup: &[&str], killed: &str) -> Scenario {
+    Scenario {
+        setup: setup.iter().map(|c| words(c)).collect(),
+        killed: words(killed),
+    }
+}
+
+/// The environment variable every test container carries, so its processes can be found.
+const MARK: &str = "GORAE_HARDENING_MARK";
+
+/// Host pids of processes inside containers started with `-e MARK=mark`.
+fn marked_processes(mark: &str) -> Vec<(i32, String)> {
+    let needle = format!("{MARK}={mark}");
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == needle.as_bytes()))
+        })
+        .map(|pid| {
+            let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+            (pid, cg)
+        })
+        .collect()
+}
+
+/// Monitor processes of this store.
+fn monitors_of(s: &Sandbox) -> Vec<i32> {
+    let root = format!("GORAE_ROOT={}", s.root().display());
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            cmd.split(|b| *b == 0).any(|a| a == b"__monitor")
+                && env.split(|b| *b == 0).any(|v| v == root.as_bytes())
+        })
+        .collect()
+}
+
+/// What must hold after any kill: the store answers, nothing "runs" without a process, and
+/// every container process left belongs to a container that `ps` lists as running.
+fn assert_consistent(s: &Sandbox, mark: &str, what: &str) {
+    let ps = s.docker(&["ps", "-a"]);
+    assert_eq!(ps.code, 0, "after {what}: {}", ps.stderr);
+    let images = s.docker(&["images"]);
+    assert_eq!(images.code, 0, "after {what}: {}", images.stderr);
+    let running: Vec<String> = s
+        .ok(&["ps", "-q"])
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    for id in &running {
+        // A container whose process just ended is recorded as exited a moment later.
+        let mut state = String::new();
+        for _ in 0..40 {
+            state = s.ok(&["inspect", "-f", "{{.State.Running}} {{.State.Pid}}", id]);
+            match state.trim().strip_prefix("true ") {
+                Some(pid) if !std::path::Path::new(&format!("/proc/{pid}")).exists() => {}
+                _ => break,
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let pid = state.trim().strip_prefix("true ");
+        assert!(
+            pid.is_none_or(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists()),
+            "after {what}: {id} runs with no process"
+        );
+    }
+    // A process whose monitor died is killed with it, and a monitor still starting its
+    // container records it as running in a moment: allow for both.
+    let mut strays = Vec::new();
+    for _ in 0..40 {
+        let running: Vec<String> = s
+            .ok(&["ps", "-q"])
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        strays = marked_processes(mark)
+            .into_iter()
+            .filter(|(_, cg)| {
+                !running
+                    .iter()
+                    .any(|id| cg.contains(&format!("/gorae/{id}")))
+            })
+            .collect();
+        if strays.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        strays.is_empty(),
+        "after {what}: container processes outlived their container: {strays:?}\n{}",
+        ps.stdout
+    );
+}
+
+/// Start `killed`, SIGKILL the CLI (`monitors: false`) or this store's monitors (`true`)
+/// `delay_ms` later, and insist the CLI then ends by itself.
+fn kill_during(s: &Sandbox, killed: &[String], delay_ms: u64, monitors: bool) {
+    let argv: Vec<&str> = killed.iter().map(String::as_str).collect();
+    let mut child = s
+        .command(&argv)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(delay_ms));
+    if !monitors {
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
+    }
+    for pid in monitors_of(s) {
+        // SAFETY: SIGKILL to a monitor of this test's own store.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "`docker {killed:?}` hangs after its monitor was killed at {delay_ms} ms"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Run every scenario with a kill at each delay, checking the store after each.
+fn kill_at_many_points(s: &Sandbox, scenarios: &[Scenario], mark: &str, monitors: bool) {
+    let mut n = 0;
+    for sc in scenarios {
+        for delay_ms in [0u64, 1, 3, 6, 10, 20, 40, 80] {
+            n += 1;
+            let fill = |a: &String| a.replace("{n}", &n.to_string());
+            for cmd in &sc.setup {
+                let argv: Vec<String> = cmd.iter().map(fill).collect();
+                let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+                s.ok(&argv);
+            }
+            let killed: Vec<String> = sc.killed.iter().map(fill).collect();
+            kill_during(s, &killed, delay_ms, monitors);
+            let who = if monitors { "monitor" } else { "CLI" };
+            assert_consistent(
+                s,
+                mark,
+                &format!("{who} killed in {killed:?} at {delay_ms} ms"),
+            );
+        }
+    }
+}
+
+/// After the kills: everything can be removed, nothing is left mounted, staged or running,
+/// and the engine works.
+fn assert_clean_after_kills(s: &Sandbox, mark: &str) {
+    for id in s.ok(&["ps", "-aq"]).split_whitespace() {
+        s.ok(&["rm", "-f", id]);
+    }
+    assert!(
+        store_mounts(s).is_empty(),
+        "mounts leaked: {:?}",
+        store_mounts(s)
+    );
+    let tmp = std::fs::read_dir(s.root().join("tmp")).unwrap().count();
+    assert_eq!(tmp, 0, "staging files left behind");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        marked_processes(mark),
+        Vec::new(),
+        "container processes leaked"
+    );
+    let out = s.ok(&["run", "--rm", "busybox", "echo", "still fine"]);
+    assert_eq!(out.trim(), "still fine");
+}
+
 #[test]
 fn a_cli_killed_at_many_points_leaves_a_usable_store() {
     let s = pulled();
+    let mark = format!("cli-{}", std::process::id());
+    let e = format!("{MARK}={mark}");
     s.ok(&[
         "run",
         "--name",
@@ -138,71 +331,53 @@ fn a_cli_killed_at_many_points_leaves_a_usable_store() {
         "-c",
         "echo data > /d; rm /bin/vi",
     ]);
-    let scenarios: Vec<Vec<String>> = vec![
-        vec![
-            "run".into(),
-            "busybox".into(),
-            "sh".into(),
-            "-c".into(),
-            "echo x".into(),
-        ],
-        vec!["commit".into(), "base".into(), "snap".into()],
-        vec![
-            "run".into(),
-            "-d".into(),
-            "busybox".into(),
-            "sleep".into(),
-            "5".into(),
-        ],
-        vec!["pull".into(), "debian".into()],
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM busybox\nRUN echo built > /b\nCOPY f /f\nRUN cat /f /b > /both\n",
+    )
+    .unwrap();
+    std::fs::write(ctx.path().join("f"), "from the context\n").unwrap();
+    let build = format!("build -t built{{n}} {}", ctx.path().display());
+    let scenarios = vec![
+        scenario(&[], &format!("run -e {e} busybox sh -c true")),
+        scenario(&[], "commit base snap"),
+        scenario(&[], &format!("run -d -e {e} busybox sleep 5")),
+        scenario(
+            &[&format!("run -d -e {e} --name gone{{n}} busybox sleep 30")],
+            "rm -f gone{n}",
+        ),
+        scenario(&[], &build),
+        scenario(&[], "pull debian"),
     ];
-    for args in &scenarios {
-        for delay_ms in [0u64, 2, 5, 10, 20, 40] {
-            let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-            let mut child = s
-                .command(&argv)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
-            std::thread::sleep(Duration::from_millis(delay_ms));
-            let _ = child.kill();
-            let _ = child.wait();
-            // The next commands work and agree with each other.
-            let ps = s.docker(&["ps", "-a"]);
-            assert_eq!(
-                ps.code, 0,
-                "after killing {args:?} at {delay_ms} ms: {}",
-                ps.stderr
-            );
-            let images = s.docker(&["images"]);
-            assert_eq!(images.code, 0, "{}", images.stderr);
-        }
-    }
-    // No container claims to run without a live process behind it.
-    std::thread::sleep(Duration::from_millis(200));
-    for id in s.ok(&["ps", "-q"]).split_whitespace() {
-        let pid = s.ok(&["inspect", "-f", "{{.State.Pid}}", id]);
-        let pid: i32 = pid.trim().parse().unwrap();
-        assert!(
-            std::path::Path::new(&format!("/proc/{pid}")).exists(),
-            "{id} runs with no process"
-        );
-    }
-    // Everything can be cleaned up, and commit works after the kills.
+    kill_at_many_points(&s, &scenarios, &mark, false);
+    // Commit and build work after the kills.
     s.ok(&["commit", "base", "snap2"]);
     let out = s.ok(&["run", "--rm", "snap2", "cat", "/d"]);
     assert_eq!(out.trim(), "data");
-    for id in s.ok(&["ps", "-aq"]).split_whitespace() {
-        s.ok(&["rm", "-f", id]);
-    }
-    assert!(
-        store_mounts(&s).is_empty(),
-        "mounts leaked: {:?}",
-        store_mounts(&s)
-    );
-    let tmp = std::fs::read_dir(s.root().join("tmp")).unwrap().count();
-    assert_eq!(tmp, 0, "staging files left behind");
+    s.ok(&["build", "-t", "after", &ctx.path().display().to_string()]);
+    let out = s.ok(&["run", "--rm", "after", "cat", "/both"]);
+    assert_eq!(out, "from the context\nbuilt\n");
+    assert_clean_after_kills(&s, &mark);
+}
+
+#[test]
+fn a_monitor_killed_at_many_points_leaves_a_usable_store() {
+    let s = pulled();
+    let mark = format!("monitor-{}", std::process::id());
+    let e = format!("{MARK}={mark}");
+    let running = format!("run -d -e {e} --name c{{n}} busybox sleep 30");
+    let scenarios = vec![
+        scenario(&[], &format!("run --rm -e {e} busybox sh -c true")),
+        scenario(&[], &format!("run -e {e} busybox touch /f")),
+        scenario(&[], &format!("run -d -e {e} busybox sleep 30")),
+        scenario(&[&running], "stop -t 1 c{n}"),
+        scenario(&[&running], "rm -f c{n}"),
+        scenario(&[&running], "exec c{n} sh -c true"),
+        scenario(&[&running], "commit c{n} snap{n}"),
+    ];
+    kill_at_many_points(&s, &scenarios, &mark, true);
+    assert_clean_after_kills(&s, &mark);
 }
 
 #[test]

@@ -376,14 +376,17 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         tty,
     );
     let oom = cg.oom_killed();
-    cg.remove();
-    let c = store.update_container(id, |c| {
+    // Record the exit before the cgroup cleanup, which waits for the namespace's last
+    // processes: `ps` should not show a dead container as up meanwhile.
+    let updated = store.update_container(id, |c| {
         c.state.status = "exited".into();
         c.state.exit_code = Some(code);
         c.state.finished_at = rfc3339_now();
         c.state.pid = 0;
         c.state.oom_killed = oom;
-    })?;
+    });
+    cg.remove();
+    let c = updated?;
     store.emit(Event::container("die", &c).attr("exitCode", code.to_string()));
     // `run --rm` returns once the container is gone, as Docker's does: remove it before
     // telling the attached CLI, or its next `ps -a` could still list it.
