@@ -430,3 +430,38 @@ fn a_container_cannot_reach_the_gorae_binary_through_proc_while_exec_joins() {
     assert!(logs.contains("watched"), "{logs}");
     assert!(!logs.contains("LEAK") && !logs.contains("READ"), "{logs}");
 }
+
+#[test]
+fn a_workdir_through_an_open_descriptor_stays_inside_the_container() {
+    let s = pulled();
+    s.ok(&["run", "-d", "--name", "fds", "busybox", "sleep", "60"]);
+    // Whatever descriptors the runtime holds while it changes directory, none leads out:
+    // either the directory does not work, or it is one of the container's own.
+    let host_marker = std::env::temp_dir().join(format!("gorae-host-{}", std::process::id()));
+    std::fs::write(&host_marker, "host").unwrap();
+    for n in 0..40 {
+        let wd = format!("/proc/self/fd/{n}");
+        let script = "pwd; ls -a /proc/self/cwd/ 2>&1; ls .. 2>&1";
+        for r in [
+            s.docker(&["run", "--rm", "-w", &wd, "busybox", "sh", "-c", script]),
+            s.docker(&["exec", "-w", &wd, "fds", "sh", "-c", script]),
+        ] {
+            let name = host_marker
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            assert!(
+                !r.stdout.contains(&name) && !r.stdout.contains("(unreachable)"),
+                "-w {wd} reached the host: {}",
+                r.stdout
+            );
+            if r.code == 0 {
+                let pwd = r.stdout.lines().next().unwrap_or_default();
+                assert!(pwd.starts_with('/'), "-w {wd}: cwd {pwd:?}");
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&host_marker);
+    s.ok(&["rm", "-f", "fds"]);
+}

@@ -366,6 +366,13 @@ pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) 
             "chdir to cwd (\"{wd}\") set in config.json failed: {e}"
         ));
     }
+    // A path through an open descriptor (`-w /proc/self/fd/N`, runc's CVE-2024-21626) can
+    // land outside our root; getcwd then has no path for it.
+    if !std::env::current_dir().is_ok_and(|p| p.is_absolute()) {
+        return fail(format!(
+            "chdir to cwd (\"{wd}\") set in config.json failed: outside the container's root"
+        ));
+    }
     // With one id mapped the filter pretends set*id succeeded: say so rather than run as root.
     if (uid != 0 || gid != 0) && sys::maps_one_id() {
         return fail(crate::i18n::t("err-user-one-id", &[("user", user)]));
