@@ -338,7 +338,36 @@ fn corrupt_tarballs_are_rejected_and_leave_the_store_usable() {
         );
         tarball(&files)
     };
+    // A consistent image whose only layer claims a 9 GiB file (a gzip bomb's header).
+    let bomb = {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_size(9 << 30);
+        h.set_mode(0o644);
+        h.set_path("zeros").unwrap();
+        h.set_cksum();
+        let layer_tar = h.as_bytes().to_vec();
+        let layer = gzip(&layer_tar);
+        let config = serde_json::json!({
+            "architecture": "amd64", "os": "linux",
+            "config": {"Cmd": ["sh"]},
+            "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{}", sha(&layer_tar))]},
+        })
+        .to_string();
+        let config_path = format!("blobs/sha256/{}", sha(config.as_bytes()));
+        let layer_path = format!("blobs/sha256/{}", sha(&layer));
+        let manifest = serde_json::json!([{
+            "Config": config_path, "RepoTags": ["bomb:latest"], "Layers": [layer_path],
+        }])
+        .to_string();
+        tarball(&[
+            (&config_path, config.as_bytes()),
+            (&layer_path, &layer),
+            ("manifest.json", manifest.as_bytes()),
+        ])
+    };
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("decompression bomb", bomb, "decompression bomb"),
         ("truncated", save[..save.len() / 2].to_vec(), "archive"),
         ("truncated gzip", gzip(&save)[..30_000].to_vec(), "archive"),
         ("tampered layer", tampered, "digest"),

@@ -81,12 +81,25 @@ pub fn describe(e: &EngineError) -> String {
             daemon("err-digest", &[("what", what), ("detail", &e.to_string())])
         }
         EngineError::UnsafePath(p) => daemon("err-unsafe-path", &[("path", p)]),
+        EngineError::TooLarge { path, limit } => daemon(
+            "err-too-large",
+            &[("path", path), ("limit", &binary_size(*limit))],
+        ),
         EngineError::Io { .. } | EngineError::Corrupt { .. } => {
             daemon("err-io", &[("detail", &e.to_string())])
         }
         EngineError::Conflict(_) | EngineError::Runtime(_) => {
             format!("{}{}", t("err-daemon", &[]), e)
         }
+    }
+}
+
+/// A limit in binary units, as go-units' BytesSize writes it ("16GiB").
+fn binary_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{}GiB", b >> 30),
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{}MiB", b >> 20),
+        b => format!("{b}B"),
     }
 }
 

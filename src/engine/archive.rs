@@ -173,14 +173,33 @@ pub fn is_whiteout(m: &fs::Metadata) -> bool {
     m.file_type().is_char_device() && m.rdev() == 0
 }
 
-/// Largest single file accepted from an archive (a guard against decompression bombs).
-pub const MAX_ENTRY_BYTES: u64 = 8 << 30;
-/// Largest whole layer accepted: a gzip bomb stops here instead of filling the disk.
-pub const MAX_LAYER_BYTES: u64 = 16 << 30;
+/// How much an archive may unpack to: guards against decompression bombs, which stop at the
+/// limit instead of filling the disk.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest single file.
+    pub entry: u64,
+    /// Largest whole layer.
+    pub layer: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            entry: 8 << 30,
+            layer: 16 << 30,
+        }
+    }
+}
 
 /// Unpack a tar stream into `dest` (an empty dir), converting OCI whiteouts to overlayfs ones.
 /// Returns the unpacked size in bytes.
 pub fn unpack(reader: &mut dyn Read, dest: &Path) -> Result<u64> {
+    unpack_limited(reader, dest, Limits::default())
+}
+
+/// [`unpack`] within `limits`.
+pub fn unpack_limited(reader: &mut dyn Read, dest: &Path, limits: Limits) -> Result<u64> {
     let mut archive = tar::Archive::new(reader);
     let mut total = 0u64;
     let mut dir_times: Vec<(PathBuf, u64, u32)> = Vec::new();
@@ -264,12 +283,13 @@ pub fn unpack(reader: &mut dyn Read, dest: &Path) -> Result<u64> {
             }
             fs::hard_link(&target_path, &path).map_err(|e| EngineError::io(&path, e))?;
         } else if kind.is_file() || kind == tar::EntryType::Continuous || kind.is_gnu_sparse() {
-            let size = entry.size();
-            if size > MAX_ENTRY_BYTES {
-                return Err(EngineError::UnsafePath(format!(
-                    "{} (file of {size} bytes is larger than allowed)",
-                    raw.display()
-                )));
+            let too_large = |limit: u64| EngineError::TooLarge {
+                path: raw.display().to_string(),
+                limit,
+            };
+            // The header's word first: a bomb of one huge file is refused before any write.
+            if entry.size() > limits.entry {
+                return Err(too_large(limits.entry));
             }
             let mut out = fs::OpenOptions::new()
                 .write(true)
@@ -278,16 +298,12 @@ pub fn unpack(reader: &mut dyn Read, dest: &Path) -> Result<u64> {
                 .mode(0o600)
                 .open(&path)
                 .map_err(|e| EngineError::io(&path, e))?;
-            let budget = MAX_ENTRY_BYTES.min(MAX_LAYER_BYTES.saturating_sub(total) + 1);
+            let budget = limits.entry.min(limits.layer.saturating_sub(total) + 1);
             let n = io::copy(&mut (&mut entry).take(budget), &mut out)
                 .map_err(|e| corrupt(&path, e))?;
             total += n;
-            if total > MAX_LAYER_BYTES {
-                return Err(EngineError::UnsafePath(format!(
-                    "{} (the layer unpacks to more than {} GiB)",
-                    raw.display(),
-                    MAX_LAYER_BYTES >> 30
-                )));
+            if total > limits.layer {
+                return Err(too_large(limits.layer));
             }
             drop(out);
             lchown(&path, uid, gid)?;
@@ -568,6 +584,63 @@ mod tests {
             b.append(&h, *data).unwrap();
         }
         b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_at_the_layer_limit() {
+        // 64 files of 1 MiB of zeros: 64 MiB unpacked from a few hundred KiB of gzip.
+        let zeros = vec![0u8; 1 << 20];
+        let names: Vec<String> = (0..64).map(|i| format!("z{i}")).collect();
+        let entries: Vec<_> = names
+            .iter()
+            .map(|n| (n.as_str(), tar::EntryType::Regular, &zeros[..], None))
+            .collect();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        io::Write::write_all(&mut gz, &tar_with(&entries)).unwrap();
+        let bomb = gz.finish().unwrap();
+        assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            entry: 4 << 20,
+            layer: 8 << 20,
+        };
+        let mut reader = flate2::read::GzDecoder::new(&bomb[..]);
+        let err = unpack_limited(&mut reader, dir.path(), limits).unwrap_err();
+        assert!(
+            matches!(err, EngineError::TooLarge { limit, .. } if limit == 8 << 20),
+            "{err}"
+        );
+        // It stopped at the limit, not after writing everything.
+        let written: u64 = fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.metadata().unwrap().len())
+            .sum();
+        assert!(written <= (8 << 20) + (1 << 20), "{written} bytes written");
+        // Under the limit, the same archive unpacks.
+        let dir = tempfile::tempdir().unwrap();
+        let mut reader = flate2::read::GzDecoder::new(&bomb[..]);
+        let size = unpack(&mut reader, dir.path()).unwrap();
+        assert_eq!(size, 64 << 20);
+    }
+
+    #[test]
+    fn a_huge_file_is_refused_by_its_header_before_any_write() {
+        // A header claiming 9 GiB followed by nothing: refused for its size, not truncation.
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_size(9 << 30);
+        h.set_mode(0o644);
+        h.set_path("huge").unwrap();
+        h.set_cksum();
+        let data = h.as_bytes().to_vec();
+        let dir = tempfile::tempdir().unwrap();
+        let err = unpack(&mut &data[..], dir.path()).unwrap_err();
+        assert!(
+            matches!(err, EngineError::TooLarge { limit, .. } if limit == 8 << 30),
+            "{err}"
+        );
+        assert!(!dir.path().join("huge").exists());
     }
 
     #[test]

@@ -57,6 +57,10 @@ pub enum EngineError {
     },
     #[error("unsafe path in archive: {0}")]
     UnsafePath(String),
+    #[error(
+        "{path}: the image layer unpacks to more than {limit} bytes (refused as a decompression bomb)"
+    )]
+    TooLarge { path: String, limit: u64 },
     #[error("invalid reference format: {0}")]
     InvalidReference(String),
     #[error("conflict: {0}")]
