@@ -403,6 +403,29 @@ fn korean_locale_gets_korean_messages() {
         en.stderr.trim(),
         "Error response from daemon: No such container: nope"
     );
+    // Messages from inside the starting container too (the runtime speaks the CLI's language).
+    let ko = |args: &[&str]| s.docker_env(args, &[("LANG", "ko_KR.UTF-8")]);
+    let r = ko(&["run", "--rm", "busybox", "bash"]);
+    assert_eq!(r.code, 127);
+    assert!(
+        r.stderr.contains("실행 파일을 $PATH에서 찾을 수 없습니다"),
+        "{}",
+        r.stderr
+    );
+    let r = ko(&["run", "--rm", "-u", "nobody2", "busybox", "true"]);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("사용자 nobody2을(를) 찾을 수 없습니다"),
+        "{}",
+        r.stderr
+    );
+    let r = ko(&["run", "--rm", "-w", "/etc/passwd", "busybox", "true"]);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("작업 디렉터리 \"/etc/passwd\""),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

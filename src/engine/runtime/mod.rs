@@ -301,7 +301,7 @@ pub fn resolve_user(user: &str) -> SysResult<(u32, u32, Vec<u32>, String)> {
         Some(x) => x,
         None => u
             .parse()
-            .map_err(|_| format!("unable to find user {u}: no matching entries in passwd file"))?,
+            .map_err(|_| crate::i18n::t("rt-no-user", &[("user", u)]))?,
     };
     if !g.is_empty() {
         let mut found = g.parse().ok();
@@ -311,7 +311,7 @@ pub fn resolve_user(user: &str) -> SysResult<(u32, u32, Vec<u32>, String)> {
                 found = f[2].parse().ok();
             }
         }
-        gid = Some(found.ok_or_else(|| format!("unable to find group {g}"))?);
+        gid = Some(found.ok_or_else(|| crate::i18n::t("rt-no-group", &[("group", g)]))?);
     }
     let gid = gid.unwrap_or(uid);
     let mut extra = Vec::new();
@@ -362,16 +362,15 @@ pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) 
         let _ = fs::create_dir_all(wd);
     }
     if let Err(e) = std::env::set_current_dir(wd) {
-        return fail(format!(
-            "chdir to cwd (\"{wd}\") set in config.json failed: {e}"
+        return fail(crate::i18n::t(
+            "rt-chdir",
+            &[("dir", wd), ("detail", &e.to_string())],
         ));
     }
     // A path through an open descriptor (`-w /proc/self/fd/N`, runc's CVE-2024-21626) can
     // land outside our root; getcwd then has no path for it.
     if !std::env::current_dir().is_ok_and(|p| p.is_absolute()) {
-        return fail(format!(
-            "chdir to cwd (\"{wd}\") set in config.json failed: outside the container's root"
-        ));
+        return fail(crate::i18n::t("rt-chdir-outside", &[("dir", wd)]));
     }
     // With one id mapped the filter pretends set*id succeeded: say so rather than run as root.
     if (uid != 0 || gid != 0) && sys::maps_one_id() {
@@ -392,13 +391,10 @@ pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) 
         }
     }
     let Some(first) = argv.first() else {
-        return ("no command specified".into(), 125);
+        return (crate::i18n::t("rt-no-command", &[]), 125);
     };
     let Some(program) = find_executable(first, &env) else {
-        return (
-            format!("exec: \"{first}\": executable file not found in $PATH"),
-            127,
-        );
+        return (crate::i18n::t("rt-not-found", &[("cmd", first)]), 127);
     };
     let to_c = |v: &[String]| -> Vec<CString> {
         v.iter()
@@ -422,7 +418,10 @@ pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) 
     } else {
         126
     };
-    (format!("exec: \"{first}\": {e}"), code)
+    (
+        crate::i18n::t("rt-exec", &[("cmd", first), ("detail", &e.to_string())]),
+        code,
+    )
 }
 
 fn capabilities(spec_allows_mknod: bool) -> Vec<u32> {
