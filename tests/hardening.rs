@@ -465,3 +465,96 @@ fn a_workdir_through_an_open_descriptor_stays_inside_the_container() {
     let _ = std::fs::remove_file(&host_marker);
     s.ok(&["rm", "-f", "fds"]);
 }
+
+/// (path, size, mode) of everything in the store except `skip` (a container's own dir) and the
+/// files every command appends to.
+fn store_listing(root: &std::path::Path, skip: &std::path::Path) -> Vec<(String, u64, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        if p.starts_with(skip) || p.ends_with("events.jsonl") || p.ends_with("tmp") {
+            continue;
+        }
+        let Ok(m) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        out.push((p.display().to_string(), m.len(), m.mode()));
+        if m.is_dir()
+            && let Ok(rd) = std::fs::read_dir(&p)
+        {
+            stack.extend(rd.flatten().map(|e| e.path()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A non-loopback IPv4 address of this host, if it has one.
+fn host_address() -> Option<String> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    // Connecting a UDP socket sends nothing; it only picks the outgoing address.
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback()).then(|| ip.to_string())
+}
+
+#[test]
+fn root_in_a_container_reaches_nothing_outside() {
+    let s = pulled();
+    // A host process the container will try to kill, and a host service it will try to reach.
+    let mut victim = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let address = host_address();
+    let store_before = store_listing(&s.root(), &s.root().join("containers"));
+    let script = format!(
+        "echo b > /proc/sysrq-trigger 2>/dev/null && echo SYSRQ; \
+         mount -o remount,rw /proc/sys 2>/dev/null && echo REMOUNT_PROC; \
+         mount -o remount,rw /sys 2>/dev/null && echo REMOUNT_SYS; \
+         mount -o remount,rw / 2>/dev/null; \
+         kill -9 {victim} 2>/dev/null && echo KILLED; \
+         {reach} \
+         find / -xdev -name 'gorae-test-*' 2>/dev/null | grep -q . && echo SEES_STORE; \
+         rm -rf /bin /etc /lib /usr /root /home /var /tmp 2>/dev/null; echo done",
+        victim = victim.id(),
+        reach = match &address {
+            Some(a) => format!("nc -w 2 {a} {port} </dev/null 2>/dev/null && echo REACHED;"),
+            None => String::new(),
+        },
+    );
+    let r = s.docker(&["run", "--name", "wrecker", "busybox", "sh", "-c", &script]);
+    assert!(r.stdout.contains("done"), "{} {}", r.stdout, r.stderr);
+    for bad in [
+        "SYSRQ",
+        "REMOUNT_PROC",
+        "REMOUNT_SYS",
+        "KILLED",
+        "REACHED",
+        "SEES_STORE",
+    ] {
+        assert!(!r.stdout.contains(bad), "{bad}: {}", r.stdout);
+    }
+    assert!(
+        victim.try_wait().unwrap().is_none(),
+        "the host process died"
+    );
+    let _ = victim.kill();
+    // Deleting the container's whole system changed only its own upper dir: the image's
+    // layers, other containers and the records are as they were, and the image still runs.
+    let diff = s.ok(&["diff", "wrecker"]);
+    assert!(diff.contains("D /bin") && diff.contains("D /etc"), "{diff}");
+    let store_after = store_listing(&s.root(), &s.root().join("containers"));
+    let changed: Vec<_> = store_before
+        .iter()
+        .filter(|e| !store_after.contains(e))
+        .chain(store_after.iter().filter(|e| !store_before.contains(e)))
+        .collect();
+    assert!(changed.is_empty(), "the store changed: {changed:?}");
+    let out = s.ok(&["run", "--rm", "busybox", "ls", "/bin/sh"]);
+    assert_eq!(out.trim(), "/bin/sh");
+    drop(listener);
+}

@@ -1,9 +1,11 @@
-//! The default seccomp filter: the kernel calls Docker's default profile keeps from containers
-//! (kernel keyrings, BPF, module loading, kexec, nested user namespaces, clock and swap
-//! changes, perf, userfaultfd, …) fail with EPERM, `clone3` with ENOSYS (so libc falls back to
-//! `clone`, whose flags the filter can see), and `ioctl(TIOCSTI)` — typing into a terminal —
-//! with EPERM. Everything else is allowed. The program is a small constant list of BPF
-//! instructions, built once per process.
+//! The default seccomp filter, Docker's default profile as a BPF program: an allowlist of the
+//! calls that profile allows; anything else (kernel keyrings, BPF, module loading, kexec, mount,
+//! setns/unshare, clock and swap changes, perf, userfaultfd, …) fails with EPERM. Some calls are
+//! judged by their arguments: `clone` may not ask for new namespaces, `clone3` gets ENOSYS (so
+//! libc falls back to `clone`, whose flags the filter can see), `ioctl(TIOCSTI)` (typing into a
+//! terminal) and AF_VSOCK sockets are refused, and `personality` takes only the values Docker
+//! lets through. The program is built once per container process, before its exec; the kernel
+//! caches the verdict of calls whose answer does not depend on arguments.
 //!
 //! Rootless without /etc/subuid ranges the user namespace holds a single id, so a server that
 //! drops to its own user (nginx → www-data) or chowns its files would fail with EINVAL. There
@@ -34,57 +36,309 @@ const BPF_JSET_K: u16 = 0x45;
 const BPF_JGE_K: u16 = 0x35;
 const BPF_RET_K: u16 = 0x06;
 
-/// Calls that fail with EPERM, as in Docker's default profile.
-fn denied() -> Vec<libc::c_long> {
+/// The calls Docker's default profile allows unconditionally (moby profiles/seccomp/default.json),
+/// plus `ptrace` (allowed there on kernels ≥ 4.8) and `chroot` (CAP_SYS_CHROOT is ours).
+/// `clone`, `clone3`, `ioctl`, `socket` and `personality` are judged with their arguments.
+fn allowed() -> Vec<libc::c_long> {
     let mut v = vec![
-        libc::SYS_add_key,
-        libc::SYS_request_key,
-        libc::SYS_keyctl,
-        libc::SYS_bpf,
-        libc::SYS_init_module,
-        libc::SYS_finit_module,
-        libc::SYS_delete_module,
-        libc::SYS_kexec_load,
-        libc::SYS_kexec_file_load,
-        libc::SYS_open_by_handle_at,
-        libc::SYS_perf_event_open,
-        libc::SYS_reboot,
-        libc::SYS_swapon,
-        libc::SYS_swapoff,
-        libc::SYS_settimeofday,
-        libc::SYS_clock_settime,
-        libc::SYS_clock_adjtime,
+        libc::SYS_accept,
+        libc::SYS_accept4,
         libc::SYS_adjtimex,
-        libc::SYS_syslog,
-        libc::SYS_acct,
-        libc::SYS_userfaultfd,
-        libc::SYS_unshare,
-        libc::SYS_setns,
-        libc::SYS_mount,
-        libc::SYS_umount2,
-        libc::SYS_pivot_root,
-        libc::SYS_fsopen,
-        libc::SYS_fsmount,
-        libc::SYS_fspick,
-        libc::SYS_open_tree,
-        libc::SYS_move_mount,
-        libc::SYS_quotactl,
-        libc::SYS_lookup_dcookie,
+        libc::SYS_bind,
+        libc::SYS_brk,
+        libc::SYS_capget,
+        libc::SYS_capset,
+        libc::SYS_chdir,
+        libc::SYS_clock_adjtime,
+        libc::SYS_clock_getres,
+        libc::SYS_clock_gettime,
+        libc::SYS_clock_nanosleep,
+        libc::SYS_close,
+        libc::SYS_close_range,
+        libc::SYS_connect,
+        libc::SYS_copy_file_range,
+        libc::SYS_dup,
+        libc::SYS_dup3,
+        libc::SYS_epoll_create1,
+        libc::SYS_epoll_ctl,
+        libc::SYS_epoll_pwait,
+        libc::SYS_epoll_pwait2,
+        libc::SYS_eventfd2,
+        libc::SYS_execve,
+        libc::SYS_execveat,
+        libc::SYS_exit,
+        libc::SYS_exit_group,
+        libc::SYS_faccessat,
+        libc::SYS_faccessat2,
+        libc::SYS_fadvise64,
+        libc::SYS_fallocate,
+        libc::SYS_fanotify_mark,
+        libc::SYS_fchdir,
+        libc::SYS_fchmod,
+        libc::SYS_fchmodat,
+        libc::SYS_fchown,
+        libc::SYS_fchownat,
+        libc::SYS_fcntl,
+        libc::SYS_fdatasync,
+        libc::SYS_fgetxattr,
+        libc::SYS_flistxattr,
+        libc::SYS_flock,
+        libc::SYS_fremovexattr,
+        libc::SYS_fsetxattr,
+        libc::SYS_fstat,
+        libc::SYS_fstatfs,
+        libc::SYS_fsync,
+        libc::SYS_ftruncate,
+        libc::SYS_futex,
+        libc::SYS_futex_waitv,
+        libc::SYS_getcpu,
+        libc::SYS_getcwd,
+        libc::SYS_getdents64,
+        libc::SYS_getegid,
+        libc::SYS_geteuid,
+        libc::SYS_getgid,
+        libc::SYS_getgroups,
+        libc::SYS_getitimer,
+        libc::SYS_getpeername,
+        libc::SYS_getpgid,
+        libc::SYS_getpid,
+        libc::SYS_getppid,
+        libc::SYS_getpriority,
+        libc::SYS_getrandom,
+        libc::SYS_getresgid,
+        libc::SYS_getresuid,
+        libc::SYS_get_robust_list,
+        libc::SYS_getrusage,
+        libc::SYS_getsid,
+        libc::SYS_getsockname,
+        libc::SYS_getsockopt,
+        libc::SYS_gettid,
+        libc::SYS_gettimeofday,
+        libc::SYS_getuid,
+        libc::SYS_getxattr,
+        libc::SYS_inotify_add_watch,
+        libc::SYS_inotify_init1,
+        libc::SYS_inotify_rm_watch,
+        libc::SYS_io_cancel,
+        libc::SYS_ioctl,
+        libc::SYS_io_destroy,
+        libc::SYS_io_getevents,
+        libc::SYS_ioprio_get,
+        libc::SYS_ioprio_set,
+        libc::SYS_io_setup,
+        libc::SYS_io_submit,
+        libc::SYS_io_uring_enter,
+        libc::SYS_io_uring_register,
+        libc::SYS_io_uring_setup,
+        libc::SYS_kill,
+        libc::SYS_landlock_add_rule,
+        libc::SYS_landlock_create_ruleset,
+        libc::SYS_landlock_restrict_self,
+        libc::SYS_lgetxattr,
+        libc::SYS_linkat,
+        libc::SYS_listen,
+        libc::SYS_listxattr,
+        libc::SYS_llistxattr,
+        libc::SYS_lremovexattr,
+        libc::SYS_lseek,
+        libc::SYS_lsetxattr,
+        libc::SYS_madvise,
+        libc::SYS_membarrier,
+        libc::SYS_memfd_create,
+        libc::SYS_memfd_secret,
+        libc::SYS_mincore,
+        libc::SYS_mkdirat,
+        libc::SYS_mknodat,
+        libc::SYS_mlock,
+        libc::SYS_mlock2,
+        libc::SYS_mlockall,
+        libc::SYS_mmap,
+        libc::SYS_mprotect,
+        libc::SYS_mq_getsetattr,
+        libc::SYS_mq_notify,
+        libc::SYS_mq_open,
+        libc::SYS_mq_timedreceive,
+        libc::SYS_mq_timedsend,
+        libc::SYS_mq_unlink,
+        libc::SYS_mremap,
+        libc::SYS_msgctl,
+        libc::SYS_msgget,
+        libc::SYS_msgrcv,
+        libc::SYS_msgsnd,
+        libc::SYS_msync,
+        libc::SYS_munlock,
+        libc::SYS_munlockall,
+        libc::SYS_munmap,
         libc::SYS_name_to_handle_at,
-        libc::SYS_vhangup,
-        libc::SYS_process_vm_readv,
-        libc::SYS_process_vm_writev,
-        libc::SYS_kcmp,
+        libc::SYS_nanosleep,
+        libc::SYS_newfstatat,
+        libc::SYS_openat,
+        libc::SYS_openat2,
+        libc::SYS_pidfd_open,
+        libc::SYS_pidfd_send_signal,
+        libc::SYS_pipe2,
+        libc::SYS_pkey_alloc,
+        libc::SYS_pkey_free,
+        libc::SYS_pkey_mprotect,
+        libc::SYS_ppoll,
+        libc::SYS_prctl,
+        libc::SYS_pread64,
+        libc::SYS_preadv,
+        libc::SYS_preadv2,
+        libc::SYS_prlimit64,
+        libc::SYS_process_mrelease,
+        libc::SYS_pselect6,
+        libc::SYS_pwrite64,
+        libc::SYS_pwritev,
+        libc::SYS_pwritev2,
+        libc::SYS_read,
+        libc::SYS_readahead,
+        libc::SYS_readlinkat,
+        libc::SYS_readv,
+        libc::SYS_recvfrom,
+        libc::SYS_recvmmsg,
+        libc::SYS_recvmsg,
+        libc::SYS_remap_file_pages,
+        libc::SYS_removexattr,
+        libc::SYS_renameat2,
+        libc::SYS_restart_syscall,
+        libc::SYS_rseq,
+        libc::SYS_rt_sigaction,
+        libc::SYS_rt_sigpending,
+        libc::SYS_rt_sigprocmask,
+        libc::SYS_rt_sigqueueinfo,
+        libc::SYS_rt_sigreturn,
+        libc::SYS_rt_sigsuspend,
+        libc::SYS_rt_sigtimedwait,
+        libc::SYS_rt_tgsigqueueinfo,
+        libc::SYS_sched_getaffinity,
+        libc::SYS_sched_getattr,
+        libc::SYS_sched_getparam,
+        libc::SYS_sched_get_priority_max,
+        libc::SYS_sched_get_priority_min,
+        libc::SYS_sched_getscheduler,
+        libc::SYS_sched_rr_get_interval,
+        libc::SYS_sched_setaffinity,
+        libc::SYS_sched_setattr,
+        libc::SYS_sched_setparam,
+        libc::SYS_sched_setscheduler,
+        libc::SYS_sched_yield,
+        libc::SYS_seccomp,
+        libc::SYS_semctl,
+        libc::SYS_semget,
+        libc::SYS_semop,
+        libc::SYS_semtimedop,
+        libc::SYS_sendfile,
+        libc::SYS_sendmmsg,
+        libc::SYS_sendmsg,
+        libc::SYS_sendto,
+        libc::SYS_setfsgid,
+        libc::SYS_setfsuid,
+        libc::SYS_setgid,
+        libc::SYS_setgroups,
+        libc::SYS_setitimer,
+        libc::SYS_setpgid,
+        libc::SYS_setpriority,
+        libc::SYS_setregid,
+        libc::SYS_setresgid,
+        libc::SYS_setresuid,
+        libc::SYS_setreuid,
+        libc::SYS_set_robust_list,
+        libc::SYS_setsid,
+        libc::SYS_setsockopt,
+        libc::SYS_set_tid_address,
+        libc::SYS_setuid,
+        libc::SYS_setxattr,
+        libc::SYS_shmat,
+        libc::SYS_shmctl,
+        libc::SYS_shmdt,
+        libc::SYS_shmget,
+        libc::SYS_shutdown,
+        libc::SYS_sigaltstack,
+        libc::SYS_signalfd4,
+        libc::SYS_socketpair,
+        libc::SYS_splice,
+        libc::SYS_statfs,
+        libc::SYS_statx,
+        libc::SYS_symlinkat,
+        libc::SYS_sync,
+        libc::SYS_syncfs,
+        libc::SYS_sysinfo,
+        libc::SYS_tee,
+        libc::SYS_tgkill,
+        libc::SYS_timer_create,
+        libc::SYS_timer_delete,
+        libc::SYS_timer_getoverrun,
+        libc::SYS_timer_gettime,
+        libc::SYS_timer_settime,
+        libc::SYS_timerfd_create,
+        libc::SYS_timerfd_gettime,
+        libc::SYS_timerfd_settime,
+        libc::SYS_times,
+        libc::SYS_tkill,
+        libc::SYS_truncate,
+        libc::SYS_umask,
+        libc::SYS_uname,
+        libc::SYS_unlinkat,
+        libc::SYS_utimensat,
+        libc::SYS_vmsplice,
+        libc::SYS_wait4,
+        libc::SYS_waitid,
+        libc::SYS_write,
+        libc::SYS_writev,
+        libc::SYS_ptrace,
+        libc::SYS_chroot,
     ];
     #[cfg(target_arch = "x86_64")]
     v.extend([
-        libc::SYS_iopl,
-        libc::SYS_ioperm,
-        libc::SYS_uselib,
-        libc::SYS_sysfs,
-        libc::SYS__sysctl,
-        libc::SYS_nfsservctl,
+        libc::SYS_access,
+        libc::SYS_alarm,
+        libc::SYS_chmod,
+        libc::SYS_chown,
+        libc::SYS_creat,
+        libc::SYS_dup2,
+        libc::SYS_epoll_create,
+        libc::SYS_epoll_ctl_old,
+        libc::SYS_epoll_wait,
+        libc::SYS_epoll_wait_old,
+        libc::SYS_eventfd,
+        libc::SYS_fork,
+        libc::SYS_futimesat,
+        libc::SYS_getdents,
+        libc::SYS_getpgrp,
+        libc::SYS_getrlimit,
+        libc::SYS_get_thread_area,
+        libc::SYS_inotify_init,
+        libc::SYS_lchown,
+        libc::SYS_link,
+        libc::SYS_lstat,
+        libc::SYS_mkdir,
+        libc::SYS_mknod,
+        libc::SYS_open,
+        libc::SYS_pause,
+        libc::SYS_pipe,
+        libc::SYS_poll,
+        libc::SYS_readlink,
+        libc::SYS_rename,
+        libc::SYS_renameat,
+        libc::SYS_rmdir,
+        libc::SYS_select,
+        libc::SYS_setrlimit,
+        libc::SYS_set_thread_area,
+        libc::SYS_signalfd,
+        libc::SYS_stat,
+        libc::SYS_symlink,
+        libc::SYS_sync_file_range,
+        libc::SYS_time,
+        libc::SYS_unlink,
+        libc::SYS_utime,
+        libc::SYS_utimes,
+        libc::SYS_vfork,
+        libc::SYS_arch_prctl,
+        libc::SYS_modify_ldt,
     ]);
+    #[cfg(target_arch = "aarch64")]
+    v.extend([]);
     v
 }
 
@@ -151,10 +405,6 @@ fn program(one_id: bool) -> Vec<SockFilter> {
         jump(BPF_JGE_K, 0x4000_0000, 0, 1),
         stmt(BPF_RET_K, SECCOMP_RET_ERRNO | libc::EPERM as u32),
     ];
-    for nr in denied() {
-        p.push(jump(BPF_JEQ_K, nr as u32, 0, 1));
-        p.push(stmt(BPF_RET_K, eperm));
-    }
     if one_id {
         for nr in pretended() {
             p.push(jump(BPF_JEQ_K, nr as u32, 0, 1));
@@ -183,14 +433,42 @@ fn program(one_id: bool) -> Vec<SockFilter> {
     p.push(jump(BPF_JEQ_K, libc::TIOCSTI as u32, 0, 1));
     p.push(stmt(BPF_RET_K, eperm));
     p.push(stmt(BPF_RET_K, SECCOMP_RET_ALLOW));
+    // socket(AF_VSOCK, …): a way to the host's hypervisor.
+    p.push(jump(BPF_JEQ_K, libc::SYS_socket as u32, 0, 4));
+    p.push(stmt(BPF_LD_W_ABS, OFF_ARG0_LO));
+    p.push(jump(BPF_JEQ_K, libc::AF_VSOCK as u32, 0, 1));
+    p.push(stmt(BPF_RET_K, eperm));
     p.push(stmt(BPF_RET_K, SECCOMP_RET_ALLOW));
+    // personality: only the values Docker allows (the default, and reading it back).
+    let personalities = [0u32, 0x8, 0x20000, 0x20008, 0xffff_ffff];
+    p.push(jump(
+        BPF_JEQ_K,
+        libc::SYS_personality as u32,
+        0,
+        personalities.len() as u8 + 3,
+    ));
+    p.push(stmt(BPF_LD_W_ABS, OFF_ARG0_LO));
+    for (i, value) in personalities.iter().enumerate() {
+        let to_allow = (personalities.len() - i) as u8;
+        p.push(jump(BPF_JEQ_K, *value, to_allow, 0));
+    }
+    p.push(stmt(BPF_RET_K, eperm));
+    p.push(stmt(BPF_RET_K, SECCOMP_RET_ALLOW));
+    for nr in allowed() {
+        p.push(jump(BPF_JEQ_K, nr as u32, 0, 1));
+        p.push(stmt(BPF_RET_K, SECCOMP_RET_ALLOW));
+    }
+    p.push(stmt(BPF_RET_K, eperm));
     p
 }
 
 /// Install the filter on the calling thread (inherited across fork and exec). Needs
 /// CAP_SYS_ADMIN or no_new_privs; the runtime calls it before dropping capabilities.
 pub fn install() -> SysResult<()> {
-    let prog = program(super::sys::maps_one_id());
+    load(&program(super::sys::maps_one_id()))
+}
+
+fn load(prog: &[SockFilter]) -> SysResult<()> {
     let fprog = SockFprog {
         len: prog.len() as u16,
         filter: prog.as_ptr(),
@@ -219,7 +497,7 @@ mod tests {
     fn jumps_stay_inside_the_program() {
         for one_id in [false, true] {
             let p = program(one_id);
-            assert!(p.len() < 200);
+            assert!(p.len() < 1000);
             for (i, ins) in p.iter().enumerate() {
                 if ins.code == BPF_JEQ_K || ins.code == BPF_JSET_K || ins.code == BPF_JGE_K {
                     assert!(
@@ -230,7 +508,8 @@ mod tests {
             }
             assert_eq!(
                 p.last().map(|i| (i.code, i.k)),
-                Some((BPF_RET_K, SECCOMP_RET_ALLOW))
+                Some((BPF_RET_K, SECCOMP_RET_ERRNO | libc::EPERM as u32)),
+                "what is not allowed is refused"
             );
         }
     }
@@ -245,8 +524,61 @@ mod tests {
                 if install().is_err() {
                     libc::_exit(2);
                 }
-                let r = libc::syscall(libc::SYS_keyctl, 0, 0, 0, 0, 0);
-                let keyctl_denied = r == -1 && *libc::__errno_location() == libc::EPERM;
+                let errno = |r: libc::c_long| {
+                    if r == -1 {
+                        *libc::__errno_location()
+                    } else {
+                        0
+                    }
+                };
+                let keyctl_denied =
+                    errno(libc::syscall(libc::SYS_keyctl, 0, 0, 0, 0, 0)) == libc::EPERM;
+                // Each would fail differently (EBADF, EINVAL, …) if it reached the kernel.
+                let empty = c"".as_ptr();
+                let module_denied =
+                    errno(libc::syscall(libc::SYS_finit_module, -1, empty, 0)) == libc::EPERM;
+                let bpf_denied = errno(libc::syscall(libc::SYS_bpf, 0, 0, 0)) == libc::EPERM;
+                let userns_denied =
+                    errno(libc::syscall(libc::SYS_unshare, libc::CLONE_NEWUSER)) == libc::EPERM;
+                let mount_denied = errno(libc::syscall(
+                    libc::SYS_mount,
+                    empty,
+                    empty,
+                    empty,
+                    libc::MS_REMOUNT,
+                    0,
+                )) == libc::EPERM;
+                let clone3_enosys = errno(libc::syscall(libc::SYS_clone3, 0, 0)) == libc::ENOSYS;
+                // Outside the allowlist: refused; inside: runs (getppid cannot fail).
+                let unlisted_denied = errno(libc::syscall(libc::SYS_vhangup)) == libc::EPERM;
+                let listed_runs = libc::syscall(libc::SYS_getppid) > 0;
+                let personality_read = libc::personality(0xffff_ffff) >= 0;
+                let personality_denied =
+                    errno(libc::personality(0x0040000) as libc::c_long) == libc::EPERM;
+                let vsock_denied =
+                    errno(libc::socket(libc::AF_VSOCK, libc::SOCK_STREAM, 0) as libc::c_long)
+                        == libc::EPERM;
+                let fork_works = {
+                    let child = libc::fork();
+                    if child == 0 {
+                        libc::_exit(0);
+                    }
+                    child > 0 && libc::waitpid(child, std::ptr::null_mut(), 0) == child
+                };
+                if !(unlisted_denied
+                    && listed_runs
+                    && personality_read
+                    && personality_denied
+                    && vsock_denied
+                    && fork_works)
+                {
+                    libc::_exit(4);
+                }
+                let blocked =
+                    module_denied && bpf_denied && userns_denied && mount_denied && clone3_enosys;
+                if !blocked {
+                    libc::_exit(3);
+                }
                 // TIOCSTI is refused before the kernel looks at the fd (else EBADF).
                 let c = b'x';
                 let r = libc::ioctl(-1, libc::TIOCSTI, &c);
@@ -254,6 +586,32 @@ mod tests {
                 let r = libc::ioctl(-1, libc::TIOCGWINSZ, std::ptr::null_mut::<u8>());
                 let other_ioctl_allowed = r == -1 && *libc::__errno_location() == libc::EBADF;
                 let ok = keyctl_denied && tiocsti_denied && other_ioctl_allowed;
+                libc::_exit(if ok { 0 } else { 1 });
+            }
+            let mut status = 0;
+            libc::waitpid(pid, &mut status, 0);
+            assert!(libc::WIFEXITED(status), "child died: {status}");
+            assert_eq!(libc::WEXITSTATUS(status), 0);
+        }
+    }
+
+    #[test]
+    fn one_id_mode_pretends_id_changes_and_chown_in_a_child_process() {
+        // SAFETY: a forked child that installs the filter and exits; the test waits for it.
+        unsafe {
+            let pid = libc::fork();
+            if pid == 0 {
+                libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+                if load(&program(true)).is_err() {
+                    libc::_exit(2);
+                }
+                let before = libc::getuid();
+                // An id no namespace maps and a file that does not exist: both "succeed".
+                let setuid_pretended = libc::setuid(4_000_000_000) == 0;
+                let chown_pretended = libc::chown(c"/nonexistent/gorae".as_ptr(), 33, 33) == 0;
+                let unchanged = libc::getuid() == before;
+                let keyctl_still_denied = libc::syscall(libc::SYS_keyctl, 0, 0, 0, 0, 0) == -1;
+                let ok = setuid_pretended && chown_pretended && unchanged && keyctl_still_denied;
                 libc::_exit(if ok { 0 } else { 1 });
             }
             let mut status = 0;
