@@ -625,6 +625,41 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_sparse_file_is_refused_not_expanded() {
+        // A GNU sparse entry: 512 stored bytes at the end of a 100 GiB file of holes.
+        let real: u64 = 100 << 30;
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::GNUSparse);
+        h.set_size(512);
+        h.set_mode(0o644);
+        h.set_path("holes").unwrap();
+        {
+            let gnu = h.as_gnu_mut().unwrap();
+            // GNU's base-256 number form: too big for the octal digits.
+            let number = |field: &mut [u8], v: u64| {
+                field.fill(0);
+                field[0] = 0x80;
+                let n = field.len();
+                field[n - 8..].copy_from_slice(&v.to_be_bytes());
+            };
+            number(&mut gnu.realsize, real);
+            number(&mut gnu.sparse[0].offset, real - 512);
+            number(&mut gnu.sparse[0].numbytes, 512);
+        }
+        h.set_cksum();
+        let mut data = h.as_bytes().to_vec();
+        data.extend_from_slice(&[b'x'; 512]);
+        data.extend_from_slice(&[0u8; 1024]);
+        let dir = tempfile::tempdir().unwrap();
+        let err = unpack(&mut &data[..], dir.path()).unwrap_err();
+        assert!(matches!(err, EngineError::TooLarge { .. }), "{err}");
+        let written = fs::metadata(dir.path().join("holes"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        assert_eq!(written, 0, "the holes were written out");
+    }
+
+    #[test]
     fn a_huge_file_is_refused_by_its_header_before_any_write() {
         // A header claiming 9 GiB followed by nothing: refused for its size, not truncation.
         let mut h = tar::Header::new_gnu();
