@@ -329,6 +329,7 @@ mod tests {
             created: 0,
             size: 0,
             bundled,
+            intermediate: false,
         }
     }
 

@@ -25,6 +25,9 @@ pub struct ImageInfo {
     pub size: u64,
     /// The image is one of the bundled catalog's (pulled, not made here).
     pub bundled: bool,
+    /// An untagged step of a build that a tagged image stands on: `docker images` hides it
+    /// (`-a` shows it), and so does the state panel.
+    pub intermediate: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -60,6 +63,7 @@ impl Store {
     pub fn snapshot(&self) -> Result<Snapshot> {
         let images = self.images()?;
         let bundled_ids = self.bundled_ids();
+        let build_parents = self.build_parents();
         let image_infos = images
             .iter()
             .map(|img| {
@@ -84,6 +88,7 @@ impl Store {
                         .collect(),
                     created: img.created_millis(),
                     bundled: bundled_ids.contains(&img.id),
+                    intermediate: img.tags.is_empty() && build_parents.contains(&img.id),
                 }
             })
             .collect();

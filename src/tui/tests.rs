@@ -547,6 +547,7 @@ fn state_panel_lists_containers_under_their_image() {
             created: 0,
             size: 4_261_000,
             bundled: true,
+            intermediate: false,
         });
         w.snapshot.containers.push(ContainerInfo {
             id: "ddddddddddddeeee".into(),
@@ -576,6 +577,24 @@ fn state_panel_lists_containers_under_their_image() {
         s.contains(&format!("└▶ ○ web  dddddddddddd  {exited}")),
         "{s}"
     );
+    // A build's intermediate step image is hidden, as `docker images` hides it.
+    {
+        let mut w = r.world.borrow_mut();
+        let mut step = w.snapshot.images[0].clone();
+        step.id = "sha256:ffffffffffff1111".into();
+        step.tags.clear();
+        step.bundled = false;
+        step.intermediate = true;
+        w.snapshot.images.push(step);
+    }
+    r.app.handle(AppEvent::Engine(vec![ev("build")]));
+    let s = screen(&r.app);
+    assert!(!s.contains("ffffffffffff"), "{s}");
+    let summary = crate::i18n::t(
+        "tui_state_summary",
+        &[("images", "1"), ("containers", "1"), ("running", "0")],
+    );
+    assert!(s.contains(&summary), "{s}");
 }
 
 #[test]
@@ -779,6 +798,7 @@ fn image(tag: &str) -> crate::engine::ImageInfo {
         created: 0,
         size: 0,
         bundled: true,
+        intermediate: false,
     }
 }
 

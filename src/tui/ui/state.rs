@@ -117,6 +117,8 @@ fn image_lines(img: &ImageInfo, children: &[&ContainerInfo], th: &Theme) -> Vec<
 pub fn lines(app: &App) -> Vec<Line<'static>> {
     let th = &app.theme;
     let snap = &app.snapshot;
+    // Build steps' images stay out of sight, as in `docker images`.
+    let images: Vec<&ImageInfo> = snap.images.iter().filter(|i| !i.intermediate).collect();
     let running = snap
         .containers
         .iter()
@@ -126,21 +128,21 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         t(
             "tui_state_summary",
             &[
-                ("images", &snap.images.len().to_string()),
+                ("images", &images.len().to_string()),
                 ("containers", &snap.containers.len().to_string()),
                 ("running", &running.to_string()),
             ],
         ),
         th.dim(),
     ))];
-    if snap.images.is_empty() && snap.containers.is_empty() {
+    if images.is_empty() && snap.containers.is_empty() {
         out.push(Line::from(Span::styled(
             t("tui_state_empty", &[]),
             th.dim(),
         )));
         return out;
     }
-    for img in &snap.images {
+    for img in &images {
         let children: Vec<&ContainerInfo> = snap
             .containers
             .iter()
@@ -151,7 +153,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     let orphans: Vec<&ContainerInfo> = snap
         .containers
         .iter()
-        .filter(|c| !snap.images.iter().any(|i| i.id == c.image_id))
+        .filter(|c| !images.iter().any(|i| i.id == c.image_id))
         .collect();
     if !orphans.is_empty() {
         out.push(Line::from(Span::styled(
