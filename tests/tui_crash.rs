@@ -334,11 +334,6 @@ fn killing_the_tui_mid_command_leaves_a_consistent_store() {
         eprintln!("skipped: tmux is not installed (CI installs it)");
         return;
     }
-    if !common::is_root() {
-        // Rootless containers need user namespaces; the engine tests cover that mode.
-        eprintln!("skipped: needs root for real containers");
-        return;
-    }
     let w = World::new();
     let started = Instant::now();
 
