@@ -187,6 +187,27 @@ impl World {
         drop(tui.tmux);
     }
 
+    /// (pid, container id) of every monitor process of this store.
+    fn monitors(&self) -> Vec<(i32, String)> {
+        let root = format!("GORAE_ROOT={}", self.sb.root().display());
+        all_pids()
+            .into_iter()
+            .filter_map(|p| {
+                let cmd = cmdline(p);
+                let id = cmd
+                    .split_once("__monitor ")?
+                    .1
+                    .split(' ')
+                    .next()?
+                    .to_string();
+                let env = std::fs::read(format!("/proc/{p}/environ")).ok()?;
+                env.split(|&b| b == 0)
+                    .any(|v| v == root.as_bytes())
+                    .then_some((p, id))
+            })
+            .collect()
+    }
+
     /// How many CLI commands have finished (each logs one `command` event at its end).
     fn commands_finished(&self) -> usize {
         std::fs::read_to_string(self.sb.root().join("events.jsonl"))
@@ -291,6 +312,25 @@ impl World {
             }
         }
 
+        // And no container process without a container: every monitor of this store belongs
+        // to a container that is running (a monitor ends with its container).
+        let lingering = || {
+            self.monitors()
+                .into_iter()
+                .filter(|(_, id)| {
+                    let r = self.sb.docker(&["inspect", "-f", "{{.State.Status}}", id]);
+                    r.code != 0 || r.stdout.trim() != "running"
+                })
+                .collect::<Vec<_>>()
+        };
+        // One whose container just ended may still be writing its exit down.
+        wait_until(Duration::from_secs(2), || lingering().is_empty());
+        let left = lingering();
+        assert!(
+            left.is_empty(),
+            "{what}: monitors of containers that are not running: {left:?}\n{ps}"
+        );
+
         let progress = self.state.join("progress.toml");
         assert!(progress.is_file(), "{what}: the progress file is gone");
         let p = Progress::load_from(&progress);
@@ -314,7 +354,6 @@ const KILLS: &[Kill] = &[
     Kill::AfterStart(0),
     Kill::AfterStart(5),
     Kill::AfterStart(20),
-    Kill::AfterStart(60),
     Kill::AfterStart(400),
 ];
 
