@@ -92,5 +92,13 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.cmd(&["kill-server"]);
+        // A server that ended with its last session leaves its socket file behind.
+        let dir = std::env::var_os("TMUX_TMPDIR").unwrap_or_else(|| "/tmp".into());
+        // SAFETY: getuid has no preconditions.
+        let uid = unsafe { libc::getuid() };
+        let socket = std::path::Path::new(&dir)
+            .join(format!("tmux-{uid}"))
+            .join(&self.socket);
+        let _ = std::fs::remove_file(socket);
     }
 }
