@@ -210,3 +210,53 @@ fn a_user_without_subuid_ranges_gets_one_id_and_servers_still_work() {
     ok(&["rm", "-f", "web"]);
     assert_owned_by(&root, u.uid);
 }
+
+/// Removing a container removes all of it, even the dirs an unprivileged user may not read:
+/// overlayfs's `work/work` (mode 000), dirs the container chmodded to 000, and (with a subuid
+/// range) empty 0700 dirs of the container's other users, like nginx's cache dirs. Nothing
+/// stays behind in the store's `tmp/`.
+#[test]
+fn removed_containers_leave_nothing_behind() {
+    for name in ["plain", "learner"] {
+        let Some(u) = switchable(name) else {
+            return;
+        };
+        let (_dir, root) = store_for(&u);
+        let ok = |args: &[&str]| {
+            let (code, out, err) = as_user(&u, &root, args);
+            assert_eq!(code, 0, "docker {args:?} as {}: {err}", u.name);
+            out
+        };
+        ok(&["run", "--rm", "busybox", "true"]);
+        ok(&[
+            "run",
+            "--name",
+            "locked",
+            "busybox",
+            "sh",
+            "-c",
+            "mkdir -p /d/e && echo x > /d/e/f && chmod 0 /d/e /d",
+        ]);
+        ok(&["rm", "locked"]);
+        if has_subuid_range(name) {
+            // An empty dir of another container user (as nginx's 0700 cache dirs).
+            ok(&[
+                "run",
+                "--rm",
+                "-u",
+                "33:33",
+                "busybox",
+                "sh",
+                "-c",
+                "mkdir /tmp/q && chmod 700 /tmp/q",
+            ]);
+        }
+        ok(&["ps", "-a"]);
+        let left: Vec<_> = std::fs::read_dir(root.join("tmp"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert!(left.is_empty(), "{name}: left in tmp/: {left:?}");
+    }
+}

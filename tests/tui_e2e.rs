@@ -1,71 +1,17 @@
 //! The real binary in tmux: type the first lesson's commands into the sandbox terminal and
 //! watch each step turn ✓ (the lesson list, F7, shows a ✓ per step).
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use common::tmux::{Tmux, have_tmux};
 
 use gorae::course::{default_lessons_dir, load_course};
 use gorae::i18n::Lang;
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux")
-    }
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "gorae"]).stdout)
-            .into_owned()
-    }
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "gorae"];
-        args.extend_from_slice(keys);
-        self.cmd(&args);
-    }
-    fn literal(&self, text: &str) {
-        self.cmd(&["send-keys", "-t", "gorae", "-l", text]);
-    }
-    /// Wait until the screen satisfies `ok`; the last screen either way.
-    fn wait_for(&self, timeout: Duration, ok: impl Fn(&str) -> bool) -> (bool, String) {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return (true, s);
-            }
-            if start.elapsed() > timeout {
-                return (false, s);
-            }
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-    }
-}
-
-fn have_tmux() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 fn start(dir: &Path, lessons: &Path) -> Tmux {
-    let tmux = Tmux {
-        socket: format!("gorae-e2e-{}", std::process::id()),
-    };
     let exe = env!("CARGO_BIN_EXE_gorae");
     let root = dir.join("root");
     let state = dir.join("state");
@@ -75,24 +21,7 @@ fn start(dir: &Path, lessons: &Path) -> Tmux {
         root.display(),
         state.display()
     );
-    let out = tmux.cmd(&[
-        "-u",
-        "new-session",
-        "-d",
-        "-x",
-        "160",
-        "-y",
-        "45",
-        "-s",
-        "gorae",
-        &cmd,
-    ]);
-    assert!(
-        out.status.success(),
-        "tmux: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    tmux
+    Tmux::start("e2e", &cmd)
 }
 
 #[test]

@@ -81,7 +81,45 @@ fn remove_existing(path: &Path) {
 
 /// Remove a tree, never following symlinks; errors are ignored (best effort cleanup).
 pub fn remove_tree(path: &Path) {
-    let _ = fs::remove_dir_all(path);
+    if let Err(e) = fs::remove_dir_all(path)
+        && e.kind() == io::ErrorKind::PermissionDenied
+    {
+        // Rootless, dirs we may not read cannot be listed, so remove_dir_all gives up on the
+        // whole tree: overlayfs leaves `work/work` mode 000, a container may chmod its dirs
+        // so, and a container's other users (subuid range) own dirs like nginx's 0700 cache.
+        // Left as is, every such removed container would stay in `tmp/` for good.
+        remove_tree_rootless(path);
+    }
+}
+
+/// Depth first: dirs we own but may not read are opened up (u+rwx), dirs we may not read at
+/// all are removed when empty (that takes only the parent's write permission).
+fn remove_tree_rootless(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    // (dir, its entries already pushed)
+    let mut todo = vec![(path.to_path_buf(), false)];
+    while let Some((dir, listed)) = todo.pop() {
+        if listed {
+            let _ = fs::remove_dir(&dir);
+            continue;
+        }
+        // lstat: a symlink is never followed, so nothing outside the tree changes.
+        let Ok(meta) = fs::symlink_metadata(&dir) else {
+            continue;
+        };
+        if !meta.is_dir() {
+            let _ = fs::remove_file(&dir);
+            continue;
+        }
+        let mode = meta.permissions().mode();
+        if mode & 0o700 != 0o700 {
+            let _ = fs::set_permissions(&dir, fs::Permissions::from_mode(mode | 0o700));
+        }
+        todo.push((dir.clone(), true));
+        if let Ok(rd) = fs::read_dir(&dir) {
+            todo.extend(rd.flatten().map(|e| (e.path(), false)));
+        }
+    }
 }
 
 fn cstr(p: &Path) -> Result<CString> {

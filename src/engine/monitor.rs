@@ -187,6 +187,11 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     let mut size = (24u16, 80u16);
     if wait_attach {
         // Wait (bounded) for the CLI that asked for this start to attach and say START.
+        if !client_coming(&listener, status_fd.as_ref(), 30) {
+            // It died first (killed with its terminal, say): as with Docker, a `run` whose
+            // client died before the start leaves the container created, not started.
+            return Ok(0);
+        }
         let _ = set_accept_timeout(&listener, 30);
         if let Ok((stream, _)) = listener.accept().and_then(|(s, a)| {
             if attach::peer_allowed(&s) {
@@ -405,6 +410,47 @@ fn redirect_stdio_to_null() {
     if let Ok(null) = OpenOptions::new().read(true).write(true).open("/dev/null") {
         for fd in 0..3 {
             let _ = sys::dup_onto(null.as_raw_fd(), fd);
+        }
+    }
+}
+
+/// Wait up to `secs` for a client to connect to `listener`. False when the CLI that started us
+/// went away first: the read end of the status pipe closed (POLLERR on our end), so nobody
+/// is coming to attach. True on a connection, and on timeout (the caller's accept decides).
+fn client_coming(listener: &UnixListener, status_fd: Option<&File>, secs: u64) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        // A negative fd is ignored by poll: without a status pipe only the socket counts.
+        let mut fds = [
+            libc::pollfd {
+                fd: listener.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: status_fd.map_or(-1, |f| f.as_raw_fd()),
+                events: 0,
+                revents: 0,
+            },
+        ];
+        let ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
+        // SAFETY: poll on two valid pollfd entries we own.
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
+        if r < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return true;
+        }
+        if fds[0].revents & libc::POLLIN != 0 {
+            return true;
+        }
+        if fds[1].revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+            return false;
         }
     }
 }

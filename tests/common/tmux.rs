@@ -1,0 +1,104 @@
+//! Driving the real `gorae` TUI inside a private tmux server: start it, read the screen, type.
+#![allow(dead_code)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A private tmux server (its own socket) with one session, "gorae"; killed on drop.
+pub struct Tmux {
+    socket: String,
+}
+
+pub fn have_tmux() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+impl Tmux {
+    /// Starts `cmd` (a shell command line) in a 160×45 session on a server named after
+    /// `name` and this test process.
+    pub fn start(name: &str, cmd: &str) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("gorae-{name}-{}", std::process::id()),
+        };
+        let out = tmux.cmd(&[
+            "-u",
+            "new-session",
+            "-d",
+            "-x",
+            "160",
+            "-y",
+            "45",
+            "-s",
+            "gorae",
+            cmd,
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    pub fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "gorae"]).stdout)
+            .into_owned()
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "gorae"];
+        args.extend_from_slice(keys);
+        self.cmd(&args);
+    }
+
+    pub fn literal(&self, text: &str) {
+        self.cmd(&["send-keys", "-t", "gorae", "-l", text]);
+    }
+
+    /// The pid of the process tmux started in the pane.
+    pub fn pane_pid(&self) -> Option<i32> {
+        let out = self.cmd(&["list-panes", "-t", "gorae", "-F", "#{pane_pid}"]);
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    }
+
+    /// Wait until the screen satisfies `ok`; the last screen either way.
+    pub fn wait_for(&self, timeout: Duration, ok: impl Fn(&str) -> bool) -> (bool, String) {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return (true, s);
+            }
+            if start.elapsed() > timeout {
+                return (false, s);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+        // A server that ended with its last session leaves its socket file behind.
+        let dir = std::env::var_os("TMUX_TMPDIR").unwrap_or_else(|| "/tmp".into());
+        // SAFETY: getuid has no preconditions.
+        let uid = unsafe { libc::getuid() };
+        let socket = std::path::Path::new(&dir)
+            .join(format!("tmux-{uid}"))
+            .join(&self.socket);
+        let _ = std::fs::remove_file(socket);
+    }
+}
