@@ -466,3 +466,71 @@ fn a_pull_killed_midway_leaves_a_usable_store() {
     let out = s.ok(&["run", "--rm", "debian", "cat", "/etc/issue"]);
     assert!(out.contains("Debian GNU/Linux 12"), "{out}");
 }
+
+#[test]
+fn ctrl_c_reaches_an_attached_container_without_a_terminal() {
+    let s = pulled();
+    // PID 1 with a handler gets the signal the CLI was sent (Docker's --sig-proxy).
+    let script = "trap 'echo got-int; exit 3' INT; echo ready; while true; do sleep 0.1; done";
+    let run = |extra: &[&str], name: &str| {
+        let mut args = vec!["run", "--name", name];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["busybox", "sh", "-c", script]);
+        let mut child = s
+            .command(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait for the container to be up before signalling the CLI.
+        let mut up = false;
+        for _ in 0..100 {
+            if s.ok(&["ps", "-q", "--filter", &format!("name={name}")])
+                .trim()
+                .len()
+                == 12
+            {
+                up = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(up, "{name} did not start");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        // SAFETY: SIGINT to the CLI this test started.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() && start.elapsed().as_secs() < 10 {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        child.wait_with_output().unwrap()
+    };
+    let out = run(&[], "proxied");
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("got-int"), "{stdout}");
+    let state = s.ok(&[
+        "inspect",
+        "-f",
+        "{{.State.Status}} {{.State.ExitCode}}",
+        "proxied",
+    ]);
+    assert_eq!(state.trim(), "exited 3");
+    let events = s.ok(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        "0s",
+        "--filter",
+        "event=kill",
+    ]);
+    assert!(events.contains("signal=2"), "{events}");
+    // --sig-proxy=false: the CLI dies of the signal and the container runs on.
+    let out = run(&["--sig-proxy=false"], "unproxied");
+    assert_eq!(out.status.code(), None, "killed by the signal: {out:?}");
+    let state = s.ok(&["inspect", "-f", "{{.State.Status}}", "unproxied"]);
+    assert_eq!(state.trim(), "running");
+    s.ok(&["rm", "-f", "proxied", "unproxied"]);
+}

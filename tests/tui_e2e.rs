@@ -11,7 +11,7 @@ use common::tmux::{Tmux, have_tmux};
 use gorae::course::{default_lessons_dir, load_course};
 use gorae::i18n::Lang;
 
-fn start(dir: &Path, lessons: &Path) -> Tmux {
+fn start(name: &str, dir: &Path, lessons: &Path) -> Tmux {
     let exe = env!("CARGO_BIN_EXE_gorae");
     let root = dir.join("root");
     let state = dir.join("state");
@@ -21,7 +21,7 @@ fn start(dir: &Path, lessons: &Path) -> Tmux {
         root.display(),
         state.display()
     );
-    Tmux::start("e2e", &cmd)
+    Tmux::start(name, &cmd)
 }
 
 #[test]
@@ -45,7 +45,7 @@ fn first_lesson_steps_turn_green_as_commands_are_typed() {
         .collect();
     let lesson = course.first().expect("at least one lesson").clone();
     let dir = tempfile::tempdir().expect("temp dir");
-    let tmux = start(dir.path(), &lessons_dir);
+    let tmux = start("e2e", dir.path(), &lessons_dir);
 
     let (ok, s) = tmux.wait_for(Duration::from_secs(15), |s| s.contains(&lesson.title));
     assert!(ok, "the lesson did not appear:\n{s}");
@@ -104,4 +104,74 @@ fn first_lesson_steps_turn_green_as_commands_are_typed() {
         s.contains("y: ") || !s.contains(&lesson.title)
     });
     assert!(ok, "quit did not work:\n{s}");
+}
+
+/// A container printing without end into the terminal pane: the screen keeps answering keys,
+/// Ctrl-C reaches the container, and the prompt comes back. (With `-t`, Ctrl-C goes to the
+/// program through the container's terminal; without it, Docker passes it to PID 1, which
+/// `yes` as PID 1 would ignore, as on Docker.)
+#[test]
+fn endless_output_does_not_freeze_the_screen() {
+    if !have_tmux() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmux = start("flood", dir.path(), &default_lessons_dir());
+    let (ok, s) = tmux.wait_for(Duration::from_secs(15), |s| s.contains("🐳"));
+    assert!(ok, "no shell prompt:\n{s}");
+    tmux.literal("docker run -it --rm --name flood busybox sh -c 'yes flooding-the-pane'");
+    tmux.keys(&["Enter"]);
+    let (ok, s) = tmux.wait_for(Duration::from_secs(15), |s| {
+        s.matches("flooding-the-pane").count() > 5
+    });
+    assert!(ok, "the output never came:\n{s}");
+    // Let it pour for a while, then ask the screen for the lesson list.
+    std::thread::sleep(Duration::from_secs(2));
+    tmux.keys(&["F7"]);
+    let title = gorae::i18n::t_in(Lang::Ko, "tui_list_title", &[]);
+    let (ok, s) = tmux.wait_for(Duration::from_secs(10), |s| s.contains(&title));
+    assert!(
+        ok,
+        "the screen stopped answering keys during the flood:\n{s}"
+    );
+    tmux.keys(&["Escape"]);
+    let (ok, s) = tmux.wait_for(Duration::from_secs(10), |s| !s.contains(&title));
+    assert!(ok, "the list did not close:\n{s}");
+    tmux.keys(&["C-c"]);
+    // The terminal pane is the right of the last border on each line; the last line is
+    // the status bar.
+    let pane = |s: &str| -> Vec<String> {
+        let lines: Vec<&str> = s.lines().collect();
+        lines[..lines.len().saturating_sub(1)]
+            .iter()
+            .filter_map(|l| l.rsplit_once('│').map(|(_, r)| r.trim_end().to_string()))
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    let prompt_last = |s: &str| {
+        pane(s)
+            .last()
+            .is_some_and(|l| l.contains("gorae:") && l.ends_with('#'))
+    };
+    let (ok, s) = tmux.wait_for(Duration::from_secs(15), prompt_last);
+    assert!(ok, "Ctrl-C did not bring the prompt back:\n{s}");
+    // And the container is gone (it was --rm).
+    tmux.literal("docker ps -aq --filter name=flood | wc -l; echo checked-$((6*7))");
+    tmux.keys(&["Enter"]);
+    let (ok, s) = tmux.wait_for(Duration::from_secs(15), |s| {
+        s.contains("checked-42") && prompt_last(s)
+    });
+    assert!(ok, "{s}");
+    let lines = pane(&s);
+    let count = lines
+        .iter()
+        .position(|l| l == "checked-42")
+        .and_then(|i| lines.get(i.checked_sub(1)?))
+        .cloned();
+    assert_eq!(
+        count.as_deref().map(str::trim),
+        Some("0"),
+        "the flooding container is still listed:\n{s}"
+    );
 }

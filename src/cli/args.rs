@@ -71,6 +71,9 @@ pub enum Cmd {
         attach: bool,
         #[arg(short, long)]
         interactive: bool,
+        /// Proxy all received signals to the process
+        #[arg(long, default_value_t = true, action = ArgAction::Set)]
+        sig_proxy: bool,
         #[arg(required = true)]
         containers: Vec<String>,
     },
@@ -80,6 +83,9 @@ pub enum Cmd {
         no_stdin: bool,
         #[arg(long)]
         detach_keys: Option<String>,
+        /// Proxy all received signals to the process
+        #[arg(long, default_value_t = true, action = ArgAction::Set)]
+        sig_proxy: bool,
         container: String,
     },
     /// Execute a command in a running container
@@ -282,6 +288,9 @@ pub struct RunArgs {
     pub publish_all: bool,
     #[arg(short, long)]
     pub label: Vec<String>,
+    /// Proxy received signals to the process
+    #[arg(long, default_value_t = true, action = ArgAction::Set)]
+    pub sig_proxy: bool,
     pub image: String,
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,

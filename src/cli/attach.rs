@@ -58,30 +58,49 @@ impl Drop for RawMode {
     }
 }
 
-static WINCH_FD: AtomicI32 = AtomicI32::new(-1);
+static SIGNAL_FD: AtomicI32 = AtomicI32::new(-1);
 
-extern "C" fn on_winch(_: libc::c_int) {
-    let fd = WINCH_FD.load(Ordering::Relaxed);
+extern "C" fn on_signal(sig: libc::c_int) {
+    let fd = SIGNAL_FD.load(Ordering::Relaxed);
     if fd >= 0 {
+        let b = sig as u8;
         // SAFETY: write is async-signal-safe.
-        unsafe { libc::write(fd, b"w".as_ptr().cast(), 1) };
+        unsafe { libc::write(fd, (&b as *const u8).cast(), 1) };
     }
+}
+
+/// A pipe that becomes readable when one of `signals` arrives; each byte is a signal number.
+fn signal_pipe(signals: &[libc::c_int]) -> RawFd {
+    let Ok((r, w)) = sys::pipe() else {
+        return -1;
+    };
+    // SAFETY: non-blocking write end; the handler only writes to it.
+    unsafe {
+        let fl = libc::fcntl(w, libc::F_GETFL);
+        libc::fcntl(w, libc::F_SETFL, fl | libc::O_NONBLOCK);
+        SIGNAL_FD.store(w, Ordering::Relaxed);
+        for &sig in signals {
+            libc::signal(sig, on_signal as *const () as libc::sighandler_t);
+        }
+    }
+    r
 }
 
 /// A pipe that becomes readable on SIGWINCH.
 fn winch_pipe() -> RawFd {
-    let Ok((r, w)) = sys::pipe() else {
-        return -1;
-    };
-    // SAFETY: non-blocking write end; handler only writes to it.
-    unsafe {
-        let fl = libc::fcntl(w, libc::F_GETFL);
-        libc::fcntl(w, libc::F_SETFL, fl | libc::O_NONBLOCK);
-        WINCH_FD.store(w, Ordering::Relaxed);
-        libc::signal(libc::SIGWINCH, on_winch as *const () as libc::sighandler_t);
-    }
-    r
+    signal_pipe(&[libc::SIGWINCH])
 }
+
+/// What Docker's CLI passes on to a container it is attached to without a terminal
+/// (`--sig-proxy`, on by default): Ctrl-C reaches the program, not just the CLI. A hangup
+/// (the terminal went away) is not passed on: the container keeps running, as when detached.
+const PROXIED_SIGNALS: [libc::c_int; 5] = [
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+];
 
 fn readable(fd: RawFd) -> libc::pollfd {
     libc::pollfd {
@@ -144,18 +163,35 @@ fn resize_frame_off_by_one() -> Option<Vec<u8>> {
     Some(proto::encode(proto::RESIZE, &p))
 }
 
+/// How to attach: which streams, and what to do with signals the CLI receives.
+pub struct AttachOptions<'a> {
+    pub forward_stdin: bool,
+    pub tty: bool,
+    /// The monitor waits for this client before starting the container.
+    pub send_start: bool,
+    /// Without a terminal, pass Ctrl-C and friends on through this (Docker's `--sig-proxy`).
+    pub sig_proxy: Option<&'a mut dyn FnMut(i32)>,
+}
+
 /// Attach to a monitor's socket and relay until the container exits or the user detaches.
-/// `send_start`: the monitor waits for this client before starting the container.
-pub fn run_attached(
-    root: &Path,
-    id: &str,
-    forward_stdin: bool,
-    tty: bool,
-    send_start: bool,
-) -> Result<Outcome, String> {
+pub fn run_attached(root: &Path, id: &str, opts: AttachOptions<'_>) -> Result<Outcome, String> {
+    let AttachOptions {
+        forward_stdin,
+        tty,
+        send_start,
+        mut sig_proxy,
+    } = opts;
     let mut stream = proto::connect(root, id).map_err(|e| format!("attach: {e}"))?;
     let _raw = (tty && forward_stdin).then(RawMode::enter);
-    let winch = if tty { winch_pipe() } else { -1 };
+    // With a terminal, Ctrl-C is a byte for the container's terminal; only size changes
+    // need catching. Without one, the proxied signals do.
+    let winch = if tty {
+        winch_pipe()
+    } else if sig_proxy.is_some() {
+        signal_pipe(&PROXIED_SIGNALS)
+    } else {
+        -1
+    };
     if tty && let Some(f) = resize_frame() {
         // Attaching to a running shell: a size change makes it redraw its prompt, so the
         // learner sees where they are instead of an empty line.
@@ -237,9 +273,15 @@ pub fn run_attached(
         }
         if winch >= 0 && pfds[2].revents != 0 {
             let mut b = [0u8; 64];
-            let _ = sys::read(winch, &mut b);
-            if let Some(f) = resize_frame() {
-                let _ = stream.write_all(&f);
+            let n = sys::read(winch, &mut b).unwrap_or(0);
+            if tty {
+                if let Some(f) = resize_frame() {
+                    let _ = stream.write_all(&f);
+                }
+            } else if let Some(forward) = sig_proxy.as_mut() {
+                for &sig in &b[..n] {
+                    forward(i32::from(sig));
+                }
             }
         }
     }

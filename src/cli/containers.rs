@@ -134,7 +134,14 @@ pub fn run(store: &Store, a: RunArgs) -> CmdResult {
         };
     }
     let m = store.start_monitor(&c, true).map_err(docker_prefixed)?;
-    match attach::run_attached(&m.root, &m.id, a.interactive, a.tty, true) {
+    let mut forward = |sig: i32| proxy_signal(store, &c.id, sig);
+    let opts = attach::AttachOptions {
+        forward_stdin: a.interactive,
+        tty: a.tty,
+        send_start: true,
+        sig_proxy: a.sig_proxy.then_some(&mut forward as &mut dyn FnMut(i32)),
+    };
+    match attach::run_attached(&m.root, &m.id, opts) {
         Ok(Outcome::Exited(code)) => Ok(code),
         Ok(Outcome::Detached) => {
             emit_detach(store, &c);
@@ -145,7 +152,19 @@ pub fn run(store: &Store, a: RunArgs) -> CmdResult {
     }
 }
 
-pub fn start(store: &Store, names: &[String], attach_out: bool, interactive: bool) -> CmdResult {
+/// Pass a signal the CLI got on to the container, as `docker kill -s` would (`--sig-proxy`).
+fn proxy_signal(store: &Store, id: &str, sig: i32) {
+    // The container may have ended meanwhile: nothing left to signal.
+    let _ = store.kill_container(id, &sig.to_string());
+}
+
+pub fn start(
+    store: &Store,
+    names: &[String],
+    attach_out: bool,
+    interactive: bool,
+    sig_proxy: bool,
+) -> CmdResult {
     let attach_mode = attach_out || interactive;
     if attach_mode && names.len() > 1 {
         return Err(Failure::new(t("err-attach-one", &[]), 1));
@@ -156,14 +175,21 @@ pub fn start(store: &Store, names: &[String], attach_out: bool, interactive: boo
             let c = store.resolve_container(name)?;
             if c.is_running() {
                 if attach_mode {
-                    return attach(store, name, interactive);
+                    return attach(store, name, interactive, sig_proxy);
                 }
                 println!("{name}");
                 return Ok(0);
             }
             if attach_mode {
                 let m = store.start_monitor(&c, true)?;
-                return match attach::run_attached(&m.root, &m.id, interactive, c.config.tty, true) {
+                let mut forward = |sig: i32| proxy_signal(store, &c.id, sig);
+                let opts = attach::AttachOptions {
+                    forward_stdin: interactive,
+                    tty: c.config.tty,
+                    send_start: true,
+                    sig_proxy: sig_proxy.then_some(&mut forward as &mut dyn FnMut(i32)),
+                };
+                return match attach::run_attached(&m.root, &m.id, opts) {
                     Ok(Outcome::Exited(code)) => Ok(code),
                     Ok(Outcome::Detached) => {
                         emit_detach(store, &c);
@@ -211,14 +237,20 @@ pub fn start(store: &Store, names: &[String], attach_out: bool, interactive: boo
     Ok(code)
 }
 
-pub fn attach(store: &Store, name: &str, with_stdin: bool) -> CmdResult {
+pub fn attach(store: &Store, name: &str, with_stdin: bool, sig_proxy: bool) -> CmdResult {
     let c = store.resolve_container(name)?;
     if !c.is_running() {
         return Err(Failure::new(t("err-attach-stopped", &[]), 1));
     }
     store.emit(Event::container("attach", &c));
-    let stdin = with_stdin && c.config.stdin_open;
-    match attach::run_attached(&store.root, &c.id, stdin, c.config.tty, false) {
+    let mut forward = |sig: i32| proxy_signal(store, &c.id, sig);
+    let opts = attach::AttachOptions {
+        forward_stdin: with_stdin && c.config.stdin_open,
+        tty: c.config.tty,
+        send_start: false,
+        sig_proxy: sig_proxy.then_some(&mut forward as &mut dyn FnMut(i32)),
+    };
+    match attach::run_attached(&store.root, &c.id, opts) {
         Ok(Outcome::Exited(code)) => Ok(code),
         Ok(Outcome::Detached) => {
             store.emit(Event::container("detach", &c));

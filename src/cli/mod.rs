@@ -194,13 +194,15 @@ fn run(cli: Cli) -> CmdResult {
         Cmd::Start {
             attach,
             interactive,
+            sig_proxy,
             containers,
-        } => containers::start(&store, &containers, attach, interactive),
+        } => containers::start(&store, &containers, attach, interactive, sig_proxy),
         Cmd::Attach {
             no_stdin,
             detach_keys: _,
+            sig_proxy,
             container,
-        } => containers::attach(&store, &container, !no_stdin),
+        } => containers::attach(&store, &container, !no_stdin, sig_proxy),
         Cmd::Exec(a) => attach::exec(&store, a),
         Cmd::Ps {
             all,

@@ -21,7 +21,7 @@ mod tests;
 use std::io::{IsTerminal, stdout};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::{Arg, ArgAction, Command};
 use ratatui::backend::CrosstermBackend;
@@ -234,8 +234,10 @@ fn run(opts: &Options) -> anyhow::Result<Vec<String>> {
             },
         };
         let mut dirty = app.handle(ev);
-        // Take whatever else is queued before drawing, so bursts of output draw once.
-        while !app.quit {
+        // Take whatever else is queued before drawing, so bursts of output draw once; but
+        // draw at least every frame's time, or endless output would never show.
+        let frame_end = Instant::now() + Duration::from_millis(30);
+        while !app.quit && Instant::now() < frame_end {
             match rx.try_recv() {
                 Ok(ev) => dirty |= app.handle(ev),
                 Err(_) => break,

@@ -4,6 +4,9 @@
 //! Threads: [`Terminal::spawn`] starts a reader thread (blocking reads of the PTY, handed to
 //! the app through `on_output`) and a writer thread (so a big paste never blocks the app
 //! thread on a full PTY buffer). Everything else runs on the app thread and never blocks.
+//! The reader stays at most [`MAX_BACKLOG`] bytes ahead of what the app has processed: a
+//! program printing without end then waits on the PTY, as it would in a real terminal,
+//! instead of piling output up in memory and keeping the screen busy long after Ctrl-C.
 
 pub mod keys;
 pub mod pty;
@@ -16,7 +19,7 @@ use std::io::Write;
 use std::num::NonZeroU16;
 use std::os::fd::AsFd;
 use std::process::{Command, ExitStatus};
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -31,6 +34,49 @@ pub use view::TerminalView;
 
 /// Lines of scrollback kept for the terminal pane.
 pub const SCROLLBACK_LINES: usize = 5000;
+
+/// Output read from the PTY but not yet processed by the app, at most.
+pub const MAX_BACKLOG: usize = 512 << 10;
+
+/// Bytes handed to the app and not yet processed: the reader waits while there are too many.
+#[derive(Default)]
+struct Backlog {
+    bytes: Mutex<usize>,
+    drained: Condvar,
+}
+
+impl Backlog {
+    fn add(&self, n: usize) {
+        if let Ok(mut b) = self.bytes.lock() {
+            *b += n;
+        }
+    }
+
+    fn take(&self, n: usize) {
+        if let Ok(mut b) = self.bytes.lock() {
+            *b = b.saturating_sub(n);
+        }
+        self.drained.notify_all();
+    }
+
+    /// Wait until the app has caught up; false once nobody will ever process more (the
+    /// Terminal is gone and only the reader holds the backlog).
+    fn wait_room(self: &Arc<Self>) -> bool {
+        let Ok(mut b) = self.bytes.lock() else {
+            return false;
+        };
+        while *b > MAX_BACKLOG {
+            if Arc::strong_count(self) == 1 {
+                return false;
+            }
+            match self.drained.wait_timeout(b, Duration::from_millis(200)) {
+                Ok((guard, _)) => b = guard,
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+}
 
 /// Errors of the terminal pane, the sandbox and replay. Messages come from the i18n catalogs.
 #[derive(Debug, thiserror::Error)]
@@ -156,6 +202,7 @@ pub struct Terminal {
     pty: Pty,
     writer: mpsc::Sender<Vec<u8>>,
     last_output: Instant,
+    backlog: Arc<Backlog>,
 }
 
 fn nz(n: u16) -> NonZeroU16 {
@@ -168,12 +215,16 @@ fn nz(n: u16) -> NonZeroU16 {
 fn read_loop(
     mut master: File,
     pid: nix::unistd::Pid,
+    backlog: Arc<Backlog>,
     on_output: impl Fn(Vec<u8>),
     on_exit: impl FnOnce(),
 ) {
     let mut buf = vec![0u8; 64 * 1024];
     let mut shell_gone = false;
     loop {
+        if !backlog.wait_room() {
+            break;
+        }
         let timeout = if shell_gone {
             PollTimeout::ZERO
         } else {
@@ -196,7 +247,10 @@ fn read_loop(
         }
         match pty::read_master(&mut master, &mut buf) {
             Ok(0) | Err(_) => break,
-            Ok(n) => on_output(buf[..n].to_vec()),
+            Ok(n) => {
+                backlog.add(n);
+                on_output(buf[..n].to_vec());
+            }
         }
     }
     on_exit();
@@ -217,9 +271,11 @@ impl Terminal {
         let reader = pty.clone_master()?;
         let mut write_end = pty.clone_master()?;
         let pid = pty.pid();
+        let backlog = Arc::new(Backlog::default());
+        let reader_backlog = backlog.clone();
         std::thread::Builder::new()
             .name("gorae-term-reader".into())
-            .spawn(move || read_loop(reader, pid, on_output, on_exit))
+            .spawn(move || read_loop(reader, pid, reader_backlog, on_output, on_exit))
             .map_err(TermError::Pty)?;
         let (writer, inbox) = mpsc::channel::<Vec<u8>>();
         std::thread::Builder::new()
@@ -243,6 +299,7 @@ impl Terminal {
             pty,
             writer,
             last_output: Instant::now(),
+            backlog,
         })
     }
 
@@ -250,6 +307,7 @@ impl Terminal {
     /// queries in it (cursor position, device attributes).
     pub fn process(&mut self, bytes: &[u8]) {
         self.parser.process(bytes);
+        self.backlog.take(bytes.len());
         self.last_output = Instant::now();
         let replies = std::mem::take(&mut self.parser.callbacks_mut().replies);
         if !replies.is_empty() {
