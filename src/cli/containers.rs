@@ -463,9 +463,9 @@ fn ps_select(store: &Store, o: &PsOptions, filters: &Filters) -> Result<Vec<Cont
             break;
         }
         // Docker counts only containers that ran and stopped (not ones never started).
-        if !exited.is_empty()
-            && !(c.state.status == "exited" && exited.contains(&c.state.exit_code.unwrap_or(0)))
-        {
+        let exited_ok = exited.is_empty()
+            || (c.state.status == "exited" && exited.contains(&c.state.exit_code.unwrap_or(0)));
+        if !exited_ok {
             continue;
         }
         let status = filters.get("status");

@@ -560,12 +560,14 @@ impl Template {
         }
     }
 
-    /// Whether the template reads the field `name` anywhere (Docker turns on `--size` for `.Size`).
+    /// Whether the template reads the field `name` anywhere (Docker turns on `--size` for `.Size`,
+    /// and for `{{json .}}`, which reads every field).
     pub fn uses_field(&self, name: &str) -> bool {
         fn in_pipe(p: &Pipeline, name: &str) -> bool {
             p.cmds.iter().any(|c| {
                 c.args.iter().any(|a| match a {
-                    Operand::Field { chain, .. } => chain.first().is_some_and(|f| f == name),
+                    // `.` itself (as in `{{json .}}`) reads every field.
+                    Operand::Field { chain, .. } => chain.first().is_none_or(|f| f == name),
                     Operand::Sub(p) => in_pipe(p, name),
                     _ => false,
                 })
@@ -1365,10 +1367,15 @@ fn re_here(p: &[char], t: &[char]) -> bool {
     }
 }
 
+/// Go's path.ErrBadPattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("syntax error in pattern")]
+pub struct BadPattern;
+
 /// Go's path.Match (reference filters: `bus*:lat*`). `*` and `?` do not cross `/`.
 /// Err for a malformed pattern, as Go returns ErrBadPattern.
-pub fn path_match(pattern: &str, name: &str) -> Result<bool, ()> {
-    fn rec(p: &[char], n: &[char]) -> Result<bool, ()> {
+pub fn path_match(pattern: &str, name: &str) -> Result<bool, BadPattern> {
+    fn rec(p: &[char], n: &[char]) -> Result<bool, BadPattern> {
         let Some(&c) = p.first() else {
             return Ok(n.is_empty());
         };
@@ -1392,13 +1399,13 @@ pub fn path_match(pattern: &str, name: &str) -> Result<bool, ()> {
                 _ => Ok(false),
             },
             '[' => {
-                let end = p.iter().skip(1).position(|x| *x == ']').ok_or(())? + 1;
+                let end = p.iter().skip(1).position(|x| *x == ']').ok_or(BadPattern)? + 1;
                 let (neg, set) = match p.get(1) {
                     Some('^') => (true, &p[2..end]),
                     _ => (false, &p[1..end]),
                 };
                 if set.is_empty() {
-                    return Err(());
+                    return Err(BadPattern);
                 }
                 let Some(&x) = n.first() else {
                     return Ok(false);
@@ -1421,7 +1428,7 @@ pub fn path_match(pattern: &str, name: &str) -> Result<bool, ()> {
                 }
             }
             '\\' => {
-                let e = *p.get(1).ok_or(())?;
+                let e = *p.get(1).ok_or(BadPattern)?;
                 if n.first() == Some(&e) {
                     rec(&p[2..], &n[1..])
                 } else {
@@ -1567,6 +1574,7 @@ mod tests {
         assert_eq!(t.execute(&row(), scope).unwrap(), "db//");
         assert!(Template::parse("{{.Size}}").unwrap().uses_field("Size"));
         assert!(!Template::parse("{{.Names}}").unwrap().uses_field("Size"));
+        assert!(Template::parse("{{json .}}").unwrap().uses_field("Size"));
     }
 
     #[test]
@@ -1694,7 +1702,7 @@ mod tests {
         assert_eq!(path_match("bus*", "busybox:latest"), Ok(true));
         assert_eq!(path_match("*", "library/busybox"), Ok(false));
         assert_eq!(path_match("deb?an", "debian"), Ok(true));
-        assert_eq!(path_match("[", "x"), Err(()));
+        assert_eq!(path_match("[", "x"), Err(BadPattern));
     }
 
     #[test]

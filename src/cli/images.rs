@@ -232,7 +232,7 @@ fn select<'a>(
                     });
                     match hit {
                         Ok(h) => found |= h,
-                        Err(()) => {
+                        Err(_) => {
                             return Err(daemon_failure(&t("listing.bad-pattern", &[])));
                         }
                     }
