@@ -31,6 +31,12 @@ pub enum Cmd {
         quiet: bool,
         #[arg(long)]
         no_trunc: bool,
+        /// Format output using a Go template, "table …" or "json"
+        #[arg(long)]
+        format: Option<String>,
+        /// Filter output based on conditions provided (key=value, repeatable)
+        #[arg(short, long)]
+        filter: Vec<String>,
         repository: Option<String>,
     },
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
@@ -105,6 +111,12 @@ pub enum Cmd {
         no_trunc: bool,
         #[arg(short, long)]
         size: bool,
+        /// Format output using a Go template, "table …" or "json"
+        #[arg(long)]
+        format: Option<String>,
+        /// Filter output based on conditions provided (key=value, repeatable)
+        #[arg(short, long)]
+        filter: Vec<String>,
     },
     /// Fetch the logs of a container
     Logs {

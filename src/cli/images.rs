@@ -2,10 +2,14 @@
 
 use std::io::Write;
 
-use super::format::{ago, ellipsis, human_size, table};
+use super::format::{
+    Filters, Listing, Scope, ago, daemon_failure, ellipsis, filter_failure, go_time, human_size,
+    path_match, table,
+};
 use super::{CmdResult, Failure};
 use crate::engine::Store;
-use crate::engine::image::{LayerStatus, PullProgress, Reference};
+use crate::engine::image::{Image, LayerStatus, PullProgress, Reference};
+use crate::i18n::t;
 
 /// Prints Docker's per-layer lines ("9ad63333ebc9: Pull complete") to `out`.
 struct LinePrinter<'a> {
@@ -77,59 +81,134 @@ pub fn pull(store: &Store, name: &str, quiet: bool) -> CmdResult {
     Ok(0)
 }
 
-pub fn list(
+/// `docker images` flags.
+pub struct ListOptions<'a> {
+    pub all: bool,
+    pub quiet: bool,
+    pub no_trunc: bool,
+    pub format: Option<&'a str>,
+    pub filters: &'a [String],
+    pub repository: Option<&'a str>,
+}
+
+const IMAGE_FILTERS: &[&str] = &["before", "dangling", "label", "reference", "since"];
+const IMAGE_DOCKER_ONLY: &[&str] = &["until"];
+const IMAGE_GO_TYPE: &str = "*formatter.imageContext";
+
+/// The column titles of Docker's imageContext.
+fn image_headers() -> serde_json::Value {
+    serde_json::json!({
+        "ID": "IMAGE ID",
+        "Repository": "REPOSITORY",
+        "Tag": "TAG",
+        "Digest": "DIGEST",
+        "CreatedSince": "CREATED",
+        "CreatedAt": "CREATED AT",
+        "Size": "SIZE",
+        "Containers": "CONTAINERS",
+        "VirtualSize": "SIZE",
+        "SharedSize": "SHARED SIZE",
+        "UniqueSize": "UNIQUE SIZE",
+    })
+}
+
+/// One row of `docker images`: an image under one of its names (or `<none>`).
+struct ImageRow<'a> {
+    img: &'a Image,
+    repo: String,
+    tag: String,
+}
+
+/// go-units' HumanSize (4 significant digits), which Docker uses for VirtualSize.
+fn human_size4(size: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let mut v = size as f64;
+    let mut i = 0;
+    while v >= 1000.0 && i + 1 < UNITS.len() {
+        v /= 1000.0;
+        i += 1;
+    }
+    let digits = if v >= 1000.0 {
+        0
+    } else if v >= 100.0 {
+        1
+    } else if v >= 10.0 {
+        2
+    } else {
+        3
+    };
+    let s = format!("{v:.digits$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    format!("{s}{}", UNITS[i])
+}
+
+/// Which images and names `docker images` lists: Docker's hiding of intermediate images,
+/// the REPOSITORY argument, and `--filter`.
+fn select<'a>(
     store: &Store,
-    all: bool,
-    quiet: bool,
-    no_trunc: bool,
-    repo: Option<&str>,
-) -> CmdResult {
-    let images = store.images()?;
+    images: &'a [Image],
+    o: &ListOptions,
+    filters: &Filters,
+) -> Result<Vec<ImageRow<'a>>, Failure> {
+    let dangling = filters.get("dangling");
+    let dangling_only = dangling.iter().any(|v| v == "true");
+    if !dangling.is_empty() && !dangling_only && !dangling.iter().any(|v| v == "false") {
+        return Err(daemon_failure(&t(
+            "listing.invalid-filter",
+            &[("filter", &format!("dangling=[{}]", dangling.join(" ")))],
+        )));
+    }
+    let created_of =
+        |name: &String| -> Result<u64, Failure> { Ok(store.resolve_image(name)?.created_millis()) };
+    let mut before = None;
+    for v in filters.get("before") {
+        before = Some(created_of(v)?);
+    }
+    let mut since = None;
+    for v in filters.get("since") {
+        since = Some(created_of(v)?);
+    }
+    let references = filters.get("reference");
     let used: Vec<String> = store
         .containers()
         .map(|cs| cs.into_iter().map(|c| c.image_id).collect())
         .unwrap_or_default();
-    let mut rows = vec![vec![
-        "REPOSITORY".to_string(),
-        "TAG".into(),
-        "IMAGE ID".into(),
-        "CREATED".into(),
-        "SIZE".into(),
-    ]];
-    let mut ids = Vec::new();
     // Build steps' images: shown only with -a, as Docker hides intermediate images.
     let intermediate = store.build_parents();
-    for img in &images {
-        let id = if no_trunc {
-            img.id.clone()
-        } else {
-            img.short_id()
-        };
-        let created = if img.created_millis() == 0 {
-            "N/A".to_string()
-        } else {
-            ago(img.created_millis())
-        };
-        let size = human_size(store.image_size(img));
+    let mut rows = Vec::new();
+    for img in images {
+        let created = img.created_millis();
+        if before.is_some_and(|b| created >= b) || since.is_some_and(|s| created <= s) {
+            continue;
+        }
+        let no_labels = std::collections::BTreeMap::new();
+        if !filters.matches_labels(img.config.config.labels.as_ref().unwrap_or(&no_labels)) {
+            continue;
+        }
         if img.tags.is_empty() {
             // Untagged images kept only for a container are intermediate: shown with -a.
             let dangling_shown =
-                all || (!used.contains(&img.id) && !intermediate.contains(&img.id));
-            if repo.is_none() && dangling_shown {
-                rows.push(vec![
-                    "<none>".into(),
-                    "<none>".into(),
-                    id.clone(),
-                    created,
-                    size,
-                ]);
-                ids.push(id);
+                o.all || (!used.contains(&img.id) && !intermediate.contains(&img.id));
+            let filtered_out = (!dangling.is_empty() && !dangling_only) || !references.is_empty();
+            if o.repository.is_none() && dangling_shown && !filtered_out {
+                rows.push(ImageRow {
+                    img,
+                    repo: "<none>".into(),
+                    tag: "<none>".into(),
+                });
             }
+            continue;
+        }
+        if dangling_only {
             continue;
         }
         for tag in &img.tags {
             let (name, tag) = tag.rsplit_once(':').unwrap_or((tag, "latest"));
-            if let Some(r) = repo {
+            if let Some(r) = o.repository {
                 let want = Reference::parse(r).ok();
                 let matches = match &want {
                     Some(w) if r.contains(':') => w.name == name && w.tag == tag,
@@ -140,24 +219,120 @@ pub fn list(
                     continue;
                 }
             }
-            rows.push(vec![
-                name.into(),
-                tag.into(),
-                id.clone(),
-                created.clone(),
-                size.clone(),
-            ]);
-            ids.push(id.clone());
+            if !references.is_empty() {
+                let mut found = false;
+                for pattern in references {
+                    let full = format!("{name}:{tag}");
+                    let hit = path_match(pattern, &full).and_then(|hit| {
+                        if hit {
+                            Ok(true)
+                        } else {
+                            path_match(pattern, name)
+                        }
+                    });
+                    match hit {
+                        Ok(h) => found |= h,
+                        Err(_) => {
+                            return Err(daemon_failure(&t("listing.bad-pattern", &[])));
+                        }
+                    }
+                }
+                if !found {
+                    continue;
+                }
+            }
+            rows.push(ImageRow {
+                img,
+                repo: name.into(),
+                tag: tag.into(),
+            });
         }
     }
-    if quiet {
+    Ok(rows)
+}
+
+pub fn list(store: &Store, o: &ListOptions) -> CmdResult {
+    let filters = Filters::parse(o.filters, IMAGE_FILTERS, IMAGE_DOCKER_ONLY)
+        .map_err(|e| filter_failure(e, "images", IMAGE_FILTERS))?;
+    let custom = o.format.filter(|f| !f.is_empty());
+    let images = store.images()?;
+    let rows = select(store, &images, o, &filters)?;
+    let id_of = |img: &Image| {
+        if o.no_trunc {
+            img.id.clone()
+        } else {
+            img.short_id()
+        }
+    };
+    if o.quiet {
+        let mut ids: Vec<String> = rows.iter().map(|r| id_of(r.img)).collect();
         ids.dedup();
         for id in ids {
             println!("{id}");
         }
-    } else {
-        print!("{}", table(&rows));
+        return Ok(0);
     }
+    let listing = Listing::parse(custom)
+        .map_err(|e| Failure::new(t("listing.template-error", &[("detail", &e.0)]), 1))?;
+    let created_since = |img: &Image| {
+        if img.created_millis() == 0 {
+            "N/A".to_string()
+        } else {
+            ago(img.created_millis())
+        }
+    };
+    let Listing::Custom {
+        template,
+        table: as_table,
+    } = listing
+    else {
+        let mut out = vec![vec![
+            "REPOSITORY".to_string(),
+            "TAG".into(),
+            "IMAGE ID".into(),
+            "CREATED".into(),
+            "SIZE".into(),
+        ]];
+        for r in &rows {
+            out.push(vec![
+                r.repo.clone(),
+                r.tag.clone(),
+                id_of(r.img),
+                created_since(r.img),
+                human_size(store.image_size(r.img)),
+            ]);
+        }
+        print!("{}", table(&out));
+        return Ok(0);
+    };
+    let values: Vec<(serde_json::Value, Scope)> = rows
+        .iter()
+        .map(|r| {
+            let size = store.image_size(r.img);
+            (
+                serde_json::json!({
+                    "Containers": "N/A",
+                    "CreatedAt": go_time(r.img.created_millis()),
+                    "CreatedSince": created_since(r.img),
+                    "Digest": "<none>",
+                    "ID": id_of(r.img),
+                    "Repository": r.repo,
+                    "SharedSize": "N/A",
+                    "Size": human_size(size),
+                    "Tag": r.tag,
+                    "UniqueSize": "N/A",
+                    "VirtualSize": human_size4(size),
+                }),
+                Scope::Struct {
+                    go_type: IMAGE_GO_TYPE,
+                    labels: None,
+                },
+            )
+        })
+        .collect();
+    let text = Listing::render(&template, as_table, &values, &image_headers())
+        .map_err(|e| Failure::new(t("listing.template-error", &[("detail", &e.0)]), 1))?;
+    print!("{text}");
     Ok(0)
 }
 

@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::format::{Scope, Template};
 use super::{CmdResult, Failure};
 use crate::engine::container::Container;
 use crate::engine::image::Image;
@@ -85,60 +86,12 @@ fn image_json(store: &Store, img: &Image) -> Value {
     })
 }
 
-/// A small subset of Go templates: `{{.A.B}}`, `{{json .A}}`, `{{.A}}` with text around.
-pub fn render_template(tpl: &str, v: &Value) -> String {
-    let mut out = String::new();
-    let mut rest = tpl;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let Some(end) = rest[start..].find("}}") else {
-            out.push_str(&rest[start..]);
-            return out;
-        };
-        let expr = rest[start + 2..start + end].trim();
-        let (as_json, path) = match expr.strip_prefix("json ") {
-            Some(p) => (true, p.trim()),
-            None => (false, expr),
-        };
-        let mut cur = v;
-        let mut found = true;
-        for key in path
-            .trim_start_matches('.')
-            .split('.')
-            .filter(|k| !k.is_empty())
-        {
-            match cur.get(key) {
-                Some(x) => cur = x,
-                None => {
-                    found = false;
-                    break;
-                }
-            }
-        }
-        if found {
-            out.push_str(&match (as_json, cur) {
-                (true, x) => x.to_string(),
-                (false, Value::String(s)) => s.clone(),
-                (false, Value::Null) => "<no value>".into(),
-                (false, Value::Array(a)) => format!(
-                    "[{}]",
-                    a.iter()
-                        .map(|x| x
-                            .as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| x.to_string()))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ),
-                (false, x) => x.to_string(),
-            });
-        } else {
-            out.push_str("<no value>");
-        }
-        rest = &rest[start + end + 2..];
-    }
-    out.push_str(rest);
-    out
+#[cfg(test)]
+/// `inspect -f`: Docker's template over the inspect document (a missing key is `<no value>`).
+pub fn render_template(tpl: &str, v: &Value) -> Result<String, super::format::TemplateError> {
+    Template::parse(tpl)?
+        .execute(v, Scope::Map)
+        .map_err(|(_, e)| e)
 }
 
 pub fn inspect(
@@ -170,8 +123,13 @@ pub fn inspect(
     }
     match format {
         Some(f) => {
+            let tpl = Template::parse(f)
+                .map_err(|e| Failure::new(t("listing.template-error", &[("detail", &e.0)]), 1))?;
             for v in &values {
-                println!("{}", render_template(f, v));
+                match tpl.execute(v, Scope::Map) {
+                    Ok(line) => println!("{line}"),
+                    Err((_, e)) => return Err(Failure::new(e.0, 1)),
+                }
             }
         }
         None => println!(
@@ -387,13 +345,17 @@ mod tests {
     fn templates_pick_fields() {
         let v =
             json!({"State": {"Status": "running", "ExitCode": 0}, "Config": {"Cmd": ["sh", "-c"]}});
-        assert_eq!(render_template("{{.State.Status}}", &v), "running");
-        assert_eq!(render_template("code={{.State.ExitCode}}", &v), "code=0");
+        let r = |tpl: &str| render_template(tpl, &v).unwrap();
+        assert_eq!(r("{{.State.Status}}"), "running");
+        assert_eq!(r("code={{.State.ExitCode}}"), "code=0");
+        assert_eq!(r("{{json .Config.Cmd}}"), "[\"sh\",\"-c\"]");
+        assert_eq!(r("{{.Nope}}"), "<no value>");
+        assert_eq!(r("{{.Config.Cmd}}"), "[sh -c]");
+        assert_eq!(r("{{.State}}"), "map[ExitCode:0 Status:running]");
         assert_eq!(
-            render_template("{{json .Config.Cmd}}", &v),
-            "[\"sh\",\"-c\"]"
+            render_template("{{.State", &v).unwrap_err().0,
+            "template: :1: unclosed action"
         );
-        assert_eq!(render_template("{{.Nope}}", &v), "<no value>");
     }
 
     #[test]

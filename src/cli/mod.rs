@@ -171,8 +171,20 @@ fn run(cli: Cli) -> CmdResult {
             all,
             quiet,
             no_trunc,
+            format,
+            filter,
             repository,
-        } => images::list(&store, all, quiet, no_trunc, repository.as_deref()),
+        } => images::list(
+            &store,
+            &images::ListOptions {
+                all,
+                quiet,
+                no_trunc,
+                format: format.as_deref(),
+                filters: &filter,
+                repository: repository.as_deref(),
+            },
+        ),
         Cmd::Tag { source, target } => {
             store.tag(&source, &target)?;
             Ok(0)
@@ -210,8 +222,22 @@ fn run(cli: Cli) -> CmdResult {
             latest,
             last,
             no_trunc,
-            size: _,
-        } => containers::ps(&store, all, quiet, latest, last, no_trunc),
+            size,
+            format,
+            filter,
+        } => containers::ps(
+            &store,
+            &containers::PsOptions {
+                all,
+                quiet,
+                latest,
+                last,
+                no_trunc,
+                size,
+                format: format.as_deref(),
+                filters: &filter,
+            },
+        ),
         Cmd::Logs {
             follow,
             tail,
