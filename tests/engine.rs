@@ -534,3 +534,72 @@ fn ctrl_c_reaches_an_attached_container_without_a_terminal() {
     assert_eq!(state.trim(), "running");
     s.ok(&["rm", "-f", "proxied", "unproxied"]);
 }
+
+/// Type into `docker ARGS…` through a real terminal (util-linux `script`), with pauses.
+fn through_a_terminal(s: &Sandbox, args: &[&str], typed: &[(u64, &[u8])]) -> (i32, String) {
+    use std::io::Write;
+    let mut line = format!("'{}' docker", common::bin().display());
+    for a in args {
+        line.push_str(&format!(" '{a}'"));
+    }
+    let mut child = std::process::Command::new("script")
+        .args(["-qfc", &line, "/dev/null"])
+        .env("GORAE_ROOT", s.root())
+        .env("GORAE_IMAGES", common::catalog())
+        .env("LANG", "C.UTF-8")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs (Debian's bsdutils)");
+    let mut stdin = child.stdin.take().unwrap();
+    for (pause_ms, bytes) in typed {
+        std::thread::sleep(std::time::Duration::from_millis(*pause_ms));
+        let _ = stdin.write_all(bytes);
+        let _ = stdin.flush();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).replace('\r', ""),
+    )
+}
+
+#[test]
+fn detach_keys_can_be_chosen_like_dockers() {
+    let s = pulled();
+    let (_, out) = through_a_terminal(
+        &s,
+        &[
+            "run",
+            "-it",
+            "--name",
+            "keys",
+            "--detach-keys",
+            "ctrl-a,x",
+            "busybox",
+            "sh",
+        ],
+        &[(1500, b"echo in-$((2+3))\r"), (700, b"\x01x")],
+    );
+    assert!(out.contains("in-5"), "{out}");
+    assert!(out.contains("read escape sequence"), "{out}");
+    let state = s.ok(&["inspect", "-f", "{{.State.Status}}", "keys"]);
+    assert_eq!(state.trim(), "running", "detached, not ended");
+    // Ctrl-P Ctrl-Q is just typing now; the new keys detach `attach` too.
+    let (_, out) = through_a_terminal(
+        &s,
+        &["attach", "--detach-keys", "ctrl-a,x", "keys"],
+        &[(800, b"\x10\x11echo again-$((3+4))\r"), (700, b"\x01x")],
+    );
+    assert!(out.contains("again-7"), "{out}");
+    assert_eq!(
+        s.ok(&["inspect", "-f", "{{.State.Status}}", "keys"]).trim(),
+        "running"
+    );
+    let bad = s.docker(&["run", "-it", "--detach-keys", "ctrl-1", "busybox", "true"]);
+    assert_eq!(bad.code, 125);
+    assert_eq!(bad.stderr.trim(), "Invalid detach keys (ctrl-1) provided");
+    s.ok(&["rm", "-f", "keys"]);
+}

@@ -80,6 +80,9 @@ pub enum Cmd {
         /// Proxy all received signals to the process
         #[arg(long, default_value_t = true, action = ArgAction::Set)]
         sig_proxy: bool,
+        /// Override the key sequence for detaching a container
+        #[arg(long)]
+        detach_keys: Option<String>,
         #[arg(required = true)]
         containers: Vec<String>,
     },
@@ -303,6 +306,9 @@ pub struct RunArgs {
     /// Proxy received signals to the process
     #[arg(long, default_value_t = true, action = ArgAction::Set)]
     pub sig_proxy: bool,
+    /// Override the key sequence for detaching a container
+    #[arg(long)]
+    pub detach_keys: Option<String>,
     pub image: String,
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
@@ -322,6 +328,9 @@ pub struct ExecArgs {
     pub env: Vec<String>,
     #[arg(short, long)]
     pub user: Option<String>,
+    /// Override the key sequence for detaching a container
+    #[arg(long)]
+    pub detach_keys: Option<String>,
     pub container: String,
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,

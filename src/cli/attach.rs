@@ -118,29 +118,76 @@ fn poll_with_stdin(pfds: &mut Vec<libc::pollfd>, stdin_open: bool, winch: RawFd)
     unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, -1) }
 }
 
-/// Watches typed bytes for Ctrl-P Ctrl-Q. Returns (bytes to send, detach?).
-#[derive(Default)]
+/// The detach sequence `--detach-keys` asks for, or Docker's default.
+pub fn detach_keys(spec: Option<&str>) -> Result<DetachKeys, Failure> {
+    spec.map_or_else(|| Ok(DetachKeys::default()), DetachKeys::parse)
+}
+
+/// Watches typed bytes for the detach sequence (Ctrl-P Ctrl-Q unless `--detach-keys` says
+/// otherwise); bytes that only started to look like it are passed on once they stop.
 pub struct DetachKeys {
-    held: bool,
+    seq: Vec<u8>,
+    held: usize,
+}
+
+impl Default for DetachKeys {
+    fn default() -> DetachKeys {
+        DetachKeys {
+            seq: vec![0x10, 0x11],
+            held: 0,
+        }
+    }
 }
 
 impl DetachKeys {
+    /// Docker's `--detach-keys` format: comma-separated keys, each a single character or
+    /// `ctrl-<c>` with <c> one of a-z @ [ \ ] ^ _.
+    pub fn parse(spec: &str) -> Result<DetachKeys, Failure> {
+        let invalid = || Failure::new(t("err-detach-keys", &[("keys", spec)]), 125);
+        let mut seq = Vec::new();
+        for key in spec.split(',') {
+            let key = key.trim();
+            let lower = key.to_ascii_lowercase();
+            let byte = if let Some(c) = lower.strip_prefix("ctrl-") {
+                match c.as_bytes() {
+                    [c @ b'a'..=b'z'] => c - b'a' + 1,
+                    [b'@'] => 0,
+                    [c @ (b'[' | b'\\' | b']' | b'^' | b'_')] => c - b'[' + 27,
+                    _ => return Err(invalid()),
+                }
+            } else {
+                match key.as_bytes() {
+                    [c] if c.is_ascii() => *c,
+                    _ => return Err(invalid()),
+                }
+            };
+            seq.push(byte);
+        }
+        Ok(DetachKeys { seq, held: 0 })
+    }
+
+    /// Returns (bytes to send, detach?).
     pub fn feed(&mut self, input: &[u8]) -> (Vec<u8>, bool) {
         let mut out = Vec::with_capacity(input.len());
         for &b in input {
-            if self.held {
-                self.held = false;
-                if b == 0x11 {
+            if b == self.seq[self.held] {
+                self.held += 1;
+                if self.held == self.seq.len() {
+                    self.held = 0;
                     return (out, true);
                 }
-                out.push(0x10);
-                if b == 0x10 {
-                    self.held = true;
-                    continue;
+                continue;
+            }
+            // Not the sequence after all: what was held goes through, and this byte may
+            // start it afresh.
+            out.extend_from_slice(&self.seq[..self.held]);
+            self.held = 0;
+            if b == self.seq[0] {
+                self.held = 1;
+                if self.seq.len() == 1 {
+                    self.held = 0;
+                    return (out, true);
                 }
-                out.push(b);
-            } else if b == 0x10 {
-                self.held = true;
             } else {
                 out.push(b);
             }
@@ -171,6 +218,7 @@ pub struct AttachOptions<'a> {
     pub send_start: bool,
     /// Without a terminal, pass Ctrl-C and friends on through this (Docker's `--sig-proxy`).
     pub sig_proxy: Option<&'a mut dyn FnMut(i32)>,
+    pub detach_keys: DetachKeys,
 }
 
 /// Attach to a monitor's socket and relay until the container exits or the user detaches.
@@ -180,6 +228,7 @@ pub fn run_attached(root: &Path, id: &str, opts: AttachOptions<'_>) -> Result<Ou
         tty,
         send_start,
         mut sig_proxy,
+        detach_keys: mut detach,
     } = opts;
     let mut stream = proto::connect(root, id).map_err(|e| format!("attach: {e}"))?;
     let _raw = (tty && forward_stdin).then(RawMode::enter);
@@ -204,7 +253,6 @@ pub fn run_attached(root: &Path, id: &str, opts: AttachOptions<'_>) -> Result<Ou
         let _ = stream.write_all(&proto::encode(proto::START, &[]));
     }
     let mut frames = FrameBuffer::default();
-    let mut detach = DetachKeys::default();
     let mut stdin_open = forward_stdin;
     let mut buf = vec![0u8; 32 * 1024];
     let mut stdout = std::io::stdout();
@@ -293,6 +341,7 @@ fn relay_child(
     to_child: Option<RawFd>,
     outputs: Vec<(RawFd, bool)>,
     pty_master: Option<RawFd>,
+    mut detach: DetachKeys,
 ) -> i32 {
     let winch = if pty_master.is_some() {
         winch_pipe()
@@ -302,7 +351,6 @@ fn relay_child(
     let mut outputs = outputs;
     let mut stdin_open = to_child.is_some();
     let mut buf = vec![0u8; 32 * 1024];
-    let mut detach = DetachKeys::default();
     loop {
         if outputs.is_empty() {
             break;
@@ -367,6 +415,7 @@ fn relay_child(
 }
 
 pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
+    let detach = detach_keys(a.detach_keys.as_deref())?;
     let c = store.resolve_container(&a.container)?;
     if !c.is_running() {
         return Err(crate::engine::EngineError::NotRunning(c.id.clone()).into());
@@ -414,7 +463,7 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
         }
         sys::close(slave);
         let input = a.interactive.then_some(master);
-        relay_child(child, input, vec![(master, false)], Some(master))
+        relay_child(child, input, vec![(master, false)], Some(master), detach)
     } else {
         let null =
             std::fs::File::open("/dev/null").map_err(|e| Failure::new(e.to_string(), 126))?;
@@ -460,6 +509,7 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
             (in_w >= 0).then_some(in_w),
             vec![(out_r, false), (err_r, true)],
             None,
+            detach,
         )
     };
     store.emit(Event::container("exec_die", &c).attr("exitCode", code.to_string()));
@@ -473,6 +523,20 @@ fn exec_error(msg: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn detach_keys_parse_like_docker() {
+        let mut d = DetachKeys::parse("ctrl-a,x").unwrap();
+        assert_eq!(d.feed(b"ab\x01y\x01x"), (b"ab\x01y".to_vec(), true));
+        let mut d = DetachKeys::parse("ctrl-@,ctrl-_").unwrap();
+        assert_eq!(d.feed(&[0, 31]), (vec![], true));
+        for bad in ["", "ctrl-", "ctrl-1", "ab", "ctrl-a,,x", "한"] {
+            assert!(DetachKeys::parse(bad).is_err(), "{bad:?}");
+        }
+        // A held first key that turns out not to start the sequence is passed on.
+        let mut d = DetachKeys::default();
+        assert_eq!(d.feed(&[0x10, 0x10, 0x11]), (vec![0x10], true));
+    }
 
     #[test]
     fn ctrl_p_ctrl_q_detaches_and_other_bytes_pass() {

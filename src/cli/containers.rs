@@ -120,6 +120,7 @@ fn start_failed(store: &Store, c: &Container, code: i32, msg: &str) -> Failure {
 
 pub fn run(store: &Store, a: RunArgs) -> CmdResult {
     let opts = create_options(&a)?;
+    let detach_keys = attach::detach_keys(a.detach_keys.as_deref())?;
     if a.tty && a.interactive && !attach::stdin_is_tty() && !a.detach {
         return Err(Failure::new(t("err-not-a-tty", &[]), 1));
     }
@@ -143,6 +144,7 @@ pub fn run(store: &Store, a: RunArgs) -> CmdResult {
         tty: a.tty,
         send_start: true,
         sig_proxy: a.sig_proxy.then_some(&mut forward as &mut dyn FnMut(i32)),
+        detach_keys,
     };
     match attach::run_attached(&m.root, &m.id, opts) {
         Ok(Outcome::Exited(code)) => Ok(code),
@@ -161,14 +163,23 @@ fn proxy_signal(store: &Store, id: &str, sig: i32) {
     let _ = store.kill_container(id, &sig.to_string());
 }
 
-pub fn start(
-    store: &Store,
-    names: &[String],
-    attach_out: bool,
-    interactive: bool,
-    sig_proxy: bool,
-) -> CmdResult {
+/// How `start -a`/`attach` attach: stdin, signals, the detach sequence.
+pub struct AttachFlags {
+    pub attach: bool,
+    pub interactive: bool,
+    pub sig_proxy: bool,
+    pub detach_keys: Option<String>,
+}
+
+pub fn start(store: &Store, names: &[String], flags: AttachFlags) -> CmdResult {
+    let AttachFlags {
+        attach: attach_out,
+        interactive,
+        sig_proxy,
+        ..
+    } = flags;
     let attach_mode = attach_out || interactive;
+    attach::detach_keys(flags.detach_keys.as_deref())?;
     if attach_mode && names.len() > 1 {
         return Err(Failure::new(t("err-attach-one", &[]), 1));
     }
@@ -178,7 +189,16 @@ pub fn start(
             let c = store.resolve_container(name)?;
             if c.is_running() {
                 if attach_mode {
-                    return attach(store, name, interactive, sig_proxy);
+                    return attach(
+                        store,
+                        name,
+                        AttachFlags {
+                            attach: true,
+                            interactive,
+                            sig_proxy,
+                            detach_keys: flags.detach_keys.clone(),
+                        },
+                    );
                 }
                 println!("{name}");
                 return Ok(0);
@@ -191,6 +211,7 @@ pub fn start(
                     tty: c.config.tty,
                     send_start: true,
                     sig_proxy: sig_proxy.then_some(&mut forward as &mut dyn FnMut(i32)),
+                    detach_keys: attach::detach_keys(flags.detach_keys.as_deref())?,
                 };
                 return match attach::run_attached(&m.root, &m.id, opts) {
                     Ok(Outcome::Exited(code)) => Ok(code),
@@ -240,7 +261,8 @@ pub fn start(
     Ok(code)
 }
 
-pub fn attach(store: &Store, name: &str, with_stdin: bool, sig_proxy: bool) -> CmdResult {
+pub fn attach(store: &Store, name: &str, flags: AttachFlags) -> CmdResult {
+    let detach_keys = attach::detach_keys(flags.detach_keys.as_deref())?;
     let c = store.resolve_container(name)?;
     if !c.is_running() {
         return Err(Failure::new(t("err-attach-stopped", &[]), 1));
@@ -248,10 +270,13 @@ pub fn attach(store: &Store, name: &str, with_stdin: bool, sig_proxy: bool) -> C
     store.emit(Event::container("attach", &c));
     let mut forward = |sig: i32| proxy_signal(store, &c.id, sig);
     let opts = attach::AttachOptions {
-        forward_stdin: with_stdin && c.config.stdin_open,
+        forward_stdin: flags.interactive && c.config.stdin_open,
         tty: c.config.tty,
         send_start: false,
-        sig_proxy: sig_proxy.then_some(&mut forward as &mut dyn FnMut(i32)),
+        sig_proxy: flags
+            .sig_proxy
+            .then_some(&mut forward as &mut dyn FnMut(i32)),
+        detach_keys,
     };
     match attach::run_attached(&store.root, &c.id, opts) {
         Ok(Outcome::Exited(code)) => Ok(code),

@@ -207,14 +207,33 @@ fn run(cli: Cli) -> CmdResult {
             attach,
             interactive,
             sig_proxy,
+            detach_keys,
             containers,
-        } => containers::start(&store, &containers, attach, interactive, sig_proxy),
+        } => containers::start(
+            &store,
+            &containers,
+            containers::AttachFlags {
+                attach,
+                interactive,
+                sig_proxy,
+                detach_keys,
+            },
+        ),
         Cmd::Attach {
             no_stdin,
-            detach_keys: _,
+            detach_keys,
             sig_proxy,
             container,
-        } => containers::attach(&store, &container, !no_stdin, sig_proxy),
+        } => containers::attach(
+            &store,
+            &container,
+            containers::AttachFlags {
+                attach: true,
+                interactive: !no_stdin,
+                sig_proxy,
+                detach_keys,
+            },
+        ),
         Cmd::Exec(a) => attach::exec(&store, a),
         Cmd::Ps {
             all,
