@@ -250,6 +250,18 @@ fn removed_containers_leave_nothing_behind() {
                 "-c",
                 "mkdir /tmp/q && chmod 700 /tmp/q",
             ]);
+            // A full one, locked: only root of a namespace mapped like the container's can
+            // see into it.
+            ok(&[
+                "run",
+                "--rm",
+                "-u",
+                "33:33",
+                "busybox",
+                "sh",
+                "-c",
+                "mkdir -p /tmp/r/s && echo x > /tmp/r/s/f && chmod 0 /tmp/r/s /tmp/r",
+            ]);
         }
         ok(&["ps", "-a"]);
         let left: Vec<_> = std::fs::read_dir(root.join("tmp"))

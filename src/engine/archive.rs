@@ -89,6 +89,11 @@ pub fn remove_tree(path: &Path) {
         // so, and a container's other users (subuid range) own dirs like nginx's 0700 cache.
         // Left as is, every such removed container would stay in `tmp/` for good.
         remove_tree_rootless(path);
+        // What is left belongs to the container's other users: only root of a user
+        // namespace mapped like the container's can see into it.
+        if fs::symlink_metadata(path).is_ok() {
+            super::runtime::remove_tree_as_container_root(path);
+        }
     }
 }
 

@@ -93,13 +93,6 @@ impl MonitorStart {
     }
 }
 
-fn monitor_exe() -> PathBuf {
-    std::env::var_os("GORAE_EXE")
-        .map(PathBuf::from)
-        .or_else(|| std::env::current_exe().ok())
-        .unwrap_or_else(|| PathBuf::from("gorae"))
-}
-
 impl Store {
     /// `docker create`: a record and dirs; the image must be in the store.
     pub fn create_container(&self, opts: &CreateOptions) -> Result<Container> {
@@ -190,7 +183,7 @@ impl Store {
             )));
         }
         let (r, w) = sys::pipe().map_err(EngineError::Runtime)?;
-        let mut cmd = Command::new(monitor_exe());
+        let mut cmd = Command::new(super::runtime::gorae_exe());
         cmd.arg("__monitor").arg(&c.id);
         if wait_attach {
             cmd.arg("--wait-attach");

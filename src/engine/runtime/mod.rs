@@ -586,6 +586,68 @@ pub fn write_id_maps(pid: i32) -> SysResult<()> {
     w("gid_map", format!("0 {gid} 1\n"))
 }
 
+/// gorae's own executable, to start its helpers (monitors, the tree remover) from.
+pub fn gorae_exe() -> PathBuf {
+    std::env::var_os("GORAE_EXE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_exe().ok())
+        .unwrap_or_else(|| PathBuf::from("gorae"))
+}
+
+/// Remove a tree that holds files of a container's other users (ids from our /etc/subuid
+/// range), which we as an unprivileged user may not even list: root of a user namespace mapped
+/// like a container's may. Runs `gorae __remove-tree PATH`, which enters a new user namespace
+/// and waits for us to write its id maps. True when the tree is gone.
+pub fn remove_tree_as_container_root(path: &Path) -> bool {
+    use std::io::{BufRead, Write};
+    use std::process::{Command, Stdio};
+    let Ok(mut child) = Command::new(gorae_exe())
+        .arg("__remove-tree")
+        .arg(path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return false;
+    };
+    let ready = child.stdout.take().is_some_and(|out| {
+        let mut line = String::new();
+        std::io::BufReader::new(out).read_line(&mut line).is_ok() && line.trim() == "ready"
+    });
+    let mapped = ready && write_id_maps(child.id() as i32).is_ok();
+    if let Some(mut go) = child.stdin.take() {
+        let _ = go.write_all(if mapped { b"go" } else { b"no" });
+    }
+    let done = child.wait().is_ok_and(|s| s.success());
+    done && !path.exists()
+}
+
+/// The child side of [`remove_tree_as_container_root`].
+pub fn remove_tree_main(args: &[String]) -> i32 {
+    use std::io::{Read, Write};
+    let Some(path) = args.first() else {
+        return 2;
+    };
+    // SAFETY: unshare with a flag; we are single-threaded here.
+    if unsafe { libc::unshare(libc::CLONE_NEWUSER) } != 0 {
+        return 1;
+    }
+    let mut out = std::io::stdout();
+    if writeln!(out, "ready").and_then(|_| out.flush()).is_err() {
+        return 1;
+    }
+    let mut go = [0u8; 2];
+    if std::io::stdin().read_exact(&mut go).is_err() || &go != b"go" {
+        return 1;
+    }
+    // Root here now, over every id the maps gave us: nothing in the tree is out of reach.
+    match fs::remove_dir_all(path) {
+        Ok(()) => 0,
+        Err(_) => 1,
+    }
+}
+
 /// Join a running container's namespaces from a fresh child and run `argv` there (for `exec`).
 /// Called in a forked child of the CLI; returns only on failure.
 pub fn join_and_exec(
