@@ -195,15 +195,21 @@ impl Session {
             if now >= deadline {
                 return None;
             }
+            // Keys typed before raw mode could be lost (Ctrl-Q is XON then), so a key line
+            // waits for it even at a prompt.
+            let at_prompt =
+                super::cursor_after_text(self.screen.screen()) && (!keys_next || self.pty.is_raw());
             if allow_waiting
                 && seen_output
                 && now.duration_since(last_output) >= opts.quiet
                 && self.pty.foreground_group() != Some(self.pty.pid())
-                // A quiet program in raw mode reads keys (e.g. `docker attach`, which may
-                // print nothing): it is waiting even without a prompt. Keys typed before
-                // raw mode could be lost (Ctrl-Q is XON then), so a key line waits for it.
-                && (self.pty.is_raw()
-                    || (!keys_next && super::cursor_after_text(self.screen.screen())))
+                && (at_prompt
+                    // A quiet program in raw mode reads keys even without a prompt (e.g.
+                    // `docker attach`, which may draw none). But a `docker run -it` whose
+                    // container just exited also sits in raw mode, quiet, until its monitor
+                    // reports the exit (slow on a loaded machine): give that longer.
+                    || (self.pty.is_raw()
+                        && now.duration_since(last_output) >= opts.quiet * 4))
             {
                 return Some(LineEnd::Waiting);
             }
