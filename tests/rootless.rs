@@ -26,6 +26,13 @@ fn user(name: &str) -> Option<User> {
     })
 }
 
+/// `docker ARGS…` as `u`, insisting on success; its output.
+fn ok_as(u: &User, root: &std::path::Path, args: &[&str]) -> String {
+    let (code, out, err) = as_user(u, root, args);
+    assert_eq!(code, 0, "docker {args:?} as {}: {err}", u.name);
+    out
+}
+
 fn has_subuid_range(name: &str) -> bool {
     std::fs::read_to_string("/etc/subuid")
         .unwrap_or_default()
@@ -92,11 +99,7 @@ fn an_unprivileged_user_runs_and_commits_containers() {
         "'learner' needs a subuid range"
     );
     let (_dir, root) = store_for(&u);
-    let ok = |args: &[&str]| {
-        let (code, out, err) = as_user(&u, &root, args);
-        assert_eq!(code, 0, "docker {args:?} as {}: {err}", u.name);
-        out
-    };
+    let ok = |args: &[&str]| ok_as(&u, &root, args);
     let id = ok(&["run", "--rm", "busybox", "id", "-u"]);
     assert_eq!(id.trim(), "0", "root inside is the user outside");
     let map = ok(&["run", "--rm", "busybox", "cat", "/proc/self/uid_map"]);
@@ -163,11 +166,7 @@ fn a_user_without_subuid_ranges_gets_one_id_and_servers_still_work() {
         "'plain' must have no subuid range"
     );
     let (_dir, root) = store_for(&u);
-    let ok = |args: &[&str]| {
-        let (code, out, err) = as_user(&u, &root, args);
-        assert_eq!(code, 0, "docker {args:?} as {}: {err}", u.name);
-        out
-    };
+    let ok = |args: &[&str]| ok_as(&u, &root, args);
     let map = ok(&["run", "--rm", "busybox", "cat", "/proc/self/uid_map"]);
     assert_eq!(map.lines().count(), 1, "one id mapped: {map}");
     // What servers do when they start (chown their dirs, drop to their own user) succeeds,
@@ -222,11 +221,7 @@ fn removed_containers_leave_nothing_behind() {
             return;
         };
         let (_dir, root) = store_for(&u);
-        let ok = |args: &[&str]| {
-            let (code, out, err) = as_user(&u, &root, args);
-            assert_eq!(code, 0, "docker {args:?} as {}: {err}", u.name);
-            out
-        };
+        let ok = |args: &[&str]| ok_as(&u, &root, args);
         ok(&["run", "--rm", "busybox", "true"]);
         ok(&[
             "run",
