@@ -243,11 +243,50 @@ fn line_col(src: &str, pos: usize) -> String {
     format!("{}:{}", line_of(src, pos), col)
 }
 
+/// How deep parentheses and blocks may nest. Parsing and running recurse per level; Go
+/// stops at 10000, which a debug build's stack would not survive, and no real format nests
+/// more than a few.
+const MAX_DEPTH: usize = 100;
+
+/// The deepest nesting of `(` and of `if`/`range`/`with` blocks in a template's source
+/// (approximate: parentheses inside string literals count too).
+fn nesting_depth(src: &str) -> usize {
+    let (mut parens, mut blocks, mut deepest) = (0usize, 0usize, 0usize);
+    let mut rest = src;
+    while let Some(open) = rest.find("{{") {
+        let action = &rest[open + 2..];
+        let end = action.find("}}").unwrap_or(action.len());
+        let inner = action[..end].trim_start_matches('-').trim_start();
+        for word in ["if ", "range ", "with "] {
+            if inner.starts_with(word) {
+                blocks += 1;
+            }
+        }
+        if inner.starts_with("end") {
+            blocks = blocks.saturating_sub(1);
+        }
+        for c in action[..end].chars() {
+            match c {
+                '(' => parens += 1,
+                ')' => parens = parens.saturating_sub(1),
+                _ => {}
+            }
+            deepest = deepest.max(parens);
+        }
+        deepest = deepest.max(blocks);
+        rest = &action[end..];
+    }
+    deepest
+}
+
 impl Template {
     pub fn parse(src: &str) -> Result<Template, TemplateError> {
         let err = |pos: usize, msg: &str| {
             TemplateError(format!("template: :{}: {msg}", line_of(src, pos)))
         };
+        if nesting_depth(src) > MAX_DEPTH {
+            return Err(err(0, "max expression depth exceeded"));
+        }
         // Split into text and action items first.
         enum Item {
             Text(String),
@@ -1297,14 +1336,61 @@ impl Filters {
 }
 
 /// Unanchored search with the common regular-expression operators (`^ $ . * + ?`, classes
-/// `[a-z]`, `\` escapes), which is what `name=`/`id=` filters are matched with.
+/// `[a-z]`, `\` escapes), which is what `name=`/`id=` filters are matched with. Matched with a
+/// table over (pattern atom, text position), so no pattern takes more than their product in
+/// time (a backtracking matcher takes exponential time on `a*a*a*…b`) and none recurses.
 pub fn regex_find(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
-    if p.first() == Some(&'^') {
-        return re_here(&p[1..], &t);
+    let (anchored, body) = match p.split_first() {
+        Some(('^', rest)) => (true, rest),
+        _ => (false, &p[..]),
+    };
+    // Atoms with their quantifier; a final `$` anchors the end.
+    let mut atoms: Vec<(&[char], Option<char>)> = Vec::new();
+    let mut at_end = false;
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] == '$' && i + 1 == body.len() {
+            at_end = true;
+            break;
+        }
+        let (len, _) = re_atom(&body[i..], None);
+        let len = len.max(1).min(body.len() - i);
+        let atom = &body[i..i + len];
+        i += len;
+        let quant = match body.get(i) {
+            Some(q @ ('*' | '+' | '?')) => {
+                i += 1;
+                Some(*q)
+            }
+            _ => None,
+        };
+        atoms.push((atom, quant));
     }
-    (0..=t.len()).any(|i| re_here(&p, &t[i..]))
+    // row[j] for atoms[k..]: they match t[j..] (to its end when anchored by `$`); built from
+    // the last atom back, one row from the next.
+    let width = t.len() + 1;
+    let mut next: Vec<bool> = (0..width).map(|j| !at_end || j == t.len()).collect();
+    let mut row = vec![false; width];
+    for &(atom, quant) in atoms.iter().rev() {
+        for j in (0..width).rev() {
+            let here = j < t.len() && re_atom(atom, Some(t[j])).1;
+            let after = |v: &[bool]| v.get(j + 1).copied().unwrap_or(false);
+            row[j] = match quant {
+                None => here && after(&next),
+                Some('?') => next[j] || (here && after(&next)),
+                Some('*') => next[j] || (here && after(&row)),
+                _ => here && (after(&next) || after(&row)),
+            };
+        }
+        std::mem::swap(&mut row, &mut next);
+    }
+    if anchored {
+        next[0]
+    } else {
+        next.iter().any(|m| *m)
+    }
 }
 
 /// One regex atom: its length in the pattern and whether it matches `c`.
@@ -1323,48 +1409,30 @@ fn re_atom(p: &[char], c: Option<char>) -> (usize, bool) {
                 Some('^') => (true, &p[2..end]),
                 _ => (false, &p[1..end]),
             };
-            let mut hit = false;
-            let mut i = 0;
-            while i < set.len() {
-                if i + 2 < set.len() && set[i + 1] == '-' {
-                    hit |= set[i] <= c && c <= set[i + 2];
-                    i += 3;
-                } else {
-                    hit |= set[i] == c;
-                    i += 1;
-                }
-            }
-            (end + 1, hit != neg)
+            (end + 1, class_has(set, c) != neg)
         }
         Some(x) => (1, Some(*x) == c),
         None => (0, false),
     }
 }
 
-fn re_here(p: &[char], t: &[char]) -> bool {
-    if p.is_empty() {
-        return true;
-    }
-    if p == ['$'] {
-        return t.is_empty();
-    }
-    let (len, _) = re_atom(p, None);
-    match p.get(len) {
-        Some(q @ ('*' | '+' | '?')) => {
-            let rest = &p[len + 1..];
-            let mut n = 0;
-            while n < t.len() && re_atom(p, Some(t[n])).1 {
-                n += 1;
+/// Whether a bracket class's inside (`a-z0-9_`) has `c`.
+fn class_has(set: &[char], c: char) -> bool {
+    let mut i = 0;
+    while i < set.len() {
+        if i + 2 < set.len() && set[i + 1] == '-' {
+            if set[i] <= c && c <= set[i + 2] {
+                return true;
             }
-            let (min, max) = match q {
-                '*' => (0, n),
-                '+' => (1, n),
-                _ => (0, n.min(1)),
-            };
-            (min..=max).rev().any(|k| re_here(rest, &t[k..]))
+            i += 3;
+        } else {
+            if set[i] == c {
+                return true;
+            }
+            i += 1;
         }
-        _ => !t.is_empty() && re_atom(p, Some(t[0])).1 && re_here(&p[len..], &t[1..]),
     }
+    false
 }
 
 /// Go's path.ErrBadPattern.
@@ -1373,80 +1441,74 @@ fn re_here(p: &[char], t: &[char]) -> bool {
 pub struct BadPattern;
 
 /// Go's path.Match (reference filters: `bus*:lat*`). `*` and `?` do not cross `/`.
-/// Err for a malformed pattern, as Go returns ErrBadPattern.
+/// Err for a malformed pattern, as Go returns ErrBadPattern. Matched with a table, like
+/// [`regex_find`], so `*a*a*a*…` cannot take exponential time.
 pub fn path_match(pattern: &str, name: &str) -> Result<bool, BadPattern> {
-    fn rec(p: &[char], n: &[char]) -> Result<bool, BadPattern> {
-        let Some(&c) = p.first() else {
-            return Ok(n.is_empty());
-        };
-        match c {
+    enum Tok<'a> {
+        Star,
+        One,
+        Class(bool, &'a [char]),
+        Lit(char),
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let mut toks = Vec::new();
+    let mut i = 0;
+    while i < p.len() {
+        match p[i] {
             '*' => {
-                let rest = &p[1..];
-                let mut i = 0;
-                loop {
-                    if rec(rest, &n[i..])? {
-                        return Ok(true);
-                    }
-                    if i >= n.len() || n[i] == '/' {
-                        // Go still validates the rest of the pattern.
-                        return rec(rest, &[]).map(|_| false);
-                    }
-                    i += 1;
-                }
+                toks.push(Tok::Star);
+                i += 1;
             }
-            '?' => match n.first() {
-                Some(&x) if x != '/' => rec(&p[1..], &n[1..]),
-                _ => Ok(false),
-            },
+            '?' => {
+                toks.push(Tok::One);
+                i += 1;
+            }
             '[' => {
-                let end = p.iter().skip(1).position(|x| *x == ']').ok_or(BadPattern)? + 1;
-                let (neg, set) = match p.get(1) {
-                    Some('^') => (true, &p[2..end]),
-                    _ => (false, &p[1..end]),
+                let end = p[i + 1..]
+                    .iter()
+                    .position(|x| *x == ']')
+                    .ok_or(BadPattern)?
+                    + i
+                    + 1;
+                let (neg, set) = match p.get(i + 1) {
+                    Some('^') => (true, &p[i + 2..end]),
+                    _ => (false, &p[i + 1..end]),
                 };
                 if set.is_empty() {
                     return Err(BadPattern);
                 }
-                let Some(&x) = n.first() else {
-                    return Ok(false);
-                };
-                let mut hit = false;
-                let mut i = 0;
-                while i < set.len() {
-                    if i + 2 < set.len() && set[i + 1] == '-' {
-                        hit |= set[i] <= x && x <= set[i + 2];
-                        i += 3;
-                    } else {
-                        hit |= set[i] == x;
-                        i += 1;
-                    }
-                }
-                if hit != neg && x != '/' {
-                    rec(&p[end + 1..], &n[1..])
-                } else {
-                    Ok(false)
-                }
+                toks.push(Tok::Class(neg, set));
+                i = end + 1;
             }
             '\\' => {
-                let e = *p.get(1).ok_or(BadPattern)?;
-                if n.first() == Some(&e) {
-                    rec(&p[2..], &n[1..])
-                } else {
-                    Ok(false)
-                }
+                toks.push(Tok::Lit(*p.get(i + 1).ok_or(BadPattern)?));
+                i += 2;
             }
-            _ => {
-                if n.first() == Some(&c) {
-                    rec(&p[1..], &n[1..])
-                } else {
-                    Ok(false)
-                }
+            c => {
+                toks.push(Tok::Lit(c));
+                i += 1;
             }
         }
     }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    rec(&p, &n)
+    // row[j] for toks[k..]: they match n[j..] entirely; one row from the next, as above.
+    let width = n.len() + 1;
+    let mut next: Vec<bool> = (0..width).map(|j| j == n.len()).collect();
+    let mut row = vec![false; width];
+    for tok in toks.iter().rev() {
+        for j in (0..width).rev() {
+            let c = n.get(j).copied().filter(|c| *c != '/');
+            let after = |v: &[bool]| v.get(j + 1).copied().unwrap_or(false);
+            row[j] = match *tok {
+                Tok::Star => next[j] || (c.is_some() && after(&row)),
+                Tok::One => c.is_some() && after(&next),
+                Tok::Class(neg, set) => c.is_some_and(|c| class_has(set, c) != neg) && after(&next),
+                Tok::Lit(l) => n.get(j) == Some(&l) && after(&next),
+            };
+        }
+        std::mem::swap(&mut row, &mut next);
+    }
+    Ok(next[0])
 }
 
 /// A refused `--filter` as Docker words it: a flag error (125) for a missing `=`, a daemon
@@ -1703,6 +1765,49 @@ mod tests {
         assert_eq!(path_match("*", "library/busybox"), Ok(false));
         assert_eq!(path_match("deb?an", "debian"), Ok(true));
         assert_eq!(path_match("[", "x"), Err(BadPattern));
+        assert_eq!(path_match("[]", "x"), Err(BadPattern));
+        assert_eq!(path_match("a\\", "a"), Err(BadPattern));
+        assert_eq!(path_match("[^a-c]ebian", "debian"), Ok(true));
+        assert_eq!(path_match("\\*", "*"), Ok(true));
+        assert!(regex_find("web-?1$", "/web1"));
+        assert!(regex_find("x*", ""));
+        assert!(!regex_find("^a+$", ""));
+        assert!(regex_find("[^0-9]+", "/ab"));
+        assert!(regex_find("a\\.b", "/a.b"));
+        assert!(!regex_find("a\\.b", "/axb"));
+    }
+
+    #[test]
+    fn deeply_nested_templates_are_refused_not_a_stack_overflow() {
+        let parens = format!("{{{{{}.ID{}}}}}", "(".repeat(20_000), ")".repeat(20_000));
+        assert_eq!(
+            Template::parse(&parens).err().map(|e| e.0),
+            Some("template: :1: max expression depth exceeded".into())
+        );
+        let blocks = format!("{}x{}", "{{if .ID}}".repeat(5_000), "{{end}}".repeat(5_000));
+        assert!(Template::parse(&blocks).is_err());
+        // Ordinary nesting is fine.
+        let ok = format!("{}x{}", "{{if .ID}}".repeat(10), "{{end}}".repeat(10));
+        assert!(Template::parse(&ok).is_ok());
+        assert!(Template::parse("{{json (upper (lower .Names))}}").is_ok());
+    }
+
+    #[test]
+    fn patterns_that_backtrack_forever_elsewhere_are_quick_and_shallow() {
+        // Exponential for a backtracking matcher; a table makes them pattern × text.
+        let text = "a".repeat(60);
+        assert!(!regex_find(&format!("{}b", "a*".repeat(30)), &text));
+        assert_eq!(
+            path_match(&format!("{}b", "*a".repeat(30)), &text),
+            Ok(false)
+        );
+        // Long enough to overflow the stack if matched by recursion (an argument can be
+        // 128 KiB); a name that long takes memory for one row of the table, not a square.
+        let long = "a".repeat(100_000);
+        assert!(!regex_find(&long, "/aaa"));
+        assert!(regex_find("a+$", &format!("/{long}")));
+        assert_eq!(path_match(&format!("{long}*"), "aa"), Ok(false));
+        assert_eq!(path_match("a*", &long), Ok(true));
     }
 
     #[test]
