@@ -718,3 +718,53 @@ fn docker_load_seed_archives_really_load() {
         assert_eq!(check_load(&data).unwrap(), tags, "{name}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// --format templates and --filter patterns
+// ---------------------------------------------------------------------------------------------
+
+/// What fuzz/fuzz_targets/listing.rs holds: line 1 a template (parsed and run in every
+/// scope), lines 2 and 3 a pattern and a name (regex and glob matched). Returns whether the
+/// template parsed.
+fn check_listing(data: &[u8]) -> bool {
+    use gorae::cli::format::{Scope, Template, path_match, regex_find};
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.splitn(3, '\n');
+    let template = parts.next().unwrap_or_default();
+    let pattern = parts.next().unwrap_or_default();
+    let name = parts.next().unwrap_or_default();
+    let parsed = Template::parse(template);
+    if let Ok(t) = &parsed {
+        let data = serde_json::json!({"ID": "0123456789ab", "Names": "web", "Labels": {"a": "b"}});
+        let labels = std::collections::BTreeMap::from([("a".to_string(), "b".to_string())]);
+        for scope in [
+            Scope::Map,
+            Scope::Header,
+            Scope::Struct {
+                go_type: "*formatter.ContainerContext",
+                labels: Some(&labels),
+            },
+        ] {
+            let _ = t.execute(&data, scope);
+        }
+    } else if let Err(e) = &parsed {
+        assert!(e.0.starts_with("template: "), "{}", e.0);
+    }
+    let _ = regex_find(pattern, name);
+    let _ = path_match(pattern, name);
+    parsed.is_ok()
+}
+
+#[test]
+fn listing_fixtures_parse_or_fail_cleanly() {
+    let mut parsed = 0;
+    for (path, data) in fixtures("listing") {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let ok = check_listing(&data);
+        if name.starts_with("deep-") || name.starts_with("unclosed") {
+            assert!(!ok, "{name} should be refused");
+        }
+        parsed += usize::from(ok);
+    }
+    assert!(parsed >= 3, "the ordinary fixtures parse");
+}
