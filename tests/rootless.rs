@@ -267,3 +267,47 @@ fn removed_containers_leave_nothing_behind() {
         assert!(left.is_empty(), "{name}: left in tmp/: {left:?}");
     }
 }
+
+/// With a subuid range, nginx makes its temp dirs www-data's and 0700: unreadable to the user
+/// outside. `diff` and `commit` still see everything (read as root of a user namespace mapped
+/// like the container's). (Rootless layers are unpacked as the user, so in the committed image
+/// the files belong to root; their modes and contents are kept.)
+#[test]
+fn diff_and_commit_read_what_a_containers_other_users_locked() {
+    let Some(u) = switchable("learner") else {
+        return;
+    };
+    assert!(
+        has_subuid_range("learner"),
+        "'learner' needs a subuid range"
+    );
+    let (_dir, root) = store_for(&u);
+    let ok = |args: &[&str]| ok_as(&u, &root, args);
+    ok(&[
+        "run",
+        "--name",
+        "locked",
+        "busybox",
+        "sh",
+        "-c",
+        "mkdir -p /srv/q && echo secret > /srv/q/f && chown -R 33:33 /srv/q && chmod 0700 /srv/q && chmod 0600 /srv/q/f",
+    ]);
+    let diff = ok(&["diff", "locked"]);
+    assert!(
+        diff.contains("A /srv/q") && diff.contains("A /srv/q/f"),
+        "{diff}"
+    );
+    ok(&["commit", "locked", "locked-img"]);
+    let out = ok(&[
+        "run",
+        "--rm",
+        "locked-img",
+        "sh",
+        "-c",
+        "cat /srv/q/f; stat -c '%a' /srv/q /srv/q/f",
+    ]);
+    assert_eq!(out, "secret\n700\n600\n");
+    ok(&["rm", "locked"]);
+    ok(&["rmi", "locked-img"]);
+    assert_owned_by(&root, u.uid);
+}

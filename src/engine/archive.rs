@@ -546,6 +546,97 @@ pub fn append_leaf<W: Write>(
     builder.append_data(&mut h, name, f).map_err(err)
 }
 
+/// Whether `e` is a refusal to read a file: rootless, a container's other user's (subuid).
+pub fn is_permission_denied(e: &EngineError) -> bool {
+    matches!(e, EngineError::Io { source, .. } if source.kind() == io::ErrorKind::PermissionDenied)
+}
+
+/// [`pack_upper`] as root of a user namespace mapped like the container's (`gorae
+/// __pack-upper`), for an upper dir holding files its other users made unreadable to us.
+/// `denied` is what reading it directly said, returned if the helper fails too.
+pub fn pack_upper_as_container_root(
+    upper: &Path,
+    out: &mut dyn Write,
+    denied: EngineError,
+) -> Result<()> {
+    let Some(mut child) = super::runtime::spawn_as_container_root("__pack-upper", &[upper]) else {
+        return Err(denied);
+    };
+    let copied = child
+        .stdout
+        .take()
+        .map(|mut tar| io::copy(&mut tar, out).is_ok());
+    let ok = child.wait().is_ok_and(|s| s.success());
+    if copied == Some(true) && ok {
+        Ok(())
+    } else {
+        Err(denied)
+    }
+}
+
+/// [`diff`] as root of a user namespace mapped like the container's (`gorae __diff`).
+pub fn diff_as_container_root(
+    upper: &Path,
+    lowers: &[PathBuf],
+    denied: EngineError,
+) -> Result<Vec<Change>> {
+    let mut args: Vec<&Path> = vec![upper];
+    args.extend(lowers.iter().map(PathBuf::as_path));
+    let Some(child) = super::runtime::spawn_as_container_root("__diff", &args) else {
+        return Err(denied);
+    };
+    let Ok(out) = child.wait_with_output() else {
+        return Err(denied);
+    };
+    if !out.status.success() {
+        return Err(denied);
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (kind, path) = l.split_once(' ')?;
+            Some(Change {
+                kind: kind.chars().next()?,
+                path: path.to_string(),
+            })
+        })
+        .collect())
+}
+
+/// `gorae __pack-upper UPPER`: the tar on stdout.
+pub fn pack_upper_main(args: &[String]) -> i32 {
+    let Some(upper) = args.first() else {
+        return 2;
+    };
+    if !super::runtime::enter_as_container_root() {
+        return 1;
+    }
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let packed = pack_upper(Path::new(upper), &mut out).is_ok();
+    if packed && out.flush().is_ok() { 0 } else { 1 }
+}
+
+/// `gorae __diff UPPER LOWER…`: one `K /path` line per change.
+pub fn diff_main(args: &[String]) -> i32 {
+    let Some((upper, lowers)) = args.split_first() else {
+        return 2;
+    };
+    if !super::runtime::enter_as_container_root() {
+        return 1;
+    }
+    let lowers: Vec<PathBuf> = lowers.iter().map(PathBuf::from).collect();
+    let Ok(changes) = diff(Path::new(upper), &lowers) else {
+        return 1;
+    };
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    for c in changes {
+        if writeln!(out, "{} {}", c.kind, c.path).is_err() {
+            return 1;
+        }
+    }
+    if out.flush().is_ok() { 0 } else { 1 }
+}
+
 /// Pack a container's upper dir into a tar stream written to `out`, converting overlayfs
 /// whiteouts to OCI ones and skipping runtime-provided paths.
 pub fn pack_upper(upper: &Path, out: &mut dyn Write) -> Result<()> {

@@ -394,13 +394,32 @@ impl Store {
     /// Pack a dir (a container's upper) into a gzip layer blob, unpack it as a layer, and return
     /// its descriptor and diff ID.
     pub fn write_layer_from_dir(&self, dir: &Path) -> Result<(Descriptor, String)> {
+        match self.write_layer_with(dir, None) {
+            // Rootless: files a container's other user made unreadable to us.
+            Err(e) if super::runtime::is_rootless() && archive::is_permission_denied(&e) => {
+                self.write_layer_with(dir, Some(e))
+            }
+            other => other,
+        }
+    }
+
+    /// [`Store::write_layer_from_dir`], reading `dir` directly, or (`denied`: what that said)
+    /// through the user-namespace helper.
+    fn write_layer_with(
+        &self,
+        dir: &Path,
+        denied: Option<EngineError>,
+    ) -> Result<(Descriptor, String)> {
         let tmp = self.tmp_path("commit");
         let res = (|| -> Result<(Descriptor, String)> {
             let file = File::create(&tmp).map_err(|e| EngineError::io(&tmp, e))?;
             let gz_hash = HashWriter::new(std::io::BufWriter::new(file));
             let gz = flate2::write::GzEncoder::new(gz_hash, flate2::Compression::fast());
             let mut tar_hash = HashWriter::new(gz);
-            archive::pack_upper(dir, &mut tar_hash)?;
+            match denied {
+                None => archive::pack_upper(dir, &mut tar_hash)?,
+                Some(e) => archive::pack_upper_as_container_root(dir, &mut tar_hash, e)?,
+            }
             let (gz, diff_hex, _) = tar_hash.finish();
             let gz_hash = gz.finish().map_err(|e| EngineError::io(&tmp, e))?;
             let (mut buf, hex, size) = gz_hash.finish();

@@ -179,10 +179,13 @@ impl Store {
         let img = self.resolve_image(&c.image_id)?;
         let lowers = self.lower_dirs(&img)?;
         let upper = self.container_dir(&c.id).join("upper");
-        Ok(archive::diff(&upper, &lowers)?
-            .into_iter()
-            .map(|ch| (ch.kind, ch.path))
-            .collect())
+        let changes = match archive::diff(&upper, &lowers) {
+            Err(e) if super::runtime::is_rootless() && archive::is_permission_denied(&e) => {
+                archive::diff_as_container_root(&upper, &lowers, e)?
+            }
+            other => other?,
+        };
+        Ok(changes.into_iter().map(|ch| (ch.kind, ch.path)).collect())
     }
 
     /// The container's logs (stdout and stderr interleaved as written).

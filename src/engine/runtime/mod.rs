@@ -594,51 +594,69 @@ pub fn gorae_exe() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("gorae"))
 }
 
-/// Remove a tree that holds files of a container's other users (ids from our /etc/subuid
-/// range), which we as an unprivileged user may not even list: root of a user namespace mapped
-/// like a container's may. Runs `gorae __remove-tree PATH`, which enters a new user namespace
-/// and waits for us to write its id maps. True when the tree is gone.
-pub fn remove_tree_as_container_root(path: &Path) -> bool {
+/// Start `gorae <helper> ARGS…` as root of a user namespace mapped like a container's (our
+/// /etc/subuid range), where files of a container's other users are within reach: an
+/// unprivileged user may not even list them. The child enters the namespace, says `ready` on
+/// stderr, and waits on stdin until we have written its id maps. Its stdout is the caller's.
+pub fn spawn_as_container_root(helper: &str, args: &[&Path]) -> Option<std::process::Child> {
     use std::io::{BufRead, Write};
     use std::process::{Command, Stdio};
-    let Ok(mut child) = Command::new(gorae_exe())
-        .arg("__remove-tree")
-        .arg(path)
+    let mut child = Command::new(gorae_exe())
+        .arg(helper)
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
-    else {
-        return false;
-    };
-    let ready = child.stdout.take().is_some_and(|out| {
+        .ok()?;
+    let ready = child.stderr.take().is_some_and(|err| {
         let mut line = String::new();
-        std::io::BufReader::new(out).read_line(&mut line).is_ok() && line.trim() == "ready"
+        std::io::BufReader::new(err).read_line(&mut line).is_ok() && line.trim() == "ready"
     });
     let mapped = ready && write_id_maps(child.id() as i32).is_ok();
     if let Some(mut go) = child.stdin.take() {
         let _ = go.write_all(if mapped { b"go" } else { b"no" });
     }
+    if !mapped {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    }
+    Some(child)
+}
+
+/// The child side of [`spawn_as_container_root`]: enter a new user namespace and wait for the
+/// maps. False if that failed (the helper then exits non-zero).
+pub fn enter_as_container_root() -> bool {
+    use std::io::{Read, Write};
+    // SAFETY: unshare with a flag; helpers are single-threaded.
+    if unsafe { libc::unshare(libc::CLONE_NEWUSER) } != 0 {
+        return false;
+    }
+    let mut err = std::io::stderr();
+    if writeln!(err, "ready").and_then(|_| err.flush()).is_err() {
+        return false;
+    }
+    let mut go = [0u8; 2];
+    std::io::stdin().read_exact(&mut go).is_ok() && &go == b"go"
+}
+
+/// Remove a tree holding files of a container's other users (see
+/// [`spawn_as_container_root`]). True when the tree is gone.
+pub fn remove_tree_as_container_root(path: &Path) -> bool {
+    let Some(mut child) = spawn_as_container_root("__remove-tree", &[path]) else {
+        return false;
+    };
     let done = child.wait().is_ok_and(|s| s.success());
     done && !path.exists()
 }
 
-/// The child side of [`remove_tree_as_container_root`].
+/// `gorae __remove-tree PATH`.
 pub fn remove_tree_main(args: &[String]) -> i32 {
-    use std::io::{Read, Write};
     let Some(path) = args.first() else {
         return 2;
     };
-    // SAFETY: unshare with a flag; we are single-threaded here.
-    if unsafe { libc::unshare(libc::CLONE_NEWUSER) } != 0 {
-        return 1;
-    }
-    let mut out = std::io::stdout();
-    if writeln!(out, "ready").and_then(|_| out.flush()).is_err() {
-        return 1;
-    }
-    let mut go = [0u8; 2];
-    if std::io::stdin().read_exact(&mut go).is_err() || &go != b"go" {
+    if !enter_as_container_root() {
         return 1;
     }
     // Root here now, over every id the maps gave us: nothing in the tree is out of reach.
