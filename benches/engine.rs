@@ -1,9 +1,10 @@
 //! `cargo bench --bench engine`: figures for the engine, end to end through the CLI:
 //! - the median of `docker run --rm busybox true` (target: ≤ 10 ms on a 2-core machine);
 //! - `pull debian` from the bundled catalog into an empty store, as MB/s of unpacked data
-//!   (target ≥ 150 MB/s). Decompression and hashing run on their own thread; what is left is
-//!   creating ~5000 files, which `perf` shows is mostly ext4 looking for free inodes on a file
-//!   system where many were recently deleted (as after a test run);
+//!   (target ≥ 150 MB/s). `perf` shows half the time is creating ~5000 files, mostly ext4
+//!   looking for free inodes on a file system where many were recently deleted (as after a
+//!   test run); decompression is an eighth (moving it to a thread of its own did not change
+//!   the median, so it was taken out again);
 //! - `commit` of a container with a 10 MB change;
 //! - a fully cached `build` (target: < 200 ms);
 //!

@@ -3,6 +3,8 @@
 //! last line — in Korean and in English. Then every step's wrong attempts, each from the
 //! step's start state (the lesson's earlier solutions replayed in a fresh store), must not pass.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -93,14 +95,6 @@ fn user_ids(name: &str) -> Option<(u32, u32)> {
     let line = passwd.lines().find(|l| l.split(':').next() == Some(name))?;
     let f: Vec<&str> = line.split(':').collect();
     Some((f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?))
-}
-
-/// Whether /etc/subuid gives `name` a range of subordinate ids.
-fn has_subuid_range(name: &str) -> bool {
-    std::fs::read_to_string("/etc/subuid")
-        .unwrap_or_default()
-        .lines()
-        .any(|l| l.split(':').next() == Some(name))
 }
 
 fn chown_tree(path: &Path, uid: u32, gid: u32) {
@@ -247,7 +241,7 @@ fn run_course_as(name: &str, lang: Lang) {
 /// (nginx's www-data) are real, separate ids.
 #[test]
 fn every_solution_passes_as_an_unprivileged_user() {
-    if user_ids("learner").is_some() && !has_subuid_range("learner") {
+    if user_ids("learner").is_some() && !common::has_subuid_range("learner") {
         panic!("'learner' should have an /etc/subuid range (useradd gives one)");
     }
     run_course_as("learner", Lang::En);
@@ -257,7 +251,7 @@ fn every_solution_passes_as_an_unprivileged_user() {
 /// has one id, and the course still works end to end, in Korean.
 #[test]
 fn every_solution_passes_as_a_user_without_subuid_ranges() {
-    if has_subuid_range("plain") {
+    if common::has_subuid_range("plain") {
         panic!("'plain' must have no /etc/subuid range for this test (see .ci/run)");
     }
     run_course_as("plain", Lang::Ko);

@@ -33,13 +33,6 @@ fn ok_as(u: &User, root: &std::path::Path, args: &[&str]) -> String {
     out
 }
 
-fn has_subuid_range(name: &str) -> bool {
-    std::fs::read_to_string("/etc/subuid")
-        .unwrap_or_default()
-        .lines()
-        .any(|l| l.split(':').next() == Some(name))
-}
-
 fn as_user(u: &User, root: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(common::bin())
         .arg("docker")
@@ -89,15 +82,21 @@ fn switchable(name: &str) -> Option<User> {
     Some(u)
 }
 
-#[test]
-fn an_unprivileged_user_runs_and_commits_containers() {
-    let Some(u) = switchable("learner") else {
-        return;
-    };
+/// `learner`, who must have /etc/subuid ranges (useradd gives them).
+fn learner_with_ranges() -> Option<User> {
+    let u = switchable("learner")?;
     assert!(
-        has_subuid_range("learner"),
+        common::has_subuid_range("learner"),
         "'learner' needs a subuid range"
     );
+    Some(u)
+}
+
+#[test]
+fn an_unprivileged_user_runs_and_commits_containers() {
+    let Some(u) = learner_with_ranges() else {
+        return;
+    };
     let (_dir, root) = store_for(&u);
     let ok = |args: &[&str]| ok_as(&u, &root, args);
     let id = ok(&["run", "--rm", "busybox", "id", "-u"]);
@@ -162,7 +161,7 @@ fn a_user_without_subuid_ranges_gets_one_id_and_servers_still_work() {
         return;
     };
     assert!(
-        !has_subuid_range("plain"),
+        !common::has_subuid_range("plain"),
         "'plain' must have no subuid range"
     );
     let (_dir, root) = store_for(&u);
@@ -233,7 +232,7 @@ fn removed_containers_leave_nothing_behind() {
             "mkdir -p /d/e && echo x > /d/e/f && chmod 0 /d/e /d",
         ]);
         ok(&["rm", "locked"]);
-        if has_subuid_range(name) {
+        if common::has_subuid_range(name) {
             // An empty dir of another container user (as nginx's 0700 cache dirs).
             ok(&[
                 "run",
@@ -274,13 +273,9 @@ fn removed_containers_leave_nothing_behind() {
 /// the files belong to root; their modes and contents are kept.)
 #[test]
 fn diff_and_commit_read_what_a_containers_other_users_locked() {
-    let Some(u) = switchable("learner") else {
+    let Some(u) = learner_with_ranges() else {
         return;
     };
-    assert!(
-        has_subuid_range("learner"),
-        "'learner' needs a subuid range"
-    );
     let (_dir, root) = store_for(&u);
     let ok = |args: &[&str]| ok_as(&u, &root, args);
     ok(&[

@@ -65,6 +65,19 @@ pub struct Manifest {
     pub annotations: Option<BTreeMap<String, String>>,
 }
 
+impl Manifest {
+    /// An OCI image manifest of `config` and `layers`, bottom first.
+    pub fn new(config: Descriptor, layers: Vec<Descriptor>) -> Manifest {
+        Manifest {
+            schema_version: 2,
+            media_type: MT_MANIFEST.into(),
+            config,
+            layers,
+            annotations: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct RunDefaults {
     #[serde(rename = "User", default, skip_serializing_if = "String::is_empty")]
@@ -311,79 +324,6 @@ impl<R: Read> Read for HashReader<R> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
         self.count += n as u64;
-        Ok(n)
-    }
-}
-
-/// A reader that runs `inner` on its own thread, a few chunks ahead of the consumer: for
-/// unpacking, decompression and hashing overlap with the file system work.
-pub struct ReadAhead<R> {
-    chunks: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
-    current: Vec<u8>,
-    pos: usize,
-    done: bool,
-    thread: Option<std::thread::JoinHandle<R>>,
-}
-
-impl<R: Read + Send + 'static> ReadAhead<R> {
-    const CHUNK: usize = 256 << 10;
-
-    pub fn spawn(mut inner: R) -> ReadAhead<R> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(8);
-        let thread = std::thread::spawn(move || {
-            loop {
-                let mut buf = vec![0u8; Self::CHUNK];
-                let (n, failed) = match inner.read(&mut buf) {
-                    Ok(n) => (n, None),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => (0, Some(e)),
-                };
-                buf.truncate(n);
-                let last = n == 0 || failed.is_some();
-                // A consumer that stopped reading (an error while unpacking) ends us too.
-                if tx.send(failed.map_or(Ok(buf), Err)).is_err() || last {
-                    break;
-                }
-            }
-            inner
-        });
-        ReadAhead {
-            chunks: rx,
-            current: Vec::new(),
-            pos: 0,
-            done: false,
-            thread: Some(thread),
-        }
-    }
-
-    /// The inner reader back, once everything was read (None if its thread panicked).
-    pub fn finish(mut self) -> Option<R> {
-        self.thread.take()?.join().ok()
-    }
-}
-
-impl<R> Read for ReadAhead<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.pos == self.current.len() {
-            if self.done {
-                return Ok(0);
-            }
-            match self.chunks.recv() {
-                Ok(Ok(chunk)) if chunk.is_empty() => self.done = true,
-                Ok(Ok(chunk)) => {
-                    self.current = chunk;
-                    self.pos = 0;
-                }
-                Ok(Err(e)) => {
-                    self.done = true;
-                    return Err(e);
-                }
-                Err(_) => self.done = true,
-            }
-        }
-        let n = buf.len().min(self.current.len() - self.pos);
-        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
-        self.pos += n;
         Ok(n)
     }
 }
@@ -667,16 +607,11 @@ impl Store {
         let res = (|| -> Result<u64> {
             fs::create_dir_all(&staging).map_err(|e| EngineError::io(&staging, e))?;
             // Layers may be gzip'd (pulled, committed) or plain tar (loaded from `docker save`).
-            // Decompressing and hashing run on a thread of their own, ahead of the file writes.
-            let stream = HashReader::new(open_layer_stream(file, blob)?);
-            let mut reader = ReadAhead::spawn(stream);
+            let mut reader = HashReader::new(open_layer_stream(file, blob)?);
             let size = archive::unpack(&mut reader, &staging)?;
             // Read what is left (tar padding) so the hash covers the whole stream.
             io::copy(&mut reader, &mut io::sink()).map_err(|e| EngineError::io(blob, e))?;
-            let (hex, _) = reader
-                .finish()
-                .ok_or_else(|| EngineError::io(blob, io::Error::other("reader thread failed")))?
-                .finish();
+            let (hex, _) = reader.finish();
             let actual = format!("sha256:{hex}");
             if actual != diff_id {
                 return Err(EngineError::DigestMismatch {
@@ -979,7 +914,7 @@ impl Store {
 }
 
 /// A layer blob's tar stream: gunzipped when the blob starts with gzip's magic bytes.
-pub fn open_layer_stream(mut file: File, path: &Path) -> Result<Box<dyn Read + Send>> {
+pub fn open_layer_stream(mut file: File, path: &Path) -> Result<Box<dyn Read>> {
     use std::io::{Seek, SeekFrom};
     let mut magic = [0u8; 2];
     let mut got = 0;
@@ -1016,48 +951,6 @@ fn keep_untagged(index: &mut Index, manifest_digest: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn read_ahead_passes_every_byte_and_the_inner_reader_back() {
-        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
-        let mut r = ReadAhead::spawn(HashReader::new(io::Cursor::new(data.clone())));
-        let mut out = Vec::new();
-        // Small reads across chunk boundaries.
-        let mut buf = [0u8; 1000];
-        loop {
-            let n = r.read(&mut buf).unwrap();
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&buf[..n]);
-        }
-        assert_eq!(out, data);
-        let (hex, count) = r.finish().unwrap().finish();
-        assert_eq!(count, data.len() as u64);
-        assert_eq!(hex, sha256_hex(&data));
-    }
-
-    #[test]
-    fn read_ahead_reports_the_inner_error() {
-        struct Broken(usize);
-        impl Read for Broken {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                if self.0 == 0 {
-                    return Err(io::Error::other("corrupt deflate stream"));
-                }
-                self.0 -= 1;
-                buf[0] = 7;
-                Ok(1)
-            }
-        }
-        let mut r = ReadAhead::spawn(Broken(3));
-        let mut out = Vec::new();
-        let err = r.read_to_end(&mut out).unwrap_err();
-        assert_eq!(out, [7, 7, 7]);
-        assert!(err.to_string().contains("corrupt deflate"), "{err}");
-        // Dropping a reader mid-stream does not hang.
-        drop(ReadAhead::spawn(io::repeat(1)));
-    }
 
     #[test]
     fn references_fold_docker_hub_names() {

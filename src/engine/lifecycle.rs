@@ -461,13 +461,7 @@ impl Store {
         let config_desc = self.put_blob(MT_CONFIG, &config_bytes)?;
         let mut layers = base.manifest.layers.clone();
         layers.extend(new_layer);
-        let manifest = Manifest {
-            schema_version: 2,
-            media_type: MT_MANIFEST.into(),
-            config: config_desc.clone(),
-            layers,
-            annotations: None,
-        };
+        let manifest = Manifest::new(config_desc.clone(), layers);
         let manifest_bytes = serde_json::to_vec(&manifest).map_err(|e| EngineError::Corrupt {
             path: self.root.clone(),
             detail: e.to_string(),

@@ -200,13 +200,7 @@ impl Store {
                 annotations: None,
             };
             self.append_blob(&mut builder, &img.id, &config_bytes, &mut written)?;
-            let manifest = Manifest {
-                schema_version: 2,
-                media_type: MT_MANIFEST.into(),
-                config: config_desc,
-                layers: layers.clone(),
-                annotations: None,
-            };
+            let manifest = Manifest::new(config_desc, layers.clone());
             let manifest_bytes = to_json(&manifest, &here)?;
             let manifest_digest = format!("sha256:{}", image::sha256_hex(&manifest_bytes));
             self.append_blob(
@@ -377,13 +371,7 @@ impl Store {
             layers.push(desc);
         }
         let config_desc = self.put_blob(MT_CONFIG, &plan.config_bytes)?;
-        let manifest = Manifest {
-            schema_version: 2,
-            media_type: MT_MANIFEST.into(),
-            config: config_desc.clone(),
-            layers,
-            annotations: None,
-        };
+        let manifest = Manifest::new(config_desc.clone(), layers);
         let manifest_desc = self.put_blob(MT_MANIFEST, &to_json(&manifest, &self.root)?)?;
         let mut tags = Vec::new();
         for r in &plan.tags {
@@ -462,13 +450,7 @@ impl Store {
             ..Default::default()
         }];
         let config_desc = self.put_blob(MT_CONFIG, &to_json(&config, &self.root)?)?;
-        let manifest = Manifest {
-            schema_version: 2,
-            media_type: MT_MANIFEST.into(),
-            config: config_desc.clone(),
-            layers: vec![layer],
-            annotations: None,
-        };
+        let manifest = Manifest::new(config_desc.clone(), vec![layer]);
         let manifest_desc = self.put_blob(MT_MANIFEST, &to_json(&manifest, &self.root)?)?;
         let mut ev = Event::new("image", "import").id(&config_desc.digest);
         match &reference {

@@ -101,3 +101,11 @@ pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
 }
+
+/// Whether /etc/subuid gives the user `name` a range of subordinate ids.
+pub fn has_subuid_range(name: &str) -> bool {
+    std::fs::read_to_string("/etc/subuid")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.split(':').next() == Some(name))
+}
