@@ -6,6 +6,6 @@
 
 pub mod cli;
 pub mod course;
-pub mod engine;
+pub use gorae_engine as engine;
 pub mod i18n;
 pub mod tui;

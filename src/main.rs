@@ -14,10 +14,9 @@ fn main() {
     } else {
         match args.get(1).map(String::as_str) {
             Some("docker") => gorae::cli::main(args.split_off(2)),
-            Some("__monitor") => gorae::engine::monitor::main(&args[2..]),
-            Some("__remove-tree") => gorae::engine::runtime::remove_tree_main(&args[2..]),
-            Some("__pack-upper") => gorae::engine::archive::pack_upper_main(&args[2..]),
-            Some("__diff") => gorae::engine::archive::diff_main(&args[2..]),
+            Some(arg) if let Some(helper) = gorae::engine::helper::Helper::from_arg(arg) => {
+                helper.run(&args[2..])
+            }
             Some("lesson") if args.get(2).map(String::as_str) == Some("check") => {
                 gorae::course::lint_main(args.split_off(3))
             }

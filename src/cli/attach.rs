@@ -17,7 +17,7 @@ use crate::i18n::t;
 pub enum Outcome {
     Exited(i32),
     Detached,
-    StartFailed(i32, String),
+    StartFailed(crate::engine::EngineError),
 }
 
 pub fn stdin_is_tty() -> bool {
@@ -287,10 +287,10 @@ pub fn run_attached(root: &Path, id: &str, opts: AttachOptions<'_>) -> Result<Ou
                         return Ok(Outcome::Exited(code));
                     }
                     proto::ERROR if payload.len() >= 4 => {
-                        let code =
-                            i32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]]);
-                        let msg = String::from_utf8_lossy(&payload[4..]).to_string();
-                        return Ok(Outcome::StartFailed(code, msg));
+                        let text = String::from_utf8_lossy(&payload[4..]);
+                        return Ok(Outcome::StartFailed(crate::engine::EngineError::decode(
+                            &text,
+                        )));
                     }
                     _ => {}
                 }
@@ -455,11 +455,11 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
                 // SAFETY: exiting the forked child.
                 unsafe { libc::_exit(126) };
             }
-            let (msg, code) =
+            let failure =
                 runtime::join_and_exec(pid, &a.command, &env, &workdir, &user, allow_mknod);
-            let _ = writeln!(std::io::stderr(), "{}", exec_error(&msg));
+            let _ = writeln!(std::io::stderr(), "{}", exec_error(&failure));
             // SAFETY: exiting the forked child.
-            unsafe { libc::_exit(code) };
+            unsafe { libc::_exit(failure.exit_code()) };
         }
         sys::close(slave);
         let input = a.interactive.then_some(master);
@@ -488,11 +488,11 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
                 // SAFETY: exiting the forked child.
                 unsafe { libc::_exit(126) };
             }
-            let (msg, code) =
+            let failure =
                 runtime::join_and_exec(pid, &a.command, &env, &workdir, &user, allow_mknod);
-            let _ = writeln!(std::io::stderr(), "{}", exec_error(&msg));
+            let _ = writeln!(std::io::stderr(), "{}", exec_error(&failure));
             // SAFETY: exiting the forked child.
-            unsafe { libc::_exit(code) };
+            unsafe { libc::_exit(failure.exit_code()) };
         }
         sys::close(out_w);
         sys::close(err_w);
@@ -516,8 +516,11 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
     Ok(code)
 }
 
-fn exec_error(msg: &str) -> String {
-    t("err-exec-failed", &[("detail", msg)])
+fn exec_error(failure: &runtime::InitFailure) -> String {
+    t(
+        "err-exec-failed",
+        &[("detail", &super::describe_init_failure(failure))],
+    )
 }
 
 #[cfg(test)]

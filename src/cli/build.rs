@@ -111,6 +111,10 @@ impl BuildProgress for Printer {
             let _ = self.out.flush();
         }
     }
+    fn start_failed(&mut self, e: &crate::engine::EngineError) {
+        let text = format!("{}\n", super::start_detail(e));
+        self.output(true, text.as_bytes());
+    }
     fn removed_container(&mut self, container_short: &str) {
         self.line(&format!(
             " ---> Removed intermediate container {container_short}"

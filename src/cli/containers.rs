@@ -10,7 +10,7 @@ use super::format::{
     Filters, Listing, Scope, Template, ago, daemon_failure, ellipsis, filter_failure, go_quote,
     go_time, human_duration, human_size, table,
 };
-use super::{CmdResult, Failure, describe, images};
+use super::{CmdResult, Failure, describe, images, start_detail};
 use crate::engine::container::{Container, PortBinding};
 use crate::engine::image::parse_time_millis;
 use crate::engine::lifecycle::{CommitOptions, CreateOptions};
@@ -109,8 +109,9 @@ pub fn create(store: &Store, a: RunArgs) -> CmdResult {
     Ok(0)
 }
 
-fn start_failed(store: &Store, c: &Container, code: i32, msg: &str) -> Failure {
-    let msg = t("err-start-failed", &[("detail", msg)]);
+fn start_failed(store: &Store, c: &Container, e: &EngineError) -> Failure {
+    let code = e.exit_code();
+    let msg = t("err-start-failed", &[("detail", &start_detail(e))]);
     // A container that never ran is not left half-made (Docker would keep it as Created).
     if c.config.auto_remove || !c.config.ports.is_empty() {
         let _ = store.remove_container(&c.id, true);
@@ -134,7 +135,7 @@ pub fn run(store: &Store, a: RunArgs) -> CmdResult {
                 println!("{}", c.id);
                 Ok(0)
             }
-            Err((code, msg)) => Err(start_failed(store, &c, code, &msg)),
+            Err(e) => Err(start_failed(store, &c, &e)),
         };
     }
     let m = store.start_monitor(&c, true).map_err(docker_prefixed)?;
@@ -152,7 +153,7 @@ pub fn run(store: &Store, a: RunArgs) -> CmdResult {
             emit_detach(store, &c);
             Ok(0)
         }
-        Ok(Outcome::StartFailed(code, msg)) => Err(start_failed(store, &c, code, &msg)),
+        Ok(Outcome::StartFailed(e)) => Err(start_failed(store, &c, &e)),
         Err(e) => Err(Failure::new(format!("docker: {e}"), 125)),
     }
 }
@@ -219,13 +220,13 @@ pub fn start(store: &Store, names: &[String], flags: AttachFlags) -> CmdResult {
                         emit_detach(store, &c);
                         Ok(0)
                     }
-                    Ok(Outcome::StartFailed(code, msg)) => Err(Failure::new(
+                    Ok(Outcome::StartFailed(e)) => Err(Failure::new(
                         format!(
                             "{}{}",
                             t("err-daemon", &[]),
-                            t("err-start-failed", &[("detail", &msg)])
+                            t("err-start-failed", &[("detail", &start_detail(&e))])
                         ),
-                        code,
+                        e.exit_code(),
                     )),
                     Err(e) => Err(Failure::new(e, 1)),
                 };
@@ -236,11 +237,11 @@ pub fn start(store: &Store, names: &[String], flags: AttachFlags) -> CmdResult {
                     println!("{name}");
                     Ok(0)
                 }
-                Err((_, msg)) => Err(Failure::new(
+                Err(e) => Err(Failure::new(
                     format!(
                         "{}{}",
                         t("err-daemon", &[]),
-                        t("err-start-failed", &[("detail", &msg)])
+                        t("err-start-failed", &[("detail", &start_detail(&e))])
                     ),
                     1,
                 )),
@@ -284,7 +285,7 @@ pub fn attach(store: &Store, name: &str, flags: AttachFlags) -> CmdResult {
             store.emit(Event::container("detach", &c));
             Ok(0)
         }
-        Ok(Outcome::StartFailed(code, msg)) => Err(Failure::new(msg, code)),
+        Ok(Outcome::StartFailed(e)) => Err(Failure::new(start_detail(&e), e.exit_code())),
         Err(e) => Err(Failure::new(e, 1)),
     }
 }
@@ -756,8 +757,7 @@ pub fn restart(store: &Store, names: &[String], time: u64) -> CmdResult {
         let c = store.stop_container(n, time)?;
         let c = store.load_container(&c.id)?;
         let mut m = store.start_monitor(&c, false)?;
-        m.wait_started()
-            .map_err(|(_, msg)| EngineError::Runtime(msg))?;
+        m.wait_started()?;
         store.update_container(&c.id, |c| c.state.restart_count += 1)?;
         store.emit(Event::container("restart", &c));
         Ok(())

@@ -15,6 +15,7 @@ mod transfer;
 
 use clap::Parser;
 
+use crate::engine::runtime::InitFailure;
 use crate::engine::{EngineError, Event, Store};
 use crate::i18n::t;
 
@@ -88,9 +89,34 @@ pub fn describe(e: &EngineError) -> String {
         EngineError::Io { .. } | EngineError::Corrupt { .. } => {
             daemon("err-io", &[("detail", &e.to_string())])
         }
+        EngineError::Start(_) => daemon("err-start-failed", &[("detail", &start_detail(e))]),
         EngineError::Conflict(_) | EngineError::Runtime(_) => {
             format!("{}{}", t("err-daemon", &[]), e)
         }
+    }
+}
+
+/// What went wrong when a container's process was to start, in the learner's language.
+pub fn start_detail(e: &EngineError) -> String {
+    match e {
+        EngineError::Start(f) => describe_init_failure(f),
+        other => other.to_string(),
+    }
+}
+
+/// The container's init could not set up or exec (runc's wording in English).
+pub fn describe_init_failure(f: &InitFailure) -> String {
+    match f {
+        InitFailure::NoUser { user } => t("rt-no-user", &[("user", user)]),
+        InitFailure::NoGroup { group } => t("rt-no-group", &[("group", group)]),
+        InitFailure::Chdir { dir, detail } => t("rt-chdir", &[("dir", dir), ("detail", detail)]),
+        InitFailure::ChdirOutside { dir } => t("rt-chdir-outside", &[("dir", dir)]),
+        InitFailure::UserNeedsIds { user } => t("err-user-one-id", &[("user", user)]),
+        InitFailure::NoCommand => t("rt-no-command", &[]),
+        InitFailure::NotFound { cmd } => t("rt-not-found", &[("cmd", cmd)]),
+        InitFailure::Exec { cmd, detail, .. } => t("rt-exec", &[("cmd", cmd), ("detail", detail)]),
+        InitFailure::UsernsDenied { detail } => t("err-userns-denied", &[("detail", detail)]),
+        InitFailure::Setup { detail } | InitFailure::Join { detail } => detail.clone(),
     }
 }
 

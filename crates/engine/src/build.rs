@@ -845,6 +845,8 @@ pub trait BuildProgress: PullProgress {
     fn running_in(&mut self, container_short: &str);
     /// Output of a RUN, as it comes.
     fn output(&mut self, stderr: bool, data: &[u8]);
+    /// A RUN's process could not start (the step then fails with its exit code).
+    fn start_failed(&mut self, e: &EngineError);
     fn removed_container(&mut self, container_short: &str);
     fn using_cache(&mut self);
     /// The image a step ended with.
@@ -1718,12 +1720,9 @@ impl Builder<'_> {
                         ]);
                     }
                     proto::ERROR if payload.len() >= 4 => {
-                        let code =
-                            i32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]]);
-                        let mut msg = payload[4..].to_vec();
-                        msg.push(b'\n');
-                        self.progress.output(true, &msg);
-                        break 'outer code;
+                        let e = EngineError::decode(&String::from_utf8_lossy(&payload[4..]));
+                        self.progress.start_failed(&e);
+                        break 'outer e.exit_code();
                     }
                     _ => {}
                 }

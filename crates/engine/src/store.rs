@@ -159,7 +159,8 @@ pub fn default_catalog() -> PathBuf {
             return beside;
         }
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("images/layout")
+    // The source tree's images/ (this crate lives in crates/engine).
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../images/layout")
 }
 
 /// Write `data` to `path` so a crash leaves either the old or the new content, never half.

@@ -8,6 +8,7 @@
 //! onto the host when the container or the engine dies. Kernel calls are in `sys`.
 
 pub mod cgroup;
+mod failure;
 pub mod seccomp;
 pub mod sys;
 
@@ -17,6 +18,7 @@ use std::os::fd::RawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+pub use failure::InitFailure;
 use sys::SysResult;
 
 /// Everything the container's init needs, prepared by the monitor before the clone.
@@ -276,7 +278,7 @@ fn mask_paths() {
 
 /// uid, gid and supplementary groups for `user` ("", "name", "uid", "uid:gid", "name:group"),
 /// looked up in the container's /etc/passwd and /etc/group.
-pub fn resolve_user(user: &str) -> SysResult<(u32, u32, Vec<u32>, String)> {
+pub fn resolve_user(user: &str) -> Result<(u32, u32, Vec<u32>, String), InitFailure> {
     if user.is_empty() || user == "root" || user == "0" {
         return Ok((0, 0, Vec::new(), "/root".into()));
     }
@@ -301,7 +303,7 @@ pub fn resolve_user(user: &str) -> SysResult<(u32, u32, Vec<u32>, String)> {
         Some(x) => x,
         None => u
             .parse()
-            .map_err(|_| crate::i18n::t("rt-no-user", &[("user", u)]))?,
+            .map_err(|_| InitFailure::NoUser { user: u.into() })?,
     };
     if !g.is_empty() {
         let mut found = g.parse().ok();
@@ -311,7 +313,7 @@ pub fn resolve_user(user: &str) -> SysResult<(u32, u32, Vec<u32>, String)> {
                 found = f[2].parse().ok();
             }
         }
-        gid = Some(found.ok_or_else(|| crate::i18n::t("rt-no-group", &[("group", g)]))?);
+        gid = Some(found.ok_or_else(|| InitFailure::NoGroup { group: g.into() })?);
     }
     let gid = gid.unwrap_or(uid);
     let mut extra = Vec::new();
@@ -345,13 +347,12 @@ pub fn find_executable(cmd: &str, env: &[String]) -> Option<String> {
     })
 }
 
-/// Switch user, go to the working dir and exec. Returns only on failure, with the message and
-/// the exit code Docker uses (126 cannot execute, 127 not found).
-pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) -> (String, i32) {
-    let fail = |m: String| (m, 126);
+/// Switch user, go to the working dir and exec. Returns only on failure (its exit code is
+/// Docker's: 126 cannot execute, 127 not found).
+pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) -> InitFailure {
     let (uid, gid, groups, home) = match resolve_user(user) {
         Ok(x) => x,
-        Err(e) => return fail(e),
+        Err(e) => return e,
     };
     let mut env: Vec<String> = env.to_vec();
     if !env.iter().any(|e| e.starts_with("HOME=")) {
@@ -362,28 +363,28 @@ pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) 
         let _ = fs::create_dir_all(wd);
     }
     if let Err(e) = std::env::set_current_dir(wd) {
-        return fail(crate::i18n::t(
-            "rt-chdir",
-            &[("dir", wd), ("detail", &e.to_string())],
-        ));
+        return InitFailure::Chdir {
+            dir: wd.into(),
+            detail: e.to_string(),
+        };
     }
     // A path through an open descriptor (`-w /proc/self/fd/N`, runc's CVE-2024-21626) can
     // land outside our root; getcwd then has no path for it.
     if !std::env::current_dir().is_ok_and(|p| p.is_absolute()) {
-        return fail(crate::i18n::t("rt-chdir-outside", &[("dir", wd)]));
+        return InitFailure::ChdirOutside { dir: wd.into() };
     }
     // With one id mapped the filter pretends set*id succeeded: say so rather than run as root.
     if (uid != 0 || gid != 0) && sys::maps_one_id() {
-        return fail(crate::i18n::t("err-user-one-id", &[("user", user)]));
+        return InitFailure::UserNeedsIds { user: user.into() };
     }
     // SAFETY: set*id with plain integers; the group list is a valid slice.
     unsafe {
         if libc::setgroups(groups.len(), groups.as_ptr()) != 0 && uid != 0 {
-            return fail(format!("setgroups: {}", std::io::Error::last_os_error()));
+            return InitFailure::setup(format!("setgroups: {}", std::io::Error::last_os_error()));
         }
         let death_signal = sys::parent_death_signal();
         if libc::setgid(gid) != 0 || libc::setuid(uid) != 0 {
-            return fail(format!("setuid: {}", std::io::Error::last_os_error()));
+            return InitFailure::setup(format!("setuid: {}", std::io::Error::last_os_error()));
         }
         // Changing credentials clears the parent-death signal: keep it.
         if death_signal != 0 {
@@ -391,10 +392,10 @@ pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) 
         }
     }
     let Some(first) = argv.first() else {
-        return (crate::i18n::t("rt-no-command", &[]), 125);
+        return InitFailure::NoCommand;
     };
     let Some(program) = find_executable(first, &env) else {
-        return (crate::i18n::t("rt-not-found", &[("cmd", first)]), 127);
+        return InitFailure::NotFound { cmd: first.clone() };
     };
     let to_c = |v: &[String]| -> Vec<CString> {
         v.iter()
@@ -404,7 +405,7 @@ pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) 
     let c_argv = to_c(argv);
     let c_env = to_c(&env);
     let Ok(c_prog) = CString::new(program.as_bytes()) else {
-        return fail(format!("bad program name {program}"));
+        return InitFailure::setup(format!("bad program name {program}"));
     };
     let mut p_argv: Vec<*const libc::c_char> = c_argv.iter().map(|c| c.as_ptr()).collect();
     p_argv.push(std::ptr::null());
@@ -413,15 +414,11 @@ pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) 
     // SAFETY: NUL-terminated arrays of valid C strings that outlive the call.
     unsafe { libc::execve(c_prog.as_ptr(), p_argv.as_ptr(), p_env.as_ptr()) };
     let e = std::io::Error::last_os_error();
-    let code = if e.raw_os_error() == Some(libc::ENOENT) {
-        127
-    } else {
-        126
-    };
-    (
-        crate::i18n::t("rt-exec", &[("cmd", first), ("detail", &e.to_string())]),
-        code,
-    )
+    InitFailure::Exec {
+        cmd: first.clone(),
+        detail: e.to_string(),
+        errno: e.raw_os_error().unwrap_or(0),
+    }
 }
 
 fn capabilities(spec_allows_mknod: bool) -> Vec<u32> {
@@ -458,10 +455,9 @@ pub fn container_init(spec: &Spec, stdio: Stdio, sync: SyncPipe, err_write: RawF
     // Only now: the monitor had to write our id maps in /proc/<pid>, which a non-dumpable
     // process's owner cannot.
     sys::set_not_dumpable();
-    let report = |msg: String, code: i32| -> i32 {
-        let line = format!("{code} {msg}");
-        sys::write_all(err_write, line.as_bytes());
-        code
+    let report = |failure: InitFailure| -> i32 {
+        sys::write_all(err_write, &failure.encode());
+        failure.exit_code()
     };
     let io_res = match stdio {
         Stdio::Tty { .. } => Ok(()),
@@ -478,7 +474,7 @@ pub fn container_init(spec: &Spec, stdio: Stdio, sync: SyncPipe, err_write: RawF
         }
     };
     if let Err(e) = io_res {
-        return report(e, 125);
+        return report(InitFailure::setup(e));
     }
     let setup = || -> SysResult<()> {
         mount_rootfs(spec)?;
@@ -495,11 +491,15 @@ pub fn container_init(spec: &Spec, stdio: Stdio, sync: SyncPipe, err_write: RawF
         Ok(())
     };
     if let Err(e) = setup() {
-        return report(e, 125);
+        return report(InitFailure::setup(e));
     }
     sys::cloexec_from(3);
-    let (msg, code) = exec_process(&spec.argv, &spec.env, &spec.workdir, &spec.user);
-    report(msg, code)
+    report(exec_process(
+        &spec.argv,
+        &spec.env,
+        &spec.workdir,
+        &spec.user,
+    ))
 }
 
 /// Clone the container's init into new namespaces. Returns its pid (in our PID namespace).
@@ -508,7 +508,7 @@ pub fn spawn_container(
     stdio: Stdio,
     sync: SyncPipe,
     err_write: RawFd,
-) -> SysResult<i32> {
+) -> Result<i32, InitFailure> {
     let mut flags = libc::CLONE_NEWPID
         | libc::CLONE_NEWNS
         | libc::CLONE_NEWUTS
@@ -533,9 +533,11 @@ pub fn spawn_container(
     }
     .map_err(|e| {
         if rootless && (e == nix::errno::Errno::EPERM || e == nix::errno::Errno::ENOSPC) {
-            crate::i18n::t("err-userns-denied", &[("detail", &e.to_string())])
+            InitFailure::UsernsDenied {
+                detail: e.to_string(),
+            }
         } else {
-            format!("clone: {e}")
+            InitFailure::setup(format!("clone: {e}"))
         }
     })?;
     Ok(pid.as_raw())
@@ -598,11 +600,14 @@ pub fn gorae_exe() -> PathBuf {
 /// /etc/subuid range), where files of a container's other users are within reach: an
 /// unprivileged user may not even list them. The child enters the namespace, says `ready` on
 /// stderr, and waits on stdin until we have written its id maps. Its stdout is the caller's.
-pub fn spawn_as_container_root(helper: &str, args: &[&Path]) -> Option<std::process::Child> {
+pub fn spawn_as_container_root(
+    helper: crate::helper::Helper,
+    args: &[&Path],
+) -> Option<std::process::Child> {
     use std::io::{BufRead, Write};
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(gorae_exe())
-        .arg(helper)
+    use std::process::Stdio;
+    let mut child = helper
+        .command()
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -644,7 +649,8 @@ pub fn enter_as_container_root() -> bool {
 /// Remove a tree holding files of a container's other users (see
 /// [`spawn_as_container_root`]). True when the tree is gone.
 pub fn remove_tree_as_container_root(path: &Path) -> bool {
-    let Some(mut child) = spawn_as_container_root("__remove-tree", &[path]) else {
+    let Some(mut child) = spawn_as_container_root(crate::helper::Helper::RemoveTree, &[path])
+    else {
         return false;
     };
     let done = child.wait().is_ok_and(|s| s.success());
@@ -675,14 +681,15 @@ pub fn join_and_exec(
     workdir: &str,
     user: &str,
     allow_mknod: bool,
-) -> (String, i32) {
+) -> InitFailure {
+    let join = |detail: String| InitFailure::Join { detail };
     sys::set_not_dumpable();
     cgroup::join_existing(pid);
     let user_ns = format!("/proc/{pid}/ns/user");
     if fs::read_link(&user_ns).ok() != fs::read_link("/proc/self/ns/user").ok()
         && let Err(e) = sys::setns_path(Path::new(&user_ns), libc::CLONE_NEWUSER)
     {
-        return (e, 126);
+        return join(e);
     }
     for (ns, flag) in [
         ("ipc", libc::CLONE_NEWIPC),
@@ -692,7 +699,7 @@ pub fn join_and_exec(
         ("mnt", libc::CLONE_NEWNS),
     ] {
         if let Err(e) = sys::setns_path(Path::new(&format!("/proc/{pid}/ns/{ns}")), flag) {
-            return (e, 126);
+            return join(e);
         }
     }
     // Entering a PID namespace applies to children: fork once more.
@@ -701,10 +708,10 @@ pub fn join_and_exec(
         0 => {
             sys::reset_signals();
             if let Err(e) = seccomp::install() {
-                return (e, 126);
+                return join(e);
             }
             if let Err(e) = sys::limit_capabilities(&capabilities(allow_mknod)) {
-                return (e, 126);
+                return join(e);
             }
             sys::cloexec_from(3);
             exec_process(argv, env, workdir, user)
@@ -714,7 +721,7 @@ pub fn join_and_exec(
             // SAFETY: leaving the intermediate process without running destructors.
             unsafe { libc::_exit(code) }
         }
-        _ => (format!("fork: {}", std::io::Error::last_os_error()), 126),
+        _ => join(format!("fork: {}", std::io::Error::last_os_error())),
     }
 }
 

@@ -559,7 +559,9 @@ pub fn pack_upper_as_container_root(
     out: &mut dyn Write,
     denied: EngineError,
 ) -> Result<()> {
-    let Some(mut child) = super::runtime::spawn_as_container_root("__pack-upper", &[upper]) else {
+    let Some(mut child) =
+        super::runtime::spawn_as_container_root(crate::helper::Helper::PackUpper, &[upper])
+    else {
         return Err(denied);
     };
     let copied = child
@@ -582,7 +584,8 @@ pub fn diff_as_container_root(
 ) -> Result<Vec<Change>> {
     let mut args: Vec<&Path> = vec![upper];
     args.extend(lowers.iter().map(PathBuf::as_path));
-    let Some(child) = super::runtime::spawn_as_container_root("__diff", &args) else {
+    let Some(child) = super::runtime::spawn_as_container_root(crate::helper::Helper::Diff, &args)
+    else {
         return Err(denied);
     };
     let Ok(out) = child.wait_with_output() else {

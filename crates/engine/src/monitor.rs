@@ -4,7 +4,7 @@
 //! an abstract unix socket (`engine::attach::address`), and records the exit code and finish time.
 //!
 //! Startup handshake on fd 3 (a pipe from the CLI): `listening\n` once the socket is bound, then
-//! `started <pid>\n` or `error <code> <message>\n`. With `--wait-attach` the container starts only
+//! `started <pid>\n` or `error <code> <EngineError as JSON>\n`. With `--wait-attach` the container starts only
 //! when the first client sends START (after an optional RESIZE), so no output is lost.
 
 use std::fs::{self, File, OpenOptions};
@@ -156,14 +156,20 @@ pub fn main(args: &[String]) -> i32 {
     let store = match Store::open_default() {
         Ok(s) => s,
         Err(e) => {
-            status(&mut status_fd, &format!("error 125 {e}"));
+            status(
+                &mut status_fd,
+                &format!("error {} {}", e.exit_code(), e.encode()),
+            );
             return 125;
         }
     };
     match run(&store, id, wait_attach, &mut status_fd) {
         Ok(code) => code,
         Err(e) => {
-            status(&mut status_fd, &format!("error 125 {e}"));
+            status(
+                &mut status_fd,
+                &format!("error {} {}", e.exit_code(), e.encode()),
+            );
             125
         }
     }
@@ -291,7 +297,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         },
         err_w,
     )
-    .map_err(EngineError::Runtime)?;
+    .map_err(EngineError::Start)?;
     for fd in child_fds {
         sys::close(fd);
     }
@@ -326,9 +332,9 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     }
     sys::close(err_r);
     if !err_msg.is_empty() {
-        let text = String::from_utf8_lossy(&err_msg).to_string();
-        let (code, msg) = text.split_once(' ').unwrap_or(("125", &text));
-        let code: i32 = code.parse().unwrap_or(125);
+        let failure = EngineError::Start(runtime::InitFailure::decode(&err_msg));
+        let code = failure.exit_code();
+        let msg = failure.encode();
         sys::wait_child(pid, false);
         cg.remove();
         let _ = store.update_container(id, |c| {

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::fd::{FromRawFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use super::archive;
@@ -72,13 +72,17 @@ pub struct MonitorStart {
 }
 
 impl MonitorStart {
-    /// Wait for `started <pid>` (Ok) or `error <code> <msg>` (Err with the code).
-    pub fn wait_started(&mut self) -> std::result::Result<i32, (i32, String)> {
+    /// Wait for `started <pid>` (Ok) or `error <code> <json>` (the monitor's failure).
+    pub fn wait_started(&mut self) -> Result<i32> {
         let mut line = String::new();
         loop {
             line.clear();
             match self.status.read_line(&mut line) {
-                Ok(0) | Err(_) => return Err((125, "the container monitor exited early".into())),
+                Ok(0) | Err(_) => {
+                    return Err(EngineError::Runtime(
+                        "the container monitor exited early".into(),
+                    ));
+                }
                 Ok(_) => {}
             }
             let l = line.trim_end();
@@ -86,8 +90,8 @@ impl MonitorStart {
                 return Ok(pid.parse().unwrap_or(0));
             }
             if let Some(rest) = l.strip_prefix("error ") {
-                let (code, msg) = rest.split_once(' ').unwrap_or(("125", rest));
-                return Err((code.parse().unwrap_or(125), msg.to_string()));
+                let msg = rest.split_once(' ').map_or(rest, |(_, m)| m);
+                return Err(EngineError::decode(msg));
             }
         }
     }
@@ -183,8 +187,8 @@ impl Store {
             )));
         }
         let (r, w) = sys::pipe().map_err(EngineError::Runtime)?;
-        let mut cmd = Command::new(super::runtime::gorae_exe());
-        cmd.arg("__monitor").arg(&c.id);
+        let mut cmd = crate::helper::Helper::Monitor.command();
+        cmd.arg(&c.id);
         if wait_attach {
             cmd.arg("--wait-attach");
         }
@@ -227,11 +231,11 @@ impl Store {
                     .strip_prefix("error ")
                     .unwrap_or(line.trim_end());
                 let msg = rest.split_once(' ').map(|(_, m)| m).unwrap_or(rest);
-                Err(EngineError::Runtime(if msg.is_empty() {
-                    "the container monitor failed to start".into()
+                Err(if msg.is_empty() {
+                    EngineError::Runtime("the container monitor failed to start".into())
                 } else {
-                    msg.to_string()
-                }))
+                    EngineError::decode(msg)
+                })
             }
         }
     }

@@ -1,0 +1,151 @@
+//! The engine's errors. Serialisable, so the monitor can hand a failure to the CLI intact and
+//! the CLI can say it in the learner's language.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::runtime::InitFailure;
+
+/// Errors a user can cause or meet; each maps to a clear message in `cli`.
+#[derive(Debug, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
+pub enum EngineError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        #[serde(with = "io_error")]
+        source: std::io::Error,
+    },
+    #[error("{path}: corrupt: {detail}")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("no such image: {0}")]
+    NoSuchImage(String),
+    #[error("image {name} is not bundled (bundled: {available})")]
+    NotBundled { name: String, available: String },
+    #[error("no such container: {0}")]
+    NoSuchContainer(String),
+    #[error("digest mismatch for {what}: expected {expected}, got {actual}")]
+    DigestMismatch {
+        what: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("unsafe path in archive: {0}")]
+    UnsafePath(String),
+    #[error(
+        "{path}: the image layer unpacks to more than {limit} bytes (refused as a decompression bomb)"
+    )]
+    TooLarge { path: String, limit: u64 },
+    #[error("invalid reference format: {0}")]
+    InvalidReference(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(
+        "cannot remove container \"/{0}\": container is running: stop the container before removing or force remove"
+    )]
+    ContainerRunning(String),
+    #[error(
+        "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name."
+    )]
+    NameInUse { name: String, id: String },
+    #[error("Bind for {0} failed: port is already allocated")]
+    PortInUse(String),
+    #[error("container {0} is not running")]
+    NotRunning(String),
+    #[error(
+        "conflict: unable to delete {image} ({how}) - image is being used by {state} container {container}"
+    )]
+    ImageInUse {
+        image: String,
+        container: String,
+        state: String,
+        how: String,
+    },
+    /// The container's process could not be started (see `InitFailure::exit_code`).
+    #[error("{0}")]
+    Start(#[from] InitFailure),
+    #[error("{0}")]
+    Runtime(String),
+}
+
+impl EngineError {
+    pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> EngineError {
+        EngineError::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
+    }
+
+    /// The exit code Docker gives this failure when a container could not run.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            EngineError::Start(f) => f.exit_code(),
+            _ => 125,
+        }
+    }
+
+    /// One line for the monitor's status pipe and the attach protocol.
+    pub fn encode(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| {
+            serde_json::to_string(&EngineError::Runtime(self.to_string())).unwrap_or_default()
+        })
+    }
+
+    /// Read back what `encode` wrote; anything else is kept as text.
+    pub fn decode(text: &str) -> EngineError {
+        serde_json::from_str(text).unwrap_or_else(|_| EngineError::Runtime(text.to_string()))
+    }
+}
+
+/// io::Error on the wire: its errno when it has one, else its text.
+mod io_error {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Wire {
+        errno: Option<i32>,
+        message: String,
+    }
+
+    pub fn serialize<S: Serializer>(e: &std::io::Error, s: S) -> Result<S::Ok, S::Error> {
+        Wire {
+            errno: e.raw_os_error(),
+            message: e.to_string(),
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<std::io::Error, D::Error> {
+        let w = Wire::deserialize(d)?;
+        Ok(match w.errno {
+            Some(n) => std::io::Error::from_raw_os_error(n),
+            None => std::io::Error::other(w.message),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_cross_the_wire_intact() {
+        let cases = [
+            EngineError::PortInUse("0.0.0.0:8080".into()),
+            EngineError::Start(InitFailure::NotFound { cmd: "nope".into() }),
+            EngineError::io("/x", std::io::Error::from_raw_os_error(libc::ENOSPC)),
+            EngineError::NameInUse {
+                name: "a".into(),
+                id: "b".into(),
+            },
+        ];
+        for e in cases {
+            let back = EngineError::decode(&e.encode());
+            assert_eq!(back.to_string(), e.to_string());
+            assert_eq!(back.exit_code(), e.exit_code());
+        }
+        assert_eq!(EngineError::decode("free text").to_string(), "free text");
+    }
+}

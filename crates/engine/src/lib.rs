@@ -1,0 +1,63 @@
+//! The container engine: a library with no UI. The CLI and the TUI are faces over it.
+//!
+//! - `store`: on-disk layout (docs/ARCHITECTURE.md), locking, atomic writes
+//! - `events`: the event feed every face follows
+//! - `image`: OCI image layouts, the bundled catalog, pull, tag, rmi, commit
+//! - `container`: container records, ids, names
+//! - `runtime`: namespaces, mounts, pty (syscalls behind `runtime::sys`)
+//! - `monitor`: the per-container process that outlives the CLI
+//! - `archive`: tar extraction that never writes outside its target, and layer creation
+//! - `snapshot`: a read-only view of images and containers for the TUI and the course
+//! - `transfer`: save / load / export / import tarballs
+//! - `registry`: pulling from a real registry (OCI distribution API)
+
+pub mod archive;
+pub mod attach;
+pub mod build;
+pub mod container;
+mod error;
+pub mod events;
+pub mod helper;
+pub mod image;
+pub mod lifecycle;
+pub mod monitor;
+pub mod proxy;
+pub mod registry;
+pub mod runtime;
+pub mod snapshot;
+pub mod store;
+pub mod transfer;
+
+pub use error::EngineError;
+pub use events::Event;
+pub use snapshot::{ContainerInfo, ImageInfo, PortInfo, Snapshot};
+pub use store::Store;
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+pub fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// `n` random bytes as hex, from the kernel.
+pub fn random_hex(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    let mut filled = 0;
+    while filled < n {
+        // SAFETY: writing into our own buffer of the stated length.
+        let r = unsafe { libc::getrandom(buf[filled..].as_mut_ptr().cast(), n - filled, 0) };
+        if r <= 0 {
+            // getrandom cannot fail on Linux ≥ 3.17 except EINTR; fall back to time + pid.
+            let seed = now_millis() ^ ((std::process::id() as u64) << 32);
+            for (i, b) in buf.iter_mut().enumerate().skip(filled) {
+                *b = (seed >> ((i % 8) * 8)) as u8 ^ (i as u8).wrapping_mul(31);
+            }
+            break;
+        }
+        filled += r as usize;
+    }
+    hex::encode(buf)
+}
