@@ -8,9 +8,11 @@ mod args;
 mod attach;
 mod build;
 mod containers;
+pub mod filter;
 pub mod format;
 mod images;
 mod inspect;
+pub mod pattern;
 mod transfer;
 
 use clap::Parser;
@@ -83,7 +85,7 @@ pub fn describe(e: &EngineError) -> String {
         EngineError::UnsafePath(p) => daemon("err-unsafe-path", &[("path", p)]),
         EngineError::TooLarge { path, limit } => daemon(
             "err-too-large",
-            &[("path", path), ("limit", &binary_size(*limit))],
+            &[("path", path), ("limit", &format::binary_size(*limit))],
         ),
         EngineError::Io { .. } | EngineError::Corrupt { .. } => {
             daemon("err-io", &[("detail", &e.to_string())])
@@ -91,15 +93,6 @@ pub fn describe(e: &EngineError) -> String {
         EngineError::Conflict(_) | EngineError::Runtime(_) => {
             format!("{}{}", t("err-daemon", &[]), e)
         }
-    }
-}
-
-/// A limit in binary units, as go-units' BytesSize writes it ("16GiB").
-fn binary_size(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{}GiB", b >> 30),
-        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{}MiB", b >> 20),
-        b => format!("{b}B"),
     }
 }
 
