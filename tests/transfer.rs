@@ -811,6 +811,8 @@ fn save_and_export_refuse_to_write_to_a_terminal() {
             .env("GORAE_IMAGES", common::catalog())
             .env("LANG", "C.UTF-8")
             .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("LANGUAGE")
             .env_remove("GORAE_LANG")
             .stdin(Stdio::null())
             .output()

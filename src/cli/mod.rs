@@ -109,14 +109,49 @@ pub fn describe_init_failure(f: &InitFailure) -> String {
     match f {
         InitFailure::NoUser { user } => t("rt-no-user", &[("user", user)]),
         InitFailure::NoGroup { group } => t("rt-no-group", &[("group", group)]),
-        InitFailure::Chdir { dir, detail } => t("rt-chdir", &[("dir", dir), ("detail", detail)]),
+        InitFailure::Chdir { dir, detail } => t(
+            "rt-chdir",
+            &[("dir", dir), ("detail", &os_error_text(detail, None))],
+        ),
         InitFailure::ChdirOutside { dir } => t("rt-chdir-outside", &[("dir", dir)]),
         InitFailure::UserNeedsIds { user } => t("err-user-one-id", &[("user", user)]),
         InitFailure::NoCommand => t("rt-no-command", &[]),
         InitFailure::NotFound { cmd } => t("rt-not-found", &[("cmd", cmd)]),
-        InitFailure::Exec { cmd, detail, .. } => t("rt-exec", &[("cmd", cmd), ("detail", detail)]),
+        InitFailure::Exec { cmd, detail, errno } => t(
+            "rt-exec",
+            &[("cmd", cmd), ("detail", &os_error_text(detail, Some(*errno)))],
+        ),
         InitFailure::UsernsDenied { detail } => t("err-userns-denied", &[("detail", detail)]),
         InitFailure::Setup { detail } | InitFailure::Join { detail } => detail.clone(),
+    }
+}
+
+/// The errnos a starting process commonly meets, with a message in each catalog (`os-errno-N`).
+const KNOWN_ERRNOS: [i32; 7] = [
+    libc::EPERM,
+    libc::ENOENT,
+    libc::EACCES,
+    libc::ENOTDIR,
+    libc::EISDIR,
+    libc::ENAMETOOLONG,
+    libc::ELOOP,
+];
+
+/// An OS error from the engine ("Not a directory (os error 20)", Rust's wording) in the
+/// learner's language; in English as runc (Go) says it ("not a directory"). Text without a
+/// known errno is kept as it is.
+fn os_error_text(detail: &str, errno: Option<i32>) -> String {
+    let errno = errno.filter(|n| *n != 0).or_else(|| {
+        detail
+            .strip_suffix(')')?
+            .rsplit_once("(os error ")?
+            .1
+            .parse()
+            .ok()
+    });
+    match errno {
+        Some(n) if KNOWN_ERRNOS.contains(&n) => t(&format!("os-errno-{n}"), &[]),
+        _ => detail.to_string(),
     }
 }
 

@@ -57,6 +57,7 @@ impl Sandbox {
             .env("LANG", "C.UTF-8")
             .env_remove("LC_ALL")
             .env_remove("LC_MESSAGES")
+            .env_remove("LANGUAGE")
             .env_remove("GORAE_LANG")
             .stdin(Stdio::null());
         c
