@@ -209,7 +209,9 @@ fn every_english_solution_passes_its_check() {
 fn run_course_as(name: &str, lang: Lang) {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: switching to the '{name}' user needs root to start with");
+        common::skip(format_args!(
+            "switching to the '{name}' user needs root to start with"
+        ));
         return;
     }
     let Some((uid, gid)) = user_ids(name) else {

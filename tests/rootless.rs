@@ -73,7 +73,9 @@ fn store_for(u: &User) -> (tempfile::TempDir, std::path::PathBuf) {
 /// The user `name`, when the test can switch to it (it must start as root).
 fn switchable(name: &str) -> Option<User> {
     if !common::is_root() {
-        eprintln!("skipped: this test switches to the '{name}' user and so must start as root");
+        common::skip(format_args!(
+            "this test switches to the '{name}' user and so must start as root"
+        ));
         return None;
     }
     let Some(u) = user(name) else {

@@ -595,7 +595,7 @@ fn push(layout: &Path, reference: &str, dest: &str) {
 #[test]
 fn pull_from_a_registry_on_loopback() {
     if let Err(why) = registry_tools() {
-        println!("SKIPPED pull_from_a_registry_on_loopback: {why}");
+        common::skip(why);
         return;
     }
     let reg = start_registry();
@@ -791,9 +791,7 @@ fn pull_follows_the_token_flow_and_picks_this_platform_from_a_list() {
 #[test]
 fn save_and_export_refuse_to_write_to_a_terminal() {
     if !have("script") {
-        println!(
-            "SKIPPED save_and_export_refuse_to_write_to_a_terminal: no `script` to make a pty"
-        );
+        common::skip("no `script` to make a pty");
         return;
     }
     let s = pulled();

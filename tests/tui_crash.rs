@@ -370,7 +370,7 @@ fn first_child(pid: i32) -> Option<i32> {
 #[test]
 fn killing_the_tui_mid_command_leaves_a_consistent_store() {
     if !have_tmux() {
-        eprintln!("skipped: tmux is not installed (CI installs it)");
+        common::skip("tmux is not installed (CI installs it)");
         return;
     }
     let w = World::new();
