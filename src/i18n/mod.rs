@@ -1,4 +1,5 @@
-//! Locale detection and the message catalogs (`ko.toml`, `en.toml`, embedded at build time).
+//! Locale detection and the message catalogs (`assets/i18n/ko.toml`, `en.toml`, embedded at
+//! build time).
 //!
 //! `t("key", &[("name", value)])` looks a message up in the active language, falling back to
 //! English, and fills `{name}` placeholders.
@@ -100,12 +101,16 @@ pub fn lang() -> Lang {
 
 type Catalog = HashMap<String, String>;
 
+/// The catalogs, from the top-level `assets/` folder.
+const KO_TOML: &str = include_str!("../../assets/i18n/ko.toml");
+const EN_TOML: &str = include_str!("../../assets/i18n/en.toml");
+
 fn catalog(lang: Lang) -> &'static Catalog {
     static KO: OnceLock<Catalog> = OnceLock::new();
     static EN: OnceLock<Catalog> = OnceLock::new();
     let (cell, src) = match lang {
-        Lang::Ko => (&KO, include_str!("ko.toml")),
-        Lang::En => (&EN, include_str!("en.toml")),
+        Lang::Ko => (&KO, KO_TOML),
+        Lang::En => (&EN, EN_TOML),
     };
     cell.get_or_init(|| toml::from_str(src).unwrap_or_default())
 }
@@ -252,8 +257,8 @@ mod tests {
 
     #[test]
     fn both_catalogs_parse_and_have_the_same_keys() {
-        let ko: Catalog = toml::from_str(include_str!("ko.toml")).expect("ko.toml");
-        let en: Catalog = toml::from_str(include_str!("en.toml")).expect("en.toml");
+        let ko: Catalog = toml::from_str(KO_TOML).expect("ko.toml");
+        let en: Catalog = toml::from_str(EN_TOML).expect("en.toml");
         let mut missing: Vec<_> = en.keys().filter(|k| !ko.contains_key(*k)).collect();
         missing.extend(ko.keys().filter(|k| !en.contains_key(*k)));
         assert!(missing.is_empty(), "keys in one catalog only: {missing:?}");
