@@ -1,5 +1,7 @@
 //! Hostile containers and crashes: limits hold, logs stay bounded, and a CLI killed at any
 //! point leaves a store the next command can use, with no leaked mounts.
+// Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! save / load / export / import and registry pulls, through the real binary.
+// Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
