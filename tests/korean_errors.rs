@@ -1,6 +1,11 @@
 //! A Korean learner sees Korean when a container's process cannot start (`docker run` and
 //! `docker exec`: a bad working dir, a missing program, an unknown user), an English one
 //! Docker's wording; both with Docker's exit codes. Through the real binary and the locale.
+//!
+//! Docker's codes: `docker run` exits 127 when the program is not found, 126 when it cannot be
+//! invoked, 125 for other start failures (docker/cli `runStartContainerErr`: an unknown user or
+//! a working dir that is a file is 125); `docker exec` exits 126 whenever the process could
+//! not start (moby `ContainerExecStart`), a missing program included.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -21,7 +26,11 @@ fn pulled() -> Sandbox {
 fn fails(r: &Run, code: i32, wanted: &[&str], what: &str) {
     assert_eq!(r.code, code, "{what}: {}", r.stderr);
     for w in wanted {
-        assert!(r.stderr.contains(w), "{what}: wanted {w:?} in {:?}", r.stderr);
+        assert!(
+            r.stderr.contains(w),
+            "{what}: wanted {w:?} in {:?}",
+            r.stderr
+        );
     }
     // No Rust io::Error wording reaches the learner.
     assert!(!r.stderr.contains("os error"), "{what}: {:?}", r.stderr);
@@ -55,7 +64,7 @@ fn run_failures_speak_korean() {
         let r = ko(&["run", "--rm", "-w", wd, "busybox", "true"]);
         korean(
             &r,
-            126,
+            125,
             &[
                 "컨테이너를 시작하지 못했습니다",
                 &format!("작업 디렉터리 \"{wd}\"(으)로 옮기지 못했습니다: 디렉터리가 아닙니다"),
@@ -73,7 +82,7 @@ fn run_failures_speak_korean() {
     let r = ko(&["run", "--rm", "-u", "nobody123", "busybox", "true"]);
     korean(
         &r,
-        126,
+        125,
         &["사용자 nobody123을(를) 찾을 수 없습니다: 이미지의 /etc/passwd에 없습니다"],
         "run -u nobody123",
     );
@@ -87,8 +96,10 @@ fn run_failures_in_english_are_dockers() {
     let r = en(&["run", "--rm", "-w", "/etc/passwd", "busybox", "true"]);
     fails(
         &r,
-        126,
-        &["docker: Error response from daemon: failed to create task for container: chdir to cwd (\"/etc/passwd\") set in config.json failed: not a directory"],
+        125,
+        &[
+            "docker: Error response from daemon: failed to create task for container: chdir to cwd (\"/etc/passwd\") set in config.json failed: not a directory",
+        ],
         "run -w /etc/passwd",
     );
     let r = en(&["run", "--rm", "busybox", "nope"]);
@@ -101,7 +112,7 @@ fn run_failures_in_english_are_dockers() {
     let r = en(&["run", "--rm", "-u", "nobody123", "busybox", "true"]);
     fails(
         &r,
-        126,
+        125,
         &["unable to find user nobody123: no matching entries in passwd file"],
         "run -u nobody123",
     );
@@ -137,14 +148,17 @@ fn exec_failures_speak_korean_and_dockers_english() {
     let r = ko(&["exec", "box", "nope"]);
     korean(
         &r,
-        127,
-        &["exec 실패", "exec: \"nope\": 실행 파일을 $PATH에서 찾을 수 없습니다"],
+        126,
+        &[
+            "exec 실패",
+            "exec: \"nope\": 실행 파일을 $PATH에서 찾을 수 없습니다",
+        ],
         "exec nope",
     );
     let r = en(&["exec", "box", "nope"]);
     fails(
         &r,
-        127,
+        126,
         &["OCI runtime exec failed: exec: \"nope\": executable file not found in $PATH"],
         "exec nope (en)",
     );
@@ -159,7 +173,9 @@ fn exec_failures_speak_korean_and_dockers_english() {
     fails(
         &r,
         126,
-        &["OCI runtime exec failed: unable to find user nobody123: no matching entries in passwd file"],
+        &[
+            "OCI runtime exec failed: unable to find user nobody123: no matching entries in passwd file",
+        ],
         "exec -u nobody123 (en)",
     );
     // The container is unharmed.
@@ -180,7 +196,10 @@ fn lang_flag_overrides_the_locale() {
             .stdin(std::process::Stdio::null())
             .output()
             .expect("spawn gorae");
-        (o.status.code(), String::from_utf8_lossy(&o.stderr).to_string())
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
     };
     let (code, err) = gorae("en_US.UTF-8", "ko");
     assert_eq!(code, Some(1), "{err}");

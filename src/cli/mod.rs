@@ -119,12 +119,36 @@ pub fn describe_init_failure(f: &InitFailure) -> String {
         InitFailure::NotFound { cmd } => t("rt-not-found", &[("cmd", cmd)]),
         InitFailure::Exec { cmd, detail, errno } => t(
             "rt-exec",
-            &[("cmd", cmd), ("detail", &os_error_text(detail, Some(*errno)))],
+            &[
+                ("cmd", cmd),
+                ("detail", &os_error_text(detail, Some(*errno))),
+            ],
         ),
         InitFailure::UsernsDenied { detail } => t("err-userns-denied", &[("detail", detail)]),
         InitFailure::Setup { detail } | InitFailure::Join { detail } => detail.clone(),
     }
 }
+
+/// `docker run`'s exit code when the container's process did not start. Docker's CLI reads it
+/// from the daemon's message (`runStartContainerErr` in docker/cli): 127 when the program was
+/// not found, 126 when it cannot be invoked (permission denied, is a directory), 125 for any
+/// other failure (an unknown user, a working dir that is not a directory…).
+pub fn run_exit_code(e: &EngineError) -> i32 {
+    match e {
+        EngineError::Start(InitFailure::NotFound { .. }) => 127,
+        EngineError::Start(InitFailure::Exec { errno, .. }) => match *errno {
+            libc::ENOENT => 127,
+            libc::EACCES | libc::EISDIR => 126,
+            _ => 125,
+        },
+        _ => 125,
+    }
+}
+
+/// `docker exec`'s exit code when the process could not be started in the container: the
+/// daemon records 126 for every such failure (moby's `ContainerExecStart`), a missing program
+/// included.
+pub const EXEC_FAILED: i32 = 126;
 
 /// The errnos a starting process commonly meets, with a message in each catalog (`os-errno-N`).
 const KNOWN_ERRNOS: [i32; 7] = [
@@ -409,5 +433,45 @@ fn run(cli: Cli) -> CmdResult {
             file,
             repository,
         } => transfer::import(&store, &file, repository.as_deref(), change, message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_exit_codes_are_docker_clis() {
+        let start = |f: InitFailure| run_exit_code(&EngineError::Start(f));
+        let exec = |errno| InitFailure::Exec {
+            cmd: "x".into(),
+            detail: String::new(),
+            errno,
+        };
+        assert_eq!(start(InitFailure::NotFound { cmd: "x".into() }), 127);
+        assert_eq!(start(exec(libc::ENOENT)), 127);
+        assert_eq!(start(exec(libc::EACCES)), 126);
+        assert_eq!(start(exec(libc::EISDIR)), 126);
+        assert_eq!(start(exec(libc::ENOEXEC)), 125);
+        assert_eq!(start(InitFailure::NoUser { user: "u".into() }), 125);
+        assert_eq!(start(InitFailure::NoGroup { group: "g".into() }), 125);
+        let chdir = InitFailure::Chdir {
+            dir: "/etc/passwd".into(),
+            detail: "Not a directory (os error 20)".into(),
+        };
+        assert_eq!(start(chdir), 125);
+        assert_eq!(start(InitFailure::ChdirOutside { dir: "/x".into() }), 125);
+        assert_eq!(start(InitFailure::NoCommand), 125);
+        assert_eq!(start(InitFailure::setup("mount")), 125);
+        assert_eq!(run_exit_code(&EngineError::Runtime("x".into())), 125);
+    }
+
+    #[test]
+    fn os_errors_are_recognised_by_errno() {
+        // Unknown errnos and plain text are kept (no catalog look-up).
+        let en = os_error_text;
+        assert_eq!(en("weird (os error 9999)", None), "weird (os error 9999)");
+        assert_eq!(en("no errno here", None), "no errno here");
+        assert_eq!(en("mystery", Some(0)), "mystery");
     }
 }

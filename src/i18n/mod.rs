@@ -151,7 +151,14 @@ mod tests {
 
     #[test]
     fn parses_tags_and_locale_names() {
-        for s in ["ko", "ko-KR", "ko_KR", "ko_KR.UTF-8", "ko_KR.eucKR", "ko_KR.UTF-8@x"] {
+        for s in [
+            "ko",
+            "ko-KR",
+            "ko_KR",
+            "ko_KR.UTF-8",
+            "ko_KR.eucKR",
+            "ko_KR.UTF-8@x",
+        ] {
             assert_eq!(Lang::parse(s), Some(Lang::Ko), "{s}");
         }
         for s in ["en", "en-US", "en_GB", "en_GB.UTF-8@euro", "en_US.utf8"] {
@@ -218,7 +225,10 @@ mod tests {
             Lang::Ko
         );
         // LC_ALL=C wins over a Korean LANG, as in gettext.
-        assert_eq!(detect_with(&[("LC_ALL", "C"), ("LANG", "ko_KR.UTF-8")]), DEFAULT);
+        assert_eq!(
+            detect_with(&[("LC_ALL", "C"), ("LANG", "ko_KR.UTF-8")]),
+            DEFAULT
+        );
     }
 
     #[test]
@@ -238,7 +248,10 @@ mod tests {
             Lang::Ko
         );
         // Ignored when the locale is C, or unset (also C).
-        assert_eq!(detect_with(&[("LANGUAGE", "ko"), ("LANG", "C.UTF-8")]), DEFAULT);
+        assert_eq!(
+            detect_with(&[("LANGUAGE", "ko"), ("LANG", "C.UTF-8")]),
+            DEFAULT
+        );
         assert_eq!(detect_with(&[("LANGUAGE", "ko")]), DEFAULT);
     }
 
@@ -249,10 +262,17 @@ mod tests {
             Lang::Ko
         );
         assert_eq!(
-            detect_with(&[("GORAE_LANG", "en"), ("LANGUAGE", "ko"), ("LANG", "ko_KR.UTF-8")]),
+            detect_with(&[
+                ("GORAE_LANG", "en"),
+                ("LANGUAGE", "ko"),
+                ("LANG", "ko_KR.UTF-8")
+            ]),
             Lang::En
         );
-        assert_eq!(detect_with(&[("GORAE_LANG", ""), ("LANG", "ko_KR")]), Lang::Ko);
+        assert_eq!(
+            detect_with(&[("GORAE_LANG", ""), ("LANG", "ko_KR")]),
+            Lang::Ko
+        );
     }
 
     #[test]
