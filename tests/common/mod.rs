@@ -115,6 +115,7 @@ pub fn has_subuid_range(name: &str) -> bool {
 /// process's stderr itself (not through `eprintln!`, which the test harness captures and hides
 /// for a passing test), so `cargo test` shows it. The caller then returns. With
 /// `GORAE_TESTS_NO_SKIP` set (CI, which installs everything and runs as root) it fails instead.
+#[track_caller]
 pub fn skip(reason: impl std::fmt::Display) {
     use std::io::Write;
     let thread = std::thread::current();
