@@ -9,6 +9,8 @@
 //! - a fully cached `build` (target: < 200 ms);
 //!
 //! The same work runs through a real Docker engine when `docker info` answers, with ratios.
+// Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

@@ -1,4 +1,6 @@
 //! `docker build` end to end through the real binary: real build containers, layers, cache.
+// Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -2,6 +2,8 @@
 //! shell whose `docker` is gorae, with the real check code judging each step right after its
 //! last line — in Korean and in English. Then every step's wrong attempts, each from the
 //! step's start state (the lesson's earlier solutions replayed in a fresh store), must not pass.
+// Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -209,7 +211,9 @@ fn every_english_solution_passes_its_check() {
 fn run_course_as(name: &str, lang: Lang) {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: switching to the '{name}' user needs root to start with");
+        common::skip(format_args!(
+            "switching to the '{name}' user needs root to start with"
+        ));
         return;
     }
     let Some((uid, gid)) = user_ids(name) else {

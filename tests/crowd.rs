@@ -2,6 +2,8 @@
 //! their own store (and a few sharing one), then proof that nothing was lost or corrupted.
 //! `GORAE_CROWD_N` sets the room size (40 by default), `GORAE_CROWD_WRITERS` the number of
 //! CLIs hammering one shared store (8 by default).
+// Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! Hostile containers and crashes: limits hold, logs stay bounded, and a CLI killed at any
 //! point leaves a store the next command can use, with no leaked mounts.
+// Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -21,7 +23,7 @@ fn cgroups_v1_pids() -> bool {
 #[test]
 fn a_fork_bomb_is_stopped_by_the_pid_limit() {
     if !cgroups_v1_pids() {
-        eprintln!("skipped: no pids cgroup controller here");
+        common::skip("no pids cgroup controller here");
         return;
     }
     let s = pulled();
@@ -61,7 +63,7 @@ fn a_fork_bomb_is_stopped_by_the_pid_limit() {
 #[test]
 fn a_memory_hog_is_killed_by_the_memory_limit() {
     if !common::is_root() {
-        eprintln!("skipped: memory limits need root (cgroups)");
+        common::skip("memory limits need root (cgroups)");
         return;
     }
     let s = pulled();

@@ -1,5 +1,7 @@
 //! `docker ps` / `docker images` flags from Docker tutorials: --format, --filter, -n, -l, -s, -q,
 //! and Docker's error wording, through the real binary.
+// Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! Rootless: the engine as an unprivileged user in a user namespace, with /etc/subuid ranges
 //! (`learner`) and without (`plain`); CI creates both. Run as root, the tests switch to that
 //! user for every command.
+// Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -73,7 +75,9 @@ fn store_for(u: &User) -> (tempfile::TempDir, std::path::PathBuf) {
 /// The user `name`, when the test can switch to it (it must start as root).
 fn switchable(name: &str) -> Option<User> {
     if !common::is_root() {
-        eprintln!("skipped: this test switches to the '{name}' user and so must start as root");
+        common::skip(format_args!(
+            "this test switches to the '{name}' user and so must start as root"
+        ));
         return None;
     }
     let Some(u) = user(name) else {

@@ -1,4 +1,6 @@
 //! Background services with published ports: nginx serves through the proxy, redis answers.
+// Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

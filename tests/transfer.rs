@@ -1,4 +1,6 @@
 //! save / load / export / import and registry pulls, through the real binary.
+// Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -595,7 +597,7 @@ fn push(layout: &Path, reference: &str, dest: &str) {
 #[test]
 fn pull_from_a_registry_on_loopback() {
     if let Err(why) = registry_tools() {
-        println!("SKIPPED pull_from_a_registry_on_loopback: {why}");
+        common::skip(why);
         return;
     }
     let reg = start_registry();
@@ -791,9 +793,7 @@ fn pull_follows_the_token_flow_and_picks_this_platform_from_a_list() {
 #[test]
 fn save_and_export_refuse_to_write_to_a_terminal() {
     if !have("script") {
-        println!(
-            "SKIPPED save_and_export_refuse_to_write_to_a_terminal: no `script` to make a pty"
-        );
+        common::skip("no `script` to make a pty");
         return;
     }
     let s = pulled();
@@ -811,6 +811,8 @@ fn save_and_export_refuse_to_write_to_a_terminal() {
             .env("GORAE_IMAGES", common::catalog())
             .env("LANG", "C.UTF-8")
             .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("LANGUAGE")
             .env_remove("GORAE_LANG")
             .stdin(Stdio::null())
             .output()

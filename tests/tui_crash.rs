@@ -15,6 +15,8 @@
 //! with Docker. An interactive `docker run -it` whose terminal went away also keeps running,
 //! as with Docker (the container's terminal belongs to the engine, not to the client): it
 //! stays reachable with `docker attach`, which the test does.
+// Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -370,7 +372,7 @@ fn first_child(pid: i32) -> Option<i32> {
 #[test]
 fn killing_the_tui_mid_command_leaves_a_consistent_store() {
     if !have_tmux() {
-        eprintln!("skipped: tmux is not installed (CI installs it)");
+        common::skip("tmux is not installed (CI installs it)");
         return;
     }
     let w = World::new();

@@ -459,7 +459,7 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
                 runtime::join_and_exec(pid, &a.command, &env, &workdir, &user, allow_mknod);
             let _ = writeln!(std::io::stderr(), "{}", exec_error(&failure));
             // SAFETY: exiting the forked child.
-            unsafe { libc::_exit(failure.exit_code()) };
+            unsafe { libc::_exit(super::EXEC_FAILED) };
         }
         sys::close(slave);
         let input = a.interactive.then_some(master);
@@ -492,7 +492,7 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
                 runtime::join_and_exec(pid, &a.command, &env, &workdir, &user, allow_mknod);
             let _ = writeln!(std::io::stderr(), "{}", exec_error(&failure));
             // SAFETY: exiting the forked child.
-            unsafe { libc::_exit(failure.exit_code()) };
+            unsafe { libc::_exit(super::EXEC_FAILED) };
         }
         sys::close(out_w);
         sys::close(err_w);

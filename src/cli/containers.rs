@@ -110,7 +110,7 @@ pub fn create(store: &Store, a: RunArgs) -> CmdResult {
 }
 
 fn start_failed(store: &Store, c: &Container, e: &EngineError) -> Failure {
-    let code = e.exit_code();
+    let code = super::run_exit_code(e);
     let msg = t("err-start-failed", &[("detail", &start_detail(e))]);
     // A container that never ran is not left half-made (Docker would keep it as Created).
     if c.config.auto_remove || !c.config.ports.is_empty() {

@@ -111,14 +111,73 @@ pub fn describe_init_failure(f: &InitFailure) -> String {
     match f {
         InitFailure::NoUser { user } => t("rt-no-user", &[("user", user)]),
         InitFailure::NoGroup { group } => t("rt-no-group", &[("group", group)]),
-        InitFailure::Chdir { dir, detail } => t("rt-chdir", &[("dir", dir), ("detail", detail)]),
+        InitFailure::Chdir { dir, detail } => t(
+            "rt-chdir",
+            &[("dir", dir), ("detail", &os_error_text(detail, None))],
+        ),
         InitFailure::ChdirOutside { dir } => t("rt-chdir-outside", &[("dir", dir)]),
         InitFailure::UserNeedsIds { user } => t("err-user-one-id", &[("user", user)]),
         InitFailure::NoCommand => t("rt-no-command", &[]),
         InitFailure::NotFound { cmd } => t("rt-not-found", &[("cmd", cmd)]),
-        InitFailure::Exec { cmd, detail, .. } => t("rt-exec", &[("cmd", cmd), ("detail", detail)]),
+        InitFailure::Exec { cmd, detail, errno } => t(
+            "rt-exec",
+            &[
+                ("cmd", cmd),
+                ("detail", &os_error_text(detail, Some(*errno))),
+            ],
+        ),
         InitFailure::UsernsDenied { detail } => t("err-userns-denied", &[("detail", detail)]),
         InitFailure::Setup { detail } | InitFailure::Join { detail } => detail.clone(),
+    }
+}
+
+/// `docker run`'s exit code when the container's process did not start. Docker's CLI reads it
+/// from the daemon's message (`runStartContainerErr` in docker/cli): 127 when the program was
+/// not found, 126 when it cannot be invoked (permission denied, is a directory), 125 for any
+/// other failure (an unknown user, a working dir that is not a directory…).
+pub fn run_exit_code(e: &EngineError) -> i32 {
+    match e {
+        EngineError::Start(InitFailure::NotFound { .. }) => 127,
+        EngineError::Start(InitFailure::Exec { errno, .. }) => match *errno {
+            libc::ENOENT => 127,
+            libc::EACCES | libc::EISDIR => 126,
+            _ => 125,
+        },
+        _ => 125,
+    }
+}
+
+/// `docker exec`'s exit code when the process could not be started in the container: the
+/// daemon records 126 for every such failure (moby's `ContainerExecStart`), a missing program
+/// included.
+pub const EXEC_FAILED: i32 = 126;
+
+/// The errnos a starting process commonly meets, with a message in each catalog (`os-errno-N`).
+const KNOWN_ERRNOS: [i32; 7] = [
+    libc::EPERM,
+    libc::ENOENT,
+    libc::EACCES,
+    libc::ENOTDIR,
+    libc::EISDIR,
+    libc::ENAMETOOLONG,
+    libc::ELOOP,
+];
+
+/// An OS error from the engine ("Not a directory (os error 20)", Rust's wording) in the
+/// learner's language; in English as runc (Go) says it ("not a directory"). Text without a
+/// known errno is kept as it is.
+fn os_error_text(detail: &str, errno: Option<i32>) -> String {
+    let errno = errno.filter(|n| *n != 0).or_else(|| {
+        detail
+            .strip_suffix(')')?
+            .rsplit_once("(os error ")?
+            .1
+            .parse()
+            .ok()
+    });
+    match errno {
+        Some(n) if KNOWN_ERRNOS.contains(&n) => t(&format!("os-errno-{n}"), &[]),
+        _ => detail.to_string(),
     }
 }
 
@@ -367,5 +426,45 @@ fn run(cli: Cli) -> CmdResult {
             file,
             repository,
         } => transfer::import(&store, &file, repository.as_deref(), change, message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_exit_codes_are_docker_clis() {
+        let start = |f: InitFailure| run_exit_code(&EngineError::Start(f));
+        let exec = |errno| InitFailure::Exec {
+            cmd: "x".into(),
+            detail: String::new(),
+            errno,
+        };
+        assert_eq!(start(InitFailure::NotFound { cmd: "x".into() }), 127);
+        assert_eq!(start(exec(libc::ENOENT)), 127);
+        assert_eq!(start(exec(libc::EACCES)), 126);
+        assert_eq!(start(exec(libc::EISDIR)), 126);
+        assert_eq!(start(exec(libc::ENOEXEC)), 125);
+        assert_eq!(start(InitFailure::NoUser { user: "u".into() }), 125);
+        assert_eq!(start(InitFailure::NoGroup { group: "g".into() }), 125);
+        let chdir = InitFailure::Chdir {
+            dir: "/etc/passwd".into(),
+            detail: "Not a directory (os error 20)".into(),
+        };
+        assert_eq!(start(chdir), 125);
+        assert_eq!(start(InitFailure::ChdirOutside { dir: "/x".into() }), 125);
+        assert_eq!(start(InitFailure::NoCommand), 125);
+        assert_eq!(start(InitFailure::setup("mount")), 125);
+        assert_eq!(run_exit_code(&EngineError::Runtime("x".into())), 125);
+    }
+
+    #[test]
+    fn os_errors_are_recognised_by_errno() {
+        // Unknown errnos and plain text are kept (no catalog look-up).
+        let en = os_error_text;
+        assert_eq!(en("weird (os error 9999)", None), "weird (os error 9999)");
+        assert_eq!(en("no errno here", None), "no errno here");
+        assert_eq!(en("mystery", Some(0)), "mystery");
     }
 }

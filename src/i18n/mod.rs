@@ -1,4 +1,5 @@
-//! Locale detection and the message catalogs (`ko.toml`, `en.toml`, embedded at build time).
+//! Locale detection and the message catalogs (`assets/i18n/ko.toml`, `en.toml`, embedded at
+//! build time).
 //!
 //! `t("key", &[("name", value)])` looks a message up in the active language, falling back to
 //! English, and fills `{name}` placeholders.
@@ -6,11 +7,19 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use unic_langid::LanguageIdentifier;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
     Ko,
     En,
 }
+
+/// The languages with a catalog, in no particular order.
+pub const AVAILABLE: [Lang; 2] = [Lang::Ko, Lang::En];
+
+/// The language when the environment names none we have (or names the C locale).
+pub const DEFAULT: Lang = Lang::En;
 
 impl Lang {
     pub fn code(self) -> &'static str {
@@ -19,30 +28,66 @@ impl Lang {
             Lang::En => "en",
         }
     }
+
+    /// A language we have a catalog for, from a locale name (`ko_KR.UTF-8`, `en_GB@euro`) or a
+    /// language tag (`ko-KR`, `en`). `None` for other languages, for `C`/`POSIX` and for garbage.
     pub fn parse(s: &str) -> Option<Lang> {
-        let s = s.split(['.', '@']).next().unwrap_or("");
-        let id: unic_langid::LanguageIdentifier = s.replace('_', "-").parse().ok()?;
-        match id.language.as_str() {
-            "ko" => Some(Lang::Ko),
-            "en" | "C" | "POSIX" => Some(Lang::En),
-            _ => None,
-        }
+        negotiate(&locale_langid(s)?)
     }
+}
+
+/// The locale names that mean "no language": messages stay untranslated.
+fn is_c_locale(s: &str) -> bool {
+    let base = s.split(['.', '@']).next().unwrap_or("");
+    base.is_empty() || base == "C" || base == "POSIX"
+}
+
+/// A POSIX locale name (`language[_territory][.codeset][@modifier]`) or a BCP 47 tag as a
+/// language identifier: the codeset and the modifier are dropped, `_` read as `-`.
+fn locale_langid(s: &str) -> Option<LanguageIdentifier> {
+    if is_c_locale(s) {
+        return None;
+    }
+    let base = s.split(['.', '@']).next().unwrap_or("");
+    base.replace('_', "-").parse().ok()
+}
+
+/// The available language that serves `wanted`: same language subtag (`ko-KR` → `ko`).
+fn negotiate(wanted: &LanguageIdentifier) -> Option<Lang> {
+    AVAILABLE
+        .into_iter()
+        .find(|l| wanted.language.as_str() == l.code())
 }
 
 static LANG: OnceLock<Lang> = OnceLock::new();
 
-/// The language from GORAE_LANG, then LC_ALL, LC_MESSAGES, LANG (POSIX order); English otherwise.
+/// The language from the environment (see [`detect_from`]).
 pub fn detect() -> Lang {
-    for var in ["GORAE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"] {
-        if let Ok(v) = std::env::var(var) {
-            if v.is_empty() {
-                continue;
-            }
-            return Lang::parse(&v).unwrap_or(Lang::En);
-        }
+    detect_from(|var| std::env::var(var).ok())
+}
+
+/// The language as gettext picks it: `GORAE_LANG` first (this app's own override), then the
+/// locale of messages, the first non-empty of `LC_ALL`, `LC_MESSAGES`, `LANG`. Unless that
+/// locale is `C`/`POSIX`, `LANGUAGE` (a `:`-separated list of preferences, as in glibc) comes
+/// before it. The first preference we have a catalog for wins; [`DEFAULT`] otherwise.
+pub fn detect_from(env: impl Fn(&str) -> Option<String>) -> Lang {
+    let var = |name: &str| env(name).filter(|v| !v.is_empty());
+    if let Some(v) = var("GORAE_LANG") {
+        return Lang::parse(&v).unwrap_or(DEFAULT);
     }
-    Lang::En
+    let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .into_iter()
+        .find_map(var)
+        .unwrap_or_default();
+    if is_c_locale(&locale) {
+        return DEFAULT;
+    }
+    let language = var("LANGUAGE").unwrap_or_default();
+    language
+        .split(':')
+        .chain([locale.as_str()])
+        .find_map(Lang::parse)
+        .unwrap_or(DEFAULT)
 }
 
 /// Set the language for this process (first call wins; `lang()` detects when never set).
@@ -56,12 +101,16 @@ pub fn lang() -> Lang {
 
 type Catalog = HashMap<String, String>;
 
+/// The catalogs, from the top-level `assets/` folder.
+const KO_TOML: &str = include_str!("../../assets/i18n/ko.toml");
+const EN_TOML: &str = include_str!("../../assets/i18n/en.toml");
+
 fn catalog(lang: Lang) -> &'static Catalog {
     static KO: OnceLock<Catalog> = OnceLock::new();
     static EN: OnceLock<Catalog> = OnceLock::new();
     let (cell, src) = match lang {
-        Lang::Ko => (&KO, include_str!("ko.toml")),
-        Lang::En => (&EN, include_str!("en.toml")),
+        Lang::Ko => (&KO, KO_TOML),
+        Lang::En => (&EN, EN_TOML),
     };
     cell.get_or_init(|| toml::from_str(src).unwrap_or_default())
 }
@@ -101,9 +150,135 @@ mod tests {
     }
 
     #[test]
+    fn parses_tags_and_locale_names() {
+        for s in [
+            "ko",
+            "ko-KR",
+            "ko_KR",
+            "ko_KR.UTF-8",
+            "ko_KR.eucKR",
+            "ko_KR.UTF-8@x",
+        ] {
+            assert_eq!(Lang::parse(s), Some(Lang::Ko), "{s}");
+        }
+        for s in ["en", "en-US", "en_GB", "en_GB.UTF-8@euro", "en_US.utf8"] {
+            assert_eq!(Lang::parse(s), Some(Lang::En), "{s}");
+        }
+        for s in ["C", "C.UTF-8", "POSIX", "", "de", "ja_JP.UTF-8", "!!", "x"] {
+            assert_eq!(Lang::parse(s), None, "{s}");
+        }
+    }
+
+    fn detect_with(vars: &[(&str, &str)]) -> Lang {
+        detect_from(|k| {
+            vars.iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn korean_locales_give_korean() {
+        for v in ["ko-KR", "ko", "ko_KR.UTF-8"] {
+            assert_eq!(detect_with(&[("LANG", v)]), Lang::Ko, "LANG={v}");
+        }
+    }
+
+    #[test]
+    fn english_locales_give_english() {
+        for v in ["en-US", "en_GB", "en_US.UTF-8"] {
+            assert_eq!(detect_with(&[("LANG", v)]), Lang::En, "LANG={v}");
+        }
+    }
+
+    #[test]
+    fn c_posix_and_nothing_give_the_default() {
+        assert_eq!(DEFAULT, Lang::En);
+        assert_eq!(detect_with(&[]), DEFAULT);
+        for v in ["C", "C.UTF-8", "POSIX", ""] {
+            assert_eq!(detect_with(&[("LANG", v)]), DEFAULT, "LANG={v}");
+            assert_eq!(detect_with(&[("LC_ALL", v)]), DEFAULT, "LC_ALL={v}");
+        }
+        // A language we have no catalog for.
+        assert_eq!(detect_with(&[("LANG", "de_DE.UTF-8")]), DEFAULT);
+    }
+
+    #[test]
+    fn lc_all_then_lc_messages_then_lang() {
+        let all = [
+            ("LC_ALL", "ko_KR.UTF-8"),
+            ("LC_MESSAGES", "en_US.UTF-8"),
+            ("LANG", "en_US.UTF-8"),
+        ];
+        assert_eq!(detect_with(&all), Lang::Ko);
+        assert_eq!(
+            detect_with(&[("LC_MESSAGES", "ko_KR.UTF-8"), ("LANG", "en_US.UTF-8")]),
+            Lang::Ko
+        );
+        assert_eq!(
+            detect_with(&[("LC_MESSAGES", "en_US.UTF-8"), ("LANG", "ko_KR.UTF-8")]),
+            Lang::En
+        );
+        // Empty means unset.
+        assert_eq!(
+            detect_with(&[("LC_ALL", ""), ("LANG", "ko_KR.UTF-8")]),
+            Lang::Ko
+        );
+        // LC_ALL=C wins over a Korean LANG, as in gettext.
+        assert_eq!(
+            detect_with(&[("LC_ALL", "C"), ("LANG", "ko_KR.UTF-8")]),
+            DEFAULT
+        );
+    }
+
+    #[test]
+    fn language_list_as_glibc_reads_it() {
+        // LANGUAGE comes first, its entries in order, the first one we have wins.
+        assert_eq!(
+            detect_with(&[("LANGUAGE", "ko:en"), ("LANG", "en_US.UTF-8")]),
+            Lang::Ko
+        );
+        assert_eq!(
+            detect_with(&[("LANGUAGE", "de:en_GB:ko"), ("LANG", "ko_KR.UTF-8")]),
+            Lang::En
+        );
+        // Nothing in it we have: the locale decides.
+        assert_eq!(
+            detect_with(&[("LANGUAGE", "de:fr"), ("LANG", "ko_KR.UTF-8")]),
+            Lang::Ko
+        );
+        // Ignored when the locale is C, or unset (also C).
+        assert_eq!(
+            detect_with(&[("LANGUAGE", "ko"), ("LANG", "C.UTF-8")]),
+            DEFAULT
+        );
+        assert_eq!(detect_with(&[("LANGUAGE", "ko")]), DEFAULT);
+    }
+
+    #[test]
+    fn gorae_lang_overrides_the_locale() {
+        assert_eq!(
+            detect_with(&[("GORAE_LANG", "ko"), ("LC_ALL", "en_US.UTF-8")]),
+            Lang::Ko
+        );
+        assert_eq!(
+            detect_with(&[
+                ("GORAE_LANG", "en"),
+                ("LANGUAGE", "ko"),
+                ("LANG", "ko_KR.UTF-8")
+            ]),
+            Lang::En
+        );
+        assert_eq!(
+            detect_with(&[("GORAE_LANG", ""), ("LANG", "ko_KR")]),
+            Lang::Ko
+        );
+    }
+
+    #[test]
     fn both_catalogs_parse_and_have_the_same_keys() {
-        let ko: Catalog = toml::from_str(include_str!("ko.toml")).expect("ko.toml");
-        let en: Catalog = toml::from_str(include_str!("en.toml")).expect("en.toml");
+        let ko: Catalog = toml::from_str(KO_TOML).expect("ko.toml");
+        let en: Catalog = toml::from_str(EN_TOML).expect("en.toml");
         let mut missing: Vec<_> = en.keys().filter(|k| !ko.contains_key(*k)).collect();
         missing.extend(ko.keys().filter(|k| !en.contains_key(*k)));
         assert!(missing.is_empty(), "keys in one catalog only: {missing:?}");
