@@ -427,7 +427,7 @@ fn upper_size(store: &Store, c: &Container) -> u64 {
     use std::os::unix::fs::MetadataExt;
     let mut seen = std::collections::HashSet::new();
     let mut total = 0;
-    let mut stack = vec![store.container_dir(&c.id).join("upper")];
+    let mut stack = vec![store.upper_dir(&c.id)];
     while let Some(dir) = stack.pop() {
         let Ok(rd) = std::fs::read_dir(&dir) else {
             continue;

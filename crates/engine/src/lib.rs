@@ -6,9 +6,11 @@
 //! - `container`: container records, ids, names
 //! - `runtime`: namespaces, mounts, pty (syscalls behind `runtime::sys`)
 //! - `monitor`: the per-container process that outlives the CLI
+//! - `pattern`: Go's `path.Match`, the one glob matcher (.dockerignore, COPY, filters)
 //! - `archive`: tar extraction that never writes outside its target, and layer creation
 //! - `snapshot`: a read-only view of images and containers for the TUI and the course
 //! - `transfer`: save / load / export / import tarballs
+//! - `time`: RFC 3339 times as the store writes them
 //! - `registry`: pulling from a real registry (OCI distribution API)
 
 pub mod archive;
@@ -21,11 +23,13 @@ pub mod helper;
 pub mod image;
 pub mod lifecycle;
 pub mod monitor;
+pub mod pattern;
 pub mod proxy;
 pub mod registry;
 pub mod runtime;
 pub mod snapshot;
 pub mod store;
+pub mod time;
 pub mod transfer;
 
 pub use error::EngineError;
