@@ -4,6 +4,7 @@
 //! - `events`: the event feed every face follows
 //! - `image`: OCI image layouts, the bundled catalog, pull, tag, rmi, commit
 //! - `container`: container records, ids, names
+//! - `inspect`: a container's processes (`top`) and written bytes, read from the host
 //! - `runtime`: namespaces, mounts, pty (syscalls behind `runtime::sys`)
 //! - `monitor`: the per-container process that outlives the CLI
 //! - `pattern`: Go's `path.Match`, the one glob matcher (.dockerignore, COPY, filters)
@@ -21,6 +22,7 @@ mod error;
 pub mod events;
 pub mod helper;
 pub mod image;
+pub mod inspect;
 pub mod lifecycle;
 pub mod monitor;
 pub mod pattern;
