@@ -18,10 +18,10 @@ pub use dockerfile::{Form, Instruction, Op, expand, parse};
 pub use error::{BuildError, Result, SyntaxKind};
 pub use ignore::IgnoreRules;
 
-use crate::image::{PullOutcome, PullProgress, Reference};
 use builder::{Builder, Stage};
 use dockerfile::escape_directive;
 
+use crate::image::{PullOutcome, PullProgress, Reference};
 use crate::{EngineError, Event, Store, archive};
 
 /// The label that marks a build container with the builder's pid and start time, so a
