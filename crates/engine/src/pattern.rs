@@ -98,9 +98,21 @@ pub fn path_match(pattern: &str, name: &str) -> Result<bool, BadPattern> {
     Ok(next[0])
 }
 
+/// One path component against one pattern component, as moby's patternmatcher (.dockerignore)
+/// and COPY sources match it: [`path_match`], except that a trailing `\` stands for itself
+/// (Go would call it malformed) and a malformed pattern matches nothing.
+pub fn component_match(pattern: &str, name: &str) -> bool {
+    let trailing = pattern.len() - pattern.trim_end_matches('\\').len();
+    if trailing % 2 == 1 {
+        let escaped = format!("{pattern}\\");
+        return path_match(&escaped, name) == Ok(true);
+    }
+    path_match(pattern, name) == Ok(true)
+}
+
 /// Whether path components `path` match pattern components `pat`: a `**` component matches
 /// any number of path components (none too), every other one matches exactly one by
-/// [`path_match`]. A malformed component matches nothing. Backtracks only to the last `**`,
+/// [`component_match`]. Backtracks only to the last `**`,
 /// so it takes O(pattern × path) steps: a naive recursion is exponential in the number of
 /// `**`s.
 pub fn match_components<P: AsRef<str>, T: AsRef<str>>(pat: &[P], path: &[T]) -> bool {
@@ -112,7 +124,7 @@ pub fn match_components<P: AsRef<str>, T: AsRef<str>>(pat: &[P], path: &[T]) -> 
         if p < pat.len() && is_any(&pat[p]) {
             p += 1;
             resume = Some((p, t));
-        } else if p < pat.len() && path_match(pat[p].as_ref(), path[t].as_ref()) == Ok(true) {
+        } else if p < pat.len() && component_match(pat[p].as_ref(), path[t].as_ref()) {
             p += 1;
             t += 1;
         } else if let Some((rp, rt)) = resume {
@@ -162,6 +174,15 @@ mod tests {
         let pat: Vec<&str> = std::iter::repeat_n("**", 30).chain(["b"]).collect();
         let path: Vec<&str> = std::iter::repeat_n("a", 60).collect();
         assert!(!match_components(&pat, &path));
+    }
+
+    #[test]
+    fn a_trailing_backslash_stands_for_itself() {
+        assert!(component_match("end\\", "end\\"));
+        assert!(!component_match("end\\", "end"));
+        assert!(component_match("end\\\\", "end\\"));
+        assert!(component_match("\\*lit", "*lit"));
+        assert!(!component_match("[", "["));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::dockerfile::expand;
 use super::error::{BuildError, Result};
 use super::ignore::has_included;
 use crate::archive;
-use crate::pattern::path_match;
+use crate::pattern::component_match;
 
 /// Split a path into clean components; `..` beyond the top is refused (None).
 fn clean_components(p: &str) -> Option<Vec<String>> {
@@ -350,7 +350,7 @@ fn glob_sources(source: &Source, pat: &[String]) -> Vec<Vec<String>> {
         for base in &found {
             if has_glob(p) {
                 for name in source.list(base) {
-                    if path_match(p, &name) == Ok(true) {
+                    if component_match(p, &name) {
                         let mut c: Vec<String> = base.clone();
                         c.push(name);
                         next.push(c);
