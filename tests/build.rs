@@ -247,6 +247,37 @@ fn dockerignore_keeps_files_out_of_copy() {
 }
 
 #[test]
+fn dockerignore_classes_match_like_docker() {
+    let s = Sandbox::new();
+    let ctx = context(
+        &s,
+        &[
+            ("Dockerfile", "FROM busybox\nCOPY . /ctx/\n"),
+            (".dockerignore", "[ab].txt\n/logs/[0-9]*.log\n"),
+            ("a.txt", "a"),
+            ("b.txt", "b"),
+            ("c.txt", "c"),
+            ("logs/1.log", "1"),
+            ("logs/x.log", "x"),
+        ],
+    );
+    let r = build(&s, &["-t", "classes"], &ctx);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let listing = s.ok(&["run", "--rm", "classes", "find", "/ctx", "-type", "f"]);
+    let mut files: Vec<&str> = listing.lines().collect();
+    files.sort();
+    assert_eq!(
+        files,
+        vec![
+            "/ctx/.dockerignore",
+            "/ctx/Dockerfile",
+            "/ctx/c.txt",
+            "/ctx/logs/x.log"
+        ]
+    );
+}
+
+#[test]
 fn syntax_errors_name_the_file_and_line() {
     let s = Sandbox::new();
     let ctx = context(&s, &[("Dockerfile", "FROM busybox\n\nRUNN echo hi\n")]);

@@ -605,3 +605,22 @@ fn detach_keys_can_be_chosen_like_dockers() {
     assert_eq!(bad.stderr.trim(), "Invalid detach keys (ctrl-1) provided");
     s.ok(&["rm", "-f", "keys"]);
 }
+
+#[test]
+fn top_lists_the_container_processes() {
+    let s = pulled();
+    s.ok(&["run", "-d", "--name", "topped", "busybox", "sleep", "1000"]);
+    let out = s.ok(&["top", "topped"]);
+    let mut lines = out.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
+        "{out}"
+    );
+    assert!(lines.any(|l| l.ends_with("sleep 1000")), "{out}");
+    s.ok(&["stop", "-t", "0", "topped"]);
+    let r = s.docker(&["top", "topped"]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    s.ok(&["rm", "-f", "topped"]);
+}

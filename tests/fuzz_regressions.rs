@@ -731,7 +731,7 @@ fn docker_load_seed_archives_really_load() {
 fn check_listing(data: &[u8]) -> bool {
     use gorae::cli::filter::regex_find;
     use gorae::cli::format::{Scope, Template};
-    use gorae::cli::pattern::path_match;
+    use gorae::engine::pattern::path_match;
     let text = String::from_utf8_lossy(data);
     let mut parts = text.splitn(3, '\n');
     let template = parts.next().unwrap_or_default();

@@ -4,7 +4,7 @@
 #![no_main]
 
 use gorae::cli::filter::regex_find;
-use gorae::cli::pattern::path_match;
+use gorae::engine::pattern::path_match;
 use gotmpl::{Scope, Template};
 use libfuzzer_sys::fuzz_target;
 

@@ -4,10 +4,10 @@ use std::io::Write;
 
 use super::filter::{Filters, daemon_failure, filter_failure};
 use super::format::{Listing, Scope, ago, ellipsis, go_time, human_size, human_size4, table};
-use super::pattern::path_match;
 use super::{CmdResult, Failure};
 use crate::engine::Store;
 use crate::engine::image::{Image, LayerStatus, PullProgress, Reference};
+use crate::engine::pattern::path_match;
 use crate::i18n::t;
 
 /// Prints Docker's per-layer lines ("9ad63333ebc9: Pull complete") to `out`.

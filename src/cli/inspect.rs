@@ -45,7 +45,7 @@ fn container_json(store: &Store, c: &Container) -> Value {
         "Driver": "overlay2",
         "GraphDriver": {
             "Name": "overlay2",
-            "Data": { "UpperDir": store.container_dir(&c.id).join("upper"), "WorkDir": store.container_dir(&c.id).join("work") }
+            "Data": { "UpperDir": store.upper_dir(&c.id), "WorkDir": store.work_dir(&c.id) }
         },
         "HostConfig": {
             "AutoRemove": c.config.auto_remove,

@@ -12,7 +12,9 @@ pub mod filter;
 pub mod format;
 mod images;
 mod inspect;
-pub mod pattern;
+mod logs;
+mod ps;
+mod run;
 mod transfer;
 
 use clap::Parser;
@@ -279,18 +281,18 @@ fn run(cli: Cli) -> CmdResult {
             kind,
             names,
         } => inspect::inspect(&store, &names, kind.as_deref(), format.as_deref()),
-        Cmd::Run(a) => containers::run(&store, a),
-        Cmd::Create(a) => containers::create(&store, a),
+        Cmd::Run(a) => run::run(&store, a),
+        Cmd::Create(a) => run::create(&store, a),
         Cmd::Start {
             attach,
             interactive,
             sig_proxy,
             detach_keys,
             containers,
-        } => containers::start(
+        } => run::start(
             &store,
             &containers,
-            containers::AttachFlags {
+            run::AttachFlags {
                 attach,
                 interactive,
                 sig_proxy,
@@ -302,10 +304,10 @@ fn run(cli: Cli) -> CmdResult {
             detach_keys,
             sig_proxy,
             container,
-        } => containers::attach(
+        } => run::attach(
             &store,
             &container,
-            containers::AttachFlags {
+            run::AttachFlags {
                 attach: true,
                 interactive: !no_stdin,
                 sig_proxy,
@@ -322,9 +324,9 @@ fn run(cli: Cli) -> CmdResult {
             size,
             format,
             filter,
-        } => containers::ps(
+        } => ps::ps(
             &store,
-            &containers::PsOptions {
+            &ps::PsOptions {
                 all,
                 quiet,
                 latest,
@@ -340,7 +342,7 @@ fn run(cli: Cli) -> CmdResult {
             tail,
             timestamps,
             container,
-        } => containers::logs(&store, &container, follow, tail.as_deref(), timestamps),
+        } => logs::logs(&store, &container, follow, tail.as_deref(), timestamps),
         Cmd::Stop {
             time,
             signal: _,

@@ -83,7 +83,17 @@ impl Container {
         self.state.status == "running"
     }
     pub fn created_millis(&self) -> u64 {
-        super::image::parse_time_millis(&self.created)
+        super::time::parse_time_millis(&self.created)
+    }
+}
+
+impl Event {
+    /// A `container` event naming the container, as most container events do.
+    pub fn container(action: &str, c: &Container) -> Event {
+        Event::new("container", action)
+            .id(&c.id)
+            .name(&c.name)
+            .image(&c.image)
     }
 }
 
@@ -191,7 +201,7 @@ impl Store {
         if c.config.hostname.is_empty() {
             c.config.hostname = c.short_id();
         }
-        c.created = super::image::rfc3339_now();
+        c.created = super::time::rfc3339_now();
         c.state.status = "created".into();
         let dir = self.container_dir(&c.id);
         for sub in ["upper", "work", "rootfs"] {
@@ -257,7 +267,7 @@ impl Store {
                 if c.state.status == "running" {
                     c.state.status = "exited".into();
                     c.state.exit_code.get_or_insert(137);
-                    c.state.finished_at = super::image::rfc3339_now();
+                    c.state.finished_at = super::time::rfc3339_now();
                     c.state.pid = 0;
                     changed = true;
                 }

@@ -38,13 +38,6 @@ impl Event {
             attrs: BTreeMap::new(),
         }
     }
-    /// A `container` event naming the container, as most container events do.
-    pub fn container(action: &str, c: &super::container::Container) -> Event {
-        Event::new("container", action)
-            .id(&c.id)
-            .name(&c.name)
-            .image(&c.image)
-    }
 
     pub fn id(mut self, id: &str) -> Self {
         self.id = id.into();

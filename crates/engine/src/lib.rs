@@ -4,11 +4,14 @@
 //! - `events`: the event feed every face follows
 //! - `image`: OCI image layouts, the bundled catalog, pull, tag, rmi, commit
 //! - `container`: container records, ids, names
+//! - `inspect`: a container's processes (`top`) and written bytes, read from the host
 //! - `runtime`: namespaces, mounts, pty (syscalls behind `runtime::sys`)
 //! - `monitor`: the per-container process that outlives the CLI
+//! - `pattern`: Go's `path.Match`, the one glob matcher (.dockerignore, COPY, filters)
 //! - `archive`: tar extraction that never writes outside its target, and layer creation
 //! - `snapshot`: a read-only view of images and containers for the TUI and the course
 //! - `transfer`: save / load / export / import tarballs
+//! - `time`: RFC 3339 times as the store writes them
 //! - `registry`: pulling from a real registry (OCI distribution API)
 
 pub mod archive;
@@ -19,13 +22,16 @@ mod error;
 pub mod events;
 pub mod helper;
 pub mod image;
+pub mod inspect;
 pub mod lifecycle;
 pub mod monitor;
+pub mod pattern;
 pub mod proxy;
 pub mod registry;
 pub mod runtime;
 pub mod snapshot;
 pub mod store;
+pub mod time;
 pub mod transfer;
 
 pub use error::EngineError;

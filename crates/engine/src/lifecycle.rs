@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use super::archive;
 use super::container::{Container, PortBinding, RunConfig, process_start_time};
 use super::image::{
-    self, Descriptor, HashWriter, History, Image, ImageConfig, MT_CONFIG, MT_LAYER_GZIP,
-    MT_MANIFEST, Manifest, Reference,
+    Descriptor, HashWriter, History, Image, ImageConfig, MT_CONFIG, MT_LAYER_GZIP, MT_MANIFEST,
+    Manifest, Reference,
 };
 use super::runtime::{parse_signal, sys};
 use super::{EngineError, Event, Result, Store};
@@ -364,10 +364,10 @@ impl Store {
         let reference = repo.map(Reference::parse).transpose()?;
         let _writing = self.writing()?;
         let base = self.resolve_image(&c.image_id)?;
-        let upper = self.container_dir(&c.id).join("upper");
+        let upper = self.upper_dir(&c.id);
         let (layer, diff_id) = self.write_layer_from_dir(&upper)?;
         let mut config = base.config.clone();
-        config.created = image::rfc3339_now();
+        config.created = crate::time::rfc3339_now();
         config.author = opts.author.clone();
         config.config.cmd = Some(c.config.cmd.clone());
         config.config.entrypoint = if c.config.entrypoint.is_empty() {

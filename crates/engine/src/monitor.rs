@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use super::attach::{self, FrameBuffer};
 use super::container::{Container, process_start_time};
-use super::image::rfc3339_now;
 use super::runtime::{self, Spec, Stdio, cgroup, sys};
+use super::time::rfc3339_now;
 use super::{EngineError, Event, Result, Store};
 
 /// Largest log file before it is rotated (one previous file is kept).
@@ -274,8 +274,8 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     let cg = cgroup::create(id);
     let spec = Spec {
         lowers: store.lower_dirs(&img)?,
-        upper: dir.join("upper"),
-        work: dir.join("work"),
+        upper: store.upper_dir(id),
+        work: store.work_dir(id),
         rootfs: dir.join("rootfs"),
         hostname: c.config.hostname.clone(),
         argv: c.config.argv.clone(),

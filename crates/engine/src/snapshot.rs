@@ -167,7 +167,7 @@ impl Store {
         let Ok(lowers) = self.lower_dirs(&img) else {
             return false;
         };
-        let mut layers = vec![self.container_dir(&c.id).join("upper")];
+        let mut layers = vec![self.upper_dir(&c.id)];
         layers.extend(lowers);
         archive::exists_in_layers(&layers, path)
     }
@@ -178,7 +178,7 @@ impl Store {
         let c = self.resolve_container(container)?;
         let img = self.resolve_image(&c.image_id)?;
         let lowers = self.lower_dirs(&img)?;
-        let upper = self.container_dir(&c.id).join("upper");
+        let upper = self.upper_dir(&c.id);
         let changes = match archive::diff(&upper, &lowers) {
             Err(e) if super::runtime::is_rootless() && archive::is_permission_denied(&e) => {
                 archive::diff_as_container_root(&upper, &lowers, e)?

@@ -58,11 +58,23 @@ impl Store {
     pub fn container_dir(&self, id: &str) -> PathBuf {
         self.root.join("containers").join(id)
     }
+    /// A container's writable layer (overlay's upperdir).
+    pub fn upper_dir(&self, id: &str) -> PathBuf {
+        self.container_dir(id).join("upper")
+    }
+    /// Overlay's workdir for a container's upper dir.
+    pub fn work_dir(&self, id: &str) -> PathBuf {
+        self.container_dir(id).join("work")
+    }
     pub fn index_path(&self) -> PathBuf {
         self.root.join("index.json")
     }
     pub fn events_path(&self) -> PathBuf {
         self.root.join("events.jsonl")
+    }
+    /// Append an event to the feed.
+    pub fn emit(&self, ev: super::Event) {
+        super::events::append(&self.events_path(), &ev);
     }
     pub fn tmp_dir(&self) -> PathBuf {
         self.root.join("tmp")

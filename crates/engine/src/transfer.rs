@@ -399,7 +399,7 @@ impl Store {
     pub fn export_container(&self, key: &str, out: &mut dyn Write) -> Result<()> {
         let c = self.resolve_container(key)?;
         let img = self.resolve_image(&c.image_id)?;
-        let mut layers = vec![self.container_dir(&c.id).join("upper")];
+        let mut layers = vec![self.upper_dir(&c.id)];
         layers.extend(self.lower_dirs(&img)?);
         let mut builder = tar::Builder::new(out);
         builder.follow_symlinks(false);
@@ -427,7 +427,7 @@ impl Store {
             .clone()
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| "Imported from -".to_string());
-        let created = image::rfc3339_now();
+        let created = crate::time::rfc3339_now();
         let mut config = ImageConfig {
             created: created.clone(),
             architecture: super::registry::host_arch().to_string(),

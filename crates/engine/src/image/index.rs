@@ -1,0 +1,280 @@
+//! The store's `index.json`: images, tags, `rmi`, and garbage collection.
+
+use std::collections::BTreeMap;
+use std::fs;
+
+use super::oci::{
+    Descriptor, Image, ImageConfig, Index, MT_INDEX, MT_MANIFEST, Manifest, REF_NAME, UNTAGGED,
+    annotation,
+};
+use super::reference::Reference;
+use crate::store::{read_json, write_json};
+use crate::{EngineError, Event, Result, Store, archive};
+
+impl Store {
+    pub fn read_index(&self) -> Result<Index> {
+        let path = self.index_path();
+        if !path.exists() {
+            return Ok(Index {
+                schema_version: 2,
+                media_type: MT_INDEX.into(),
+                manifests: Vec::new(),
+            });
+        }
+        read_json(&path)
+    }
+
+    fn write_index(&self, index: &Index) -> Result<()> {
+        write_json(&self.index_path(), index)
+    }
+
+    /// Every image in the store, tags gathered per image, newest first.
+    pub fn images(&self) -> Result<Vec<Image>> {
+        let index = self.read_index()?;
+        let mut by_manifest: BTreeMap<String, (Descriptor, Vec<String>)> = BTreeMap::new();
+        for d in &index.manifests {
+            let entry = by_manifest
+                .entry(d.digest.clone())
+                .or_insert_with(|| (d.clone(), Vec::new()));
+            if let Some(tag) = annotation(d, REF_NAME) {
+                entry.1.push(tag.to_string());
+            }
+        }
+        let mut out = Vec::new();
+        for (digest, (desc, mut tags)) in by_manifest {
+            let manifest: Manifest = match read_json(&self.blob_path(&digest)) {
+                Ok(m) => m,
+                Err(_) => continue, // a manifest lost to a crash: the image is not usable
+            };
+            let config: ImageConfig = match read_json(&self.blob_path(&manifest.config.digest)) {
+                Ok(c) => c,
+                Err(_) => continue,
+            };
+            tags.sort();
+            let _ = desc;
+            out.push(Image {
+                id: manifest.config.digest.clone(),
+                manifest_digest: digest,
+                manifest,
+                config,
+                tags,
+            });
+        }
+        out.sort_by(|a, b| {
+            b.created_millis()
+                .cmp(&a.created_millis())
+                .then(a.tags.cmp(&b.tags))
+        });
+        Ok(out)
+    }
+
+    /// Find an image by tag, by ID (full or a unique prefix of at least 1 hex digit), or by
+    /// "sha256:" ID.
+    pub fn resolve_image(&self, name: &str) -> Result<Image> {
+        let images = self.images()?;
+        if let Ok(r) = Reference::parse(name) {
+            let full = r.full();
+            if let Some(img) = images.iter().find(|i| i.tags.contains(&full)) {
+                return Ok(img.clone());
+            }
+        }
+        let hex = name.strip_prefix("sha256:").unwrap_or(name);
+        if !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            let matches: Vec<&Image> = images
+                .iter()
+                .filter(|i| i.id.trim_start_matches("sha256:").starts_with(hex))
+                .collect();
+            if let [one] = matches.as_slice() {
+                return Ok((*one).clone());
+            }
+        }
+        Err(EngineError::NoSuchImage(name.to_string()))
+    }
+
+    /// Point tag `r` at a manifest; returns false when it already pointed there. An image that
+    /// loses its last tag stays in the index as untagged (Docker's `<none>`).
+    pub fn set_tag(&self, r: &Reference, manifest_digest: &str, size: u64) -> Result<bool> {
+        let _lock = self.lock()?;
+        let mut index = self.read_index()?;
+        let full = r.full();
+        let mut old = None;
+        for d in &index.manifests {
+            if annotation(d, REF_NAME) == Some(full.as_str()) {
+                if d.digest == manifest_digest {
+                    return Ok(false);
+                }
+                old = Some(d.digest.clone());
+            }
+        }
+        index
+            .manifests
+            .retain(|d| annotation(d, REF_NAME) != Some(full.as_str()));
+        // The manifest is tagged now: drop its untagged placeholder.
+        index
+            .manifests
+            .retain(|d| !(d.digest == manifest_digest && annotation(d, UNTAGGED).is_some()));
+        index.manifests.push(Descriptor {
+            media_type: MT_MANIFEST.into(),
+            digest: manifest_digest.into(),
+            size,
+            annotations: Some(BTreeMap::from([(REF_NAME.to_string(), full.clone())])),
+        });
+        if let Some(old) = old {
+            keep_untagged(&mut index, &old);
+        }
+        index.schema_version = 2;
+        index.media_type = MT_INDEX.into();
+        self.write_index(&index)?;
+        Ok(true)
+    }
+
+    /// `docker tag SOURCE TARGET`.
+    pub fn tag(&self, source: &str, target: &str) -> Result<()> {
+        let img = self.resolve_image(source)?;
+        let r = Reference::parse(target)?;
+        let size = fs::metadata(self.blob_path(&img.manifest_digest))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        self.set_tag(&r, &img.manifest_digest, size)?;
+        self.emit(Event::new("image", "tag").id(&img.id).name(&r.full()));
+        Ok(())
+    }
+
+    /// `docker rmi`: untag `name`, and delete the image when no tag and no container is left.
+    /// Returns the lines Docker prints (`Untagged: …`, `Deleted: …`).
+    pub fn remove_image(&self, name: &str, force: bool) -> Result<Vec<String>> {
+        // Everything under the lock: a tag added or a container created by another command
+        // since we looked would otherwise be lost or left on a deleted image.
+        let _lock = self.lock()?;
+        let img = self.resolve_image(name)?;
+        let containers = self.containers()?;
+        let users: Vec<_> = containers.iter().filter(|c| c.image_id == img.id).collect();
+        let by_tag = Reference::parse(name)
+            .ok()
+            .map(|r| r.full())
+            .filter(|f| img.tags.contains(f));
+        let mut out = Vec::new();
+        let mut index = self.read_index()?;
+        match by_tag {
+            // Removing one of several tags only untags.
+            Some(tag) if img.tags.len() > 1 => {
+                index
+                    .manifests
+                    .retain(|d| annotation(d, REF_NAME) != Some(tag.as_str()));
+                self.write_index(&index)?;
+                self.emit(Event::new("image", "untag").id(&img.id).name(&tag));
+                out.push(format!("Untagged: {tag}"));
+                return Ok(out);
+            }
+            _ => {}
+        }
+        if let Some(c) = users.iter().find(|c| c.state.status == "running") {
+            return Err(EngineError::ImageInUse {
+                image: img.short_id(),
+                container: c.short_id(),
+                state: "running".into(),
+                how: "cannot be forced".into(),
+            });
+        }
+        if let Some(c) = users.first()
+            && !force
+        {
+            return Err(EngineError::ImageInUse {
+                image: by_tag
+                    .clone()
+                    .map(|_| name.to_string())
+                    .unwrap_or_else(|| img.short_id()),
+                container: c.short_id(),
+                state: "stopped".into(),
+                how: "must be forced".into(),
+            });
+        }
+        index.manifests.retain(|d| d.digest != img.manifest_digest);
+        for t in &img.tags {
+            out.push(format!("Untagged: {t}"));
+        }
+        if !users.is_empty() {
+            // Forced while a stopped container uses it: Docker untags and keeps the image.
+            keep_untagged(&mut index, &img.manifest_digest);
+            self.write_index(&index)?;
+            for t in &img.tags {
+                self.emit(Event::new("image", "untag").id(&img.id).name(t));
+            }
+            return Ok(out);
+        }
+        self.write_index(&index)?;
+        for t in &img.tags {
+            self.emit(Event::new("image", "untag").id(&img.id).name(t));
+        }
+        out.push(format!("Deleted: {}", img.id));
+        self.emit(Event::new("image", "delete").id(&img.id));
+        drop(_lock);
+        // A built image's untagged build steps go with it, as in Docker.
+        for id in self.remove_unused_build_parents(&img.id)? {
+            out.push(format!("Deleted: {id}"));
+        }
+        self.collect_garbage()?;
+        Ok(out)
+    }
+
+    /// Remove blobs and unpacked layers no image in the index refers to. Skipped while another
+    /// command writes blobs not yet in the index (see `Store::writing`); a later `rmi` collects.
+    pub fn collect_garbage(&self) -> Result<()> {
+        let Some(_collecting) = self.try_collecting()? else {
+            return Ok(());
+        };
+        let _lock = self.lock()?;
+        let index = self.read_index()?;
+        let mut keep_blobs = std::collections::HashSet::new();
+        let mut keep_layers = std::collections::HashSet::new();
+        for d in &index.manifests {
+            keep_blobs.insert(d.digest.trim_start_matches("sha256:").to_string());
+            let Ok(m) = read_json::<Manifest>(&self.blob_path(&d.digest)) else {
+                continue;
+            };
+            keep_blobs.insert(m.config.digest.trim_start_matches("sha256:").to_string());
+            for l in &m.layers {
+                keep_blobs.insert(l.digest.trim_start_matches("sha256:").to_string());
+            }
+            if let Ok(c) = read_json::<ImageConfig>(&self.blob_path(&m.config.digest)) {
+                for id in c.rootfs.diff_ids {
+                    keep_layers.insert(id.trim_start_matches("sha256:").to_string());
+                }
+            }
+        }
+        if let Ok(rd) = fs::read_dir(self.root.join("blobs/sha256")) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if !keep_blobs.contains(&name) {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
+        if let Ok(rd) = fs::read_dir(self.root.join("layers")) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                let hex = name.trim_end_matches(".done");
+                if !keep_layers.contains(hex) {
+                    if name.ends_with(".done") {
+                        let _ = fs::remove_file(e.path());
+                    } else {
+                        archive::remove_tree(&e.path());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn keep_untagged(index: &mut Index, manifest_digest: &str) {
+    if index.manifests.iter().any(|d| d.digest == manifest_digest) {
+        return;
+    }
+    index.manifests.push(Descriptor {
+        media_type: MT_MANIFEST.into(),
+        digest: manifest_digest.into(),
+        size: 0,
+        annotations: Some(BTreeMap::from([(UNTAGGED.to_string(), "true".to_string())])),
+    });
+}

@@ -1,0 +1,168 @@
+//! Blobs and unpacked layers in the store.
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use super::hash::{HashReader, HashWriter, sha256_hex, short_hex};
+use super::oci::{Descriptor, Image};
+use crate::{EngineError, Result, Store, archive};
+
+impl Store {
+    /// Copy a blob from a file into the store, verifying digest and size on the way.
+    pub fn import_blob(&self, src: &Path, d: &Descriptor) -> Result<()> {
+        let dst = self.blob_path(&d.digest);
+        if dst.exists() {
+            return Ok(());
+        }
+        let mut input = File::open(src).map_err(|e| EngineError::io(src, e))?;
+        let tmp = self.tmp_path("blob");
+        let res = (|| -> Result<()> {
+            let out = File::create(&tmp).map_err(|e| EngineError::io(&tmp, e))?;
+            let mut w = HashWriter::new(out);
+            io::copy(&mut input, &mut w).map_err(|e| EngineError::io(src, e))?;
+            let (out, hex, n) = w.finish();
+            out.sync_all().map_err(|e| EngineError::io(&tmp, e))?;
+            let actual = format!("sha256:{hex}");
+            if actual != d.digest || n != d.size {
+                return Err(EngineError::DigestMismatch {
+                    what: src.display().to_string(),
+                    expected: d.digest.clone(),
+                    actual,
+                });
+            }
+            fs::rename(&tmp, &dst).map_err(|e| EngineError::io(&dst, e))
+        })();
+        if res.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        res
+    }
+
+    /// Store bytes as a blob; returns its descriptor.
+    pub fn put_blob(&self, media_type: &str, data: &[u8]) -> Result<Descriptor> {
+        let digest = format!("sha256:{}", sha256_hex(data));
+        let path = self.blob_path(&digest);
+        if !path.exists() {
+            crate::store::atomic_write(&path, data)?;
+        }
+        Ok(Descriptor {
+            media_type: media_type.into(),
+            digest,
+            size: data.len() as u64,
+            annotations: None,
+        })
+    }
+
+    pub fn layer_ready(&self, diff_id: &str) -> bool {
+        self.layer_done_marker(diff_id).exists() && self.layer_dir(diff_id).is_dir()
+    }
+
+    /// The unpacked size of a layer, recorded when it was unpacked.
+    pub fn layer_size(&self, diff_id: &str) -> u64 {
+        fs::read_to_string(self.layer_done_marker(diff_id))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Unpack a layer blob (gzip or plain tar) into `layers/<diff_id>`, checking the diff ID.
+    pub fn unpack_layer(&self, blob: &Path, diff_id: &str) -> Result<()> {
+        if self.layer_ready(diff_id) {
+            return Ok(());
+        }
+        let file = File::open(blob).map_err(|e| EngineError::io(blob, e))?;
+        let staging = self.tmp_path("layer");
+        let res = (|| -> Result<u64> {
+            fs::create_dir_all(&staging).map_err(|e| EngineError::io(&staging, e))?;
+            // Layers may be gzip'd (pulled, committed) or plain tar (loaded from `docker save`).
+            let mut reader = HashReader::new(open_layer_stream(file, blob)?);
+            let size = archive::unpack(&mut reader, &staging)?;
+            // Read what is left (tar padding) so the hash covers the whole stream.
+            io::copy(&mut reader, &mut io::sink()).map_err(|e| EngineError::io(blob, e))?;
+            let (hex, _) = reader.finish();
+            let actual = format!("sha256:{hex}");
+            if actual != diff_id {
+                return Err(EngineError::DigestMismatch {
+                    what: format!("layer {}", short_hex(diff_id)),
+                    expected: diff_id.to_string(),
+                    actual,
+                });
+            }
+            Ok(size)
+        })();
+        let size = match res {
+            Ok(s) => s,
+            Err(e) => {
+                archive::remove_tree(&staging);
+                return Err(e);
+            }
+        };
+        // Another command (a second learner on this store) may have unpacked the same layer
+        // meanwhile, and containers may already run on it: under the lock, keep a finished
+        // layer and only replace a half-finished one left by a killed process.
+        let _lock = self.lock()?;
+        if self.layer_ready(diff_id) {
+            drop(_lock);
+            archive::remove_tree(&staging);
+            return Ok(());
+        }
+        let dir = self.layer_dir(diff_id);
+        if dir.exists() {
+            archive::remove_tree(&dir);
+        }
+        fs::rename(&staging, &dir).map_err(|e| EngineError::io(&dir, e))?;
+        crate::store::atomic_write(
+            &self.layer_done_marker(diff_id),
+            size.to_string().as_bytes(),
+        )
+    }
+
+    /// The unpacked layer dirs of an image, top layer first (overlay's lowerdir order).
+    pub fn lower_dirs(&self, img: &Image) -> Result<Vec<PathBuf>> {
+        let mut dirs = Vec::new();
+        for id in img.config.rootfs.diff_ids.iter().rev() {
+            if !self.layer_ready(id) {
+                return Err(EngineError::Corrupt {
+                    path: self.layer_dir(id),
+                    detail: "layer is missing; pull the image again".into(),
+                });
+            }
+            dirs.push(self.layer_dir(id));
+        }
+        Ok(dirs)
+    }
+
+    /// Total unpacked size of an image's layers (what `docker images` shows).
+    pub fn image_size(&self, img: &Image) -> u64 {
+        img.config
+            .rootfs
+            .diff_ids
+            .iter()
+            .map(|d| self.layer_size(d))
+            .sum()
+    }
+}
+
+/// A layer blob's tar stream: gunzipped when the blob starts with gzip's magic bytes.
+pub fn open_layer_stream(mut file: File, path: &Path) -> Result<Box<dyn Read>> {
+    use std::io::{Seek, SeekFrom};
+    let mut magic = [0u8; 2];
+    let mut got = 0;
+    while got < magic.len() {
+        match file.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(EngineError::io(path, e)),
+        }
+    }
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| EngineError::io(path, e))?;
+    let buffered = io::BufReader::new(file);
+    if got == 2 && magic == [0x1f, 0x8b] {
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(buffered)))
+    } else {
+        Ok(Box::new(buffered))
+    }
+}

@@ -1,0 +1,123 @@
+//! The bundled catalog, and pulling from it.
+
+use super::hash::short_hex;
+use super::oci::{ImageConfig, Layout, MT_CONFIG, MT_MANIFEST, Manifest};
+use super::reference::Reference;
+use crate::{EngineError, Event, Result, Store};
+
+/// What `pull` reports as it goes, so the CLI can print Docker's lines.
+pub trait PullProgress {
+    fn layer(&mut self, short: &str, status: LayerStatus);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerStatus {
+    AlreadyExists,
+    Pulling,
+    Complete,
+}
+
+pub struct NoProgress;
+impl PullProgress for NoProgress {
+    fn layer(&mut self, _: &str, _: LayerStatus) {}
+}
+
+#[derive(Debug, Clone)]
+pub struct PullOutcome {
+    pub reference: Reference,
+    pub manifest_digest: String,
+    pub image_id: String,
+    /// False when the tag already pointed at this image ("Image is up to date").
+    pub updated: bool,
+}
+
+impl Store {
+    pub fn catalog(&self) -> Result<Layout> {
+        Layout::open(&self.catalog)
+    }
+
+    /// The repositories the bundled catalog offers ("busybox", "debian", …).
+    pub fn catalog_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .catalog()
+            .map(|l| {
+                l.tags()
+                    .iter()
+                    .filter_map(|t| t.rsplit_once(':').map(|(n, _)| n.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Whether an image ID belongs to the bundled catalog (pulled, not made here).
+    pub fn is_bundled(&self, image_id: &str) -> bool {
+        let Ok(cat) = self.catalog() else {
+            return false;
+        };
+        cat.index.manifests.iter().any(|d| {
+            cat.read_verified(d)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
+                .is_some_and(|m| m.config.digest == image_id)
+        })
+    }
+
+    /// Pull `name` from the bundled catalog into the store.
+    pub fn pull(&self, name: &str, progress: &mut dyn PullProgress) -> Result<PullOutcome> {
+        let r = Reference::parse(name)?;
+        let _writing = self.writing()?;
+        let catalog = match self.catalog() {
+            Ok(c) => c,
+            Err(_) => return self.pull_remote(&r, progress),
+        };
+        let Some(desc) = catalog.find(&r).cloned() else {
+            // Not bundled: try the image's registry (Docker Hub, or the host in the name).
+            return self.pull_remote(&r, progress);
+        };
+        let manifest_bytes = catalog.read_verified(&desc)?;
+        let manifest: Manifest =
+            serde_json::from_slice(&manifest_bytes).map_err(|e| EngineError::Corrupt {
+                path: catalog.blob(&desc.digest),
+                detail: e.to_string(),
+            })?;
+        let config_bytes = catalog.read_verified(&manifest.config)?;
+        let config: ImageConfig =
+            serde_json::from_slice(&config_bytes).map_err(|e| EngineError::Corrupt {
+                path: catalog.blob(&manifest.config.digest),
+                detail: e.to_string(),
+            })?;
+        if config.rootfs.diff_ids.len() != manifest.layers.len() {
+            return Err(EngineError::Corrupt {
+                path: catalog.blob(&manifest.config.digest),
+                detail: "layer count differs from diff_ids".into(),
+            });
+        }
+        for (layer, diff_id) in manifest.layers.iter().zip(&config.rootfs.diff_ids) {
+            let short = short_hex(&layer.digest);
+            if self.layer_ready(diff_id) && self.blob_path(&layer.digest).exists() {
+                progress.layer(&short, LayerStatus::AlreadyExists);
+                continue;
+            }
+            progress.layer(&short, LayerStatus::Pulling);
+            self.import_blob(&catalog.blob(&layer.digest), layer)?;
+            self.unpack_layer(&self.blob_path(&layer.digest), diff_id)?;
+            progress.layer(&short, LayerStatus::Complete);
+        }
+        self.put_blob(MT_CONFIG, &config_bytes)?;
+        self.put_blob(MT_MANIFEST, &manifest_bytes)?;
+        let updated = self.set_tag(&r, &desc.digest, desc.size)?;
+        let image_id = manifest.config.digest.clone();
+        if updated {
+            self.emit(Event::new("image", "pull").id(&image_id).name(&r.full()));
+        }
+        Ok(PullOutcome {
+            reference: r,
+            manifest_digest: desc.digest,
+            image_id,
+            updated,
+        })
+    }
+}

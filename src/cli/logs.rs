@@ -1,0 +1,88 @@
+//! `docker logs`.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::time::Duration;
+
+use super::{CmdResult, Failure};
+use crate::engine::Store;
+use crate::i18n::t;
+
+pub fn logs(
+    store: &Store,
+    name: &str,
+    follow: bool,
+    tail: Option<&str>,
+    timestamps: bool,
+) -> CmdResult {
+    let c = store.resolve_container(name)?;
+    let lines = store.read_logs(&c.id);
+    let skip = match tail {
+        None | Some("all") => 0,
+        Some(n) => {
+            let n: usize = n
+                .parse()
+                .map_err(|_| Failure::new(t("err-bad-tail", &[("value", n)]), 1))?;
+            count_skip(&lines, n)
+        }
+    };
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
+    for l in &lines[skip..] {
+        print_log(&mut out, &mut err, l, timestamps);
+    }
+    if !follow {
+        return Ok(0);
+    }
+    // Follow: read what is appended until the container stops.
+    let path = store.container_dir(&c.id).join("log.jsonl");
+    let mut offset = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let mut pending = String::new();
+    loop {
+        let running = store
+            .load_container(&c.id)
+            .map(|c| c.is_running())
+            .unwrap_or(false);
+        if let Ok(mut f) = std::fs::File::open(&path) {
+            let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+            if len < offset {
+                offset = 0; // rotated
+            }
+            if len > offset && f.seek(SeekFrom::Start(offset)).is_ok() {
+                let mut buf = String::new();
+                if f.read_to_string(&mut buf).is_ok() {
+                    offset = len;
+                    pending.push_str(&buf);
+                    while let Some(i) = pending.find('\n') {
+                        let line: String = pending.drain(..=i).collect();
+                        if let Ok(l) = serde_json::from_str(line.trim_end()) {
+                            print_log(&mut out, &mut err, &l, timestamps);
+                        }
+                    }
+                }
+            }
+        }
+        if !running {
+            return Ok(0);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// How many log entries to skip so that the last `n` lines are printed (one entry per line).
+fn count_skip(lines: &[crate::engine::container::LogLine], n: usize) -> usize {
+    lines.len().saturating_sub(n)
+}
+
+fn print_log(
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    l: &crate::engine::container::LogLine,
+    timestamps: bool,
+) {
+    let w: &mut dyn Write = if l.stream == "stderr" { err } else { out };
+    if timestamps {
+        let _ = write!(w, "{} ", l.time);
+    }
+    let _ = w.write_all(l.log.as_bytes());
+    let _ = w.flush();
+}

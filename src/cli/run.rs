@@ -1,0 +1,307 @@
+//! Making containers and attaching to them: run, create, start, attach.
+
+use super::args::RunArgs;
+use super::attach::{self, Outcome};
+use super::{CmdResult, Failure, describe, images, start_detail};
+use crate::engine::container::{Container, PortBinding};
+use crate::engine::lifecycle::CreateOptions;
+use crate::engine::{EngineError, Event, Store};
+use crate::i18n::t;
+
+/// Parse `-p` values: `8080:80`, `80`, `127.0.0.1:8080:80`, `8080:80/tcp` (TCP only).
+pub fn parse_publish(spec: &str) -> Result<PortBinding, Failure> {
+    let bad = || Failure::new(t("err-bad-publish", &[("spec", spec)]), 125);
+    let (addr, proto) = spec.split_once('/').unwrap_or((spec, "tcp"));
+    if proto != "tcp" {
+        return Err(bad());
+    }
+    let parts: Vec<&str> = addr.rsplitn(3, ':').collect();
+    let port = |s: &str| s.parse::<u16>().ok().filter(|p| *p > 0);
+    let (ip, host, container) = match parts.as_slice() {
+        [c] => ("0.0.0.0", Some(0), port(c)),
+        [c, h] => (
+            "0.0.0.0",
+            if h.is_empty() { Some(0) } else { port(h) },
+            port(c),
+        ),
+        [c, h, ip] => (
+            if ip.is_empty() { "0.0.0.0" } else { ip },
+            if h.is_empty() { Some(0) } else { port(h) },
+            port(c),
+        ),
+        _ => (spec, None, None),
+    };
+    match (host, container) {
+        (Some(h), Some(c)) => Ok(PortBinding {
+            host_ip: ip.to_string(),
+            host_port: h,
+            container_port: c,
+            proto: proto.to_string(),
+        }),
+        _ => Err(bad()),
+    }
+}
+
+fn docker_prefixed(e: EngineError) -> Failure {
+    Failure::new(format!("docker: {}", describe(&e)), 125)
+}
+
+/// Make sure the image is in the store, pulling it from the catalog like `docker run` does.
+fn ensure_image(store: &Store, name: &str) -> Result<(), Failure> {
+    match store.resolve_image(name) {
+        Ok(_) => Ok(()),
+        Err(EngineError::NoSuchImage(_)) => {
+            let r = crate::engine::image::Reference::parse(name).map_err(docker_prefixed)?;
+            eprintln!("{}", t("run-unable-to-find", &[("name", &r.full())]));
+            let mut err = std::io::stderr();
+            images::pull_to(store, name, false, &mut err).map_err(|f| Failure {
+                message: format!("docker: {}", f.message),
+                code: 125,
+            })
+        }
+        Err(e) => Err(docker_prefixed(e)),
+    }
+}
+
+fn create_options(a: &RunArgs) -> Result<CreateOptions, Failure> {
+    let mut ports = Vec::new();
+    for p in &a.publish {
+        ports.push(parse_publish(p)?);
+    }
+    let mut labels = std::collections::BTreeMap::new();
+    for l in &a.label {
+        let (k, v) = l.split_once('=').unwrap_or((l, ""));
+        labels.insert(k.to_string(), v.to_string());
+    }
+    Ok(CreateOptions {
+        image: a.image.clone(),
+        name: a.name.clone(),
+        cmd: a.command.clone(),
+        entrypoint: a.entrypoint.clone(),
+        env: a.env.clone(),
+        workdir: a.workdir.clone(),
+        hostname: a.hostname.clone(),
+        user: a.user.clone(),
+        tty: a.tty,
+        stdin_open: a.interactive,
+        auto_remove: a.rm,
+        detached: a.detach,
+        ports,
+        publish_all: a.publish_all,
+        labels,
+    })
+}
+
+pub fn create(store: &Store, a: RunArgs) -> CmdResult {
+    let opts = create_options(&a)?;
+    ensure_image(store, &a.image)?;
+    let c = store.create_container(&opts).map_err(docker_prefixed)?;
+    println!("{}", c.id);
+    Ok(0)
+}
+
+fn start_failed(store: &Store, c: &Container, e: &EngineError) -> Failure {
+    let code = super::run_exit_code(e);
+    let msg = t("err-start-failed", &[("detail", &start_detail(e))]);
+    // A container that never ran is not left half-made (Docker would keep it as Created).
+    if c.config.auto_remove || !c.config.ports.is_empty() {
+        let _ = store.remove_container(&c.id, true);
+    }
+    Failure::new(format!("docker: {}{}", t("err-daemon", &[]), msg), code)
+}
+
+pub fn run(store: &Store, a: RunArgs) -> CmdResult {
+    let opts = create_options(&a)?;
+    let detach_keys = attach::detach_keys(a.detach_keys.as_deref())?;
+    if a.tty && a.interactive && !attach::stdin_is_tty() && !a.detach {
+        return Err(Failure::new(t("err-not-a-tty", &[]), 1));
+    }
+    crate::engine::proxy::check_ports(&opts.ports).map_err(docker_prefixed)?;
+    ensure_image(store, &a.image)?;
+    let c = store.create_container(&opts).map_err(docker_prefixed)?;
+    if a.detach {
+        let mut m = store.start_monitor(&c, false).map_err(docker_prefixed)?;
+        return match m.wait_started() {
+            Ok(_) => {
+                println!("{}", c.id);
+                Ok(0)
+            }
+            Err(e) => Err(start_failed(store, &c, &e)),
+        };
+    }
+    let m = store.start_monitor(&c, true).map_err(docker_prefixed)?;
+    let mut forward = |sig: i32| proxy_signal(store, &c.id, sig);
+    let opts = attach::AttachOptions {
+        forward_stdin: a.interactive,
+        tty: a.tty,
+        send_start: true,
+        sig_proxy: a.sig_proxy.then_some(&mut forward as &mut dyn FnMut(i32)),
+        detach_keys,
+    };
+    match attach::run_attached(&m.root, &m.id, opts) {
+        Ok(Outcome::Exited(code)) => Ok(code),
+        Ok(Outcome::Detached) => {
+            emit_detach(store, &c);
+            Ok(0)
+        }
+        Ok(Outcome::StartFailed(e)) => Err(start_failed(store, &c, &e)),
+        Err(e) => Err(Failure::new(format!("docker: {e}"), 125)),
+    }
+}
+
+/// Pass a signal the CLI got on to the container, as `docker kill -s` would (`--sig-proxy`).
+fn proxy_signal(store: &Store, id: &str, sig: i32) {
+    // The container may have ended meanwhile: nothing left to signal.
+    let _ = store.kill_container(id, &sig.to_string());
+}
+
+/// How `start -a`/`attach` attach: stdin, signals, the detach sequence.
+pub struct AttachFlags {
+    pub attach: bool,
+    pub interactive: bool,
+    pub sig_proxy: bool,
+    pub detach_keys: Option<String>,
+}
+
+pub fn start(store: &Store, names: &[String], flags: AttachFlags) -> CmdResult {
+    let AttachFlags {
+        attach: attach_out,
+        interactive,
+        sig_proxy,
+        ..
+    } = flags;
+    let attach_mode = attach_out || interactive;
+    attach::detach_keys(flags.detach_keys.as_deref())?;
+    if attach_mode && names.len() > 1 {
+        return Err(Failure::new(t("err-attach-one", &[]), 1));
+    }
+    let mut code = 0;
+    for name in names {
+        let res = (|| -> CmdResult {
+            let c = store.resolve_container(name)?;
+            if c.is_running() {
+                if attach_mode {
+                    return attach(
+                        store,
+                        name,
+                        AttachFlags {
+                            attach: true,
+                            interactive,
+                            sig_proxy,
+                            detach_keys: flags.detach_keys.clone(),
+                        },
+                    );
+                }
+                println!("{name}");
+                return Ok(0);
+            }
+            if attach_mode {
+                let m = store.start_monitor(&c, true)?;
+                let mut forward = |sig: i32| proxy_signal(store, &c.id, sig);
+                let opts = attach::AttachOptions {
+                    forward_stdin: interactive,
+                    tty: c.config.tty,
+                    send_start: true,
+                    sig_proxy: sig_proxy.then_some(&mut forward as &mut dyn FnMut(i32)),
+                    detach_keys: attach::detach_keys(flags.detach_keys.as_deref())?,
+                };
+                return match attach::run_attached(&m.root, &m.id, opts) {
+                    Ok(Outcome::Exited(code)) => Ok(code),
+                    Ok(Outcome::Detached) => {
+                        emit_detach(store, &c);
+                        Ok(0)
+                    }
+                    Ok(Outcome::StartFailed(e)) => Err(Failure::new(
+                        format!(
+                            "{}{}",
+                            t("err-daemon", &[]),
+                            t("err-start-failed", &[("detail", &start_detail(&e))])
+                        ),
+                        e.exit_code(),
+                    )),
+                    Err(e) => Err(Failure::new(e, 1)),
+                };
+            }
+            let mut m = store.start_monitor(&c, false)?;
+            match m.wait_started() {
+                Ok(_) => {
+                    println!("{name}");
+                    Ok(0)
+                }
+                Err(e) => Err(Failure::new(
+                    format!(
+                        "{}{}",
+                        t("err-daemon", &[]),
+                        t("err-start-failed", &[("detail", &start_detail(&e))])
+                    ),
+                    1,
+                )),
+            }
+        })();
+        match res {
+            Ok(c) => code = c,
+            Err(f) => {
+                eprintln!("{}", f.message);
+                if names.len() > 1 {
+                    code = 1;
+                } else {
+                    return Err(Failure::new(String::new(), f.code));
+                }
+            }
+        }
+    }
+    Ok(code)
+}
+
+pub fn attach(store: &Store, name: &str, flags: AttachFlags) -> CmdResult {
+    let detach_keys = attach::detach_keys(flags.detach_keys.as_deref())?;
+    let c = store.resolve_container(name)?;
+    if !c.is_running() {
+        return Err(Failure::new(t("err-attach-stopped", &[]), 1));
+    }
+    store.emit(Event::container("attach", &c));
+    let mut forward = |sig: i32| proxy_signal(store, &c.id, sig);
+    let opts = attach::AttachOptions {
+        forward_stdin: flags.interactive && c.config.stdin_open,
+        tty: c.config.tty,
+        send_start: false,
+        sig_proxy: flags
+            .sig_proxy
+            .then_some(&mut forward as &mut dyn FnMut(i32)),
+        detach_keys,
+    };
+    match attach::run_attached(&store.root, &c.id, opts) {
+        Ok(Outcome::Exited(code)) => Ok(code),
+        Ok(Outcome::Detached) => {
+            store.emit(Event::container("detach", &c));
+            Ok(0)
+        }
+        Ok(Outcome::StartFailed(e)) => Err(Failure::new(start_detail(&e), e.exit_code())),
+        Err(e) => Err(Failure::new(e, 1)),
+    }
+}
+
+fn emit_detach(store: &Store, c: &Container) {
+    store.emit(Event::container("detach", c));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publish_specs_parse_like_docker() {
+        let p = parse_publish("8080:80").unwrap();
+        assert_eq!(
+            (p.host_port, p.container_port, p.proto.as_str()),
+            (8080, 80, "tcp")
+        );
+        let p = parse_publish("80").unwrap();
+        assert_eq!((p.host_port, p.container_port), (0, 80));
+        let p = parse_publish("127.0.0.1:9000:90").unwrap();
+        assert_eq!((p.host_ip.as_str(), p.host_port), ("127.0.0.1", 9000));
+        assert!(parse_publish("80/udp").is_err());
+        assert!(parse_publish("x:80").is_err());
+        assert!(parse_publish("80/sctp").is_err());
+    }
+}
