@@ -14,7 +14,7 @@ use super::{CmdResult, Failure, describe, images, start_detail};
 use crate::engine::container::{Container, PortBinding};
 use crate::engine::image::parse_time_millis;
 use crate::engine::lifecycle::{CommitOptions, CreateOptions};
-use crate::engine::{EngineError, Event, Store, now_millis};
+use crate::engine::{Action, EngineError, Event, EventType, Store, now_millis};
 use crate::i18n::t;
 
 /// Parse `-p` values: `8080:80`, `80`, `127.0.0.1:8080:80`, `8080:80/tcp` (TCP only).
@@ -268,7 +268,7 @@ pub fn attach(store: &Store, name: &str, flags: AttachFlags) -> CmdResult {
     if !c.is_running() {
         return Err(Failure::new(t("err-attach-stopped", &[]), 1));
     }
-    store.emit(Event::container("attach", &c));
+    store.emit(Event::container(Action::Attach, &c));
     let mut forward = |sig: i32| proxy_signal(store, &c.id, sig);
     let opts = attach::AttachOptions {
         forward_stdin: flags.interactive && c.config.stdin_open,
@@ -282,7 +282,7 @@ pub fn attach(store: &Store, name: &str, flags: AttachFlags) -> CmdResult {
     match attach::run_attached(&store.root, &c.id, opts) {
         Ok(Outcome::Exited(code)) => Ok(code),
         Ok(Outcome::Detached) => {
-            store.emit(Event::container("detach", &c));
+            store.emit(Event::container(Action::Detach, &c));
             Ok(0)
         }
         Ok(Outcome::StartFailed(e)) => Err(Failure::new(start_detail(&e), e.exit_code())),
@@ -291,7 +291,7 @@ pub fn attach(store: &Store, name: &str, flags: AttachFlags) -> CmdResult {
 }
 
 fn emit_detach(store: &Store, c: &Container) {
-    store.emit(Event::container("detach", c));
+    store.emit(Event::container(Action::Detach, c));
 }
 
 /// Docker's STATUS column.
@@ -759,7 +759,7 @@ pub fn restart(store: &Store, names: &[String], time: u64) -> CmdResult {
         let mut m = store.start_monitor(&c, false)?;
         m.wait_started()?;
         store.update_container(&c.id, |c| c.state.restart_count += 1)?;
-        store.emit(Event::container("restart", &c));
+        store.emit(Event::container(Action::Restart, &c));
         Ok(())
     })
 }
@@ -781,7 +781,7 @@ pub fn rename(store: &Store, name: &str, new_name: &str) -> CmdResult {
         store.save_container(&rec)?;
     }
     store.emit(
-        Event::new("container", "rename")
+        Event::new(EventType::Container, Action::Rename)
             .id(&c.id)
             .name(new_name)
             .image(&c.image)

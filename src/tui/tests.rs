@@ -21,7 +21,7 @@ use super::shell::ShellPane;
 use super::theme::Theme;
 use super::ui;
 use crate::course::Predicate;
-use crate::engine::{ContainerInfo, Event, Snapshot};
+use crate::engine::{Action, ContainerInfo, Event, EventType, Snapshot};
 use std::path::PathBuf;
 
 #[derive(Default)]
@@ -198,7 +198,7 @@ fn ctrl(c: char) -> AppEvent {
 }
 
 fn ev(action: &str) -> Event {
-    Event::new("image", action)
+    Event::on_image(Action::from(action))
 }
 
 fn screen(app: &App) -> String {
@@ -444,8 +444,10 @@ fn quitting_with_running_containers_asks_to_stop_them() {
             ports: Vec::new(),
             created: 0,
         });
-    r.app
-        .handle(AppEvent::Engine(vec![Event::new("container", "start")]));
+    r.app.handle(AppEvent::Engine(vec![Event::new(
+        EventType::Container,
+        Action::Start,
+    )]));
     r.app.handle(key(KeyCode::F(10)));
     assert!(!r.app.quit);
     assert!(matches!(
@@ -854,7 +856,7 @@ fn real_checks_tick_by_state_and_commands_and_warn_on_avoid_states() {
     assert_eq!(app.step, 1);
     // `docker ps` alone does not count; `docker ps -a` does.
     let ran = |args: &str| {
-        Event::new("command", "run")
+        Event::command(Action::Run)
             .attr("args", args)
             .attr("exit", "0")
     };

@@ -20,7 +20,7 @@ use super::image::{
 };
 use super::lifecycle::CreateOptions;
 use super::store::{read_json, write_json};
-use super::{EngineError, Event, Store, archive};
+use super::{Action, EngineError, Event, Store, archive};
 
 /// The label that marks a build container with the builder's pid and start time, so a
 /// killed build's container is removed by the next command's reconcile.
@@ -778,7 +778,7 @@ impl Store {
             let mut index = self.read_index()?;
             index.manifests.retain(|d| d.digest != p.manifest_digest);
             write_json(&self.index_path(), &index)?;
-            self.emit(Event::new("image", "delete").id(&p.id));
+            self.emit(Event::on_image(Action::Delete).id(&p.id));
             deleted.push(p.id.clone());
             cur = p.id.clone();
         }
@@ -1015,10 +1015,10 @@ pub fn build(
     let mut tags = Vec::new();
     for r in &opts.tags {
         store.set_tag(r, &img.manifest_digest, size)?;
-        store.emit(Event::new("image", "tag").id(&img.id).name(&r.full()));
+        store.emit(Event::on_image(Action::Tag).id(&img.id).name(&r.full()));
         tags.push(r.full());
     }
-    let mut ev = Event::new("image", "build").id(&img.id);
+    let mut ev = Event::on_image(Action::Build).id(&img.id);
     if let Some(t) = tags.first() {
         ev = ev.name(t);
     }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::store::{read_json, replace_json};
-use super::{EngineError, Event, Result, Store};
+use super::{Action, EngineError, Event, Result, Store};
 
 /// How to run the container's process; fixed at create time.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
@@ -213,7 +213,7 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(_) => super::archive::remove_tree(&dir),
         }
-        self.emit(Event::container("destroy", c));
+        self.emit(Event::container(Action::Destroy, c));
         Ok(())
     }
 
@@ -267,7 +267,7 @@ impl Store {
             {
                 super::runtime::cgroup::kill_leftovers(&c.id);
                 self.emit(
-                    Event::container("die", &c)
+                    Event::container(Action::Die, &c)
                         .attr("exitCode", c.state.exit_code.unwrap_or(137).to_string()),
                 );
                 if c.config.auto_remove {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::store::{read_json, write_json};
-use super::{EngineError, Event, Result, Store, archive, events};
+use super::{Action, EngineError, Event, Result, Store, archive, events};
 
 pub const MT_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const MT_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -697,7 +697,7 @@ impl Store {
         let updated = self.set_tag(&r, &desc.digest, desc.size)?;
         let image_id = manifest.config.digest.clone();
         if updated {
-            self.emit(Event::new("image", "pull").id(&image_id).name(&r.full()));
+            self.emit(Event::on_image(Action::Pull).id(&image_id).name(&r.full()));
         }
         Ok(PullOutcome {
             reference: r,
@@ -752,7 +752,7 @@ impl Store {
             .map(|m| m.len())
             .unwrap_or(0);
         self.set_tag(&r, &img.manifest_digest, size)?;
-        self.emit(Event::new("image", "tag").id(&img.id).name(&r.full()));
+        self.emit(Event::on_image(Action::Tag).id(&img.id).name(&r.full()));
         Ok(())
     }
 
@@ -783,7 +783,7 @@ impl Store {
                     .manifests
                     .retain(|d| annotation(d, REF_NAME) != Some(tag.as_str()));
                 self.write_index(&index)?;
-                self.emit(Event::new("image", "untag").id(&img.id).name(&tag));
+                self.emit(Event::on_image(Action::Untag).id(&img.id).name(&tag));
                 out.push(format!("Untagged: {tag}"));
                 return Ok(out);
             }
@@ -819,16 +819,16 @@ impl Store {
             keep_untagged(&mut index, &img.manifest_digest);
             self.write_index(&index)?;
             for t in &img.tags {
-                self.emit(Event::new("image", "untag").id(&img.id).name(t));
+                self.emit(Event::on_image(Action::Untag).id(&img.id).name(t));
             }
             return Ok(out);
         }
         self.write_index(&index)?;
         for t in &img.tags {
-            self.emit(Event::new("image", "untag").id(&img.id).name(t));
+            self.emit(Event::on_image(Action::Untag).id(&img.id).name(t));
         }
         out.push(format!("Deleted: {}", img.id));
-        self.emit(Event::new("image", "delete").id(&img.id));
+        self.emit(Event::on_image(Action::Delete).id(&img.id));
         drop(_lock);
         // A built image's untagged build steps go with it, as in Docker.
         for id in self.remove_unused_build_parents(&img.id)? {

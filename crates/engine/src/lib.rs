@@ -29,7 +29,7 @@ pub mod store;
 pub mod transfer;
 
 pub use error::EngineError;
-pub use events::Event;
+pub use events::{Action, Event, EventType};
 pub use snapshot::{ContainerInfo, ImageInfo, PortInfo, Snapshot};
 pub use store::Store;
 
