@@ -41,6 +41,8 @@ pub enum ResetUpdate {
         total: usize,
         what: String,
     },
+    /// Something could not be removed; the reset goes on and says so when it ends.
+    Problem(String),
     Finished(Result<(), String>),
 }
 
@@ -144,6 +146,8 @@ pub struct App {
     pub size: (u16, u16),
     pub typing: Option<Typing>,
     pub resetting: Option<String>,
+    /// What the running reset could not remove, told when it finishes.
+    pub reset_problems: Vec<String>,
     pub quit: bool,
     /// Containers to stop after the screen is restored.
     pub stop_on_quit: Vec<String>,
@@ -182,6 +186,7 @@ impl App {
             size,
             typing: None,
             resetting: None,
+            reset_problems: Vec::new(),
             quit: false,
             stop_on_quit: Vec::new(),
             effects: Vec::new(),
@@ -484,15 +489,29 @@ impl App {
                         self.resetting = Some(text.clone());
                         self.say(MsgKind::Info, text);
                     }
+                    ResetUpdate::Problem(p) => self.reset_problems.push(p),
                     ResetUpdate::Finished(res) => {
                         self.resetting = None;
                         self.snapshot = self.engine.snapshot();
+                        let problems = std::mem::take(&mut self.reset_problems).join("; ");
                         match res {
-                            Ok(()) => {
+                            Ok(()) if problems.is_empty() => {
                                 self.enter(self.lesson, self.step);
                                 self.say(MsgKind::Success, t("tui_reset_done", &[]));
                             }
+                            Ok(()) => {
+                                self.enter(self.lesson, self.step);
+                                self.say(
+                                    MsgKind::Error,
+                                    t("tui_reset_incomplete", &[("error", &problems)]),
+                                );
+                            }
                             Err(e) => {
+                                let e = if problems.is_empty() {
+                                    e
+                                } else {
+                                    format!("{e}; {problems}")
+                                };
                                 self.say(MsgKind::Error, t("tui_reset_failed", &[("error", &e)]))
                             }
                         }
@@ -934,6 +953,7 @@ impl App {
         let plan = self.reset_plan();
         let text = t("tui_reset_started", &[]);
         self.resetting = Some(text.clone());
+        self.reset_problems.clear();
         self.say(MsgKind::Info, text);
         self.effects.push(Effect::Reset(plan));
     }

@@ -149,17 +149,18 @@ pub fn main(args: Vec<String>) -> i32 {
         return 1;
     }
     match run(&opts) {
-        Ok(stop) => {
-            if !stop.is_empty() {
-                println!("{}", t("tui_stopping", &[("n", &stop.len().to_string())]));
-                reset::docker(
-                    &[
-                        &["stop", "-t", "1"][..],
-                        &stop.iter().map(String::as_str).collect::<Vec<_>>(),
-                    ]
-                    .concat(),
-                );
+        Ok((store, stop)) => {
+            if stop.is_empty() {
+                return 0;
             }
+            println!("{}", t("tui_stopping", &[("n", &stop.len().to_string())]));
+            // As every CLI command does first: a dead monitor's record stops saying "running".
+            let _ = store.reconcile();
+            let problems = reset::stop_containers(&store, &stop);
+            for p in &problems {
+                eprintln!("{}", t("tui_stop_failed", &[("error", p)]));
+            }
+            // The learner has left; what could not be stopped is told, not an exit code.
             0
         }
         Err(e) => {
@@ -169,8 +170,9 @@ pub fn main(args: Vec<String>) -> i32 {
     }
 }
 
-/// Run the screen until the learner quits; returns the containers to stop afterwards.
-fn run(opts: &Options) -> anyhow::Result<Vec<String>> {
+/// Run the screen until the learner quits; returns the store and the containers to stop
+/// afterwards.
+fn run(opts: &Options) -> anyhow::Result<(Store, Vec<String>)> {
     let lang = i18n::lang();
     let store = Store::open_default()
         .map_err(|e| anyhow::anyhow!(t("tui_store_failed", &[("error", &e.to_string())])))?;
@@ -246,7 +248,7 @@ fn run(opts: &Options) -> anyhow::Result<Vec<String>> {
         for effect in std::mem::take(&mut app.effects) {
             match effect {
                 Effect::RespawnShell => start_shell(&mut app, &state, &tx),
-                Effect::Reset(plan) => reset::spawn(plan, state.clone(), tx.clone()),
+                Effect::Reset(plan) => reset::spawn(plan, store.clone(), state.clone(), tx.clone()),
             }
         }
         if app.quit {
@@ -256,7 +258,7 @@ fn run(opts: &Options) -> anyhow::Result<Vec<String>> {
             terminal.draw(|f| ui::draw(&app, f))?;
         }
     }
-    Ok(std::mem::take(&mut app.stop_on_quit))
+    Ok((store, std::mem::take(&mut app.stop_on_quit)))
 }
 
 /// Read terminal input on its own thread; `read` blocks, so this costs nothing while idle.

@@ -13,7 +13,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::app::{App, AppEvent, Confirm, Effect, Focus, Overlay};
+use super::app::{App, AppEvent, Confirm, Effect, Focus, MsgKind, Overlay, ResetUpdate};
 use super::course_api::{Lesson, Progress, Step, Verdict};
 use super::engine_link::EngineView;
 use super::markdown::str_width;
@@ -477,6 +477,27 @@ fn reset_asks_then_plans_removal_and_replay_of_earlier_steps() {
     assert_eq!(plan.replay, vec!["docker pull".to_string()]);
     assert!(plan.remove_containers.is_empty() && plan.remove_images.is_empty());
     assert!(r.app.resetting.is_some());
+}
+
+#[test]
+fn what_a_reset_could_not_remove_is_told() {
+    let mut r = rig();
+    r.app.handle(key(KeyCode::F(5)));
+    r.app.handle(key(KeyCode::Char('y')));
+    r.app
+        .handle(AppEvent::Reset(ResetUpdate::Problem("abc123: busy".into())));
+    r.app.handle(AppEvent::Reset(ResetUpdate::Finished(Ok(()))));
+    assert!(r.app.resetting.is_none());
+    let m = r.app.message.clone().expect("a message");
+    assert_eq!(m.kind, MsgKind::Error);
+    assert!(m.text.contains("abc123: busy"), "{}", m.text);
+    assert!(screen(&r.app).contains("abc123: busy"));
+    // The next reset starts clean.
+    r.app.handle(key(KeyCode::F(5)));
+    r.app.handle(key(KeyCode::Char('y')));
+    r.app.handle(AppEvent::Reset(ResetUpdate::Finished(Ok(()))));
+    let m = r.app.message.clone().expect("a message");
+    assert_eq!(m.kind, MsgKind::Success, "{}", m.text);
 }
 
 #[test]
