@@ -4,14 +4,10 @@
 use std::path::Path;
 use std::sync::mpsc::Sender;
 
-use super::app::AppEvent;
 use super::course_api::{Step, Verdict, check};
+use super::event::AppEvent;
+use super::model::EngineView;
 use crate::engine::{Event, Snapshot, Store, events};
-
-pub trait EngineView {
-    fn snapshot(&self) -> Snapshot;
-    fn evaluate(&self, step: &Step, events: &[Event]) -> Verdict;
-}
 
 impl EngineView for Store {
     fn snapshot(&self) -> Snapshot {

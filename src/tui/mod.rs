@@ -6,9 +6,12 @@
 pub mod app;
 pub mod course_api;
 pub mod engine_link;
+pub mod event;
 pub mod guard;
 pub mod keys_api;
+pub mod layout;
 pub mod markdown;
+pub mod model;
 pub mod reset;
 pub mod shell;
 pub mod term;
@@ -28,8 +31,9 @@ use ratatui::backend::CrosstermBackend;
 
 use crate::engine::Store;
 use crate::i18n::{self, Lang, t};
-use app::{App, AppEvent, Effect};
 use course_api::{Lesson, Progress, default_lessons_dir, load_course};
+use event::{AppEvent, Effect};
+use model::App;
 use theme::Theme;
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -287,7 +291,7 @@ fn spawn_input(tx: Sender<AppEvent>) -> std::io::Result<()> {
 /// Start the learner's shell in the sandbox, sized to the terminal pane; its output and its
 /// end come back as events.
 fn start_shell(app: &mut App, state: &std::path::Path, tx: &Sender<AppEvent>) {
-    let area = ui::layout(app)
+    let area = layout::layout(app)
         .terminal
         .unwrap_or(ratatui::layout::Rect::new(0, 0, 80, 24));
     let out = tx.clone();

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 
-use super::app::{AppEvent, ResetPlan, ResetUpdate};
+use super::event::{AppEvent, ResetPlan, ResetUpdate};
 use crate::cli::describe;
 use crate::engine::{EngineError, Store};
 use crate::i18n::t;
