@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use gorae::course::{Progress, parse_lesson};
 use gorae::engine::Store;
-use gorae::tui::app::App;
+use gorae::tui::model::App;
 use gorae::tui::shell::ShellPane;
 use gorae::tui::term::{Pty, TerminalView};
 use gorae::tui::theme::Theme;
-use gorae::tui::{load_lessons, ui};
+use gorae::tui::{layout, load_lessons, ui};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -122,7 +122,7 @@ fn frame_200x50(dir: &Path) -> Duration {
         Theme::plain(),
         (200, 50),
     );
-    let term_area = ui::layout(&app).terminal.expect("terminal");
+    let term_area = layout::layout(&app).terminal.expect("terminal");
     app.set_shell(Box::new(full_terminal(term_area.height, term_area.width)));
     app.start_at("1", Some("20")).expect("step 20");
     let mut term = Terminal::new(TestBackend::new(200, 50)).expect("backend");

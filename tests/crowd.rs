@@ -81,7 +81,7 @@ fn lifecycle(events: &[Event]) -> BTreeMap<String, BTreeMap<String, usize>> {
     for e in events.iter().filter(|e| e.kind == "container") {
         *out.entry(e.id.clone())
             .or_default()
-            .entry(e.action.clone())
+            .entry(e.action.to_string())
             .or_default() += 1;
     }
     out

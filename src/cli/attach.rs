@@ -11,7 +11,7 @@ use super::args::ExecArgs;
 use super::{CmdResult, Failure};
 use crate::engine::attach::{self as proto, FrameBuffer};
 use crate::engine::runtime::{self, sys};
-use crate::engine::{Event, Store};
+use crate::engine::{Action, Event, Store};
 use crate::i18n::t;
 
 pub enum Outcome {
@@ -439,7 +439,7 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
         .unwrap_or_else(|| c.config.workdir.clone());
     let user = a.user.clone().unwrap_or_else(|| c.config.user.clone());
     let allow_mknod = false;
-    store.emit(Event::container("exec_start", &c).attr("execID", a.command.join(" ")));
+    store.emit(Event::container(Action::ExecStart, &c).attr("execID", a.command.join(" ")));
     let pid = c.state.pid;
     let code = if a.tty && !a.detach {
         let (master, slave) = sys::open_pty().map_err(|e| Failure::new(e, 126))?;
@@ -512,7 +512,7 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
             detach,
         )
     };
-    store.emit(Event::container("exec_die", &c).attr("exitCode", code.to_string()));
+    store.emit(Event::container(Action::ExecDie, &c).attr("exitCode", code.to_string()));
     Ok(code)
 }
 

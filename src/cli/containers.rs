@@ -4,7 +4,7 @@
 use super::format::table;
 use super::{CmdResult, Failure, describe};
 use crate::engine::lifecycle::CommitOptions;
-use crate::engine::{EngineError, Event, Store};
+use crate::engine::{Action, EngineError, Event, EventType, Store};
 use crate::i18n::t;
 
 /// Run `f` on each name, printing the name on success (Docker's stop/kill/rm output).
@@ -29,7 +29,7 @@ pub fn restart(store: &Store, names: &[String], time: u64) -> CmdResult {
         let mut m = store.start_monitor(&c, false)?;
         m.wait_started()?;
         store.update_container(&c.id, |c| c.state.restart_count += 1)?;
-        store.emit(Event::container("restart", &c));
+        store.emit(Event::container(Action::Restart, &c));
         Ok(())
     })
 }
@@ -51,7 +51,7 @@ pub fn rename(store: &Store, name: &str, new_name: &str) -> CmdResult {
         store.save_container(&rec)?;
     }
     store.emit(
-        Event::new("container", "rename")
+        Event::new(EventType::Container, Action::Rename)
             .id(&c.id)
             .name(new_name)
             .image(&c.image)

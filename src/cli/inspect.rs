@@ -6,7 +6,7 @@ use super::format::{Scope, Template};
 use super::{CmdResult, Failure};
 use crate::engine::container::Container;
 use crate::engine::image::Image;
-use crate::engine::{Store, events};
+use crate::engine::{EventType, Store, events};
 use crate::i18n::t;
 
 fn container_json(store: &Store, c: &Container) -> Value {
@@ -206,7 +206,9 @@ fn filter_matches(ev: &events::Event, filters: &[String]) -> bool {
         match k {
             "type" => ev.kind == v,
             "event" | "action" => ev.action == v,
-            "container" => ev.kind == "container" && (ev.name == v || ev.id.starts_with(v)),
+            "container" => {
+                ev.kind == EventType::Container && (ev.name == v || ev.id.starts_with(v))
+            }
             "image" => ev.image == v || ev.name == v,
             _ => true,
         }
@@ -230,10 +232,11 @@ pub fn events(
     let json_format = format.is_some_and(|f| f.contains("json"));
     // Command records are gorae's own; `docker events` shows engine events only.
     let mut filters = filters.to_vec();
-    let path = store.events_path();
-    let (past, mut offset) = events::read_from(&path, 0);
+    // Watch before reading the past, so nothing appended in between is missed.
+    let mut follower = events::Follower::from_offset(&store.events_path(), 0);
+    let past = follower.read();
     let show = |ev: &events::Event, filters: &[String]| {
-        ev.kind != "command"
+        ev.kind != EventType::Command
             && filter_matches(ev, filters)
             && since_ms.is_none_or(|s| ev.time >= s)
             && until_ms.is_none_or(|u| ev.time <= u)
@@ -248,27 +251,12 @@ pub fn events(
     }
     filters.retain(|f| !f.is_empty());
     // Follow new events until interrupted, like Docker.
-    let inotify = nix::sys::inotify::Inotify::init(nix::sys::inotify::InitFlags::IN_CLOEXEC).ok();
-    if let Some(i) = &inotify {
-        let _ = i.add_watch(
-            &store.root,
-            nix::sys::inotify::AddWatchFlags::IN_MODIFY
-                | nix::sys::inotify::AddWatchFlags::IN_CREATE,
-        );
-    }
-    loop {
-        match &inotify {
-            Some(i) => {
-                let _ = i.read_events();
-            }
-            None => std::thread::sleep(std::time::Duration::from_millis(200)),
-        }
-        let (new, next) = events::read_from(&path, offset);
-        offset = next;
+    for new in follower {
         for ev in new.iter().filter(|e| show(e, &filters)) {
             println!("{}", event_line(ev, json_format));
         }
     }
+    Ok(0)
 }
 
 pub fn version(store: &Store) -> CmdResult {

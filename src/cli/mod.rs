@@ -20,7 +20,7 @@ mod transfer;
 use clap::Parser;
 
 use crate::engine::runtime::InitFailure;
-use crate::engine::{EngineError, Event, Store};
+use crate::engine::{Action, EngineError, Event, Store};
 use crate::i18n::t;
 
 pub use args::Cli;
@@ -234,7 +234,7 @@ pub fn main(args: Vec<String>) -> i32 {
     };
     if let Ok(store) = Store::open_default() {
         store.emit(
-            Event::new("command", "run")
+            Event::command(Action::Run)
                 .attr("args", serde_json::to_string(&args).unwrap_or_default())
                 .attr("exit", code.to_string()),
         );

@@ -5,7 +5,7 @@ use super::attach::{self, Outcome};
 use super::{CmdResult, Failure, describe, images, start_detail};
 use crate::engine::container::{Container, PortBinding};
 use crate::engine::lifecycle::CreateOptions;
-use crate::engine::{EngineError, Event, Store};
+use crate::engine::{Action, EngineError, Event, Store};
 use crate::i18n::t;
 
 /// Parse `-p` values: `8080:80`, `80`, `127.0.0.1:8080:80`, `8080:80/tcp` (TCP only).
@@ -259,7 +259,7 @@ pub fn attach(store: &Store, name: &str, flags: AttachFlags) -> CmdResult {
     if !c.is_running() {
         return Err(Failure::new(t("err-attach-stopped", &[]), 1));
     }
-    store.emit(Event::container("attach", &c));
+    store.emit(Event::container(Action::Attach, &c));
     let mut forward = |sig: i32| proxy_signal(store, &c.id, sig);
     let opts = attach::AttachOptions {
         forward_stdin: flags.interactive && c.config.stdin_open,
@@ -273,7 +273,7 @@ pub fn attach(store: &Store, name: &str, flags: AttachFlags) -> CmdResult {
     match attach::run_attached(&store.root, &c.id, opts) {
         Ok(Outcome::Exited(code)) => Ok(code),
         Ok(Outcome::Detached) => {
-            store.emit(Event::container("detach", &c));
+            store.emit(Event::container(Action::Detach, &c));
             Ok(0)
         }
         Ok(Outcome::StartFailed(e)) => Err(Failure::new(start_detail(&e), e.exit_code())),
@@ -282,7 +282,7 @@ pub fn attach(store: &Store, name: &str, flags: AttachFlags) -> CmdResult {
 }
 
 fn emit_detach(store: &Store, c: &Container) {
-    store.emit(Event::container("detach", c));
+    store.emit(Event::container(Action::Detach, c));
 }
 
 #[cfg(test)]

@@ -289,6 +289,7 @@ mod tests {
 
     use super::*;
     use crate::course::lesson::{Avoid, ContainerState};
+    use crate::engine::{Action, EventType};
     use crate::engine::{ImageInfo, PortInfo};
 
     #[derive(Default)]
@@ -400,7 +401,7 @@ mod tests {
 
     fn ran(args: &[&str], exit: &str) -> Event {
         let list: Vec<&str> = args.to_vec();
-        Event::new("command", "run")
+        Event::command(Action::Run)
             .attr("args", serde_json::to_string(&list).unwrap())
             .attr("exit", exit)
     }
@@ -575,7 +576,7 @@ mod tests {
     #[test]
     fn events_since_the_step_began() {
         let w = world();
-        let die = Event::new("container", "die").id("c2");
+        let die = Event::new(EventType::Container, Action::Die).id("c2");
         assert!(holds(
             r#"{ event = "die" }"#,
             &w,
@@ -586,10 +587,12 @@ mod tests {
             &w,
             std::slice::from_ref(&die)
         ));
+        // The type is matched too (no emitted action is shared by two types, so this one is
+        // made up).
         assert!(!holds(
-            r#"{ event = "die", type = "image" }"#,
+            r#"{ event = "die", type = "container" }"#,
             &w,
-            std::slice::from_ref(&die)
+            &[Event::on_image(Action::Die).id("c2")]
         ));
         assert!(!holds(r#"{ event = "die" }"#, &w, &[]));
     }
@@ -610,7 +613,11 @@ mod tests {
         );
         assert!(!holds(ps, &w, &[ran(&["-a", "ps"], "0")]), "order matters");
         assert!(!holds(ps, &w, &[ran(&["images", "-a"], "0")]));
-        assert!(!holds(ps, &w, &[Event::new("container", "start")]));
+        assert!(!holds(
+            ps,
+            &w,
+            &[Event::new(EventType::Container, Action::Start)]
+        ));
 
         let it = r#"{ ran = ["run", "-i", "-t", "debian"] }"#;
         assert!(holds(

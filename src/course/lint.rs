@@ -521,4 +521,43 @@ mod tests {
         );
         assert!(msgs[0].message.contains("contianer"), "{msgs:#?}");
     }
+
+    #[test]
+    fn an_event_the_engine_never_emits_is_refused() {
+        let broken = fixtures().join("broken/02-event.md");
+        let msgs = lint(std::slice::from_ref(&broken));
+        assert_eq!(msgs.len(), 1, "{msgs:#?}");
+        assert_eq!(
+            (msgs[0].path.as_path(), msgs[0].line),
+            (broken.as_path(), 13)
+        );
+        let m = &msgs[0].message;
+        assert!(m.contains("`strat`") && m.contains("start"), "{m}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let step =
+            |check: &str| format!("hints = [\"h\"]\nsolution = [\"docker ps\"]\ncheck = [{check}]");
+        for (check, bad) in [
+            (r#"{ event = "start" }"#, None),
+            (r#"{ event = "commit", type = "container" }"#, None),
+            (r#"{ event = "run", type = "command" }"#, None),
+            (r#"{ event = "strat" }"#, Some("strat")),
+            (r#"{ event = "commit", type = "image" }"#, Some("commit")),
+            (
+                r#"{ event = "start", type = "contianer" }"#,
+                Some("contianer"),
+            ),
+        ] {
+            let file = dir.path().join("01-e.md");
+            fs::write(&file, lesson_src("01-e", &[("s", &step(check))])).unwrap();
+            let msgs = lint(&[file]);
+            match bad {
+                None => assert!(msgs.is_empty(), "{check}: {msgs:#?}"),
+                Some(word) => assert!(
+                    msgs.len() == 1 && msgs[0].message.contains(word),
+                    "{check}: {msgs:#?}"
+                ),
+            }
+        }
+    }
 }

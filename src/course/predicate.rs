@@ -4,6 +4,7 @@
 
 use serde::de::{Deserialize, Deserializer, Error as _};
 
+use crate::engine::{Action, EventType};
 use crate::i18n::t;
 
 /// An image reference as a lesson names it, normalised the way the store tags images
@@ -177,8 +178,8 @@ pub enum Predicate {
     Ran(Vec<String>),
     /// `{ event = "die", type = "container" }`
     Event {
-        action: String,
-        kind: Option<String>,
+        action: Action,
+        kind: Option<EventType>,
     },
     /// `{ file_in_image = "/p", image = "x" }`
     FileInImage { path: String, image: ImageRef },
@@ -214,7 +215,13 @@ const CONTAINER_FIELDS: &[&str] = &[
     "detached",
 ];
 
-const EVENT_TYPES: &[&str] = &["image", "container", "command"];
+/// `a, b, c` from names.
+fn names<T: std::fmt::Display>(all: &[T]) -> String {
+    all.iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// The valid predicate kinds, for messages.
 pub fn kind_names() -> String {
@@ -310,19 +317,7 @@ impl Predicate {
                 },
             },
             "ran" => Predicate::Ran(f.words(kind)?),
-            "event" => Predicate::Event {
-                action: f.nonempty(kind)?,
-                kind: match table.get("type") {
-                    None => None,
-                    Some(_) => {
-                        let ty = f.string("type")?;
-                        if !EVENT_TYPES.contains(&ty.as_str()) {
-                            return Err(f.bad("type", &EVENT_TYPES.join(", ")));
-                        }
-                        Some(ty)
-                    }
-                },
-            },
+            "event" => f.event()?,
             "file_in_image" => Predicate::FileInImage {
                 path: f.path(kind)?,
                 image: f.image("image")?,
@@ -353,6 +348,43 @@ struct Fields<'a> {
 }
 
 impl Fields<'_> {
+    /// `{ event = "die", type = "container" }`: only a type and an action the engine emits
+    /// (a misspelt `strat` would otherwise wait forever).
+    fn event(&self) -> Result<Predicate, String> {
+        let kind = match self.table.get("type") {
+            None => None,
+            Some(_) => {
+                let ty = self.string("type")?;
+                match EventType::known(&ty) {
+                    Some(k) => Some(k),
+                    None => {
+                        return Err(t(
+                            "course.err.event_type",
+                            &[("type", &ty), ("valid", &names(EventType::ALL))],
+                        ));
+                    }
+                }
+            }
+        };
+        let text = self.nonempty(self.kind)?;
+        let action = Action::from(text.as_str());
+        match &kind {
+            Some(k) if !k.emits(&action) => Err(t(
+                "course.err.event_type_action",
+                &[
+                    ("action", &text),
+                    ("type", k.as_str()),
+                    ("valid", &names(k.actions())),
+                ],
+            )),
+            None if !EventType::ALL.iter().any(|k| k.emits(&action)) => Err(t(
+                "course.err.event_action",
+                &[("action", &text), ("valid", &names(Action::ALL))],
+            )),
+            _ => Ok(Predicate::Event { action, kind }),
+        }
+    }
+
     fn bad(&self, key: &str, expected: &str) -> String {
         t(
             "course.err.pred_value",
@@ -598,8 +630,8 @@ mod tests {
         assert_eq!(
             pred(r#"{ event = "die", type = "container" }"#),
             Ok(Predicate::Event {
-                action: "die".into(),
-                kind: Some("container".into())
+                action: Action::Die,
+                kind: Some(EventType::Container)
             })
         );
         assert!(matches!(
@@ -630,6 +662,16 @@ mod tests {
         assert!(pred(r#"{ ran = [] }"#).is_err());
         assert!(pred(r#"{ port = 0 }"#).is_err());
         assert!(pred(r#"{ event = "die", type = "network" }"#).is_err());
+        let e = pred(r#"{ event = "strat" }"#).unwrap_err();
+        assert!(e.contains("`strat`") && e.contains("start"), "{e}");
+        let e = pred(r#"{ event = "strat", type = "container" }"#).unwrap_err();
+        assert!(e.contains("`strat`") && e.contains("exec_start"), "{e}");
+        // A real action, but not of this type: containers are never pulled.
+        let e = pred(r#"{ event = "pull", type = "container" }"#).unwrap_err();
+        assert!(e.contains("`pull`") && e.contains("`container`"), "{e}");
+        assert!(pred(r#"{ event = "commit", type = "container" }"#).is_ok());
+        // Docker has no image `commit` event (the container's is the one).
+        assert!(pred(r#"{ event = "commit", type = "image" }"#).is_err());
         assert!(pred(r#"{ image = "Busybox" }"#).is_err());
         assert!(pred(r#"{}"#).is_err());
     }

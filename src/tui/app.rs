@@ -11,145 +11,17 @@ use crossterm::event::{
 };
 
 use super::course_api::{Lesson, Progress, Step, Verdict};
-use super::engine_link::EngineView;
+use super::event::{AppEvent, Effect, ResetPlan, ResetUpdate};
 use super::keys_api::encode_key;
+use super::layout;
+use super::model::{
+    App, Confirm, EngineView, Focus, Message, MsgKind, Overlay, PROMPT_CHECK_INTERVAL, StepAid,
+    TYPING_INTERVAL, Typing, is_reading,
+};
 use super::shell::ShellPane;
 use super::theme::Theme;
 use super::ui;
-use crate::engine::{Event, Snapshot};
 use crate::i18n::t;
-
-#[derive(Debug)]
-pub enum AppEvent {
-    Key(KeyEvent),
-    Mouse(MouseEvent),
-    Paste(String),
-    Resize(u16, u16),
-    PtyOutput(Vec<u8>),
-    PtyExit,
-    Engine(Vec<Event>),
-    Tick,
-    Reset(ResetUpdate),
-    /// SIGTERM, SIGHUP or SIGINT.
-    Quit,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ResetUpdate {
-    Progress {
-        done: usize,
-        total: usize,
-        what: String,
-    },
-    Finished(Result<(), String>),
-}
-
-/// Work the event loop does on the app's behalf (threads, processes).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    Reset(ResetPlan),
-    RespawnShell,
-}
-
-/// How to bring the engine back to the start of a step.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResetPlan {
-    pub remove_containers: Vec<String>,
-    pub remove_images: Vec<String>,
-    /// Earlier steps' solutions then this step's setup, typed headlessly.
-    pub replay: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
-    Terminal,
-    Lesson,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Overlay {
-    Help,
-    Lessons { sel: usize },
-    Confirm(Confirm),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Confirm {
-    /// Quit while these containers run: y stops them, n leaves them running.
-    Quit {
-        running: Vec<String>,
-    },
-    Skip,
-    Reset,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MsgKind {
-    Info,
-    Success,
-    Hint,
-    Warn,
-    Error,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Message {
-    pub kind: MsgKind,
-    pub text: String,
-}
-
-/// A solution command being typed at a human pace (demo mode).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Typing {
-    pub chars: Vec<char>,
-    pub pos: usize,
-    /// Everything typed and entered; waiting for the prompt to come back.
-    pub waiting: bool,
-}
-
-/// What the learner has asked to see for the current step.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct StepAid {
-    pub hints_shown: usize,
-    pub solution_shown: bool,
-    pub solution_typed: usize,
-    pub avoid: Option<String>,
-}
-
-pub const TYPING_INTERVAL: Duration = Duration::from_millis(45);
-/// While a typed command runs, how often to look for the prompt when no output arrives.
-pub const PROMPT_CHECK_INTERVAL: Duration = Duration::from_millis(150);
-
-pub struct App {
-    pub theme: Theme,
-    pub lessons: Vec<Result<Lesson, String>>,
-    pub lesson: usize,
-    /// Index into the lesson's steps; `steps.len()` means the lesson is complete.
-    pub step: usize,
-    pub progress: Progress,
-    /// Steps passed in demo mode (never saved).
-    pub demo_done: BTreeSet<(String, String)>,
-    pub demo: bool,
-    pub focus: Focus,
-    pub overlay: Option<Overlay>,
-    pub show_state: bool,
-    pub snapshot: Snapshot,
-    pub events_since_step: Vec<Event>,
-    pub aid: StepAid,
-    pub message: Option<Message>,
-    /// None: follow the current step.
-    pub lesson_scroll: Option<usize>,
-    pub shell: Option<Box<dyn ShellPane>>,
-    pub shell_alive: bool,
-    pub size: (u16, u16),
-    pub typing: Option<Typing>,
-    pub resetting: Option<String>,
-    pub quit: bool,
-    /// Containers to stop after the screen is restored.
-    pub stop_on_quit: Vec<String>,
-    pub effects: Vec<Effect>,
-    engine: Box<dyn EngineView>,
-}
 
 impl App {
     pub fn new(
@@ -182,6 +54,7 @@ impl App {
             size,
             typing: None,
             resetting: None,
+            reset_problems: Vec::new(),
             quit: false,
             stop_on_quit: Vec::new(),
             effects: Vec::new(),
@@ -484,15 +357,29 @@ impl App {
                         self.resetting = Some(text.clone());
                         self.say(MsgKind::Info, text);
                     }
+                    ResetUpdate::Problem(p) => self.reset_problems.push(p),
                     ResetUpdate::Finished(res) => {
                         self.resetting = None;
                         self.snapshot = self.engine.snapshot();
+                        let problems = std::mem::take(&mut self.reset_problems).join("; ");
                         match res {
-                            Ok(()) => {
+                            Ok(()) if problems.is_empty() => {
                                 self.enter(self.lesson, self.step);
                                 self.say(MsgKind::Success, t("tui_reset_done", &[]));
                             }
+                            Ok(()) => {
+                                self.enter(self.lesson, self.step);
+                                self.say(
+                                    MsgKind::Error,
+                                    t("tui_reset_incomplete", &[("error", &problems)]),
+                                );
+                            }
                             Err(e) => {
+                                let e = if problems.is_empty() {
+                                    e
+                                } else {
+                                    format!("{e}; {problems}")
+                                };
                                 self.say(MsgKind::Error, t("tui_reset_failed", &[("error", &e)]))
                             }
                         }
@@ -580,7 +467,7 @@ impl App {
     }
 
     fn lesson_key(&mut self, k: KeyEvent) {
-        let page = ui::lesson_area(self).height.saturating_sub(2).max(1) as i64;
+        let page = layout::lesson_area(self).height.saturating_sub(2).max(1) as i64;
         match k.code {
             KeyCode::Up => self.scroll_lesson(-1),
             KeyCode::Down => self.scroll_lesson(1),
@@ -691,7 +578,7 @@ impl App {
     }
 
     fn mouse(&mut self, m: MouseEvent) -> bool {
-        let areas = ui::layout(self);
+        let areas = layout::layout(self);
         let inside = |r: ratatui::layout::Rect| {
             m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
         };
@@ -743,7 +630,7 @@ impl App {
     }
 
     fn scroll_lesson(&mut self, delta: i64) {
-        let area = ui::lesson_area(self);
+        let area = layout::lesson_area(self);
         let doc = ui::lesson::build(self, area.width);
         let max = doc.lines.len().saturating_sub(area.height as usize);
         let cur = self
@@ -755,7 +642,7 @@ impl App {
     }
 
     fn resize_shell(&mut self) {
-        let areas = ui::layout(self);
+        let areas = layout::layout(self);
         if let (Some(sh), Some(r)) = (self.shell.as_mut(), areas.terminal) {
             sh.resize(r.height.max(1), r.width.max(1));
         }
@@ -934,12 +821,8 @@ impl App {
         let plan = self.reset_plan();
         let text = t("tui_reset_started", &[]);
         self.resetting = Some(text.clone());
+        self.reset_problems.clear();
         self.say(MsgKind::Info, text);
         self.effects.push(Effect::Reset(plan));
     }
-}
-
-/// A step with no check is read, then the learner moves on.
-pub fn is_reading(step: &Step) -> bool {
-    step.is_reading()
 }

@@ -1,19 +1,13 @@
 //! The app's view of the engine: snapshots for the state panel, step checks, and a watcher
-//! thread that follows `events.jsonl` with inotify (no polling: idle costs nothing).
+//! thread that follows `events.jsonl` (with the engine's follower: idle costs nothing).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::Sender;
 
-use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
-
-use super::app::AppEvent;
 use super::course_api::{Step, Verdict, check};
+use super::event::AppEvent;
+use super::model::EngineView;
 use crate::engine::{Event, Snapshot, Store, events};
-
-pub trait EngineView {
-    fn snapshot(&self) -> Snapshot;
-    fn evaluate(&self, step: &Step, events: &[Event]) -> Verdict;
-}
 
 impl EngineView for Store {
     fn snapshot(&self) -> Snapshot {
@@ -24,54 +18,15 @@ impl EngineView for Store {
     }
 }
 
-/// Follow `<root>/events.jsonl` from its current end; send each batch of new events.
-/// Without inotify (e.g. the per-user instance limit is reached in a busy workshop), fall
-/// back to looking at the file's size twice a second rather than never ticking a step.
+/// Follow `<root>/events.jsonl` from its current end (the engine's [`events::Follower`],
+/// inotify or its polling fallback); send each batch of new events.
 pub fn spawn_watcher(root: &Path, tx: Sender<AppEvent>) -> std::io::Result<()> {
-    let path: PathBuf = root.join("events.jsonl");
-    let mut offset = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    let inotify = Inotify::init(InitFlags::IN_CLOEXEC).and_then(|i| {
-        i.add_watch(
-            root,
-            AddWatchFlags::IN_MODIFY | AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO,
-        )
-        .map(|_| i)
-    });
-    let Ok(inotify) = inotify else {
-        std::thread::Builder::new()
-            .name("gorae-events".into())
-            .spawn(move || {
-                loop {
-                    std::thread::sleep(std::time::Duration::from_millis(500));
-                    let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-                    if len == offset {
-                        continue;
-                    }
-                    let (batch, next) = events::read_from(&path, offset);
-                    offset = next;
-                    if !batch.is_empty() && tx.send(AppEvent::Engine(batch)).is_err() {
-                        return;
-                    }
-                }
-            })?;
-        return Ok(());
-    };
+    let follower = events::Follower::from_end(&root.join("events.jsonl"));
     std::thread::Builder::new()
         .name("gorae-events".into())
         .spawn(move || {
-            loop {
-                let Ok(evs) = inotify.read_events() else {
-                    return;
-                };
-                let relevant = evs
-                    .iter()
-                    .any(|e| e.name.as_deref().is_some_and(|n| n == "events.jsonl"));
-                if !relevant {
-                    continue;
-                }
-                let (batch, next) = events::read_from(&path, offset);
-                offset = next;
-                if !batch.is_empty() && tx.send(AppEvent::Engine(batch)).is_err() {
+            for batch in follower {
+                if tx.send(AppEvent::Engine(batch)).is_err() {
                     return;
                 }
             }
@@ -82,6 +37,7 @@ pub fn spawn_watcher(root: &Path, tx: Sender<AppEvent>) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::{Action, EventType};
     use std::time::Duration;
 
     #[test]
@@ -89,10 +45,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("events.jsonl");
         // Events from before the app started are not replayed.
-        events::append(&path, &Event::new("image", "pull"));
+        events::append(&path, &Event::on_image(Action::Pull));
         let (tx, rx) = std::sync::mpsc::channel();
         spawn_watcher(dir.path(), tx).expect("watcher");
-        events::append(&path, &Event::new("container", "start").name("web"));
+        events::append(
+            &path,
+            &Event::new(EventType::Container, Action::Start).name("web"),
+        );
         match rx.recv_timeout(Duration::from_secs(5)) {
             Ok(AppEvent::Engine(evs)) => {
                 assert_eq!(evs.len(), 1);

@@ -13,7 +13,7 @@ use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 
-use super::app::AppEvent;
+use super::event::AppEvent;
 use crate::i18n::t;
 
 pub struct TerminalGuard {

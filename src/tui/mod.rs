@@ -6,9 +6,12 @@
 pub mod app;
 pub mod course_api;
 pub mod engine_link;
+pub mod event;
 pub mod guard;
 pub mod keys_api;
+pub mod layout;
 pub mod markdown;
+pub mod model;
 pub mod reset;
 pub mod shell;
 pub mod term;
@@ -28,8 +31,9 @@ use ratatui::backend::CrosstermBackend;
 
 use crate::engine::Store;
 use crate::i18n::{self, Lang, t};
-use app::{App, AppEvent, Effect};
 use course_api::{Lesson, Progress, default_lessons_dir, load_course};
+use event::{AppEvent, Effect};
+use model::App;
 use theme::Theme;
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -149,17 +153,18 @@ pub fn main(args: Vec<String>) -> i32 {
         return 1;
     }
     match run(&opts) {
-        Ok(stop) => {
-            if !stop.is_empty() {
-                println!("{}", t("tui_stopping", &[("n", &stop.len().to_string())]));
-                reset::docker(
-                    &[
-                        &["stop", "-t", "1"][..],
-                        &stop.iter().map(String::as_str).collect::<Vec<_>>(),
-                    ]
-                    .concat(),
-                );
+        Ok((store, stop)) => {
+            if stop.is_empty() {
+                return 0;
             }
+            println!("{}", t("tui_stopping", &[("n", &stop.len().to_string())]));
+            // As every CLI command does first: a dead monitor's record stops saying "running".
+            let _ = store.reconcile();
+            let problems = reset::stop_containers(&store, &stop);
+            for p in &problems {
+                eprintln!("{}", t("tui_stop_failed", &[("error", p)]));
+            }
+            // The learner has left; what could not be stopped is told, not an exit code.
             0
         }
         Err(e) => {
@@ -169,8 +174,9 @@ pub fn main(args: Vec<String>) -> i32 {
     }
 }
 
-/// Run the screen until the learner quits; returns the containers to stop afterwards.
-fn run(opts: &Options) -> anyhow::Result<Vec<String>> {
+/// Run the screen until the learner quits; returns the store and the containers to stop
+/// afterwards.
+fn run(opts: &Options) -> anyhow::Result<(Store, Vec<String>)> {
     let lang = i18n::lang();
     let store = Store::open_default()
         .map_err(|e| anyhow::anyhow!(t("tui_store_failed", &[("error", &e.to_string())])))?;
@@ -246,7 +252,7 @@ fn run(opts: &Options) -> anyhow::Result<Vec<String>> {
         for effect in std::mem::take(&mut app.effects) {
             match effect {
                 Effect::RespawnShell => start_shell(&mut app, &state, &tx),
-                Effect::Reset(plan) => reset::spawn(plan, state.clone(), tx.clone()),
+                Effect::Reset(plan) => reset::spawn(plan, store.clone(), state.clone(), tx.clone()),
             }
         }
         if app.quit {
@@ -256,7 +262,7 @@ fn run(opts: &Options) -> anyhow::Result<Vec<String>> {
             terminal.draw(|f| ui::draw(&app, f))?;
         }
     }
-    Ok(std::mem::take(&mut app.stop_on_quit))
+    Ok((store, std::mem::take(&mut app.stop_on_quit)))
 }
 
 /// Read terminal input on its own thread; `read` blocks, so this costs nothing while idle.
@@ -285,7 +291,7 @@ fn spawn_input(tx: Sender<AppEvent>) -> std::io::Result<()> {
 /// Start the learner's shell in the sandbox, sized to the terminal pane; its output and its
 /// end come back as events.
 fn start_shell(app: &mut App, state: &std::path::Path, tx: &Sender<AppEvent>) {
-    let area = ui::layout(app)
+    let area = layout::layout(app)
         .terminal
         .unwrap_or(ratatui::layout::Rect::new(0, 0, 80, 24));
     let out = tx.clone();

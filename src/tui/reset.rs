@@ -1,31 +1,19 @@
 //! "Reset this step": remove what the course made, then replay the earlier steps' solutions
-//! headlessly, reporting progress to the event loop as it goes.
+//! headlessly, reporting progress to the event loop as it goes. Removal calls the engine
+//! directly; what could not be removed is reported, and the reset goes on.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::mpsc::Sender;
 
-use super::app::{AppEvent, ResetPlan, ResetUpdate};
+use super::event::{AppEvent, ResetPlan, ResetUpdate};
+use crate::cli::describe;
+use crate::engine::{EngineError, Store};
+use crate::i18n::t;
 
-/// Run `gorae docker <args>` quietly; true when it succeeded.
-pub fn docker(args: &[&str]) -> bool {
-    let Ok(exe) = std::env::current_exe() else {
-        return false;
-    };
-    Command::new(exe)
-        .arg("docker")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-pub fn spawn(plan: ResetPlan, state: PathBuf, tx: Sender<AppEvent>) {
+pub fn spawn(plan: ResetPlan, store: Store, state: PathBuf, tx: Sender<AppEvent>) {
     let report = tx.clone();
     let worker = move || {
-        let res = run(&plan, &state, &tx);
+        let res = run(&plan, &store, &state, &tx);
         let _ = tx.send(AppEvent::Reset(ResetUpdate::Finished(res)));
     };
     if let Err(e) = std::thread::Builder::new()
@@ -36,7 +24,51 @@ pub fn spawn(plan: ResetPlan, state: PathBuf, tx: Sender<AppEvent>) {
     }
 }
 
-fn run(plan: &ResetPlan, state: &std::path::Path, tx: &Sender<AppEvent>) -> Result<(), String> {
+/// `docker rm -f` each container; the messages for those that could not be removed (one
+/// already gone is not a problem: gone is what was asked).
+pub fn remove_containers(store: &Store, ids: &[String]) -> Vec<String> {
+    ids.iter()
+        .filter_map(|id| match store.remove_container(id, true) {
+            Ok(_) | Err(EngineError::NoSuchContainer(_)) => None,
+            Err(e) => Some(problem(id, &e)),
+        })
+        .collect()
+}
+
+/// `docker rmi -f` each image; as [`remove_containers`].
+pub fn remove_images(store: &Store, ids: &[String]) -> Vec<String> {
+    ids.iter()
+        .filter_map(|id| match store.remove_image(id, true) {
+            Ok(_) | Err(EngineError::NoSuchImage(_)) => None,
+            Err(e) => Some(problem(id, &e)),
+        })
+        .collect()
+}
+
+/// `docker stop -t 1` each container; as [`remove_containers`].
+pub fn stop_containers(store: &Store, ids: &[String]) -> Vec<String> {
+    ids.iter()
+        .filter_map(|id| match store.stop_container(id, 1) {
+            Ok(_) | Err(EngineError::NoSuchContainer(_)) => None,
+            Err(e) => Some(problem(id, &e)),
+        })
+        .collect()
+}
+
+fn problem(id: &str, e: &EngineError) -> String {
+    let short: String = id.chars().take(12).collect();
+    t(
+        "tui_engine_problem",
+        &[("name", &short), ("error", &describe(e))],
+    )
+}
+
+fn run(
+    plan: &ResetPlan,
+    store: &Store,
+    state: &std::path::Path,
+    tx: &Sender<AppEvent>,
+) -> Result<(), String> {
     let total = 3;
     let progress = |done: usize, what: &str| {
         let _ = tx.send(AppEvent::Reset(ResetUpdate::Progress {
@@ -45,17 +77,20 @@ fn run(plan: &ResetPlan, state: &std::path::Path, tx: &Sender<AppEvent>) -> Resu
             what: what.to_string(),
         }));
     };
+    let problems = |list: Vec<String>| {
+        for p in list {
+            let _ = tx.send(AppEvent::Reset(ResetUpdate::Problem(p)));
+        }
+    };
+    // As every CLI command does first: a dead monitor's record stops saying "running".
+    let _ = store.reconcile();
     if !plan.remove_containers.is_empty() {
         progress(1, "docker rm -f …");
-        let mut args = vec!["rm", "-f"];
-        args.extend(plan.remove_containers.iter().map(String::as_str));
-        docker(&args);
+        problems(remove_containers(store, &plan.remove_containers));
     }
     if !plan.remove_images.is_empty() {
         progress(2, "docker rmi -f …");
-        let mut args = vec!["rmi", "-f"];
-        args.extend(plan.remove_images.iter().map(String::as_str));
-        docker(&args);
+        problems(remove_images(store, &plan.remove_images));
     }
     if plan.replay.is_empty() {
         return Ok(());
@@ -69,4 +104,33 @@ fn run(plan: &ResetPlan, state: &std::path::Path, tx: &Sender<AppEvent>) -> Resu
     )
     .map(|_| ())
     .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("root"), dir.path().join("catalog")).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn what_is_already_gone_is_not_a_problem() {
+        let (_dir, store) = store();
+        let ids = vec!["0123456789abcdef".to_string()];
+        assert_eq!(remove_containers(&store, &ids), Vec::<String>::new());
+        assert_eq!(remove_images(&store, &ids), Vec::<String>::new());
+        assert_eq!(stop_containers(&store, &ids), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_failure_names_the_container_and_the_engines_reason() {
+        let e = EngineError::Runtime("container did not stop".into());
+        let text = problem("0123456789abcdef0123", &e);
+        assert!(text.contains("0123456789ab"), "{text}");
+        assert!(!text.contains("0123456789abc"), "{text}");
+        assert!(text.contains("container did not stop"), "{text}");
+    }
 }

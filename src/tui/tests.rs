@@ -13,15 +13,16 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::app::{App, AppEvent, Confirm, Effect, Focus, Overlay};
 use super::course_api::{Lesson, Progress, Step, Verdict};
-use super::engine_link::EngineView;
+use super::event::{AppEvent, Effect, ResetUpdate};
+use super::layout;
 use super::markdown::str_width;
+use super::model::{App, Confirm, EngineView, Focus, MsgKind, Overlay};
 use super::shell::ShellPane;
 use super::theme::Theme;
 use super::ui;
 use crate::course::Predicate;
-use crate::engine::{ContainerInfo, Event, Snapshot};
+use crate::engine::{Action, ContainerInfo, Event, EventType, Snapshot};
 use std::path::PathBuf;
 
 #[derive(Default)]
@@ -198,7 +199,7 @@ fn ctrl(c: char) -> AppEvent {
 }
 
 fn ev(action: &str) -> Event {
-    Event::new("image", action)
+    Event::on_image(Action::from(action))
 }
 
 fn screen(app: &App) -> String {
@@ -355,7 +356,7 @@ fn paste_resize_and_wheel_reach_the_shell() {
     r.app.handle(AppEvent::Paste("docker ps -a".into()));
     assert_eq!(r.shell.borrow().pasted, vec!["docker ps -a".to_string()]);
     r.app.handle(AppEvent::Resize(100, 30));
-    let term = ui::layout(&r.app).terminal.expect("terminal pane");
+    let term = layout::layout(&r.app).terminal.expect("terminal pane");
     assert_eq!(
         r.shell.borrow().sizes.last(),
         Some(&(term.height, term.width))
@@ -444,8 +445,10 @@ fn quitting_with_running_containers_asks_to_stop_them() {
             ports: Vec::new(),
             created: 0,
         });
-    r.app
-        .handle(AppEvent::Engine(vec![Event::new("container", "start")]));
+    r.app.handle(AppEvent::Engine(vec![Event::new(
+        EventType::Container,
+        Action::Start,
+    )]));
     r.app.handle(key(KeyCode::F(10)));
     assert!(!r.app.quit);
     assert!(matches!(
@@ -475,6 +478,27 @@ fn reset_asks_then_plans_removal_and_replay_of_earlier_steps() {
     assert_eq!(plan.replay, vec!["docker pull".to_string()]);
     assert!(plan.remove_containers.is_empty() && plan.remove_images.is_empty());
     assert!(r.app.resetting.is_some());
+}
+
+#[test]
+fn what_a_reset_could_not_remove_is_told() {
+    let mut r = rig();
+    r.app.handle(key(KeyCode::F(5)));
+    r.app.handle(key(KeyCode::Char('y')));
+    r.app
+        .handle(AppEvent::Reset(ResetUpdate::Problem("abc123: busy".into())));
+    r.app.handle(AppEvent::Reset(ResetUpdate::Finished(Ok(()))));
+    assert!(r.app.resetting.is_none());
+    let m = r.app.message.clone().expect("a message");
+    assert_eq!(m.kind, MsgKind::Error);
+    assert!(m.text.contains("abc123: busy"), "{}", m.text);
+    assert!(screen(&r.app).contains("abc123: busy"));
+    // The next reset starts clean.
+    r.app.handle(key(KeyCode::F(5)));
+    r.app.handle(key(KeyCode::Char('y')));
+    r.app.handle(AppEvent::Reset(ResetUpdate::Finished(Ok(()))));
+    let m = r.app.message.clone().expect("a message");
+    assert_eq!(m.kind, MsgKind::Success, "{}", m.text);
 }
 
 #[test]
@@ -616,7 +640,10 @@ fn table_column_after_hangul_starts_at_the_same_display_column() {
     let r = rig();
     let s = screen(&r.app);
     // Only the lesson pane's part of each screen line.
-    let pane = ui::layout(&r.app).lesson_box.expect("lesson pane").width as usize;
+    let pane = layout::layout(&r.app)
+        .lesson_box
+        .expect("lesson pane")
+        .width as usize;
     let lesson_part = |l: &str| {
         let mut w = 0;
         l.chars()
@@ -626,7 +653,10 @@ fn table_column_after_hangul_starts_at_the_same_display_column() {
             })
             .collect::<String>()
     };
-    let lesson_rows = ui::layout(&r.app).lesson_box.expect("lesson pane").height as usize;
+    let lesson_rows = layout::layout(&r.app)
+        .lesson_box
+        .expect("lesson pane")
+        .height as usize;
     let parts: Vec<String> = s.lines().take(lesson_rows).map(lesson_part).collect();
     let rows: Vec<&String> = parts.iter().filter(|l| l.contains(" │ ")).collect();
     assert_eq!(rows.len(), 3, "{rows:#?}");
@@ -676,7 +706,7 @@ fn cursor_is_placed_in_the_terminal_when_it_has_focus() {
     let (w, h) = r.app.size;
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("backend");
     term.draw(|f| ui::draw(&r.app, f)).expect("draw");
-    let inner = ui::layout(&r.app).terminal.expect("terminal");
+    let inner = layout::layout(&r.app).terminal.expect("terminal");
     assert!(term.backend().cursor_visible());
     term.backend_mut()
         .assert_cursor_position((inner.x + 2, inner.y));
@@ -710,7 +740,7 @@ fn the_lesson_scrolls_with_keys_and_wheel_and_follows_the_step_again() {
     let mut r = rig_with(vec![Ok(lesson())], (80, 24), false);
     assert_eq!(r.app.lesson_scroll, None);
     // The wheel over the lesson pane scrolls it whatever has focus.
-    let area = ui::lesson_area(&r.app);
+    let area = layout::lesson_area(&r.app);
     r.app.handle(AppEvent::Mouse(MouseEvent {
         kind: MouseEventKind::ScrollDown,
         column: area.x + 1,
@@ -854,7 +884,7 @@ fn real_checks_tick_by_state_and_commands_and_warn_on_avoid_states() {
     assert_eq!(app.step, 1);
     // `docker ps` alone does not count; `docker ps -a` does.
     let ran = |args: &str| {
-        Event::new("command", "run")
+        Event::command(Action::Run)
             .attr("args", args)
             .attr("exit", "0")
     };
@@ -897,6 +927,43 @@ fn overlays_blank_a_wide_character_cut_by_their_left_border() {
         assert!(
             str_width(sym) <= 1,
             "row {y}: {sym:?} spills over the border"
+        );
+    }
+}
+
+/// The import graph stays a tree: drawing and layout read the state (`model`) and never the
+/// event handling (`app`) or the engine link; the threads feeding the loop need only `event`.
+#[test]
+fn drawing_imports_neither_the_app_nor_the_engine_link() {
+    let drawing = [
+        ("ui/mod.rs", include_str!("ui/mod.rs")),
+        ("ui/lesson.rs", include_str!("ui/lesson.rs")),
+        ("ui/overlay.rs", include_str!("ui/overlay.rs")),
+        ("ui/state.rs", include_str!("ui/state.rs")),
+        ("ui/status.rs", include_str!("ui/status.rs")),
+        ("layout.rs", include_str!("layout.rs")),
+        ("model.rs", include_str!("model.rs")),
+        ("event.rs", include_str!("event.rs")),
+    ];
+    for (name, src) in drawing {
+        for bad in ["app::", "engine_link", "reset::", "guard::"] {
+            assert!(
+                !src.lines()
+                    .any(|l| l.starts_with("use ") && l.contains(bad)),
+                "{name} imports {bad}"
+            );
+        }
+    }
+    let feeders = [
+        ("engine_link.rs", include_str!("engine_link.rs")),
+        ("guard.rs", include_str!("guard.rs")),
+        ("reset.rs", include_str!("reset.rs")),
+    ];
+    for (name, src) in feeders {
+        assert!(
+            !src.lines()
+                .any(|l| l.starts_with("use ") && l.contains("app::")),
+            "{name} imports app"
         );
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::store::{read_json, replace_json};
-use super::{EngineError, Event, Result, Store};
+use super::{Action, EngineError, Event, EventType, Result, Store};
 
 /// How to run the container's process; fixed at create time.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
@@ -89,8 +89,8 @@ impl Container {
 
 impl Event {
     /// A `container` event naming the container, as most container events do.
-    pub fn container(action: &str, c: &Container) -> Event {
-        Event::new("container", action)
+    pub fn container(action: Action, c: &Container) -> Event {
+        Event::new(EventType::Container, action)
             .id(&c.id)
             .name(&c.name)
             .image(&c.image)
@@ -223,7 +223,7 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(_) => super::archive::remove_tree(&dir),
         }
-        self.emit(Event::container("destroy", c));
+        self.emit(Event::container(Action::Destroy, c));
         Ok(())
     }
 
@@ -277,7 +277,7 @@ impl Store {
             {
                 super::runtime::cgroup::kill_leftovers(&c.id);
                 self.emit(
-                    Event::container("die", &c)
+                    Event::container(Action::Die, &c)
                         .attr("exitCode", c.state.exit_code.unwrap_or(137).to_string()),
                 );
                 if c.config.auto_remove {

@@ -35,7 +35,7 @@ pub mod time;
 pub mod transfer;
 
 pub use error::EngineError;
-pub use events::Event;
+pub use events::{Action, Event, EventType};
 pub use snapshot::{ContainerInfo, ImageInfo, PortInfo, Snapshot};
 pub use store::Store;
 

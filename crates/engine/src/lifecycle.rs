@@ -16,7 +16,7 @@ use super::image::{
     Manifest, Reference,
 };
 use super::runtime::{parse_signal, sys};
-use super::{EngineError, Event, Result, Store};
+use super::{Action, EngineError, Event, Result, Store};
 
 #[derive(Debug, Clone, Default)]
 pub struct CreateOptions {
@@ -173,7 +173,7 @@ impl Store {
             self.resolve_image(&img.id)?;
             self.create_container_record(c)?
         };
-        self.emit(Event::container("create", &c));
+        self.emit(Event::container(Action::Create, &c));
         Ok(c)
     }
 
@@ -301,19 +301,19 @@ impl Store {
             .and_then(|s| parse_signal(&s))
             .unwrap_or(libc::SIGTERM);
         self.update_container(&c.id, |c| c.state.stopped_by_user = true)?;
-        self.emit(Event::container("kill", &c).attr("signal", img_signal.to_string()));
+        self.emit(Event::container(Action::Kill, &c).attr("signal", img_signal.to_string()));
         sys::kill(c.state.pid, img_signal);
         let done = self.wait_stopped(&c, Some(Duration::from_secs(timeout)));
         let done = match done {
             Some(d) => d,
             None => {
-                self.emit(Event::container("kill", &c).attr("signal", "9"));
+                self.emit(Event::container(Action::Kill, &c).attr("signal", "9"));
                 sys::kill(c.state.pid, libc::SIGKILL);
                 self.wait_stopped(&c, Some(Duration::from_secs(10)))
                     .ok_or_else(|| EngineError::Runtime("container did not stop".into()))?
             }
         };
-        self.emit(Event::container("stop", &c));
+        self.emit(Event::container(Action::Stop, &c));
         Ok(done)
     }
 
@@ -328,7 +328,7 @@ impl Store {
         if sig == libc::SIGKILL || sig == libc::SIGTERM {
             self.update_container(&c.id, |c| c.state.stopped_by_user = true)?;
         }
-        self.emit(Event::container("kill", &c).attr("signal", sig.to_string()));
+        self.emit(Event::container(Action::Kill, &c).attr("signal", sig.to_string()));
         sys::kill(c.state.pid, sig);
         if sig == libc::SIGKILL {
             self.wait_stopped(&c, Some(Duration::from_secs(10)));
@@ -391,7 +391,7 @@ impl Store {
             empty_layer: false,
         });
         let id = self.store_image(&base, config, Some(layer), reference.as_ref())?;
-        self.emit(Event::container("commit", &c).attr("imageID", id.clone()));
+        self.emit(Event::container(Action::Commit, &c).attr("imageID", id.clone()));
         Ok(id)
     }
 
@@ -475,7 +475,7 @@ impl Store {
             Some(r) => {
                 self.set_tag(r, &manifest_desc.digest, manifest_desc.size)?;
                 self.emit(
-                    Event::new("image", "tag")
+                    Event::on_image(Action::Tag)
                         .id(&config_desc.digest)
                         .name(&r.full()),
                 );

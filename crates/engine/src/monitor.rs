@@ -17,7 +17,7 @@ use super::attach::{self, FrameBuffer};
 use super::container::{Container, process_start_time};
 use super::runtime::{self, Spec, Stdio, cgroup, sys};
 use super::time::rfc3339_now;
-use super::{EngineError, Event, Result, Store};
+use super::{Action, EngineError, Event, Result, Store};
 
 /// Largest log file before it is rotated (one previous file is kept).
 pub const LOG_MAX_BYTES: u64 = 16 << 20;
@@ -361,7 +361,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         c.state.stopped_by_user = false;
         c.state.oom_killed = false;
     })?;
-    store.emit(Event::container("start", &c));
+    store.emit(Event::container(Action::Start, &c));
     for cl in clients.iter_mut() {
         let _ = attach::write_frame(&mut cl.stream, attach::STARTED, &[]);
     }
@@ -398,7 +398,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     });
     cg.remove();
     let c = updated?;
-    store.emit(Event::container("die", &c).attr("exitCode", code.to_string()));
+    store.emit(Event::container(Action::Die, &c).attr("exitCode", code.to_string()));
     // `run --rm` returns once the container is gone, as Docker's does: remove it before
     // telling the attached CLI, or its next `ps -a` could still list it.
     let removed = if c.config.auto_remove {

@@ -15,7 +15,7 @@ use super::image::{
     self, Descriptor, HashWriter, ImageConfig, LayerStatus, Manifest, PullOutcome, PullProgress,
     Reference, short_hex,
 };
-use super::{EngineError, Event, Result, Store};
+use super::{Action, EngineError, Event, Result, Store};
 
 const DOCKER_HUB: &str = "registry-1.docker.io";
 const MT_DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
@@ -521,7 +521,7 @@ impl Store {
         let updated = self.set_tag(r, &stored.digest, stored.size)?;
         let image_id = manifest.config.digest.clone();
         if updated {
-            self.emit(Event::new("image", "pull").id(&image_id).name(&r.full()));
+            self.emit(Event::on_image(Action::Pull).id(&image_id).name(&r.full()));
         }
         Ok(PullOutcome {
             reference: r.clone(),

@@ -21,7 +21,7 @@ use super::image::{
 };
 use super::lifecycle::apply_change;
 use super::store::read_json;
-use super::{EngineError, Event, Result, Store};
+use super::{Action, EngineError, Event, Result, Store};
 
 /// Docker's (containerd's) annotation with the full image name in a saved `index.json`.
 const CONTAINERD_NAME: &str = "io.containerd.image.name";
@@ -252,7 +252,7 @@ impl Store {
         }
         builder.finish().map_err(tar_err(&here))?;
         for (img, tags) in &chosen {
-            let mut ev = Event::new("image", "save").id(&img.id);
+            let mut ev = Event::on_image(Action::Save).id(&img.id);
             if let Some(t) = tags.first() {
                 ev = ev.name(t);
             }
@@ -381,7 +381,7 @@ impl Store {
         if tags.is_empty() {
             self.add_untagged(&manifest_desc.digest)?;
         }
-        let mut ev = Event::new("image", "load").id(&config_desc.digest);
+        let mut ev = Event::on_image(Action::Load).id(&config_desc.digest);
         if let Some(t) = tags.first() {
             ev = ev.name(t);
         }
@@ -407,7 +407,7 @@ impl Store {
         let mut links = HashMap::new();
         write_merged(&mut builder, &top, Path::new(""), &mut links)?;
         builder.finish().map_err(tar_err(&self.root))?;
-        self.emit(Event::container("export", &c));
+        self.emit(Event::container(Action::Export, &c));
         Ok(())
     }
 
@@ -452,7 +452,7 @@ impl Store {
         let config_desc = self.put_blob(MT_CONFIG, &to_json(&config, &self.root)?)?;
         let manifest = Manifest::new(config_desc.clone(), vec![layer]);
         let manifest_desc = self.put_blob(MT_MANIFEST, &to_json(&manifest, &self.root)?)?;
-        let mut ev = Event::new("image", "import").id(&config_desc.digest);
+        let mut ev = Event::on_image(Action::Import).id(&config_desc.digest);
         match &reference {
             Some(r) => {
                 self.set_tag(r, &manifest_desc.digest, manifest_desc.size)?;

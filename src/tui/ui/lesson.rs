@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use crate::i18n::t;
-use crate::tui::app::{App, MsgKind, is_reading};
 use crate::tui::markdown::{self, Piece, str_width, wrap};
+use crate::tui::model::{App, MsgKind, is_reading};
 
 pub struct LessonDoc {
     pub lines: Vec<Line<'static>>,

@@ -8,8 +8,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 use super::list_rows;
 use super::state::clip_line;
 use crate::i18n::t;
-use crate::tui::app::{App, Confirm, Overlay};
 use crate::tui::markdown::{str_width, wrap};
+use crate::tui::model::{App, Confirm, Overlay};
 
 /// Every key, as (key, key in the lesson pane, what it does).
 pub fn help_entries() -> Vec<(String, String, String)> {

@@ -9,8 +9,8 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use crate::engine::{ContainerInfo, ImageInfo};
 use crate::i18n::t;
-use crate::tui::app::App;
 use crate::tui::markdown::{clip_str, str_width};
+use crate::tui::model::App;
 use crate::tui::theme::Theme;
 
 /// Docker's human sizes (powers of 1000).

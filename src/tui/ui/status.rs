@@ -8,8 +8,8 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::state::clip_line;
 use crate::i18n::t;
-use crate::tui::app::{App, Focus, MsgKind};
 use crate::tui::markdown::str_width;
+use crate::tui::model::{App, Focus, MsgKind};
 
 pub fn render_message(app: &App, area: Rect, buf: &mut Buffer) {
     let th = &app.theme;

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::Result;
 use crate::store::{read_json, write_json};
-use crate::{EngineError, Event, Store};
+use crate::{Action, EngineError, Event, Store};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct CacheFile {
@@ -85,7 +85,7 @@ impl Store {
             let mut index = self.read_index()?;
             index.manifests.retain(|d| d.digest != p.manifest_digest);
             write_json(&self.index_path(), &index)?;
-            self.emit(Event::new("image", "delete").id(&p.id));
+            self.emit(Event::on_image(Action::Delete).id(&p.id));
             deleted.push(p.id.clone());
             cur = p.id.clone();
         }

@@ -22,7 +22,7 @@ use builder::{Builder, Stage};
 use dockerfile::escape_directive;
 
 use crate::image::{PullOutcome, PullProgress, Reference};
-use crate::{EngineError, Event, Store, archive};
+use crate::{Action, EngineError, Event, Store, archive};
 
 /// The label that marks a build container with the builder's pid and start time, so a
 /// killed build's container is removed by the next command's reconcile.
@@ -168,10 +168,10 @@ pub fn build(
     let mut tags = Vec::new();
     for r in &opts.tags {
         store.set_tag(r, &img.manifest_digest, size)?;
-        store.emit(Event::new("image", "tag").id(&img.id).name(&r.full()));
+        store.emit(Event::on_image(Action::Tag).id(&img.id).name(&r.full()));
         tags.push(r.full());
     }
-    let mut ev = Event::new("image", "build").id(&img.id);
+    let mut ev = Event::on_image(Action::Build).id(&img.id);
     if let Some(t) = tags.first() {
         ev = ev.name(t);
     }

@@ -9,7 +9,7 @@ use super::oci::{
 };
 use super::reference::Reference;
 use crate::store::{read_json, write_json};
-use crate::{EngineError, Event, Result, Store, archive};
+use crate::{Action, EngineError, Event, Result, Store, archive};
 
 impl Store {
     pub fn read_index(&self) -> Result<Index> {
@@ -136,7 +136,7 @@ impl Store {
             .map(|m| m.len())
             .unwrap_or(0);
         self.set_tag(&r, &img.manifest_digest, size)?;
-        self.emit(Event::new("image", "tag").id(&img.id).name(&r.full()));
+        self.emit(Event::on_image(Action::Tag).id(&img.id).name(&r.full()));
         Ok(())
     }
 
@@ -162,7 +162,7 @@ impl Store {
                     .manifests
                     .retain(|d| annotation(d, REF_NAME) != Some(tag.as_str()));
                 self.write_index(&index)?;
-                self.emit(Event::new("image", "untag").id(&img.id).name(&tag));
+                self.emit(Event::on_image(Action::Untag).id(&img.id).name(&tag));
                 out.push(format!("Untagged: {tag}"));
                 return Ok(out);
             }
@@ -198,16 +198,16 @@ impl Store {
             keep_untagged(&mut index, &img.manifest_digest);
             self.write_index(&index)?;
             for t in &img.tags {
-                self.emit(Event::new("image", "untag").id(&img.id).name(t));
+                self.emit(Event::on_image(Action::Untag).id(&img.id).name(t));
             }
             return Ok(out);
         }
         self.write_index(&index)?;
         for t in &img.tags {
-            self.emit(Event::new("image", "untag").id(&img.id).name(t));
+            self.emit(Event::on_image(Action::Untag).id(&img.id).name(t));
         }
         out.push(format!("Deleted: {}", img.id));
-        self.emit(Event::new("image", "delete").id(&img.id));
+        self.emit(Event::on_image(Action::Delete).id(&img.id));
         drop(_lock);
         // A built image's untagged build steps go with it, as in Docker.
         for id in self.remove_unused_build_parents(&img.id)? {

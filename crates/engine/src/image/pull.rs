@@ -3,7 +3,7 @@
 use super::hash::short_hex;
 use super::oci::{ImageConfig, Layout, MT_CONFIG, MT_MANIFEST, Manifest};
 use super::reference::Reference;
-use crate::{EngineError, Event, Result, Store};
+use crate::{Action, EngineError, Event, Result, Store};
 
 /// What `pull` reports as it goes, so the CLI can print Docker's lines.
 pub trait PullProgress {
@@ -111,7 +111,7 @@ impl Store {
         let updated = self.set_tag(&r, &desc.digest, desc.size)?;
         let image_id = manifest.config.digest.clone();
         if updated {
-            self.emit(Event::new("image", "pull").id(&image_id).name(&r.full()));
+            self.emit(Event::on_image(Action::Pull).id(&image_id).name(&r.full()));
         }
         Ok(PullOutcome {
             reference: r,

@@ -1,0 +1,50 @@
+//! What the event loop carries: every input arrives as an `AppEvent` (ratatui's template calls
+//! this module `event.rs`), and what the app asks the loop to do is an `Effect`. The threads
+//! that feed the loop (input, PTY, engine watcher, signals, reset) need only this module.
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use crate::engine::Event;
+
+#[derive(Debug)]
+pub enum AppEvent {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Paste(String),
+    Resize(u16, u16),
+    PtyOutput(Vec<u8>),
+    PtyExit,
+    Engine(Vec<Event>),
+    Tick,
+    Reset(ResetUpdate),
+    /// SIGTERM, SIGHUP or SIGINT.
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResetUpdate {
+    Progress {
+        done: usize,
+        total: usize,
+        what: String,
+    },
+    /// Something could not be removed; the reset goes on and says so when it ends.
+    Problem(String),
+    Finished(Result<(), String>),
+}
+
+/// Work the event loop does on the app's behalf (threads, processes).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Reset(ResetPlan),
+    RespawnShell,
+}
+
+/// How to bring the engine back to the start of a step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResetPlan {
+    pub remove_containers: Vec<String>,
+    pub remove_images: Vec<String>,
+    /// Earlier steps' solutions then this step's setup, typed headlessly.
+    pub replay: Vec<String>,
+}

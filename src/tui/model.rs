@@ -1,0 +1,115 @@
+//! The TUI's state: what the screen shows, owned by `App`. Its behaviour (`App::handle` and the
+//! rest) is in `app.rs`; drawing (`ui/`) reads this and never the event handling.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::course_api::{Lesson, Progress, Step, Verdict};
+use super::event::Effect;
+use super::shell::ShellPane;
+use super::theme::Theme;
+use crate::engine::{Event, Snapshot};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Terminal,
+    Lesson,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    Help,
+    Lessons { sel: usize },
+    Confirm(Confirm),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirm {
+    /// Quit while these containers run: y stops them, n leaves them running.
+    Quit {
+        running: Vec<String>,
+    },
+    Skip,
+    Reset,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MsgKind {
+    Info,
+    Success,
+    Hint,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub kind: MsgKind,
+    pub text: String,
+}
+
+/// A solution command being typed at a human pace (demo mode).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Typing {
+    pub chars: Vec<char>,
+    pub pos: usize,
+    /// Everything typed and entered; waiting for the prompt to come back.
+    pub waiting: bool,
+}
+
+/// What the learner has asked to see for the current step.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepAid {
+    pub hints_shown: usize,
+    pub solution_shown: bool,
+    pub solution_typed: usize,
+    pub avoid: Option<String>,
+}
+
+/// What the app needs of the engine (the `Store` in `engine_link`, a fake in tests).
+pub trait EngineView {
+    fn snapshot(&self) -> Snapshot;
+    fn evaluate(&self, step: &Step, events: &[Event]) -> Verdict;
+}
+
+pub const TYPING_INTERVAL: Duration = Duration::from_millis(45);
+/// While a typed command runs, how often to look for the prompt when no output arrives.
+pub const PROMPT_CHECK_INTERVAL: Duration = Duration::from_millis(150);
+
+pub struct App {
+    pub theme: Theme,
+    pub lessons: Vec<Result<Lesson, String>>,
+    pub lesson: usize,
+    /// Index into the lesson's steps; `steps.len()` means the lesson is complete.
+    pub step: usize,
+    pub progress: Progress,
+    /// Steps passed in demo mode (never saved).
+    pub demo_done: BTreeSet<(String, String)>,
+    pub demo: bool,
+    pub focus: Focus,
+    pub overlay: Option<Overlay>,
+    pub show_state: bool,
+    pub snapshot: Snapshot,
+    pub events_since_step: Vec<Event>,
+    pub aid: StepAid,
+    pub message: Option<Message>,
+    /// None: follow the current step.
+    pub lesson_scroll: Option<usize>,
+    pub shell: Option<Box<dyn ShellPane>>,
+    pub shell_alive: bool,
+    pub size: (u16, u16),
+    pub typing: Option<Typing>,
+    pub resetting: Option<String>,
+    /// What the running reset could not remove, told when it finishes.
+    pub reset_problems: Vec<String>,
+    pub quit: bool,
+    /// Containers to stop after the screen is restored.
+    pub stop_on_quit: Vec<String>,
+    pub effects: Vec<Effect>,
+    pub(super) engine: Box<dyn EngineView>,
+}
+
+/// A step with no check is read, then the learner moves on.
+pub fn is_reading(step: &Step) -> bool {
+    step.is_reading()
+}
