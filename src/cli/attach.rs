@@ -442,7 +442,7 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
     store.emit(Event::container("exec_start", &c).attr("execID", a.command.join(" ")));
     let pid = c.state.pid;
     let code = if a.tty && !a.detach {
-        let (master, slave) = sys::open_pty().map_err(|e| Failure::new(e, 126))?;
+        let (master, slave) = sys::open_pty().map_err(|e| Failure::new(e.to_string(), 126))?;
         if let Some((r, cols)) = sys::window_size(0) {
             sys::set_window_size(master, r, cols);
         }
@@ -468,12 +468,12 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
         let null =
             std::fs::File::open("/dev/null").map_err(|e| Failure::new(e.to_string(), 126))?;
         let (in_r, in_w) = if a.interactive && !a.detach {
-            sys::pipe().map_err(|e| Failure::new(e, 126))?
+            sys::pipe().map_err(|e| Failure::new(e.to_string(), 126))?
         } else {
             (null.as_raw_fd(), -1)
         };
-        let (out_r, out_w) = sys::pipe().map_err(|e| Failure::new(e, 126))?;
-        let (err_r, err_w) = sys::pipe().map_err(|e| Failure::new(e, 126))?;
+        let (out_r, out_w) = sys::pipe().map_err(|e| Failure::new(e.to_string(), 126))?;
+        let (err_r, err_w) = sys::pipe().map_err(|e| Failure::new(e.to_string(), 126))?;
         // SAFETY: as above.
         let child = unsafe { libc::fork() };
         if child == 0 {

@@ -90,7 +90,7 @@ pub fn describe(e: &EngineError) -> String {
             daemon("err-io", &[("detail", &e.to_string())])
         }
         EngineError::Start(_) => daemon("err-start-failed", &[("detail", &start_detail(e))]),
-        EngineError::Conflict(_) | EngineError::Runtime(_) => {
+        EngineError::Conflict(_) | EngineError::Runtime(_) | EngineError::Sys(_) => {
             format!("{}{}", t("err-daemon", &[]), e)
         }
     }
@@ -117,6 +117,7 @@ pub fn describe_init_failure(f: &InitFailure) -> String {
         InitFailure::Exec { cmd, detail, .. } => t("rt-exec", &[("cmd", cmd), ("detail", detail)]),
         InitFailure::UsernsDenied { detail } => t("err-userns-denied", &[("detail", detail)]),
         InitFailure::Setup { detail } | InitFailure::Join { detail } => detail.clone(),
+        InitFailure::Syscall { error } | InitFailure::JoinSyscall { error } => error.to_string(),
     }
 }
 

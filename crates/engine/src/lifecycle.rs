@@ -186,7 +186,7 @@ impl Store {
                 c.short_id()
             )));
         }
-        let (r, w) = sys::pipe().map_err(EngineError::Runtime)?;
+        let (r, w) = sys::pipe().map_err(EngineError::Sys)?;
         let mut cmd = crate::helper::Helper::Monitor.command();
         cmd.arg(&c.id);
         if wait_attach {

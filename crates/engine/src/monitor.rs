@@ -236,7 +236,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     let tty = c.config.tty;
     let mut pty_socket = -1;
     let (stdio, mut out_fds, mut stdin_fd, child_fds) = if tty {
-        let (ours, theirs) = sys::socketpair().map_err(EngineError::Runtime)?;
+        let (ours, theirs) = sys::socketpair().map_err(EngineError::Sys)?;
         pty_socket = ours;
         (
             Stdio::Tty { socket: theirs },
@@ -246,13 +246,13 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         )
     } else {
         let (in_r, in_w) = if c.config.stdin_open {
-            sys::pipe().map_err(EngineError::Runtime)?
+            sys::pipe().map_err(EngineError::Sys)?
         } else {
             let null = File::open("/dev/null").map_err(|e| EngineError::io("/dev/null", e))?;
             (null.into_raw_fd(), -1)
         };
-        let (out_r, out_w) = sys::pipe().map_err(EngineError::Runtime)?;
-        let (err_r, err_w) = sys::pipe().map_err(EngineError::Runtime)?;
+        let (out_r, out_w) = sys::pipe().map_err(EngineError::Sys)?;
+        let (err_r, err_w) = sys::pipe().map_err(EngineError::Sys)?;
         (
             Stdio::Pipes {
                 stdin: in_r,
@@ -286,8 +286,8 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         allow_mknod: cg.devices_guarded,
         rootless: runtime::is_rootless(),
     };
-    let (sync_r, sync_w) = sys::pipe().map_err(EngineError::Runtime)?;
-    let (err_r, err_w) = sys::pipe().map_err(EngineError::Runtime)?;
+    let (sync_r, sync_w) = sys::pipe().map_err(EngineError::Sys)?;
+    let (err_r, err_w) = sys::pipe().map_err(EngineError::Sys)?;
     let pid = runtime::spawn_container(
         &spec,
         stdio,
@@ -309,7 +309,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     {
         sys::kill(pid, libc::SIGKILL);
         sys::wait_child(pid, false);
-        return Err(EngineError::Runtime(e));
+        return Err(EngineError::Sys(e));
     }
     sys::write_all(sync_w, b"go");
     sys::close(sync_w);

@@ -62,7 +62,7 @@ pub struct Connector {
 impl Connector {
     /// Fork the connector for the container whose init is `pid`.
     pub fn start(pid: i32) -> Result<Connector> {
-        let (ours, theirs) = sys::socketpair().map_err(EngineError::Runtime)?;
+        let (ours, theirs) = sys::socketpair().map_err(EngineError::Sys)?;
         // SAFETY: the monitor is single-threaded here; the child only makes syscalls and exits.
         match unsafe { libc::fork() } {
             0 => {
