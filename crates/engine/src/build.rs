@@ -1688,14 +1688,9 @@ impl Builder<'_> {
             if self.progress.cancelled() {
                 return Err(BuildError::Cancelled);
             }
-            let mut p = libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd.
-            let n = unsafe { libc::poll(&mut p, 1, 100) };
-            if n <= 0 {
+            let mut p = [super::runtime::sys::pollfd(fd, libc::POLLIN)];
+            let n = super::runtime::sys::poll(&mut p, 100).unwrap_or(0);
+            if n == 0 {
                 continue;
             }
             let got = match stream.read(&mut buf) {
@@ -1994,8 +1989,7 @@ fn ensure_dir(
 }
 
 fn set_owner(path: &Path, uid: u32, gid: u32) -> Result<()> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if super::runtime::sys::geteuid() != 0 {
         return Ok(());
     }
     std::os::unix::fs::lchown(path, Some(uid), Some(gid)).map_err(|e| BuildError::io(path, e))

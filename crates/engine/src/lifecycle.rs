@@ -3,8 +3,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Write};
-use std::os::fd::{FromRawFd, RawFd};
-use std::os::unix::process::CommandExt;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -186,7 +185,7 @@ impl Store {
                 c.short_id()
             )));
         }
-        let (r, w) = sys::pipe().map_err(EngineError::Sys)?;
+        let (r, w) = sys::pipe_owned().map_err(EngineError::Sys)?;
         let mut cmd = crate::helper::Helper::Monitor.command();
         cmd.arg(&c.id);
         if wait_attach {
@@ -197,20 +196,10 @@ impl Store {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                libc::setsid();
-                if libc::dup2(w, 3) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        sys::on_spawn_setsid_dup(&mut cmd, w.as_raw_fd(), 3);
         let spawned = cmd.spawn();
-        sys::close(w);
-        // SAFETY: `r` is the read end we own.
-        let status = unsafe { File::from_raw_fd(r) };
+        drop(w);
+        let status = File::from(r);
         let child = spawned.map_err(|e| EngineError::Runtime(format!("start monitor: {e}")))?;
         // The monitor is reparented when we exit; reap it in the background if we live on.
         std::thread::spawn(move || {
@@ -245,8 +234,7 @@ impl Store {
         let deadline = timeout.map(|t| Instant::now() + t);
         let pid = c.state.monitor_pid;
         let start = c.state.monitor_start;
-        // SAFETY: pidfd_open on a pid; -1 when it is gone.
-        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as RawFd;
+        let pidfd = sys::pidfd_open(pid);
         loop {
             let alive = process_start_time(pid).is_some_and(|t| start == 0 || t == start);
             if !alive {
@@ -271,15 +259,10 @@ impl Store {
                 None => 1000,
             };
             if pidfd >= 0 {
-                let mut p = libc::pollfd {
-                    fd: pidfd,
-                    events: libc::POLLIN,
-                    revents: 0,
-                };
-                // SAFETY: one valid pollfd.
-                unsafe { libc::poll(&mut p, 1, wait_ms) };
+                let mut p = [sys::pollfd(pidfd, libc::POLLIN)];
+                let _ = sys::poll(&mut p, wait_ms);
                 // The monitor writes the record after its container exits; give it a moment.
-                if p.revents != 0 {
+                if p[0].revents != 0 {
                     std::thread::sleep(Duration::from_millis(5));
                 }
             } else {

@@ -10,6 +10,7 @@
 pub mod cgroup;
 mod failure;
 pub mod seccomp;
+#[allow(unsafe_code)]
 pub mod sys;
 
 use std::ffi::CString;
