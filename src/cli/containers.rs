@@ -823,8 +823,7 @@ pub fn top(store: &Store, name: &str, _ps_args: &[String]) -> CmdResult {
             .unwrap_or(uid)
             .to_string()
     };
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let hz = crate::engine::runtime::sys::clock_ticks();
     let mut rows = vec![vec![
         "UID".to_string(),
         "PID".into(),

@@ -8,6 +8,7 @@ mod args;
 mod attach;
 mod build;
 mod containers;
+#[allow(unsafe_code)] // localtime_r, until format.rs is split (then behind a safe wrapper)
 pub mod format;
 mod images;
 mod inspect;

@@ -2,6 +2,7 @@
 //!
 //! - `store`: on-disk layout (docs/ARCHITECTURE.md), locking, atomic writes
 //! - `events`: the event feed every face follows
+//! - `exec`: `docker exec`, a process joined to a running container
 //! - `image`: OCI image layouts, the bundled catalog, pull, tag, rmi, commit
 //! - `container`: container records, ids, names
 //! - `runtime`: namespaces, mounts, pty (syscalls behind `runtime::sys`)
@@ -19,6 +20,7 @@ pub mod build;
 pub mod container;
 mod error;
 pub mod events;
+pub mod exec;
 pub mod helper;
 pub mod image;
 pub mod lifecycle;
