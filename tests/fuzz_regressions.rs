@@ -727,7 +727,9 @@ fn docker_load_seed_archives_really_load() {
 /// scope), lines 2 and 3 a pattern and a name (regex and glob matched). Returns whether the
 /// template parsed.
 fn check_listing(data: &[u8]) -> bool {
-    use gorae::cli::format::{Scope, Template, path_match, regex_find};
+    use gorae::cli::filter::regex_find;
+    use gorae::cli::format::{Scope, Template};
+    use gorae::cli::pattern::path_match;
     let text = String::from_utf8_lossy(data);
     let mut parts = text.splitn(3, '\n');
     let template = parts.next().unwrap_or_default();

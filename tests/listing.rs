@@ -189,6 +189,33 @@ fn ps_filters_combine_like_docker() {
 }
 
 #[test]
+fn ps_name_filters_are_go_regular_expressions() {
+    let s = three();
+    s.ok(&["create", "--name", "web-12", "busybox", "true"]);
+    let names = |filter: &str| {
+        let r = s.docker(&["ps", "-a", "-f", filter, "--format", "{{.Names}}"]);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{filter}");
+        r.stdout.lines().map(str::to_string).collect::<Vec<_>>()
+    };
+    // Alternation and groups.
+    assert_eq!(names("name=^(ok|done)$"), ["ok", "done"]);
+    assert_eq!(names("name=^/(fresh|ok)$"), ["fresh", "ok"]);
+    assert_eq!(names("name=^d(on)+e$"), ["done"]);
+    // Counted repetition.
+    assert_eq!(names("name=^[a-z]{4,5}$"), ["fresh", "done"]);
+    assert_eq!(names("name=^[a-z]{2}$"), ["ok"]);
+    // Perl classes.
+    assert_eq!(names(r"name=-\d+$"), ["web-12"]);
+    assert_eq!(names(r"name=^\w+-\d{2}$"), ["web-12"]);
+    assert_eq!(names(r"name=\d{3}"), Vec::<String>::new());
+    // Unanchored, like Go's MatchString.
+    assert_eq!(names("name=b-1"), ["web-12"]);
+    // Not an expression: Docker matches it only as the exact name, without an error.
+    assert_eq!(names("name=(ok"), Vec::<String>::new());
+    assert_eq!(names("name=web-[12"), Vec::<String>::new());
+}
+
+#[test]
 fn quiet_combines_with_filters_for_cleanup() {
     let s = three();
     let exited = s.ok(&["ps", "-aq", "-f", "status=exited"]);

@@ -3,7 +3,9 @@
 //! ends (no panic, no stack overflow, no exponential time).
 #![no_main]
 
-use gorae::cli::format::{Scope, Template, path_match, regex_find};
+use gorae::cli::filter::regex_find;
+use gorae::cli::pattern::path_match;
+use gotmpl::{Scope, Template};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

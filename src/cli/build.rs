@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
 
+use super::format::human_size4;
 use super::{CmdResult, Failure, describe};
 use crate::engine::Store;
 use crate::engine::build::{self, BuildError, BuildOptions, BuildProgress, SyntaxKind};
@@ -19,29 +20,6 @@ static INTERRUPTED: LazyLock<Arc<AtomicBool>> = LazyLock::new(Arc::default);
 /// left half-made (the default action would kill us mid-write).
 fn catch_sigint() {
     let _ = signal_hook::flag::register(libc::SIGINT, Arc::clone(&INTERRUPTED));
-}
-
-/// Docker's HumanSize with 4 significant digits ("2.048kB").
-pub fn context_size_text(size: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = size as f64;
-    let mut i = 0;
-    while v >= 1000.0 && i + 1 < UNITS.len() {
-        v /= 1000.0;
-        i += 1;
-    }
-    let int_digits = if v >= 100.0 {
-        3
-    } else if v >= 10.0 {
-        2
-    } else {
-        1
-    };
-    let mut s = format!("{:.*}", 4 - int_digits, v);
-    if s.contains('.') {
-        s = s.trim_end_matches('0').trim_end_matches('.').to_string();
-    }
-    format!("{s}{}", UNITS[i])
 }
 
 struct Printer {
@@ -77,7 +55,7 @@ impl BuildProgress for Printer {
     fn context_size(&mut self, bytes: u64) {
         self.line(&format!(
             "Sending build context to Docker daemon  {}",
-            context_size_text(bytes)
+            human_size4(bytes)
         ));
     }
     fn step(&mut self, n: usize, total: usize, text: &str) {
@@ -251,17 +229,4 @@ pub fn build(store: &Store, a: BuildArgs) -> CmdResult {
         }
     }
     Ok(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn context_sizes_print_like_docker() {
-        assert_eq!(context_size_text(2048), "2.048kB");
-        assert_eq!(context_size_text(512), "512B");
-        assert_eq!(context_size_text(10240), "10.24kB");
-        assert_eq!(context_size_text(1_500_000), "1.5MB");
-    }
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use super::args::RunArgs;
 use super::attach::{self, Outcome};
+use super::filter::{Filters, daemon_failure, filter_failure};
 use super::format::{
-    Filters, Listing, Scope, Template, ago, daemon_failure, ellipsis, filter_failure, go_quote,
-    go_time, human_duration, human_size, table,
+    Listing, Scope, Template, ago, ellipsis, go_quote, go_time, human_duration, human_size, table,
 };
 use super::{CmdResult, Failure, describe, images, start_detail};
 use crate::engine::container::{Container, PortBinding};

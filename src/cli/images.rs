@@ -2,10 +2,9 @@
 
 use std::io::Write;
 
-use super::format::{
-    Filters, Listing, Scope, ago, daemon_failure, ellipsis, filter_failure, go_time, human_size,
-    path_match, table,
-};
+use super::filter::{Filters, daemon_failure, filter_failure};
+use super::format::{Listing, Scope, ago, ellipsis, go_time, human_size, human_size4, table};
+use super::pattern::path_match;
 use super::{CmdResult, Failure};
 use crate::engine::Store;
 use crate::engine::image::{Image, LayerStatus, PullProgress, Reference};
@@ -117,33 +116,6 @@ struct ImageRow<'a> {
     img: &'a Image,
     repo: String,
     tag: String,
-}
-
-/// go-units' HumanSize (4 significant digits), which Docker uses for VirtualSize.
-fn human_size4(size: u64) -> String {
-    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
-    let mut v = size as f64;
-    let mut i = 0;
-    while v >= 1000.0 && i + 1 < UNITS.len() {
-        v /= 1000.0;
-        i += 1;
-    }
-    let digits = if v >= 1000.0 {
-        0
-    } else if v >= 100.0 {
-        1
-    } else if v >= 10.0 {
-        2
-    } else {
-        3
-    };
-    let s = format!("{v:.digits$}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    format!("{s}{}", UNITS[i])
 }
 
 /// Which images and names `docker images` lists: Docker's hiding of intermediate images,

@@ -8,10 +8,12 @@ mod args;
 mod attach;
 mod build;
 mod containers;
-#[allow(unsafe_code)] // localtime_r, until format.rs is split (then behind a safe wrapper)
+pub mod filter;
+#[allow(unsafe_code)] // localtime_r in format/human.rs, to go behind a safe wrapper
 pub mod format;
 mod images;
 mod inspect;
+pub mod pattern;
 mod transfer;
 
 use clap::Parser;
@@ -85,7 +87,7 @@ pub fn describe(e: &EngineError) -> String {
         EngineError::UnsafePath(p) => daemon("err-unsafe-path", &[("path", p)]),
         EngineError::TooLarge { path, limit } => daemon(
             "err-too-large",
-            &[("path", path), ("limit", &binary_size(*limit))],
+            &[("path", path), ("limit", &format::binary_size(*limit))],
         ),
         EngineError::Io { .. } | EngineError::Corrupt { .. } => {
             daemon("err-io", &[("detail", &e.to_string())])
@@ -119,15 +121,6 @@ pub fn describe_init_failure(f: &InitFailure) -> String {
         InitFailure::UsernsDenied { detail } => t("err-userns-denied", &[("detail", detail)]),
         InitFailure::Setup { detail } | InitFailure::Join { detail } => detail.clone(),
         InitFailure::Syscall { error } | InitFailure::JoinSyscall { error } => error.to_string(),
-    }
-}
-
-/// A limit in binary units, as go-units' BytesSize writes it ("16GiB").
-fn binary_size(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{}GiB", b >> 30),
-        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{}MiB", b >> 20),
-        b => format!("{b}B"),
     }
 }
 
