@@ -4,6 +4,8 @@
 //! faces over it, and the course (`course`) reads the engine's state and events.
 //! See `docs/ARCHITECTURE.md` for the on-disk layout and the event feed.
 
+#![deny(unsafe_code)]
+
 pub mod cli;
 pub mod course;
 pub use gorae_engine as engine;

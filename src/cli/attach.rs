@@ -5,11 +5,15 @@
 use std::io::Write;
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::Path;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use nix::sys::termios::{SetArg, Termios, cfmakeraw, tcgetattr, tcsetattr};
 
 use super::args::ExecArgs;
 use super::{CmdResult, Failure};
 use crate::engine::attach::{self as proto, FrameBuffer};
+use crate::engine::exec::{Exec, ExecIo, Spawned};
 use crate::engine::runtime::{self, sys};
 use crate::engine::{Action, Event, Store};
 use crate::i18n::t;
@@ -21,13 +25,12 @@ pub enum Outcome {
 }
 
 pub fn stdin_is_tty() -> bool {
-    // SAFETY: isatty on fd 0.
-    unsafe { libc::isatty(0) == 1 }
+    sys::isatty(0)
 }
 
 /// Puts the terminal in raw mode and restores it on drop, whatever happens.
 pub struct RawMode {
-    saved: Option<libc::termios>,
+    saved: Option<Termios>,
 }
 
 impl RawMode {
@@ -35,60 +38,68 @@ impl RawMode {
         if !stdin_is_tty() {
             return RawMode { saved: None };
         }
-        // SAFETY: termios calls on fd 0 with structs we own.
-        unsafe {
-            let mut t: libc::termios = std::mem::zeroed();
-            if libc::tcgetattr(0, &mut t) != 0 {
-                return RawMode { saved: None };
-            }
-            let saved = t;
-            libc::cfmakeraw(&mut t);
-            libc::tcsetattr(0, libc::TCSANOW, &t);
-            RawMode { saved: Some(saved) }
-        }
+        let Ok(saved) = tcgetattr(std::io::stdin()) else {
+            return RawMode { saved: None };
+        };
+        let mut t = saved.clone();
+        cfmakeraw(&mut t);
+        let _ = tcsetattr(std::io::stdin(), SetArg::TCSANOW, &t);
+        RawMode { saved: Some(saved) }
     }
 }
 
 impl Drop for RawMode {
     fn drop(&mut self) {
-        if let Some(t) = self.saved {
-            // SAFETY: restoring the saved termios on fd 0.
-            unsafe { libc::tcsetattr(0, libc::TCSANOW, &t) };
+        if let Some(t) = &self.saved {
+            let _ = tcsetattr(std::io::stdin(), SetArg::TCSANOW, t);
         }
     }
 }
 
-static SIGNAL_FD: AtomicI32 = AtomicI32::new(-1);
-
-extern "C" fn on_signal(sig: libc::c_int) {
-    let fd = SIGNAL_FD.load(Ordering::Relaxed);
-    if fd >= 0 {
-        let b = sig as u8;
-        // SAFETY: write is async-signal-safe.
-        unsafe { libc::write(fd, (&b as *const u8).cast(), 1) };
-    }
+/// A pipe that becomes readable when one of its signals arrives (signal-hook's handlers: a
+/// flag per signal, then a byte down the pipe).
+struct SignalPipe {
+    read: RawFd,
+    fired: Vec<(libc::c_int, Arc<AtomicBool>)>,
 }
 
-/// A pipe that becomes readable when one of `signals` arrives; each byte is a signal number.
-fn signal_pipe(signals: &[libc::c_int]) -> RawFd {
-    let Ok((r, w)) = sys::pipe() else {
-        return -1;
-    };
-    // SAFETY: non-blocking write end; the handler only writes to it.
-    unsafe {
-        let fl = libc::fcntl(w, libc::F_GETFL);
-        libc::fcntl(w, libc::F_SETFL, fl | libc::O_NONBLOCK);
-        SIGNAL_FD.store(w, Ordering::Relaxed);
+impl SignalPipe {
+    fn new(signals: &[libc::c_int]) -> Option<SignalPipe> {
+        let (r, w) = sys::pipe().ok()?;
+        sys::set_nonblocking(w);
+        let mut fired = Vec::new();
         for &sig in signals {
-            libc::signal(sig, on_signal as *const () as libc::sighandler_t);
+            let flag = Arc::new(AtomicBool::new(false));
+            // The flag first, so it is set when the byte wakes us.
+            if signal_hook::flag::register(sig, Arc::clone(&flag)).is_err()
+                || signal_hook::low_level::pipe::register_raw(sig, w).is_err()
+            {
+                continue;
+            }
+            fired.push((sig, flag));
         }
+        Some(SignalPipe { read: r, fired })
     }
-    r
+
+    fn fd(pipe: &Option<SignalPipe>) -> RawFd {
+        pipe.as_ref().map_or(-1, |p| p.read)
+    }
+
+    /// Empty the pipe; the signals that arrived since the last call.
+    fn take(&self) -> Vec<libc::c_int> {
+        let mut b = [0u8; 64];
+        let _ = sys::read(self.read, &mut b);
+        self.fired
+            .iter()
+            .filter(|(_, f)| f.swap(false, Ordering::SeqCst))
+            .map(|(sig, _)| *sig)
+            .collect()
+    }
 }
 
 /// A pipe that becomes readable on SIGWINCH.
-fn winch_pipe() -> RawFd {
-    signal_pipe(&[libc::SIGWINCH])
+fn winch_pipe() -> Option<SignalPipe> {
+    SignalPipe::new(&[libc::SIGWINCH])
 }
 
 /// What Docker's CLI passes on to a container it is attached to without a terminal
@@ -103,19 +114,18 @@ const PROXIED_SIGNALS: [libc::c_int; 5] = [
 ];
 
 fn readable(fd: RawFd) -> libc::pollfd {
-    libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    }
+    sys::pollfd(fd, libc::POLLIN)
 }
 
 /// Poll `pfds` plus our stdin (while open) and the SIGWINCH pipe, appended in that order.
-fn poll_with_stdin(pfds: &mut Vec<libc::pollfd>, stdin_open: bool, winch: RawFd) -> libc::c_int {
+fn poll_with_stdin(
+    pfds: &mut Vec<libc::pollfd>,
+    stdin_open: bool,
+    winch: RawFd,
+) -> std::io::Result<usize> {
     pfds.push(readable(if stdin_open { 0 } else { -1 }));
     pfds.push(readable(winch));
-    // SAFETY: a valid pollfd array of the given length.
-    unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, -1) }
+    sys::poll(pfds, -1)
 }
 
 /// The detach sequence `--detach-keys` asks for, or Docker's default.
@@ -234,13 +244,14 @@ pub fn run_attached(root: &Path, id: &str, opts: AttachOptions<'_>) -> Result<Ou
     let _raw = (tty && forward_stdin).then(RawMode::enter);
     // With a terminal, Ctrl-C is a byte for the container's terminal; only size changes
     // need catching. Without one, the proxied signals do.
-    let winch = if tty {
+    let signals = if tty {
         winch_pipe()
     } else if sig_proxy.is_some() {
-        signal_pipe(&PROXIED_SIGNALS)
+        SignalPipe::new(&PROXIED_SIGNALS)
     } else {
-        -1
+        None
     };
+    let winch = SignalPipe::fd(&signals);
     if tty && let Some(f) = resize_frame() {
         // Attaching to a running shell: a size change makes it redraw its prompt, so the
         // learner sees where they are instead of an empty line.
@@ -259,12 +270,10 @@ pub fn run_attached(root: &Path, id: &str, opts: AttachOptions<'_>) -> Result<Ou
     let mut stderr = std::io::stderr();
     loop {
         let mut pfds = vec![readable(stream.as_raw_fd())];
-        let n = poll_with_stdin(&mut pfds, stdin_open, winch);
-        if n < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(std::io::Error::last_os_error().to_string());
+        match poll_with_stdin(&mut pfds, stdin_open, winch) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.to_string()),
         }
         if pfds[0].revents != 0 {
             match sys::read(stream.as_raw_fd(), &mut buf) {
@@ -319,16 +328,17 @@ pub fn run_attached(root: &Path, id: &str, opts: AttachOptions<'_>) -> Result<Ou
                 }
             }
         }
-        if winch >= 0 && pfds[2].revents != 0 {
-            let mut b = [0u8; 64];
-            let n = sys::read(winch, &mut b).unwrap_or(0);
+        if let Some(signals) = &signals
+            && pfds[2].revents != 0
+        {
+            let fired = signals.take();
             if tty {
                 if let Some(f) = resize_frame() {
                     let _ = stream.write_all(&f);
                 }
             } else if let Some(forward) = sig_proxy.as_mut() {
-                for &sig in &b[..n] {
-                    forward(i32::from(sig));
+                for sig in fired {
+                    forward(sig);
                 }
             }
         }
@@ -343,11 +353,12 @@ fn relay_child(
     pty_master: Option<RawFd>,
     mut detach: DetachKeys,
 ) -> i32 {
-    let winch = if pty_master.is_some() {
+    let signals = if pty_master.is_some() {
         winch_pipe()
     } else {
-        -1
+        None
     };
+    let winch = SignalPipe::fd(&signals);
     let mut outputs = outputs;
     let mut stdin_open = to_child.is_some();
     let mut buf = vec![0u8; 32 * 1024];
@@ -356,8 +367,7 @@ fn relay_child(
             break;
         }
         let mut pfds: Vec<libc::pollfd> = outputs.iter().map(|(fd, _)| readable(*fd)).collect();
-        let n = poll_with_stdin(&mut pfds, stdin_open, winch);
-        if n < 0 {
+        if poll_with_stdin(&mut pfds, stdin_open, winch).is_err() {
             continue;
         }
         let k = outputs.len();
@@ -403,9 +413,10 @@ fn relay_child(
                 }
             }
         }
-        if winch >= 0 && pfds[k + 1].revents != 0 {
-            let mut b = [0u8; 64];
-            let _ = sys::read(winch, &mut b);
+        if let Some(signals) = &signals
+            && pfds[k + 1].revents != 0
+        {
+            signals.take();
             if let (Some(m), Some((r, c))) = (pty_master, sys::window_size(0)) {
                 sys::set_window_size(m, r, c);
             }
@@ -438,79 +449,50 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
         .clone()
         .unwrap_or_else(|| c.config.workdir.clone());
     let user = a.user.clone().unwrap_or_else(|| c.config.user.clone());
-    let allow_mknod = false;
+    let request = Exec {
+        pid: c.state.pid,
+        argv: a.command.clone(),
+        env,
+        workdir,
+        user,
+        allow_mknod: false,
+    };
     store.emit(Event::container(Action::ExecStart, &c).attr("execID", a.command.join(" ")));
-    let pid = c.state.pid;
+    // In the child, on failure: say it where the process's stderr goes.
+    let report = |failure: &runtime::InitFailure| {
+        let _ = writeln!(std::io::stderr(), "{}", exec_error(failure));
+    };
+    let spawn_failed = |e: sys::SysError| Failure::new(e.to_string(), 126);
     let code = if a.tty && !a.detach {
-        let (master, slave) = sys::open_pty().map_err(|e| Failure::new(e, 126))?;
-        if let Some((r, cols)) = sys::window_size(0) {
-            sys::set_window_size(master, r, cols);
-        }
         let _raw = a.interactive.then(RawMode::enter);
-        // SAFETY: the CLI is single-threaded here; the child only sets up and execs or exits.
-        let child = unsafe { libc::fork() };
-        if child == 0 {
-            sys::close(master);
-            if sys::take_terminal(slave).is_err() {
-                // SAFETY: exiting the forked child.
-                unsafe { libc::_exit(126) };
-            }
-            let failure =
-                runtime::join_and_exec(pid, &a.command, &env, &workdir, &user, allow_mknod);
-            let _ = writeln!(std::io::stderr(), "{}", exec_error(&failure));
-            // SAFETY: exiting the forked child.
-            unsafe { libc::_exit(super::EXEC_FAILED) };
-        }
-        sys::close(slave);
+        let io = ExecIo::Tty {
+            size: sys::window_size(0),
+        };
+        let Spawned {
+            pid: child,
+            pty_master,
+            ..
+        } = request.spawn(io, &report).map_err(spawn_failed)?;
+        let Some(master) = pty_master else {
+            return Err(Failure::new("exec: no terminal".to_string(), 126));
+        };
         let input = a.interactive.then_some(master);
         relay_child(child, input, vec![(master, false)], Some(master), detach)
+    } else if a.detach {
+        request
+            .spawn(ExecIo::Detached, &report)
+            .map_err(spawn_failed)?;
+        return Ok(0);
     } else {
-        let null =
-            std::fs::File::open("/dev/null").map_err(|e| Failure::new(e.to_string(), 126))?;
-        let (in_r, in_w) = if a.interactive && !a.detach {
-            sys::pipe().map_err(|e| Failure::new(e, 126))?
-        } else {
-            (null.as_raw_fd(), -1)
+        let io = ExecIo::Pipes {
+            stdin: a.interactive,
         };
-        let (out_r, out_w) = sys::pipe().map_err(|e| Failure::new(e, 126))?;
-        let (err_r, err_w) = sys::pipe().map_err(|e| Failure::new(e, 126))?;
-        // SAFETY: as above.
-        let child = unsafe { libc::fork() };
-        if child == 0 {
-            if a.detach {
-                // SAFETY: a new session so the exec outlives our terminal.
-                unsafe { libc::setsid() };
-            }
-            let ok = sys::dup_onto(in_r, 0).is_ok()
-                && sys::dup_onto(if a.detach { null.as_raw_fd() } else { out_w }, 1).is_ok()
-                && sys::dup_onto(if a.detach { null.as_raw_fd() } else { err_w }, 2).is_ok();
-            if !ok {
-                // SAFETY: exiting the forked child.
-                unsafe { libc::_exit(126) };
-            }
-            let failure =
-                runtime::join_and_exec(pid, &a.command, &env, &workdir, &user, allow_mknod);
-            let _ = writeln!(std::io::stderr(), "{}", exec_error(&failure));
-            // SAFETY: exiting the forked child.
-            unsafe { libc::_exit(super::EXEC_FAILED) };
-        }
-        sys::close(out_w);
-        sys::close(err_w);
-        if in_w >= 0 {
-            sys::close(in_r);
-        }
-        if a.detach {
-            sys::close(out_r);
-            sys::close(err_r);
-            return Ok(0);
-        }
-        relay_child(
-            child,
-            (in_w >= 0).then_some(in_w),
-            vec![(out_r, false), (err_r, true)],
-            None,
-            detach,
-        )
+        let s = request.spawn(io, &report).map_err(spawn_failed)?;
+        let outputs = [(s.stdout, false), (s.stderr, true)]
+            .into_iter()
+            .filter_map(|(fd, is_err)| Some((fd?, is_err)))
+            .collect();
+        relay_child(s.pid, s.stdin, outputs, None, detach)
     };
     store.emit(Event::container(Action::ExecDie, &c).attr("exitCode", code.to_string()));
     Ok(code)

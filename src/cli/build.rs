@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock};
 
 use super::format::human_size4;
 use super::{CmdResult, Failure, describe};
@@ -12,22 +13,13 @@ use crate::engine::build::{self, BuildError, BuildOptions, BuildProgress, Syntax
 use crate::engine::image::{LayerStatus, PullOutcome, PullProgress, Reference, short_hex};
 use crate::i18n::t;
 
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_sigint(_: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}
+/// Set by SIGINT (signal-hook's flag handler).
+static INTERRUPTED: LazyLock<Arc<AtomicBool>> = LazyLock::new(Arc::default);
 
 /// Ctrl-C stops the build between steps or kills the running step's container, so nothing is
 /// left half-made (the default action would kill us mid-write).
 fn catch_sigint() {
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = on_sigint as *const () as usize;
-        libc::sigemptyset(&mut sa.sa_mask);
-        libc::sigaction(libc::SIGINT, &sa, std::ptr::null_mut());
-    }
+    let _ = signal_hook::flag::register(libc::SIGINT, Arc::clone(&INTERRUPTED));
 }
 
 struct Printer {

@@ -297,7 +297,7 @@ pub fn info(store: &Store) -> CmdResult {
         .unwrap_or_else(|| "Linux".into());
     let cgroup_v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
     // SAFETY: geteuid has no preconditions.
-    let rootless = unsafe { libc::geteuid() } != 0;
+    let rootless = crate::engine::runtime::sys::geteuid() != 0;
     println!("Client: gorae");
     println!();
     println!("Server:");

@@ -9,6 +9,7 @@ mod attach;
 mod build;
 mod containers;
 pub mod filter;
+#[allow(unsafe_code)] // localtime_r in format/human.rs, to go behind a safe wrapper
 pub mod format;
 mod images;
 mod inspect;
@@ -94,7 +95,7 @@ pub fn describe(e: &EngineError) -> String {
             daemon("err-io", &[("detail", &e.to_string())])
         }
         EngineError::Start(_) => daemon("err-start-failed", &[("detail", &start_detail(e))]),
-        EngineError::Conflict(_) | EngineError::Runtime(_) => {
+        EngineError::Conflict(_) | EngineError::Runtime(_) | EngineError::Sys(_) => {
             format!("{}{}", t("err-daemon", &[]), e)
         }
     }
@@ -130,6 +131,7 @@ pub fn describe_init_failure(f: &InitFailure) -> String {
         ),
         InitFailure::UsernsDenied { detail } => t("err-userns-denied", &[("detail", detail)]),
         InitFailure::Setup { detail } | InitFailure::Join { detail } => detail.clone(),
+        InitFailure::Syscall { error } | InitFailure::JoinSyscall { error } => error.to_string(),
     }
 }
 
@@ -148,11 +150,6 @@ pub fn run_exit_code(e: &EngineError) -> i32 {
         _ => 125,
     }
 }
-
-/// `docker exec`'s exit code when the process could not be started in the container: the
-/// daemon records 126 for every such failure (moby's `ContainerExecStart`), a missing program
-/// included.
-pub const EXEC_FAILED: i32 = 126;
 
 /// The errnos a starting process commonly meets, with a message in each catalog (`os-errno-N`).
 const KNOWN_ERRNOS: [i32; 7] = [

@@ -14,6 +14,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
+use super::runtime::sys;
 use super::{EngineError, Result};
 
 const WHITEOUT_PREFIX: &str = ".wh.";
@@ -23,8 +24,7 @@ const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
 const OPAQUE_XATTR_USER: &str = "user.overlay.opaque";
 
 fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
+    sys::geteuid() == 0
 }
 
 /// Turn an archive path into a safe relative path, or refuse it.
@@ -136,78 +136,36 @@ fn lchown(path: &Path, uid: u64, gid: u64) -> Result<()> {
     if !is_root() {
         return Ok(());
     }
-    let c = cstr(path)?;
-    // SAFETY: valid C string; lchown does not follow symlinks.
-    let r = unsafe { libc::lchown(c.as_ptr(), uid as libc::uid_t, gid as libc::gid_t) };
-    if r != 0 {
-        return Err(EngineError::io(path, io::Error::last_os_error()));
-    }
-    Ok(())
+    cstr(path)?;
+    sys::lchown(path, uid as u32, gid as u32).map_err(|e| EngineError::io(path, e))
 }
 
 fn set_mtime(path: &Path, secs: u64) {
-    let Ok(c) = cstr(path) else { return };
-    let t = libc::timespec {
-        tv_sec: secs as libc::time_t,
-        tv_nsec: 0,
-    };
-    let times = [t, t];
-    // SAFETY: valid C string and a two-element timespec array.
-    unsafe {
-        libc::utimensat(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            times.as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    };
+    sys::set_mtime_nofollow(path, secs);
 }
 
 fn mknod_whiteout(path: &Path) -> Result<()> {
-    let c = cstr(path)?;
-    // SAFETY: valid C string; a 0/0 character device is overlayfs's whiteout.
-    let r = unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR, 0) };
-    if r != 0 {
-        return Err(EngineError::io(path, io::Error::last_os_error()));
-    }
-    Ok(())
+    cstr(path)?;
+    sys::mknod_whiteout(path).map_err(|e| EngineError::io(path, e))
 }
 
 fn set_opaque(dir: &Path) -> Result<()> {
-    let c = cstr(dir)?;
+    cstr(dir)?;
     let key = if is_root() {
         OPAQUE_XATTR
     } else {
         OPAQUE_XATTR_USER
     };
-    let name = CString::new(key).unwrap_or_default();
-    // SAFETY: valid C strings and a one-byte value.
-    let r = unsafe { libc::lsetxattr(c.as_ptr(), name.as_ptr(), b"y".as_ptr().cast(), 1, 0) };
-    if r != 0 {
-        return Err(EngineError::io(dir, io::Error::last_os_error()));
-    }
-    Ok(())
+    sys::lsetxattr(dir, key, b"y").map_err(|e| EngineError::io(dir, e))
 }
 
 pub fn is_opaque(dir: &Path) -> bool {
-    let Ok(c) = cstr(dir) else {
+    if cstr(dir).is_err() {
         return false;
-    };
+    }
     [OPAQUE_XATTR, OPAQUE_XATTR_USER].iter().any(|key| {
-        let Ok(name) = CString::new(*key) else {
-            return false;
-        };
         let mut buf = [0u8; 4];
-        // SAFETY: valid C strings and a buffer of the stated length.
-        let n = unsafe {
-            libc::lgetxattr(
-                c.as_ptr(),
-                name.as_ptr(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-            )
-        };
-        n == 1 && buf[0] == b'y'
+        sys::lgetxattr(dir, key, &mut buf) == Some(1) && buf[0] == b'y'
     })
 }
 
@@ -354,9 +312,8 @@ pub fn unpack_limited(reader: &mut dyn Read, dest: &Path, limits: Limits) -> Res
                 .map_err(|e| EngineError::io(&path, e))?;
             set_mtime(&path, mtime);
         } else if kind.is_fifo() {
-            let c = cstr(&path)?;
-            // SAFETY: valid C string.
-            unsafe { libc::mkfifo(c.as_ptr(), mode as libc::mode_t) };
+            cstr(&path)?;
+            sys::mkfifo(&path, mode);
             lchown(&path, uid, gid)?;
         }
         // Device nodes are skipped: the runtime provides /dev, and an image must not bring its own.

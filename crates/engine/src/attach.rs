@@ -27,25 +27,12 @@ pub fn connect(store_root: &std::path::Path, id: &str) -> io::Result<UnixStream>
 /// The uid of the process at the other end of a unix socket.
 pub fn peer_uid(stream: &UnixStream) -> Option<u32> {
     use std::os::fd::AsRawFd;
-    let mut cred: libc::ucred = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-    // SAFETY: SO_PEERCRED fills a ucred of the given length.
-    let r = unsafe {
-        libc::getsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&mut cred as *mut libc::ucred).cast(),
-            &mut len,
-        )
-    };
-    (r == 0).then_some(cred.uid)
+    crate::runtime::sys::peer_uid(stream.as_raw_fd())
 }
 
 /// Whether a client may use this monitor: the same user, or root.
 pub fn peer_allowed(stream: &UnixStream) -> bool {
-    // SAFETY: geteuid has no preconditions.
-    let me = unsafe { libc::geteuid() };
+    let me = crate::runtime::sys::geteuid();
     peer_uid(stream).is_some_and(|u| u == me || u == 0)
 }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::runtime::InitFailure;
+use crate::runtime::sys::SysError;
 
 /// Errors a user can cause or meet; each maps to a clear message in `cli`.
 #[derive(Debug, thiserror::Error, Serialize, Deserialize)]
@@ -68,6 +69,9 @@ pub enum EngineError {
     Start(#[from] InitFailure),
     #[error("{0}")]
     Runtime(String),
+    /// A kernel call the engine made failed (pipe, socketpair, fork).
+    #[error("{0}")]
+    Sys(#[from] SysError),
 }
 
 impl EngineError {
@@ -140,6 +144,7 @@ mod tests {
                 name: "a".into(),
                 id: "b".into(),
             },
+            EngineError::Sys(SysError::new("pipe", None, nix::errno::Errno::EMFILE)),
         ];
         for e in cases {
             let back = EngineError::decode(&e.encode());

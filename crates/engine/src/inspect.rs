@@ -59,8 +59,7 @@ impl Store {
                 .unwrap_or(uid)
                 .to_string()
         };
-        // SAFETY: sysconf has no preconditions.
-        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        let hz = crate::runtime::sys::clock_ticks();
         let mut rows = Vec::new();
         for pid in container_pids(&c) {
             let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {

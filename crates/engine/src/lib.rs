@@ -2,6 +2,7 @@
 //!
 //! - `store`: on-disk layout (docs/ARCHITECTURE.md), locking, atomic writes
 //! - `events`: the event feed every face follows
+//! - `exec`: `docker exec`, a process joined to a running container
 //! - `image`: OCI image layouts, the bundled catalog, pull, tag, rmi, commit
 //! - `container`: container records, ids, names
 //! - `inspect`: a container's processes (`top`) and written bytes, read from the host
@@ -14,12 +15,15 @@
 //! - `time`: RFC 3339 times as the store writes them
 //! - `registry`: pulling from a real registry (OCI distribution API)
 
+#![deny(unsafe_code)]
+
 pub mod archive;
 pub mod attach;
 pub mod build;
 pub mod container;
 mod error;
 pub mod events;
+pub mod exec;
 pub mod helper;
 pub mod image;
 pub mod inspect;
@@ -51,19 +55,12 @@ pub fn now_millis() -> u64 {
 /// `n` random bytes as hex, from the kernel.
 pub fn random_hex(n: usize) -> String {
     let mut buf = vec![0u8; n];
-    let mut filled = 0;
-    while filled < n {
-        // SAFETY: writing into our own buffer of the stated length.
-        let r = unsafe { libc::getrandom(buf[filled..].as_mut_ptr().cast(), n - filled, 0) };
-        if r <= 0 {
-            // getrandom cannot fail on Linux ≥ 3.17 except EINTR; fall back to time + pid.
-            let seed = now_millis() ^ ((std::process::id() as u64) << 32);
-            for (i, b) in buf.iter_mut().enumerate().skip(filled) {
-                *b = (seed >> ((i % 8) * 8)) as u8 ^ (i as u8).wrapping_mul(31);
-            }
-            break;
+    if !runtime::sys::fill_random(&mut buf) {
+        // getrandom cannot fail on Linux ≥ 3.17 except EINTR; fall back to time + pid.
+        let seed = now_millis() ^ ((std::process::id() as u64) << 32);
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = (seed >> ((i % 8) * 8)) as u8 ^ (i as u8).wrapping_mul(31);
         }
-        filled += r as usize;
     }
     hex::encode(buf)
 }

@@ -3,8 +3,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Write};
-use std::os::fd::{FromRawFd, RawFd};
-use std::os::unix::process::CommandExt;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -186,7 +185,7 @@ impl Store {
                 c.short_id()
             )));
         }
-        let (r, w) = sys::pipe().map_err(EngineError::Runtime)?;
+        let (r, w) = sys::pipe_owned().map_err(EngineError::Sys)?;
         let mut cmd = crate::helper::Helper::Monitor.command();
         cmd.arg(&c.id);
         if wait_attach {
@@ -197,20 +196,10 @@ impl Store {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                libc::setsid();
-                if libc::dup2(w, 3) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        sys::on_spawn_setsid_dup(&mut cmd, w.as_raw_fd(), 3);
         let spawned = cmd.spawn();
-        sys::close(w);
-        // SAFETY: `r` is the read end we own.
-        let status = unsafe { File::from_raw_fd(r) };
+        drop(w);
+        let status = File::from(r);
         let child = spawned.map_err(|e| EngineError::Runtime(format!("start monitor: {e}")))?;
         // The monitor is reparented when we exit; reap it in the background if we live on.
         std::thread::spawn(move || {
@@ -245,8 +234,7 @@ impl Store {
         let deadline = timeout.map(|t| Instant::now() + t);
         let pid = c.state.monitor_pid;
         let start = c.state.monitor_start;
-        // SAFETY: pidfd_open on a pid; -1 when it is gone.
-        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as RawFd;
+        let pidfd = sys::pidfd_open(pid);
         loop {
             let alive = process_start_time(pid).is_some_and(|t| start == 0 || t == start);
             if !alive {
@@ -271,15 +259,10 @@ impl Store {
                 None => 1000,
             };
             if pidfd >= 0 {
-                let mut p = libc::pollfd {
-                    fd: pidfd,
-                    events: libc::POLLIN,
-                    revents: 0,
-                };
-                // SAFETY: one valid pollfd.
-                unsafe { libc::poll(&mut p, 1, wait_ms) };
+                let mut p = [sys::pollfd(pidfd, libc::POLLIN)];
+                let _ = sys::poll(&mut p, wait_ms);
                 // The monitor writes the record after its container exits; give it a moment.
-                if p.revents != 0 {
+                if p[0].revents != 0 {
                     std::thread::sleep(Duration::from_millis(5));
                 }
             } else {
@@ -578,5 +561,124 @@ impl Store {
             super::store::write_json(&self.index_path(), &index)?;
         }
         Ok(())
+    }
+}
+
+/// Container states and reconcile, on a temp store: no root, no container started.
+#[cfg(test)]
+mod tests {
+    use crate::container::Container;
+    use crate::{EngineError, Store, events};
+
+    /// Above the kernel's largest pid_max (2^22): never a live process.
+    const GONE_PID: i32 = (1 << 22) + 7;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path().join("store"), tmp.path().join("catalog")).unwrap();
+        (tmp, store)
+    }
+
+    fn running(store: &Store, name: &str, monitor_pid: i32, auto_remove: bool) -> Container {
+        let mut c = Container {
+            name: name.into(),
+            image: "busybox".into(),
+            ..Container::default()
+        };
+        c.config.auto_remove = auto_remove;
+        let c = store.create_container_record(c).unwrap();
+        assert_eq!(c.state.status, "created");
+        store
+            .update_container(&c.id, |c| {
+                c.state.status = "running".into();
+                c.state.monitor_pid = monitor_pid;
+                c.state.pid = 0;
+            })
+            .unwrap()
+    }
+
+    fn actions(store: &Store) -> Vec<(String, String)> {
+        events::read_from(&store.events_path(), 0)
+            .0
+            .into_iter()
+            .map(|e| {
+                let code = e.attrs.get("exitCode").cloned().unwrap_or_default();
+                (e.action.as_str().to_string(), code)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_running_record_without_its_monitor_becomes_exited_137_with_one_die() {
+        let (_tmp, store) = store();
+        let c = running(&store, "lost", GONE_PID, false);
+        store.reconcile().unwrap();
+        let after = store.load_container(&c.id).unwrap();
+        assert_eq!(after.state.status, "exited");
+        assert_eq!(after.state.exit_code, Some(137));
+        assert_eq!(after.state.pid, 0);
+        assert!(!after.state.finished_at.is_empty());
+        assert_eq!(actions(&store), vec![("die".into(), "137".into())]);
+        // Once is enough: a second pass changes nothing and says nothing.
+        store.reconcile().unwrap();
+        assert_eq!(actions(&store).len(), 1);
+        assert_eq!(store.load_container(&c.id).unwrap(), after);
+    }
+
+    #[test]
+    fn a_recorded_exit_code_is_kept_and_rm_containers_are_destroyed() {
+        let (_tmp, store) = store();
+        let c = running(&store, "gone", GONE_PID, true);
+        store
+            .update_container(&c.id, |c| c.state.exit_code = Some(3))
+            .unwrap();
+        store.reconcile().unwrap();
+        assert!(matches!(
+            store.load_container(&c.id),
+            Err(EngineError::NoSuchContainer(_) | EngineError::Io { .. })
+        ));
+        assert!(!store.container_dir(&c.id).exists());
+        assert_eq!(
+            actions(&store),
+            vec![
+                ("die".into(), "3".into()),
+                ("destroy".into(), String::new())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_live_monitor_keeps_its_container_running() {
+        let (_tmp, store) = store();
+        let c = running(&store, "alive", std::process::id() as i32, false);
+        store.reconcile().unwrap();
+        assert!(store.load_container(&c.id).unwrap().is_running());
+        assert!(actions(&store).is_empty());
+        // Running: rm without -f refuses, kill of a stopped one is "not running".
+        assert!(matches!(
+            store.remove_container("alive", false),
+            Err(EngineError::ContainerRunning(n)) if n == "alive"
+        ));
+        let stopped = running(&store, "stopped", GONE_PID, false);
+        store.reconcile().unwrap();
+        assert!(matches!(
+            store.kill_container("stopped", "TERM"),
+            Err(EngineError::NotRunning(id)) if id == stopped.id
+        ));
+        // Stopping a stopped container is a no-op.
+        let again = store.stop_container("stopped", 1).unwrap();
+        assert_eq!(again.state.status, "exited");
+    }
+
+    #[test]
+    fn waiting_for_a_container_whose_monitor_died_reconciles_it() {
+        let (_tmp, store) = store();
+        let c = running(&store, "waited", GONE_PID, false);
+        let done = store
+            .wait_stopped(&c, Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        assert_eq!(done.state.status, "exited");
+        assert_eq!(done.state.exit_code, Some(137));
+        assert_eq!(store.wait_container("waited").unwrap(), 137);
     }
 }

@@ -9,7 +9,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, RawFd};
+use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
@@ -121,38 +121,16 @@ fn write_etc_files(dir: &Path, c: &Container) -> Result<Vec<(PathBuf, String)>> 
     ])
 }
 
-fn pidfd_open(pid: i32) -> RawFd {
-    // SAFETY: pidfd_open with a pid and no flags.
-    unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) as RawFd }
-}
-
-fn set_nonblocking(fd: RawFd) {
-    // SAFETY: fcntl flag changes on an fd we own.
-    unsafe {
-        let fl = libc::fcntl(fd, libc::F_GETFL);
-        libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK);
-    }
-}
-
 /// Entry point of `gorae __monitor <id> [--wait-attach]`. Returns the process exit code.
 pub fn main(args: &[String]) -> i32 {
-    // SAFETY: ignoring signals that would kill the monitor when its CLI or terminal goes away.
-    unsafe {
-        libc::signal(libc::SIGHUP, libc::SIG_IGN);
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-        libc::signal(libc::SIGTERM, libc::SIG_IGN);
-    }
+    // Signals that would kill the monitor when its CLI or terminal goes away.
+    sys::ignore_signals(&[libc::SIGHUP, libc::SIGINT, libc::SIGPIPE, libc::SIGTERM]);
     let Some(id) = args.first() else {
         return 2;
     };
     let wait_attach = args.iter().any(|a| a == "--wait-attach");
-    // SAFETY: fd 3 is the status pipe the CLI passed; it is ours from here on.
-    let mut status_fd = if fcntl_ok(3) {
-        Some(unsafe { File::from_raw_fd(3) })
-    } else {
-        None
-    };
+    // fd 3 is the status pipe the CLI passed; it is ours from here on.
+    let mut status_fd = sys::inherited_file(3);
     let store = match Store::open_default() {
         Ok(s) => s,
         Err(e) => {
@@ -173,11 +151,6 @@ pub fn main(args: &[String]) -> i32 {
             125
         }
     }
-}
-
-fn fcntl_ok(fd: RawFd) -> bool {
-    // SAFETY: F_GETFD only queries.
-    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
 }
 
 fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>) -> Result<i32> {
@@ -236,7 +209,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     let tty = c.config.tty;
     let mut pty_socket = -1;
     let (stdio, mut out_fds, mut stdin_fd, child_fds) = if tty {
-        let (ours, theirs) = sys::socketpair().map_err(EngineError::Runtime)?;
+        let (ours, theirs) = sys::socketpair().map_err(EngineError::Sys)?;
         pty_socket = ours;
         (
             Stdio::Tty { socket: theirs },
@@ -246,13 +219,13 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         )
     } else {
         let (in_r, in_w) = if c.config.stdin_open {
-            sys::pipe().map_err(EngineError::Runtime)?
+            sys::pipe().map_err(EngineError::Sys)?
         } else {
             let null = File::open("/dev/null").map_err(|e| EngineError::io("/dev/null", e))?;
             (null.into_raw_fd(), -1)
         };
-        let (out_r, out_w) = sys::pipe().map_err(EngineError::Runtime)?;
-        let (err_r, err_w) = sys::pipe().map_err(EngineError::Runtime)?;
+        let (out_r, out_w) = sys::pipe().map_err(EngineError::Sys)?;
+        let (err_r, err_w) = sys::pipe().map_err(EngineError::Sys)?;
         (
             Stdio::Pipes {
                 stdin: in_r,
@@ -286,8 +259,8 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         allow_mknod: cg.devices_guarded,
         rootless: runtime::is_rootless(),
     };
-    let (sync_r, sync_w) = sys::pipe().map_err(EngineError::Runtime)?;
-    let (err_r, err_w) = sys::pipe().map_err(EngineError::Runtime)?;
+    let (sync_r, sync_w) = sys::pipe().map_err(EngineError::Sys)?;
+    let (err_r, err_w) = sys::pipe().map_err(EngineError::Sys)?;
     let pid = runtime::spawn_container(
         &spec,
         stdio,
@@ -309,7 +282,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     {
         sys::kill(pid, libc::SIGKILL);
         sys::wait_child(pid, false);
-        return Err(EngineError::Runtime(e));
+        return Err(EngineError::Sys(e));
     }
     sys::write_all(sync_w, b"go");
     sys::close(sync_w);
@@ -432,22 +405,12 @@ fn client_coming(listener: &UnixListener, status_fd: Option<&File>, secs: u64) -
         }
         // A negative fd is ignored by poll: without a status pipe only the socket counts.
         let mut fds = [
-            libc::pollfd {
-                fd: listener.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: status_fd.map_or(-1, |f| f.as_raw_fd()),
-                events: 0,
-                revents: 0,
-            },
+            sys::pollfd(listener.as_raw_fd(), libc::POLLIN),
+            sys::pollfd(status_fd.map_or(-1, |f| f.as_raw_fd()), 0),
         ];
         let ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
-        // SAFETY: poll on two valid pollfd entries we own.
-        let r = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
-        if r < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+        if let Err(e) = sys::poll(&mut fds, ms) {
+            if e.kind() == std::io::ErrorKind::Interrupted {
                 continue;
             }
             return true;
@@ -462,25 +425,7 @@ fn client_coming(listener: &UnixListener, status_fd: Option<&File>, secs: u64) -
 }
 
 fn set_accept_timeout(listener: &UnixListener, secs: i32) -> std::io::Result<()> {
-    let tv = libc::timeval {
-        tv_sec: secs as libc::time_t,
-        tv_usec: 0,
-    };
-    // SAFETY: SO_RCVTIMEO on a socket we own with a valid timeval.
-    let r = unsafe {
-        libc::setsockopt(
-            listener.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
-            (&tv as *const libc::timeval).cast(),
-            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-        )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    sys::set_recv_timeout(listener.as_raw_fd(), secs)
 }
 
 /// The monitor's loop: output to logs and clients, client input to the container, until the
@@ -497,19 +442,15 @@ fn serve(
     tty: bool,
 ) -> i32 {
     let mut log = LogWriter::open(store.container_dir(&c.id).join("log.jsonl"));
-    let pidfd = pidfd_open(pid);
+    let pidfd = sys::pidfd_open(pid);
     for (fd, _) in &out_fds {
-        set_nonblocking(*fd);
+        sys::set_nonblocking(*fd);
     }
     let mut exit_code: Option<i32> = None;
     let mut buf = vec![0u8; 32 * 1024];
     loop {
         let mut pfds: Vec<libc::pollfd> = Vec::new();
-        let pf = |fd: RawFd| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
+        let pf = |fd: RawFd| sys::pollfd(fd, libc::POLLIN);
         pfds.push(pf(listener.as_raw_fd()));
         pfds.push(pf(if exit_code.is_none() { pidfd } else { -1 }));
         for (fd, _) in &out_fds {
@@ -524,14 +465,11 @@ fn serve(
         }
         // After the init exited, drain what is left without waiting for more.
         let timeout = if exit_code.is_some() { 50 } else { -1 };
-        // SAFETY: pfds is a valid array of pollfd of the given length.
-        let n = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout) };
-        if n < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            break;
-        }
+        let n = match sys::poll(&mut pfds, timeout) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
         if n == 0 && exit_code.is_some() {
             break;
         }

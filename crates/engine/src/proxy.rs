@@ -5,7 +5,7 @@
 
 use std::io;
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::{Arc, Mutex};
 
 use super::runtime::sys;
@@ -62,25 +62,20 @@ pub struct Connector {
 impl Connector {
     /// Fork the connector for the container whose init is `pid`.
     pub fn start(pid: i32) -> Result<Connector> {
-        let (ours, theirs) = sys::socketpair().map_err(EngineError::Runtime)?;
-        // SAFETY: the monitor is single-threaded here; the child only makes syscalls and exits.
-        match unsafe { libc::fork() } {
-            0 => {
+        let (ours, theirs) = sys::socketpair().map_err(EngineError::Sys)?;
+        // The monitor is single-threaded here; the child only makes syscalls and exits.
+        match sys::fork()? {
+            sys::Forked::Child => {
                 sys::close(ours);
                 let code = connector_main(pid, theirs);
-                // SAFETY: leaving the forked child without running the parent's destructors.
-                unsafe { libc::_exit(code) }
+                sys::exit_now(code)
             }
-            child if child > 0 => {
+            sys::Forked::Parent(_) => {
                 sys::close(theirs);
                 Ok(Connector {
                     control: Mutex::new(ours),
                 })
             }
-            _ => Err(EngineError::Runtime(format!(
-                "fork: {}",
-                io::Error::last_os_error()
-            ))),
         }
     }
 
@@ -90,9 +85,7 @@ impl Connector {
         if !sys::write_all(*fd, &port.to_be_bytes()) {
             return None;
         }
-        let got = sys::recv_fd(*fd)?;
-        // SAFETY: a connected socket fd just received for us to own.
-        Some(unsafe { TcpStream::from_raw_fd(got) })
+        sys::recv_owned_fd(*fd).map(TcpStream::from)
     }
 }
 

@@ -127,18 +127,10 @@ fn flock(path: &Path, op: libc::c_int) -> Result<Option<File>, EngineError> {
         .write(true)
         .open(path)
         .map_err(|e| EngineError::io(path, e))?;
-    loop {
-        // SAFETY: flock on a valid, owned fd.
-        let r = unsafe { libc::flock(file.as_raw_fd(), op) };
-        if r == 0 {
-            return Ok(Some(file));
-        }
-        let err = std::io::Error::last_os_error();
-        match err.kind() {
-            std::io::ErrorKind::Interrupted => continue,
-            std::io::ErrorKind::WouldBlock => return Ok(None),
-            _ => return Err(EngineError::io(path, err)),
-        }
+    match crate::runtime::sys::flock(file.as_raw_fd(), op) {
+        Ok(()) => Ok(Some(file)),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
+        Err(e) => Err(EngineError::io(path, e)),
     }
 }
 

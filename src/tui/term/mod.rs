@@ -9,6 +9,7 @@
 //! instead of piling output up in memory and keeping the screen busy long after Ctrl-C.
 
 pub mod keys;
+#[allow(unsafe_code)] // the PTY: forkpty-style setup and TIOCSWINSZ
 pub mod pty;
 pub mod replay;
 pub mod sandbox;

@@ -511,14 +511,9 @@ impl Builder<'_> {
             if self.progress.cancelled() {
                 return Err(BuildError::Cancelled);
             }
-            let mut p = libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd.
-            let n = unsafe { libc::poll(&mut p, 1, 100) };
-            if n <= 0 {
+            let mut p = [crate::runtime::sys::pollfd(fd, libc::POLLIN)];
+            let n = crate::runtime::sys::poll(&mut p, 100).unwrap_or(0);
+            if n == 0 {
                 continue;
             }
             let got = match stream.read(&mut buf) {

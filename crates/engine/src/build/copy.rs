@@ -447,8 +447,7 @@ pub(super) fn ensure_dir(
 }
 
 fn set_owner(path: &Path, uid: u32, gid: u32) -> Result<()> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if crate::runtime::sys::geteuid() != 0 {
         return Ok(());
     }
     std::os::unix::fs::lchown(path, Some(uid), Some(gid)).map_err(|e| BuildError::io(path, e))

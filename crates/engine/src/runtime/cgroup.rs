@@ -5,6 +5,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::sys::{LinuxSyscall, Syscall};
+
 /// podman's default; Docker has none.
 pub const DEFAULT_PIDS_MAX: u64 = 2048;
 /// Generous for lessons, small enough that a memory hog cannot take the machine.
@@ -32,23 +34,30 @@ pub struct Cgroups {
     pub devices_guarded: bool,
 }
 
-fn is_v2() -> bool {
-    Path::new(CGROUP).join("cgroup.controllers").exists()
+fn is_v2(root: &Path) -> bool {
+    root.join("cgroup.controllers").exists()
 }
 
-fn write(path: &Path, value: &str) -> bool {
-    fs::write(path, value).is_ok()
+fn write(sys: &dyn Syscall, path: &Path, value: &str) -> bool {
+    sys.write_file(path, value).is_ok()
 }
 
 /// Create the container's cgroups and apply limits (best effort: missing controllers skipped).
 pub fn create(id: &str) -> Cgroups {
+    create_in(&LinuxSyscall, Path::new(CGROUP), id)
+}
+
+/// [`create`] under the cgroup mount `root`: v2 when it has `cgroup.controllers`, else v1 with
+/// one hierarchy per controller.
+pub fn create_in(sys: &dyn Syscall, root: &Path, id: &str) -> Cgroups {
+    let write = |path: &Path, value: &str| write(sys, path, value);
     let mut cg = Cgroups::default();
-    if is_v2() {
-        let dir = Path::new(CGROUP).join("gorae");
-        if fs::create_dir_all(&dir).is_ok() {
-            let _ = fs::write(dir.join("cgroup.subtree_control"), "+pids +memory");
+    if is_v2(root) {
+        let dir = root.join("gorae");
+        if sys.create_dir_all(&dir).is_ok() {
+            let _ = sys.write_file(&dir.join("cgroup.subtree_control"), "+pids +memory");
             let own = dir.join(id);
-            if fs::create_dir_all(&own).is_ok() {
+            if sys.create_dir_all(&own).is_ok() {
                 write(&own.join("pids.max"), &DEFAULT_PIDS_MAX.to_string());
                 write(&own.join("memory.max"), &DEFAULT_MEMORY_MAX.to_string());
                 write(&own.join("memory.swap.max"), "0");
@@ -58,12 +67,12 @@ pub fn create(id: &str) -> Cgroups {
         return cg;
     }
     for ctrl in ["pids", "memory", "devices"] {
-        let base = Path::new(CGROUP).join(ctrl);
+        let base = root.join(ctrl);
         if !base.is_dir() {
             continue;
         }
         let own = base.join("gorae").join(id);
-        if fs::create_dir_all(&own).is_err() {
+        if sys.create_dir_all(&own).is_err() {
             continue;
         }
         let ok = match ctrl {
@@ -91,7 +100,7 @@ pub fn create(id: &str) -> Cgroups {
         if ok {
             cg.dirs.push(own);
         } else {
-            let _ = fs::remove_dir(&own);
+            let _ = sys.remove_dir(&own);
         }
     }
     cg
@@ -99,8 +108,13 @@ pub fn create(id: &str) -> Cgroups {
 
 impl Cgroups {
     pub fn add(&self, pid: i32) {
+        self.add_with(&LinuxSyscall, pid);
+    }
+
+    /// Put `pid` in every one of our cgroups.
+    pub fn add_with(&self, sys: &dyn Syscall, pid: i32) {
         for d in &self.dirs {
-            write(&d.join("cgroup.procs"), &pid.to_string());
+            write(sys, &d.join("cgroup.procs"), &pid.to_string());
         }
     }
 
@@ -146,7 +160,7 @@ pub fn kill_leftovers(id: &str) {
         .filter(|d| d.is_dir())
         .collect();
     for d in &dirs {
-        if write(&d.join("cgroup.kill"), "1") {
+        if write(&LinuxSyscall, &d.join("cgroup.kill"), "1") {
             continue;
         }
         let procs = fs::read_to_string(d.join("cgroup.procs")).unwrap_or_default();
@@ -162,11 +176,16 @@ pub fn kill_leftovers(id: &str) {
 }
 
 /// Put the calling process into the cgroups of process `pid` (for `exec`).
-pub fn join_existing(pid: i32) {
+pub fn join_existing(sys: &dyn Syscall, pid: i32) {
     let Ok(text) = fs::read_to_string(format!("/proc/{pid}/cgroup")) else {
         return;
     };
-    let me = std::process::id().to_string();
+    join_listed(sys, Path::new(CGROUP), &text, std::process::id());
+}
+
+/// Put process `me` into gorae's cgroups among those `/proc/<pid>/cgroup` lists in `text`.
+fn join_listed(sys: &dyn Syscall, root: &Path, text: &str, me: u32) {
+    let me = me.to_string();
     for line in text.lines() {
         let mut parts = line.splitn(3, ':');
         let (Some(_), Some(ctrls), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
@@ -176,13 +195,112 @@ pub fn join_existing(pid: i32) {
             continue;
         }
         let dir = if ctrls.is_empty() {
-            Path::new(CGROUP).join(path.trim_start_matches('/'))
+            root.join(path.trim_start_matches('/'))
         } else {
             let ctrl = ctrls.split(',').next().unwrap_or("");
-            Path::new(CGROUP)
-                .join(ctrl)
-                .join(path.trim_start_matches('/'))
+            root.join(ctrl).join(path.trim_start_matches('/'))
         };
-        write(&dir.join("cgroup.procs"), &me);
+        write(sys, &dir.join("cgroup.procs"), &me);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sys::{Call, Errno, RecordingSyscall};
+    use super::*;
+
+    #[test]
+    fn v2_limits_pids_memory_and_swap_in_one_dir() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fs::write(root.join("cgroup.controllers"), "cpu memory pids\n").unwrap();
+        let rec = RecordingSyscall::new();
+        let cg = create_in(&rec, root, "abc");
+        let own = root.join("gorae/abc");
+        assert_eq!(cg.dirs, vec![own.clone()]);
+        assert!(!cg.devices_guarded);
+        assert_eq!(
+            rec.writes(),
+            vec![
+                (
+                    root.join("gorae/cgroup.subtree_control"),
+                    "+pids +memory".into()
+                ),
+                (own.join("pids.max"), "2048".into()),
+                (own.join("memory.max"), (1u64 << 30).to_string()),
+                (own.join("memory.swap.max"), "0".into()),
+            ]
+        );
+        cg.add_with(&rec, 42);
+        assert_eq!(
+            rec.writes().last().unwrap(),
+            &(own.join("cgroup.procs"), "42".to_string())
+        );
+    }
+
+    #[test]
+    fn v1_has_one_dir_per_controller_and_a_device_allowlist() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        for c in ["pids", "memory", "devices"] {
+            fs::create_dir(root.join(c)).unwrap();
+        }
+        let rec = RecordingSyscall::new();
+        let cg = create_in(&rec, root, "abc");
+        assert!(cg.devices_guarded);
+        assert_eq!(cg.dirs.len(), 3);
+        let w = rec.writes();
+        let dev = root.join("devices/gorae/abc");
+        assert!(w.contains(&(root.join("pids/gorae/abc/pids.max"), "2048".into())));
+        assert!(w.contains(&(
+            root.join("memory/gorae/abc/memory.limit_in_bytes"),
+            (1u64 << 30).to_string()
+        )));
+        assert_eq!(w[3], (dev.join("devices.deny"), "a".into()));
+        let allowed: Vec<&str> = w[4..].iter().map(|(_, v)| v.as_str()).collect();
+        assert_eq!(allowed, DEVICE_ALLOW);
+        assert!(w[4..].iter().all(|(p, _)| p == &dev.join("devices.allow")));
+    }
+
+    #[test]
+    fn an_unusable_v1_controller_is_skipped_and_its_dir_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        for c in ["pids", "devices"] {
+            fs::create_dir(root.join(c)).unwrap();
+        }
+        let rec = RecordingSyscall::new();
+        rec.fail_at(
+            "write",
+            root.join("devices/gorae/abc/devices.deny"),
+            Errno::EPERM,
+        );
+        let cg = create_in(&rec, root, "abc");
+        assert_eq!(cg.dirs, vec![root.join("pids/gorae/abc")]);
+        assert!(!cg.devices_guarded, "CAP_MKNOD will be dropped");
+        assert!(
+            rec.calls()
+                .contains(&Call::RemoveDir(root.join("devices/gorae/abc")))
+        );
+    }
+
+    #[test]
+    fn exec_joins_only_gorae_cgroups_of_the_container() {
+        let rec = RecordingSyscall::new();
+        let root = Path::new("/cg");
+        join_listed(
+            &rec,
+            root,
+            "12:pids:/gorae/abc\n11:memory,foo:/gorae/abc\n3:cpu:/user.slice\n0::/gorae/abc\n",
+            7,
+        );
+        assert_eq!(
+            rec.writes(),
+            vec![
+                (root.join("pids/gorae/abc/cgroup.procs"), "7".into()),
+                (root.join("memory/gorae/abc/cgroup.procs"), "7".into()),
+                (root.join("gorae/abc/cgroup.procs"), "7".into()),
+            ]
+        );
     }
 }

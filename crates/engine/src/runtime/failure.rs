@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::sys::SysError;
+
 /// A failure of the container's init (setup, user, working dir, exec). The English wording is
 /// Docker's (runc's), for logs and tests; faces localise by variant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -40,6 +42,12 @@ pub enum InitFailure {
     /// `docker exec` could not join the container (namespaces, seccomp, capabilities).
     #[error("{detail}")]
     Join { detail: String },
+    /// A setup step's kernel call failed (mount, pivot_root, set*id, a descriptor).
+    #[error("{error}")]
+    Syscall { error: SysError },
+    /// `docker exec`'s join failed in a kernel call (setns, seccomp, capset, fork).
+    #[error("{error}")]
+    JoinSyscall { error: SysError },
 }
 
 impl InitFailure {
@@ -54,7 +62,7 @@ impl InitFailure {
     pub fn exit_code(&self) -> i32 {
         match self {
             InitFailure::NoCommand | InitFailure::UsernsDenied { .. } => 125,
-            InitFailure::Setup { .. } => 125,
+            InitFailure::Setup { .. } | InitFailure::Syscall { .. } => 125,
             InitFailure::NotFound { .. } => 127,
             InitFailure::Exec { errno, .. } if *errno == libc::ENOENT => 127,
             _ => 126,
@@ -92,6 +100,22 @@ mod tests {
             ),
             (InitFailure::NoUser { user: "bob".into() }, 126),
             (InitFailure::setup("mount: EPERM"), 125),
+            (
+                InitFailure::Syscall {
+                    error: SysError::new(
+                        "mount proc",
+                        Some(std::path::Path::new("/r/proc")),
+                        nix::errno::Errno::EPERM,
+                    ),
+                },
+                125,
+            ),
+            (
+                InitFailure::JoinSyscall {
+                    error: SysError::new("setns", None, nix::errno::Errno::EPERM),
+                },
+                126,
+            ),
         ] {
             assert_eq!(InitFailure::decode(&f.encode()), f);
             assert_eq!(f.exit_code(), code);

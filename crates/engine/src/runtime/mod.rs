@@ -10,16 +10,18 @@
 pub mod cgroup;
 mod failure;
 pub mod seccomp;
+#[allow(unsafe_code)]
 pub mod sys;
 
 use std::ffi::CString;
 use std::fs;
+use std::io;
 use std::os::fd::RawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 pub use failure::InitFailure;
-use sys::SysResult;
+use sys::{Errno, LinuxSyscall, SysError, SysResult, Syscall};
 
 /// Everything the container's init needs, prepared by the monitor before the clone.
 #[derive(Debug, Clone)]
@@ -43,8 +45,7 @@ pub struct Spec {
 
 /// Whether this process runs without root, so containers need a user namespace.
 pub fn is_rootless() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() != 0 }
+    sys::geteuid() != 0
 }
 
 /// How the container's stdio is wired.
@@ -83,6 +84,11 @@ const READONLY: &[&str] = &[
     "/proc/sysrq-trigger",
 ];
 
+/// A file-system error on `path`, worded "path: error" as before.
+fn at(path: &Path) -> impl Fn(io::Error) -> SysError + '_ {
+    move |e| SysError::io("", Some(path), &e)
+}
+
 /// Make `rel` a directory inside `root`, replacing whatever the image put there if it is a
 /// symlink (an image must never redirect the runtime's own mounts).
 fn ensure_dir_in(root: &Path, rel: &str) -> SysResult<PathBuf> {
@@ -96,10 +102,10 @@ fn ensure_dir_in(root: &Path, rel: &str) -> SysResult<PathBuf> {
         match fs::symlink_metadata(&cur) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => {
-                fs::remove_file(&cur).map_err(|e| format!("{}: {e}", cur.display()))?;
-                fs::create_dir(&cur).map_err(|e| format!("{}: {e}", cur.display()))?;
+                fs::remove_file(&cur).map_err(at(&cur))?;
+                fs::create_dir(&cur).map_err(at(&cur))?;
             }
-            Err(_) => fs::create_dir(&cur).map_err(|e| format!("{}: {e}", cur.display()))?,
+            Err(_) => fs::create_dir(&cur).map_err(at(&cur))?,
         }
     }
     Ok(cur)
@@ -114,29 +120,34 @@ fn ensure_file_in(root: &Path, rel: &str) -> SysResult<PathBuf> {
     match fs::symlink_metadata(&path) {
         Ok(m) if m.is_file() => {}
         Ok(m) if m.is_dir() => {
-            fs::remove_dir_all(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            fs::remove_dir_all(&path).map_err(at(&path))?;
+            fs::File::create(&path).map_err(at(&path))?;
         }
         Ok(_) => {
-            fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            fs::remove_file(&path).map_err(at(&path))?;
+            fs::File::create(&path).map_err(at(&path))?;
         }
         Err(_) => {
-            fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            fs::File::create(&path).map_err(at(&path))?;
         }
     }
     Ok(path)
 }
 
-fn mount_rootfs(spec: &Spec) -> SysResult<()> {
-    sys::make_rprivate()?;
+/// Mount the container's root file system at `spec.rootfs` (still in the host's view): the
+/// overlay, /proc, a read-only /sys, a minimal /dev (nodes, pts, shm) and the /etc files.
+fn mount_rootfs(sys: &dyn Syscall, spec: &Spec) -> SysResult<()> {
+    sys.make_rprivate()?;
     // Relative lower dirs keep the option string short (the kernel takes one page).
     let layers_dir = spec
         .lowers
         .first()
         .and_then(|p| p.parent())
-        .ok_or("image has no layers")?;
-    std::env::set_current_dir(layers_dir).map_err(|e| format!("{}: {e}", layers_dir.display()))?;
+        .ok_or_else(|| SysError::new("image has no layers", None, Errno::ENOENT))?;
+    sys.chdir(layers_dir).map_err(|e| SysError {
+        op: String::new(),
+        ..e
+    })?;
     let lower = spec
         .lowers
         .iter()
@@ -156,7 +167,7 @@ fn mount_rootfs(spec: &Spec) -> SysResult<()> {
         // In a user namespace overlayfs keeps its metadata in user.* xattrs.
         data.push_str(",userxattr");
     }
-    sys::mount(
+    sys.mount(
         Some("overlay"),
         &spec.rootfs,
         Some("overlay"),
@@ -166,7 +177,7 @@ fn mount_rootfs(spec: &Spec) -> SysResult<()> {
     let root = &spec.rootfs;
 
     let proc_dir = ensure_dir_in(root, "/proc")?;
-    sys::mount(
+    sys.mount(
         Some("proc"),
         &proc_dir,
         Some("proc"),
@@ -174,7 +185,7 @@ fn mount_rootfs(spec: &Spec) -> SysResult<()> {
         None,
     )?;
     let sys_dir = ensure_dir_in(root, "/sys")?;
-    sys::mount(
+    sys.mount(
         Some("sysfs"),
         &sys_dir,
         Some("sysfs"),
@@ -182,7 +193,7 @@ fn mount_rootfs(spec: &Spec) -> SysResult<()> {
         None,
     )?;
     let dev = ensure_dir_in(root, "/dev")?;
-    sys::mount(
+    sys.mount(
         Some("tmpfs"),
         &dev,
         Some("tmpfs"),
@@ -198,16 +209,16 @@ fn mount_rootfs(spec: &Spec) -> SysResult<()> {
         ("tty", 5, 0),
     ] {
         let path = dev.join(name);
-        if sys::mknod_char(&path, 0o666, major, minor).is_err() {
+        if sys.mknod_char(&path, 0o666, major, minor).is_err() {
             // Without CAP_MKNOD (rootless): bind the host's node instead.
-            fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            sys::bind(&Path::new("/dev").join(name), &path, false)?;
+            fs::File::create(&path).map_err(at(&path))?;
+            sys.bind(&Path::new("/dev").join(name), &path, false)?;
         }
         let _ = fs::set_permissions(&path, fs::Permissions::from_mode(0o666));
     }
     let pts = dev.join("pts");
-    fs::create_dir(&pts).map_err(|e| format!("{}: {e}", pts.display()))?;
-    sys::mount(
+    fs::create_dir(&pts).map_err(at(&pts))?;
+    sys.mount(
         Some("devpts"),
         &pts,
         Some("devpts"),
@@ -215,7 +226,7 @@ fn mount_rootfs(spec: &Spec) -> SysResult<()> {
         Some("newinstance,ptmxmode=0666,mode=0620"),
     )
     .or_else(|_| {
-        sys::mount(
+        sys.mount(
             Some("devpts"),
             &pts,
             Some("devpts"),
@@ -224,8 +235,8 @@ fn mount_rootfs(spec: &Spec) -> SysResult<()> {
         )
     })?;
     let shm = dev.join("shm");
-    fs::create_dir(&shm).map_err(|e| format!("{}: {e}", shm.display()))?;
-    sys::mount(
+    fs::create_dir(&shm).map_err(at(&shm))?;
+    sys.mount(
         Some("shm"),
         &shm,
         Some("tmpfs"),
@@ -244,17 +255,18 @@ fn mount_rootfs(spec: &Spec) -> SysResult<()> {
     }
     for (host, inside) in &spec.etc_files {
         let target = ensure_file_in(root, inside)?;
-        sys::bind(host, &target, false)?;
+        sys.bind(host, &target, false)?;
     }
     Ok(())
 }
 
-fn mask_paths() {
+/// Mask and make read-only what runc does, under `root` (`/` once pivoted).
+fn mask_paths(sys: &dyn Syscall, root: &Path) {
     for p in MASKED {
-        let path = Path::new(p);
+        let path = &root.join(p.trim_start_matches('/'));
         match fs::symlink_metadata(path) {
             Ok(m) if m.is_dir() => {
-                let _ = sys::mount(
+                let _ = sys.mount(
                     Some("tmpfs"),
                     path,
                     Some("tmpfs"),
@@ -263,15 +275,15 @@ fn mask_paths() {
                 );
             }
             Ok(_) => {
-                let _ = sys::bind(Path::new("/dev/null"), path, false);
+                let _ = sys.bind(Path::new("/dev/null"), path, false);
             }
             Err(_) => {}
         }
     }
     for p in READONLY {
-        let path = Path::new(p);
+        let path = &root.join(p.trim_start_matches('/'));
         if path.exists() {
-            let _ = sys::bind(path, path, true);
+            let _ = sys.bind(path, path, true);
         }
     }
 }
@@ -349,7 +361,13 @@ pub fn find_executable(cmd: &str, env: &[String]) -> Option<String> {
 
 /// Switch user, go to the working dir and exec. Returns only on failure (its exit code is
 /// Docker's: 126 cannot execute, 127 not found).
-pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) -> InitFailure {
+pub fn exec_process(
+    sys: &dyn Syscall,
+    argv: &[String],
+    env: &[String],
+    workdir: &str,
+    user: &str,
+) -> InitFailure {
     let (uid, gid, groups, home) = match resolve_user(user) {
         Ok(x) => x,
         Err(e) => return e,
@@ -362,10 +380,10 @@ pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) 
     if !Path::new(wd).exists() {
         let _ = fs::create_dir_all(wd);
     }
-    if let Err(e) = std::env::set_current_dir(wd) {
+    if let Err(e) = sys.chdir(Path::new(wd)) {
         return InitFailure::Chdir {
             dir: wd.into(),
-            detail: e.to_string(),
+            detail: e.detail(),
         };
     }
     // A path through an open descriptor (`-w /proc/self/fd/N`, runc's CVE-2024-21626) can
@@ -377,19 +395,18 @@ pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) 
     if (uid != 0 || gid != 0) && sys::maps_one_id() {
         return InitFailure::UserNeedsIds { user: user.into() };
     }
-    // SAFETY: set*id with plain integers; the group list is a valid slice.
-    unsafe {
-        if libc::setgroups(groups.len(), groups.as_ptr()) != 0 && uid != 0 {
-            return InitFailure::setup(format!("setgroups: {}", std::io::Error::last_os_error()));
-        }
-        let death_signal = sys::parent_death_signal();
-        if libc::setgid(gid) != 0 || libc::setuid(uid) != 0 {
-            return InitFailure::setup(format!("setuid: {}", std::io::Error::last_os_error()));
-        }
-        // Changing credentials clears the parent-death signal: keep it.
-        if death_signal != 0 {
-            libc::prctl(libc::PR_SET_PDEATHSIG, death_signal, 0, 0, 0);
-        }
+    if let Err(error) = sys.setgroups(&groups)
+        && uid != 0
+    {
+        return InitFailure::Syscall { error };
+    }
+    let death_signal = sys.parent_death_signal();
+    if let Err(error) = sys.set_ids(uid, gid) {
+        return InitFailure::Syscall { error };
+    }
+    // Changing credentials clears the parent-death signal: keep it.
+    if death_signal != 0 {
+        let _ = sys.set_parent_death_signal(death_signal);
     }
     let Some(first) = argv.first() else {
         return InitFailure::NoCommand;
@@ -407,17 +424,11 @@ pub fn exec_process(argv: &[String], env: &[String], workdir: &str, user: &str) 
     let Ok(c_prog) = CString::new(program.as_bytes()) else {
         return InitFailure::setup(format!("bad program name {program}"));
     };
-    let mut p_argv: Vec<*const libc::c_char> = c_argv.iter().map(|c| c.as_ptr()).collect();
-    p_argv.push(std::ptr::null());
-    let mut p_env: Vec<*const libc::c_char> = c_env.iter().map(|c| c.as_ptr()).collect();
-    p_env.push(std::ptr::null());
-    // SAFETY: NUL-terminated arrays of valid C strings that outlive the call.
-    unsafe { libc::execve(c_prog.as_ptr(), p_argv.as_ptr(), p_env.as_ptr()) };
-    let e = std::io::Error::last_os_error();
+    let errno = sys::execve(&c_prog, &c_argv, &c_env);
     InitFailure::Exec {
         cmd: first.clone(),
-        detail: e.to_string(),
-        errno: e.raw_os_error().unwrap_or(0),
+        detail: std::io::Error::from_raw_os_error(errno as i32).to_string(),
+        errno: errno as i32,
     }
 }
 
@@ -466,40 +477,50 @@ pub fn container_init(spec: &Spec, stdio: Stdio, sync: SyncPipe, err_write: RawF
             stdout,
             stderr,
         } => {
-            // SAFETY: setsid has no preconditions.
-            unsafe { libc::setsid() };
+            sys::setsid();
             sys::dup_onto(stdin, 0)
                 .and_then(|_| sys::dup_onto(stdout, 1))
                 .and_then(|_| sys::dup_onto(stderr, 2))
         }
     };
-    if let Err(e) = io_res {
-        return report(InitFailure::setup(e));
+    if let Err(error) = io_res {
+        return report(InitFailure::Syscall { error });
     }
-    let setup = || -> SysResult<()> {
-        mount_rootfs(spec)?;
-        sys::pivot_root(&spec.rootfs)?;
-        if let Stdio::Tty { socket } = stdio {
-            let slave = sys::open_pty_in_container(socket)?;
-            sys::take_terminal(slave)?;
-        }
-        mask_paths();
-        sys::sethostname(&spec.hostname)?;
-        sys::loopback_up()?;
-        seccomp::install()?;
-        sys::limit_capabilities(&capabilities(spec.allow_mknod))?;
-        Ok(())
-    };
-    if let Err(e) = setup() {
-        return report(InitFailure::setup(e));
+    let linux = &LinuxSyscall;
+    if let Err(error) = setup_container(linux, spec, stdio, Path::new("/")) {
+        return report(InitFailure::Syscall { error });
     }
     sys::cloexec_from(3);
     report(exec_process(
+        linux,
         &spec.argv,
         &spec.env,
         &spec.workdir,
         &spec.user,
     ))
+}
+
+/// Everything between the clone and the exec, in order: the root file system, pivot_root, the
+/// terminal, the masked paths (under `root_after_pivot`, `/` but in tests), hostname, loopback,
+/// seccomp and the capabilities.
+fn setup_container(
+    sys: &dyn Syscall,
+    spec: &Spec,
+    stdio: Stdio,
+    root_after_pivot: &Path,
+) -> SysResult<()> {
+    mount_rootfs(sys, spec)?;
+    sys.pivot_root(&spec.rootfs)?;
+    if let Stdio::Tty { socket } = stdio {
+        let slave = sys::open_pty_in_container(sys, socket)?;
+        sys::take_terminal(slave)?;
+    }
+    mask_paths(sys, root_after_pivot);
+    sys.sethostname(&spec.hostname)?;
+    sys.loopback_up()?;
+    seccomp::install(sys)?;
+    sys.set_capabilities(&capabilities(spec.allow_mknod))?;
+    Ok(())
 }
 
 /// Clone the container's init into new namespaces. Returns its pid (in our PID namespace).
@@ -517,37 +538,26 @@ pub fn spawn_container(
     if spec.rootless {
         flags |= libc::CLONE_NEWUSER;
     }
-    let mut stack = vec![0u8; 1 << 20];
     let rootless = spec.rootless;
     let spec = spec.clone();
     let mut cb = move || -> isize { container_init(&spec, stdio, sync, err_write) as isize };
-    // SAFETY: the monitor that calls this is single-threaded; the child runs `cb` on its own
-    // stack and only execs or exits.
-    let pid = unsafe {
-        nix::sched::clone(
-            Box::new(&mut cb),
-            &mut stack,
-            nix::sched::CloneFlags::from_bits_truncate(flags),
-            Some(libc::SIGCHLD),
-        )
-    }
-    .map_err(|e| {
-        if rootless && (e == nix::errno::Errno::EPERM || e == nix::errno::Errno::ENOSPC) {
+    sys::clone_child(flags, &mut cb).map_err(|e| {
+        if rootless && (e == Errno::EPERM || e == Errno::ENOSPC) {
             InitFailure::UsernsDenied {
                 detail: e.to_string(),
             }
         } else {
-            InitFailure::setup(format!("clone: {e}"))
+            InitFailure::Syscall {
+                error: SysError::new("clone", None, e),
+            }
         }
-    })?;
-    Ok(pid.as_raw())
+    })
 }
 
 /// Map root in the container's user namespace to us (and, with /etc/subuid ranges and
 /// newuidmap, further ids to our subordinate range so images with other users work).
 pub fn write_id_maps(pid: i32) -> SysResult<()> {
-    // SAFETY: getuid/getgid have no preconditions.
-    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let (uid, gid) = (sys::getuid(), sys::getgid());
     let user = std::env::var("USER").unwrap_or_default();
     let range = |file: &str| -> Option<(u64, u64)> {
         let text = fs::read_to_string(file).ok()?;
@@ -581,7 +591,7 @@ pub fn write_id_maps(pid: i32) -> SysResult<()> {
         return Ok(());
     }
     let w = |name: &str, data: String| {
-        fs::write(format!("/proc/{pid}/{name}"), data).map_err(|e| format!("{name}: {e}"))
+        fs::write(format!("/proc/{pid}/{name}"), data).map_err(|e| SysError::io(name, None, &e))
     };
     w("setgroups", "deny".into())?;
     w("uid_map", format!("0 {uid} 1\n"))?;
@@ -634,8 +644,8 @@ pub fn spawn_as_container_root(
 /// maps. False if that failed (the helper then exits non-zero).
 pub fn enter_as_container_root() -> bool {
     use std::io::{Read, Write};
-    // SAFETY: unshare with a flag; helpers are single-threaded.
-    if unsafe { libc::unshare(libc::CLONE_NEWUSER) } != 0 {
+    // Helpers are single-threaded, as joining a new user namespace needs.
+    if LinuxSyscall.unshare(libc::CLONE_NEWUSER).is_err() {
         return false;
     }
     let mut err = std::io::stderr();
@@ -682,12 +692,13 @@ pub fn join_and_exec(
     user: &str,
     allow_mknod: bool,
 ) -> InitFailure {
-    let join = |detail: String| InitFailure::Join { detail };
+    let join = |error: SysError| InitFailure::JoinSyscall { error };
+    let linux = &LinuxSyscall;
     sys::set_not_dumpable();
-    cgroup::join_existing(pid);
+    cgroup::join_existing(linux, pid);
     let user_ns = format!("/proc/{pid}/ns/user");
     if fs::read_link(&user_ns).ok() != fs::read_link("/proc/self/ns/user").ok()
-        && let Err(e) = sys::setns_path(Path::new(&user_ns), libc::CLONE_NEWUSER)
+        && let Err(e) = linux.setns(Path::new(&user_ns), libc::CLONE_NEWUSER)
     {
         return join(e);
     }
@@ -698,30 +709,29 @@ pub fn join_and_exec(
         ("pid", libc::CLONE_NEWPID),
         ("mnt", libc::CLONE_NEWNS),
     ] {
-        if let Err(e) = sys::setns_path(Path::new(&format!("/proc/{pid}/ns/{ns}")), flag) {
+        if let Err(e) = linux.setns(Path::new(&format!("/proc/{pid}/ns/{ns}")), flag) {
             return join(e);
         }
     }
     // Entering a PID namespace applies to children: fork once more.
-    // SAFETY: the CLI process is single-threaded here (forked child).
-    match unsafe { libc::fork() } {
-        0 => {
+    // The caller is a single-threaded forked child.
+    match sys::fork() {
+        Ok(sys::Forked::Child) => {
             sys::reset_signals();
-            if let Err(e) = seccomp::install() {
+            if let Err(e) = seccomp::install(linux) {
                 return join(e);
             }
-            if let Err(e) = sys::limit_capabilities(&capabilities(allow_mknod)) {
+            if let Err(e) = linux.set_capabilities(&capabilities(allow_mknod)) {
                 return join(e);
             }
             sys::cloexec_from(3);
-            exec_process(argv, env, workdir, user)
+            exec_process(linux, argv, env, workdir, user)
         }
-        child if child > 0 => {
+        Ok(sys::Forked::Parent(child)) => {
             let code = sys::wait_child(child, false).unwrap_or(1);
-            // SAFETY: leaving the intermediate process without running destructors.
-            unsafe { libc::_exit(code) }
+            sys::exit_now(code)
         }
-        _ => join(format!("fork: {}", std::io::Error::last_os_error())),
+        Err(e) => join(e),
     }
 }
 
@@ -748,4 +758,330 @@ pub fn parse_signal(s: &str) -> Option<i32> {
         "PIPE" => libc::SIGPIPE,
         _ => return None,
     })
+}
+
+/// The setup plan against the recording double: no root, no kernel calls.
+#[cfg(test)]
+mod tests {
+    use super::sys::{Call, RecordingSyscall};
+    use super::*;
+
+    fn make_spec(dir: &Path, rootless: bool) -> Spec {
+        let layers = dir.join("layers");
+        for l in ["l1", "l2"] {
+            fs::create_dir_all(layers.join(l)).unwrap();
+        }
+        let rootfs = dir.join("rootfs");
+        fs::create_dir_all(&rootfs).unwrap();
+        // An image that tries to redirect a runtime mount through a symlink.
+        std::os::unix::fs::symlink("/tmp", rootfs.join("proc")).unwrap();
+        let hosts = dir.join("hosts");
+        fs::write(&hosts, "127.0.0.1 localhost\n").unwrap();
+        Spec {
+            lowers: vec![layers.join("l2"), layers.join("l1")],
+            upper: dir.join("upper"),
+            work: dir.join("work"),
+            rootfs,
+            hostname: "c0ffee".into(),
+            argv: vec!["sh".into()],
+            env: vec![],
+            workdir: "/".into(),
+            user: String::new(),
+            etc_files: vec![(hosts, "/etc/hosts".into())],
+            allow_mknod: false,
+            rootless,
+        }
+    }
+
+    fn mount_of(
+        c: &Call,
+    ) -> (
+        Option<&str>,
+        &Path,
+        Option<&str>,
+        libc::c_ulong,
+        Option<&str>,
+    ) {
+        match c {
+            Call::Mount {
+                source,
+                target,
+                fstype,
+                flags,
+                data,
+            } => (
+                source.as_deref(),
+                target,
+                fstype.as_deref(),
+                *flags,
+                data.as_deref(),
+            ),
+            other => panic!("not a mount: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rootfs_mounts_come_in_order_with_their_flags() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = make_spec(tmp.path(), true);
+        let rec = RecordingSyscall::new();
+        mount_rootfs(&rec, &spec).unwrap();
+        let root = &spec.rootfs;
+        let calls = rec.calls();
+        // Private propagation first, then into the layers dir for short lowerdir names.
+        assert_eq!(
+            mount_of(&calls[0]),
+            (
+                None,
+                Path::new("/"),
+                None,
+                libc::MS_REC | libc::MS_PRIVATE,
+                None
+            )
+        );
+        assert_eq!(calls[1], Call::Chdir(tmp.path().join("layers")));
+        let mounts = rec.mounts();
+        let overlay = mount_of(&mounts[1]);
+        assert_eq!(overlay.1, root.as_path());
+        assert_eq!(overlay.2, Some("overlay"));
+        assert_eq!(
+            overlay.4,
+            Some(
+                format!(
+                    "lowerdir=l2:l1,upperdir={},workdir={},userxattr",
+                    spec.upper.display(),
+                    spec.work.display()
+                )
+                .as_str()
+            )
+        );
+        let kinds: Vec<(Option<&str>, PathBuf)> = mounts[2..]
+            .iter()
+            .map(|m| {
+                let m = mount_of(m);
+                (m.2, m.1.strip_prefix(root).unwrap().to_path_buf())
+            })
+            .collect();
+        let expect_start: Vec<(Option<&str>, PathBuf)> = vec![
+            (Some("proc"), "proc".into()),
+            (Some("sysfs"), "sys".into()),
+            (Some("tmpfs"), "dev".into()),
+        ];
+        assert_eq!(kinds[..3], expect_start[..]);
+        // /sys is read-only; /proc and /sys no exec, no suid, no devices.
+        let sysfs = mount_of(&mounts[3]);
+        assert_eq!(
+            sysfs.3,
+            libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_NODEV | libc::MS_RDONLY
+        );
+        // The image's /proc symlink was replaced by a directory, not followed.
+        assert!(fs::symlink_metadata(root.join("proc")).unwrap().is_dir());
+        // Device nodes, then devpts, shm, and the /etc files bound last.
+        let nodes: Vec<_> = calls
+            .iter()
+            .filter_map(|c| match c {
+                Call::MknodChar {
+                    path, major, minor, ..
+                } => Some((path.file_name().unwrap().to_owned(), *major, *minor)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(nodes.len(), 6);
+        assert_eq!(nodes[0], ("null".into(), 1, 3));
+        assert_eq!(nodes[5], ("tty".into(), 5, 0));
+        assert_eq!(kinds[3], (Some("devpts"), "dev/pts".into()));
+        assert_eq!(kinds[4], (Some("tmpfs"), "dev/shm".into()));
+        let hosts = mount_of(mounts.last().unwrap());
+        assert_eq!(hosts.0, Some(tmp.path().join("hosts").to_str().unwrap()));
+        assert_eq!(hosts.1, root.join("etc/hosts"));
+        assert_eq!(hosts.3, libc::MS_BIND | libc::MS_REC);
+        assert!(root.join("etc/hosts").is_file());
+        assert_eq!(mounts.len(), 2 + 5 + 1);
+    }
+
+    #[test]
+    fn rootful_overlay_has_no_userxattr_and_mknod_failure_binds_host_nodes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = make_spec(tmp.path(), false);
+        let rec = RecordingSyscall::new();
+        rec.fail("mknod", Errno::EPERM);
+        mount_rootfs(&rec, &spec).unwrap();
+        let mounts = rec.mounts();
+        assert!(!mount_of(&mounts[1]).4.unwrap().contains("userxattr"));
+        let binds: Vec<_> = mounts
+            .iter()
+            .map(mount_of)
+            .filter(|m| m.0.is_some_and(|s| s.starts_with("/dev/")))
+            .map(|m| (m.0.unwrap().to_string(), m.1.to_path_buf()))
+            .collect();
+        assert_eq!(binds.len(), 6, "{binds:?}");
+        assert_eq!(
+            binds[0],
+            ("/dev/null".to_string(), spec.rootfs.join("dev/null"))
+        );
+    }
+
+    #[test]
+    fn a_failing_mount_is_a_typed_error_with_its_path_and_errno() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = make_spec(tmp.path(), true);
+        let rec = RecordingSyscall::new();
+        rec.fail_at("mount", spec.rootfs.join("sys"), Errno::EACCES);
+        let err = mount_rootfs(&rec, &spec).unwrap_err();
+        assert_eq!(err.errno, Errno::EACCES);
+        assert_eq!(err.path.as_deref(), Some(spec.rootfs.join("sys").as_path()));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "mount sysfs {}: Permission denied (os error 13)",
+                spec.rootfs.join("sys").display()
+            )
+        );
+        // Nothing was mounted after it.
+        assert_eq!(rec.mounts().len(), 4);
+        // And it reaches the monitor typed, as JSON.
+        let f = InitFailure::Syscall { error: err };
+        assert_eq!(InitFailure::decode(&f.encode()), f);
+        assert_eq!(f.exit_code(), 125);
+    }
+
+    #[test]
+    fn masked_paths_get_null_or_tmpfs_and_proc_dirs_are_read_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        for d in ["proc/acpi", "proc/sys", "proc/bus", "sys/firmware"] {
+            fs::create_dir_all(root.join(d)).unwrap();
+        }
+        fs::write(root.join("proc/kcore"), "").unwrap();
+        let rec = RecordingSyscall::new();
+        mask_paths(&rec, root);
+        let m: Vec<_> = rec
+            .mounts()
+            .iter()
+            .map(|c| {
+                let m = mount_of(c);
+                (
+                    m.0.map(str::to_string),
+                    m.1.strip_prefix(root).unwrap().to_path_buf(),
+                    m.3,
+                )
+            })
+            .collect();
+        let ro_remount =
+            libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_REC | libc::MS_NOSUID;
+        let bind = libc::MS_BIND | libc::MS_REC;
+        assert_eq!(
+            m,
+            vec![
+                (Some("tmpfs".into()), "proc/acpi".into(), libc::MS_RDONLY),
+                (Some("/dev/null".into()), "proc/kcore".into(), bind),
+                (Some("tmpfs".into()), "sys/firmware".into(), libc::MS_RDONLY),
+                (
+                    Some(root.join("proc/bus").display().to_string()),
+                    "proc/bus".into(),
+                    bind
+                ),
+                (None, "proc/bus".into(), ro_remount),
+                (
+                    Some(root.join("proc/sys").display().to_string()),
+                    "proc/sys".into(),
+                    bind
+                ),
+                (None, "proc/sys".into(), ro_remount),
+            ]
+        );
+    }
+
+    #[test]
+    fn setup_pivots_then_names_the_host_and_drops_capabilities_last() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = make_spec(tmp.path(), true);
+        let rec = RecordingSyscall::new();
+        let stdio = Stdio::Pipes {
+            stdin: 0,
+            stdout: 1,
+            stderr: 2,
+        };
+        setup_container(&rec, &spec, stdio, tmp.path()).unwrap();
+        let names: Vec<&str> = rec
+            .calls()
+            .iter()
+            .map(Call::name)
+            .filter(|n| *n != "mount" && *n != "mknod")
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "chdir",
+                "pivot_root",
+                "sethostname",
+                "loopback_up",
+                "seccomp",
+                "capset"
+            ]
+        );
+        let calls = rec.calls();
+        assert!(calls.contains(&Call::PivotRoot(spec.rootfs.clone())));
+        assert!(calls.contains(&Call::Sethostname("c0ffee".into())));
+        // No CAP_MKNOD without a devices cgroup.
+        let caps = calls
+            .iter()
+            .find_map(|c| match c {
+                Call::SetCapabilities(k) => Some(k.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(caps.len(), sys::DEFAULT_CAPS.len() - 1);
+        assert!(!caps.contains(&27));
+
+        // A failing step stops the setup there.
+        let rec = RecordingSyscall::new();
+        rec.fail("sethostname", Errno::EPERM);
+        let e = setup_container(
+            &rec,
+            &make_spec(&tmp.path().join("again"), true),
+            stdio,
+            tmp.path(),
+        );
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "sethostname: Operation not permitted (os error 1)"
+        );
+        assert!(!rec.calls().iter().any(|c| c.name() == "capset"));
+    }
+
+    #[test]
+    fn credentials_are_set_groups_first_and_keep_the_death_signal() {
+        let rec = RecordingSyscall::new();
+        rec.fail("setuid", Errno::EPERM);
+        let tmp = tempfile::tempdir().unwrap();
+        let f = exec_process(
+            &rec,
+            &["true".into()],
+            &[],
+            tmp.path().to_str().unwrap(),
+            "1000:1000",
+        );
+        // In a one-id user namespace a non-root user is refused before any set*id.
+        if sys::maps_one_id() {
+            assert!(matches!(f, InitFailure::UserNeedsIds { .. }), "{f:?}");
+            return;
+        }
+        assert_eq!(
+            rec.calls(),
+            vec![
+                Call::Chdir(tmp.path().to_path_buf()),
+                Call::Setgroups(vec![]),
+                Call::SetIds {
+                    uid: 1000,
+                    gid: 1000
+                },
+            ]
+        );
+        assert_eq!(
+            f.to_string(),
+            "setuid: Operation not permitted (os error 1)"
+        );
+        assert_eq!(f.exit_code(), 125);
+    }
 }

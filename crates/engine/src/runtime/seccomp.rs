@@ -13,7 +13,7 @@
 //! every "user" in the container stays the one id it already is, which is all that mapping can
 //! give (podman's `ignore_chown_errors` makes the same trade for chown).
 
-use super::sys::SysResult;
+use super::sys::{SysResult, Syscall};
 
 #[cfg(target_arch = "x86_64")]
 const AUDIT_ARCH: u32 = 0xC000_003E;
@@ -342,20 +342,8 @@ fn allowed() -> Vec<libc::c_long> {
     v
 }
 
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct SockFilter {
-    code: u16,
-    jt: u8,
-    jf: u8,
-    k: u32,
-}
-
-#[repr(C)]
-struct SockFprog {
-    len: u16,
-    filter: *const SockFilter,
-}
+/// One BPF instruction (struct sock_filter).
+pub(crate) type SockFilter = libc::sock_filter;
 
 fn stmt(code: u16, k: u32) -> SockFilter {
     SockFilter {
@@ -392,7 +380,7 @@ fn pretended() -> Vec<libc::c_long> {
 }
 
 /// The BPF program; `one_id`: the user namespace maps a single id.
-fn program(one_id: bool) -> Vec<SockFilter> {
+pub(crate) fn program(one_id: bool) -> Vec<SockFilter> {
     let eperm = SECCOMP_RET_ERRNO | libc::EPERM as u32;
     let enosys = SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
     let mut p = vec![
@@ -464,29 +452,8 @@ fn program(one_id: bool) -> Vec<SockFilter> {
 
 /// Install the filter on the calling thread (inherited across fork and exec). Needs
 /// CAP_SYS_ADMIN or no_new_privs; the runtime calls it before dropping capabilities.
-pub fn install() -> SysResult<()> {
-    load(&program(super::sys::maps_one_id()))
-}
-
-fn load(prog: &[SockFilter]) -> SysResult<()> {
-    let fprog = SockFprog {
-        len: prog.len() as u16,
-        filter: prog.as_ptr(),
-    };
-    // SAFETY: a valid sock_fprog pointing at `prog`, which outlives the call.
-    let r = unsafe {
-        libc::prctl(
-            libc::PR_SET_SECCOMP,
-            libc::SECCOMP_MODE_FILTER as libc::c_ulong,
-            &fprog as *const SockFprog as libc::c_ulong,
-            0,
-            0,
-        )
-    };
-    if r != 0 {
-        return Err(format!("seccomp: {}", std::io::Error::last_os_error()));
-    }
-    Ok(())
+pub fn install(sys: &dyn Syscall) -> SysResult<()> {
+    sys.seccomp(&program(super::sys::maps_one_id()))
 }
 
 #[cfg(test)]
@@ -511,113 +478,6 @@ mod tests {
                 Some((BPF_RET_K, SECCOMP_RET_ERRNO | libc::EPERM as u32)),
                 "what is not allowed is refused"
             );
-        }
-    }
-
-    #[test]
-    fn filter_denies_keyctl_and_tiocsti_in_a_child_process() {
-        // SAFETY: a forked child that installs the filter and exits; the test waits for it.
-        unsafe {
-            let pid = libc::fork();
-            if pid == 0 {
-                libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-                if install().is_err() {
-                    libc::_exit(2);
-                }
-                let errno = |r: libc::c_long| {
-                    if r == -1 {
-                        *libc::__errno_location()
-                    } else {
-                        0
-                    }
-                };
-                let keyctl_denied =
-                    errno(libc::syscall(libc::SYS_keyctl, 0, 0, 0, 0, 0)) == libc::EPERM;
-                // Each would fail differently (EBADF, EINVAL, …) if it reached the kernel.
-                let empty = c"".as_ptr();
-                let module_denied =
-                    errno(libc::syscall(libc::SYS_finit_module, -1, empty, 0)) == libc::EPERM;
-                let bpf_denied = errno(libc::syscall(libc::SYS_bpf, 0, 0, 0)) == libc::EPERM;
-                let userns_denied =
-                    errno(libc::syscall(libc::SYS_unshare, libc::CLONE_NEWUSER)) == libc::EPERM;
-                let mount_denied = errno(libc::syscall(
-                    libc::SYS_mount,
-                    empty,
-                    empty,
-                    empty,
-                    libc::MS_REMOUNT,
-                    0,
-                )) == libc::EPERM;
-                let clone3_enosys = errno(libc::syscall(libc::SYS_clone3, 0, 0)) == libc::ENOSYS;
-                // Outside the allowlist: refused; inside: runs (getppid cannot fail).
-                let unlisted_denied = errno(libc::syscall(libc::SYS_vhangup)) == libc::EPERM;
-                let listed_runs = libc::syscall(libc::SYS_getppid) > 0;
-                let personality_read = libc::personality(0xffff_ffff) >= 0;
-                let personality_denied =
-                    errno(libc::personality(0x0040000) as libc::c_long) == libc::EPERM;
-                let vsock_denied =
-                    errno(libc::socket(libc::AF_VSOCK, libc::SOCK_STREAM, 0) as libc::c_long)
-                        == libc::EPERM;
-                let fork_works = {
-                    let child = libc::fork();
-                    if child == 0 {
-                        libc::_exit(0);
-                    }
-                    child > 0 && libc::waitpid(child, std::ptr::null_mut(), 0) == child
-                };
-                if !(unlisted_denied
-                    && listed_runs
-                    && personality_read
-                    && personality_denied
-                    && vsock_denied
-                    && fork_works)
-                {
-                    libc::_exit(4);
-                }
-                let blocked =
-                    module_denied && bpf_denied && userns_denied && mount_denied && clone3_enosys;
-                if !blocked {
-                    libc::_exit(3);
-                }
-                // TIOCSTI is refused before the kernel looks at the fd (else EBADF).
-                let c = b'x';
-                let r = libc::ioctl(-1, libc::TIOCSTI, &c);
-                let tiocsti_denied = r == -1 && *libc::__errno_location() == libc::EPERM;
-                let r = libc::ioctl(-1, libc::TIOCGWINSZ, std::ptr::null_mut::<u8>());
-                let other_ioctl_allowed = r == -1 && *libc::__errno_location() == libc::EBADF;
-                let ok = keyctl_denied && tiocsti_denied && other_ioctl_allowed;
-                libc::_exit(if ok { 0 } else { 1 });
-            }
-            let mut status = 0;
-            libc::waitpid(pid, &mut status, 0);
-            assert!(libc::WIFEXITED(status), "child died: {status}");
-            assert_eq!(libc::WEXITSTATUS(status), 0);
-        }
-    }
-
-    #[test]
-    fn one_id_mode_pretends_id_changes_and_chown_in_a_child_process() {
-        // SAFETY: a forked child that installs the filter and exits; the test waits for it.
-        unsafe {
-            let pid = libc::fork();
-            if pid == 0 {
-                libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-                if load(&program(true)).is_err() {
-                    libc::_exit(2);
-                }
-                let before = libc::getuid();
-                // An id no namespace maps and a file that does not exist: both "succeed".
-                let setuid_pretended = libc::setuid(4_000_000_000) == 0;
-                let chown_pretended = libc::chown(c"/nonexistent/gorae".as_ptr(), 33, 33) == 0;
-                let unchanged = libc::getuid() == before;
-                let keyctl_still_denied = libc::syscall(libc::SYS_keyctl, 0, 0, 0, 0, 0) == -1;
-                let ok = setuid_pretended && chown_pretended && unchanged && keyctl_still_denied;
-                libc::_exit(if ok { 0 } else { 1 });
-            }
-            let mut status = 0;
-            libc::waitpid(pid, &mut status, 0);
-            assert!(libc::WIFEXITED(status), "child died: {status}");
-            assert_eq!(libc::WEXITSTATUS(status), 0);
         }
     }
 }
