@@ -9,19 +9,25 @@
 
 pub mod cgroup;
 mod failure;
+mod rootfs;
 pub mod seccomp;
 #[allow(unsafe_code)]
 pub mod sys;
+mod userns;
 
 use std::ffi::CString;
 use std::fs;
-use std::io;
 use std::os::fd::RawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 pub use failure::InitFailure;
+use rootfs::{mask_paths, mount_rootfs};
 use sys::{Errno, LinuxSyscall, SysError, SysResult, Syscall};
+pub use userns::{
+    enter_as_container_root, gorae_exe, remove_tree_as_container_root, remove_tree_main,
+    spawn_as_container_root, write_id_maps,
+};
 
 /// Everything the container's init needs, prepared by the monitor before the clone.
 #[derive(Debug, Clone)]
@@ -59,233 +65,6 @@ pub enum Stdio {
         stdout: RawFd,
         stderr: RawFd,
     },
-}
-
-/// Paths runc masks in /proc and /sys (bind /dev/null or an empty read-only tmpfs).
-const MASKED: &[&str] = &[
-    "/proc/acpi",
-    "/proc/asound",
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/latency_stats",
-    "/proc/timer_list",
-    "/proc/timer_stats",
-    "/proc/sched_debug",
-    "/proc/scsi",
-    "/sys/firmware",
-    "/sys/devices/virtual/powercap",
-];
-/// Paths runc makes read-only.
-const READONLY: &[&str] = &[
-    "/proc/bus",
-    "/proc/fs",
-    "/proc/irq",
-    "/proc/sys",
-    "/proc/sysrq-trigger",
-];
-
-/// A file-system error on `path`, worded "path: error" as before.
-fn at(path: &Path) -> impl Fn(io::Error) -> SysError + '_ {
-    move |e| SysError::io("", Some(path), &e)
-}
-
-/// Make `rel` a directory inside `root`, replacing whatever the image put there if it is a
-/// symlink (an image must never redirect the runtime's own mounts).
-fn ensure_dir_in(root: &Path, rel: &str) -> SysResult<PathBuf> {
-    let mut cur = root.to_path_buf();
-    for comp in rel
-        .trim_start_matches('/')
-        .split('/')
-        .filter(|c| !c.is_empty())
-    {
-        cur.push(comp);
-        match fs::symlink_metadata(&cur) {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => {
-                fs::remove_file(&cur).map_err(at(&cur))?;
-                fs::create_dir(&cur).map_err(at(&cur))?;
-            }
-            Err(_) => fs::create_dir(&cur).map_err(at(&cur))?,
-        }
-    }
-    Ok(cur)
-}
-
-/// Make `rel` a regular (mount target) file inside `root`, never following a symlink.
-fn ensure_file_in(root: &Path, rel: &str) -> SysResult<PathBuf> {
-    let rel = rel.trim_start_matches('/');
-    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-    let parent = ensure_dir_in(root, dir)?;
-    let path = parent.join(name);
-    match fs::symlink_metadata(&path) {
-        Ok(m) if m.is_file() => {}
-        Ok(m) if m.is_dir() => {
-            fs::remove_dir_all(&path).map_err(at(&path))?;
-            fs::File::create(&path).map_err(at(&path))?;
-        }
-        Ok(_) => {
-            fs::remove_file(&path).map_err(at(&path))?;
-            fs::File::create(&path).map_err(at(&path))?;
-        }
-        Err(_) => {
-            fs::File::create(&path).map_err(at(&path))?;
-        }
-    }
-    Ok(path)
-}
-
-/// Mount the container's root file system at `spec.rootfs` (still in the host's view): the
-/// overlay, /proc, a read-only /sys, a minimal /dev (nodes, pts, shm) and the /etc files.
-fn mount_rootfs(sys: &dyn Syscall, spec: &Spec) -> SysResult<()> {
-    sys.make_rprivate()?;
-    // Relative lower dirs keep the option string short (the kernel takes one page).
-    let layers_dir = spec
-        .lowers
-        .first()
-        .and_then(|p| p.parent())
-        .ok_or_else(|| SysError::new("image has no layers", None, Errno::ENOENT))?;
-    sys.chdir(layers_dir).map_err(|e| SysError {
-        op: String::new(),
-        ..e
-    })?;
-    let lower = spec
-        .lowers
-        .iter()
-        .map(|p| {
-            p.file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join(":");
-    let mut data = format!(
-        "lowerdir={lower},upperdir={},workdir={}",
-        spec.upper.display(),
-        spec.work.display()
-    );
-    if spec.rootless {
-        // In a user namespace overlayfs keeps its metadata in user.* xattrs.
-        data.push_str(",userxattr");
-    }
-    sys.mount(
-        Some("overlay"),
-        &spec.rootfs,
-        Some("overlay"),
-        0,
-        Some(&data),
-    )?;
-    let root = &spec.rootfs;
-
-    let proc_dir = ensure_dir_in(root, "/proc")?;
-    sys.mount(
-        Some("proc"),
-        &proc_dir,
-        Some("proc"),
-        libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_NODEV,
-        None,
-    )?;
-    let sys_dir = ensure_dir_in(root, "/sys")?;
-    sys.mount(
-        Some("sysfs"),
-        &sys_dir,
-        Some("sysfs"),
-        libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_NODEV | libc::MS_RDONLY,
-        None,
-    )?;
-    let dev = ensure_dir_in(root, "/dev")?;
-    sys.mount(
-        Some("tmpfs"),
-        &dev,
-        Some("tmpfs"),
-        libc::MS_NOSUID | libc::MS_STRICTATIME,
-        Some("mode=755,size=65536k"),
-    )?;
-    for (name, major, minor) in [
-        ("null", 1, 3),
-        ("zero", 1, 5),
-        ("full", 1, 7),
-        ("random", 1, 8),
-        ("urandom", 1, 9),
-        ("tty", 5, 0),
-    ] {
-        let path = dev.join(name);
-        if sys.mknod_char(&path, 0o666, major, minor).is_err() {
-            // Without CAP_MKNOD (rootless): bind the host's node instead.
-            fs::File::create(&path).map_err(at(&path))?;
-            sys.bind(&Path::new("/dev").join(name), &path, false)?;
-        }
-        let _ = fs::set_permissions(&path, fs::Permissions::from_mode(0o666));
-    }
-    let pts = dev.join("pts");
-    fs::create_dir(&pts).map_err(at(&pts))?;
-    sys.mount(
-        Some("devpts"),
-        &pts,
-        Some("devpts"),
-        libc::MS_NOSUID | libc::MS_NOEXEC,
-        Some("newinstance,ptmxmode=0666,mode=0620"),
-    )
-    .or_else(|_| {
-        sys.mount(
-            Some("devpts"),
-            &pts,
-            Some("devpts"),
-            libc::MS_NOSUID | libc::MS_NOEXEC,
-            Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
-        )
-    })?;
-    let shm = dev.join("shm");
-    fs::create_dir(&shm).map_err(at(&shm))?;
-    sys.mount(
-        Some("shm"),
-        &shm,
-        Some("tmpfs"),
-        libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_NODEV,
-        Some("mode=1777,size=65536k"),
-    )?;
-    for (link, target) in [
-        ("ptmx", "pts/ptmx"),
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-        ("core", "/proc/kcore"),
-    ] {
-        let _ = std::os::unix::fs::symlink(target, dev.join(link));
-    }
-    for (host, inside) in &spec.etc_files {
-        let target = ensure_file_in(root, inside)?;
-        sys.bind(host, &target, false)?;
-    }
-    Ok(())
-}
-
-/// Mask and make read-only what runc does, under `root` (`/` once pivoted).
-fn mask_paths(sys: &dyn Syscall, root: &Path) {
-    for p in MASKED {
-        let path = &root.join(p.trim_start_matches('/'));
-        match fs::symlink_metadata(path) {
-            Ok(m) if m.is_dir() => {
-                let _ = sys.mount(
-                    Some("tmpfs"),
-                    path,
-                    Some("tmpfs"),
-                    libc::MS_RDONLY,
-                    Some("size=0"),
-                );
-            }
-            Ok(_) => {
-                let _ = sys.bind(Path::new("/dev/null"), path, false);
-            }
-            Err(_) => {}
-        }
-    }
-    for p in READONLY {
-        let path = &root.join(p.trim_start_matches('/'));
-        if path.exists() {
-            let _ = sys.bind(path, path, true);
-        }
-    }
 }
 
 /// uid, gid and supplementary groups for `user` ("", "name", "uid", "uid:gid", "name:group"),
@@ -552,134 +331,6 @@ pub fn spawn_container(
             }
         }
     })
-}
-
-/// Map root in the container's user namespace to us (and, with /etc/subuid ranges and
-/// newuidmap, further ids to our subordinate range so images with other users work).
-pub fn write_id_maps(pid: i32) -> SysResult<()> {
-    let (uid, gid) = (sys::getuid(), sys::getgid());
-    let user = std::env::var("USER").unwrap_or_default();
-    let range = |file: &str| -> Option<(u64, u64)> {
-        let text = fs::read_to_string(file).ok()?;
-        text.lines().find_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f.len() == 3 && (f[0] == user || f[0] == uid.to_string()))
-                .then(|| Some((f[1].parse().ok()?, f[2].parse().ok()?)))
-                .flatten()
-        })
-    };
-    let helper = |tool: &str, id: u32, r: (u64, u64)| -> bool {
-        std::process::Command::new(tool)
-            .args([
-                pid.to_string(),
-                "0".into(),
-                id.to_string(),
-                "1".into(),
-                "1".into(),
-                r.0.to_string(),
-                r.1.to_string(),
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if let (Some(ur), Some(gr)) = (range("/etc/subuid"), range("/etc/subgid"))
-        && helper("newuidmap", uid, ur)
-        && helper("newgidmap", gid, gr)
-    {
-        return Ok(());
-    }
-    let w = |name: &str, data: String| {
-        fs::write(format!("/proc/{pid}/{name}"), data).map_err(|e| SysError::io(name, None, &e))
-    };
-    w("setgroups", "deny".into())?;
-    w("uid_map", format!("0 {uid} 1\n"))?;
-    w("gid_map", format!("0 {gid} 1\n"))
-}
-
-/// gorae's own executable, to start its helpers (monitors, the tree remover) from.
-pub fn gorae_exe() -> PathBuf {
-    std::env::var_os("GORAE_EXE")
-        .map(PathBuf::from)
-        .or_else(|| std::env::current_exe().ok())
-        .unwrap_or_else(|| PathBuf::from("gorae"))
-}
-
-/// Start `gorae <helper> ARGS…` as root of a user namespace mapped like a container's (our
-/// /etc/subuid range), where files of a container's other users are within reach: an
-/// unprivileged user may not even list them. The child enters the namespace, says `ready` on
-/// stderr, and waits on stdin until we have written its id maps. Its stdout is the caller's.
-pub fn spawn_as_container_root(
-    helper: crate::helper::Helper,
-    args: &[&Path],
-) -> Option<std::process::Child> {
-    use std::io::{BufRead, Write};
-    use std::process::Stdio;
-    let mut child = helper
-        .command()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let ready = child.stderr.take().is_some_and(|err| {
-        let mut line = String::new();
-        std::io::BufReader::new(err).read_line(&mut line).is_ok() && line.trim() == "ready"
-    });
-    let mapped = ready && write_id_maps(child.id() as i32).is_ok();
-    if let Some(mut go) = child.stdin.take() {
-        let _ = go.write_all(if mapped { b"go" } else { b"no" });
-    }
-    if !mapped {
-        let _ = child.kill();
-        let _ = child.wait();
-        return None;
-    }
-    Some(child)
-}
-
-/// The child side of [`spawn_as_container_root`]: enter a new user namespace and wait for the
-/// maps. False if that failed (the helper then exits non-zero).
-pub fn enter_as_container_root() -> bool {
-    use std::io::{Read, Write};
-    // Helpers are single-threaded, as joining a new user namespace needs.
-    if LinuxSyscall.unshare(libc::CLONE_NEWUSER).is_err() {
-        return false;
-    }
-    let mut err = std::io::stderr();
-    if writeln!(err, "ready").and_then(|_| err.flush()).is_err() {
-        return false;
-    }
-    let mut go = [0u8; 2];
-    std::io::stdin().read_exact(&mut go).is_ok() && &go == b"go"
-}
-
-/// Remove a tree holding files of a container's other users (see
-/// [`spawn_as_container_root`]). True when the tree is gone.
-pub fn remove_tree_as_container_root(path: &Path) -> bool {
-    let Some(mut child) = spawn_as_container_root(crate::helper::Helper::RemoveTree, &[path])
-    else {
-        return false;
-    };
-    let done = child.wait().is_ok_and(|s| s.success());
-    done && !path.exists()
-}
-
-/// `gorae __remove-tree PATH`.
-pub fn remove_tree_main(args: &[String]) -> i32 {
-    let Some(path) = args.first() else {
-        return 2;
-    };
-    if !enter_as_container_root() {
-        return 1;
-    }
-    // Root here now, over every id the maps gave us: nothing in the tree is out of reach.
-    match fs::remove_dir_all(path) {
-        Ok(()) => 0,
-        Err(_) => 1,
-    }
 }
 
 /// Join a running container's namespaces from a fresh child and run `argv` there (for `exec`).

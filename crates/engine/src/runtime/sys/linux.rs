@@ -1,5 +1,6 @@
 //! The real kernel: [`LinuxSyscall`], and the descriptor, process and file calls the engine
-//! makes outside container setup. Every `unsafe` of the engine is in this file.
+//! makes outside container setup. Every `unsafe` of the engine is in this file and in
+//! `files.rs` beside it.
 
 use std::ffi::{CStr, CString};
 use std::fs::File;
@@ -19,7 +20,7 @@ fn cpath(p: &Path) -> SysResult<CString> {
         .map_err(|_| SysError::new("bad path", Some(p), Errno::EINVAL))
 }
 
-fn io_cpath(p: &Path) -> io::Result<CString> {
+pub(super) fn io_cpath(p: &Path) -> io::Result<CString> {
     CString::new(p.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
 }
 
@@ -821,83 +822,6 @@ pub fn send_fd(socket: RawFd, fd: RawFd) -> bool {
     let cmsg = [ControlMessage::ScmRights(&fds)];
     let iov = [io::IoSlice::new(b"f")];
     sendmsg::<()>(socket, &iov, &cmsg, MsgFlags::empty(), None).is_ok()
-}
-
-// ---- files (image layers) ----
-
-/// lchown(2): never follows a symlink.
-pub fn lchown(path: &Path, uid: u32, gid: u32) -> io::Result<()> {
-    let c = io_cpath(path)?;
-    // SAFETY: valid C string.
-    if unsafe { libc::lchown(c.as_ptr(), uid, gid) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// Set atime and mtime of `path` (not following a symlink); best effort.
-pub fn set_mtime_nofollow(path: &Path, secs: u64) {
-    let Ok(c) = io_cpath(path) else { return };
-    let t = libc::timespec {
-        tv_sec: secs as libc::time_t,
-        tv_nsec: 0,
-    };
-    let times = [t, t];
-    // SAFETY: valid C string and a two-element timespec array.
-    unsafe {
-        libc::utimensat(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            times.as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    };
-}
-
-/// A 0/0 character device: overlayfs's whiteout.
-pub fn mknod_whiteout(path: &Path) -> io::Result<()> {
-    let c = io_cpath(path)?;
-    // SAFETY: valid C string.
-    if unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR, 0) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// A fifo; best effort.
-pub fn mkfifo(path: &Path, mode: u32) {
-    let Ok(c) = io_cpath(path) else { return };
-    // SAFETY: valid C string.
-    unsafe { libc::mkfifo(c.as_ptr(), mode as libc::mode_t) };
-}
-
-/// lsetxattr(2).
-pub fn lsetxattr(path: &Path, name: &str, value: &[u8]) -> io::Result<()> {
-    let c = io_cpath(path)?;
-    let n = CString::new(name).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-    // SAFETY: valid C strings and a value of the stated length.
-    let r = unsafe {
-        libc::lsetxattr(
-            c.as_ptr(),
-            n.as_ptr(),
-            value.as_ptr().cast(),
-            value.len(),
-            0,
-        )
-    };
-    if r != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// lgetxattr(2) into `buf`: the value's length, None when unset or unreadable.
-pub fn lgetxattr(path: &Path, name: &str, buf: &mut [u8]) -> Option<usize> {
-    let c = io_cpath(path).ok()?;
-    let n = CString::new(name).ok()?;
-    // SAFETY: valid C strings and a buffer of the stated length.
-    let r = unsafe { libc::lgetxattr(c.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-    usize::try_from(r).ok()
 }
 
 /// The seccomp filter, as the kernel applies it (raw syscalls in forked children).

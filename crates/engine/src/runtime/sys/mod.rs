@@ -7,6 +7,7 @@
 //! code that plans them can be run against [`RecordingSyscall`] without root. [`LinuxSyscall`]
 //! is the real kernel. Descriptor plumbing (pipes, polls, fork) is in plain functions here.
 
+mod files;
 mod linux;
 mod recording;
 
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 pub use nix::errno::Errno;
 use serde::{Deserialize, Serialize};
 
+pub use files::*;
 pub use linux::*;
 pub use recording::{Call, RecordingSyscall};
 

@@ -1,0 +1,238 @@
+//! The container's root file system: the overlay, /proc, /sys, /dev and the /etc files mounted
+//! in the container's own mount namespace, and the paths runc masks or makes read-only. Every
+//! call goes through `Syscall`, so the plan is unit-tested with the recording double.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use super::Spec;
+use super::sys::{Errno, SysError, SysResult, Syscall};
+
+/// Paths runc masks in /proc and /sys (bind /dev/null or an empty read-only tmpfs).
+pub(super) const MASKED: &[&str] = &[
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+/// Paths runc makes read-only.
+pub(super) const READONLY: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+/// A file-system error on `path`, worded "path: error" as before.
+pub(super) fn at(path: &Path) -> impl Fn(io::Error) -> SysError + '_ {
+    move |e| SysError::io("", Some(path), &e)
+}
+
+/// Make `rel` a directory inside `root`, replacing whatever the image put there if it is a
+/// symlink (an image must never redirect the runtime's own mounts).
+pub(super) fn ensure_dir_in(root: &Path, rel: &str) -> SysResult<PathBuf> {
+    let mut cur = root.to_path_buf();
+    for comp in rel
+        .trim_start_matches('/')
+        .split('/')
+        .filter(|c| !c.is_empty())
+    {
+        cur.push(comp);
+        match fs::symlink_metadata(&cur) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                fs::remove_file(&cur).map_err(at(&cur))?;
+                fs::create_dir(&cur).map_err(at(&cur))?;
+            }
+            Err(_) => fs::create_dir(&cur).map_err(at(&cur))?,
+        }
+    }
+    Ok(cur)
+}
+
+/// Make `rel` a regular (mount target) file inside `root`, never following a symlink.
+pub(super) fn ensure_file_in(root: &Path, rel: &str) -> SysResult<PathBuf> {
+    let rel = rel.trim_start_matches('/');
+    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    let parent = ensure_dir_in(root, dir)?;
+    let path = parent.join(name);
+    match fs::symlink_metadata(&path) {
+        Ok(m) if m.is_file() => {}
+        Ok(m) if m.is_dir() => {
+            fs::remove_dir_all(&path).map_err(at(&path))?;
+            fs::File::create(&path).map_err(at(&path))?;
+        }
+        Ok(_) => {
+            fs::remove_file(&path).map_err(at(&path))?;
+            fs::File::create(&path).map_err(at(&path))?;
+        }
+        Err(_) => {
+            fs::File::create(&path).map_err(at(&path))?;
+        }
+    }
+    Ok(path)
+}
+
+/// Mount the container's root file system at `spec.rootfs` (still in the host's view): the
+/// overlay, /proc, a read-only /sys, a minimal /dev (nodes, pts, shm) and the /etc files.
+pub(super) fn mount_rootfs(sys: &dyn Syscall, spec: &Spec) -> SysResult<()> {
+    sys.make_rprivate()?;
+    // Relative lower dirs keep the option string short (the kernel takes one page).
+    let layers_dir = spec
+        .lowers
+        .first()
+        .and_then(|p| p.parent())
+        .ok_or_else(|| SysError::new("image has no layers", None, Errno::ENOENT))?;
+    sys.chdir(layers_dir).map_err(|e| SysError {
+        op: String::new(),
+        ..e
+    })?;
+    let lower = spec
+        .lowers
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(":");
+    let mut data = format!(
+        "lowerdir={lower},upperdir={},workdir={}",
+        spec.upper.display(),
+        spec.work.display()
+    );
+    if spec.rootless {
+        // In a user namespace overlayfs keeps its metadata in user.* xattrs.
+        data.push_str(",userxattr");
+    }
+    sys.mount(
+        Some("overlay"),
+        &spec.rootfs,
+        Some("overlay"),
+        0,
+        Some(&data),
+    )?;
+    let root = &spec.rootfs;
+
+    let proc_dir = ensure_dir_in(root, "/proc")?;
+    sys.mount(
+        Some("proc"),
+        &proc_dir,
+        Some("proc"),
+        libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_NODEV,
+        None,
+    )?;
+    let sys_dir = ensure_dir_in(root, "/sys")?;
+    sys.mount(
+        Some("sysfs"),
+        &sys_dir,
+        Some("sysfs"),
+        libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_NODEV | libc::MS_RDONLY,
+        None,
+    )?;
+    let dev = ensure_dir_in(root, "/dev")?;
+    sys.mount(
+        Some("tmpfs"),
+        &dev,
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_STRICTATIME,
+        Some("mode=755,size=65536k"),
+    )?;
+    for (name, major, minor) in [
+        ("null", 1, 3),
+        ("zero", 1, 5),
+        ("full", 1, 7),
+        ("random", 1, 8),
+        ("urandom", 1, 9),
+        ("tty", 5, 0),
+    ] {
+        let path = dev.join(name);
+        if sys.mknod_char(&path, 0o666, major, minor).is_err() {
+            // Without CAP_MKNOD (rootless): bind the host's node instead.
+            fs::File::create(&path).map_err(at(&path))?;
+            sys.bind(&Path::new("/dev").join(name), &path, false)?;
+        }
+        let _ = fs::set_permissions(&path, fs::Permissions::from_mode(0o666));
+    }
+    let pts = dev.join("pts");
+    fs::create_dir(&pts).map_err(at(&pts))?;
+    sys.mount(
+        Some("devpts"),
+        &pts,
+        Some("devpts"),
+        libc::MS_NOSUID | libc::MS_NOEXEC,
+        Some("newinstance,ptmxmode=0666,mode=0620"),
+    )
+    .or_else(|_| {
+        sys.mount(
+            Some("devpts"),
+            &pts,
+            Some("devpts"),
+            libc::MS_NOSUID | libc::MS_NOEXEC,
+            Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
+        )
+    })?;
+    let shm = dev.join("shm");
+    fs::create_dir(&shm).map_err(at(&shm))?;
+    sys.mount(
+        Some("shm"),
+        &shm,
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_NODEV,
+        Some("mode=1777,size=65536k"),
+    )?;
+    for (link, target) in [
+        ("ptmx", "pts/ptmx"),
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("core", "/proc/kcore"),
+    ] {
+        let _ = std::os::unix::fs::symlink(target, dev.join(link));
+    }
+    for (host, inside) in &spec.etc_files {
+        let target = ensure_file_in(root, inside)?;
+        sys.bind(host, &target, false)?;
+    }
+    Ok(())
+}
+
+/// Mask and make read-only what runc does, under `root` (`/` once pivoted).
+pub(super) fn mask_paths(sys: &dyn Syscall, root: &Path) {
+    for p in MASKED {
+        let path = &root.join(p.trim_start_matches('/'));
+        match fs::symlink_metadata(path) {
+            Ok(m) if m.is_dir() => {
+                let _ = sys.mount(
+                    Some("tmpfs"),
+                    path,
+                    Some("tmpfs"),
+                    libc::MS_RDONLY,
+                    Some("size=0"),
+                );
+            }
+            Ok(_) => {
+                let _ = sys.bind(Path::new("/dev/null"), path, false);
+            }
+            Err(_) => {}
+        }
+    }
+    for p in READONLY {
+        let path = &root.join(p.trim_start_matches('/'));
+        if path.exists() {
+            let _ = sys.bind(path, path, true);
+        }
+    }
+}
