@@ -22,6 +22,7 @@ pub mod image;
 pub mod lifecycle;
 pub mod monitor;
 pub mod proxy;
+pub mod prune;
 pub mod registry;
 pub mod runtime;
 pub mod snapshot;
