@@ -154,6 +154,12 @@ fn parse_and_run(args: &[String]) -> i32 {
     argv.extend(args.iter().cloned());
     match Cli::try_parse_from(&argv) {
         Ok(cli) => finish(run(cli)),
+        // Docker's root command: "docker: unknown command: docker serach", exit 1.
+        Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {
+            let word = args.first().map(String::as_str).unwrap_or("");
+            eprintln!("{}", t("manage.unknown-top", &[("sub", word)]));
+            1
+        }
         Err(e) => clap_exit(e, args.first().map(String::as_str).unwrap_or("")),
     }
 }
