@@ -10,6 +10,7 @@
 //! - `snapshot`: a read-only view of images and containers for the TUI and the course
 //! - `transfer`: save / load / export / import tarballs
 //! - `registry`: pulling from a real registry (OCI distribution API)
+//! - `prune`: container and image prune (what nothing uses), with Docker's events
 
 pub mod archive;
 pub mod attach;
