@@ -23,7 +23,6 @@ pub enum Cmd {
         name: String,
     },
     /// List images
-    #[command(alias = "image-ls")]
     Images {
         #[arg(short, long)]
         all: bool,
@@ -100,7 +99,6 @@ pub enum Cmd {
     /// Execute a command in a running container
     Exec(ExecArgs),
     /// List containers
-    #[command(alias = "container-ls")]
     Ps {
         #[arg(short, long)]
         all: bool,

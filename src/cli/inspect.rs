@@ -141,7 +141,7 @@ pub fn inspect(
 }
 
 /// `--since`/`--until`: a Unix time, an RFC 3339 time, or a duration ago ("10m", "1h30m").
-fn parse_when(s: &str) -> Option<u64> {
+pub(super) fn parse_when(s: &str) -> Option<u64> {
     if let Ok(secs) = s.parse::<f64>() {
         return Some((secs * 1000.0) as u64);
     }
@@ -296,7 +296,6 @@ pub fn info(store: &Store) -> CmdResult {
         })
         .unwrap_or_else(|| "Linux".into());
     let cgroup_v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
-    // SAFETY: geteuid has no preconditions.
     let rootless = crate::engine::runtime::sys::geteuid() != 0;
     println!("Client: gorae");
     println!();

@@ -14,9 +14,12 @@ pub mod format;
 mod images;
 mod inspect;
 mod logs;
+mod manage;
+mod prune;
 mod ps;
 mod run;
 mod transfer;
+mod version;
 
 use clap::Parser;
 
@@ -189,45 +192,9 @@ fn open_store() -> Result<Store, Failure> {
 
 /// Run the CLI with the arguments after `docker`; returns the process exit code.
 pub fn main(args: Vec<String>) -> i32 {
-    let mut argv = vec!["docker".to_string()];
-    argv.extend(args.iter().cloned());
-    let cli = match Cli::try_parse_from(&argv) {
-        Ok(c) => c,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            match e.kind() {
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-                    let _ = e.print();
-                    return 0;
-                }
-                ErrorKind::MissingSubcommand
-                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-                    let _ = e.print();
-                    return 0;
-                }
-                _ => {
-                    let sub = args.first().map(String::as_str).unwrap_or("");
-                    let detail = e.render().to_string();
-                    let first = detail
-                        .lines()
-                        .find(|l| !l.trim().is_empty())
-                        .unwrap_or("")
-                        .trim_start_matches("error: ")
-                        .to_string();
-                    eprintln!("{}", t("err-usage", &[("detail", &first), ("cmd", sub)]));
-                    return 125;
-                }
-            }
-        }
-    };
-    let code = match run(cli) {
-        Ok(code) => code,
-        Err(f) => {
-            if !f.message.is_empty() {
-                eprintln!("{}", f.message);
-            }
-            f.code
-        }
+    let code = match manage::route(&args) {
+        manage::Route::Short(short) => parse_and_run(&short),
+        manage::Route::Done(code) => code,
     };
     if let Ok(store) = Store::open_default() {
         store.emit(
@@ -237,6 +204,60 @@ pub fn main(args: Vec<String>) -> i32 {
         );
     }
     code
+}
+
+/// Parse the short form's arguments (after `docker`) and run the command.
+fn parse_and_run(args: &[String]) -> i32 {
+    let mut argv = vec!["docker".to_string()];
+    argv.extend(args.iter().cloned());
+    match Cli::try_parse_from(&argv) {
+        Ok(cli) => finish(run(cli)),
+        // Docker's root command: "docker: unknown command: docker serach", exit 1.
+        Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {
+            let word = args.first().map(String::as_str).unwrap_or("");
+            eprintln!("{}", t("manage.unknown-top", &[("sub", word)]));
+            1
+        }
+        Err(e) => clap_exit(e, args.first().map(String::as_str).unwrap_or("")),
+    }
+}
+
+/// Print a clap outcome (help, or a usage error as Docker words it); the exit code.
+fn clap_exit(e: clap::Error, cmd: &str) -> i32 {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::MissingSubcommand
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            0
+        }
+        _ => {
+            let detail = e.render().to_string();
+            let first = detail
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim_start_matches("error: ")
+                .to_string();
+            eprintln!("{}", t("err-usage", &[("detail", &first), ("cmd", cmd)]));
+            125
+        }
+    }
+}
+
+/// Print a command's failure, if any; the exit code.
+fn finish(result: CmdResult) -> i32 {
+    match result {
+        Ok(code) => code,
+        Err(f) => {
+            if !f.message.is_empty() {
+                eprintln!("{}", f.message);
+            }
+            f.code
+        }
+    }
 }
 
 fn run(cli: Cli) -> CmdResult {
@@ -394,8 +415,8 @@ fn run(cli: Cli) -> CmdResult {
             container,
             private_port,
         } => containers::port(&store, &container, private_port.as_deref()),
-        Cmd::Version { format: _ } => inspect::version(&store),
-        Cmd::Info { format: _ } => inspect::info(&store),
+        Cmd::Version { format } => version::version(&store, format.as_deref()),
+        Cmd::Info { format } => version::info(&store, format.as_deref()),
         Cmd::Build {
             tag,
             file,

@@ -119,6 +119,8 @@ string_enum! {
         Commit = "commit",
         Restart = "restart",
         Export = "export",
+        // container and image (`docker container prune`, `docker image prune`)
+        Prune = "prune",
         // command
         Run = "run",
     }
@@ -129,10 +131,10 @@ impl EventType {
     pub fn actions(&self) -> &'static [Action] {
         use Action::*;
         match self {
-            EventType::Image => &[Pull, Tag, Untag, Delete, Build, Load, Save, Import],
+            EventType::Image => &[Pull, Tag, Untag, Delete, Build, Load, Save, Import, Prune],
             EventType::Container => &[
                 Create, Start, Attach, Detach, Die, Stop, Kill, Destroy, Rename, ExecStart,
-                ExecDie, Commit, Restart, Export,
+                ExecDie, Commit, Restart, Export, Prune,
             ],
             EventType::Command => &[Run],
             EventType::Unknown(_) => &[],
@@ -400,7 +402,9 @@ mod tests {
     fn every_action_belongs_to_a_type() {
         for a in Action::ALL {
             let owners = EventType::ALL.iter().filter(|k| k.emits(a)).count();
-            assert_eq!(owners, 1, "{a}");
+            // Only `prune` is both a container's and an image's, as in Docker.
+            let expected = if *a == Action::Prune { 2 } else { 1 };
+            assert_eq!(owners, expected, "{a}");
         }
     }
 
@@ -428,7 +432,11 @@ mod tests {
         let types: Vec<&str> = EventType::ALL.iter().map(EventType::as_str).collect();
         assert!(doc.contains(&format!("- `type`: `{}`.", types.join("` | `"))));
         let listed: usize = EventType::ALL.iter().map(|k| k.actions().len()).sum();
-        assert_eq!(listed, Action::ALL.len());
+        assert_eq!(
+            listed,
+            Action::ALL.len() + 1,
+            "prune is listed under two types"
+        );
     }
 
     fn follows(mut f: Follower, path: &Path) {

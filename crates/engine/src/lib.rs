@@ -14,6 +14,7 @@
 //! - `transfer`: save / load / export / import tarballs
 //! - `time`: RFC 3339 times as the store writes them
 //! - `registry`: pulling from a real registry (OCI distribution API)
+//! - `prune`: container and image prune (what nothing uses), with Docker's events
 
 #![deny(unsafe_code)]
 
@@ -31,6 +32,7 @@ pub mod lifecycle;
 pub mod monitor;
 pub mod pattern;
 pub mod proxy;
+pub mod prune;
 pub mod registry;
 pub mod runtime;
 pub mod snapshot;

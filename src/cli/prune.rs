@@ -1,0 +1,151 @@
+//! `docker container prune` and `docker image prune`: Docker's flags, its confirmation prompt
+//! on the terminal, and its report ("Deleted Containers:", "Total reclaimed space: …").
+
+use std::io::{BufRead, Write};
+
+use clap::Args;
+
+use super::filter::{Filters, daemon_failure, filter_failure};
+use super::format::human_size4;
+use super::{CmdResult, Failure, inspect};
+use crate::engine::Store;
+use crate::engine::prune::ImageDeleted;
+use crate::i18n::t;
+
+const PRUNE_FILTERS: &[&str] = &["until", "label", "label!"];
+
+/// Remove all stopped containers
+#[derive(Args, Debug, Clone)]
+pub struct ContainerPruneArgs {
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+    /// Provide filter values (e.g. "until=<timestamp>")
+    #[arg(long)]
+    pub filter: Vec<String>,
+}
+
+/// Remove unused images
+#[derive(Args, Debug, Clone)]
+pub struct ImagePruneArgs {
+    /// Remove all unused images, not just dangling ones
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+    /// Provide filter values (e.g. "until=<timestamp>")
+    #[arg(long)]
+    pub filter: Vec<String>,
+}
+
+/// The prune filters Docker's daemon applies: `until` (created before), `label`, `label!`.
+struct PruneFilter {
+    until: Option<u64>,
+    filters: Filters,
+}
+
+impl PruneFilter {
+    fn parse(raw: &[String], cmd: &str) -> Result<PruneFilter, Failure> {
+        let filters = Filters::parse(raw, PRUNE_FILTERS, &[])
+            .map_err(|e| filter_failure(e, cmd, PRUNE_FILTERS))?;
+        let mut until = None;
+        for v in filters.get("until") {
+            match inspect::parse_when(v) {
+                Some(ms) => until = Some(ms),
+                None => {
+                    return Err(daemon_failure(&t("prune.bad-until", &[("value", v)])));
+                }
+            }
+        }
+        Ok(PruneFilter { until, filters })
+    }
+
+    fn accepts(
+        &self,
+        created_millis: u64,
+        labels: &std::collections::BTreeMap<String, String>,
+    ) -> bool {
+        if self.until.is_some_and(|u| created_millis >= u) {
+            return false;
+        }
+        if !self.filters.matches_labels(labels) {
+            return false;
+        }
+        // `label!=k` / `label!=k=v`: left out when every one of them holds.
+        let not = self.filters.get("label!");
+        let holds = |want: &String| match want.split_once('=') {
+            Some((k, v)) => labels.get(k).is_some_and(|have| have == v),
+            None => labels.contains_key(want.as_str()),
+        };
+        not.is_empty() || !not.iter().all(holds)
+    }
+}
+
+/// Docker's prompt.Confirm: the question and " [y/N] " on stdout, one line from stdin; only
+/// "y" or "Y" goes on (end of input is no).
+fn confirm(warning: &str) -> bool {
+    let mut out = std::io::stdout();
+    let _ = write!(out, "{warning} {}", t("prune.confirm", &[]));
+    let _ = out.flush();
+    let mut line = String::new();
+    if std::io::stdin().lock().read_line(&mut line).is_err() {
+        return false;
+    }
+    line.trim().eq_ignore_ascii_case("y")
+}
+
+fn reclaimed(bytes: u64) {
+    println!("{}", t("prune.reclaimed", &[("size", &human_size4(bytes))]));
+}
+
+/// `docker container prune`.
+pub fn containers(store: &Store, a: &ContainerPruneArgs) -> CmdResult {
+    let f = PruneFilter::parse(&a.filter, "container prune")?;
+    // Cancelled: Docker exits 0 without a word.
+    if !a.force && !confirm(&t("prune.container-warning", &[])) {
+        return Ok(0);
+    }
+    let report = store.prune_containers(&|c| f.accepts(c.created_millis(), &c.config.labels))?;
+    if !report.deleted.is_empty() {
+        println!("{}", t("prune.deleted-containers", &[]));
+        for id in &report.deleted {
+            println!("{id}");
+        }
+        println!();
+    }
+    reclaimed(report.space_reclaimed);
+    Ok(0)
+}
+
+/// `docker image prune`.
+pub fn images(store: &Store, a: &ImagePruneArgs) -> CmdResult {
+    let f = PruneFilter::parse(&a.filter, "image prune")?;
+    let warning = if a.all {
+        t("prune.image-warning-all", &[])
+    } else {
+        t("prune.image-warning-dangling", &[])
+    };
+    if !a.force && !confirm(&warning) {
+        return Ok(0);
+    }
+    let no_labels = std::collections::BTreeMap::new();
+    let report = store.prune_images(a.all, &|img| {
+        f.accepts(
+            img.created_millis(),
+            img.config.config.labels.as_ref().unwrap_or(&no_labels),
+        )
+    })?;
+    if !report.deleted.is_empty() {
+        println!("{}", t("prune.deleted-images", &[]));
+        for d in &report.deleted {
+            match d {
+                ImageDeleted::Untagged(r) => println!("untagged: {r}"),
+                ImageDeleted::Deleted(id) => println!("deleted: {id}"),
+            }
+        }
+        println!();
+    }
+    reclaimed(report.space_reclaimed);
+    Ok(0)
+}

@@ -1,0 +1,455 @@
+//! The Docker CLI a learner meets in the first month (issue 14): `docker container …` and
+//! `docker image …` as the short forms, `--version` / `-v`, `version` / `info --format`, and
+//! `container prune` / `image prune` with Docker's prompt and report, through the real binary.
+// Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use common::{Run, Sandbox};
+
+fn pulled() -> Sandbox {
+    let s = Sandbox::new();
+    s.ok(&["pull", "busybox"]);
+    s
+}
+
+/// Run with `input` on stdin (the prompt's answer) and extra environment.
+fn answer(s: &Sandbox, args: &[&str], input: &str, env: &[(&str, &str)]) -> Run {
+    let mut c = s.command(args);
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let mut child = c.spawn().expect("spawn gorae");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes()).expect("write stdin");
+    }
+    let o = child.wait_with_output().expect("wait gorae");
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).to_string(),
+        stderr: String::from_utf8_lossy(&o.stderr).to_string(),
+    }
+}
+
+/// The engine's event feed so far (gorae's JSON lines).
+fn events(s: &Sandbox) -> Vec<serde_json::Value> {
+    s.ok(&[
+        "events", "--since", "30m", "--until", "0s", "--format", "json",
+    ])
+    .lines()
+    .filter_map(|l| serde_json::from_str(l).ok())
+    .collect()
+}
+
+fn names(s: &Sandbox) -> Vec<String> {
+    s.ok(&["ps", "-a", "--format", "{{.Names}}"])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn management_forms_print_what_the_short_forms_print() {
+    let s = pulled();
+    s.ok(&[
+        "container",
+        "run",
+        "--name",
+        "first",
+        "-l",
+        "tier=db",
+        "busybox",
+        "true",
+    ]);
+    s.ok(&[
+        "container",
+        "create",
+        "--name",
+        "second",
+        "busybox",
+        "echo",
+        "hi",
+    ]);
+    let ps = s.ok(&["ps", "-a"]);
+    for form in [
+        &["container", "ls", "-a"][..],
+        &["container", "list", "-a"],
+        &["container", "ps", "-a"],
+    ] {
+        assert_eq!(s.ok(form), ps, "docker {form:?}");
+    }
+    assert_eq!(
+        s.ok(&["container", "ls", "-aq", "--filter", "label=tier=db"]),
+        s.ok(&["ps", "-aq", "--filter", "label=tier=db"])
+    );
+    let images = s.ok(&["images"]);
+    assert_eq!(s.ok(&["image", "ls"]), images);
+    assert_eq!(s.ok(&["image", "list"]), images);
+    assert_eq!(
+        s.ok(&["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]),
+        "busybox:latest\n"
+    );
+    assert_eq!(
+        s.ok(&["container", "inspect", "-f", "{{.Name}}", "first"]),
+        "/first\n"
+    );
+    assert_eq!(
+        s.ok(&["image", "inspect", "-f", "{{.Id}}", "busybox"]),
+        s.ok(&["inspect", "-f", "{{.Id}}", "busybox"])
+    );
+    assert_eq!(
+        s.ok(&["image", "history", "busybox"]),
+        s.ok(&["history", "busybox"])
+    );
+    // `container inspect` looks at containers only, `image inspect` at images only.
+    assert_eq!(s.docker(&["container", "inspect", "busybox"]).code, 1);
+    assert_eq!(s.docker(&["image", "inspect", "first"]).code, 1);
+
+    s.ok(&["container", "start", "second"]);
+    assert_eq!(s.ok(&["container", "wait", "second"]), "0\n");
+    assert_eq!(s.ok(&["container", "logs", "second"]), "hi\n");
+    s.ok(&["container", "rename", "second", "third"]);
+    assert_eq!(names(&s), ["third", "first"]);
+    assert_eq!(s.ok(&["container", "rm", "third"]), "third\n");
+    assert_eq!(s.ok(&["container", "remove", "first"]), "first\n");
+    assert!(names(&s).is_empty());
+
+    s.ok(&["image", "tag", "busybox", "mine:1"]);
+    assert_eq!(s.ok(&["image", "rm", "mine:1"]), "Untagged: mine:1\n");
+    assert_eq!(s.ok(&["image", "ls", "-q"]), s.ok(&["images", "-q"]));
+}
+
+#[test]
+fn management_help_and_errors_are_dockers() {
+    let s = Sandbox::new();
+    let r = s.docker(&["container", "--help"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("Usage:  docker container COMMAND\n\nManage containers\n\nCommands:\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("\n  ls          List containers\n"));
+    assert!(
+        r.stdout
+            .contains("\n  prune       Remove all stopped containers\n")
+    );
+    assert!(r.stdout.ends_with(
+        "\n\nRun 'docker container COMMAND --help' for more information on a command.\n"
+    ));
+    let r = s.docker(&["image", "--help"]);
+    assert!(
+        r.stdout
+            .starts_with("Usage:  docker image COMMAND\n\nManage images\n\nCommands:\n  build "),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("\n  rm          Remove one or more images\n")
+    );
+    // Without a subcommand Docker shows the help on stderr and succeeds.
+    let r = s.docker(&["image"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.starts_with("Usage:  docker image COMMAND\n"));
+
+    let r = s.docker(&["container", "foo"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "docker: unknown command: docker container foo\n\nUsage:  docker container COMMAND\n\n\
+         Run 'docker container --help' for more information\n"
+    );
+    let r = s.docker(&["image", "nope"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .starts_with("docker: unknown command: docker image nope\n")
+    );
+
+    // A flag error names the management form.
+    let r = s.docker(&["container", "ls", "--bogus"]);
+    assert_eq!(r.code, 125);
+    assert!(
+        r.stderr.contains("See 'docker container ls --help'."),
+        "{}",
+        r.stderr
+    );
+    let r = s.docker(&["image", "ls", "--help"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("docker image ls"), "{}", r.stdout);
+
+    // An unknown command, as Docker's root command words it; the invented aliases are gone.
+    for word in ["serach", "image-ls", "container-ls"] {
+        let r = s.docker(&[word]);
+        assert_eq!(r.code, 1, "{word}");
+        assert_eq!(
+            r.stderr,
+            format!(
+                "docker: unknown command: docker {word}\n\nRun 'docker --help' for more information\n"
+            )
+        );
+    }
+}
+
+#[test]
+fn version_flag_and_templates() {
+    let s = Sandbox::new();
+    let v = s.ok(&["version", "--format", "{{.Client.Version}}"]);
+    let v = v.trim();
+    assert!(!v.is_empty());
+    for flag in ["--version", "-v"] {
+        let out = s.ok(&[flag]);
+        assert!(
+            out.starts_with(&format!("Docker version {v}, build ")) && out.ends_with('\n'),
+            "{out}"
+        );
+        assert_eq!(out.lines().count(), 1);
+    }
+    assert_eq!(
+        s.ok(&["version", "--format", "{{.Server.Version}}"]).trim(),
+        v
+    );
+    assert_eq!(
+        s.ok(&["version", "--format", "{{.Server.APIVersion}}"]),
+        "1.47\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&s.ok(&["version", "--format", "json"])).expect("version json");
+    assert_eq!(json["Client"]["Version"], v);
+    assert_eq!(s.ok(&["info", "--format", "{{.ServerVersion}}"]).trim(), v);
+    assert_eq!(
+        s.ok(&[
+            "info",
+            "--format",
+            "{{.Containers}} {{.Images}} {{.Driver}}"
+        ]),
+        "0 0 overlay2\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&s.ok(&["info", "--format", "{{json .}}"])).expect("info json");
+    assert_eq!(json["OSType"], "linux");
+    let r = s.docker(&["version", "--format", "{{.Client"]);
+    assert_eq!(r.code, 64);
+    assert_eq!(
+        r.stderr,
+        "template parsing error: template: :1: unclosed action\n"
+    );
+    assert_eq!(s.docker(&["info", "--format", "{{.Client"]).code, 64);
+    // Without --format the usual report.
+    assert!(s.ok(&["version"]).starts_with("Client: gorae\n"));
+}
+
+const CONTAINER_WARNING: &str =
+    "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ";
+
+#[test]
+fn container_prune_asks_and_removes_stopped_containers() {
+    let s = pulled();
+    s.ok(&["run", "--name", "done", "-l", "tier=db", "busybox", "true"]);
+    s.ok(&[
+        "run",
+        "--name",
+        "wrote",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hello > /f",
+    ]);
+    s.ok(&["create", "--name", "fresh", "busybox", "true"]);
+    s.ok(&["run", "-d", "--name", "live", "busybox", "sleep", "300"]);
+
+    // "n", anything else, or no answer at all: nothing removed, exit 0, no report.
+    for input in ["n\n", "yes\n", ""] {
+        let r = answer(&s, &["container", "prune"], input, &[]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(r.stdout, CONTAINER_WARNING, "answer {input:?}");
+        assert_eq!(r.stderr, "");
+    }
+    assert_eq!(names(&s).len(), 4);
+
+    // A filter narrows it; -f does not ask.
+    let done = s.ok(&["inspect", "-f", "{{.Id}}", "done"]);
+    let out = s.ok(&["container", "prune", "-f", "--filter", "label=tier=db"]);
+    assert_eq!(
+        out,
+        format!("Deleted Containers:\n{done}\nTotal reclaimed space: 0B\n")
+    );
+    let out = s.ok(&["container", "prune", "-f", "--filter", "until=1h"]);
+    assert_eq!(
+        out, "Total reclaimed space: 0B\n",
+        "all were created just now"
+    );
+
+    // "y" (or "Y"): the stopped ones go, the running one stays.
+    let ids: Vec<String> = ["fresh", "wrote"]
+        .iter()
+        .map(|n| s.ok(&["inspect", "-f", "{{.Id}}", n]).trim().to_string())
+        .collect();
+    let r = answer(&s, &["container", "prune"], "Y\n", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "{CONTAINER_WARNING}Deleted Containers:\n{}\n{}\n\nTotal reclaimed space: 6B\n",
+            ids[0], ids[1]
+        )
+    );
+    assert_eq!(names(&s), ["live"]);
+    let mut destroyed: Vec<String> = events(&s)
+        .iter()
+        .filter(|e| e["type"] == "container" && e["action"] == "destroy")
+        .map(|e| e["name"].as_str().unwrap_or("").to_string())
+        .collect();
+    destroyed.sort();
+    assert_eq!(destroyed, ["done", "fresh", "wrote"]);
+
+    let r = s.docker(&["container", "prune", "-f", "--filter", "until=soon"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "Error response from daemon: failed to parse value as time or duration: \"soon\"\n"
+    );
+    let r = s.docker(&["container", "prune", "-f", "--filter", "name=x"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "Error response from daemon: invalid filter 'name'\n"
+    );
+    s.ok(&["rm", "-f", "live"]);
+}
+
+#[test]
+fn prune_prompt_in_korean() {
+    let s = pulled();
+    s.ok(&["create", "--name", "fresh", "busybox", "true"]);
+    let ko = [("LANG", "ko_KR.UTF-8")];
+    let r = answer(&s, &["container", "prune"], "n\n", &ko);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "경고! 멈춘 컨테이너를 모두 지웁니다.\n계속할까요? [y/N] "
+    );
+    let r = answer(&s, &["container", "prune"], "y\n", &ko);
+    assert!(r.stdout.contains("지운 컨테이너:\n"), "{}", r.stdout);
+    assert!(r.stdout.ends_with("되찾은 공간: 0B\n"), "{}", r.stdout);
+    let r = answer(&s, &["image", "prune", "-a"], "n\n", &ko);
+    assert!(r.stdout.starts_with("경고! "), "{}", r.stdout);
+    let r = s.docker_env(&["container", "--help"], &ko);
+    assert!(
+        r.stdout
+            .starts_with("사용법:  docker container COMMAND\n\n컨테이너 관리\n")
+    );
+}
+
+/// An image that lost its tag to a newer commit: dangling.
+fn with_dangling(s: &Sandbox) -> String {
+    s.ok(&[
+        "run",
+        "--name",
+        "one",
+        "busybox",
+        "sh",
+        "-c",
+        "echo 1 > /one",
+    ]);
+    let old = s.ok(&["commit", "one", "mine:1"]).trim().to_string();
+    s.ok(&[
+        "run",
+        "--name",
+        "two",
+        "busybox",
+        "sh",
+        "-c",
+        "echo 2 > /two",
+    ]);
+    s.ok(&["commit", "two", "mine:1"]);
+    s.ok(&["rm", "one", "two"]);
+    old
+}
+
+#[test]
+fn image_prune_removes_dangling_then_unused() {
+    let s = pulled();
+    let old = with_dangling(&s);
+    assert_eq!(
+        s.ok(&["images", "--filter", "dangling=true", "-q", "--no-trunc"])
+            .trim(),
+        old
+    );
+    let r = answer(&s, &["image", "prune"], "n\n", &[]);
+    assert_eq!(
+        r.stdout,
+        "WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] "
+    );
+    assert_eq!(s.ok(&["images", "-q"]).lines().count(), 3);
+
+    let r = answer(&s, &["image", "prune"], "y\n", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "WARNING! This will remove all dangling images.\nAre you sure you want to continue? \
+             [y/N] Deleted Images:\ndeleted: {old}\n\nTotal reclaimed space: 2B\n"
+        )
+    );
+    assert_eq!(
+        s.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]),
+        "mine:1\nbusybox:latest\n"
+    );
+    // Nothing dangling left.
+    assert_eq!(
+        s.ok(&["image", "prune", "-f"]),
+        "Total reclaimed space: 0B\n"
+    );
+
+    // -a: every image no container uses; busybox stays for the container on it.
+    s.ok(&["create", "--name", "keeper", "busybox", "true"]);
+    let mine = s
+        .ok(&["inspect", "-f", "{{.Id}}", "mine:1"])
+        .trim()
+        .to_string();
+    let out = s.ok(&["image", "prune", "-a", "-f"]);
+    assert_eq!(
+        out,
+        format!(
+            "Deleted Images:\nuntagged: mine:1\ndeleted: {mine}\n\nTotal reclaimed space: 2B\n"
+        )
+    );
+    assert_eq!(
+        s.ok(&["images", "--format", "{{.Repository}}"]),
+        "busybox\n"
+    );
+    let image_events: Vec<String> = events(&s)
+        .iter()
+        .filter(|e| e["type"] == "image")
+        .map(|e| e["action"].as_str().unwrap_or("").to_string())
+        .collect();
+    let tail: Vec<&str> = image_events
+        .iter()
+        .rev()
+        .take(4)
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        tail,
+        ["prune", "delete", "untag", "prune"],
+        "{image_events:?}"
+    );
+
+    // Filters: label on the image config, and until.
+    s.ok(&["rm", "keeper"]);
+    let out = s.ok(&["image", "prune", "-a", "-f", "--filter", "label=nope"]);
+    assert_eq!(out, "Total reclaimed space: 0B\n");
+    let out = s.ok(&["image", "prune", "-a", "-f", "--filter", "until=1h"]);
+    assert!(out.contains("untagged: busybox:latest\n"), "{out}");
+    assert_eq!(s.ok(&["images", "-q"]), "");
+}
