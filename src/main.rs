@@ -1,6 +1,8 @@
 //! gorae: `gorae` opens the lesson TUI; `gorae docker …` (or a link named `docker`) is the
 //! Docker-compatible CLI; `gorae lesson check` lints lessons.
 
+use gorae::engine::helper::Helper;
+
 fn main() {
     let mut args: Vec<String> = std::env::args().collect();
     let argv0 = args.first().cloned().unwrap_or_default();
@@ -14,9 +16,7 @@ fn main() {
     } else {
         match args.get(1).map(String::as_str) {
             Some("docker") => gorae::cli::main(args.split_off(2)),
-            Some(arg) if let Some(helper) = gorae::engine::helper::Helper::from_arg(arg) => {
-                helper.run(&args[2..])
-            }
+            Some(arg) if let Some(helper) = Helper::from_arg(arg) => run_helper(helper, &args[2..]),
             Some("lesson") if args.get(2).map(String::as_str) == Some("check") => {
                 gorae::course::lint_main(args.split_off(3))
             }
@@ -24,4 +24,15 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// The engine's hidden helper processes (`gorae __monitor …` and others; see engine::helper).
+fn run_helper(helper: Helper, args: &[String]) -> i32 {
+    use gorae::engine::{archive, monitor, runtime};
+    match helper {
+        Helper::Monitor => monitor::main(args),
+        Helper::RemoveTree => runtime::remove_tree_main(args),
+        Helper::PackUpper => archive::pack_upper_main(args),
+        Helper::Diff => archive::diff_main(args),
+    }
 }

@@ -9,7 +9,6 @@ mod attach;
 mod build;
 mod containers;
 pub mod filter;
-#[allow(unsafe_code)] // localtime_r in format/human.rs, to go behind a safe wrapper
 pub mod format;
 mod images;
 mod inspect;
@@ -98,6 +97,22 @@ pub fn describe(e: &EngineError) -> String {
             daemon("err-io", &[("detail", &e.to_string())])
         }
         EngineError::Start(_) => daemon("err-start-failed", &[("detail", &start_detail(e))]),
+        EngineError::InvalidName(name) => daemon("err-invalid-name", &[("name", name)]),
+        EngineError::InvalidSignal(sig) => daemon("err-invalid-signal", &[("signal", sig)]),
+        EngineError::InvalidChange(instr) => daemon("err-invalid-change", &[("instr", instr)]),
+        EngineError::Bind { addr, source } => daemon(
+            "err-bind",
+            &[
+                ("addr", addr),
+                (
+                    "detail",
+                    &os_error_text(&source.to_string(), source.raw_os_error()),
+                ),
+            ],
+        ),
+        EngineError::Registry { image, detail } => {
+            daemon("err-registry", &[("image", image), ("detail", detail)])
+        }
         EngineError::Conflict(_) | EngineError::Runtime(_) | EngineError::Sys(_) => {
             format!("{}{}", t("err-daemon", &[]), e)
         }

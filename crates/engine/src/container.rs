@@ -315,9 +315,7 @@ pub fn validate_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(EngineError::Runtime(format!(
-            "Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
-        )))
+        Err(EngineError::InvalidName(name.to_string()))
     }
 }
 

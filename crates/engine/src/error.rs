@@ -67,6 +67,26 @@ pub enum EngineError {
     /// The container's process could not be started (see `InitFailure::exit_code`).
     #[error("{0}")]
     Start(#[from] InitFailure),
+    #[error("Invalid container name ({0}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")]
+    InvalidName(String),
+    #[error("Invalid signal: {0}")]
+    InvalidSignal(String),
+    /// `docker commit --change` with an instruction it does not take.
+    #[error("{0} is not a valid change command")]
+    InvalidChange(String),
+    /// Binding a published port failed for another reason than "in use".
+    #[error("bind {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        #[serde(with = "io_error")]
+        source: std::io::Error,
+    },
+    /// A registry answered, but not as the distribution API says (or refused us).
+    #[error("{image}: {detail}")]
+    Registry { image: String, detail: String },
+    /// Something no user action causes went wrong inside the engine (its monitor died, a lock
+    /// was refused); the text is for a bug report.
     #[error("{0}")]
     Runtime(String),
     /// A kernel call the engine made failed (pipe, socketpair, fork).

@@ -1,7 +1,10 @@
 //! The engine's hidden helper processes: the binary re-executes itself as `gorae __<name> …`
 //! (a container's monitor, or a helper that must run as root of a user namespace). One enum, so
-//! the names the engine spawns and the names the binary answers cannot drift apart.
+//! the names the engine spawns and the names the binary answers cannot drift apart. This
+//! module only names them; the binary's `main` runs them (`run`), so it imports no other
+//! engine module and no module that spawns a helper imports one that runs it.
 
+use std::path::PathBuf;
 use std::process::Command;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,20 +42,18 @@ impl Helper {
 
     /// The command that starts this helper (the running binary, re-executed).
     pub fn command(self) -> Command {
-        let mut cmd = Command::new(crate::runtime::gorae_exe());
+        let mut cmd = Command::new(gorae_exe());
         cmd.arg(self.arg());
         cmd
     }
+}
 
-    /// Run the helper named by the binary's first argument; `args` are the ones after it.
-    pub fn run(self, args: &[String]) -> i32 {
-        match self {
-            Helper::Monitor => crate::monitor::main(args),
-            Helper::RemoveTree => crate::runtime::remove_tree_main(args),
-            Helper::PackUpper => crate::archive::pack_upper_main(args),
-            Helper::Diff => crate::archive::diff_main(args),
-        }
-    }
+/// gorae's own executable, to start its helpers (monitors, the tree remover) from.
+pub fn gorae_exe() -> PathBuf {
+    std::env::var_os("GORAE_EXE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_exe().ok())
+        .unwrap_or_else(|| PathBuf::from("gorae"))
 }
 
 #[cfg(test)]

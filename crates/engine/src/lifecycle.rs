@@ -120,7 +120,7 @@ impl Store {
             env.push("TERM=xterm".into());
         }
         if argv.is_empty() {
-            return Err(EngineError::Runtime("no command specified".into()));
+            return Err(EngineError::Start(crate::runtime::InitFailure::NoCommand));
         }
         let mut ports = opts.ports.clone();
         if opts.publish_all
@@ -303,8 +303,8 @@ impl Store {
     /// `docker kill -s SIGNAL`.
     pub fn kill_container(&self, key: &str, signal: &str) -> Result<Container> {
         let c = self.resolve_container(key)?;
-        let sig = parse_signal(signal)
-            .ok_or_else(|| EngineError::Runtime(format!("Invalid signal: {signal}")))?;
+        let sig =
+            parse_signal(signal).ok_or_else(|| EngineError::InvalidSignal(signal.to_string()))?;
         if !c.is_running() {
             return Err(EngineError::NotRunning(c.id.clone()));
         }
@@ -536,9 +536,7 @@ pub fn apply_change(config: &mut ImageConfig, change: &str) -> Result<()> {
             labels.insert(k.trim().to_string(), v.trim().trim_matches('"').to_string());
         }
         _ => {
-            return Err(EngineError::Runtime(format!(
-                "{instr} is not a valid change command"
-            )));
+            return Err(EngineError::InvalidChange(instr.to_string()));
         }
     }
     Ok(())

@@ -29,7 +29,10 @@ pub fn bind_ports(ports: &mut [PortBinding]) -> Result<Vec<(TcpListener, u16)>> 
             if e.kind() == io::ErrorKind::AddrInUse {
                 EngineError::PortInUse(format!("{ip}:{}", p.host_port))
             } else {
-                EngineError::Runtime(format!("bind {ip}:{}: {e}", p.host_port))
+                EngineError::Bind {
+                    addr: format!("{ip}:{}", p.host_port),
+                    source: e,
+                }
             }
         })?;
         if p.host_port == 0 {

@@ -468,24 +468,29 @@ impl Store {
                     name: r.full(),
                     available: self.catalog_names().join(", "),
                 },
-                other => EngineError::Runtime(other.to_string()),
+                other => EngineError::Registry {
+                    image: r.full(),
+                    detail: other.to_string(),
+                },
             }
         };
         let (manifest_bytes, manifest_digest) = client.manifest().map_err(&not_bundled)?;
-        let manifest: Manifest = serde_json::from_slice(&manifest_bytes).map_err(|e| {
-            EngineError::Runtime(format!(
-                "manifest for {}: unsupported or corrupt: {e}",
-                r.full()
-            ))
-        })?;
+        let manifest: Manifest =
+            serde_json::from_slice(&manifest_bytes).map_err(|e| EngineError::Registry {
+                image: r.full(),
+                detail: format!("manifest unsupported or corrupt: {e}"),
+            })?;
         let config_bytes = client.config(&manifest.config).map_err(&not_bundled)?;
-        let config: ImageConfig = serde_json::from_slice(&config_bytes)
-            .map_err(|e| EngineError::Runtime(format!("config of {}: corrupt: {e}", r.full())))?;
+        let config: ImageConfig =
+            serde_json::from_slice(&config_bytes).map_err(|e| EngineError::Registry {
+                image: r.full(),
+                detail: format!("config corrupt: {e}"),
+            })?;
         if config.rootfs.diff_ids.len() != manifest.layers.len() {
-            return Err(EngineError::Runtime(format!(
-                "manifest for {}: layer count differs from the config's diff_ids",
-                r.full()
-            )));
+            return Err(EngineError::Registry {
+                image: r.full(),
+                detail: "the manifest's layer count differs from the config's diff_ids".into(),
+            });
         }
         for (layer, diff_id) in manifest.layers.iter().zip(&config.rootfs.diff_ids) {
             let short = short_hex(&layer.digest);

@@ -112,36 +112,25 @@ pub fn ellipsis(s: &str, max: usize) -> String {
 /// Go's time.Time.String() for a Unix time in seconds, in the local zone:
 /// "2024-05-01 09:30:00 +0900 KST".
 pub fn go_time(millis: u64) -> String {
-    let secs = (millis / 1000) as libc::time_t;
-    // SAFETY: an all-zero tm is valid (tm_zone null); localtime_r only writes the tm we pass.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    let ok = unsafe { !libc::localtime_r(&secs, &mut tm).is_null() };
-    if !ok {
-        return chrono::DateTime::from_timestamp(secs as i64, 0)
+    let secs = (millis / 1000) as i64;
+    let Some(t) = crate::engine::runtime::sys::local_time(secs) else {
+        return chrono::DateTime::from_timestamp(secs, 0)
             .map(|t| t.format("%Y-%m-%d %H:%M:%S +0000 UTC").to_string())
             .unwrap_or_default();
-    }
-    let off = tm.tm_gmtoff;
-    let zone = if tm.tm_zone.is_null() {
-        String::new()
-    } else {
-        // SAFETY: tm_zone points at a NUL-terminated static string owned by libc.
-        unsafe { std::ffi::CStr::from_ptr(tm.tm_zone) }
-            .to_string_lossy()
-            .to_string()
     };
-    let sign = if off < 0 { '-' } else { '+' };
-    let abs = off.unsigned_abs();
+    let sign = if t.utc_offset < 0 { '-' } else { '+' };
+    let abs = t.utc_offset.unsigned_abs();
     format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} {sign}{:02}{:02} {zone}",
-        tm.tm_year + 1900,
-        tm.tm_mon + 1,
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec,
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} {sign}{:02}{:02} {}",
+        t.year,
+        t.month,
+        t.day,
+        t.hour,
+        t.minute,
+        t.second,
         abs / 3600,
-        abs / 60 % 60
+        abs / 60 % 60,
+        t.zone
     )
 }
 

@@ -25,7 +25,7 @@ pub use failure::InitFailure;
 use rootfs::{mask_paths, mount_rootfs};
 use sys::{Errno, LinuxSyscall, SysError, SysResult, Syscall};
 pub use userns::{
-    enter_as_container_root, gorae_exe, remove_tree_as_container_root, remove_tree_main,
+    enter_as_container_root, remove_tree_as_container_root, remove_tree_main,
     spawn_as_container_root, write_id_maps,
 };
 

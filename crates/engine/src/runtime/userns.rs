@@ -2,7 +2,7 @@
 //! namespace mapped like a container's (to remove or read trees of its other users).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::sys::{self, LinuxSyscall, SysError, SysResult, Syscall};
 
@@ -48,14 +48,6 @@ pub fn write_id_maps(pid: i32) -> SysResult<()> {
     w("setgroups", "deny".into())?;
     w("uid_map", format!("0 {uid} 1\n"))?;
     w("gid_map", format!("0 {gid} 1\n"))
-}
-
-/// gorae's own executable, to start its helpers (monitors, the tree remover) from.
-pub fn gorae_exe() -> PathBuf {
-    std::env::var_os("GORAE_EXE")
-        .map(PathBuf::from)
-        .or_else(|| std::env::current_exe().ok())
-        .unwrap_or_else(|| PathBuf::from("gorae"))
 }
 
 /// Start `gorae <helper> ARGS…` as root of a user namespace mapped like a container's (our

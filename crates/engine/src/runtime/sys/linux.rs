@@ -460,6 +460,52 @@ pub fn clock_ticks() -> u64 {
         .max(1) as u64
 }
 
+/// A Unix time broken down in the local zone (TZ, /etc/localtime), as localtime_r(3) gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalTime {
+    pub year: i32,
+    /// 1–12.
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    /// Seconds east of UTC.
+    pub utc_offset: i64,
+    /// The zone's abbreviation ("KST", "UTC"); chrono has no names, so libc it is.
+    pub zone: String,
+}
+
+/// `secs` in the local zone; None when libc cannot convert it.
+pub fn local_time(secs: i64) -> Option<LocalTime> {
+    let t = libc::time_t::try_from(secs).ok()?;
+    // SAFETY: an all-zero tm is valid (tm_zone null); localtime_r only writes the tm we pass.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are to our own live values.
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return None;
+    }
+    let zone = if tm.tm_zone.is_null() {
+        String::new()
+    } else {
+        // SAFETY: tm_zone points at a NUL-terminated string owned by libc's zone data.
+        unsafe { CStr::from_ptr(tm.tm_zone) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    let field = |v: libc::c_int| u32::try_from(v).unwrap_or(0);
+    Some(LocalTime {
+        year: tm.tm_year + 1900,
+        month: field(tm.tm_mon + 1),
+        day: field(tm.tm_mday),
+        hour: field(tm.tm_hour),
+        minute: field(tm.tm_min),
+        second: field(tm.tm_sec),
+        utc_offset: tm.tm_gmtoff,
+        zone,
+    })
+}
+
 /// Fill `buf` from the kernel's random source; false if it would not.
 pub fn fill_random(buf: &mut [u8]) -> bool {
     let mut filled = 0;
