@@ -261,11 +261,7 @@ pub fn events(
 
 pub fn version(store: &Store) -> CmdResult {
     let v = env!("CARGO_PKG_VERSION");
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
+    let arch = super::version::arch();
     println!("Client: gorae");
     println!(" Version:           {v}");
     println!(" API version:       1.47 (Docker-compatible commands)");
@@ -285,16 +281,8 @@ pub fn info(store: &Store) -> CmdResult {
     let containers = store.containers()?;
     let running = containers.iter().filter(|c| c.is_running()).count();
     let images = store.images()?;
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let os = std::fs::read_to_string("/etc/os-release")
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| {
-                l.strip_prefix("PRETTY_NAME=")
-                    .map(|v| v.trim_matches('"').to_string())
-            })
-        })
-        .unwrap_or_else(|| "Linux".into());
+    let kernel = super::version::kernel();
+    let os = super::version::os_name();
     let cgroup_v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
     let rootless = crate::engine::runtime::sys::geteuid() != 0;
     println!("Client: gorae");
@@ -316,7 +304,7 @@ pub fn info(store: &Store) -> CmdResult {
     if rootless {
         println!("  rootless");
     }
-    println!(" Kernel Version: {}", kernel.trim());
+    println!(" Kernel Version: {kernel}");
     println!(" Operating System: {os}");
     println!(" Architecture: {}", std::env::consts::ARCH);
     println!(" Docker Root Dir: {}", store.root.display());

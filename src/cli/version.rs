@@ -24,7 +24,7 @@ pub fn version_line() -> String {
     format!("Docker version {VERSION}, build {}", git_commit())
 }
 
-fn arch() -> &'static str {
+pub(super) fn arch() -> &'static str {
     match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
@@ -32,11 +32,24 @@ fn arch() -> &'static str {
     }
 }
 
-fn kernel() -> String {
+pub(super) fn kernel() -> String {
     std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .unwrap_or_default()
         .trim()
         .to_string()
+}
+
+/// The host's distribution, as /etc/os-release names it.
+pub(super) fn os_name() -> String {
+    std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("PRETTY_NAME=")
+                    .map(|v| v.trim_matches('"').to_string())
+            })
+        })
+        .unwrap_or_else(|| "Linux".into())
 }
 
 /// `docker version` with or without `--format`.
@@ -87,15 +100,7 @@ pub fn info(store: &Store, format: Option<&str>) -> CmdResult {
     let containers = store.containers()?;
     let running = containers.iter().filter(|c| c.is_running()).count();
     let images = store.images()?;
-    let os = std::fs::read_to_string("/etc/os-release")
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| {
-                l.strip_prefix("PRETTY_NAME=")
-                    .map(|v| v.trim_matches('"').to_string())
-            })
-        })
-        .unwrap_or_else(|| "Linux".into());
+    let os = os_name();
     let cgroup_v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
     let rootless = crate::engine::runtime::sys::geteuid() != 0;
     let mut security = vec!["name=capabilities".to_string()];

@@ -4,7 +4,6 @@
 //! what went and how much space it freed.
 
 use std::collections::HashSet;
-use std::os::unix::fs::MetadataExt;
 
 use crate::container::Container;
 use crate::image::Image;
@@ -52,7 +51,7 @@ impl Store {
             if fresh.is_running() {
                 continue;
             }
-            let size = tree_size(&self.container_dir(&fresh.id).join("upper"));
+            let size = self.container_size(&fresh.id);
             self.destroy_container(&fresh)?;
             out.deleted.push(fresh.id.clone());
             out.space_reclaimed += size;
@@ -111,28 +110,4 @@ impl Store {
             .collect();
         layers.into_iter().map(|d| self.layer_size(d)).sum()
     }
-}
-
-/// Bytes under `dir`: every non-directory entry, hard links counted once; unreadable entries
-/// are skipped.
-fn tree_size(dir: &std::path::Path) -> u64 {
-    let mut seen = HashSet::new();
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let Ok(m) = std::fs::symlink_metadata(e.path()) else {
-                continue;
-            };
-            if m.is_dir() {
-                stack.push(e.path());
-            } else if m.nlink() <= 1 || seen.insert((m.dev(), m.ino())) {
-                total += m.len();
-            }
-        }
-    }
-    total
 }
