@@ -126,8 +126,13 @@ impl App {
 
     // ----- positioning -----
 
-    /// The first unfinished step of the first unfinished lesson.
+    /// Where the learner was when gorae last ran (progress' current step), if that lesson
+    /// and step still exist; else the first unfinished step of the first unfinished lesson.
     fn resume(&mut self) {
+        if let Some((li, si)) = self.saved_position() {
+            self.enter(li, si);
+            return;
+        }
         let mut target = None;
         for (li, l) in self.lessons.iter().enumerate() {
             if let Ok(lesson) = l
@@ -147,6 +152,21 @@ impl App {
             (last, steps)
         });
         self.enter(li, si);
+    }
+
+    /// The saved current step as indices. A finished lesson was left on its "lesson done"
+    /// page (past its last step, which is not saved as a step of its own): a saved last step
+    /// that is done opens that page again.
+    fn saved_position(&self) -> Option<(usize, usize)> {
+        let (lid, sid) = self.progress.current()?;
+        let li = self
+            .lessons
+            .iter()
+            .position(|l| l.as_ref().is_ok_and(|l| l.id == lid))?;
+        let lesson = self.lessons[li].as_ref().ok()?;
+        let si = lesson.steps.iter().position(|s| s.id == sid)?;
+        let last_done = si + 1 == lesson.steps.len() && self.is_done(lesson, &lesson.steps[si]);
+        Some((li, if last_done { si + 1 } else { si }))
     }
 
     /// Start at a lesson (1-based number or id) and step (1-based number or id).
@@ -466,8 +486,13 @@ impl App {
         }
     }
 
+    /// The lesson pane reads; it does not take commands from single letters. A learner who
+    /// thinks the terminal has focus types a command here: every printable key then only says
+    /// how to reach the terminal, so nothing (a reset, demo mode, quitting) starts by accident.
+    /// Everything gorae does is on function keys, which work in both panes.
     fn lesson_key(&mut self, k: KeyEvent) {
         let page = layout::lesson_area(self).height.saturating_sub(2).max(1) as i64;
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
         match k.code {
             KeyCode::Up => self.scroll_lesson(-1),
             KeyCode::Down => self.scroll_lesson(1),
@@ -475,19 +500,18 @@ impl App {
             KeyCode::PageDown => self.scroll_lesson(page),
             KeyCode::Home => self.lesson_scroll = Some(0),
             KeyCode::End => self.scroll_lesson(i64::MAX / 2),
-            KeyCode::Char('?') => self.overlay = Some(Overlay::Help),
-            KeyCode::Char('h') => self.show_hint(),
-            KeyCode::Char('s') => self.show_solution(),
-            KeyCode::Char('t') => self.type_solution(),
-            KeyCode::Char('r') => self.ask_reset(),
-            KeyCode::Char('n') => self.next_step(),
-            KeyCode::Char('l') => self.open_list(),
-            KeyCode::Char('p') => self.toggle_state(),
-            KeyCode::Char('d') => self.toggle_demo(),
-            KeyCode::Char('q') => self.ask_quit(),
-            KeyCode::Char('f') => self.lesson_scroll = None,
+            KeyCode::Char('l' | 'L') if ctrl => self.lesson_scroll = None,
+            // Meant for the program flooding the terminal: it gets them, as if focused.
+            KeyCode::Char(c @ ('c' | 'C' | 'z' | 'Z')) if ctrl => {
+                self.shell_key(k);
+                let key = format!("Ctrl-{}", c.to_ascii_uppercase());
+                self.say(MsgKind::Info, t("tui_ctrl_sent", &[("key", &key)]));
+            }
             KeyCode::Char(' ') | KeyCode::Enter if self.demo => self.type_solution(),
             KeyCode::Esc | KeyCode::Tab => self.focus = Focus::Terminal,
+            KeyCode::Char(_) | KeyCode::Enter | KeyCode::Backspace if !ctrl => {
+                self.say(MsgKind::Info, t("tui_lesson_typing", &[]));
+            }
             _ => {}
         }
     }
@@ -548,12 +572,15 @@ impl App {
                 }
             }
             Overlay::Confirm(c) => {
-                let yes = matches!(k.code, KeyCode::Char('y' | 'Y' | 'ㅛ') | KeyCode::Enter);
-                let no = matches!(k.code, KeyCode::Char('n' | 'N' | 'ㅜ'));
-                let cancel = matches!(k.code, KeyCode::Esc);
-                if !(yes || no || cancel) {
+                // Only an explicit y (ㅛ on a Korean layout) says yes; Enter, Esc and any other
+                // key cancel, so a learner typing on cannot confirm by accident. A lone
+                // modifier press is no answer yet.
+                if matches!(k.code, KeyCode::Modifier(_)) {
                     return;
                 }
+                let yes = matches!(k.code, KeyCode::Char('y' | 'Y' | 'ㅛ'));
+                let no = matches!(k.code, KeyCode::Char('n' | 'N' | 'ㅜ'));
+                let cancel = !(yes || no);
                 self.overlay = None;
                 match c {
                     Confirm::Quit { running } => {
@@ -571,6 +598,7 @@ impl App {
                         self.advance();
                     }
                     Confirm::Reset if yes => self.start_reset(),
+                    Confirm::Reset => self.say(MsgKind::Info, t("tui_reset_cancelled", &[])),
                     _ => {}
                 }
             }

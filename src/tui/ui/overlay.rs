@@ -14,20 +14,21 @@ use crate::tui::model::{App, Confirm, Overlay};
 /// Every key, as (key, key in the lesson pane, what it does).
 pub fn help_entries() -> Vec<(String, String, String)> {
     let rows: Vec<(&str, &str, String)> = vec![
-        ("F1", "?", t("tui_help_help", &[])),
-        ("F2", "h", t("tui_help_hint", &[])),
-        ("F3", "s", t("tui_help_solution", &[])),
-        ("F4", "t", t("tui_help_type", &[])),
-        ("F5", "r", t("tui_help_reset", &[])),
-        ("F6", "n", t("tui_help_next", &[])),
-        ("F7", "l", t("tui_help_list", &[])),
-        ("F8", "p", t("tui_help_state", &[])),
-        ("F9", "d", t("tui_help_demo", &[])),
-        ("F10", "q", t("tui_help_quit", &[])),
+        ("F1", "", t("tui_help_help", &[])),
+        ("F2", "", t("tui_help_hint", &[])),
+        ("F3", "", t("tui_help_solution", &[])),
+        ("F4", "", t("tui_help_type", &[])),
+        ("F5", "", t("tui_help_reset", &[])),
+        ("F6", "", t("tui_help_next", &[])),
+        ("F7", "", t("tui_help_list", &[])),
+        ("F8", "", t("tui_help_state", &[])),
+        ("F9", "", t("tui_help_demo", &[])),
+        ("F10", "", t("tui_help_quit", &[])),
         ("Ctrl-G", "Ctrl-G", t("tui_help_focus", &[])),
         ("", "↑↓ PgUp PgDn Home End", t("tui_help_scroll", &[])),
-        ("", "f", t("tui_help_follow", &[])),
+        ("", "Ctrl-L", t("tui_help_follow", &[])),
         ("", "Space Enter", t("tui_help_demo_next", &[])),
+        ("", "Ctrl-C Ctrl-Z", t("tui_help_interrupt", &[])),
         ("", "Esc Tab", t("tui_help_back", &[])),
     ];
     let mut out: Vec<(String, String, String)> = rows

@@ -84,13 +84,15 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
             ("^G", t("tui_key_to_lesson", &[]), false),
             ("F10", t("tui_key_quit", &[]), true),
         ],
+        // The same function keys: letters typed in the lesson pane do nothing but say how
+        // to reach the terminal, so the way back is essential here.
         Focus::Lesson => vec![
-            ("?", t("tui_key_help", &[]), true),
-            ("h", t("tui_key_hint", &[]), true),
-            ("n", t("tui_key_next", &[]), true),
-            ("l", t("tui_key_list", &[]), false),
-            ("^G", t("tui_key_to_terminal", &[]), false),
-            ("q", t("tui_key_quit", &[]), true),
+            ("F1", t("tui_key_help", &[]), true),
+            ("F2", t("tui_key_hint", &[]), true),
+            ("F6", t("tui_key_next", &[]), false),
+            ("F7", t("tui_key_list", &[]), false),
+            ("^G", t("tui_key_to_terminal", &[]), true),
+            ("F10", t("tui_key_quit", &[]), true),
         ],
     };
     let key_spans = |all: bool| {
