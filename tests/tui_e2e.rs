@@ -14,11 +14,15 @@ use gorae::course::{default_lessons_dir, load_course};
 use gorae::i18n::Lang;
 
 fn start(name: &str, dir: &Path, lessons: &Path) -> Tmux {
+    start_with(name, dir, lessons, "")
+}
+
+fn start_with(name: &str, dir: &Path, lessons: &Path, args: &str) -> Tmux {
     let exe = env!("CARGO_BIN_EXE_gorae");
     let root = dir.join("root");
     let state = dir.join("state");
     let cmd = format!(
-        "env GORAE_LESSONS='{}' GORAE_ROOT='{}' GORAE_STATE='{}' LANG=C.UTF-8 TERM=xterm-256color '{exe}' --lang ko",
+        "env GORAE_LESSONS='{}' GORAE_ROOT='{}' GORAE_STATE='{}' LANG=C.UTF-8 TERM=xterm-256color '{exe}' --lang ko {args}",
         lessons.display(),
         root.display(),
         state.display()
@@ -175,5 +179,103 @@ fn endless_output_does_not_freeze_the_screen() {
         count.as_deref().map(str::trim),
         Some("0"),
         "the flooding container is still listed:\n{s}"
+    );
+}
+
+/// Issue 15: a learner with the lesson pane focused types a command. Nothing of theirs is
+/// lost (no reset, no demo mode), the screen says how to reach the terminal, and a restart
+/// opens the step they were on rather than the first unfinished one.
+#[test]
+fn typing_into_the_lesson_pane_loses_nothing_and_a_restart_resumes_there() {
+    if !have_tmux() {
+        common::skip("tmux is not installed (CI installs it)");
+        return;
+    }
+    let lessons_dir = default_lessons_dir();
+    let course: Vec<_> = load_course(&lessons_dir, Lang::Ko)
+        .into_iter()
+        .map(|l| l.expect("the lesson parses"))
+        .collect();
+    assert!(course.len() >= 2, "the course has lessons");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmux = start_with(
+        "lesson-typing",
+        dir.path(),
+        &lessons_dir,
+        "--lesson 2 --step 2",
+    );
+    let (ok, s) = tmux.wait_for(Duration::from_secs(15), |s| s.contains("🐳"));
+    assert!(ok, "no shell prompt:\n{s}");
+    tmux.literal("docker pull busybox >/dev/null && echo pulled-$((6*7))");
+    tmux.keys(&["Enter"]);
+    let (ok, s) = tmux.wait_for(Duration::from_secs(30), |s| s.contains("pulled-42"));
+    assert!(ok, "the pull did not finish:\n{s}");
+
+    // Focus the lesson pane and type as a distracted learner would.
+    tmux.keys(&["C-g"]);
+    tmux.literal("docker ps -a");
+    tmux.keys(&["Enter"]);
+    tmux.literal("rm -f d r");
+    tmux.keys(&["Enter"]);
+    let hint = gorae::i18n::t_in(Lang::Ko, "tui_lesson_typing", &[]);
+    let head: String = hint.chars().take(20).collect();
+    let (ok, s) = tmux.wait_for(Duration::from_secs(10), |s| s.contains(&head));
+    assert!(ok, "no hint about the terminal:\n{s}");
+    let confirm = gorae::i18n::t_in(Lang::Ko, "tui_confirm_title", &[]);
+    assert!(
+        !s.contains(&format!("┌ {confirm} ")),
+        "a dialog opened:\n{s}"
+    );
+    let status = s.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
+    let demo = gorae::i18n::t_in(Lang::Ko, "tui_demo", &[]);
+    assert!(
+        !status.contains(&format!("│ {demo} ")),
+        "demo mode is on:\n{s}"
+    );
+
+    // Back in the terminal, the pulled image is still there.
+    tmux.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    tmux.literal("docker image inspect busybox >/dev/null && echo kept-$((6*7))");
+    tmux.keys(&["Enter"]);
+    let (ok, s) = tmux.wait_for(Duration::from_secs(15), |s| s.contains("kept-42"));
+    assert!(ok, "the image is gone:\n{s}");
+
+    tmux.keys(&["F10"]);
+    let title = &course[1].title;
+    let (ok, s) = tmux.wait_for(Duration::from_secs(10), |s| {
+        s.contains("y: ") || !s.contains(title.as_str())
+    });
+    assert!(ok, "quit did not work:\n{s}");
+    if s.contains("y: ") {
+        tmux.keys(&["y"]);
+    }
+    let (ok, s) = tmux.wait_for(Duration::from_secs(10), |s| !s.contains(title.as_str()));
+    assert!(ok, "gorae did not quit:\n{s}");
+    drop(tmux);
+
+    // Where the learner was is saved; a restart without flags opens it.
+    let saved =
+        std::fs::read_to_string(dir.path().join("state/progress.toml")).expect("progress.toml");
+    let value: toml::Value = toml::from_str(&saved).expect("progress is TOML");
+    let lesson_id = value.get("current_lesson").and_then(|v| v.as_str());
+    let step_id = value.get("current_step").and_then(|v| v.as_str());
+    assert_eq!(lesson_id, Some(course[1].id.as_str()), "{saved}");
+    let si = course[1]
+        .steps
+        .iter()
+        .position(|st| Some(st.id.as_str()) == step_id)
+        .expect("the saved step exists");
+    assert!(si >= 1, "{saved}");
+    let tmux = start("resume", dir.path(), &lessons_dir);
+    let (ok, s) = tmux.wait_for(Duration::from_secs(15), |s| {
+        s.lines().any(|l| {
+            l.contains(&format!("수업 2/{}", course.len()))
+                && l.contains(&format!("단계 {}/{}", si + 1, course[1].steps.len()))
+        })
+    });
+    assert!(
+        ok,
+        "the restart did not open the saved step {step_id:?}:\n{s}"
     );
 }

@@ -111,6 +111,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(str_width(s))));
             let mut lines = vec![
                 Line::from(Span::styled(t("tui_help_intro", &[]), th.dim())),
+                Line::from(Span::styled(t("tui_help_letters", &[]), th.dim())),
                 Line::default(),
                 Line::from(vec![
                     Span::styled(pad(&head1, k1 + 2), th.h3()),
