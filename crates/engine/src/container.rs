@@ -291,15 +291,25 @@ impl Store {
         if let Ok(rd) = fs::read_dir(self.tmp_dir()) {
             for e in rd.flatten() {
                 let name = e.file_name().to_string_lossy().to_string();
-                let pid: Option<i32> = name.split('-').nth(1).and_then(|p| p.parse().ok());
-                let owner_alive = pid.is_some_and(|p| process_start_time(p).is_some());
-                if !owner_alive {
+                if !staging_owner_alive(&name) {
                     super::archive::remove_tree(&e.path());
                     let _ = fs::remove_file(e.path());
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// Whether the process that made a staging entry (`Store::tmp_path`'s name) still runs: the
+/// same pid with the same start time.
+fn staging_owner_alive(name: &str) -> bool {
+    let mut parts = name.split('-').skip(1);
+    let pid: Option<i32> = parts.next().and_then(|p| p.parse().ok());
+    let start: Option<u64> = parts.next().and_then(|s| s.parse().ok());
+    match (pid, start) {
+        (Some(pid), Some(start)) => process_start_time(pid) == Some(start),
+        _ => false,
     }
 }
 
@@ -684,6 +694,19 @@ pub fn generate_name() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staging_belongs_to_the_same_pid_started_at_the_same_time() {
+        let pid = std::process::id();
+        let start = process_start_time(pid as i32).unwrap();
+        assert!(staging_owner_alive(&format!("blob-{pid}-{start}-abc123")));
+        // A later process with our pid (reused) is not the owner.
+        assert!(!staging_owner_alive(&format!(
+            "blob-{pid}-{}-abc123",
+            start + 1
+        )));
+        assert!(!staging_owner_alive("blob-nonsense"));
+    }
 
     #[test]
     fn generated_names_are_valid_docker_names() {

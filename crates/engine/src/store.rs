@@ -80,13 +80,14 @@ impl Store {
         self.root.join("tmp")
     }
 
-    /// A fresh staging path under `tmp/` (removed by the caller or by a later cleanup).
+    /// A fresh staging path under `tmp/` (removed by the caller or by a later cleanup):
+    /// `<what>-<pid>-<start time>-<random>`. The start time tells the owner from a later
+    /// process that got the same pid, so reconcile never keeps a dead owner's staging.
     pub fn tmp_path(&self, what: &str) -> PathBuf {
-        self.tmp_dir().join(format!(
-            "{what}-{}-{}",
-            std::process::id(),
-            super::random_hex(6)
-        ))
+        let pid = std::process::id();
+        let start = crate::container::process_start_time(pid as i32).unwrap_or(0);
+        self.tmp_dir()
+            .join(format!("{what}-{pid}-{start}-{}", super::random_hex(6)))
     }
 
     /// Take the store lock (blocking).
