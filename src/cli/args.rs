@@ -301,6 +301,12 @@ pub struct RunArgs {
     pub publish_all: bool,
     #[arg(short, long)]
     pub label: Vec<String>,
+    /// Bind mount a volume
+    #[arg(short = 'v', long = "volume")]
+    pub volume: Vec<String>,
+    /// Attach a filesystem mount to the container
+    #[arg(long)]
+    pub mount: Vec<String>,
     /// Proxy received signals to the process
     #[arg(long, default_value_t = true, action = ArgAction::Set)]
     pub sig_proxy: bool,

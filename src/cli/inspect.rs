@@ -67,6 +67,7 @@ fn container_json(store: &Store, c: &Container) -> Value {
             "Labels": c.config.labels,
         },
         "NetworkSettings": { "Ports": ports },
+        "Mounts": super::volume::mounts_json(store, c),
     })
 }
 

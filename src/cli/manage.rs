@@ -1,7 +1,8 @@
 //! Docker's management commands, `docker container …` and `docker image …`: each subcommand
 //! is the short form's clap definition under its management name (so the flags cannot
 //! drift), checked under that name (usage and errors say `docker container ls`) and then run
-//! as the short form. `prune` exists only here, as in Docker. Also `docker --version` / `-v`.
+//! as the short form. `prune` exists only here, as in Docker. `docker volume …` has no short
+//! forms: its subcommands run in `volume.rs`. Also `docker --version` / `-v`.
 
 use clap::{Args, Command, CommandFactory, FromArgMatches};
 
@@ -114,7 +115,26 @@ const IMAGE: &[Sub] = &[
     same("tag"),
 ];
 
-/// The management layer: `--version`, `container …`, `image …`; anything else goes on as is.
+/// `docker volume COMMAND`: no short forms; each runs in `volume.rs`.
+const VOLUME: &[Sub] = &[
+    own("create", &[]),
+    own("inspect", &[]),
+    own("ls", &["list"]),
+    own("prune", &[]),
+    own("rm", &["remove"]),
+];
+
+const fn own(name: &'static str, aliases: &'static [&'static str]) -> Sub {
+    Sub {
+        name,
+        target: None,
+        aliases,
+        extra: &[],
+    }
+}
+
+/// The management layer: `--version`, `container …`, `image …`, `volume …`; anything else goes
+/// on as is.
 pub fn route(args: &[String]) -> Route {
     let (group, subs) = match args.first().map(String::as_str) {
         Some("-v" | "--version") => {
@@ -123,6 +143,7 @@ pub fn route(args: &[String]) -> Route {
         }
         Some("container") => ("container", CONTAINER),
         Some("image") => ("image", IMAGE),
+        Some("volume") => ("volume", VOLUME),
         _ => return Route::Short(args.to_vec()),
     };
     let Some(word) = args.get(1).map(String::as_str) else {
@@ -152,6 +173,9 @@ pub fn route(args: &[String]) -> Route {
     let path = format!("{group} {}", sub.name);
     let rest = &args[2..];
     let argv = std::iter::once(format!("docker {path}")).chain(rest.iter().cloned());
+    if group == "volume" {
+        return Route::Done(super::volume::run(sub.name, &path, argv.collect()));
+    }
     let Some(target) = sub.target else {
         return Route::Done(prune(group, &path, argv));
     };

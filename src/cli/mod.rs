@@ -19,6 +19,7 @@ mod ps;
 mod run;
 mod transfer;
 mod version;
+mod volume;
 
 use clap::Parser;
 
@@ -113,6 +114,16 @@ pub fn describe(e: &EngineError) -> String {
         EngineError::Registry { image, detail } => {
             daemon("err-registry", &[("image", image), ("detail", detail)])
         }
+        EngineError::NoSuchVolume(n) => daemon("err-no-such-volume", &[("name", n)]),
+        EngineError::VolumeInUse { name, containers } => daemon(
+            "err-volume-in-use",
+            &[("name", name), ("containers", &containers.join(", "))],
+        ),
+        EngineError::Mount(m) => format!(
+            "{}{}",
+            t("err-daemon", &[]),
+            volume::describe_mount_error(m)
+        ),
         EngineError::Conflict(_) | EngineError::Runtime(_) | EngineError::Sys(_) => {
             format!("{}{}", t("err-daemon", &[]), e)
         }
@@ -387,10 +398,10 @@ fn run(cli: Cli) -> CmdResult {
         Cmd::Restart { time, containers } => containers::restart(&store, &containers, time),
         Cmd::Rm {
             force,
-            volumes: _,
+            volumes,
             containers,
         } => containers::for_each(&containers, |c| {
-            store.remove_container(c, force).map(|_| ())
+            store.remove_container_with(c, force, volumes).map(|_| ())
         }),
         Cmd::Rename {
             container,

@@ -84,7 +84,7 @@ impl PruneFilter {
 
 /// Docker's prompt.Confirm: the question and " [y/N] " on stdout, one line from stdin; only
 /// "y" or "Y" goes on (end of input is no).
-fn confirm(warning: &str) -> bool {
+pub(super) fn confirm(warning: &str) -> bool {
     let mut out = std::io::stdout();
     let _ = write!(out, "{warning} {}", t("prune.confirm", &[]));
     let _ = out.flush();

@@ -58,7 +58,7 @@ pub struct PsOptions<'a> {
 
 /// The `--filter` keys gorae implements for `ps`, and those Docker has that gorae does not.
 const PS_FILTERS: &[&str] = &[
-    "ancestor", "before", "exited", "id", "label", "name", "since", "status",
+    "ancestor", "before", "exited", "id", "label", "name", "since", "status", "volume",
 ];
 const PS_DOCKER_ONLY: &[&str] = &[
     "expose",
@@ -67,7 +67,6 @@ const PS_DOCKER_ONLY: &[&str] = &[
     "is-task",
     "network",
     "publish",
-    "volume",
 ];
 /// Docker's container states (`status=` accepts only these).
 const STATES: &[&str] = &[
@@ -124,8 +123,8 @@ fn ps_row(c: &Container, trunc: bool, size: Option<(u64, u64)>) -> serde_json::V
         "ID": if trunc { c.short_id() } else { c.id.clone() },
         "Image": c.image,
         "Labels": labels,
-        "LocalVolumes": "0",
-        "Mounts": "",
+        "LocalVolumes": super::volume::local_volumes(c),
+        "Mounts": super::volume::ps_mounts(c, trunc),
         "Names": c.name,
         // gorae gives each container its own empty network namespace.
         "Networks": "none",
@@ -205,6 +204,7 @@ fn ps_select(store: &Store, o: &PsOptions, filters: &Filters) -> Result<Vec<Cont
             || filters.matches_regex("name", &c.name))
             || !filters.matches_regex("id", &c.id)
             || !filters.matches_labels(&c.config.labels)
+            || !super::volume::has_mount(&c, filters.get("volume"))
         {
             continue;
         }

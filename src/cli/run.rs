@@ -63,7 +63,8 @@ fn ensure_image(store: &Store, name: &str) -> Result<(), Failure> {
     }
 }
 
-fn create_options(a: &RunArgs) -> Result<CreateOptions, Failure> {
+fn create_options(a: &RunArgs, cmd: &str) -> Result<CreateOptions, Failure> {
+    let mounts = super::volume::parse_mounts(&a.volume, &a.mount, cmd)?;
     let mut ports = Vec::new();
     for p in &a.publish {
         ports.push(parse_publish(p)?);
@@ -89,11 +90,12 @@ fn create_options(a: &RunArgs) -> Result<CreateOptions, Failure> {
         ports,
         publish_all: a.publish_all,
         labels,
+        mounts,
     })
 }
 
 pub fn create(store: &Store, a: RunArgs) -> CmdResult {
-    let opts = create_options(&a)?;
+    let opts = create_options(&a, "create")?;
     ensure_image(store, &a.image)?;
     let c = store.create_container(&opts).map_err(docker_prefixed)?;
     println!("{}", c.id);
@@ -111,7 +113,7 @@ fn start_failed(store: &Store, c: &Container, e: &EngineError) -> Failure {
 }
 
 pub fn run(store: &Store, a: RunArgs) -> CmdResult {
-    let opts = create_options(&a)?;
+    let opts = create_options(&a, "run")?;
     let detach_keys = attach::detach_keys(a.detach_keys.as_deref())?;
     if a.tty && a.interactive && !attach::stdin_is_tty() && !a.detach {
         return Err(Failure::new(t("err-not-a-tty", &[]), 1));

@@ -28,6 +28,9 @@ pub struct RunConfig {
     pub ports: Vec<PortBinding>,
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
+    /// Binds, volumes and tmpfs mounts, in the order given (image VOLUMEs last).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<crate::volume::MountSpec>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
@@ -224,6 +227,10 @@ impl Store {
             Err(_) => super::archive::remove_tree(&dir),
         }
         self.emit(Event::container(Action::Destroy, c));
+        // `run --rm` takes the anonymous volumes with it, as Docker's does.
+        if c.config.auto_remove {
+            self.remove_anonymous_volumes(c);
+        }
         Ok(())
     }
 

@@ -92,6 +92,17 @@ pub enum EngineError {
     /// A kernel call the engine made failed (pipe, socketpair, fork).
     #[error("{0}")]
     Sys(#[from] SysError),
+    #[error("get {0}: no such volume")]
+    NoSuchVolume(String),
+    /// `volume rm` of a volume containers (full IDs) still use.
+    #[error("remove {name}: volume is in use - [{}]", containers.join(", "))]
+    VolumeInUse {
+        name: String,
+        containers: Vec<String>,
+    },
+    /// A `-v`/`--mount` the daemon refuses.
+    #[error("{0}")]
+    Mount(#[from] crate::volume::MountError),
 }
 
 impl EngineError {

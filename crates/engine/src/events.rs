@@ -89,6 +89,7 @@ string_enum! {
         Container = "container",
         /// A CLI invocation (gorae's own; `docker events` does not show these).
         Command = "command",
+        Volume = "volume",
     }
 }
 
@@ -121,6 +122,9 @@ string_enum! {
         Export = "export",
         // container and image (`docker container prune`, `docker image prune`)
         Prune = "prune",
+        // volume (also create, destroy, prune)
+        Mount = "mount",
+        Unmount = "unmount",
         // command
         Run = "run",
     }
@@ -137,6 +141,7 @@ impl EventType {
                 ExecDie, Commit, Restart, Export, Prune,
             ],
             EventType::Command => &[Run],
+            EventType::Volume => &[Create, Mount, Unmount, Destroy, Prune],
             EventType::Unknown(_) => &[],
         }
     }
@@ -402,8 +407,13 @@ mod tests {
     fn every_action_belongs_to_a_type() {
         for a in Action::ALL {
             let owners = EventType::ALL.iter().filter(|k| k.emits(a)).count();
-            // Only `prune` is both a container's and an image's, as in Docker.
-            let expected = if *a == Action::Prune { 2 } else { 1 };
+            // Docker shares a few names across types: `prune` (container, image, volume),
+            // `create` and `destroy` (container, volume).
+            let expected = match a {
+                Action::Prune => 3,
+                Action::Create | Action::Destroy => 2,
+                _ => 1,
+            };
             assert_eq!(owners, expected, "{a}");
         }
     }
@@ -434,8 +444,8 @@ mod tests {
         let listed: usize = EventType::ALL.iter().map(|k| k.actions().len()).sum();
         assert_eq!(
             listed,
-            Action::ALL.len() + 1,
-            "prune is listed under two types"
+            Action::ALL.len() + 4,
+            "prune is listed under three types, create and destroy under two"
         );
     }
 

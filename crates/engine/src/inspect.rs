@@ -116,24 +116,30 @@ impl Store {
     /// non-dir entry's size, hard links counted once. Entries the user cannot read are
     /// skipped.
     pub fn container_size(&self, id: &str) -> u64 {
-        let mut seen = std::collections::HashSet::new();
-        let mut total = 0;
-        let mut stack = vec![self.upper_dir(id)];
-        while let Some(dir) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&dir) else {
+        tree_size(&self.upper_dir(id))
+    }
+}
+
+/// Bytes under `dir`: every non-dir entry's size, hard links counted once. Entries the user
+/// cannot read are skipped. (A container's SizeRw, a volume's reclaimed space.)
+pub fn tree_size(dir: &std::path::Path) -> u64 {
+    let mut seen = std::collections::HashSet::new();
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let Ok(m) = std::fs::symlink_metadata(e.path()) else {
                 continue;
             };
-            for e in rd.flatten() {
-                let Ok(m) = std::fs::symlink_metadata(e.path()) else {
-                    continue;
-                };
-                if m.is_dir() {
-                    stack.push(e.path());
-                } else if m.nlink() <= 1 || seen.insert((m.dev(), m.ino())) {
-                    total += m.len();
-                }
+            if m.is_dir() {
+                stack.push(e.path());
+            } else if m.nlink() <= 1 || seen.insert((m.dev(), m.ino())) {
+                total += m.len();
             }
         }
-        total
     }
+    total
 }

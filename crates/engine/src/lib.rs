@@ -15,6 +15,7 @@
 //! - `time`: RFC 3339 times as the store writes them
 //! - `registry`: pulling from a real registry (OCI distribution API)
 //! - `prune`: container and image prune (what nothing uses), with Docker's events
+//! - `volume`: volumes (`<root>/volumes/<name>/_data`), a container's mounts, which containers use a volume
 
 #![deny(unsafe_code)]
 
@@ -39,6 +40,7 @@ pub mod snapshot;
 pub mod store;
 pub mod time;
 pub mod transfer;
+pub mod volume;
 
 pub use error::EngineError;
 pub use events::{Action, Event, EventType};

@@ -35,6 +35,8 @@ pub struct CreateOptions {
     pub ports: Vec<PortBinding>,
     pub publish_all: bool,
     pub labels: BTreeMap<String, String>,
+    /// `-v` and `--mount`, as parsed (volume names and sources completed at create).
+    pub mounts: Vec<crate::volume::MountSpec>,
 }
 
 /// Merge `-e` values over the image's env (same key replaced, order kept).
@@ -163,15 +165,25 @@ impl Store {
                 detached: opts.detached,
                 ports,
                 labels,
+                mounts: Vec::new(),
             },
             ..Default::default()
         };
-        let c = {
+        let (c, new_volumes) = {
             let _lock = self.lock()?;
             // An `rmi` may have deleted the image since we read it.
             self.resolve_image(&img.id)?;
-            self.create_container_record(c)?
+            // Volumes are made under the same lock as the record that uses them, so a
+            // `volume prune` never sees them unused in between.
+            let (mounts, new_volumes) =
+                self.prepare_mounts(&opts.mounts, defaults.volumes.as_ref())?;
+            let mut c = c;
+            c.config.mounts = mounts;
+            (self.create_container_record(c)?, new_volumes)
         };
+        for v in &new_volumes {
+            self.emit(Event::volume(Action::Create, v));
+        }
         self.emit(Event::container(Action::Create, &c));
         Ok(c)
     }
@@ -321,6 +333,16 @@ impl Store {
 
     /// `docker rm [-f]`.
     pub fn remove_container(&self, key: &str, force: bool) -> Result<Container> {
+        self.remove_container_with(key, force, false)
+    }
+
+    /// `docker rm [-f] [-v]`: with `volumes`, the container's anonymous volumes go too.
+    pub fn remove_container_with(
+        &self,
+        key: &str,
+        force: bool,
+        volumes: bool,
+    ) -> Result<Container> {
         let c = self.resolve_container(key)?;
         if c.is_running() {
             if !force {
@@ -332,6 +354,9 @@ impl Store {
         // A --rm container may already be gone by now.
         if self.container_dir(&c.id).exists() {
             self.destroy_container(&c)?;
+        }
+        if volumes && !c.config.auto_remove {
+            self.remove_anonymous_volumes(&c);
         }
         Ok(c)
     }

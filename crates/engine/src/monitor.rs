@@ -244,6 +244,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     if ports != c.config.ports {
         store.update_container(id, |c| c.config.ports = ports.clone())?;
     }
+    let mounts = store.runtime_mounts(&c)?;
     let cg = cgroup::create(id);
     let spec = Spec {
         lowers: store.lower_dirs(&img)?,
@@ -258,6 +259,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         etc_files,
         allow_mknod: cg.devices_guarded,
         rootless: runtime::is_rootless(),
+        mounts,
     };
     let (sync_r, sync_w) = sys::pipe().map_err(EngineError::Sys)?;
     let (err_r, err_w) = sys::pipe().map_err(EngineError::Sys)?;
@@ -334,6 +336,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         c.state.stopped_by_user = false;
         c.state.oom_killed = false;
     })?;
+    store.emit_volume_mounts(&c, Action::Mount);
     store.emit(Event::container(Action::Start, &c));
     for cl in clients.iter_mut() {
         let _ = attach::write_frame(&mut cl.stream, attach::STARTED, &[]);
@@ -372,6 +375,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     cg.remove();
     let c = updated?;
     store.emit(Event::container(Action::Die, &c).attr("exitCode", code.to_string()));
+    store.emit_volume_mounts(&c, Action::Unmount);
     // `run --rm` returns once the container is gone, as Docker's does: remove it before
     // telling the attached CLI, or its next `ps -a` could still list it.
     let removed = if c.config.auto_remove {

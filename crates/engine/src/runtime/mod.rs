@@ -9,6 +9,7 @@
 
 pub mod cgroup;
 mod failure;
+pub mod mounts;
 mod rootfs;
 pub mod seccomp;
 #[allow(unsafe_code)]
@@ -25,8 +26,8 @@ pub use failure::InitFailure;
 use rootfs::{mask_paths, mount_rootfs};
 use sys::{Errno, LinuxSyscall, SysError, SysResult, Syscall};
 pub use userns::{
-    enter_as_container_root, remove_tree_as_container_root, remove_tree_main,
-    spawn_as_container_root, write_id_maps,
+    enter_as_container_root, maps_one_id_when_rootless, remove_tree_as_container_root,
+    remove_tree_main, spawn_as_container_root, write_id_maps,
 };
 
 /// Everything the container's init needs, prepared by the monitor before the clone.
@@ -47,6 +48,8 @@ pub struct Spec {
     pub allow_mknod: bool,
     /// Not root: the container gets a user namespace (root inside = the user outside).
     pub rootless: bool,
+    /// Binds, volumes and tmpfs mounts, made after the root file system.
+    pub mounts: Vec<mounts::Mount>,
 }
 
 /// Whether this process runs without root, so containers need a user namespace.
@@ -289,6 +292,7 @@ fn setup_container(
     root_after_pivot: &Path,
 ) -> SysResult<()> {
     mount_rootfs(sys, spec)?;
+    mounts::mount_all(sys, &spec.rootfs, &spec.mounts)?;
     sys.pivot_root(&spec.rootfs)?;
     if let Stdio::Tty { socket } = stdio {
         let slave = sys::open_pty_in_container(sys, socket)?;
@@ -441,6 +445,7 @@ mod tests {
             etc_files: vec![(hosts, "/etc/hosts".into())],
             allow_mknod: false,
             rootless,
+            mounts: vec![],
         }
     }
 

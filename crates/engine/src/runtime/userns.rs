@@ -10,16 +10,7 @@ use super::sys::{self, LinuxSyscall, SysError, SysResult, Syscall};
 /// newuidmap, further ids to our subordinate range so images with other users work).
 pub fn write_id_maps(pid: i32) -> SysResult<()> {
     let (uid, gid) = (sys::getuid(), sys::getgid());
-    let user = std::env::var("USER").unwrap_or_default();
-    let range = |file: &str| -> Option<(u64, u64)> {
-        let text = fs::read_to_string(file).ok()?;
-        text.lines().find_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f.len() == 3 && (f[0] == user || f[0] == uid.to_string()))
-                .then(|| Some((f[1].parse().ok()?, f[2].parse().ok()?)))
-                .flatten()
-        })
-    };
+    let range = |file: &str| subordinate_range(file, uid);
     let helper = |tool: &str, id: u32, r: (u64, u64)| -> bool {
         std::process::Command::new(tool)
             .args([
@@ -48,6 +39,33 @@ pub fn write_id_maps(pid: i32) -> SysResult<()> {
     w("setgroups", "deny".into())?;
     w("uid_map", format!("0 {uid} 1\n"))?;
     w("gid_map", format!("0 {gid} 1\n"))
+}
+
+/// Our range in /etc/subuid or /etc/subgid (by user name or uid): (first id, count).
+fn subordinate_range(file: &str, uid: u32) -> Option<(u64, u64)> {
+    let user = std::env::var("USER").unwrap_or_default();
+    let text = fs::read_to_string(file).ok()?;
+    text.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() == 3 && (f[0] == user || f[0] == uid.to_string()))
+            .then(|| Some((f[1].parse().ok()?, f[2].parse().ok()?)))
+            .flatten()
+    })
+}
+
+/// Whether this process's containers get one id only: rootless without subordinate ranges
+/// (or without newuidmap to map them). Then every file a container sees is its root's.
+pub fn maps_one_id_when_rootless() -> bool {
+    let uid = sys::getuid();
+    let on_path = |tool: &str| {
+        std::env::var_os("PATH")
+            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+    };
+    super::is_rootless()
+        && !(subordinate_range("/etc/subuid", uid).is_some()
+            && subordinate_range("/etc/subgid", uid).is_some()
+            && on_path("newuidmap")
+            && on_path("newgidmap"))
 }
 
 /// Start `gorae <helper> ARGS…` as root of a user namespace mapped like a container's (our

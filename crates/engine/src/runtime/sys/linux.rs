@@ -284,6 +284,10 @@ impl Syscall for LinuxSyscall {
     fn remove_dir(&self, path: &Path) -> SysResult<()> {
         std::fs::remove_dir(path).map_err(|e| SysError::io("", Some(path), &e))
     }
+
+    fn locked_mount_flags(&self, path: &Path) -> SysResult<libc::c_ulong> {
+        super::locked_mount_flags(path)
+    }
 }
 
 fn last_cap() -> u32 {

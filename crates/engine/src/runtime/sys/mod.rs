@@ -7,6 +7,7 @@
 //! code that plans them can be run against [`RecordingSyscall`] without root. [`LinuxSyscall`]
 //! is the real kernel. Descriptor plumbing (pipes, polls, fork) is in plain functions here.
 
+mod at;
 mod files;
 mod linux;
 mod recording;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub use nix::errno::Errno;
 use serde::{Deserialize, Serialize};
 
+pub use at::*;
 pub use files::*;
 pub use linux::*;
 pub use recording::{Call, RecordingSyscall};
@@ -125,6 +127,8 @@ pub trait Syscall {
     /// Create a directory and its parents (cgroups).
     fn create_dir_all(&self, path: &Path) -> SysResult<()>;
     fn remove_dir(&self, path: &Path) -> SysResult<()>;
+    /// The flags of the mount at `path` that a remount must keep ([`locked_mount_flags`]).
+    fn locked_mount_flags(&self, path: &Path) -> SysResult<libc::c_ulong>;
 
     /// Bind `source` onto `target`; read-only takes a second, remounting call.
     fn bind(&self, source: &Path, target: &Path, readonly: bool) -> SysResult<()> {

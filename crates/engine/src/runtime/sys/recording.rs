@@ -52,6 +52,7 @@ pub enum Call {
     },
     CreateDirAll(PathBuf),
     RemoveDir(PathBuf),
+    LockedMountFlags(PathBuf),
 }
 
 impl Call {
@@ -76,15 +77,18 @@ impl Call {
             Call::WriteFile { .. } => "write",
             Call::CreateDirAll(_) => "mkdir",
             Call::RemoveDir(_) => "rmdir",
+            Call::LockedMountFlags(_) => "statvfs",
         }
     }
 
     fn path(&self) -> Option<&Path> {
         match self {
             Call::Mount { target, .. } | Call::Umount { target, .. } => Some(target),
-            Call::PivotRoot(p) | Call::Chdir(p) | Call::CreateDirAll(p) | Call::RemoveDir(p) => {
-                Some(p)
-            }
+            Call::PivotRoot(p)
+            | Call::Chdir(p)
+            | Call::CreateDirAll(p)
+            | Call::RemoveDir(p)
+            | Call::LockedMountFlags(p) => Some(p),
             Call::MknodChar { path, .. }
             | Call::Setns { path, .. }
             | Call::WriteFile { path, .. } => Some(path),
@@ -105,6 +109,11 @@ struct Failure {
 pub struct RecordingSyscall {
     calls: Mutex<Vec<Call>>,
     failures: Mutex<Vec<Failure>>,
+    /// What `locked_mount_flags` answers.
+    locked: Mutex<libc::c_ulong>,
+    /// Per mount: the target a `/proc/self/fd/N` path led to when it was made (fds are
+    /// reused, so it is read then).
+    mount_targets: Mutex<Vec<PathBuf>>,
 }
 
 impl RecordingSyscall {
@@ -140,6 +149,22 @@ impl RecordingSyscall {
             .into_iter()
             .filter(|c| matches!(c, Call::Mount { .. }))
             .collect()
+    }
+
+    /// Have `locked_mount_flags` answer `flags` (a source on a nosuid,nodev mount, say).
+    pub fn set_locked_flags(&self, flags: libc::c_ulong) {
+        if let Ok(mut l) = self.locked.lock() {
+            *l = flags;
+        }
+    }
+
+    /// For each mount so far, its target as the kernel would see it: where a
+    /// `/proc/self/fd/N` target led when the mount was made, else the target as given.
+    pub fn mount_targets(&self) -> Vec<PathBuf> {
+        self.mount_targets
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_default()
     }
 
     /// The files written so far, with their values.
@@ -178,6 +203,14 @@ impl Syscall for RecordingSyscall {
         flags: libc::c_ulong,
         data: Option<&str>,
     ) -> SysResult<()> {
+        let seen = if target.starts_with("/proc/self/fd") {
+            std::fs::read_link(target).unwrap_or_else(|_| target.to_path_buf())
+        } else {
+            target.to_path_buf()
+        };
+        if let Ok(mut t) = self.mount_targets.lock() {
+            t.push(seen);
+        }
         self.record(Call::Mount {
             source: source.map(str::to_string),
             target: target.to_path_buf(),
@@ -275,5 +308,10 @@ impl Syscall for RecordingSyscall {
 
     fn remove_dir(&self, path: &Path) -> SysResult<()> {
         self.record(Call::RemoveDir(path.to_path_buf()))
+    }
+
+    fn locked_mount_flags(&self, path: &Path) -> SysResult<libc::c_ulong> {
+        self.record(Call::LockedMountFlags(path.to_path_buf()))?;
+        Ok(self.locked.lock().map(|l| *l).unwrap_or(0))
     }
 }
