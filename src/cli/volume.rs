@@ -363,6 +363,7 @@ pub fn describe_mount_error(e: &MountError) -> String {
         MountError::InvalidMode(mode) => t("mount.invalid-mode", &[("mode", mode)]),
         MountError::Duplicate(p) => t("mount.duplicate", &[("path", p)]),
         MountError::BadVolumeName(n) => t("mount.bad-volume-name", &[("name", n)]),
+        MountError::ShortVolumeName(n) => t("mount.short-volume-name", &[("name", n)]),
     }
 }
 
@@ -429,9 +430,9 @@ pub fn parse_volume_flag(spec: &str) -> Result<MountSpec, Failure> {
     }
     if kind == MountKind::Volume
         && !source.is_empty()
-        && !crate::engine::volume::valid_volume_name(source)
+        && let Some(e) = crate::engine::volume::volume_name_error(source)
     {
-        return Err(mount_failure(MountError::BadVolumeName(source.into())));
+        return Err(mount_failure(e));
     }
     // What inspect shows as Mode: the mode as given; Docker says "z" for a named volume.
     let shown = if mode.is_empty() && kind == MountKind::Volume && !source.is_empty() {
@@ -571,10 +572,10 @@ pub fn parse_mount_flag(value: &str, cmd: &str) -> Result<MountSpec, Failure> {
                 field: "Source".into(),
             }));
         }
-        MountKind::Volume
-            if !m.source.is_empty() && !crate::engine::volume::valid_volume_name(&m.source) =>
-        {
-            return Err(mount_failure(MountError::BadVolumeName(m.source)));
+        MountKind::Volume if !m.source.is_empty() => {
+            if let Some(e) = crate::engine::volume::volume_name_error(&m.source) {
+                return Err(mount_failure(e));
+            }
         }
         _ => {}
     }

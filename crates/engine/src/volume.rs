@@ -127,6 +127,10 @@ pub enum MountError {
     #[error("Duplicate mount point: {0}")]
     Duplicate(String),
     #[error(
+        "create {0}: volume name is too short, names should be at least two alphanumeric characters"
+    )]
+    ShortVolumeName(String),
+    #[error(
         "create {0}: \"{0}\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path"
     )]
     BadVolumeName(String),
@@ -142,6 +146,14 @@ pub fn valid_volume_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
+/// Why the local driver refuses `name`, if it does.
+pub fn volume_name_error(name: &str) -> Option<MountError> {
+    if name.len() == 1 {
+        return Some(MountError::ShortVolumeName(name.to_string()));
+    }
+    (!valid_volume_name(name)).then(|| MountError::BadVolumeName(name.to_string()))
 }
 
 /// `/a//b/` → `/a/b` (what the container's path is compared and shown as).
@@ -236,7 +248,9 @@ impl Store {
     ) -> Result<(Volume, bool)> {
         let name = match name {
             Some(n) if !valid_volume_name(n) => {
-                return Err(EngineError::Mount(MountError::BadVolumeName(n.to_string())));
+                return Err(EngineError::Mount(
+                    volume_name_error(n).unwrap_or(MountError::BadVolumeName(n.to_string())),
+                ));
             }
             Some(n) => n.to_string(),
             None => super::random_hex(32),
