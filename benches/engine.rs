@@ -1,5 +1,6 @@
 //! `cargo bench --bench engine`: figures for the engine, end to end through the CLI:
-//! - the median of `docker run --rm busybox true` (target: ≤ 10 ms on a 2-core machine);
+//! - the median of `docker run --rm busybox true` (target: ≤ 10 ms on a 2-core machine), and
+//!   of the same with `-v vol:/d` (what a volume costs a start);
 //! - `pull debian` from the bundled catalog into an empty store, as MB/s of unpacked data
 //!   (target ≥ 150 MB/s). `perf` shows half the time is creating ~5000 files, mostly ext4
 //!   looking for free inodes on a file system where many were recently deleted (as after a
@@ -61,6 +62,17 @@ fn main() {
             "gorae  docker run --rm busybox true: median {ms:.1} ms over {runs} runs (target ≤ 10 ms)"
         ),
         None => println!("gorae  docker run --rm busybox true: FAILED"),
+    }
+    // The same with a named volume: what a mount (resolved in the root, bound) costs a start.
+    let with_vol = median_ms(runs, || {
+        gorae(&["run", "--rm", "-v", "vol:/d", "busybox", "true"])
+    });
+    match (with_vol, ours) {
+        (Some(ms), Some(plain)) => println!(
+            "gorae  docker run --rm -v vol:/d busybox true: median {ms:.1} ms ({:+.1} ms over plain run)",
+            ms - plain
+        ),
+        _ => println!("gorae  docker run --rm -v vol:/d busybox true: FAILED"),
     }
     // Pull debian into an empty store: unpacked bytes per second.
     let pull_root = root.join("pull");

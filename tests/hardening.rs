@@ -404,6 +404,99 @@ fn a_symlinked_dev_or_proc_in_the_image_cannot_redirect_the_runtime() {
     assert!(!std::path::Path::new("/tmp/hostdev").exists());
 }
 
+/// A mount destination that is a symlink in the image (to a host path, or up and out with
+/// `..`) is resolved inside the container's root, as Docker's FollowSymlinkInScope: the
+/// volume lands inside the container and nothing is made or written on the host.
+#[test]
+fn a_symlinked_mount_destination_in_the_image_stays_inside_the_container() {
+    let s = pulled();
+    let victim = s.dir.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    let script = format!(
+        "ln -s {} /evil; ln -s ../../../../../../{} /up; true",
+        victim.display(),
+        victim.display()
+    );
+    s.ok(&["run", "--name", "mk", "busybox", "sh", "-c", &script]);
+    s.ok(&["commit", "mk", "evil-links"]);
+    for dest in ["/evil", "/up/deeper"] {
+        let vol = format!("v{}:{dest}", dest.len());
+        let out = s.ok(&[
+            "run",
+            "--rm",
+            "-v",
+            &vol,
+            "evil-links",
+            "sh",
+            "-c",
+            &format!("echo pwned > {dest}/f && cat {dest}/f"),
+        ]);
+        assert_eq!(out, "pwned\n", "{dest}");
+        let bind = format!("{}:{dest}", s.dir.path().join("src").display());
+        s.ok(&["run", "--rm", "-v", &bind, "evil-links", "true"]);
+    }
+    assert_eq!(
+        std::fs::read_dir(&victim).unwrap().count(),
+        0,
+        "a destination symlink led onto the host"
+    );
+}
+
+/// runc's CVE-2021-30465: one container swaps a symlink into a shared volume while another
+/// starts with a mount whose destination passes through that volume. Whatever the timing, the
+/// second container's mount is made inside its own root, never on the host.
+#[test]
+fn a_symlink_swapped_into_a_shared_volume_cannot_redirect_another_containers_mount() {
+    let s = pulled();
+    let marker = format!("gorae-cve-{}", std::process::id());
+    let host_target = std::path::Path::new("/tmp").join(&marker);
+    // The attacker flips /s/x between a directory and a symlink to the host's /tmp, as fast
+    // as it can.
+    s.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "swapper",
+        "-v",
+        "shared:/s",
+        "busybox",
+        "sh",
+        "-c",
+        "end=$(( $(date +%s) + 20 )); while [ $(date +%s) -lt $end ]; do \
+           rm -rf /s/x; mkdir -p /s/x; rm -rf /s/x; ln -s /tmp /s/x; done",
+    ]);
+    let dest = format!("/s/x/{marker}");
+    let mut started = 0;
+    for _ in 0..20 {
+        let r = s.docker(&[
+            "run",
+            "--rm",
+            "-v",
+            "shared:/s",
+            "-v",
+            &format!("other:{dest}"),
+            "busybox",
+            "sh",
+            "-c",
+            "echo in > /mnt-check 2>/dev/null; true",
+        ]);
+        if r.code == 0 {
+            started += 1;
+        }
+        assert!(
+            !host_target.exists(),
+            "the mount was made on the host at {}",
+            host_target.display()
+        );
+    }
+    let _ = s.docker(&["rm", "-f", "swapper"]);
+    assert!(
+        started > 0,
+        "no container started while the link was swapped"
+    );
+    assert!(!host_target.exists());
+}
+
 #[test]
 fn a_container_cannot_reach_the_gorae_binary_through_proc_while_exec_joins() {
     let s = pulled();

@@ -348,6 +348,7 @@ mod tests {
             auto_remove: false,
             ports: vec![],
             created: 0,
+            mounts: vec![],
         }
     }
 

@@ -450,6 +450,7 @@ fn quitting_with_running_containers_asks_to_stop_them() {
             auto_remove: false,
             ports: Vec::new(),
             created: 0,
+            mounts: Vec::new(),
         });
     r.app.handle(AppEvent::Engine(vec![Event::new(
         EventType::Container,
@@ -592,6 +593,7 @@ fn state_panel_lists_containers_under_their_image() {
             auto_remove: false,
             ports: vec![],
             created: 0,
+            mounts: vec![],
         });
     }
     r.app.handle(AppEvent::Engine(vec![ev("pull")]));

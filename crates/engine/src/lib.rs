@@ -44,7 +44,7 @@ pub mod volume;
 
 pub use error::EngineError;
 pub use events::{Action, Event, EventType};
-pub use snapshot::{ContainerInfo, ImageInfo, PortInfo, Snapshot};
+pub use snapshot::{ContainerInfo, ImageInfo, MountInfo, PortInfo, Snapshot, VolumeInfo};
 pub use store::Store;
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;

@@ -1,4 +1,5 @@
-//! A read-only view of the engine's state, for the TUI's state panel and the course checks.
+//! A read-only view of the engine's state (images, containers and their mounts, volumes), for
+//! the TUI's state panel and the course checks.
 
 use serde::Serialize;
 
@@ -6,6 +7,33 @@ use serde::Serialize;
 pub struct Snapshot {
     pub images: Vec<ImageInfo>,
     pub containers: Vec<ContainerInfo>,
+    /// By name.
+    pub volumes: Vec<VolumeInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct VolumeInfo {
+    pub name: String,
+    /// Made for a container (`-v /path`, VOLUME): 64 hex, goes with `rm -v` and `--rm`.
+    pub anonymous: bool,
+    /// Its content on the host (`…/volumes/<name>/_data`).
+    pub mountpoint: std::path::PathBuf,
+    /// Names of the containers (any state) that mount it.
+    pub containers: Vec<String>,
+    /// Creation time, ms since the epoch.
+    pub created: u64,
+}
+
+/// One mount of a container.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MountInfo {
+    /// "bind", "volume" or "tmpfs".
+    pub kind: String,
+    /// The host path (bind), the volume's name (volume), empty (tmpfs).
+    pub source: String,
+    /// The path inside the container.
+    pub target: String,
+    pub readonly: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -54,6 +82,7 @@ pub struct ContainerInfo {
     pub auto_remove: bool,
     pub ports: Vec<PortInfo>,
     pub created: u64,
+    pub mounts: Vec<MountInfo>,
 }
 
 use super::{Result, Store, archive};
@@ -92,8 +121,27 @@ impl Store {
                 }
             })
             .collect();
-        let containers = self
-            .containers()?
+        let records = self.containers()?;
+        let volumes = self
+            .volumes()?
+            .into_iter()
+            .map(|v| VolumeInfo {
+                anonymous: v.is_anonymous(),
+                containers: records
+                    .iter()
+                    .filter(|c| {
+                        c.config.mounts.iter().any(|m| {
+                            m.kind == super::volume::MountKind::Volume && m.source == v.name
+                        })
+                    })
+                    .map(|c| c.name.clone())
+                    .collect(),
+                created: super::time::parse_time_millis(&v.created_at),
+                mountpoint: v.mountpoint,
+                name: v.name,
+            })
+            .collect();
+        let containers = records
             .into_iter()
             .map(|c| ContainerInfo {
                 state: c.state.status.clone(),
@@ -114,6 +162,17 @@ impl Store {
                     })
                     .collect(),
                 created: c.created_millis(),
+                mounts: c
+                    .config
+                    .mounts
+                    .iter()
+                    .map(|m| MountInfo {
+                        kind: m.kind.as_str().to_string(),
+                        source: m.source.clone(),
+                        target: m.target.clone(),
+                        readonly: m.readonly,
+                    })
+                    .collect(),
                 id: c.id,
                 name: c.name,
                 image: c.image,
@@ -123,6 +182,7 @@ impl Store {
         Ok(Snapshot {
             images: image_infos,
             containers,
+            volumes,
         })
     }
 
@@ -186,6 +246,19 @@ impl Store {
             other => other?,
         };
         Ok(changes.into_iter().map(|ch| (ch.kind, ch.path)).collect())
+    }
+
+    /// The content of `path` inside volume `name` (for checks like "the key is in the
+    /// volume"): resolved inside the volume, never through a symlink out of it. None when it
+    /// is missing or unreadable.
+    pub fn volume_file(&self, name: &str, path: &str) -> Option<Vec<u8>> {
+        use std::io::Read;
+        let v = self.volume(name).ok()?;
+        let fd =
+            super::runtime::sys::open_in_root(&v.mountpoint, path, None, libc::O_RDONLY).ok()?;
+        let mut out = Vec::new();
+        std::fs::File::from(fd).read_to_end(&mut out).ok()?;
+        Some(out)
     }
 
     /// The container's logs (stdout and stderr interleaved as written).

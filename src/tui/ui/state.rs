@@ -1,5 +1,6 @@
 //! The state panel: images with their layers, and under each image the containers made from
-//! it (running green, exited grey), live from the engine snapshot.
+//! it (running green, exited grey), then the volumes and who uses them, live from the engine
+//! snapshot.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -7,7 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::engine::{ContainerInfo, ImageInfo};
+use crate::engine::{ContainerInfo, ImageInfo, VolumeInfo};
 use crate::i18n::t;
 use crate::tui::markdown::{clip_str, str_width};
 use crate::tui::model::App;
@@ -135,7 +136,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         ),
         th.dim(),
     ))];
-    if images.is_empty() && snap.containers.is_empty() {
+    if images.is_empty() && snap.containers.is_empty() && snap.volumes.is_empty() {
         out.push(Line::from(Span::styled(
             t("tui_state_empty", &[]),
             th.dim(),
@@ -167,7 +168,34 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
             out.push(l);
         }
     }
+    if !snap.volumes.is_empty() {
+        out.push(Line::from(Span::styled(
+            t("tui_state_volumes", &[]),
+            th.h3(),
+        )));
+        out.extend(snap.volumes.iter().map(|v| volume_line(v, th)));
+    }
     out
+}
+
+/// `▤ data  web, db` (an anonymous volume by its short name, marked so).
+fn volume_line(v: &VolumeInfo, th: &Theme) -> Line<'static> {
+    let name = if v.anonymous {
+        format!("{} ({})", short(&v.name), t("tui_state_anonymous", &[]))
+    } else {
+        v.name.clone()
+    };
+    let users = if v.containers.is_empty() {
+        Span::styled(t("tui_state_volume_unused", &[]), th.dim())
+    } else {
+        Span::styled(v.containers.join(", "), th.hint())
+    };
+    Line::from(vec![
+        Span::styled("  ▤ ".to_string(), th.h2()),
+        Span::raw(name),
+        Span::raw("  "),
+        users,
+    ])
 }
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -198,4 +226,35 @@ pub fn clip_line(l: Line<'static>, width: usize) -> Line<'static> {
     }
     out.push(Span::styled("…", last));
     Line::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(l: &Line) -> String {
+        l.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn volumes_show_who_uses_them_and_anonymous_ones_by_short_name() {
+        let th = Theme::plain();
+        let v = VolumeInfo {
+            name: "data".into(),
+            anonymous: false,
+            mountpoint: "/s/volumes/data/_data".into(),
+            containers: vec!["web".into(), "db".into()],
+            created: 0,
+        };
+        assert_eq!(text(&volume_line(&v, &th)), "  ▤ data  web, db");
+        let anon = VolumeInfo {
+            name: "ab".repeat(32),
+            anonymous: true,
+            containers: vec![],
+            ..v
+        };
+        let line = text(&volume_line(&anon, &th));
+        assert!(line.starts_with("  ▤ abababababab ("), "{line}");
+        assert!(!line.contains(&"ab".repeat(7)), "{line}");
+    }
 }

@@ -367,13 +367,14 @@ fn copy_dir(src: RawFd, dst: RawFd, out: &mut CopyUp, depth: usize) -> Result<()
                 set_owner(dst, Some(&name), &st, out);
                 set_times(dst, Some(&name), &st);
             }
-            libc::S_IFIFO | libc::S_IFCHR | libc::S_IFBLK => {
-                // SAFETY: a valid C string. Device nodes need CAP_MKNOD: without it they are
-                // left out, as an unprivileged copy must.
-                if unsafe { libc::mknodat(dst, name.as_ptr(), st.st_mode, st.st_rdev) } == 0 {
-                    set_owner(dst, Some(&name), &st, out);
-                    set_times(dst, Some(&name), &st);
-                }
+            // Device nodes need CAP_MKNOD: without it they are left out, as an unprivileged
+            // copy must.
+            libc::S_IFIFO | libc::S_IFCHR | libc::S_IFBLK
+                // SAFETY: a valid C string.
+                if unsafe { libc::mknodat(dst, name.as_ptr(), st.st_mode, st.st_rdev) } == 0 =>
+            {
+                set_owner(dst, Some(&name), &st, out);
+                set_times(dst, Some(&name), &st);
             }
             // Sockets belong to the process that bound them: not content.
             _ => {}
