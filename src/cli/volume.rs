@@ -702,7 +702,7 @@ mod tests {
         assert_eq!(m.mode, "ro");
         let m = parse_volume_flag("/anon").unwrap();
         assert_eq!((m.kind, m.source.as_str()), (MountKind::Volume, ""));
-        assert!(parse_volume_flag("v:/d:nocopy").unwrap().nocopy);
+        assert!(parse_volume_flag("vv:/d:nocopy").unwrap().nocopy);
         for bad in [
             "/foo:rw",
             "a:b:c:d",
@@ -737,7 +737,7 @@ mod tests {
         .unwrap();
         assert_eq!((m.tmpfs_size, m.tmpfs_mode), (Some(1 << 20), Some(0o1770)));
         assert!(
-            !parse_mount_flag("type=volume,src=v,target=/x,ro=false", "run")
+            !parse_mount_flag("type=volume,src=vv,target=/x,ro=false", "run")
                 .unwrap()
                 .readonly
         );
