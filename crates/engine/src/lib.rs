@@ -16,6 +16,7 @@
 //! - `registry`: pulling from a real registry (OCI distribution API)
 //! - `prune`: container and image prune (what nothing uses), with Docker's events
 //! - `volume`: volumes (`<root>/volumes/<name>/_data`), a container's mounts, which containers use a volume
+//! - `net`: networks (`dns`: the embedded DNS server; `egress`: pasta/slirp4netns and NAT)
 
 #![deny(unsafe_code)]
 
@@ -31,6 +32,7 @@ pub mod image;
 pub mod inspect;
 pub mod lifecycle;
 pub mod monitor;
+pub mod net;
 pub mod pattern;
 pub mod proxy;
 pub mod prune;

@@ -390,6 +390,23 @@ pub fn on_spawn_setsid_dup(cmd: &mut std::process::Command, fd: RawFd, target: R
     }
 }
 
+/// Let the child of `cmd` inherit `fds` (they stay close-on-exec in this process, so no other
+/// child gets them); it finds them at the same numbers, e.g. as /proc/self/fd/N.
+pub fn on_spawn_keep_fds(cmd: &mut std::process::Command, fds: [RawFd; 2]) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: only fcntl (async-signal-safe) between fork and exec; negative fds are skipped.
+    unsafe {
+        cmd.pre_exec(move || {
+            for fd in fds.into_iter().filter(|fd| *fd >= 0) {
+                if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Replace the process image. Returns only on failure, with the errno.
 pub fn execve(program: &CStr, argv: &[CString], env: &[CString]) -> Errno {
     match nix::unistd::execve(program, argv, env) {
