@@ -384,7 +384,7 @@ pub fn ruleset(subnets: &[(Ipv4Addr, u8)]) -> String {
 /// for `subnets` (replacing any earlier ones).
 pub fn masquerade(subnets: &[(Ipv4Addr, u8)]) -> Result<(), EgressError> {
     // /proc/sys/net answers for the netns of the thread that opens it.
-    let fwd = "/proc/thread-self/sys/net/ipv4/ip_forward";
+    let fwd = "/proc/sys/net/ipv4/ip_forward";
     std::fs::write(fwd, "1").map_err(|source| EgressError::Spawn {
         program: fwd.into(),
         source,
