@@ -246,6 +246,34 @@ fn version_flag_and_templates() {
     assert_eq!(s.docker(&["info", "--format", "{{.Client"]).code, 64);
     // Without --format the usual report.
     assert!(s.ok(&["version"]).starts_with("Client: gorae\n"));
+    // Egress: the tool found, or "none" and a warning naming the package that gives it.
+    let info = s.docker(&["info"]);
+    assert_eq!(info.code, 0, "{}", info.stderr);
+    use gorae_engine::net::egress::{self, Egress};
+    match egress::availability() {
+        Egress::Pasta(p) => {
+            assert!(
+                info.stdout
+                    .contains(&format!("\n Egress: pasta ({})\n", p.display()))
+            );
+            assert_eq!(json["Egress"], format!("pasta ({})", p.display()));
+            assert_eq!(json["Warnings"], serde_json::json!([]));
+        }
+        Egress::Slirp(p) => {
+            assert!(
+                info.stdout
+                    .contains(&format!("\n Egress: slirp4netns ({})\n", p.display()))
+            );
+        }
+        Egress::None(_) => {
+            assert!(info.stdout.contains("\n Egress: none\n"));
+            assert!(
+                info.stderr
+                    .starts_with("WARNING: containers cannot reach the host")
+            );
+            assert_eq!(json["Warnings"].as_array().map(|w| w.len()), Some(1));
+        }
+    }
 }
 
 const CONTAINER_WARNING: &str =

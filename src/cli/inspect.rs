@@ -300,6 +300,8 @@ pub fn info(store: &Store) -> CmdResult {
     println!(" Cgroup Version: {}", if cgroup_v2 { 2 } else { 1 });
     println!(" Runtimes: gorae");
     println!(" Default Runtime: gorae");
+    let (egress, warning) = super::version::egress();
+    println!(" Egress: {egress}");
     println!(" Security Options:");
     println!("  capabilities: docker default (14)");
     if rootless {
@@ -310,6 +312,10 @@ pub fn info(store: &Store) -> CmdResult {
     println!(" Architecture: {}", std::env::consts::ARCH);
     println!(" Docker Root Dir: {}", store.root.display());
     println!(" Bundled images: {}", store.catalog_names().join(", "));
+    // Docker prints its server warnings after the report, on stderr.
+    if let Some(w) = warning {
+        eprintln!("{w}");
+    }
     Ok(0)
 }
 

@@ -52,6 +52,29 @@ pub(super) fn os_name() -> String {
         .unwrap_or_else(|| "Linux".into())
 }
 
+/// `docker info`'s egress: the value of its " Egress:" line, and the warning to print when
+/// containers cannot get out (with the package that fixes it).
+pub(super) fn egress() -> (String, Option<String>) {
+    use crate::engine::net::egress::{self, Egress, Missing};
+    match egress::availability() {
+        Egress::Pasta(p) | Egress::Slirp(p) => {
+            let tool = p.file_name().map(|n| n.to_string_lossy().to_string());
+            (
+                format!("{} ({})", tool.unwrap_or_default(), p.display()),
+                None,
+            )
+        }
+        Egress::None(m) => {
+            let key = match m {
+                Missing::Tool => "info.no-egress-tool",
+                Missing::Nft => "info.no-egress-nft",
+                Missing::Tun => "info.no-egress-tun",
+            };
+            ("none".into(), Some(t(key, &[])))
+        }
+    }
+}
+
 /// `docker version` with or without `--format`.
 pub fn version(store: &Store, format: Option<&str>) -> CmdResult {
     let Some(format) = format else {
@@ -117,6 +140,8 @@ pub fn info(store: &Store, format: Option<&str>) -> CmdResult {
     let ncpu = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
+    let (egress_value, warning) = egress();
+    let warnings: Vec<String> = warning.into_iter().collect();
     let doc = json!({
         "ID": "",
         "Containers": containers.len(),
@@ -139,6 +164,8 @@ pub fn info(store: &Store, format: Option<&str>) -> CmdResult {
         "Runtimes": { "gorae": { "path": "gorae" } },
         "DefaultRuntime": "gorae",
         "SecurityOptions": security,
+        "Egress": egress_value,
+        "Warnings": warnings,
         "Labels": [],
         "ClientInfo": { "Version": VERSION, "Context": "gorae", "Debug": false },
     });
