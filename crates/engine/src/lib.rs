@@ -14,6 +14,7 @@
 //! - `transfer`: save / load / export / import tarballs
 //! - `time`: RFC 3339 times as the store writes them
 //! - `registry`: pulling from a real registry (OCI distribution API)
+//! - `net`: networks (records, addresses, the holder process, netlink)
 //! - `prune`: container and image prune (what nothing uses), with Docker's events
 //! - `volume`: volumes (`<root>/volumes/<name>/_data`), a container's mounts, which containers use a volume
 
@@ -31,6 +32,7 @@ pub mod image;
 pub mod inspect;
 pub mod lifecycle;
 pub mod monitor;
+pub mod net;
 pub mod pattern;
 pub mod proxy;
 pub mod prune;
