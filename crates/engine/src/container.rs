@@ -304,6 +304,8 @@ impl Store {
         }
         // Build containers of builds that were killed.
         self.reconcile_builds();
+        // A network holder that was killed while containers use their networks.
+        crate::net::client::reconcile(self);
         // Staging left by killed processes.
         if let Ok(rd) = fs::read_dir(self.tmp_dir()) {
             for e in rd.flatten() {

@@ -176,18 +176,20 @@ impl HolderConn {
     }
 }
 
-/// Reconcile's part: running containers hold addresses but no holder runs (it was killed):
-/// start one, which adopts their namespaces and repairs what is missing.
-pub fn reconcile(store: &Store, all: &[Container]) {
-    let needed = all
-        .iter()
-        .any(|c| c.is_running() && c.state.networks.values().any(|e| e.live()));
-    if !needed {
+/// Reconcile's part: a holder was recorded but is gone (killed) while running containers
+/// hold addresses: start one, which adopts their namespaces and repairs what is missing.
+pub fn reconcile(store: &Store) {
+    let Ok(info) = crate::store::read_json::<HolderInfo>(&holder::info_path(store)) else {
+        return;
+    };
+    if info.alive() {
         return;
     }
-    let alive = crate::store::read_json::<HolderInfo>(&holder::info_path(store))
-        .is_ok_and(|i| i.alive());
-    if !alive && let Ok(mut conn) = connect(store) {
+    let needed = store.containers().is_ok_and(|all| {
+        all.iter()
+            .any(|c| c.is_running() && c.state.networks.values().any(|e| e.live()))
+    });
+    if needed && let Ok(mut conn) = connect(store) {
         let _ = conn.request(&Request::Ping);
     }
 }

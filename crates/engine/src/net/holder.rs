@@ -170,7 +170,14 @@ pub fn main(args: &[String]) -> i32 {
             }
         }
         None => {
-            if LinuxSyscall.unshare(libc::CLONE_NEWNET).is_err() || LinuxSyscall.loopback_up().is_err()
+            let linux = LinuxSyscall;
+            // No routing between bridges: two networks stay isolated as on Docker (egress, when
+            // it comes, forwards only what its rules allow).
+            if linux.unshare(libc::CLONE_NEWNET).is_err()
+                || linux.loopback_up().is_err()
+                || linux
+                    .write_file(Path::new("/proc/sys/net/ipv4/ip_forward"), "0")
+                    .is_err()
             {
                 return 1;
             }
