@@ -110,7 +110,9 @@ impl Who {
     }
 
     fn ip(&self, name: &str, net: &str) -> String {
-        let f = format!("{{{{with index .NetworkSettings.Networks \"{net}\"}}}}{{{{.IPAddress}}}}{{{{end}}}}");
+        let f = format!(
+            "{{{{with index .NetworkSettings.Networks \"{net}\"}}}}{{{{.IPAddress}}}}{{{{end}}}}"
+        );
         self.ok(&["inspect", "-f", &f, name]).trim().to_string()
     }
 
@@ -162,7 +164,11 @@ fn the_default_bridge_gives_every_container_an_address_and_they_reach_each_other
             format!("{ip1} 172.17.0.1 02:42:ac:11:00:{last:02x} bridge")
         );
         let ping = w.ok(&["exec", "two", "ping", "-c", "1", "-W", "3", &ip1]);
-        assert!(ping.contains("1 packets received"), "as {}: {ping}", w.name());
+        assert!(
+            ping.contains("1 packets received"),
+            "as {}: {ping}",
+            w.name()
+        );
         // /etc/hosts names its own address; no embedded DNS on the default bridge.
         let hosts = w.ok(&["exec", "one", "cat", "/etc/hosts"]);
         let hostname = w.ok(&["exec", "one", "hostname"]);
@@ -178,7 +184,16 @@ fn the_default_bridge_gives_every_container_an_address_and_they_reach_each_other
         let ps = w.ok(&["ps", "--format", "{{.Names}} {{.Networks}}"]);
         assert!(ps.contains("one bridge"), "{ps}");
         // --network none: loopback only.
-        let none = w.ok(&["run", "--rm", "--network", "none", "busybox", "ip", "-o", "link"]);
+        let none = w.ok(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "busybox",
+            "ip",
+            "-o",
+            "link",
+        ]);
         assert!(!none.contains("eth0"), "{none}");
     }
 }
@@ -188,26 +203,69 @@ fn user_networks_are_isolated_and_publish_into_the_network_on_ipv4_and_ipv6() {
     for w in Who::all() {
         w.ok(&["network", "create", "front"]);
         w.ok(&["network", "create", "back"]);
-        let subnet = w.ok(&["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "front"]);
+        let subnet = w.ok(&[
+            "network",
+            "inspect",
+            "-f",
+            "{{range .IPAM.Config}}{{.Subnet}}{{end}}",
+            "front",
+        ]);
         assert_eq!(subnet.trim(), "172.18.0.0/16");
         w.ok(&[
-            "run", "-d", "--name", "web", "--network", "front", "-p", "80", "busybox", "httpd",
-            "-f", "-p", "80", "-h", "/etc",
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "--network",
+            "front",
+            "-p",
+            "80",
+            "busybox",
+            "httpd",
+            "-f",
+            "-p",
+            "80",
+            "-h",
+            "/etc",
         ]);
         let web = w.ip("web", "front");
         assert!(web.starts_with("172.18.0."), "{web}");
         // The same network reaches it; another network does not.
         let same = w.ok(&[
-            "run", "--rm", "--network", "front", "busybox", "wget", "-qO-", &format!("http://{web}/hostname"),
+            "run",
+            "--rm",
+            "--network",
+            "front",
+            "busybox",
+            "wget",
+            "-qO-",
+            &format!("http://{web}/hostname"),
         ]);
         assert!(!same.trim().is_empty());
         let other = w.docker(&[
-            "run", "--rm", "--network", "back", "busybox", "nc", "-w", "2", &web, "80",
+            "run",
+            "--rm",
+            "--network",
+            "back",
+            "busybox",
+            "nc",
+            "-w",
+            "2",
+            &web,
+            "80",
         ]);
         assert_ne!(other.code, 0, "as {}: back reached front", w.name());
         // -p: both families, shown as Docker shows them.
         let ports = w.ok(&["port", "web", "80"]);
-        let port: u16 = ports.lines().next().unwrap().rsplit(':').next().unwrap().parse().unwrap();
+        let port: u16 = ports
+            .lines()
+            .next()
+            .unwrap()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert_eq!(ports, format!("0.0.0.0:{port}\n[::]:{port}\n"));
         let ps = w.ok(&["ps", "--format", "{{.Ports}}"]);
         assert_eq!(
@@ -220,7 +278,13 @@ fn user_networks_are_isolated_and_publish_into_the_network_on_ipv4_and_ipv6() {
         assert!(resolv.starts_with("nameserver 127.0.0.11\n"), "{resolv}");
         assert!(resolv.ends_with("options ndots:0\n"), "{resolv}");
         // Members, and removal refused while in use.
-        let members = w.ok(&["network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}", "front"]);
+        let members = w.ok(&[
+            "network",
+            "inspect",
+            "-f",
+            "{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}",
+            "front",
+        ]);
         assert_eq!(members.trim(), format!("web {web}/16"));
         let r = w.docker(&["network", "rm", "front"]);
         assert_eq!(r.code, 1);
@@ -235,13 +299,35 @@ fn connect_and_disconnect_change_a_running_containers_interfaces() {
     for w in Who::all() {
         w.ok(&["network", "create", "--subnet", "10.31.0.0/24", "side"]);
         w.ok(&["run", "-d", "--name", "box", "busybox", "sleep", "60"]);
-        w.ok(&["run", "-d", "--name", "peer", "--network", "side", "--ip", "10.31.0.50", "--network-alias", "buddy", "busybox", "sleep", "60"]);
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "peer",
+            "--network",
+            "side",
+            "--ip",
+            "10.31.0.50",
+            "--network-alias",
+            "buddy",
+            "busybox",
+            "sleep",
+            "60",
+        ]);
         assert_eq!(w.ip("peer", "side"), "10.31.0.50");
-        let aliases = w.ok(&["inspect", "-f", "{{with index .NetworkSettings.Networks \"side\"}}{{json .Aliases}}{{end}}", "peer"]);
+        let aliases = w.ok(&[
+            "inspect",
+            "-f",
+            "{{with index .NetworkSettings.Networks \"side\"}}{{json .Aliases}}{{end}}",
+            "peer",
+        ]);
         assert_eq!(aliases.trim(), "[\"buddy\"]");
         w.ok(&["network", "connect", "side", "box"]);
         let links = w.ok(&["exec", "box", "ip", "-o", "-4", "addr"]);
-        assert!(links.contains("eth1") && links.contains("10.31.0."), "{links}");
+        assert!(
+            links.contains("eth1") && links.contains("10.31.0."),
+            "{links}"
+        );
         let ping = w.ok(&["exec", "box", "ping", "-c", "1", "-W", "3", "10.31.0.50"]);
         assert!(ping.contains("1 packets received"));
         w.ok(&["network", "disconnect", "side", "box"]);
@@ -249,7 +335,11 @@ fn connect_and_disconnect_change_a_running_containers_interfaces() {
         assert!(!links.contains("eth1"), "{links}");
         let r = w.docker(&["network", "disconnect", "side", "box"]);
         assert_eq!(r.code, 1);
-        assert!(r.stderr.contains("is not connected to network side"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("is not connected to network side"),
+            "{}",
+            r.stderr
+        );
     }
 }
 
@@ -258,31 +348,72 @@ fn the_network_commands_speak_dockers_words() {
     let Some(w) = Who::root() else { return };
     w.ok(&["network", "create", "mine", "--label", "k=v"]);
     let r = w.docker(&["network", "create", "mine"]);
-    assert_eq!((r.code, r.stderr.as_str()), (1, "Error response from daemon: network with name mine already exists\n"));
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            1,
+            "Error response from daemon: network with name mine already exists\n"
+        )
+    );
     let r = w.docker(&["network", "inspect", "nope"]);
-    assert_eq!((r.code, r.stderr.as_str()), (1, "Error response from daemon: network nope not found\n"));
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (1, "Error response from daemon: network nope not found\n")
+    );
     let r = w.docker(&["run", "--network", "nope", "busybox", "true"]);
     assert_eq!(r.code, 125);
     assert!(r.stderr.contains("network nope not found"), "{}", r.stderr);
     let r = w.docker(&["run", "--ip", "172.17.0.9", "busybox", "true"]);
-    assert!(r.stderr.contains("user specified IP address is supported on user defined networks only"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("user specified IP address is supported on user defined networks only"),
+        "{}",
+        r.stderr
+    );
     let r = w.docker(&["network", "rm", "bridge"]);
-    assert!(r.stderr.contains("bridge is a pre-defined network and cannot be removed"));
+    assert!(
+        r.stderr
+            .contains("bridge is a pre-defined network and cannot be removed")
+    );
     let ls = w.ok(&["network", "ls"]);
     let lines: Vec<&str> = ls.lines().collect();
     assert_eq!(lines[0], "NETWORK ID     NAME      DRIVER    SCOPE");
-    let names: Vec<&str> = lines[1..].iter().map(|l| l.split_whitespace().nth(1).unwrap()).collect();
+    let names: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
     assert_eq!(names, ["bridge", "host", "mine", "none"]);
     assert_eq!(w.ok(&["network", "ls", "-q"]).lines().count(), 4);
-    assert_eq!(w.ok(&["network", "ls", "-f", "type=custom", "--format", "{{.Name}} {{.Driver}}"]), "mine bridge\n");
-    assert_eq!(w.ok(&["network", "ls", "-f", "label=k=v", "--format", "{{.Name}}"]), "mine\n");
+    assert_eq!(
+        w.ok(&[
+            "network",
+            "ls",
+            "-f",
+            "type=custom",
+            "--format",
+            "{{.Name}} {{.Driver}}"
+        ]),
+        "mine bridge\n"
+    );
+    assert_eq!(
+        w.ok(&["network", "ls", "-f", "label=k=v", "--format", "{{.Name}}"]),
+        "mine\n"
+    );
     let r = w.docker(&["network", "ls", "-f", "colour=red"]);
     assert_eq!(r.code, 1);
-    assert_eq!(w.ok(&["network", "prune", "-f"]), "Deleted Networks:\nmine\n\n");
+    assert_eq!(
+        w.ok(&["network", "prune", "-f"]),
+        "Deleted Networks:\nmine\n\n"
+    );
     let help = w.ok(&["network", "--help"]);
-    assert!(help.contains("Manage networks") && help.contains("  disconnect"), "{help}");
+    assert!(
+        help.contains("Manage networks") && help.contains("  disconnect"),
+        "{help}"
+    );
     // Korean for the learner.
-    let r = w.sandbox.docker_env(&["network", "rm", "nope"], &[("GORAE_LANG", "ko")]);
+    let r = w
+        .sandbox
+        .docker_env(&["network", "rm", "nope"], &[("GORAE_LANG", "ko")]);
     assert!(r.stderr.contains("네트워크가 없습니다"), "{}", r.stderr);
 }
 
@@ -290,8 +421,28 @@ fn the_network_commands_speak_dockers_words() {
 fn a_holder_killed_with_sigkill_is_replaced_and_the_network_keeps_working() {
     for w in Who::all() {
         w.ok(&["network", "create", "mesh"]);
-        w.ok(&["run", "-d", "--name", "n1", "--network", "mesh", "busybox", "sleep", "60"]);
-        w.ok(&["run", "-d", "--name", "n2", "--network", "mesh", "busybox", "sleep", "60"]);
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "n1",
+            "--network",
+            "mesh",
+            "busybox",
+            "sleep",
+            "60",
+        ]);
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "n2",
+            "--network",
+            "mesh",
+            "busybox",
+            "sleep",
+            "60",
+        ]);
         let old = w.holder_pid();
         // SAFETY: kill of the holder this test's store started.
         unsafe { libc::kill(old, libc::SIGKILL) };
@@ -302,10 +453,28 @@ fn a_holder_killed_with_sigkill_is_replaced_and_the_network_keeps_working() {
         assert_ne!(old, new, "as {}", w.name());
         let ip1 = w.ip("n1", "mesh");
         let ping = w.ok(&["exec", "n2", "ping", "-c", "1", "-W", "3", &ip1]);
-        assert!(ping.contains("1 packets received"), "as {}: {ping}", w.name());
-        w.ok(&["run", "-d", "--name", "n3", "--network", "mesh", "busybox", "sleep", "60"]);
+        assert!(
+            ping.contains("1 packets received"),
+            "as {}: {ping}",
+            w.name()
+        );
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "n3",
+            "--network",
+            "mesh",
+            "busybox",
+            "sleep",
+            "60",
+        ]);
         let ping = w.ok(&["exec", "n3", "ping", "-c", "1", "-W", "3", &ip1]);
-        assert!(ping.contains("1 packets received"), "as {}: {ping}", w.name());
+        assert!(
+            ping.contains("1 packets received"),
+            "as {}: {ping}",
+            w.name()
+        );
         w.ok(&["network", "disconnect", "mesh", "n2"]);
     }
 }
@@ -316,14 +485,28 @@ fn forty_containers_share_one_network() {
         w.ok(&["network", "create", "crowd"]);
         let start = std::time::Instant::now();
         for i in 0..40 {
-            w.ok(&["run", "-d", "--name", &format!("m{i}"), "--network", "crowd", "busybox", "sleep", "120"]);
+            w.ok(&[
+                "run",
+                "-d",
+                "--name",
+                &format!("m{i}"),
+                "--network",
+                "crowd",
+                "busybox",
+                "sleep",
+                "120",
+            ]);
         }
         let elapsed = start.elapsed();
         let first = w.ip("m0", "crowd");
         let last = w.ip("m39", "crowd");
         assert_eq!(last, "172.18.0.41");
         let ping = w.ok(&["exec", "m39", "ping", "-c", "1", "-W", "3", &first]);
-        assert!(ping.contains("1 packets received"), "as {}: {ping}", w.name());
+        assert!(
+            ping.contains("1 packets received"),
+            "as {}: {ping}",
+            w.name()
+        );
         let members = w.ok(&["network", "inspect", "-f", "{{len .Containers}}", "crowd"]);
         assert_eq!(members.trim(), "40");
         eprintln!("as {}: 40 networked starts took {elapsed:?}", w.name());

@@ -228,14 +228,16 @@ fn ls(store: &Store, a: LsArgs) -> CmdResult {
         .filter(|n| {
             filters.matches_regex("name", &n.name)
                 && (filters.get("id").is_empty()
-                    || filters.get("id").iter().any(|p| n.id.starts_with(p.as_str())))
-                && (filters.get("driver").is_empty()
-                    || filters.get("driver").iter().any(|d| *d == n.driver))
-                && (filters.get("scope").is_empty()
-                    || filters.get("scope").iter().any(|s| *s == n.scope))
-                && filters.get("type").iter().all(|ty| {
-                    (ty == "builtin") == n.is_predefined()
-                })
+                    || filters
+                        .get("id")
+                        .iter()
+                        .any(|p| n.id.starts_with(p.as_str())))
+                && (filters.get("driver").is_empty() || filters.get("driver").contains(&n.driver))
+                && (filters.get("scope").is_empty() || filters.get("scope").contains(&n.scope))
+                && filters
+                    .get("type")
+                    .iter()
+                    .all(|ty| (ty == "builtin") == n.is_predefined())
                 && filters.get("dangling").iter().all(|d| {
                     let dangling = !n.is_predefined() && unused.contains(&n.id);
                     (d == "true" || d == "1") == dangling
@@ -251,7 +253,11 @@ fn ls(store: &Store, a: LsArgs) -> CmdResult {
     }
     let listing = Listing::parse(a.format.as_deref())
         .map_err(|e| Failure::new(t("listing.template-parse", &[("detail", &e.0)]), 1))?;
-    let Listing::Custom { template, table: is_table } = listing else {
+    let Listing::Custom {
+        template,
+        table: is_table,
+    } = listing
+    else {
         let mut rows = vec![vec![
             "NETWORK ID".to_string(),
             "NAME".into(),
@@ -401,13 +407,22 @@ pub fn networks_text(c: &Container) -> String {
     if c.config.networks.is_empty() {
         network_mode(c)
     } else {
-        c.config.networks.keys().cloned().collect::<Vec<_>>().join(",")
+        c.config
+            .networks
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
 /// `NetworkSettings`, with Docker's field names. The top-level IPAddress, Gateway and
 /// MacAddress are the default bridge's (empty on other networks), as in Docker.
-pub fn network_settings(store: &Store, c: &Container, ports: serde_json::Map<String, Value>) -> Value {
+pub fn network_settings(
+    store: &Store,
+    c: &Container,
+    ports: serde_json::Map<String, Value>,
+) -> Value {
     let nets = store.networks().unwrap_or_default();
     let mut networks = serde_json::Map::new();
     let mut names: Vec<String> = c.config.networks.keys().cloned().collect();
@@ -424,7 +439,8 @@ pub fn network_settings(store: &Store, c: &Container, ports: serde_json::Map<Str
             .filter(|i| !i.is_empty())
             .or_else(|| nets.iter().find(|n| n.name == *name).map(|n| n.id.clone()))
             .unwrap_or_default();
-        let s = |f: fn(&crate::engine::net::EndpointSettings) -> String| ep.map(f).unwrap_or_default();
+        let s =
+            |f: fn(&crate::engine::net::EndpointSettings) -> String| ep.map(f).unwrap_or_default();
         let aliases = cfg.map(|c| c.aliases.clone()).filter(|a| !a.is_empty());
         let dns = ep.map(|e| e.dns_names.clone()).filter(|d| !d.is_empty());
         let ipam = cfg
@@ -453,7 +469,8 @@ pub fn network_settings(store: &Store, c: &Container, ports: serde_json::Map<Str
         );
     }
     let bridge = c.state.networks.get("bridge");
-    let b = |f: fn(&crate::engine::net::EndpointSettings) -> String| bridge.map(f).unwrap_or_default();
+    let b =
+        |f: fn(&crate::engine::net::EndpointSettings) -> String| bridge.map(f).unwrap_or_default();
     json!({
         "Bridge": "",
         "SandboxID": "",

@@ -20,16 +20,8 @@ pub fn parse_publish(spec: &str) -> Result<PortBinding, Failure> {
     let (ip, host, container) = match parts.as_slice() {
         // No host address: every address, IPv4 and IPv6 (Docker's two bindings).
         [c] => ("", Some(0), port(c)),
-        [c, h] => (
-            "",
-            if h.is_empty() { Some(0) } else { port(h) },
-            port(c),
-        ),
-        [c, h, ip] => (
-            *ip,
-            if h.is_empty() { Some(0) } else { port(h) },
-            port(c),
-        ),
+        [c, h] => ("", if h.is_empty() { Some(0) } else { port(h) }, port(c)),
+        [c, h, ip] => (*ip, if h.is_empty() { Some(0) } else { port(h) }, port(c)),
         _ => (spec, None, None),
     };
     match (host, container) {

@@ -46,7 +46,9 @@ pub mod volume;
 
 pub use error::EngineError;
 pub use events::{Action, Event, EventType};
-pub use snapshot::{ContainerInfo, ImageInfo, MountInfo, PortInfo, Snapshot, VolumeInfo};
+pub use snapshot::{
+    ContainerInfo, ImageInfo, MountInfo, NetworkInfo, NetworkMember, PortInfo, Snapshot, VolumeInfo,
+};
 pub use store::Store;
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;

@@ -72,13 +72,15 @@ pub fn bind_ports(ports: &mut [PortBinding]) -> Result<Vec<(TcpListener, u16)>> 
                 EngineError::Bind { addr, source: e }
             }
         };
-        let listener = TcpListener::bind((ip, p.host_port)).map_err(|e| in_use(ip, p.host_port, e))?;
+        let listener =
+            TcpListener::bind((ip, p.host_port)).map_err(|e| in_use(ip, p.host_port, e))?;
         if p.host_port == 0 {
             p.host_port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         }
         out.push((listener, p.container_port));
         if p.host_ip.is_empty() && ipv6_available() {
-            let v6 = sys::tcp_listen_v6only(p.host_port).map_err(|e| in_use("::", p.host_port, e))?;
+            let v6 =
+                sys::tcp_listen_v6only(p.host_port).map_err(|e| in_use("::", p.host_port, e))?;
             out.push((v6, p.container_port));
         }
     }

@@ -192,7 +192,12 @@ impl Store {
         let net = find_network(&nets, name, cfg)?;
         let mut c = self.load_container(&c.id)?;
         let used = used_addresses(&all, &c.id, &net.id);
-        let taken: Vec<String> = c.state.networks.values().map(|e| e.ifname.clone()).collect();
+        let taken: Vec<String> = c
+            .state
+            .networks
+            .values()
+            .map(|e| e.ifname.clone())
+            .collect();
         let ifname = (0..)
             .map(|i| format!("eth{i}"))
             .find(|n| !taken.contains(n))
@@ -305,7 +310,11 @@ impl Store {
         opts: &crate::lifecycle::CreateOptions,
     ) -> Result<(String, BTreeMap<String, EndpointConfig>)> {
         let mode = opts.network.clone().unwrap_or_else(|| "bridge".into());
-        let mode = if mode == "default" { "bridge".into() } else { mode };
+        let mode = if mode == "default" {
+            "bridge".into()
+        } else {
+            mode
+        };
         match NetworkMode::parse(&mode) {
             NetworkMode::Bridge(name) => {
                 let net = self.resolve_network(&name)?;
@@ -360,9 +369,11 @@ mod tests {
     use super::*;
 
     fn container(mode: &str) -> Container {
-        let mut c = Container::default();
-        c.id = "abcdef0123456789".into();
-        c.name = "web".into();
+        let mut c = Container {
+            id: "abcdef0123456789".into(),
+            name: "web".into(),
+            ..Default::default()
+        };
         c.config.hostname = "abcdef012345".into();
         c.config.network_mode = mode.into();
         c
@@ -372,12 +383,16 @@ mod tests {
     fn hosts_names_the_first_address_and_resolv_points_user_networks_at_the_embedded_dns() {
         let mut c = container("bridge");
         assert!(hosts_file(&c).ends_with("127.0.0.1\tabcdef012345\n"));
-        let mut bridge = Network::default();
-        bridge.name = "bridge".into();
-        bridge.id = "b".into();
-        let mut user = Network::default();
-        user.name = "n".into();
-        user.id = "u".into();
+        let bridge = Network {
+            name: "bridge".into(),
+            id: "b".into(),
+            ..Default::default()
+        };
+        let user = Network {
+            name: "n".into(),
+            id: "u".into(),
+            ..Default::default()
+        };
         c.state.networks.insert(
             "bridge".into(),
             EndpointSettings {

@@ -21,10 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use super::NetError;
 use super::netlink::{Netlink, RtNetlink, Wiring, wire_endpoint};
+use crate::Store;
 use crate::container::process_start_time;
 use crate::runtime::sys::{self, Errno, LinuxSyscall, SysError, Syscall};
 use crate::store::replace_json;
-use crate::Store;
 
 /// How long the holder stays with nothing to do.
 const IDLE: Duration = Duration::from_secs(5);
@@ -199,7 +199,11 @@ pub fn main(args: &[String]) -> i32 {
     }
     let mut out = std::io::stdout();
     let _ = writeln!(out, "listening").and_then(|_| out.flush());
-    if let Ok(null) = fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+    if let Ok(null) = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
         for fd in 0..3 {
             let _ = sys::dup_onto(null.as_raw_fd(), fd);
         }

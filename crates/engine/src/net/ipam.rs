@@ -133,7 +133,10 @@ mod tests {
     #[test]
     fn pools_follow_dockers_order_and_skip_taken_ones() {
         let s = |t: &str| Subnet::parse(t).unwrap();
-        assert_eq!(next_subnet(&[s("172.17.0.0/16")]).unwrap(), s("172.18.0.0/16"));
+        assert_eq!(
+            next_subnet(&[s("172.17.0.0/16")]).unwrap(),
+            s("172.18.0.0/16")
+        );
         let taken = [s("172.17.0.0/16"), s("172.18.0.0/16"), s("172.19.5.0/24")];
         assert_eq!(next_subnet(&taken).unwrap(), s("172.20.0.0/16"));
         let all: Vec<Subnet> = (17..=31).map(|n| s(&format!("172.{n}.0.0/16"))).collect();

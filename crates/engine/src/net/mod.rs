@@ -18,8 +18,8 @@ pub mod record;
 
 use serde::{Deserialize, Serialize};
 
-pub use endpoint::{EndpointConfig, EndpointSettings, NetworkMode};
 pub use connect::Connect;
+pub use endpoint::{EndpointConfig, EndpointSettings, NetworkMode};
 pub use record::{Network, NetworkCreate};
 
 use crate::runtime::sys::SysError;

@@ -31,8 +31,13 @@ pub trait Netlink {
     fn add_bridge(&self, name: &str) -> SysResult<()>;
     /// A veth pair `name` ↔ `peer`; the peer is made in the namespace `peer_netns` (an open
     /// /proc/<pid>/ns/net) with the MAC `peer_mac`.
-    fn add_veth(&self, name: &str, peer: &str, peer_netns: RawFd, peer_mac: [u8; 6])
-    -> SysResult<()>;
+    fn add_veth(
+        &self,
+        name: &str,
+        peer: &str,
+        peer_netns: RawFd,
+        peer_mac: [u8; 6],
+    ) -> SysResult<()>;
     fn set_master(&self, name: &str, master: &str) -> SysResult<()>;
     fn set_up(&self, name: &str) -> SysResult<()>;
     fn add_address(&self, name: &str, ip: Ipv4Addr, prefix: u8) -> SysResult<()>;
@@ -56,7 +61,12 @@ pub struct Wiring {
 }
 
 /// Make sure the network's bridge exists (with the gateway address, up).
-pub fn ensure_bridge(infra: &dyn Netlink, bridge: &str, gateway: Ipv4Addr, prefix: u8) -> SysResult<()> {
+pub fn ensure_bridge(
+    infra: &dyn Netlink,
+    bridge: &str,
+    gateway: Ipv4Addr,
+    prefix: u8,
+) -> SysResult<()> {
     if infra.link_exists(bridge)? {
         return Ok(());
     }
@@ -195,7 +205,9 @@ impl Netlink for RtNetlink {
         let mut msg = LinkMessage::default();
         msg.attributes.push(LinkAttribute::IfName(name.to_string()));
         msg.attributes
-            .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Bridge)]));
+            .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+                InfoKind::Bridge,
+            )]));
         self.request(
             "netlink add bridge",
             RouteNetlinkMessage::NewLink(msg),
@@ -252,7 +264,8 @@ impl Netlink for RtNetlink {
         msg.header.index = self.index(name)?;
         let bits = u32::from(ip) | (u32::MAX.checked_shr(u32::from(prefix)).unwrap_or(0));
         msg.attributes.push(AddressAttribute::Local(IpAddr::V4(ip)));
-        msg.attributes.push(AddressAttribute::Address(IpAddr::V4(ip)));
+        msg.attributes
+            .push(AddressAttribute::Address(IpAddr::V4(ip)));
         msg.attributes
             .push(AddressAttribute::Broadcast(Ipv4Addr::from(bits)));
         self.request(
@@ -358,7 +371,13 @@ impl Netlink for RecordingNetlink {
     fn add_bridge(&self, name: &str) -> SysResult<()> {
         self.record("add_bridge", NlCall::AddBridge(name.into()))
     }
-    fn add_veth(&self, name: &str, peer: &str, peer_netns: RawFd, peer_mac: [u8; 6]) -> SysResult<()> {
+    fn add_veth(
+        &self,
+        name: &str,
+        peer: &str,
+        peer_netns: RawFd,
+        peer_mac: [u8; 6],
+    ) -> SysResult<()> {
         self.record(
             "add_veth",
             NlCall::AddVeth {
@@ -379,7 +398,10 @@ impl Netlink for RecordingNetlink {
         self.record("add_address", NlCall::AddAddress(name.into(), ip, prefix))
     }
     fn add_default_route(&self, name: &str, gateway: Ipv4Addr) -> SysResult<()> {
-        self.record("add_default_route", NlCall::AddDefaultRoute(name.into(), gateway))
+        self.record(
+            "add_default_route",
+            NlCall::AddDefaultRoute(name.into(), gateway),
+        )
     }
     fn delete_link(&self, name: &str) -> SysResult<()> {
         self.record("delete_link", NlCall::DeleteLink(name.into()))
@@ -441,8 +463,17 @@ mod tests {
         let infra = RecordingNetlink::with_links(&["gorae0"]);
         let ctr = RecordingNetlink::new();
         wire_endpoint(&infra, &ctr, &wiring(false), 7).unwrap();
-        assert!(!infra.calls().iter().any(|c| matches!(c, NlCall::AddBridge(_))));
-        assert!(!ctr.calls().iter().any(|c| matches!(c, NlCall::AddDefaultRoute(..))));
+        assert!(
+            !infra
+                .calls()
+                .iter()
+                .any(|c| matches!(c, NlCall::AddBridge(_)))
+        );
+        assert!(
+            !ctr.calls()
+                .iter()
+                .any(|c| matches!(c, NlCall::AddDefaultRoute(..)))
+        );
     }
 
     #[test]

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::ipam::{self, Subnet};
 use super::NetError;
+use super::ipam::{self, Subnet};
 use crate::store::{read_json, replace_json};
 use crate::{EngineError, Result, Store};
 
@@ -105,10 +105,7 @@ impl Store {
     /// Every network, the predefined ones made on first use; by name.
     pub fn networks(&self) -> Result<Vec<Network>> {
         let mut all = self.read_networks()?;
-        if PREDEFINED
-            .iter()
-            .any(|p| !all.iter().any(|n| n.name == *p))
-        {
+        if PREDEFINED.iter().any(|p| !all.iter().any(|n| n.name == *p)) {
             let _lock = self.lock()?;
             all = self.read_networks()?;
             for p in PREDEFINED {

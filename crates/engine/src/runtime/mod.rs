@@ -320,7 +320,8 @@ pub fn spawn_container(
     sync: SyncPipe,
     err_write: RawFd,
 ) -> Result<i32, InitFailure> {
-    let mut flags = libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
+    let mut flags =
+        libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
     if spec.new_net_ns {
         flags |= libc::CLONE_NEWNET;
     }
