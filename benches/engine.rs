@@ -74,6 +74,38 @@ fn main() {
         ),
         _ => println!("gorae  docker run --rm -v vol:/d busybox true: FAILED"),
     }
+    // What a network costs per start: the default bridge (above) against none and a user
+    // network (the holder stays up between runs, as it does while anything uses it).
+    gorae(&["network", "create", "n"]);
+    let _keep = gorae(&[
+        "run",
+        "-d",
+        "--name",
+        "keep",
+        "--network",
+        "n",
+        "busybox",
+        "sleep",
+        "600",
+    ]);
+    for (what, args) in [
+        (
+            "--network none",
+            ["run", "--rm", "--network", "none", "busybox", "true"],
+        ),
+        (
+            "--network n",
+            ["run", "--rm", "--network", "n", "busybox", "true"],
+        ),
+    ] {
+        match median_ms(runs, || gorae(&args)) {
+            Some(ms) => println!(
+                "gorae  docker run --rm {what} busybox true: median {ms:.1} ms over {runs} runs"
+            ),
+            None => println!("gorae  docker run --rm {what} busybox true: FAILED"),
+        }
+    }
+    gorae(&["rm", "-f", "keep"]);
     // Pull debian into an empty store: unpacked bytes per second.
     let pull_root = root.join("pull");
     let t = Instant::now();

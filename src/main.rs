@@ -34,5 +34,6 @@ fn run_helper(helper: Helper, args: &[String]) -> i32 {
         Helper::RemoveTree => runtime::remove_tree_main(args),
         Helper::PackUpper => archive::pack_upper_main(args),
         Helper::Diff => archive::diff_main(args),
+        Helper::NetHolder => gorae::engine::net::holder::main(args),
     }
 }

@@ -127,12 +127,19 @@ fn namespaces_isolate_hostname_pids_mounts_and_network() {
         "the container sees only its own processes, saw {pids}"
     );
     let rest: Vec<&str> = lines.collect();
-    let ifaces: Vec<&str> = rest
+    let mut ifaces: Vec<&str> = rest
         .iter()
         .filter(|l| !l.trim().chars().all(|c| c.is_ascii_digit()))
         .map(|l| l.trim())
         .collect();
-    assert_eq!(ifaces, vec!["lo"], "only loopback: {rest:?}");
+    ifaces.sort();
+    // Its own network namespace: loopback and its eth0 on the default bridge, none of the
+    // host's interfaces.
+    assert_eq!(
+        ifaces,
+        vec!["eth0", "lo"],
+        "loopback and eth0 only: {rest:?}"
+    );
     let fds: Vec<&str> = rest
         .iter()
         .filter(|l| l.trim().chars().all(|c| c.is_ascii_digit()))

@@ -52,10 +52,14 @@ fn nginx_serves_the_korean_page_through_a_published_port() {
     let page = page.expect("nginx answered through the published port");
     assert!(page.contains("고래"), "{page}");
     let ps = s.ok(&["ps"]);
-    assert!(ps.contains(&format!("0.0.0.0:{port}->80/tcp")), "{ps}");
+    // Published on IPv4 and IPv6, as Docker shows it.
+    assert!(
+        ps.contains(&format!("0.0.0.0:{port}->80/tcp, [::]:{port}->80/tcp")),
+        "{ps}"
+    );
     assert_eq!(
         s.ok(&["port", "web"]).trim(),
-        format!("80/tcp -> 0.0.0.0:{port}")
+        format!("80/tcp -> 0.0.0.0:{port}\n80/tcp -> [::]:{port}")
     );
     // nginx logs its access to stdout, as the official image does.
     let mut logs = String::new();

@@ -307,6 +307,15 @@ pub struct RunArgs {
     /// Attach a filesystem mount to the container
     #[arg(long)]
     pub mount: Vec<String>,
+    /// Connect a container to a network
+    #[arg(long, visible_alias = "net")]
+    pub network: Option<String>,
+    /// Add network-scoped alias for the container
+    #[arg(long, visible_alias = "net-alias")]
+    pub network_alias: Vec<String>,
+    /// IPv4 address (e.g., 172.30.100.104)
+    #[arg(long)]
+    pub ip: Option<String>,
     /// Proxy received signals to the process
     #[arg(long, default_value_t = true, action = ArgAction::Set)]
     pub sig_proxy: bool,

@@ -147,19 +147,23 @@ pub fn port(store: &Store, name: &str, which: Option<&str>) -> CmdResult {
         if !c.is_running() {
             break;
         }
-        match &want {
-            Some((port, proto)) => {
-                if p.container_port.to_string() == *port && p.proto == *proto {
-                    println!("{}:{}", p.host_ip, p.host_port);
+        for ip in crate::engine::proxy::published_ips(p) {
+            let host = if ip.contains(':') {
+                format!("[{ip}]:{}", p.host_port)
+            } else {
+                format!("{ip}:{}", p.host_port)
+            };
+            match &want {
+                Some((port, proto)) => {
+                    if p.container_port.to_string() == *port && p.proto == *proto {
+                        println!("{host}");
+                        found = true;
+                    }
+                }
+                None => {
+                    println!("{}/{} -> {host}", p.container_port, p.proto);
                     found = true;
                 }
-            }
-            None => {
-                println!(
-                    "{}/{} -> {}:{}",
-                    p.container_port, p.proto, p.host_ip, p.host_port
-                );
-                found = true;
             }
         }
     }

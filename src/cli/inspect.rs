@@ -15,10 +15,11 @@ fn container_json(store: &Store, c: &Container) -> Value {
         .ports
         .iter()
         .map(|p| {
-            (
-                format!("{}/{}", p.container_port, p.proto),
-                json!([{"HostIp": p.host_ip, "HostPort": p.host_port.to_string()}]),
-            )
+            let each: Vec<Value> = crate::engine::proxy::published_ips(p)
+                .into_iter()
+                .map(|ip| json!({"HostIp": ip, "HostPort": p.host_port.to_string()}))
+                .collect();
+            (format!("{}/{}", p.container_port, p.proto), json!(each))
         })
         .collect();
     json!({
@@ -49,7 +50,7 @@ fn container_json(store: &Store, c: &Container) -> Value {
         },
         "HostConfig": {
             "AutoRemove": c.config.auto_remove,
-            "NetworkMode": "none",
+            "NetworkMode": super::network::network_mode(c),
             "PortBindings": ports.clone(),
             "PidsLimit": crate::engine::runtime::cgroup::DEFAULT_PIDS_MAX,
             "Memory": crate::engine::runtime::cgroup::DEFAULT_MEMORY_MAX,
@@ -66,7 +67,7 @@ fn container_json(store: &Store, c: &Container) -> Value {
             "WorkingDir": c.config.workdir,
             "Labels": c.config.labels,
         },
-        "NetworkSettings": { "Ports": ports },
+        "NetworkSettings": super::network::network_settings(store, c, ports),
         "Mounts": super::volume::mounts_json(store, c),
     })
 }

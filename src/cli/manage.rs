@@ -133,8 +133,19 @@ const fn own(name: &'static str, aliases: &'static [&'static str]) -> Sub {
     }
 }
 
-/// The management layer: `--version`, `container …`, `image …`, `volume …`; anything else goes
-/// on as is.
+/// `docker network COMMAND` (no short forms: each is run by `network`).
+const NETWORK: &[Sub] = &[
+    own("connect", &[]),
+    own("create", &[]),
+    own("disconnect", &[]),
+    own("inspect", &[]),
+    own("ls", &["list"]),
+    own("prune", &[]),
+    own("rm", &["remove"]),
+];
+
+/// The management layer: `--version`, `container …`, `image …`, `network …`, `volume …`;
+/// anything else goes on as is.
 pub fn route(args: &[String]) -> Route {
     let (group, subs) = match args.first().map(String::as_str) {
         Some("-v" | "--version") => {
@@ -144,6 +155,7 @@ pub fn route(args: &[String]) -> Route {
         Some("container") => ("container", CONTAINER),
         Some("image") => ("image", IMAGE),
         Some("volume") => ("volume", VOLUME),
+        Some("network") => ("network", NETWORK),
         _ => return Route::Short(args.to_vec()),
     };
     let Some(word) = args.get(1).map(String::as_str) else {
@@ -177,6 +189,9 @@ pub fn route(args: &[String]) -> Route {
         return Route::Done(super::volume::run(sub.name, &path, argv.collect()));
     }
     let Some(target) = sub.target else {
+        if group == "network" {
+            return Route::Done(network(sub.name, &path, argv));
+        }
         return Route::Done(prune(group, &path, argv));
     };
     // Check under the management name, so clap's usage and errors say `docker container ls`.
@@ -222,6 +237,20 @@ fn prune(group: &str, path: &str, argv: impl Iterator<Item = String>) -> i32 {
         }
     });
     super::finish(result)
+}
+
+fn network(sub: &'static str, path: &str, argv: impl Iterator<Item = String>) -> i32 {
+    let Some(cmd) = super::network::command(sub) else {
+        return 1;
+    };
+    let cmd = cmd
+        .bin_name(format!("docker {path}"))
+        .about(t(&format!("manage.network.{sub}"), &[]));
+    let m = match cmd.try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) => return super::clap_exit(e, path),
+    };
+    super::finish(super::open_store().and_then(|store| super::network::run(&store, sub, &m)))
 }
 
 fn clap_failure(e: &clap::Error) -> super::Failure {

@@ -14,6 +14,7 @@ mod images;
 mod inspect;
 mod logs;
 mod manage;
+mod network;
 mod prune;
 mod ps;
 mod run;
@@ -124,6 +125,7 @@ pub fn describe(e: &EngineError) -> String {
             t("err-daemon", &[]),
             volume::describe_mount_error(m)
         ),
+        EngineError::Network(n) => format!("{}{}", t("err-daemon", &[]), network::describe(n)),
         EngineError::Conflict(_) | EngineError::Runtime(_) | EngineError::Sys(_) => {
             format!("{}{}", t("err-daemon", &[]), e)
         }

@@ -40,13 +40,13 @@ pub struct ImagePruneArgs {
 }
 
 /// The prune filters Docker's daemon applies: `until` (created before), `label`, `label!`.
-struct PruneFilter {
+pub(super) struct PruneFilter {
     until: Option<u64>,
     filters: Filters,
 }
 
 impl PruneFilter {
-    fn parse(raw: &[String], cmd: &str) -> Result<PruneFilter, Failure> {
+    pub(super) fn parse(raw: &[String], cmd: &str) -> Result<PruneFilter, Failure> {
         let filters = Filters::parse(raw, PRUNE_FILTERS, &[])
             .map_err(|e| filter_failure(e, cmd, PRUNE_FILTERS))?;
         let mut until = None;
@@ -61,7 +61,7 @@ impl PruneFilter {
         Ok(PruneFilter { until, filters })
     }
 
-    fn accepts(
+    pub(super) fn accepts(
         &self,
         created_millis: u64,
         labels: &std::collections::BTreeMap<String, String>,

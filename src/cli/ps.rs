@@ -34,12 +34,7 @@ pub fn ports_text(c: &Container) -> String {
     c.config
         .ports
         .iter()
-        .map(|p| {
-            format!(
-                "{}:{}->{}/{}",
-                p.host_ip, p.host_port, p.container_port, p.proto
-            )
-        })
+        .flat_map(crate::engine::proxy::published_text)
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -126,8 +121,7 @@ fn ps_row(c: &Container, trunc: bool, size: Option<(u64, u64)>) -> serde_json::V
         "LocalVolumes": super::volume::local_volumes(c),
         "Mounts": super::volume::ps_mounts(c, trunc),
         "Names": c.name,
-        // gorae gives each container its own empty network namespace.
-        "Networks": "none",
+        "Networks": super::network::networks_text(c),
         "Ports": ports_text(c),
         "RunningFor": ago(c.created_millis()),
         "Size": size_text,

@@ -18,17 +18,10 @@ pub fn parse_publish(spec: &str) -> Result<PortBinding, Failure> {
     let parts: Vec<&str> = addr.rsplitn(3, ':').collect();
     let port = |s: &str| s.parse::<u16>().ok().filter(|p| *p > 0);
     let (ip, host, container) = match parts.as_slice() {
-        [c] => ("0.0.0.0", Some(0), port(c)),
-        [c, h] => (
-            "0.0.0.0",
-            if h.is_empty() { Some(0) } else { port(h) },
-            port(c),
-        ),
-        [c, h, ip] => (
-            if ip.is_empty() { "0.0.0.0" } else { ip },
-            if h.is_empty() { Some(0) } else { port(h) },
-            port(c),
-        ),
+        // No host address: every address, IPv4 and IPv6 (Docker's two bindings).
+        [c] => ("", Some(0), port(c)),
+        [c, h] => ("", if h.is_empty() { Some(0) } else { port(h) }, port(c)),
+        [c, h, ip] => (*ip, if h.is_empty() { Some(0) } else { port(h) }, port(c)),
         _ => (spec, None, None),
     };
     match (host, container) {
@@ -91,6 +84,9 @@ fn create_options(a: &RunArgs, cmd: &str) -> Result<CreateOptions, Failure> {
         publish_all: a.publish_all,
         labels,
         mounts,
+        network: a.network.clone(),
+        network_aliases: a.network_alias.clone(),
+        ip: a.ip.clone(),
     })
 }
 

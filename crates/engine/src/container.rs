@@ -31,6 +31,13 @@ pub struct RunConfig {
     /// Binds, volumes and tmpfs mounts, in the order given (image VOLUMEs last).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<crate::volume::MountSpec>,
+    /// `--network`: `bridge`, a network's name, `host`, `none` (empty: a record from before
+    /// networks, loopback only).
+    #[serde(default)]
+    pub network_mode: String,
+    /// The networks it is connected to, by name (see `net::endpoint`).
+    #[serde(default)]
+    pub networks: std::collections::BTreeMap<String, crate::net::EndpointConfig>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
@@ -59,6 +66,9 @@ pub struct RunState {
     /// A stop/kill asked for by the user (so `Exited (137)` is expected).
     #[serde(default)]
     pub stopped_by_user: bool,
+    /// Its addresses while it runs, by network name.
+    #[serde(default)]
+    pub networks: std::collections::BTreeMap<String, crate::net::EndpointSettings>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
@@ -294,6 +304,8 @@ impl Store {
         }
         // Build containers of builds that were killed.
         self.reconcile_builds();
+        // A network holder that was killed while containers use their networks.
+        crate::net::client::reconcile(self);
         // Staging left by killed processes.
         if let Ok(rd) = fs::read_dir(self.tmp_dir()) {
             for e in rd.flatten() {

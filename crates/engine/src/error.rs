@@ -89,6 +89,9 @@ pub enum EngineError {
     /// was refused); the text is for a bug report.
     #[error("{0}")]
     Runtime(String),
+    /// Networks: Docker's messages (`network X not found`, …).
+    #[error("{0}")]
+    Network(#[from] crate::net::NetError),
     /// A kernel call the engine made failed (pipe, socketpair, fork).
     #[error("{0}")]
     Sys(#[from] SysError),

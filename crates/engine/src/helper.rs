@@ -17,14 +17,17 @@ pub enum Helper {
     PackUpper,
     /// `__diff <upper> …`: list a container's changes as root of its namespace.
     Diff,
+    /// `__net-holder [--adopt <monitor pid>]`: the store's network holder (`net::holder`).
+    NetHolder,
 }
 
 impl Helper {
-    pub const ALL: [Helper; 4] = [
+    pub const ALL: [Helper; 5] = [
         Helper::Monitor,
         Helper::RemoveTree,
         Helper::PackUpper,
         Helper::Diff,
+        Helper::NetHolder,
     ];
 
     pub fn arg(self) -> &'static str {
@@ -33,6 +36,7 @@ impl Helper {
             Helper::RemoveTree => "__remove-tree",
             Helper::PackUpper => "__pack-upper",
             Helper::Diff => "__diff",
+            Helper::NetHolder => "__net-holder",
         }
     }
 

@@ -14,6 +14,7 @@
 //! - `transfer`: save / load / export / import tarballs
 //! - `time`: RFC 3339 times as the store writes them
 //! - `registry`: pulling from a real registry (OCI distribution API)
+//! - `net`: networks (records, addresses, the holder process, netlink)
 //! - `prune`: container and image prune (what nothing uses), with Docker's events
 //! - `volume`: volumes (`<root>/volumes/<name>/_data`), a container's mounts, which containers use a volume
 //! - `net`: networks (`dns`: the embedded DNS server; `egress`: pasta/slirp4netns and NAT)
@@ -46,7 +47,9 @@ pub mod volume;
 
 pub use error::EngineError;
 pub use events::{Action, Event, EventType};
-pub use snapshot::{ContainerInfo, ImageInfo, MountInfo, PortInfo, Snapshot, VolumeInfo};
+pub use snapshot::{
+    ContainerInfo, ImageInfo, MountInfo, NetworkInfo, NetworkMember, PortInfo, Snapshot, VolumeInfo,
+};
 pub use store::Store;
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;

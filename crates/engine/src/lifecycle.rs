@@ -37,6 +37,10 @@ pub struct CreateOptions {
     pub labels: BTreeMap<String, String>,
     /// `-v` and `--mount`, as parsed (volume names and sources completed at create).
     pub mounts: Vec<crate::volume::MountSpec>,
+    /// `--network` (None: the default `bridge`), `--network-alias`, `--ip`.
+    pub network: Option<String>,
+    pub network_aliases: Vec<String>,
+    pub ip: Option<String>,
 }
 
 /// Merge `-e` values over the image's env (same key replaced, order kept).
@@ -134,7 +138,7 @@ impl Store {
                     && !ports.iter().any(|b| b.container_port == p)
                 {
                     ports.push(PortBinding {
-                        host_ip: "0.0.0.0".into(),
+                        host_ip: String::new(),
                         host_port: 0,
                         container_port: p,
                         proto: proto.into(),
@@ -144,6 +148,7 @@ impl Store {
         }
         let mut labels = defaults.labels.clone().unwrap_or_default();
         labels.extend(opts.labels.clone());
+        let (network_mode, networks) = self.network_choice(opts)?;
         let c = Container {
             name: opts.name.clone().unwrap_or_default(),
             image: opts.image.clone(),
@@ -166,6 +171,8 @@ impl Store {
                 ports,
                 labels,
                 mounts: Vec::new(),
+                network_mode,
+                networks,
             },
             ..Default::default()
         };

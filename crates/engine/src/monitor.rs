@@ -17,7 +17,7 @@ use super::attach::{self, FrameBuffer};
 use super::container::{Container, process_start_time};
 use super::runtime::{self, Spec, Stdio, cgroup, sys};
 use super::time::rfc3339_now;
-use super::{Action, EngineError, Event, Result, Store};
+use super::{Action, EngineError, Event, Result, Store, net};
 
 /// Largest log file before it is rotated (one previous file is kept).
 pub const LOG_MAX_BYTES: u64 = 16 << 20;
@@ -91,29 +91,22 @@ fn status(fd: &mut Option<File>, line: &str) {
     }
 }
 
-/// Files the container sees as /etc/hostname, /etc/hosts, /etc/resolv.conf.
-fn write_etc_files(dir: &Path, c: &Container) -> Result<Vec<(PathBuf, String)>> {
+/// Files the container sees as /etc/hostname, /etc/hosts, /etc/resolv.conf (contents from
+/// `net::endpoint`: its address once it has one, the embedded DNS on user networks).
+fn write_etc_files(store: &Store, dir: &Path, c: &Container) -> Result<Vec<(PathBuf, String)>> {
     let hostname = dir.join("hostname");
     let hosts = dir.join("hosts");
     let resolv = dir.join("resolv.conf");
     let w = |p: &Path, s: String| fs::write(p, s).map_err(|e| EngineError::io(p, e));
     w(&hostname, format!("{}\n", c.config.hostname))?;
-    w(
-        &hosts,
-        format!(
-            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t{}\n",
-            c.config.hostname
-        ),
-    )?;
-    // The container has loopback only; keep the host's search domains, no nameservers that
-    // would point at the host's loopback.
+    w(&hosts, net::endpoint::hosts_file(c))?;
+    let nets = if c.state.networks.is_empty() {
+        Vec::new()
+    } else {
+        store.networks()?
+    };
     let host_resolv = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    let kept: String = host_resolv
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("nameserver 127.") && !l.contains("::1"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    w(&resolv, kept)?;
+    w(&resolv, net::endpoint::resolv_file(c, &nets, &host_resolv))?;
     Ok(vec![
         (hostname, "/etc/hostname".into()),
         (hosts, "/etc/hosts".into()),
@@ -141,7 +134,11 @@ pub fn main(args: &[String]) -> i32 {
             return 125;
         }
     };
-    match run(&store, id, wait_attach, &mut status_fd) {
+    let result = run(&store, id, wait_attach, &mut status_fd);
+    // Addresses are ours only while the container runs (others see them free once we are
+    // gone anyway; this keeps the record honest).
+    let _ = store.update_container(id, |c| c.state.networks.clear());
+    match result {
         Ok(code) => code,
         Err(e) => {
             status(
@@ -157,7 +154,15 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     let c = store.load_container(id)?;
     let img = store.resolve_image(&c.image_id)?;
     let dir = store.container_dir(id);
-    let etc_files = write_etc_files(&dir, &c)?;
+    let mode = net::NetworkMode::parse(&c.config.network_mode);
+    let networked = matches!(mode, net::NetworkMode::Bridge(_));
+    // Addresses first, so /etc/hosts can name ours.
+    let c = if networked {
+        store.allocate_endpoints(id)?
+    } else {
+        c
+    };
+    let etc_files = write_etc_files(store, &dir, &c)?;
     let sock_path = dir.join("attach");
     let listener = attach::listen(&store.root, id).map_err(|e| EngineError::io(&sock_path, e))?;
     status(status_fd, "listening");
@@ -246,6 +251,18 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     }
     let mounts = store.runtime_mounts(&c)?;
     let cg = cgroup::create(id);
+    let rootless = runtime::is_rootless();
+    // The holder before the clone: rootless, networked containers are made in its user
+    // namespace (joined while we are single-threaded), so it may configure their netns.
+    let mut holder = if networked {
+        Some(net::client::connect(store)?)
+    } else {
+        None
+    };
+    if rootless && let Some(h) = &holder {
+        sys::setns_path(Path::new(&h.userns_path()), libc::CLONE_NEWUSER)
+            .map_err(EngineError::Sys)?;
+    }
     let spec = Spec {
         lowers: store.lower_dirs(&img)?,
         upper: store.upper_dir(id),
@@ -258,7 +275,9 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         user: c.config.user.clone(),
         etc_files,
         allow_mknod: cg.devices_guarded,
-        rootless: runtime::is_rootless(),
+        rootless,
+        new_user_ns: rootless && holder.is_none(),
+        new_net_ns: mode != net::NetworkMode::Host,
         mounts,
     };
     let (sync_r, sync_w) = sys::pipe().map_err(EngineError::Sys)?;
@@ -279,13 +298,25 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     sys::close(sync_r);
     sys::close(err_w);
     cg.add(pid);
-    if spec.rootless
+    if spec.new_user_ns
         && let Err(e) = runtime::write_id_maps(pid)
     {
         sys::kill(pid, libc::SIGKILL);
         sys::wait_child(pid, false);
         return Err(EngineError::Sys(e));
     }
+    // Wire its endpoints before it runs; we hold N while it lives (a holder killed meanwhile
+    // is replaced by one that adopts N from us).
+    let _infra_ns = match holder.as_mut().map(|h| h.attach_all(store, &c, pid)) {
+        Some(Err(e)) => {
+            sys::kill(pid, libc::SIGKILL);
+            sys::wait_child(pid, false);
+            return Err(e);
+        }
+        Some(Ok(fd)) => Some(fd),
+        None => None,
+    };
+    drop(holder);
     sys::write_all(sync_w, b"go");
     sys::close(sync_w);
     if tty {
@@ -343,7 +374,15 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     }
     if !listeners.is_empty() {
         // Should the fork fail, the container still runs; only its ports stay closed.
-        if let Ok(conn) = super::proxy::Connector::start(pid) {
+        // To the container's address on its first network (loopback without one).
+        let target = c
+            .state
+            .networks
+            .values()
+            .find(|e| e.ifname == "eth0")
+            .and_then(|e| e.ip.parse().ok())
+            .unwrap_or(std::net::Ipv4Addr::LOCALHOST);
+        if let Ok(conn) = super::proxy::Connector::start(pid, target) {
             super::proxy::spawn_proxies(listeners, std::sync::Arc::new(conn));
         }
     }
@@ -371,6 +410,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         c.state.finished_at = rfc3339_now();
         c.state.pid = 0;
         c.state.oom_killed = oom;
+        c.state.networks.clear();
     });
     cg.remove();
     let c = updated?;

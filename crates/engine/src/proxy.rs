@@ -13,7 +13,42 @@ use super::runtime::sys;
 use super::container::PortBinding;
 use super::{EngineError, Result};
 
-/// Bind every TCP binding; host port 0 gets a free port, written back into the binding.
+/// Whether the host has IPv6 (then an unspecified host address publishes on `[::]` too).
+pub fn ipv6_available() -> bool {
+    std::path::Path::new("/proc/net/if_inet6").exists()
+}
+
+/// The host addresses a binding publishes on, as Docker shows them: no host address means
+/// `0.0.0.0` and `::`.
+pub fn published_ips(p: &PortBinding) -> Vec<&str> {
+    if p.host_ip.is_empty() {
+        if ipv6_available() {
+            vec!["0.0.0.0", "::"]
+        } else {
+            vec!["0.0.0.0"]
+        }
+    } else {
+        vec![p.host_ip.as_str()]
+    }
+}
+
+/// `0.0.0.0:8080->80/tcp, [::]:8080->80/tcp` (ps, port).
+pub fn published_text(p: &PortBinding) -> Vec<String> {
+    published_ips(p)
+        .into_iter()
+        .map(|ip| {
+            let host = if ip.contains(':') {
+                format!("[{ip}]")
+            } else {
+                ip.to_string()
+            };
+            format!("{host}:{}->{}/{}", p.host_port, p.container_port, p.proto)
+        })
+        .collect()
+}
+
+/// Bind every TCP binding; host port 0 gets a free port, written back into the binding. No
+/// host address binds `0.0.0.0` and, where the host has IPv6, `[::]` on the same port.
 pub fn bind_ports(ports: &mut [PortBinding]) -> Result<Vec<(TcpListener, u16)>> {
     let mut out = Vec::new();
     for p in ports.iter_mut() {
@@ -25,20 +60,29 @@ pub fn bind_ports(ports: &mut [PortBinding]) -> Result<Vec<(TcpListener, u16)>> 
         } else {
             &p.host_ip
         };
-        let listener = TcpListener::bind((ip, p.host_port)).map_err(|e| {
-            if e.kind() == io::ErrorKind::AddrInUse {
-                EngineError::PortInUse(format!("{ip}:{}", p.host_port))
+        let in_use = |ip: &str, port: u16, e: io::Error| {
+            let addr = if ip.contains(':') {
+                format!("[{ip}]:{port}")
             } else {
-                EngineError::Bind {
-                    addr: format!("{ip}:{}", p.host_port),
-                    source: e,
-                }
+                format!("{ip}:{port}")
+            };
+            if e.kind() == io::ErrorKind::AddrInUse {
+                EngineError::PortInUse(addr)
+            } else {
+                EngineError::Bind { addr, source: e }
             }
-        })?;
+        };
+        let listener =
+            TcpListener::bind((ip, p.host_port)).map_err(|e| in_use(ip, p.host_port, e))?;
         if p.host_port == 0 {
             p.host_port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         }
         out.push((listener, p.container_port));
+        if p.host_ip.is_empty() && ipv6_available() {
+            let v6 =
+                sys::tcp_listen_v6only(p.host_port).map_err(|e| in_use("::", p.host_port, e))?;
+            out.push((v6, p.container_port));
+        }
     }
     Ok(out)
 }
@@ -63,14 +107,14 @@ pub struct Connector {
 }
 
 impl Connector {
-    /// Fork the connector for the container whose init is `pid`.
-    pub fn start(pid: i32) -> Result<Connector> {
+    /// Fork the connector for the container whose init is `pid`; it connects to `target`.
+    pub fn start(pid: i32, target: std::net::Ipv4Addr) -> Result<Connector> {
         let (ours, theirs) = sys::socketpair().map_err(EngineError::Sys)?;
         // The monitor is single-threaded here; the child only makes syscalls and exits.
         match sys::fork()? {
             sys::Forked::Child => {
                 sys::close(ours);
-                let code = connector_main(pid, theirs);
+                let code = connector_main(pid, target, theirs);
                 sys::exit_now(code)
             }
             sys::Forked::Parent(_) => {
@@ -82,7 +126,7 @@ impl Connector {
         }
     }
 
-    /// A TCP connection to 127.0.0.1:`port` inside the container.
+    /// A TCP connection to the container's address, `port`, inside its network namespace.
     fn connect(&self, port: u16) -> Option<TcpStream> {
         let fd = self.control.lock().ok()?;
         if !sys::write_all(*fd, &port.to_be_bytes()) {
@@ -92,7 +136,7 @@ impl Connector {
     }
 }
 
-fn connector_main(pid: i32, control: RawFd) -> i32 {
+fn connector_main(pid: i32, target: std::net::Ipv4Addr, control: RawFd) -> i32 {
     use std::path::Path;
     let ns = |name: &str| format!("/proc/{pid}/ns/{name}");
     let same_user =
@@ -110,7 +154,7 @@ fn connector_main(pid: i32, control: RawFd) -> i32 {
             _ => return 0,
         }
         let port = u16::from_be_bytes(req);
-        match TcpStream::connect(("127.0.0.1", port)) {
+        match TcpStream::connect((target, port)) {
             Ok(s) => {
                 if !sys::send_fd(control, s.as_raw_fd()) {
                     return 0;

@@ -9,6 +9,8 @@ pub struct Snapshot {
     pub containers: Vec<ContainerInfo>,
     /// By name.
     pub volumes: Vec<VolumeInfo>,
+    /// By name; `bridge`, `host` and `none` included.
+    pub networks: Vec<NetworkInfo>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -22,6 +24,29 @@ pub struct VolumeInfo {
     pub containers: Vec<String>,
     /// Creation time, ms since the epoch.
     pub created: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NetworkInfo {
+    pub id: String,
+    pub name: String,
+    /// "bridge", "host", "null".
+    pub driver: String,
+    /// "172.18.0.0/16" (empty for host and none).
+    pub subnet: String,
+    pub gateway: String,
+    /// Containers connected to it, running or not (its members for `network inspect` are
+    /// the running ones: `address` is empty for the others).
+    pub members: Vec<NetworkMember>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NetworkMember {
+    pub container_id: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    /// Its IPv4 address there while it runs.
+    pub address: String,
 }
 
 /// One mount of a container.
@@ -183,7 +208,50 @@ impl Store {
             images: image_infos,
             containers,
             volumes,
+            networks: self.network_infos()?,
         })
+    }
+
+    fn network_infos(&self) -> Result<Vec<NetworkInfo>> {
+        let all = self.containers()?;
+        Ok(self
+            .networks()?
+            .into_iter()
+            .map(|n| {
+                let (subnet, gateway) = n
+                    .ipam
+                    .config
+                    .first()
+                    .map(|c| (c.subnet.clone(), c.gateway.clone()))
+                    .unwrap_or_default();
+                let members = all
+                    .iter()
+                    .filter_map(|c| {
+                        let cfg = c.config.networks.get(&n.name)?;
+                        let address = c
+                            .state
+                            .networks
+                            .get(&n.name)
+                            .map(|e| e.ip.clone())
+                            .unwrap_or_default();
+                        Some(NetworkMember {
+                            container_id: c.id.clone(),
+                            name: c.name.clone(),
+                            aliases: cfg.aliases.clone(),
+                            address,
+                        })
+                    })
+                    .collect();
+                NetworkInfo {
+                    id: n.id,
+                    name: n.name,
+                    driver: n.driver,
+                    subnet,
+                    gateway,
+                    members,
+                }
+            })
+            .collect())
     }
 
     /// Config digests of every image in the bundled catalog.

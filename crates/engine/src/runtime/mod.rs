@@ -50,6 +50,11 @@ pub struct Spec {
     pub rootless: bool,
     /// Binds, volumes and tmpfs mounts, made after the root file system.
     pub mounts: Vec<mounts::Mount>,
+    /// Clone a new user namespace (rootless, unless the monitor joined the network holder's,
+    /// which networked rootless containers share).
+    pub new_user_ns: bool,
+    /// Clone a new network namespace (all but `--network host`).
+    pub new_net_ns: bool,
 }
 
 /// Whether this process runs without root, so containers need a user namespace.
@@ -300,7 +305,9 @@ fn setup_container(
     }
     mask_paths(sys, root_after_pivot);
     sys.sethostname(&spec.hostname)?;
-    sys.loopback_up()?;
+    if spec.new_net_ns {
+        sys.loopback_up()?;
+    }
     seccomp::install(sys)?;
     sys.set_capabilities(&capabilities(spec.allow_mknod))?;
     Ok(())
@@ -313,12 +320,12 @@ pub fn spawn_container(
     sync: SyncPipe,
     err_write: RawFd,
 ) -> Result<i32, InitFailure> {
-    let mut flags = libc::CLONE_NEWPID
-        | libc::CLONE_NEWNS
-        | libc::CLONE_NEWUTS
-        | libc::CLONE_NEWIPC
-        | libc::CLONE_NEWNET;
-    if spec.rootless {
+    let mut flags =
+        libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
+    if spec.new_net_ns {
+        flags |= libc::CLONE_NEWNET;
+    }
+    if spec.new_user_ns {
         flags |= libc::CLONE_NEWUSER;
     }
     let rootless = spec.rootless;
@@ -446,6 +453,8 @@ mod tests {
             allow_mknod: false,
             rootless,
             mounts: vec![],
+            new_user_ns: rootless,
+            new_net_ns: true,
         }
     }
 

@@ -302,6 +302,13 @@ pub fn setns_path(path: &Path, nstype: libc::c_int) -> SysResult<()> {
     LinuxSyscall.setns(path, nstype)
 }
 
+/// Join the namespace open at `fd` (an open /proc/<pid>/ns/<name>); for network namespaces
+/// this moves only the calling thread, so sockets made next belong to that namespace.
+pub fn setns_fd(fd: std::os::fd::BorrowedFd<'_>, nstype: libc::c_int) -> SysResult<()> {
+    nix::sched::setns(fd, nix::sched::CloneFlags::from_bits_truncate(nstype))
+        .map_err(|e| SysError::new("setns", None, e))
+}
+
 // ---- process ----
 
 pub fn geteuid() -> u32 {
@@ -402,6 +409,18 @@ pub fn on_spawn_keep_fds(cmd: &mut std::process::Command, fds: [RawFd; 2]) {
                     return Err(io::Error::last_os_error());
                 }
             }
+            Ok(())
+        });
+    }
+}
+
+/// Have the child of `cmd` start a new session (a detached helper: no terminal signals).
+pub fn on_spawn_setsid(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
             Ok(())
         });
     }
@@ -630,6 +649,42 @@ pub fn set_recv_timeout(fd: RawFd, secs: i32) -> io::Result<()> {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
+    }
+}
+
+/// A TCP listener on `[::]:port` for IPv6 only (IPV6_V6ONLY), so it sits beside one on
+/// `0.0.0.0:port` as Docker's two bindings do.
+pub fn tcp_listen_v6only(port: u16) -> io::Result<std::net::TcpListener> {
+    // SAFETY: a fresh socket we own (wrapped at once), setsockopt/bind/listen with values and
+    // a sockaddr_in6 that live across the calls.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET6, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let owned = OwnedFd::from_raw_fd(fd);
+        let one: libc::c_int = 1;
+        let len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        for opt in [
+            (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY),
+            (libc::SOL_SOCKET, libc::SO_REUSEADDR),
+        ] {
+            if libc::setsockopt(fd, opt.0, opt.1, (&one as *const libc::c_int).cast(), len) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        let mut sa: libc::sockaddr_in6 = std::mem::zeroed();
+        sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+        sa.sin6_port = port.to_be();
+        let r = libc::bind(
+            fd,
+            (&sa as *const libc::sockaddr_in6).cast(),
+            std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+        );
+        if r != 0 || libc::listen(fd, libc::SOMAXCONN) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(std::net::TcpListener::from(owned))
     }
 }
 

@@ -1,0 +1,414 @@
+//! The holder: one process per store (`gorae __net-holder`) that owns the infra network
+//! namespace N (and, rootless, the user namespace U that owns N and every networked
+//! container's netns). It makes bridges and veth pairs on request over its control socket (an
+//! abstract unix socket bound in the host's namespace before it left it) and exits when no
+//! container has used a network for a few seconds.
+//!
+//! Killed (-9), it leaves N alive: every monitor of a networked container holds an fd of N
+//! (sent with each reply), and rootless monitors live in U. The next holder adopts both from
+//! a running monitor (`--adopt <monitor pid>`), so bridges and veths survive, and re-wires any
+//! endpoint whose pair is missing.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::NetError;
+use super::netlink::{Netlink, RtNetlink, Wiring, wire_endpoint};
+use crate::Store;
+use crate::container::process_start_time;
+use crate::runtime::sys::{self, Errno, LinuxSyscall, SysError, Syscall};
+use crate::store::replace_json;
+
+/// How long the holder stays with nothing to do.
+const IDLE: Duration = Duration::from_secs(5);
+
+/// `<root>/net/holder.json`: who the holder is, and which namespaces it owns.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct HolderInfo {
+    pub pid: i32,
+    pub start: u64,
+    /// `user:[…]` and `net:[…]` as /proc/<pid>/ns shows them.
+    pub userns: String,
+    pub netns: String,
+}
+
+impl HolderInfo {
+    pub fn alive(&self) -> bool {
+        process_start_time(self.pid).is_some_and(|t| t == self.start)
+    }
+}
+
+/// A request on the control socket (one JSON line).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Wire these endpoints into the netns of the process `pid`.
+    Attach {
+        container: String,
+        pid: i32,
+        wirings: Vec<Wiring>,
+    },
+    /// Remove these pairs (by their end on the bridge).
+    Detach {
+        container: String,
+        host_veths: Vec<String>,
+    },
+    Ping,
+}
+
+/// The answer: an fd of N (SCM_RIGHTS, one byte), then one JSON line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Reply {
+    Ok,
+    Failed(NetError),
+}
+
+pub fn holder_dir(store: &Store) -> PathBuf {
+    store.root.join("net")
+}
+
+pub fn info_path(store: &Store) -> PathBuf {
+    holder_dir(store).join("holder.json")
+}
+
+/// The control socket's address: the store's abstract namespace, `…/net-holder`.
+pub fn address(store: &Store) -> std::io::Result<std::os::unix::net::SocketAddr> {
+    crate::attach::address(&store.root, "net-holder")
+}
+
+fn ns_link(pid: &str, ns: &str) -> String {
+    fs::read_link(format!("/proc/{pid}/ns/{ns}"))
+        .map(|p| p.to_string_lossy().to_string())
+        .unwrap_or_default()
+}
+
+/// An fd that `pid` holds open on the namespace `link` (`net:[…]`).
+/// Without a record of N, any network namespace it holds that is not the host's (a monitor
+/// holds no other).
+fn find_ns_fd(pid: i32, link: &str) -> Option<File> {
+    let dir = format!("/proc/{pid}/fd");
+    let host = ns_link("self", "net");
+    for e in fs::read_dir(&dir).ok()?.flatten() {
+        let Ok(target) = fs::read_link(e.path()) else {
+            continue;
+        };
+        let t = target.to_string_lossy();
+        let hit = if link.is_empty() {
+            t.starts_with("net:[") && t != host
+        } else {
+            t == link
+        };
+        if hit {
+            return File::open(e.path()).ok();
+        }
+    }
+    None
+}
+
+/// Run `f` with this thread in the network namespace `target`, then back in `home`: sockets
+/// `f` makes belong to `target`.
+pub fn in_netns<T>(
+    target: &File,
+    home: &File,
+    f: impl FnOnce() -> Result<T, SysError>,
+) -> Result<T, SysError> {
+    sys::setns_fd(target.as_fd(), libc::CLONE_NEWNET)?;
+    let r = f();
+    sys::setns_fd(home.as_fd(), libc::CLONE_NEWNET)?;
+    r
+}
+
+/// Entry point of `gorae __net-holder [--adopt <monitor pid>]`.
+pub fn main(args: &[String]) -> i32 {
+    sys::ignore_signals(&[libc::SIGHUP, libc::SIGINT, libc::SIGPIPE]);
+    let Ok(store) = Store::open_default() else {
+        return 125;
+    };
+    let adopt: Option<i32> = args
+        .iter()
+        .position(|a| a == "--adopt")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|p| p.parse().ok());
+    let rootless = crate::runtime::is_rootless();
+    let old = crate::store::read_json::<HolderInfo>(&info_path(&store)).ok();
+    let mut adopted: Option<File> = None;
+    if let Some(mpid) = adopt {
+        let want = old.as_ref().map(|o| o.netns.clone()).unwrap_or_default();
+        adopted = find_ns_fd(mpid, &want);
+        if adopted.is_none() {
+            return 3;
+        }
+        let user = format!("/proc/{mpid}/ns/user");
+        if rootless
+            && ns_link(&mpid.to_string(), "user") != ns_link("self", "user")
+            && sys::setns_path(Path::new(&user), libc::CLONE_NEWUSER).is_err()
+        {
+            return 3;
+        }
+    } else if rootless && !crate::runtime::enter_as_container_root() {
+        return 1;
+    }
+    // The control socket lives in the host's network namespace: bind it before leaving.
+    let Ok(addr) = address(&store) else {
+        return 1;
+    };
+    let Ok(listener) = UnixListener::bind_addr(&addr) else {
+        // Another holder answers there.
+        return 4;
+    };
+    match &adopted {
+        Some(n) => {
+            if sys::setns_fd(n.as_fd(), libc::CLONE_NEWNET).is_err() {
+                return 3;
+            }
+        }
+        None => {
+            let linux = LinuxSyscall;
+            // No routing between bridges: two networks stay isolated as on Docker (egress, when
+            // it comes, forwards only what its rules allow).
+            if linux.unshare(libc::CLONE_NEWNET).is_err()
+                || linux.loopback_up().is_err()
+                || linux
+                    .write_file(Path::new("/proc/sys/net/ipv4/ip_forward"), "0")
+                    .is_err()
+            {
+                return 1;
+            }
+        }
+    }
+    drop(adopted);
+    let Ok(infra) = File::open("/proc/self/ns/net") else {
+        return 1;
+    };
+    let me = std::process::id() as i32;
+    let info = HolderInfo {
+        pid: me,
+        start: process_start_time(me).unwrap_or(0),
+        userns: ns_link("self", "user"),
+        netns: ns_link("self", "net"),
+    };
+    if replace_json(&info_path(&store), &info).is_err() {
+        return 1;
+    }
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "listening").and_then(|_| out.flush());
+    if let Ok(null) = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        for fd in 0..3 {
+            let _ = sys::dup_onto(null.as_raw_fd(), fd);
+        }
+    }
+    let mut h = Holder {
+        store,
+        infra,
+        listener,
+        clients: HashMap::new(),
+        next_client: 0,
+    };
+    h.repair();
+    h.serve()
+}
+
+struct Holder {
+    store: Store,
+    /// An fd of N, to come back to after working in a container's namespace.
+    infra: File,
+    listener: UnixListener,
+    clients: HashMap<u64, (UnixStream, Vec<u8>)>,
+    next_client: u64,
+}
+
+impl Holder {
+    fn serve(&mut self) -> i32 {
+        let _ = self.listener.set_nonblocking(true);
+        let mut last_busy = Instant::now();
+        loop {
+            let mut pfds = vec![sys::pollfd(self.listener.as_raw_fd(), libc::POLLIN)];
+            let ids: Vec<u64> = self.clients.keys().copied().collect();
+            for id in &ids {
+                if let Some((s, _)) = self.clients.get(id) {
+                    pfds.push(sys::pollfd(s.as_raw_fd(), libc::POLLIN));
+                }
+            }
+            // TODO(net-dns): the DNS server's sockets join this poll (see net::dns).
+            match sys::poll(&mut pfds, 1000) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return 1,
+            }
+            if pfds[0].revents & libc::POLLIN != 0 {
+                self.accept_all();
+            }
+            for (i, id) in ids.iter().enumerate() {
+                if pfds[i + 1].revents != 0 {
+                    self.read_client(*id);
+                }
+            }
+            if !self.clients.is_empty() || self.busy() {
+                last_busy = Instant::now();
+            } else if last_busy.elapsed() >= IDLE && self.try_exit() {
+                return 0;
+            }
+        }
+    }
+
+    fn accept_all(&mut self) {
+        while let Ok((s, _)) = self.listener.accept() {
+            if !crate::attach::peer_allowed(&s) {
+                continue;
+            }
+            let _ = s.set_nonblocking(true);
+            self.next_client += 1;
+            self.clients.insert(self.next_client, (s, Vec::new()));
+        }
+    }
+
+    fn read_client(&mut self, id: u64) {
+        let mut buf = [0u8; 8192];
+        let Some((s, pending)) = self.clients.get_mut(&id) else {
+            return;
+        };
+        match s.read(&mut buf) {
+            Ok(0) => {
+                self.clients.remove(&id);
+                return;
+            }
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+            Err(_) => {
+                self.clients.remove(&id);
+                return;
+            }
+        }
+        while let Some(nl) = self
+            .clients
+            .get(&id)
+            .and_then(|(_, p)| p.iter().position(|b| *b == b'\n'))
+        {
+            let line: Vec<u8> = match self.clients.get_mut(&id) {
+                Some((_, p)) => p.drain(..=nl).collect(),
+                None => return,
+            };
+            let reply = match serde_json::from_slice::<Request>(&line) {
+                Ok(req) => self.handle(req),
+                Err(e) => Reply::Failed(NetError::Holder(format!("bad request: {e}"))),
+            };
+            let ok = self.clients.get(&id).is_some_and(|(s, _)| {
+                let _ = s.set_nonblocking(false);
+                let sent = sys::send_fd(s.as_raw_fd(), self.infra.as_raw_fd());
+                let mut text = serde_json::to_vec(&reply).unwrap_or_default();
+                text.push(b'\n');
+                let wrote = sent && (&*s).write_all(&text).is_ok();
+                let _ = s.set_nonblocking(true);
+                wrote
+            });
+            if !ok {
+                self.clients.remove(&id);
+                return;
+            }
+        }
+    }
+
+    fn handle(&mut self, req: Request) -> Reply {
+        let r = match req {
+            Request::Attach { pid, wirings, .. } => self.attach(pid, &wirings),
+            Request::Detach { host_veths, .. } => self.detach(&host_veths),
+            Request::Ping => Ok(()),
+        };
+        match r {
+            Ok(()) => Reply::Ok,
+            Err(e) => Reply::Failed(e),
+        }
+    }
+
+    fn attach(&mut self, pid: i32, wirings: &[Wiring]) -> Result<(), NetError> {
+        let path = format!("/proc/{pid}/ns/net");
+        let ctr = File::open(&path)
+            .map_err(|e| NetError::Sys(SysError::io("open", Some(Path::new(&path)), &e)))?;
+        let infra_nl = RtNetlink::open()?;
+        let ctr_nl = in_netns(&ctr, &self.infra, RtNetlink::open)?;
+        for w in wirings {
+            wire_endpoint(&infra_nl, &ctr_nl, w, ctr.as_raw_fd())?;
+        }
+        // TODO(net-dns): register the container with the DNS server here (sockets on
+        // 127.0.0.11:53 made inside `ctr` with in_netns).
+        Ok(())
+    }
+
+    fn detach(&mut self, host_veths: &[String]) -> Result<(), NetError> {
+        let nl = RtNetlink::open()?;
+        for v in host_veths {
+            match nl.delete_link(v) {
+                Ok(()) => {}
+                // Gone with the container's netns already.
+                Err(e) if e.errno == Errno::ENODEV => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether any container still holds an address (its monitor alive).
+    fn busy(&self) -> bool {
+        self.store.containers().is_ok_and(|all| {
+            all.iter()
+                .any(|c| c.state.networks.values().any(|e| e.live()))
+        })
+    }
+
+    /// Exit if no starter holds the holder lock and nobody is waiting to connect.
+    fn try_exit(&mut self) -> bool {
+        let Ok(Some(_lock)) = super::client::lock_holder(&self.store, false) else {
+            return false;
+        };
+        self.accept_all();
+        if !self.clients.is_empty() {
+            return false;
+        }
+        let path = info_path(&self.store);
+        let me = std::process::id() as i32;
+        if crate::store::read_json::<HolderInfo>(&path).is_ok_and(|i| i.pid == me) {
+            let _ = fs::remove_file(&path);
+        }
+        true
+    }
+
+    /// Re-wire the recorded endpoints of running containers whose pair is missing here (a
+    /// holder that could not adopt N, root only: rootless netns outside our U are out of
+    /// reach and keep their addresses unwired).
+    fn repair(&mut self) {
+        let Ok(all) = self.store.containers() else {
+            return;
+        };
+        let Ok(nets) = self.store.networks() else {
+            return;
+        };
+        let Ok(nl) = RtNetlink::open() else {
+            return;
+        };
+        for c in all.iter().filter(|c| c.is_running() && c.state.pid > 0) {
+            let missing: Vec<&super::EndpointSettings> = c
+                .state
+                .networks
+                .values()
+                .filter(|e| e.live() && !nl.link_exists(&e.host_veth).unwrap_or(true))
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let w = super::endpoint::wirings(&nets, &missing);
+            let _ = self.attach(c.state.pid, &w);
+        }
+        // TODO(net-dns): re-register every running container on a user network with DNS.
+    }
+}

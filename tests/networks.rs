@@ -1,0 +1,514 @@
+//! Networks through the binary, as root and as `learner` (subuid ranges) and `plain` (one id):
+//! the default bridge, user-defined networks and their isolation, `-p` into a network on IPv4
+//! and IPv6, live connect/disconnect, a holder killed with -9, 40 containers on one network.
+// Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+
+use common::{Run, Sandbox};
+
+/// Who runs the commands: root on a sandbox store, or a user on a store of theirs.
+struct Who {
+    sandbox: Sandbox,
+    user: Option<(String, u32, u32)>,
+}
+
+impl Who {
+    fn root() -> Option<Who> {
+        if !common::is_root() {
+            common::skip("networks as root need root");
+            return None;
+        }
+        Some(Who {
+            sandbox: Sandbox::new(),
+            user: None,
+        })
+    }
+
+    fn user(name: &str) -> Option<Who> {
+        if !common::is_root() {
+            common::skip(format_args!("switching to '{name}' needs root"));
+            return None;
+        }
+        let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+        let line = passwd
+            .lines()
+            .find(|l| l.split(':').next() == Some(name))
+            .unwrap_or_else(|| panic!("no '{name}' user: CI creates it (see .ci/run)"));
+        let f: Vec<&str> = line.split(':').collect();
+        let (uid, gid) = (f[2].parse().unwrap(), f[3].parse().unwrap());
+        let sandbox = Sandbox::new();
+        let root = sandbox.root();
+        std::fs::create_dir_all(&root).unwrap();
+        let c = |p: &std::path::Path| std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        // SAFETY: chmod/chown of dirs this test created.
+        unsafe {
+            libc::chmod(c(sandbox.dir.path()).as_ptr(), 0o755);
+            libc::chown(c(&root).as_ptr(), uid, gid);
+        }
+        Some(Who {
+            sandbox,
+            user: Some((name.to_string(), uid, gid)),
+        })
+    }
+
+    fn all() -> Vec<Who> {
+        [Who::root(), Who::user("learner"), Who::user("plain")]
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    fn name(&self) -> &str {
+        self.user.as_ref().map_or("root", |u| u.0.as_str())
+    }
+
+    fn docker(&self, args: &[&str]) -> Run {
+        let Some((name, uid, gid)) = &self.user else {
+            return self.sandbox.docker(args);
+        };
+        let out = Command::new(common::bin())
+            .arg("docker")
+            .args(args)
+            .uid(*uid)
+            .gid(*gid)
+            .env_clear()
+            .env("HOME", "/tmp")
+            .env("USER", name)
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("LANG", "C.UTF-8")
+            .env("GORAE_ROOT", self.sandbox.root())
+            .env("GORAE_IMAGES", common::catalog())
+            .current_dir("/")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+        }
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let r = self.docker(args);
+        assert_eq!(
+            r.code,
+            0,
+            "as {}: docker {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+            self.name(),
+            r.code,
+            r.stdout,
+            r.stderr
+        );
+        r.stdout
+    }
+
+    fn ip(&self, name: &str, net: &str) -> String {
+        let f = format!(
+            "{{{{with index .NetworkSettings.Networks \"{net}\"}}}}{{{{.IPAddress}}}}{{{{end}}}}"
+        );
+        self.ok(&["inspect", "-f", &f, name]).trim().to_string()
+    }
+
+    fn holder_pid(&self) -> i32 {
+        let text = std::fs::read_to_string(self.sandbox.root().join("net/holder.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["pid"].as_i64().unwrap() as i32
+    }
+}
+
+impl Drop for Who {
+    fn drop(&mut self) {
+        let r = self.docker(&["ps", "-aq"]);
+        for id in r.stdout.split_whitespace() {
+            let _ = self.docker(&["rm", "-f", id]);
+        }
+    }
+}
+
+/// One HTTP GET to 127.0.0.1 or ::1 on `port`; the body.
+fn http_get(host: &str, port: u16, path: &str) -> String {
+    let addr = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.split("\r\n\r\n").nth(1).unwrap_or("").to_string()
+}
+
+#[test]
+fn the_default_bridge_gives_every_container_an_address_and_they_reach_each_other() {
+    for w in Who::all() {
+        w.ok(&["run", "-d", "--name", "one", "busybox", "sleep", "60"]);
+        w.ok(&["run", "-d", "--name", "two", "busybox", "sleep", "60"]);
+        let ip1 = w.ip("one", "bridge");
+        let ip2 = w.ip("two", "bridge");
+        assert!(ip1.starts_with("172.17.0."), "as {}: {ip1}", w.name());
+        assert_ne!(ip1, ip2);
+        let top = w.ok(&["inspect", "-f", "{{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}} {{.NetworkSettings.MacAddress}} {{.HostConfig.NetworkMode}}", "one"]);
+        let last = ip1.rsplit('.').next().unwrap().parse::<u8>().unwrap();
+        assert_eq!(
+            top.trim(),
+            format!("{ip1} 172.17.0.1 02:42:ac:11:00:{last:02x} bridge")
+        );
+        let ping = w.ok(&["exec", "two", "ping", "-c", "1", "-W", "3", &ip1]);
+        assert!(
+            ping.contains("1 packets received"),
+            "as {}: {ping}",
+            w.name()
+        );
+        // /etc/hosts names its own address; no embedded DNS on the default bridge.
+        let hosts = w.ok(&["exec", "one", "cat", "/etc/hosts"]);
+        let hostname = w.ok(&["exec", "one", "hostname"]);
+        assert!(
+            hosts.ends_with(&format!("{ip1}\t{}\n", hostname.trim())),
+            "{hosts}"
+        );
+        let resolv = w.ok(&["exec", "one", "cat", "/etc/resolv.conf"]);
+        assert!(!resolv.contains("127.0.0.11"), "{resolv}");
+        // By name: nothing on the default bridge, as on Docker.
+        let r = w.docker(&["exec", "two", "ping", "-c", "1", "-W", "1", "one"]);
+        assert_ne!(r.code, 0, "as {}: {}", w.name(), r.stdout);
+        let ps = w.ok(&["ps", "--format", "{{.Names}} {{.Networks}}"]);
+        assert!(ps.contains("one bridge"), "{ps}");
+        // --network none: loopback only.
+        let none = w.ok(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "busybox",
+            "ip",
+            "-o",
+            "link",
+        ]);
+        assert!(!none.contains("eth0"), "{none}");
+    }
+}
+
+#[test]
+fn user_networks_are_isolated_and_publish_into_the_network_on_ipv4_and_ipv6() {
+    for w in Who::all() {
+        w.ok(&["network", "create", "front"]);
+        w.ok(&["network", "create", "back"]);
+        let subnet = w.ok(&[
+            "network",
+            "inspect",
+            "-f",
+            "{{range .IPAM.Config}}{{.Subnet}}{{end}}",
+            "front",
+        ]);
+        assert_eq!(subnet.trim(), "172.18.0.0/16");
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "--network",
+            "front",
+            "-p",
+            "80",
+            "busybox",
+            "httpd",
+            "-f",
+            "-p",
+            "80",
+            "-h",
+            "/etc",
+        ]);
+        let web = w.ip("web", "front");
+        assert!(web.starts_with("172.18.0."), "{web}");
+        // The same network reaches it; another network does not.
+        let same = w.ok(&[
+            "run",
+            "--rm",
+            "--network",
+            "front",
+            "busybox",
+            "wget",
+            "-qO-",
+            &format!("http://{web}/hostname"),
+        ]);
+        assert!(!same.trim().is_empty());
+        let other = w.docker(&[
+            "run",
+            "--rm",
+            "--network",
+            "back",
+            "busybox",
+            "nc",
+            "-w",
+            "2",
+            &web,
+            "80",
+        ]);
+        assert_ne!(other.code, 0, "as {}: back reached front", w.name());
+        // -p: both families, shown as Docker shows them.
+        let ports = w.ok(&["port", "web", "80"]);
+        let port: u16 = ports
+            .lines()
+            .next()
+            .unwrap()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(ports, format!("0.0.0.0:{port}\n[::]:{port}\n"));
+        let ps = w.ok(&["ps", "--format", "{{.Ports}}"]);
+        assert_eq!(
+            ps.trim(),
+            format!("0.0.0.0:{port}->80/tcp, [::]:{port}->80/tcp")
+        );
+        assert_eq!(http_get("127.0.0.1", port, "/hostname"), same);
+        assert_eq!(http_get("::1", port, "/hostname"), same);
+        let resolv = w.ok(&["exec", "web", "cat", "/etc/resolv.conf"]);
+        assert!(resolv.starts_with("nameserver 127.0.0.11\n"), "{resolv}");
+        assert!(resolv.ends_with("options ndots:0\n"), "{resolv}");
+        // Members, and removal refused while in use.
+        let members = w.ok(&[
+            "network",
+            "inspect",
+            "-f",
+            "{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}",
+            "front",
+        ]);
+        assert_eq!(members.trim(), format!("web {web}/16"));
+        let r = w.docker(&["network", "rm", "front"]);
+        assert_eq!(r.code, 1);
+        assert!(r.stderr.contains("has active endpoints"), "{}", r.stderr);
+        w.ok(&["rm", "-f", "web"]);
+        assert_eq!(w.ok(&["network", "rm", "front", "back"]), "front\nback\n");
+    }
+}
+
+#[test]
+fn connect_and_disconnect_change_a_running_containers_interfaces() {
+    for w in Who::all() {
+        w.ok(&["network", "create", "--subnet", "10.31.0.0/24", "side"]);
+        w.ok(&["run", "-d", "--name", "box", "busybox", "sleep", "60"]);
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "peer",
+            "--network",
+            "side",
+            "--ip",
+            "10.31.0.50",
+            "--network-alias",
+            "buddy",
+            "busybox",
+            "sleep",
+            "60",
+        ]);
+        assert_eq!(w.ip("peer", "side"), "10.31.0.50");
+        let aliases = w.ok(&[
+            "inspect",
+            "-f",
+            "{{with index .NetworkSettings.Networks \"side\"}}{{json .Aliases}}{{end}}",
+            "peer",
+        ]);
+        assert_eq!(aliases.trim(), "[\"buddy\"]");
+        w.ok(&["network", "connect", "side", "box"]);
+        let links = w.ok(&["exec", "box", "ip", "-o", "-4", "addr"]);
+        assert!(
+            links.contains("eth1") && links.contains("10.31.0."),
+            "{links}"
+        );
+        let ping = w.ok(&["exec", "box", "ping", "-c", "1", "-W", "3", "10.31.0.50"]);
+        assert!(ping.contains("1 packets received"));
+        w.ok(&["network", "disconnect", "side", "box"]);
+        let links = w.ok(&["exec", "box", "ip", "-o", "-4", "addr"]);
+        assert!(!links.contains("eth1"), "{links}");
+        let r = w.docker(&["network", "disconnect", "side", "box"]);
+        assert_eq!(r.code, 1);
+        assert!(
+            r.stderr.contains("is not connected to network side"),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn the_network_commands_speak_dockers_words() {
+    let Some(w) = Who::root() else { return };
+    w.ok(&["network", "create", "mine", "--label", "k=v"]);
+    let r = w.docker(&["network", "create", "mine"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            1,
+            "Error response from daemon: network with name mine already exists\n"
+        )
+    );
+    let r = w.docker(&["network", "inspect", "nope"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (1, "Error response from daemon: network nope not found\n")
+    );
+    let r = w.docker(&["run", "--network", "nope", "busybox", "true"]);
+    assert_eq!(r.code, 125);
+    assert!(r.stderr.contains("network nope not found"), "{}", r.stderr);
+    let r = w.docker(&["run", "--ip", "172.17.0.9", "busybox", "true"]);
+    assert!(
+        r.stderr
+            .contains("user specified IP address is supported on user defined networks only"),
+        "{}",
+        r.stderr
+    );
+    let r = w.docker(&["network", "rm", "bridge"]);
+    assert!(
+        r.stderr
+            .contains("bridge is a pre-defined network and cannot be removed")
+    );
+    let ls = w.ok(&["network", "ls"]);
+    let lines: Vec<&str> = ls.lines().collect();
+    assert_eq!(lines[0], "NETWORK ID     NAME      DRIVER    SCOPE");
+    let names: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(names, ["bridge", "host", "mine", "none"]);
+    assert_eq!(w.ok(&["network", "ls", "-q"]).lines().count(), 4);
+    assert_eq!(
+        w.ok(&[
+            "network",
+            "ls",
+            "-f",
+            "type=custom",
+            "--format",
+            "{{.Name}} {{.Driver}}"
+        ]),
+        "mine bridge\n"
+    );
+    assert_eq!(
+        w.ok(&["network", "ls", "-f", "label=k=v", "--format", "{{.Name}}"]),
+        "mine\n"
+    );
+    let r = w.docker(&["network", "ls", "-f", "colour=red"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        w.ok(&["network", "prune", "-f"]),
+        "Deleted Networks:\nmine\n\n"
+    );
+    let help = w.ok(&["network", "--help"]);
+    assert!(
+        help.contains("Manage networks") && help.contains("  disconnect"),
+        "{help}"
+    );
+    // Korean for the learner.
+    let r = w
+        .sandbox
+        .docker_env(&["network", "rm", "nope"], &[("GORAE_LANG", "ko")]);
+    assert!(r.stderr.contains("네트워크가 없습니다"), "{}", r.stderr);
+}
+
+#[test]
+fn a_holder_killed_with_sigkill_is_replaced_and_the_network_keeps_working() {
+    for w in Who::all() {
+        w.ok(&["network", "create", "mesh"]);
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "n1",
+            "--network",
+            "mesh",
+            "busybox",
+            "sleep",
+            "60",
+        ]);
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "n2",
+            "--network",
+            "mesh",
+            "busybox",
+            "sleep",
+            "60",
+        ]);
+        let old = w.holder_pid();
+        // SAFETY: kill of the holder this test's store started.
+        unsafe { libc::kill(old, libc::SIGKILL) };
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        // The next command's reconcile starts a holder that adopts the namespaces.
+        w.ok(&["ps"]);
+        let new = w.holder_pid();
+        assert_ne!(old, new, "as {}", w.name());
+        let ip1 = w.ip("n1", "mesh");
+        let ping = w.ok(&["exec", "n2", "ping", "-c", "1", "-W", "3", &ip1]);
+        assert!(
+            ping.contains("1 packets received"),
+            "as {}: {ping}",
+            w.name()
+        );
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "n3",
+            "--network",
+            "mesh",
+            "busybox",
+            "sleep",
+            "60",
+        ]);
+        let ping = w.ok(&["exec", "n3", "ping", "-c", "1", "-W", "3", &ip1]);
+        assert!(
+            ping.contains("1 packets received"),
+            "as {}: {ping}",
+            w.name()
+        );
+        w.ok(&["network", "disconnect", "mesh", "n2"]);
+    }
+}
+
+#[test]
+fn forty_containers_share_one_network() {
+    for w in [Who::root(), Who::user("learner")].into_iter().flatten() {
+        w.ok(&["network", "create", "crowd"]);
+        let start = std::time::Instant::now();
+        for i in 0..40 {
+            w.ok(&[
+                "run",
+                "-d",
+                "--name",
+                &format!("m{i}"),
+                "--network",
+                "crowd",
+                "busybox",
+                "sleep",
+                "120",
+            ]);
+        }
+        let elapsed = start.elapsed();
+        let first = w.ip("m0", "crowd");
+        let last = w.ip("m39", "crowd");
+        assert_eq!(last, "172.18.0.41");
+        let ping = w.ok(&["exec", "m39", "ping", "-c", "1", "-W", "3", &first]);
+        assert!(
+            ping.contains("1 packets received"),
+            "as {}: {ping}",
+            w.name()
+        );
+        let members = w.ok(&["network", "inspect", "-f", "{{len .Containers}}", "crowd"]);
+        assert_eq!(members.trim(), "40");
+        eprintln!("as {}: 40 networked starts took {elapsed:?}", w.name());
+    }
+}
