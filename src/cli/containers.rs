@@ -1,7 +1,7 @@
 //! Container commands: restart, rename, top, commit, diff, wait, port; stop, kill and rm
 //! through [`for_each`]. run/create/start/attach are in `run`, ps in `ps`, logs in `logs`.
 
-use super::format::table;
+use super::format::table_min;
 use super::{CmdResult, Failure, describe};
 use crate::engine::lifecycle::CommitOptions;
 use crate::engine::{Action, EngineError, Event, EventType, Store};
@@ -60,7 +60,17 @@ pub fn rename(store: &Store, name: &str, new_name: &str) -> CmdResult {
     Ok(0)
 }
 
-pub fn top(store: &Store, name: &str, _ps_args: &[String]) -> CmdResult {
+/// `docker top` prints through a tabwriter with minwidth 20 (docker/cli's top.go).
+const TOP_MIN_WIDTH: usize = 20;
+
+pub fn top(store: &Store, name: &str, ps_args: &[String]) -> CmdResult {
+    if !ps_args.is_empty() {
+        let (titles, rows) = store.top_ps(name, ps_args)?;
+        let mut table_rows = vec![titles];
+        table_rows.extend(rows);
+        print!("{}", table_min(&table_rows, TOP_MIN_WIDTH));
+        return Ok(0);
+    }
     let procs = store.top(name)?;
     let mut rows = vec![vec![
         "UID".to_string(),
@@ -93,7 +103,7 @@ pub fn top(store: &Store, name: &str, _ps_args: &[String]) -> CmdResult {
             p.cmd,
         ]);
     }
-    print!("{}", table(&rows));
+    print!("{}", table_min(&rows, TOP_MIN_WIDTH));
     Ok(0)
 }
 

@@ -126,7 +126,10 @@ pub fn describe(e: &EngineError) -> String {
             volume::describe_mount_error(m)
         ),
         EngineError::Network(n) => format!("{}{}", t("err-daemon", &[]), network::describe(n)),
-        EngineError::Conflict(_) | EngineError::Runtime(_) | EngineError::Sys(_) => {
+        EngineError::Conflict(_)
+        | EngineError::Ps(_)
+        | EngineError::Runtime(_)
+        | EngineError::Sys(_) => {
             format!("{}{}", t("err-daemon", &[]), e)
         }
     }
@@ -391,9 +394,13 @@ fn run(cli: Cli) -> CmdResult {
         } => logs::logs(&store, &container, follow, tail.as_deref(), timestamps),
         Cmd::Stop {
             time,
-            signal: _,
+            signal,
             containers,
-        } => containers::for_each(&containers, |c| store.stop_container(c, time).map(|_| ())),
+        } => containers::for_each(&containers, |c| {
+            store
+                .stop_container_with(c, time, signal.as_deref())
+                .map(|_| ())
+        }),
         Cmd::Kill { signal, containers } => containers::for_each(&containers, |c| {
             store.kill_container(c, &signal).map(|_| ())
         }),
@@ -464,7 +471,7 @@ fn run(cli: Cli) -> CmdResult {
             },
         ),
         Cmd::Save { output, images } => transfer::save(&store, output.as_deref(), &images),
-        Cmd::Load { input, quiet: _ } => transfer::load(&store, input.as_deref()),
+        Cmd::Load { input, quiet } => transfer::load(&store, input.as_deref(), quiet),
         Cmd::Export { output, container } => {
             transfer::export(&store, output.as_deref(), &container)
         }

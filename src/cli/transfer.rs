@@ -66,8 +66,10 @@ pub fn save(store: &Store, output: Option<&str>, images: &[String]) -> CmdResult
     write_out(output, |w| store.save_images(images, w))
 }
 
-/// `docker load [-i FILE] [-q]`
-pub fn load(store: &Store, input: Option<&str>) -> CmdResult {
+/// `docker load [-i FILE] [-q]`. On a terminal without `-q`, each layer the load unpacked
+/// gets Docker's finished progress line; the `Loaded image` lines come either way.
+pub fn load(store: &Store, input: Option<&str>, quiet: bool) -> CmdResult {
+    let progress = !quiet && io::stdout().is_terminal();
     let (mut reader, source) = read_in(input)?;
     let loaded = store
         .load_images(&mut reader, Path::new(&source))
@@ -86,6 +88,11 @@ pub fn load(store: &Store, input: Option<&str>) -> CmdResult {
             other => Failure::from(other),
         })?;
     for img in loaded {
+        for (chain, size) in img.new_layers.iter().filter(|_| progress) {
+            let id: String = chain.trim_start_matches("sha256:").chars().take(12).collect();
+            let size = super::format::human_size4(*size);
+            println!("{id}: Loading layer [{}>] {size:>8}/{size}", "=".repeat(50));
+        }
         if img.tags.is_empty() {
             println!("Loaded image ID: {}", img.id);
         }

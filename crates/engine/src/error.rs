@@ -85,6 +85,9 @@ pub enum EngineError {
     /// A registry answered, but not as the distribution API says (or refused us).
     #[error("{image}: {detail}")]
     Registry { image: String, detail: String },
+    /// `docker top`'s `ps` refused its options or could not run (Docker's wording).
+    #[error("{0}")]
+    Ps(String),
     /// Something no user action causes went wrong inside the engine (its monitor died, a lock
     /// was refused); the text is for a bug report.
     #[error("{0}")]

@@ -112,6 +112,61 @@ impl Store {
         Ok(rows)
     }
 
+    /// `docker top CONTAINER PS_OPTIONS…`, as Docker's daemon does it: the host's `ps` with
+    /// those options (and `-q <pids>`, retried without it for options that refuse `q`), keeping
+    /// the rows whose PID column is one of the container's processes. Titles and rows.
+    pub fn top_ps(&self, name: &str, ps_args: &[String]) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+        let c = self.resolve_container(name)?;
+        let joined = ps_args.join(" ");
+        validate_ps_args(&joined)?;
+        if !c.is_running() {
+            return Err(EngineError::NotRunning(c.id.clone()));
+        }
+        let pids = container_pids(&c);
+        let args: Vec<&str> = joined.split(' ').collect();
+        let q = format!(
+            "-q{}",
+            pids.iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let ps = |extra: Option<&str>| {
+            std::process::Command::new("ps")
+                .args(&args)
+                .args(extra)
+                .stdin(std::process::Stdio::null())
+                .output()
+        };
+        let out = match ps(Some(&q)) {
+            Ok(o) if o.status.success() => o,
+            _ => match ps(None) {
+                Ok(o) if o.status.success() => o,
+                Ok(o) => {
+                    let err = String::from_utf8_lossy(&o.stderr);
+                    let first = err.lines().next().unwrap_or("").to_string();
+                    let why = if first.is_empty() {
+                        format!("exit status {}", o.status.code().unwrap_or(1))
+                    } else {
+                        first
+                    };
+                    return Err(EngineError::Ps(format!("ps: {why}")));
+                }
+                Err(e) => {
+                    return Err(EngineError::Ps(format!(
+                        "ps: exec: \"ps\": {}",
+                        if e.kind() == std::io::ErrorKind::NotFound {
+                            "executable file not found in $PATH".to_string()
+                        } else {
+                            e.to_string()
+                        }
+                    )));
+                }
+            },
+        };
+        parse_ps_output(&String::from_utf8_lossy(&out.stdout), &pids)
+    }
+
     /// Bytes written by the container (its overlay upper dir, as Docker's SizeRw): every
     /// non-dir entry's size, hard links counted once. Entries the user cannot read are
     /// skipped.
@@ -142,4 +197,101 @@ pub fn tree_size(dir: &std::path::Path) -> u64 {
         }
     }
     total
+}
+
+/// Docker refuses `ps` options that rename the PID column (`-o user=PID`): it must find it.
+fn validate_ps_args(args: &str) -> Result<()> {
+    // Docker's regexp `\s+([^\s]*)=\s*(PID[^\s]*)`, by hand.
+    let words: Vec<&str> = args.split_ascii_whitespace().collect();
+    for (i, w) in words.iter().enumerate() {
+        let Some((k, v)) = w.split_once('=') else {
+            continue;
+        };
+        // Only a word after whitespace counts (the regexp needs `\s+` before the key).
+        if i == 0 && !args.starts_with(char::is_whitespace) {
+            continue;
+        }
+        let v = if v.is_empty() {
+            words.get(i + 1).copied().unwrap_or("")
+        } else {
+            v
+        };
+        if v.starts_with("PID") && k != "pid" {
+            let v = v.split_ascii_whitespace().next().unwrap_or(v);
+            return Err(EngineError::Ps(format!("specifying \"{k}={v}\" is not allowed")));
+        }
+    }
+    Ok(())
+}
+
+/// Docker's parsePSOutput: titles from the first line; rows whose PID is the container's (and
+/// the thread lines `-` that follow one, for `m`); extra fields merged into the last column.
+fn parse_ps_output(output: &str, pids: &[i32]) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+    let mut lines = output.split('\n');
+    let titles: Vec<String> = lines
+        .next()
+        .unwrap_or("")
+        .split_ascii_whitespace()
+        .map(str::to_string)
+        .collect();
+    let pid_index = titles
+        .iter()
+        .position(|t| t == "PID")
+        .ok_or_else(|| EngineError::Ps("Couldn't find PID field in ps output".into()))?;
+    let mut rows = Vec::new();
+    let mut after_ours = false;
+    for line in lines.filter(|l| !l.is_empty()) {
+        let fields: Vec<&str> = line.split_ascii_whitespace().collect();
+        let Some(pid) = fields.get(pid_index) else {
+            continue;
+        };
+        let ours = if *pid == "-" {
+            after_ours
+        } else {
+            let p: i32 = pid.parse().map_err(|_| {
+                EngineError::Ps(format!(
+                    "Unexpected pid '{pid}': strconv.Atoi: parsing \"{pid}\": invalid syntax"
+                ))
+            })?;
+            after_ours = pids.contains(&p);
+            after_ours
+        };
+        if ours {
+            let last = titles.len().saturating_sub(1).min(fields.len());
+            let mut row: Vec<String> = fields[..last].iter().map(|s| s.to_string()).collect();
+            row.push(fields[last..].join(" "));
+            rows.push(row);
+        }
+    }
+    Ok((titles, rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ps_output_keeps_the_containers_rows_and_merges_overhanging_fields() {
+        let out = "UID PID PPID CMD\nroot 1 0 init\nroot 7 1 sh -c sleep 9\nroot 9 1 other\n";
+        let (titles, rows) = parse_ps_output(out, &[7]).unwrap();
+        assert_eq!(titles, ["UID", "PID", "PPID", "CMD"]);
+        assert_eq!(rows, vec![vec!["root", "7", "1", "sh -c sleep 9"]]);
+        let threads = "PID TID CMD\n7 - sh\n- 7 -\n- 8 -\n9 - x\n- 9 -\n";
+        let (_, rows) = parse_ps_output(threads, &[7]).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert!(matches!(
+            parse_ps_output("USER CMD\nroot x\n", &[7]),
+            Err(EngineError::Ps(m)) if m == "Couldn't find PID field in ps output"
+        ));
+    }
+
+    #[test]
+    fn renaming_the_pid_column_is_refused_as_docker_does() {
+        assert!(validate_ps_args("-o pid,user").is_ok());
+        assert!(validate_ps_args("-o pid=PID").is_ok());
+        assert!(matches!(
+            validate_ps_args("-o user=PID"),
+            Err(EngineError::Ps(m)) if m == "specifying \"user=PID\" is not allowed"
+        ));
+    }
 }

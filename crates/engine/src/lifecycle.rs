@@ -292,16 +292,30 @@ impl Store {
 
     /// `docker stop`: the image's stop signal (SIGTERM), then SIGKILL after `timeout` seconds.
     pub fn stop_container(&self, key: &str, timeout: u64) -> Result<Container> {
+        self.stop_container_with(key, timeout, None)
+    }
+
+    /// `docker stop [-s SIGNAL]`: `signal` instead of the container's stop signal.
+    pub fn stop_container_with(
+        &self,
+        key: &str,
+        timeout: u64,
+        signal: Option<&str>,
+    ) -> Result<Container> {
         let c = self.resolve_container(key)?;
+        let asked = signal
+            .map(|s| parse_signal(s).ok_or_else(|| EngineError::InvalidSignal(s.to_string())))
+            .transpose()?;
         if !c.is_running() {
             return Ok(c);
         }
-        let img_signal = self
-            .resolve_image(&c.image_id)
-            .ok()
-            .map(|i| i.config.config.stop_signal)
-            .and_then(|s| parse_signal(&s))
-            .unwrap_or(libc::SIGTERM);
+        let img_signal = asked.unwrap_or_else(|| {
+            self.resolve_image(&c.image_id)
+                .ok()
+                .map(|i| i.config.config.stop_signal)
+                .and_then(|s| parse_signal(&s))
+                .unwrap_or(libc::SIGTERM)
+        });
         self.update_container(&c.id, |c| c.state.stopped_by_user = true)?;
         self.emit(Event::container(Action::Kill, &c).attr("signal", img_signal.to_string()));
         sys::kill(c.state.pid, img_signal);

@@ -46,6 +46,9 @@ pub struct LoadedImage {
     pub id: String,
     /// "busybox:latest", …; empty for an image saved by ID.
     pub tags: Vec<String>,
+    /// The layers this load unpacked (not those already in the store), as Docker's progress
+    /// names them: the layer's chain ID and the size of its file in the tarball.
+    pub new_layers: Vec<(String, u64)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -359,7 +362,21 @@ impl Store {
 
     fn store_planned(&self, plan: Planned) -> Result<LoadedImage> {
         let mut layers = Vec::new();
+        let mut new_layers = Vec::new();
+        let mut chain = String::new();
         for l in &plan.layers {
+            // The OCI chain ID: the first layer's diff ID, then sha256("<parent chain> <diff ID>").
+            chain = if chain.is_empty() {
+                l.diff_id.clone()
+            } else {
+                format!(
+                    "sha256:{}",
+                    super::image::sha256_hex(format!("{chain} {}", l.diff_id).as_bytes())
+                )
+            };
+            if !self.layer_ready(&l.diff_id) {
+                new_layers.push((chain.clone(), l.size));
+            }
             let desc = Descriptor {
                 media_type: if l.gzip { MT_LAYER_GZIP } else { MT_LAYER_TAR }.into(),
                 digest: l.digest.clone(),
@@ -389,6 +406,7 @@ impl Store {
         Ok(LoadedImage {
             id: config_desc.digest,
             tags,
+            new_layers,
         })
     }
 

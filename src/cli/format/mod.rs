@@ -8,4 +8,4 @@ mod tabwriter;
 pub use gotmpl::{Scope, Template, TemplateError, go_quote};
 pub use human::{ago, binary_size, ellipsis, go_time, human_duration, human_size, human_size4};
 pub use listing::Listing;
-pub use tabwriter::{table, tabwriter};
+pub use tabwriter::{table, table_min, tabwriter};

@@ -5,6 +5,11 @@ use unicode_width::UnicodeWidthStr;
 
 /// Docker's tables: every column but the last padded to max(width + 3, 10) display columns.
 pub fn table(rows: &[Vec<String>]) -> String {
+    table_min(rows, 10)
+}
+
+/// [`table`] with columns at least `min` wide (`docker top`'s tabwriter has minwidth 20).
+pub fn table_min(rows: &[Vec<String>], min: usize) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut widths = vec![0usize; cols];
     for row in rows {
@@ -18,7 +23,7 @@ pub fn table(rows: &[Vec<String>]) -> String {
         for (i, cell) in row.iter().enumerate() {
             line.push_str(cell);
             if i + 1 < row.len() {
-                let target = (widths[i] + 3).max(10);
+                let target = (widths[i] + 3).max(min);
                 line.push_str(&" ".repeat(target - cell.width()));
             }
         }
