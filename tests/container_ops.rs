@@ -82,3 +82,102 @@ fn load_quiet_prints_only_what_was_loaded() {
     let out = s.ok(&["load", "-q", "-i", tar.to_str().unwrap()]);
     assert_eq!(out, "Loaded image: busybox:latest\n");
 }
+
+/// The freezer is ours when the container got a freezer cgroup (root, v1 freezer or v2).
+fn freezer_here() -> bool {
+    let v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    common::is_root() && (v2 || std::path::Path::new("/sys/fs/cgroup/freezer").is_dir())
+}
+
+fn log_lines(s: &Sandbox, name: &str) -> usize {
+    s.ok(&["logs", name]).lines().count()
+}
+
+#[test]
+fn pause_freezes_a_container_and_the_other_commands_say_so_as_docker_does() {
+    if !freezer_here() {
+        return common::skip("no cgroup freezer for gorae here (needs root)");
+    }
+    let s = pulled();
+    detached(&s, "ticker", "while true; do echo tick; sleep 0.1; done");
+    let id = s.ok(&["inspect", "-f", "{{.Id}}", "ticker"]).trim().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(s.ok(&["pause", "ticker"]), "ticker\n");
+    assert!(status(&s, "ticker").ends_with(" (Paused)"), "{}", status(&s, "ticker"));
+    // Frozen: no more output.
+    let before = log_lines(&s, "ticker");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(log_lines(&s, "ticker"), before);
+    assert_eq!(
+        s.ok(&["inspect", "-f", "{{.State.Status}} {{.State.Paused}} {{.State.Running}}", "ticker"]),
+        "paused true true\n"
+    );
+    assert_eq!(
+        s.ok(&["ps", "--filter", "status=paused", "--format", "{{.Names}} {{.State}}"]),
+        "ticker paused\n"
+    );
+    let refusals: [(&[&str], String); 5] = [
+        (&["pause", "ticker"], format!("container {id} is already paused")),
+        (
+            &["exec", "ticker", "true"],
+            format!("Container {id} is paused, unpause the container before exec"),
+        ),
+        (
+            &["start", "ticker"],
+            "cannot start a paused container, try unpause instead".into(),
+        ),
+        (
+            &["rm", "ticker"],
+            "cannot remove container \"ticker\": container is paused and must be unpaused first"
+                .into(),
+        ),
+        (
+            &["attach", "ticker"],
+            "container ticker is paused, unpause the container before attach".into(),
+        ),
+    ];
+    for (args, want) in refusals {
+        let r = s.docker(args);
+        assert_eq!(r.code, 1, "{args:?}");
+        assert_eq!(r.stderr.trim(), format!("Error response from daemon: {want}"));
+    }
+    assert_eq!(s.ok(&["unpause", "ticker"]), "ticker\n");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(log_lines(&s, "ticker") > before);
+    let again = s.docker(&["unpause", "ticker"]);
+    assert_eq!(again.code, 1);
+    assert_eq!(
+        again.stderr.trim(),
+        format!("Error response from daemon: Container {id} is not paused")
+    );
+    // A paused container still stops: the signal, then a thaw so it is delivered.
+    s.ok(&["pause", "ticker"]);
+    assert_eq!(s.ok(&["kill", "ticker"]), "ticker\n");
+    s.ok(&["wait", "ticker"]);
+    assert!(status(&s, "ticker").starts_with("Exited (137)"));
+    let actions: Vec<String> = s
+        .ok(&["events", "--since", "5m", "--until", "0s", "--format", "json"])
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|e| e["action"].as_str().map(str::to_string))
+        .filter(|a| ["pause", "unpause", "kill", "die"].contains(&a.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        ["pause", "unpause", "pause", "kill", "unpause", "die"],
+        "{actions:?}"
+    );
+    // Started again, it runs unfrozen.
+    s.ok(&["start", "ticker"]);
+    assert!(status(&s, "ticker").starts_with("Up"));
+    assert!(!status(&s, "ticker").contains("Paused"));
+}
+
+#[test]
+fn korean_pause_messages() {
+    let s = pulled();
+    s.ok(&["create", "--name", "idle", "busybox", "true"]);
+    let r = s.docker_env(&["unpause", "idle"], &[("GORAE_LANG", "ko")]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("일시 정지 상태가 아닙니다"), "{}", r.stderr);
+}

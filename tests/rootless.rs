@@ -310,3 +310,22 @@ fn diff_and_commit_read_what_a_containers_other_users_locked() {
     ok(&["rmi", "locked-img"]);
     assert_owned_by(&root, u.uid);
 }
+
+#[test]
+fn rootless_pause_says_the_freezer_is_not_delegated_and_commit_goes_on() {
+    let Some(u) = learner_with_ranges() else {
+        return;
+    };
+    let (_dir, root) = store_for(&u);
+    let ok = |args: &[&str]| ok_as(&u, &root, args);
+    ok(&["run", "-d", "--name", "sleepy", "busybox", "sleep", "60"]);
+    let (code, _, err) = as_user(&u, &root, &["pause", "sleepy"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("cannot pause container") && err.contains("not delegated"),
+        "{err}"
+    );
+    // Docker's commit pauses where it can and goes on where it cannot.
+    assert!(ok(&["commit", "sleepy", "snap"]).starts_with("sha256:"));
+    ok(&["rm", "-f", "sleepy"]);
+}

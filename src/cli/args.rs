@@ -192,6 +192,16 @@ pub enum Cmd {
         container: String,
         repository: Option<String>,
     },
+    /// Pause all processes within one or more containers
+    Pause {
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Unpause all processes within one or more containers
+    Unpause {
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
     /// Inspect changes to files or directories on a container's filesystem
     Diff { container: String },
     /// Block until one or more containers stop, then print their exit codes

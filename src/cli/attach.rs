@@ -431,6 +431,7 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
     if !c.is_running() {
         return Err(crate::engine::EngineError::NotRunning(c.id.clone()).into());
     }
+    store.refuse_if_paused(&c, "exec")?;
     if a.tty && a.interactive && !stdin_is_tty() {
         return Err(Failure::new(t("err-not-a-tty", &[]), 1));
     }

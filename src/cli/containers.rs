@@ -111,15 +111,8 @@ pub fn commit(
     store: &Store,
     name: &str,
     repo: Option<&str>,
-    message: String,
-    author: String,
-    changes: Vec<String>,
+    opts: CommitOptions,
 ) -> CmdResult {
-    let opts = CommitOptions {
-        message,
-        author,
-        changes,
-    };
     let id = store.commit_container(name, repo, &opts)?;
     println!("{id}");
     Ok(0)

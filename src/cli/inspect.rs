@@ -28,9 +28,9 @@ fn container_json(store: &Store, c: &Container) -> Value {
         "Path": c.config.argv.first().cloned().unwrap_or_default(),
         "Args": c.config.argv.iter().skip(1).collect::<Vec<_>>(),
         "State": {
-            "Status": c.state.status,
+            "Status": c.state_name(),
             "Running": c.is_running(),
-            "Paused": false,
+            "Paused": c.is_paused(),
             "Restarting": false,
             "OOMKilled": c.state.oom_killed,
             "Dead": false,

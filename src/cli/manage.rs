@@ -58,6 +58,7 @@ const CONTAINER: &[Sub] = &[
         aliases: &["list", "ps"],
         extra: &[],
     },
+    same("pause"),
     same("port"),
     Sub {
         name: "prune",
@@ -77,6 +78,7 @@ const CONTAINER: &[Sub] = &[
     same("start"),
     same("stop"),
     same("top"),
+    same("unpause"),
     same("wait"),
 ];
 

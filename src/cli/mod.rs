@@ -126,6 +126,22 @@ pub fn describe(e: &EngineError) -> String {
             volume::describe_mount_error(m)
         ),
         EngineError::Network(n) => format!("{}{}", t("err-daemon", &[]), network::describe(n)),
+        EngineError::Paused { id, op } => daemon(&format!("err-paused-{op}"), &[("id", id)]),
+        EngineError::Freezer {
+            id,
+            op,
+            unavailable,
+            detail,
+        } => {
+            let why = if *unavailable && crate::engine::runtime::is_rootless() {
+                t("err-freezer-not-delegated", &[])
+            } else if *unavailable {
+                t("err-freezer-unavailable", &[])
+            } else {
+                detail.clone()
+            };
+            daemon(&format!("err-freezer-{op}"), &[("id", id), ("detail", &why)])
+        }
         EngineError::Conflict(_)
         | EngineError::Ps(_)
         | EngineError::Runtime(_)
@@ -421,17 +437,26 @@ fn run(cli: Cli) -> CmdResult {
             message,
             author,
             change,
-            pause: _,
+            pause,
             container,
             repository,
         } => containers::commit(
             &store,
             &container,
             repository.as_deref(),
-            message,
-            author,
-            change,
+            crate::engine::lifecycle::CommitOptions {
+                message,
+                author,
+                changes: change,
+                pause,
+            },
         ),
+        Cmd::Pause { containers } => {
+            containers::for_each(&containers, |c| store.pause_container(c).map(|_| ()))
+        }
+        Cmd::Unpause { containers } => {
+            containers::for_each(&containers, |c| store.unpause_container(c).map(|_| ()))
+        }
         Cmd::Diff { container } => containers::diff(&store, &container),
         Cmd::Wait { containers } => containers::wait(&store, &containers),
         Cmd::Events {

@@ -14,8 +14,9 @@ use crate::i18n::t;
 pub fn status_text(c: &Container) -> String {
     match c.state.status.as_str() {
         "running" => format!(
-            "Up {}",
-            human_duration(now_millis().saturating_sub(parse_time_millis(&c.state.started_at)))
+            "Up {}{}",
+            human_duration(now_millis().saturating_sub(parse_time_millis(&c.state.started_at))),
+            if c.is_paused() { " (Paused)" } else { "" }
         ),
         "exited" => format!(
             "Exited ({}) {}",
@@ -125,7 +126,7 @@ fn ps_row(c: &Container, trunc: bool, size: Option<(u64, u64)>) -> serde_json::V
         "Ports": ports_text(c),
         "RunningFor": ago(c.created_millis()),
         "Size": size_text,
-        "State": c.state.status,
+        "State": c.state_name(),
         "Status": status_text(c),
     })
 }
@@ -212,7 +213,7 @@ fn ps_select(store: &Store, o: &PsOptions, filters: &Filters) -> Result<Vec<Cont
             continue;
         }
         let status = filters.get("status");
-        if !status.is_empty() && !status.contains(&c.state.status) {
+        if !status.is_empty() && !status.iter().any(|s| s == c.state_name()) {
             continue;
         }
         if !filters.get("ancestor").is_empty()

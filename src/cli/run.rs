@@ -177,6 +177,7 @@ pub fn start(store: &Store, names: &[String], flags: AttachFlags) -> CmdResult {
     for name in names {
         let res = (|| -> CmdResult {
             let c = store.resolve_container(name)?;
+            store.refuse_if_paused(&c, "start")?;
             if c.is_running() {
                 if attach_mode {
                     return attach(
@@ -256,6 +257,13 @@ pub fn attach(store: &Store, name: &str, flags: AttachFlags) -> CmdResult {
     let c = store.resolve_container(name)?;
     if !c.is_running() {
         return Err(Failure::new(t("err-attach-stopped", &[]), 1));
+    }
+    if c.is_paused() {
+        return Err(crate::engine::EngineError::Paused {
+            id: name.to_string(),
+            op: "attach".into(),
+        }
+        .into());
     }
     store.emit(Event::container(Action::Attach, &c));
     let mut forward = |sig: i32| proxy_signal(store, &c.id, sig);

@@ -69,6 +69,9 @@ pub struct RunState {
     /// Its addresses while it runs, by network name.
     #[serde(default)]
     pub networks: std::collections::BTreeMap<String, crate::net::EndpointSettings>,
+    /// Frozen by `docker pause` (meaningful only while running; cleared at the next start).
+    #[serde(default)]
+    pub paused: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
@@ -94,6 +97,18 @@ impl Container {
     }
     pub fn is_running(&self) -> bool {
         self.state.status == "running"
+    }
+    /// Running, with its processes frozen (`docker pause`).
+    pub fn is_paused(&self) -> bool {
+        self.is_running() && self.state.paused
+    }
+    /// Docker's State.Status: "paused" for a paused container, else the recorded status.
+    pub fn state_name(&self) -> &str {
+        if self.is_paused() {
+            "paused"
+        } else {
+            &self.state.status
+        }
     }
     pub fn created_millis(&self) -> u64 {
         super::time::parse_time_millis(&self.created)

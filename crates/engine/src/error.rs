@@ -85,6 +85,19 @@ pub enum EngineError {
     /// A registry answered, but not as the distribution API says (or refused us).
     #[error("{image}: {detail}")]
     Registry { image: String, detail: String },
+    /// What a paused (or, for unpause, a not paused) container refuses. `op`: `pause`
+    /// (already paused), `unpause` (not paused), `exec`, `attach`, `start`, `rm` (not forced).
+    #[error("container {id} is paused ({op})")]
+    Paused { id: String, op: String },
+    /// The cgroup freezer could not freeze or thaw (`op`: pause, unpause); `unavailable`: the
+    /// container has no freezer cgroup (rootless without delegation).
+    #[error("cannot {op} container {id}: {detail}")]
+    Freezer {
+        id: String,
+        op: String,
+        unavailable: bool,
+        detail: String,
+    },
     /// `docker top`'s `ps` refused its options or could not run (Docker's wording).
     #[error("{0}")]
     Ps(String),

@@ -120,6 +120,8 @@ string_enum! {
         Commit = "commit",
         Restart = "restart",
         Export = "export",
+        Pause = "pause",
+        Unpause = "unpause",
         // container and image (`docker container prune`, `docker image prune`)
         Prune = "prune",
         // volume (also create, destroy, prune)
@@ -138,7 +140,7 @@ impl EventType {
             EventType::Image => &[Pull, Tag, Untag, Delete, Build, Load, Save, Import, Prune],
             EventType::Container => &[
                 Create, Start, Attach, Detach, Die, Stop, Kill, Destroy, Rename, ExecStart,
-                ExecDie, Commit, Restart, Export, Prune,
+                ExecDie, Commit, Restart, Export, Prune, Pause, Unpause,
             ],
             EventType::Command => &[Run],
             EventType::Volume => &[Create, Mount, Unmount, Destroy, Prune],

@@ -34,6 +34,7 @@ pub mod inspect;
 pub mod lifecycle;
 pub mod monitor;
 pub mod net;
+pub mod pause;
 pub mod pattern;
 pub mod proxy;
 pub mod prune;

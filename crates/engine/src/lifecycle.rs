@@ -198,11 +198,16 @@ impl Store {
     /// Start a container's monitor. With `wait_attach` the container's process starts when the
     /// first client connects and sends START; otherwise right away.
     pub fn start_monitor(&self, c: &Container, wait_attach: bool) -> Result<MonitorStart> {
+        self.refuse_if_paused(c, "start")?;
         if c.is_running() {
             return Err(EngineError::Conflict(format!(
                 "container {} is already running",
                 c.short_id()
             )));
+        }
+        if c.state.paused {
+            // Paused when it last ran: this run starts thawed.
+            self.update_container(&c.id, |c| c.state.paused = false)?;
         }
         let (r, w) = sys::pipe_owned().map_err(EngineError::Sys)?;
         let mut cmd = crate::helper::Helper::Monitor.command();
@@ -319,12 +324,16 @@ impl Store {
         self.update_container(&c.id, |c| c.state.stopped_by_user = true)?;
         self.emit(Event::container(Action::Kill, &c).attr("signal", img_signal.to_string()));
         sys::kill(c.state.pid, img_signal);
+        self.thaw_after_signal(&c, img_signal);
         let done = self.wait_stopped(&c, Some(Duration::from_secs(timeout)));
         let done = match done {
             Some(d) => d,
             None => {
                 self.emit(Event::container(Action::Kill, &c).attr("signal", "9"));
                 sys::kill(c.state.pid, libc::SIGKILL);
+                if let Ok(now) = self.load_container(&c.id) {
+                    self.thaw_after_signal(&now, libc::SIGKILL);
+                }
                 self.wait_stopped(&c, Some(Duration::from_secs(10)))
                     .ok_or_else(|| EngineError::Runtime("container did not stop".into()))?
             }
@@ -346,6 +355,7 @@ impl Store {
         }
         self.emit(Event::container(Action::Kill, &c).attr("signal", sig.to_string()));
         sys::kill(c.state.pid, sig);
+        self.thaw_after_signal(&c, sig);
         if sig == libc::SIGKILL {
             self.wait_stopped(&c, Some(Duration::from_secs(10)));
         }
@@ -367,9 +377,16 @@ impl Store {
         let c = self.resolve_container(key)?;
         if c.is_running() {
             if !force {
+                if c.is_paused() {
+                    return Err(EngineError::Paused {
+                        id: key.to_string(),
+                        op: "rm".into(),
+                    });
+                }
                 return Err(EngineError::ContainerRunning(c.name.clone()));
             }
             sys::kill(c.state.pid, libc::SIGKILL);
+            self.thaw_after_signal(&c, libc::SIGKILL);
             self.wait_stopped(&c, Some(Duration::from_secs(10)));
         }
         // A --rm container may already be gone by now.
@@ -382,7 +399,9 @@ impl Store {
         Ok(c)
     }
 
-    /// `docker commit`: the container's changes as a new layer on top of its image.
+    /// `docker commit`: the container's changes as a new layer on top of its image. With
+    /// `opts.pause` a running container is frozen meanwhile, as Docker does (and, as Docker,
+    /// the commit goes on unfrozen where the freezer cannot be used).
     pub fn commit_container(
         &self,
         key: &str,
@@ -390,6 +409,21 @@ impl Store {
         opts: &CommitOptions,
     ) -> Result<String> {
         let c = self.resolve_container(key)?;
+        let paused_here =
+            opts.pause && c.is_running() && !c.is_paused() && self.pause_container(&c.id).is_ok();
+        let res = self.commit_resolved(&c, repo, opts);
+        if paused_here {
+            let _ = self.unpause_container(&c.id);
+        }
+        res
+    }
+
+    fn commit_resolved(
+        &self,
+        c: &Container,
+        repo: Option<&str>,
+        opts: &CommitOptions,
+    ) -> Result<String> {
         let reference = repo.map(Reference::parse).transpose()?;
         let _writing = self.writing()?;
         let base = self.resolve_image(&c.image_id)?;
@@ -420,7 +454,7 @@ impl Store {
             empty_layer: false,
         });
         let id = self.store_image(&base, config, Some(layer), reference.as_ref())?;
-        self.emit(Event::container(Action::Commit, &c).attr("imageID", id.clone()));
+        self.emit(Event::container(Action::Commit, c).attr("imageID", id.clone()));
         Ok(id)
     }
 
@@ -533,6 +567,8 @@ pub struct CommitOptions {
     pub author: String,
     /// Dockerfile instructions (`-c 'CMD ["sh"]'`).
     pub changes: Vec<String>,
+    /// Freeze a running container while its changes are read (`--pause`, Docker's default).
+    pub pause: bool,
 }
 
 /// Apply one Dockerfile instruction from `commit -c` to a config.

@@ -14,6 +14,9 @@ pub const DEFAULT_MEMORY_MAX: u64 = 1 << 30;
 
 const CGROUP: &str = "/sys/fs/cgroup";
 
+/// The v1 hierarchies a container gets a `gorae/<id>` dir in.
+const V1_CONTROLLERS: [&str; 6] = ["pids", "memory", "devices", "freezer", "cpuacct", "blkio"];
+
 /// The devices a container may use: null, zero, full, random, urandom, tty, ptmx, pts/*.
 const DEVICE_ALLOW: &[&str] = &[
     "c 1:3 rwm",
@@ -56,6 +59,8 @@ pub fn create_in(sys: &dyn Syscall, root: &Path, id: &str) -> Cgroups {
         let dir = root.join("gorae");
         if sys.create_dir_all(&dir).is_ok() {
             let _ = sys.write_file(&dir.join("cgroup.subtree_control"), "+pids +memory");
+            // Block I/O counters for `docker stats`, where the io controller is ours to enable.
+            let _ = sys.write_file(&dir.join("cgroup.subtree_control"), "+io");
             let own = dir.join(id);
             if sys.create_dir_all(&own).is_ok() {
                 write(&own.join("pids.max"), &DEFAULT_PIDS_MAX.to_string());
@@ -66,7 +71,7 @@ pub fn create_in(sys: &dyn Syscall, root: &Path, id: &str) -> Cgroups {
         }
         return cg;
     }
-    for ctrl in ["pids", "memory", "devices"] {
+    for ctrl in V1_CONTROLLERS {
         let base = root.join(ctrl);
         if !base.is_dir() {
             continue;
@@ -88,6 +93,8 @@ pub fn create_in(sys: &dyn Syscall, root: &Path, id: &str) -> Cgroups {
                 );
                 ok
             }
+            // Nothing to set: the freezer (`docker pause`) and the counters `docker stats` reads.
+            "freezer" | "cpuacct" | "blkio" => true,
             _ => {
                 let ok = write(&own.join("devices.deny"), "a")
                     && DEVICE_ALLOW
@@ -153,12 +160,14 @@ pub fn kill_leftovers(id: &str) {
     let base = Path::new(CGROUP);
     let dirs: Vec<PathBuf> = std::iter::once(base.join("gorae").join(id))
         .chain(
-            ["pids", "memory", "devices"]
+            V1_CONTROLLERS
                 .iter()
                 .map(|c| base.join(c).join("gorae").join(id)),
         )
         .filter(|d| d.is_dir())
         .collect();
+    // A v1 freezer holds frozen processes past SIGKILL: thaw a paused container's first.
+    let _ = set_frozen(id, false);
     for d in &dirs {
         if write(&LinuxSyscall, &d.join("cgroup.kill"), "1") {
             continue;
@@ -173,6 +182,78 @@ pub fn kill_leftovers(id: &str) {
         devices_guarded: false,
     }
     .remove();
+}
+
+/// Why a container could not be frozen or thawed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FreezeError {
+    /// The container has no freezer cgroup: the freezer is not ours to use (rootless without
+    /// a delegated cgroup, or no freezer hierarchy at all).
+    Unavailable,
+    /// The kernel refused, or the state did not settle.
+    Failed(String),
+}
+
+/// The container's dir in the hierarchy of `ctrl` (v1), or its one dir (v2).
+pub fn own_dir(id: &str, ctrl: &str) -> PathBuf {
+    own_dir_in(Path::new(CGROUP), id, ctrl)
+}
+
+fn own_dir_in(root: &Path, id: &str, ctrl: &str) -> PathBuf {
+    if is_v2(root) {
+        root.join("gorae").join(id)
+    } else {
+        root.join(ctrl).join("gorae").join(id)
+    }
+}
+
+/// Whether cgroup v2 is mounted at the cgroup root (else v1 or a hybrid).
+pub fn is_unified() -> bool {
+    is_v2(Path::new(CGROUP))
+}
+
+/// Freeze (`docker pause`) or thaw the container `id`'s processes with the cgroup freezer,
+/// waiting until the kernel says they are.
+pub fn set_frozen(id: &str, frozen: bool) -> Result<(), FreezeError> {
+    set_frozen_in(&LinuxSyscall, Path::new(CGROUP), id, frozen)
+}
+
+/// [`set_frozen`] under the cgroup mount `root`: v2's `cgroup.freeze` (settled when
+/// `cgroup.events` says `frozen 1`), v1's `freezer.state` (FREEZING until FROZEN; written again
+/// while it settles, as runc does, for tasks that were forking).
+pub fn set_frozen_in(
+    sys: &dyn Syscall,
+    root: &Path,
+    id: &str,
+    frozen: bool,
+) -> Result<(), FreezeError> {
+    let v2 = is_v2(root);
+    let dir = own_dir_in(root, id, "freezer");
+    let (file, value, done_file, done): (&str, &str, &str, &str) = match (v2, frozen) {
+        (true, true) => ("cgroup.freeze", "1", "cgroup.events", "frozen 1"),
+        (true, false) => ("cgroup.freeze", "0", "cgroup.events", "frozen 0"),
+        (false, true) => ("freezer.state", "FROZEN", "freezer.state", "FROZEN"),
+        (false, false) => ("freezer.state", "THAWED", "freezer.state", "THAWED"),
+    };
+    if !dir.join(file).exists() {
+        return Err(FreezeError::Unavailable);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        sys.write_file(&dir.join(file), value)
+            .map_err(|e| FreezeError::Failed(e.to_string()))?;
+        let now = fs::read_to_string(dir.join(done_file)).unwrap_or_default();
+        if now.lines().any(|l| l.trim() == done) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(FreezeError::Failed(format!(
+                "{} did not become {done}",
+                dir.join(done_file).display()
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 /// Put the calling process into the cgroups of process `pid` (for `exec`).
@@ -226,6 +307,7 @@ mod tests {
                     root.join("gorae/cgroup.subtree_control"),
                     "+pids +memory".into()
                 ),
+                (root.join("gorae/cgroup.subtree_control"), "+io".into()),
                 (own.join("pids.max"), "2048".into()),
                 (own.join("memory.max"), (1u64 << 30).to_string()),
                 (own.join("memory.swap.max"), "0".into()),
@@ -282,6 +364,35 @@ mod tests {
             rec.calls()
                 .contains(&Call::RemoveDir(root.join("devices/gorae/abc")))
         );
+    }
+
+    #[test]
+    fn freezing_writes_the_freezer_file_and_waits_for_the_kernel_to_agree() {
+        let tmp = tempfile::tempdir().unwrap();
+        let v1 = tmp.path().join("v1");
+        let dir = v1.join("freezer/gorae/abc");
+        fs::create_dir_all(&dir).unwrap();
+        // The recording double writes nothing: the kernel's answer is already there.
+        fs::write(dir.join("freezer.state"), "FROZEN\n").unwrap();
+        let rec = RecordingSyscall::new();
+        assert_eq!(set_frozen_in(&rec, &v1, "abc", true), Ok(()));
+        assert_eq!(rec.writes(), vec![(dir.join("freezer.state"), "FROZEN".into())]);
+        let v2 = tmp.path().join("v2");
+        let dir = v2.join("gorae/abc");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(v2.join("cgroup.controllers"), "memory pids\n").unwrap();
+        fs::write(dir.join("cgroup.freeze"), "1\n").unwrap();
+        fs::write(dir.join("cgroup.events"), "populated 1\nfrozen 0\n").unwrap();
+        let rec = RecordingSyscall::new();
+        assert_eq!(set_frozen_in(&rec, &v2, "abc", false), Ok(()));
+        assert_eq!(rec.writes(), vec![(dir.join("cgroup.freeze"), "0".into())]);
+        // No freezer dir for the container (rootless, not delegated): said so, nothing written.
+        let rec = RecordingSyscall::new();
+        assert_eq!(
+            set_frozen_in(&rec, &v1, "other", true),
+            Err(FreezeError::Unavailable)
+        );
+        assert!(rec.writes().is_empty());
     }
 
     #[test]
