@@ -35,5 +35,6 @@ fn run_helper(helper: Helper, args: &[String]) -> i32 {
         Helper::PackUpper => archive::pack_upper_main(args),
         Helper::Diff => archive::diff_main(args),
         Helper::NetHolder => gorae::engine::net::holder::main(args),
+        Helper::Copy => gorae::engine::cp::main(args),
     }
 }

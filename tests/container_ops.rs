@@ -20,16 +20,27 @@ fn detached(s: &Sandbox, name: &str, script: &str) {
 }
 
 fn status(s: &Sandbox, name: &str) -> String {
-    s.ok(&["ps", "-a", "--filter", &format!("name=^{name}$"), "--format", "{{.Status}}"])
-        .trim()
-        .to_string()
+    s.ok(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("name=^{name}$"),
+        "--format",
+        "{{.Status}}",
+    ])
+    .trim()
+    .to_string()
 }
 
 #[test]
 fn stop_sends_the_signal_asked_for() {
     let s = pulled();
     // The shell ignores TERM: only the signal given stops it quickly.
-    detached(&s, "usr", "trap 'exit 42' USR1; trap '' TERM; while true; do sleep 0.1; done");
+    detached(
+        &s,
+        "usr",
+        "trap 'exit 42' USR1; trap '' TERM; while true; do sleep 0.1; done",
+    );
     std::thread::sleep(std::time::Duration::from_millis(300));
     let bad = s.docker(&["stop", "-s", "NOPE", "usr"]);
     assert_eq!(bad.code, 1);
@@ -40,7 +51,11 @@ fn stop_sends_the_signal_asked_for() {
     let started = std::time::Instant::now();
     assert_eq!(s.ok(&["stop", "--signal", "USR1", "usr"]).trim(), "usr");
     assert!(started.elapsed() < std::time::Duration::from_secs(8));
-    assert!(status(&s, "usr").starts_with("Exited (42)"), "{}", status(&s, "usr"));
+    assert!(
+        status(&s, "usr").starts_with("Exited (42)"),
+        "{}",
+        status(&s, "usr")
+    );
 }
 
 #[test]
@@ -57,7 +72,10 @@ fn top_passes_ps_options_to_ps_and_keeps_the_containers_rows() {
     assert!(lines[1].ends_with("sleep"), "{out}");
     // Without options: the -ef table, 20-column minimum as Docker's tabwriter.
     let plain = s.ok(&["top", "topped"]);
-    assert!(plain.starts_with("UID                 PID                 PPID"), "{plain}");
+    assert!(
+        plain.starts_with("UID                 PID                 PPID"),
+        "{plain}"
+    );
     let renamed = s.docker(&["top", "topped", "-o", "user=PID"]);
     assert_eq!(renamed.code, 1);
     assert_eq!(
@@ -100,24 +118,45 @@ fn pause_freezes_a_container_and_the_other_commands_say_so_as_docker_does() {
     }
     let s = pulled();
     detached(&s, "ticker", "while true; do echo tick; sleep 0.1; done");
-    let id = s.ok(&["inspect", "-f", "{{.Id}}", "ticker"]).trim().to_string();
+    let id = s
+        .ok(&["inspect", "-f", "{{.Id}}", "ticker"])
+        .trim()
+        .to_string();
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(s.ok(&["pause", "ticker"]), "ticker\n");
-    assert!(status(&s, "ticker").ends_with(" (Paused)"), "{}", status(&s, "ticker"));
+    assert!(
+        status(&s, "ticker").ends_with(" (Paused)"),
+        "{}",
+        status(&s, "ticker")
+    );
     // Frozen: no more output.
     let before = log_lines(&s, "ticker");
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert_eq!(log_lines(&s, "ticker"), before);
     assert_eq!(
-        s.ok(&["inspect", "-f", "{{.State.Status}} {{.State.Paused}} {{.State.Running}}", "ticker"]),
+        s.ok(&[
+            "inspect",
+            "-f",
+            "{{.State.Status}} {{.State.Paused}} {{.State.Running}}",
+            "ticker"
+        ]),
         "paused true true\n"
     );
     assert_eq!(
-        s.ok(&["ps", "--filter", "status=paused", "--format", "{{.Names}} {{.State}}"]),
+        s.ok(&[
+            "ps",
+            "--filter",
+            "status=paused",
+            "--format",
+            "{{.Names}} {{.State}}"
+        ]),
         "ticker paused\n"
     );
     let refusals: [(&[&str], String); 5] = [
-        (&["pause", "ticker"], format!("container {id} is already paused")),
+        (
+            &["pause", "ticker"],
+            format!("container {id} is already paused"),
+        ),
         (
             &["exec", "ticker", "true"],
             format!("Container {id} is paused, unpause the container before exec"),
@@ -139,7 +178,10 @@ fn pause_freezes_a_container_and_the_other_commands_say_so_as_docker_does() {
     for (args, want) in refusals {
         let r = s.docker(args);
         assert_eq!(r.code, 1, "{args:?}");
-        assert_eq!(r.stderr.trim(), format!("Error response from daemon: {want}"));
+        assert_eq!(
+            r.stderr.trim(),
+            format!("Error response from daemon: {want}")
+        );
     }
     assert_eq!(s.ok(&["unpause", "ticker"]), "ticker\n");
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -156,7 +198,9 @@ fn pause_freezes_a_container_and_the_other_commands_say_so_as_docker_does() {
     s.ok(&["wait", "ticker"]);
     assert!(status(&s, "ticker").starts_with("Exited (137)"));
     let actions: Vec<String> = s
-        .ok(&["events", "--since", "5m", "--until", "0s", "--format", "json"])
+        .ok(&[
+            "events", "--since", "5m", "--until", "0s", "--format", "json",
+        ])
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|e| e["action"].as_str().map(str::to_string))
@@ -179,5 +223,9 @@ fn korean_pause_messages() {
     s.ok(&["create", "--name", "idle", "busybox", "true"]);
     let r = s.docker_env(&["unpause", "idle"], &[("GORAE_LANG", "ko")]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("일시 정지 상태가 아닙니다"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("일시 정지 상태가 아닙니다"),
+        "{}",
+        r.stderr
+    );
 }

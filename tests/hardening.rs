@@ -658,3 +658,62 @@ fn root_in_a_container_reaches_nothing_outside() {
     assert_eq!(out.trim(), "/bin/sh");
     drop(listener);
 }
+
+/// CVE-2018-15664: a running container swaps a directory for a symlink to `/` (which, read
+/// from the host, would be the host's root) while `docker cp` works in both directions. Every
+/// path is resolved inside the container's root, so nothing lands on or leaks from the host.
+#[test]
+fn cp_stays_inside_the_container_while_it_swaps_symlinks() {
+    let s = pulled();
+    let mark = format!("gorae-cp-escape-{}", std::process::id());
+    let host_secret = std::path::PathBuf::from(format!("/tmp/{mark}-secret"));
+    std::fs::write(&host_secret, "host secret\n").unwrap();
+    let landed = std::path::PathBuf::from(format!("/tmp/{mark}-landed"));
+    let payload = s.dir.path().join(format!("{mark}-landed"));
+    std::fs::write(&payload, "payload\n").unwrap();
+    s.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "swapper",
+        "busybox",
+        "sh",
+        "-c",
+        "mkdir -p /w; while true; do rm -rf /w; mkdir /w; rm -rf /w; ln -s /tmp /w; done",
+    ]);
+    let out = s.dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let secret_name = format!("{mark}-secret");
+    for _ in 0..40 {
+        // Into the container: at worst into its /tmp (through its own symlink), never the host's.
+        let _ = s.docker(&["cp", payload.to_str().unwrap(), "swapper:/w/"]);
+        assert!(
+            !landed.exists(),
+            "docker cp wrote through a swapped symlink onto the host"
+        );
+        // Out of it: never the host's file.
+        let r = s.docker(&["cp", &format!("swapper:/w/{secret_name}"), "-"]);
+        assert!(
+            !r.stdout.contains("host secret"),
+            "docker cp read the host's file through a swapped symlink"
+        );
+        let _ = s.docker(&["cp", "swapper:/w", out.to_str().unwrap()]);
+    }
+    let mut found = Vec::new();
+    let mut stack = vec![out.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if std::fs::symlink_metadata(&p).unwrap().is_dir() {
+                stack.push(p.clone());
+            }
+            if std::fs::read_to_string(&p).is_ok_and(|t| t.contains("host secret")) {
+                found.push(p);
+            }
+        }
+    }
+    assert!(found.is_empty(), "host files copied out: {found:?}");
+    s.ok(&["rm", "-f", "swapper"]);
+    let _ = std::fs::remove_file(&host_secret);
+    let _ = std::fs::remove_file(&landed);
+}

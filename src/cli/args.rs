@@ -192,6 +192,25 @@ pub enum Cmd {
         container: String,
         repository: Option<String>,
     },
+    /// Copy files/folders between a container and the local filesystem
+    #[command(
+        override_usage = "docker cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n       docker cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH"
+    )]
+    Cp {
+        /// Archive mode (copy all uid/gid information)
+        #[arg(short, long)]
+        archive: bool,
+        /// Always follow symlinks in SRC_PATH
+        #[arg(short = 'L', long)]
+        follow_link: bool,
+        /// Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached
+        #[arg(short, long)]
+        quiet: bool,
+        #[arg(allow_hyphen_values = true)]
+        src: String,
+        #[arg(allow_hyphen_values = true)]
+        dest: String,
+    },
     /// Pause all processes within one or more containers
     Pause {
         #[arg(required = true)]

@@ -107,12 +107,7 @@ pub fn top(store: &Store, name: &str, ps_args: &[String]) -> CmdResult {
     Ok(0)
 }
 
-pub fn commit(
-    store: &Store,
-    name: &str,
-    repo: Option<&str>,
-    opts: CommitOptions,
-) -> CmdResult {
+pub fn commit(store: &Store, name: &str, repo: Option<&str>, opts: CommitOptions) -> CmdResult {
     let id = store.commit_container(name, repo, &opts)?;
     println!("{id}");
     Ok(0)

@@ -40,6 +40,7 @@ const fn same(name: &'static str) -> Sub {
 const CONTAINER: &[Sub] = &[
     same("attach"),
     same("commit"),
+    same("cp"),
     same("create"),
     same("diff"),
     same("exec"),

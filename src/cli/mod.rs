@@ -8,6 +8,7 @@ mod args;
 mod attach;
 mod build;
 mod containers;
+mod cp;
 pub mod filter;
 pub mod format;
 mod images;
@@ -126,6 +127,7 @@ pub fn describe(e: &EngineError) -> String {
             volume::describe_mount_error(m)
         ),
         EngineError::Network(n) => format!("{}{}", t("err-daemon", &[]), network::describe(n)),
+        EngineError::Cp(f) => describe_cp(f),
         EngineError::Paused { id, op } => daemon(&format!("err-paused-{op}"), &[("id", id)]),
         EngineError::Freezer {
             id,
@@ -140,7 +142,10 @@ pub fn describe(e: &EngineError) -> String {
             } else {
                 detail.clone()
             };
-            daemon(&format!("err-freezer-{op}"), &[("id", id), ("detail", &why)])
+            daemon(
+                &format!("err-freezer-{op}"),
+                &[("id", id), ("detail", &why)],
+            )
         }
         EngineError::Conflict(_)
         | EngineError::Ps(_)
@@ -148,6 +153,32 @@ pub fn describe(e: &EngineError) -> String {
         | EngineError::Sys(_) => {
             format!("{}{}", t("err-daemon", &[]), e)
         }
+    }
+}
+
+/// `docker cp`'s refusals; those Docker's CLI says itself carry no daemon prefix.
+fn describe_cp(f: &crate::engine::cp::CpFailure) -> String {
+    use crate::engine::cp::CpFailure as F;
+    let (key, args): (&str, Vec<(&str, &str)>) = match f {
+        F::NotFound { path, container } => (
+            "cp.err-not-found",
+            vec![("path", path), ("container", container)],
+        ),
+        F::NotADirectory(p) => ("cp.err-not-dir", vec![("path", p)]),
+        F::DirOverNonDir(p) => ("cp.err-dir-over-file", vec![("path", p)]),
+        F::NonDirOverDir(p) => ("cp.err-file-over-dir", vec![("path", p)]),
+        F::CannotCopyDir => ("cp.err-cannot-copy-dir", vec![]),
+        F::DestMustBeDir(d) => ("cp.err-must-be-dir", vec![("dest", d)]),
+        F::DirNotExists => ("cp.err-no-such-dir", vec![]),
+        F::BetweenContainers => ("cp.err-between", vec![]),
+        F::NoContainer => ("cp.err-no-container", vec![]),
+        F::LocalMissing(p) => ("cp.err-local-missing", vec![("path", p)]),
+    };
+    let text = t(key, &args);
+    if f.is_client_side() {
+        text
+    } else {
+        format!("{}{text}", t("err-daemon", &[]))
     }
 }
 
@@ -449,6 +480,22 @@ fn run(cli: Cli) -> CmdResult {
                 author,
                 changes: change,
                 pause,
+            },
+        ),
+        Cmd::Cp {
+            archive,
+            follow_link,
+            quiet,
+            src,
+            dest,
+        } => cp::cp(
+            &store,
+            cp::CpArgs {
+                src: &src,
+                dest: &dest,
+                archive,
+                follow_link,
+                quiet,
             },
         ),
         Cmd::Pause { containers } => {

@@ -89,7 +89,11 @@ pub fn load(store: &Store, input: Option<&str>, quiet: bool) -> CmdResult {
         })?;
     for img in loaded {
         for (chain, size) in img.new_layers.iter().filter(|_| progress) {
-            let id: String = chain.trim_start_matches("sha256:").chars().take(12).collect();
+            let id: String = chain
+                .trim_start_matches("sha256:")
+                .chars()
+                .take(12)
+                .collect();
             let size = super::format::human_size4(*size);
             println!("{id}: Loading layer [{}>] {size:>8}/{size}", "=".repeat(50));
         }

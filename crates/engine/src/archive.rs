@@ -474,15 +474,41 @@ fn dir_has_changes(abs: &Path, rel: &str) -> bool {
 /// devices, fifos) are skipped: they are not part of an image or an export.
 pub fn append_leaf<W: Write>(
     builder: &mut tar::Builder<W>,
-    mut h: tar::Header,
+    h: tar::Header,
     name: &Path,
     abs: &Path,
     meta: &fs::Metadata,
     links: &mut HashMap<(u64, u64), PathBuf>,
 ) -> Result<()> {
+    let leaf = Leaf {
+        shown: abs,
+        read_link: &|| fs::read_link(abs),
+        open: &|| File::open(abs),
+    };
+    append_leaf_from(builder, h, name, meta, links, leaf)
+}
+
+/// Where [`append_leaf_from`] reads a leaf: a path, or (`docker cp`) a descriptor already
+/// open inside a container's root. `shown` names it in errors.
+pub struct Leaf<'a> {
+    pub shown: &'a Path,
+    pub read_link: &'a dyn Fn() -> io::Result<PathBuf>,
+    pub open: &'a dyn Fn() -> io::Result<File>,
+}
+
+/// [`append_leaf`] reading through `leaf`: the one way a file or symlink becomes a tar entry.
+pub fn append_leaf_from<W: Write>(
+    builder: &mut tar::Builder<W>,
+    mut h: tar::Header,
+    name: &Path,
+    meta: &fs::Metadata,
+    links: &mut HashMap<(u64, u64), PathBuf>,
+    leaf: Leaf,
+) -> Result<()> {
+    let abs = leaf.shown;
     let err = |e| EngineError::io(abs, e);
     if meta.file_type().is_symlink() {
-        let target = fs::read_link(abs).map_err(err)?;
+        let target = (leaf.read_link)().map_err(err)?;
         h.set_entry_type(tar::EntryType::Symlink);
         h.set_size(0);
         return builder.append_link(&mut h, name, &target).map_err(err);
@@ -499,7 +525,7 @@ pub fn append_leaf<W: Write>(
         }
         links.insert(key, name.to_path_buf());
     }
-    let f = File::open(abs).map_err(err)?;
+    let f = (leaf.open)().map_err(err)?;
     builder.append_data(&mut h, name, f).map_err(err)
 }
 

@@ -98,6 +98,9 @@ pub enum EngineError {
         unavailable: bool,
         detail: String,
     },
+    /// `docker cp` refused (Docker's wording).
+    #[error("{0}")]
+    Cp(#[from] crate::cp::CpFailure),
     /// `docker top`'s `ps` refused its options or could not run (Docker's wording).
     #[error("{0}")]
     Ps(String),

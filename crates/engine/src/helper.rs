@@ -19,15 +19,18 @@ pub enum Helper {
     Diff,
     /// `__net-holder [--adopt <monitor pid>]`: the store's network holder (`net::holder`).
     NetHolder,
+    /// `__cp <job>`: the container side of `docker cp` (`cp`).
+    Copy,
 }
 
 impl Helper {
-    pub const ALL: [Helper; 5] = [
+    pub const ALL: [Helper; 6] = [
         Helper::Monitor,
         Helper::RemoveTree,
         Helper::PackUpper,
         Helper::Diff,
         Helper::NetHolder,
+        Helper::Copy,
     ];
 
     pub fn arg(self) -> &'static str {
@@ -37,6 +40,7 @@ impl Helper {
             Helper::PackUpper => "__pack-upper",
             Helper::Diff => "__diff",
             Helper::NetHolder => "__net-holder",
+            Helper::Copy => "__cp",
         }
     }
 

@@ -115,7 +115,11 @@ impl Store {
     /// `docker top CONTAINER PS_OPTIONS…`, as Docker's daemon does it: the host's `ps` with
     /// those options (and `-q <pids>`, retried without it for options that refuse `q`), keeping
     /// the rows whose PID column is one of the container's processes. Titles and rows.
-    pub fn top_ps(&self, name: &str, ps_args: &[String]) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+    pub fn top_ps(
+        &self,
+        name: &str,
+        ps_args: &[String],
+    ) -> Result<(Vec<String>, Vec<Vec<String>>)> {
         let c = self.resolve_container(name)?;
         let joined = ps_args.join(" ");
         validate_ps_args(&joined)?;
@@ -218,7 +222,9 @@ fn validate_ps_args(args: &str) -> Result<()> {
         };
         if v.starts_with("PID") && k != "pid" {
             let v = v.split_ascii_whitespace().next().unwrap_or(v);
-            return Err(EngineError::Ps(format!("specifying \"{k}={v}\" is not allowed")));
+            return Err(EngineError::Ps(format!(
+                "specifying \"{k}={v}\" is not allowed"
+            )));
         }
     }
     Ok(())

@@ -376,7 +376,10 @@ mod tests {
         fs::write(dir.join("freezer.state"), "FROZEN\n").unwrap();
         let rec = RecordingSyscall::new();
         assert_eq!(set_frozen_in(&rec, &v1, "abc", true), Ok(()));
-        assert_eq!(rec.writes(), vec![(dir.join("freezer.state"), "FROZEN".into())]);
+        assert_eq!(
+            rec.writes(),
+            vec![(dir.join("freezer.state"), "FROZEN".into())]
+        );
         let v2 = tmp.path().join("v2");
         let dir = v2.join("gorae/abc");
         fs::create_dir_all(&dir).unwrap();

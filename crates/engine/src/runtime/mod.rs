@@ -23,6 +23,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 pub use failure::InitFailure;
+pub(crate) use rootfs::mount_overlay;
 use rootfs::{mask_paths, mount_rootfs};
 use sys::{Errno, LinuxSyscall, SysError, SysResult, Syscall};
 pub use userns::{

@@ -87,41 +87,13 @@ pub(super) fn ensure_file_in(root: &Path, rel: &str) -> SysResult<PathBuf> {
 /// overlay, /proc, a read-only /sys, a minimal /dev (nodes, pts, shm) and the /etc files.
 pub(super) fn mount_rootfs(sys: &dyn Syscall, spec: &Spec) -> SysResult<()> {
     sys.make_rprivate()?;
-    // Relative lower dirs keep the option string short (the kernel takes one page).
-    let layers_dir = spec
-        .lowers
-        .first()
-        .and_then(|p| p.parent())
-        .ok_or_else(|| SysError::new("image has no layers", None, Errno::ENOENT))?;
-    sys.chdir(layers_dir).map_err(|e| SysError {
-        op: String::new(),
-        ..e
-    })?;
-    let lower = spec
-        .lowers
-        .iter()
-        .map(|p| {
-            p.file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join(":");
-    let mut data = format!(
-        "lowerdir={lower},upperdir={},workdir={}",
-        spec.upper.display(),
-        spec.work.display()
-    );
-    if spec.rootless {
-        // In a user namespace overlayfs keeps its metadata in user.* xattrs.
-        data.push_str(",userxattr");
-    }
-    sys.mount(
-        Some("overlay"),
+    mount_overlay(
+        sys,
+        &spec.lowers,
+        &spec.upper,
+        &spec.work,
         &spec.rootfs,
-        Some("overlay"),
-        0,
-        Some(&data),
+        spec.rootless,
     )?;
     let root = &spec.rootfs;
 
@@ -207,6 +179,46 @@ pub(super) fn mount_rootfs(sys: &dyn Syscall, spec: &Spec) -> SysResult<()> {
         sys.bind(host, &target, false)?;
     }
     Ok(())
+}
+
+/// Mount a container's overlay (its image's layers under its upper dir) at `target`, in the
+/// caller's mount namespace: the container's init, and `docker cp` of a stopped container.
+pub(crate) fn mount_overlay(
+    sys: &dyn Syscall,
+    lowers: &[PathBuf],
+    upper: &Path,
+    work: &Path,
+    target: &Path,
+    rootless: bool,
+) -> SysResult<()> {
+    // Relative lower dirs keep the option string short (the kernel takes one page).
+    let layers_dir = lowers
+        .first()
+        .and_then(|p| p.parent())
+        .ok_or_else(|| SysError::new("image has no layers", None, Errno::ENOENT))?;
+    sys.chdir(layers_dir).map_err(|e| SysError {
+        op: String::new(),
+        ..e
+    })?;
+    let lower = lowers
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(":");
+    let mut data = format!(
+        "lowerdir={lower},upperdir={},workdir={}",
+        upper.display(),
+        work.display()
+    );
+    if rootless {
+        // In a user namespace overlayfs keeps its metadata in user.* xattrs.
+        data.push_str(",userxattr");
+    }
+    sys.mount(Some("overlay"), target, Some("overlay"), 0, Some(&data))
 }
 
 /// Mask and make read-only what runc does, under `root` (`/` once pivoted).

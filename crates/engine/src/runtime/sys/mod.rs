@@ -8,6 +8,7 @@
 //! is the real kernel. Descriptor plumbing (pipes, polls, fork) is in plain functions here.
 
 mod at;
+pub mod dirfd;
 mod files;
 mod linux;
 mod recording;
