@@ -229,3 +229,50 @@ fn korean_pause_messages() {
         r.stderr
     );
 }
+
+#[test]
+fn stats_shows_dockers_columns_from_the_cgroups() {
+    let s = pulled();
+    detached(&s, "spin", "while true; do :; done");
+    s.ok(&["create", "--name", "idle", "busybox", "true"]);
+    let out = s.ok(&["stats", "--no-stream"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        "CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT   MEM %     NET I/O   BLOCK I/O   PIDS"
+    );
+    assert_eq!(lines.len(), 2, "only running containers without -a:\n{out}");
+    assert!(lines[1].contains(" spin "), "{out}");
+    let all = s.ok(&["stats", "--no-stream", "-a", "--format", "{{.Name}} {{.CPUPerc}} {{.NetIO}}"]);
+    assert!(all.contains("idle 0.00% 0B / 0B\n"), "{all}");
+    let json = s.ok(&["stats", "--no-stream", "--format", "json", "spin"]);
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["Container"], "spin");
+    assert_eq!(v["Name"], "spin");
+    if freezer_here() {
+        // As root the counters are the container's cgroups: a busy loop shows, one process.
+        let cpu: f64 = v["CPUPerc"].as_str().unwrap().trim_end_matches('%').parse().unwrap();
+        assert!(cpu > 10.0, "{v}");
+        assert_eq!(v["PIDs"], "1");
+        assert!(v["MemUsage"].as_str().unwrap().ends_with(" / 1GiB"), "{v}");
+    }
+    let missing = s.docker(&["stats", "--no-stream", "ghost"]);
+    assert_eq!(missing.code, 1);
+    assert_eq!(missing.stderr.trim(), "Error response from daemon: No such container: ghost");
+}
+
+#[test]
+fn live_stats_redraw_in_place() {
+    let s = pulled();
+    detached(&s, "sleepy", "sleep 300");
+    let mut c = s.command(&["stats", "sleepy"]);
+    c.stdout(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1700));
+    child.kill().unwrap();
+    let o = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    let frames = text.matches("\x1b[HCONTAINER ID").count();
+    assert!(frames >= 2, "{text:?}");
+    assert!(text.contains("\x1b[K\n") && text.contains("\x1b[J"), "{text:?}");
+}

@@ -211,6 +211,22 @@ pub enum Cmd {
         #[arg(allow_hyphen_values = true)]
         dest: String,
     },
+    /// Display a live stream of container(s) resource usage statistics
+    Stats {
+        /// Show all containers (default shows just running)
+        #[arg(short, long)]
+        all: bool,
+        /// Disable streaming stats and only pull the first result
+        #[arg(long)]
+        no_stream: bool,
+        /// Do not truncate output
+        #[arg(long)]
+        no_trunc: bool,
+        /// Format output using a custom template, "table …" or "json"
+        #[arg(long)]
+        format: Option<String>,
+        containers: Vec<String>,
+    },
     /// Pause all processes within one or more containers
     Pause {
         #[arg(required = true)]

@@ -77,6 +77,7 @@ const CONTAINER: &[Sub] = &[
     },
     same("run"),
     same("start"),
+    same("stats"),
     same("stop"),
     same("top"),
     same("unpause"),

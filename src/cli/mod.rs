@@ -19,6 +19,7 @@ mod network;
 mod prune;
 mod ps;
 mod run;
+mod stats;
 mod transfer;
 mod version;
 mod volume;
@@ -496,6 +497,22 @@ fn run(cli: Cli) -> CmdResult {
                 archive,
                 follow_link,
                 quiet,
+            },
+        ),
+        Cmd::Stats {
+            all,
+            no_stream,
+            no_trunc,
+            format,
+            containers,
+        } => stats::stats(
+            &store,
+            stats::StatsOptions {
+                all,
+                no_stream,
+                no_trunc,
+                format: format.as_deref(),
+                containers: &containers,
             },
         ),
         Cmd::Pause { containers } => {

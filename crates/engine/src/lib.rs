@@ -42,6 +42,7 @@ pub mod prune;
 pub mod registry;
 pub mod runtime;
 pub mod snapshot;
+pub mod stats;
 pub mod store;
 pub mod time;
 pub mod transfer;
