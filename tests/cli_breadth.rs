@@ -481,3 +481,84 @@ fn image_prune_removes_dangling_then_unused() {
     assert!(out.contains("untagged: busybox:latest\n"), "{out}");
     assert_eq!(s.ok(&["images", "-q"]), "");
 }
+
+#[test]
+fn system_df_counts_images_and_containers_as_docker_does() {
+    let s = pulled();
+    s.ok(&[
+        "run",
+        "--name",
+        "wrote",
+        "busybox",
+        "sh",
+        "-c",
+        "echo 12345 > /f",
+    ]);
+    let df = s.ok(&["system", "df"]);
+    let lines: Vec<&str> = df.lines().collect();
+    assert_eq!(
+        lines[0],
+        "TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE"
+    );
+    assert!(
+        lines[1].starts_with("Images          1         1         "),
+        "{df}"
+    );
+    assert!(
+        lines[2].starts_with("Containers      1         0         6B        6B (100%)"),
+        "{df}"
+    );
+    assert_eq!(lines[3], "Local Volumes   0         0         0B        0B");
+    assert_eq!(lines[4], "Build Cache     0         0         0B        0B");
+    let v = s.ok(&["system", "df", "-v"]);
+    assert!(
+        v.starts_with("Images space usage:\n\nREPOSITORY   TAG       IMAGE ID"),
+        "{v}"
+    );
+    assert!(v.contains("\nbusybox      latest    "), "{v}");
+    assert!(
+        v.contains("\nContainers space usage:\n\nCONTAINER ID   IMAGE     COMMAND"),
+        "{v}"
+    );
+    assert!(
+        v.contains("\nLocal Volumes space usage:\n\nVOLUME NAME   LINKS     SIZE\n"),
+        "{v}"
+    );
+    assert!(
+        v.contains("\nBuild cache usage: 0B\n\nCACHE ID   CACHE TYPE"),
+        "{v}"
+    );
+}
+
+#[test]
+fn system_prune_asks_then_removes_stopped_containers_and_dangling_images() {
+    let s = pulled();
+    s.ok(&["run", "--name", "done", "busybox", "true"]);
+    s.ok(&["run", "-d", "--name", "up", "busybox", "sleep", "60"]);
+    let warning = "WARNING! This will remove:\n  - all stopped containers\n  - all dangling images\n\nAre you sure you want to continue? [y/N] ";
+    let no = answer(&s, &["system", "prune"], "n\n", &[]);
+    assert_eq!((no.code, no.stdout.as_str()), (0, warning));
+    assert_eq!(names(&s).len(), 2);
+    let id = s
+        .ok(&["inspect", "-f", "{{.Id}}", "done"])
+        .trim()
+        .to_string();
+    let yes = answer(&s, &["system", "prune"], "y\n", &[]);
+    assert_eq!(yes.code, 0, "{}", yes.stderr);
+    assert_eq!(
+        yes.stdout,
+        format!("{warning}Deleted Containers:\n{id}\n\nTotal reclaimed space: 0B\n")
+    );
+    assert_eq!(names(&s), ["up"]);
+    // -a: images no container uses go too; -f: no question.
+    s.ok(&["rm", "-f", "up"]);
+    let all = s.ok(&["system", "prune", "-a", "-f"]);
+    assert!(
+        all.contains("Deleted Images:\nuntagged: busybox:latest\n"),
+        "{all}"
+    );
+    assert!(s.ok(&["images", "-q"]).is_empty());
+    // Options it does not have are refused, not ignored.
+    let bad = s.docker(&["system", "prune", "--volumes"]);
+    assert_eq!(bad.code, 125, "{}", bad.stderr);
+}

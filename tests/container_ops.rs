@@ -243,7 +243,13 @@ fn stats_shows_dockers_columns_from_the_cgroups() {
     );
     assert_eq!(lines.len(), 2, "only running containers without -a:\n{out}");
     assert!(lines[1].contains(" spin "), "{out}");
-    let all = s.ok(&["stats", "--no-stream", "-a", "--format", "{{.Name}} {{.CPUPerc}} {{.NetIO}}"]);
+    let all = s.ok(&[
+        "stats",
+        "--no-stream",
+        "-a",
+        "--format",
+        "{{.Name}} {{.CPUPerc}} {{.NetIO}}",
+    ]);
     assert!(all.contains("idle 0.00% 0B / 0B\n"), "{all}");
     let json = s.ok(&["stats", "--no-stream", "--format", "json", "spin"]);
     let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
@@ -251,14 +257,22 @@ fn stats_shows_dockers_columns_from_the_cgroups() {
     assert_eq!(v["Name"], "spin");
     if freezer_here() {
         // As root the counters are the container's cgroups: a busy loop shows, one process.
-        let cpu: f64 = v["CPUPerc"].as_str().unwrap().trim_end_matches('%').parse().unwrap();
+        let cpu: f64 = v["CPUPerc"]
+            .as_str()
+            .unwrap()
+            .trim_end_matches('%')
+            .parse()
+            .unwrap();
         assert!(cpu > 10.0, "{v}");
         assert_eq!(v["PIDs"], "1");
         assert!(v["MemUsage"].as_str().unwrap().ends_with(" / 1GiB"), "{v}");
     }
     let missing = s.docker(&["stats", "--no-stream", "ghost"]);
     assert_eq!(missing.code, 1);
-    assert_eq!(missing.stderr.trim(), "Error response from daemon: No such container: ghost");
+    assert_eq!(
+        missing.stderr.trim(),
+        "Error response from daemon: No such container: ghost"
+    );
 }
 
 #[test]
@@ -274,5 +288,8 @@ fn live_stats_redraw_in_place() {
     let text = String::from_utf8_lossy(&o.stdout);
     let frames = text.matches("\x1b[HCONTAINER ID").count();
     assert!(frames >= 2, "{text:?}");
-    assert!(text.contains("\x1b[K\n") && text.contains("\x1b[J"), "{text:?}");
+    assert!(
+        text.contains("\x1b[K\n") && text.contains("\x1b[J"),
+        "{text:?}"
+    );
 }

@@ -7,6 +7,7 @@
 use clap::{Args, Command, CommandFactory, FromArgMatches};
 
 use super::prune::{ContainerPruneArgs, ImagePruneArgs};
+use super::system::{DfArgs, SystemPruneArgs};
 use super::{Cli, version};
 use crate::i18n::t;
 
@@ -148,8 +149,16 @@ const NETWORK: &[Sub] = &[
     own("rm", &["remove"]),
 ];
 
-/// The management layer: `--version`, `container …`, `image …`, `network …`, `volume …`;
-/// anything else goes on as is.
+/// `docker system COMMAND`, in Docker's order.
+const SYSTEM: &[Sub] = &[
+    own("df", &[]),
+    same("events"),
+    same("info"),
+    own("prune", &[]),
+];
+
+/// The management layer: `--version`, `container …`, `image …`, `network …`, `system …`,
+/// `volume …`; anything else goes on as is.
 pub fn route(args: &[String]) -> Route {
     let (group, subs) = match args.first().map(String::as_str) {
         Some("-v" | "--version") => {
@@ -160,6 +169,7 @@ pub fn route(args: &[String]) -> Route {
         Some("image") => ("image", IMAGE),
         Some("volume") => ("volume", VOLUME),
         Some("network") => ("network", NETWORK),
+        Some("system") => ("system", SYSTEM),
         _ => return Route::Short(args.to_vec()),
     };
     let Some(word) = args.get(1).map(String::as_str) else {
@@ -196,7 +206,7 @@ pub fn route(args: &[String]) -> Route {
         if group == "network" {
             return Route::Done(network(sub.name, &path, argv));
         }
-        return Route::Done(prune(group, &path, argv));
+        return Route::Done(only_here(group, sub.name, &path, argv));
     };
     // Check under the management name, so clap's usage and errors say `docker container ls`.
     let Some(cmd) = Cli::command().find_subcommand(target).cloned() else {
@@ -218,24 +228,40 @@ pub fn route(args: &[String]) -> Route {
     Route::Short(short)
 }
 
-fn prune(group: &str, path: &str, argv: impl Iterator<Item = String>) -> i32 {
-    let base = Command::new("prune")
+/// The subcommands that exist only under a management command (`prune`, `system df`).
+fn only_here(
+    group: &str,
+    name: &'static str,
+    path: &str,
+    argv: impl Iterator<Item = String>,
+) -> i32 {
+    let base = Command::new(name)
         .bin_name(format!("docker {path}"))
-        .about(t(&format!("manage.{group}.prune"), &[]));
-    let cmd = if group == "image" {
-        ImagePruneArgs::augment_args(base)
-    } else {
-        ContainerPruneArgs::augment_args(base)
+        .about(t(&format!("manage.{group}.{name}"), &[]));
+    let cmd = match (group, name) {
+        ("image", _) => ImagePruneArgs::augment_args(base),
+        ("system", "df") => DfArgs::augment_args(base),
+        ("system", _) => SystemPruneArgs::augment_args(base),
+        _ => ContainerPruneArgs::augment_args(base),
     };
     let m = match cmd.try_get_matches_from(argv) {
         Ok(m) => m,
         Err(e) => return super::clap_exit(e, path),
     };
-    let result = super::open_store().and_then(|store| {
-        if group == "image" {
+    let result = super::open_store().and_then(|store| match (group, name) {
+        ("image", _) => {
             let a = ImagePruneArgs::from_arg_matches(&m).map_err(|e| clap_failure(&e))?;
             super::prune::images(&store, &a)
-        } else {
+        }
+        ("system", "df") => {
+            let a = DfArgs::from_arg_matches(&m).map_err(|e| clap_failure(&e))?;
+            super::system::df(&store, &a)
+        }
+        ("system", _) => {
+            let a = SystemPruneArgs::from_arg_matches(&m).map_err(|e| clap_failure(&e))?;
+            super::system::prune(&store, &a)
+        }
+        _ => {
             let a = ContainerPruneArgs::from_arg_matches(&m).map_err(|e| clap_failure(&e))?;
             super::prune::containers(&store, &a)
         }

@@ -20,6 +20,7 @@ mod prune;
 mod ps;
 mod run;
 mod stats;
+mod system;
 mod transfer;
 mod version;
 mod volume;

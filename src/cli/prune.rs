@@ -95,7 +95,7 @@ pub(super) fn confirm(warning: &str) -> bool {
     line.trim().eq_ignore_ascii_case("y")
 }
 
-fn reclaimed(bytes: u64) {
+pub(super) fn reclaimed(bytes: u64) {
     println!("{}", t("prune.reclaimed", &[("size", &human_size4(bytes))]));
 }
 
@@ -107,6 +107,13 @@ pub fn containers(store: &Store, a: &ContainerPruneArgs) -> CmdResult {
         return Ok(0);
     }
     let report = store.prune_containers(&|c| f.accepts(c.created_millis(), &c.config.labels))?;
+    report_containers(&report);
+    reclaimed(report.space_reclaimed);
+    Ok(0)
+}
+
+/// "Deleted Containers:" and the IDs, then a blank line (nothing when none went).
+pub(super) fn report_containers(report: &crate::engine::prune::ContainersPruned) {
     if !report.deleted.is_empty() {
         println!("{}", t("prune.deleted-containers", &[]));
         for id in &report.deleted {
@@ -114,8 +121,35 @@ pub fn containers(store: &Store, a: &ContainerPruneArgs) -> CmdResult {
         }
         println!();
     }
-    reclaimed(report.space_reclaimed);
-    Ok(0)
+}
+
+/// Remove the unused images `f` accepts (dangling only unless `all`).
+pub(super) fn prune_images_with(
+    store: &Store,
+    all: bool,
+    f: &PruneFilter,
+) -> Result<crate::engine::prune::ImagesPruned, Failure> {
+    let no_labels = std::collections::BTreeMap::new();
+    Ok(store.prune_images(all, &|img| {
+        f.accepts(
+            img.created_millis(),
+            img.config.config.labels.as_ref().unwrap_or(&no_labels),
+        )
+    })?)
+}
+
+/// "Deleted Images:" with Docker's untagged/deleted lines, then a blank line.
+pub(super) fn report_images(report: &crate::engine::prune::ImagesPruned) {
+    if !report.deleted.is_empty() {
+        println!("{}", t("prune.deleted-images", &[]));
+        for d in &report.deleted {
+            match d {
+                ImageDeleted::Untagged(r) => println!("untagged: {r}"),
+                ImageDeleted::Deleted(id) => println!("deleted: {id}"),
+            }
+        }
+        println!();
+    }
 }
 
 /// `docker image prune`.
@@ -129,23 +163,8 @@ pub fn images(store: &Store, a: &ImagePruneArgs) -> CmdResult {
     if !a.force && !confirm(&warning) {
         return Ok(0);
     }
-    let no_labels = std::collections::BTreeMap::new();
-    let report = store.prune_images(a.all, &|img| {
-        f.accepts(
-            img.created_millis(),
-            img.config.config.labels.as_ref().unwrap_or(&no_labels),
-        )
-    })?;
-    if !report.deleted.is_empty() {
-        println!("{}", t("prune.deleted-images", &[]));
-        for d in &report.deleted {
-            match d {
-                ImageDeleted::Untagged(r) => println!("untagged: {r}"),
-                ImageDeleted::Deleted(id) => println!("deleted: {id}"),
-            }
-        }
-        println!();
-    }
+    let report = prune_images_with(store, a.all, &f)?;
+    report_images(&report);
     reclaimed(report.space_reclaimed);
     Ok(0)
 }

@@ -97,6 +97,11 @@ fn ps_headers() -> serde_json::Value {
     })
 }
 
+/// One container as Docker's ContainerContext shows it (`system df -v` reuses it).
+pub(super) fn row_for(c: &Container, trunc: bool, size: Option<(u64, u64)>) -> serde_json::Value {
+    ps_row(c, trunc, size)
+}
+
 /// One container as Docker's ContainerContext shows it (the fields `{{json .}}` prints).
 fn ps_row(c: &Container, trunc: bool, size: Option<(u64, u64)>) -> serde_json::Value {
     let command = c.config.argv.join(" ");

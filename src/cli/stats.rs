@@ -153,7 +153,11 @@ pub fn stats(store: &Store, o: StatsOptions) -> CmdResult {
             frame.push_str("\x1b[K\n");
         }
         frame.push_str("\x1b[J");
-        if out.write_all(frame.as_bytes()).and_then(|_| out.flush()).is_err() {
+        if out
+            .write_all(frame.as_bytes())
+            .and_then(|_| out.flush())
+            .is_err()
+        {
             return Ok(0);
         }
         drop(out);

@@ -26,6 +26,7 @@ pub mod attach;
 pub mod build;
 pub mod container;
 pub mod cp;
+pub mod df;
 mod error;
 pub mod events;
 pub mod exec;

@@ -103,7 +103,7 @@ impl Store {
     }
 
     /// Unpacked size of the distinct layers the images use.
-    fn layers_size(&self, images: &[Image]) -> u64 {
+    pub(crate) fn layers_size(&self, images: &[Image]) -> u64 {
         let layers: HashSet<&String> = images
             .iter()
             .flat_map(|i| i.config.rootfs.diff_ids.iter())

@@ -69,7 +69,10 @@ fn net_bytes(net_dev: &str) -> (u64, u64) {
             if name.trim() == "lo" {
                 return None;
             }
-            let f: Vec<u64> = rest.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+            let f: Vec<u64> = rest
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
             Some((*f.first()?, *f.get(8)?))
         })
         .fold((0, 0), |(r, t), (a, b)| (r + a, t + b))
@@ -79,7 +82,13 @@ fn net_bytes(net_dev: &str) -> (u64, u64) {
 fn host_memory(meminfo: &str) -> u64 {
     meminfo
         .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:")?.split_whitespace().next()?.parse::<u64>().ok())
+        .find_map(|l| {
+            l.strip_prefix("MemTotal:")?
+                .split_whitespace()
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
         .map_or(0, |kb| kb * 1024)
 }
 
@@ -95,7 +104,11 @@ pub fn counters(c: &Container) -> Counters {
         };
     }
     let host_mem = host_memory(&read(Path::new("/proc/meminfo")));
-    let mut n = read_cgroups(&|ctrl| cgroup::own_dir(&c.id, ctrl), cgroup::is_unified(), host_mem);
+    let mut n = read_cgroups(
+        &|ctrl| cgroup::own_dir(&c.id, ctrl),
+        cgroup::is_unified(),
+        host_mem,
+    );
     n.system_ns = system_ns;
     n.online_cpus = online_cpus;
     let (rx, tx) = net_bytes(&read(Path::new(&format!("/proc/{}/net/dev", c.state.pid))));
@@ -116,14 +129,24 @@ fn read_cgroups(dir: &dyn Fn(&str) -> std::path::PathBuf, v2: bool, host_mem: u6
         n.cpu_ns = keyed(&read(&d.join("cpu.stat")), "usage_usec").unwrap_or(0) * 1000;
         let usage = num(&d.join("memory.current")).unwrap_or(0);
         let inactive = keyed(&read(&d.join("memory.stat")), "inactive_file").unwrap_or(0);
-        n.mem_usage = if inactive < usage { usage - inactive } else { usage };
+        n.mem_usage = if inactive < usage {
+            usage - inactive
+        } else {
+            usage
+        };
         n.mem_limit = limit_or_host(num(&d.join("memory.max")));
         for l in read(&d.join("io.stat")).lines() {
             for f in l.split_whitespace() {
-                if let Some(v) = f.strip_prefix("rbytes=").and_then(|v| v.parse::<u64>().ok()) {
+                if let Some(v) = f
+                    .strip_prefix("rbytes=")
+                    .and_then(|v| v.parse::<u64>().ok())
+                {
                     n.blk_read += v;
                 }
-                if let Some(v) = f.strip_prefix("wbytes=").and_then(|v| v.parse::<u64>().ok()) {
+                if let Some(v) = f
+                    .strip_prefix("wbytes=")
+                    .and_then(|v| v.parse::<u64>().ok())
+                {
                     n.blk_write += v;
                 }
             }
@@ -135,7 +158,11 @@ fn read_cgroups(dir: &dyn Fn(&str) -> std::path::PathBuf, v2: bool, host_mem: u6
     let mem = dir("memory");
     let usage = num(&mem.join("memory.usage_in_bytes")).unwrap_or(0);
     let inactive = keyed(&read(&mem.join("memory.stat")), "total_inactive_file").unwrap_or(0);
-    n.mem_usage = if inactive < usage { usage - inactive } else { usage };
+    n.mem_usage = if inactive < usage {
+        usage - inactive
+    } else {
+        usage
+    };
     n.mem_limit = limit_or_host(num(&mem.join("memory.limit_in_bytes")));
     let blkio = dir("blkio");
     let io = read(&blkio.join("blkio.throttle.io_service_bytes_recursive"));
@@ -191,9 +218,17 @@ mod tests {
         for (ctrl, file, text) in [
             ("cpuacct", "cpuacct.usage", "5000000\n"),
             ("memory", "memory.usage_in_bytes", "3000000\n"),
-            ("memory", "memory.stat", "cache 1\ntotal_inactive_file 1000000\n"),
+            (
+                "memory",
+                "memory.stat",
+                "cache 1\ntotal_inactive_file 1000000\n",
+            ),
             ("memory", "memory.limit_in_bytes", "9223372036854771712\n"),
-            ("blkio", "blkio.throttle.io_service_bytes", "8:0 Read 4096\n8:0 Write 8192\n8:0 Total 12288\nTotal 12288\n"),
+            (
+                "blkio",
+                "blkio.throttle.io_service_bytes",
+                "8:0 Read 4096\n8:0 Write 8192\n8:0 Total 12288\nTotal 12288\n",
+            ),
             ("pids", "pids.current", "3\n"),
         ] {
             fs::create_dir_all(v1.join(ctrl)).unwrap();
@@ -201,7 +236,14 @@ mod tests {
         }
         let n = read_cgroups(&|c| v1.join(c), false, 8 << 30);
         assert_eq!(
-            (n.cpu_ns, n.mem_usage, n.mem_limit, n.blk_read, n.blk_write, n.pids),
+            (
+                n.cpu_ns,
+                n.mem_usage,
+                n.mem_limit,
+                n.blk_read,
+                n.blk_write,
+                n.pids
+            ),
             (5_000_000, 2_000_000, 8 << 30, 4096, 8192, 3)
         );
         let v2 = tmp.path().join("v2");
@@ -218,18 +260,31 @@ mod tests {
         }
         let n = read_cgroups(&|_| v2.clone(), true, 8 << 30);
         assert_eq!(
-            (n.cpu_ns, n.mem_usage, n.mem_limit, n.blk_read, n.blk_write, n.pids),
+            (
+                n.cpu_ns,
+                n.mem_usage,
+                n.mem_limit,
+                n.blk_read,
+                n.blk_write,
+                n.pids
+            ),
             (7000, 3072, 1 << 30, 10, 20, 1)
         );
     }
 
     #[test]
     fn machine_cpu_network_and_percentages() {
-        let (ns, cpus) = system_cpu("cpu  10 0 10 80 0 0 0 0 0 0\ncpu0 5 0 5 40\ncpu1 5 0 5 40\nintr 1\n", 100);
+        let (ns, cpus) = system_cpu(
+            "cpu  10 0 10 80 0 0 0 0 0 0\ncpu0 5 0 5 40\ncpu1 5 0 5 40\nintr 1\n",
+            100,
+        );
         assert_eq!((ns, cpus), (1_000_000_000, 2));
         let dev = "Inter-|   Receive\n face |bytes packets\n    lo: 100 1 0 0 0 0 0 0 100 1 0 0 0 0 0 0\n  eth0: 648 8 0 0 0 0 0 0 1200 9 0 0 0 0 0 0\n";
         assert_eq!(net_bytes(dev), (648, 1200));
-        assert_eq!(host_memory("MemTotal:       16384 kB\nMemFree: 1 kB\n"), 16384 * 1024);
+        assert_eq!(
+            host_memory("MemTotal:       16384 kB\nMemFree: 1 kB\n"),
+            16384 * 1024
+        );
         let a = Counters {
             cpu_ns: 0,
             system_ns: 0,
