@@ -293,3 +293,107 @@ fn live_stats_redraw_in_place() {
         "{text:?}"
     );
 }
+
+#[test]
+fn run_resource_flags_env_file_and_stop_signal() {
+    let s = pulled();
+    let env = s.dir.path().join("app.env");
+    std::fs::write(&env, "# settings\nGREETING=hello there\nLEVEL=1\n").unwrap();
+    let out = s.ok(&[
+        "run",
+        "--rm",
+        "--env-file",
+        env.to_str().unwrap(),
+        "-e",
+        "LEVEL=2",
+        "busybox",
+        "sh",
+        "-c",
+        "echo $GREETING $LEVEL",
+    ]);
+    assert_eq!(out, "hello there 2\n");
+    s.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "limited",
+        "-m",
+        "64m",
+        "--cpus",
+        "0.5",
+        "--pids-limit",
+        "50",
+        "--stop-signal",
+        "USR1",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'exit 3' USR1; while true; do sleep 0.1; done",
+    ]);
+    assert_eq!(
+        s.ok(&[
+            "inspect", "-f",
+            "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.NanoCpus}} {{.Config.StopSignal}}",
+            "limited",
+        ]),
+        "67108864 50 500000000 USR1\n"
+    );
+    if freezer_here() {
+        let id = s
+            .ok(&["inspect", "-f", "{{.Id}}", "limited"])
+            .trim()
+            .to_string();
+        let v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+        let (mem, pids) = if v2 {
+            (
+                format!("/sys/fs/cgroup/gorae/{id}/memory.max"),
+                format!("/sys/fs/cgroup/gorae/{id}/pids.max"),
+            )
+        } else {
+            (
+                format!("/sys/fs/cgroup/memory/gorae/{id}/memory.limit_in_bytes"),
+                format!("/sys/fs/cgroup/pids/gorae/{id}/pids.max"),
+            )
+        };
+        assert_eq!(std::fs::read_to_string(mem).unwrap().trim(), "67108864");
+        assert_eq!(std::fs::read_to_string(pids).unwrap().trim(), "50");
+    }
+    // `docker stop` sends the container's own stop signal.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    s.ok(&["stop", "limited"]);
+    assert!(
+        status(&s, "limited").starts_with("Exited (3)"),
+        "{}",
+        status(&s, "limited")
+    );
+    let refusals: [(&[&str], &str); 4] = [
+        (
+            &["run", "--rm", "-m", "abc", "busybox", "true"],
+            "docker: invalid argument \"abc\" for \"-m, --memory\" flag: invalid size: 'abc'\nSee 'docker run --help'.",
+        ),
+        (
+            &["run", "--rm", "-m", "1m", "busybox", "true"],
+            "docker: Error response from daemon: Minimum memory limit allowed is 6MB.",
+        ),
+        (
+            &["run", "--rm", "--stop-signal", "NOPE", "busybox", "true"],
+            "docker: Error response from daemon: Invalid signal: NOPE",
+        ),
+        (
+            &[
+                "run",
+                "--rm",
+                "--env-file",
+                "/nonexistent/gorae.env",
+                "busybox",
+                "true",
+            ],
+            "docker: open /nonexistent/gorae.env: no such file or directory",
+        ),
+    ];
+    for (args, want) in refusals {
+        let r = s.docker(args);
+        assert_eq!(r.code, 125, "{args:?}: {}", r.stderr);
+        assert_eq!(r.stderr.trim(), want, "{args:?}");
+    }
+}

@@ -10,6 +10,7 @@ use crate::engine::{EventType, Store, events};
 use crate::i18n::t;
 
 fn container_json(store: &Store, c: &Container) -> Value {
+    let limits = c.config.resources.limits();
     let ports: serde_json::Map<String, Value> = c
         .config
         .ports
@@ -52,8 +53,9 @@ fn container_json(store: &Store, c: &Container) -> Value {
             "AutoRemove": c.config.auto_remove,
             "NetworkMode": super::network::network_mode(c),
             "PortBindings": ports.clone(),
-            "PidsLimit": crate::engine::runtime::cgroup::DEFAULT_PIDS_MAX,
-            "Memory": crate::engine::runtime::cgroup::DEFAULT_MEMORY_MAX,
+            "PidsLimit": limits.pids.map_or(json!(null), |n| json!(n)),
+            "Memory": limits.memory.unwrap_or(0),
+            "NanoCpus": limits.nano_cpus.unwrap_or(0),
         },
         "Config": {
             "Hostname": c.config.hostname,
@@ -66,6 +68,7 @@ fn container_json(store: &Store, c: &Container) -> Value {
             "Image": c.image,
             "WorkingDir": c.config.workdir,
             "Labels": c.config.labels,
+            "StopSignal": if c.config.stop_signal.is_empty() { Value::Null } else { json!(c.config.stop_signal) },
         },
         "NetworkSettings": super::network::network_settings(store, c, ports),
         "Mounts": super::volume::mounts_json(store, c),

@@ -18,6 +18,7 @@ mod manage;
 mod network;
 mod prune;
 mod ps;
+mod resources;
 mod run;
 mod stats;
 mod system;

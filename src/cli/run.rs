@@ -2,7 +2,7 @@
 
 use super::args::RunArgs;
 use super::attach::{self, Outcome};
-use super::{CmdResult, Failure, describe, images, start_detail};
+use super::{CmdResult, Failure, describe, images, resources, start_detail};
 use crate::engine::container::{Container, PortBinding};
 use crate::engine::lifecycle::CreateOptions;
 use crate::engine::{Action, EngineError, Event, Store};
@@ -67,12 +67,33 @@ fn create_options(a: &RunArgs, cmd: &str) -> Result<CreateOptions, Failure> {
         let (k, v) = l.split_once('=').unwrap_or((l, ""));
         labels.insert(k.to_string(), v.to_string());
     }
+    // Docker: the files' variables first, `-e` over them.
+    let mut env = Vec::new();
+    for f in &a.env_file {
+        env.extend(resources::env_file(f)?);
+    }
+    env.extend(a.env.iter().cloned());
+    let res = crate::engine::container::Resources {
+        memory: a.memory.as_deref().map(resources::memory).transpose()?,
+        pids_limit: a
+            .pids_limit
+            .as_deref()
+            .map(resources::pids_limit)
+            .transpose()?,
+        nano_cpus: a.cpus.as_deref().map(resources::cpus).transpose()?,
+    };
     Ok(CreateOptions {
         image: a.image.clone(),
         name: a.name.clone(),
         cmd: a.command.clone(),
         entrypoint: a.entrypoint.clone(),
-        env: a.env.clone(),
+        env,
+        stop_signal: a
+            .stop_signal
+            .as_deref()
+            .map(resources::stop_signal)
+            .transpose()?,
+        resources: res,
         workdir: a.workdir.clone(),
         hostname: a.hostname.clone(),
         user: a.user.clone(),

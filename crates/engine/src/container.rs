@@ -38,6 +38,43 @@ pub struct RunConfig {
     /// The networks it is connected to, by name (see `net::endpoint`).
     #[serde(default)]
     pub networks: std::collections::BTreeMap<String, crate::net::EndpointConfig>,
+    /// `--stop-signal` (empty: the image's, else SIGTERM).
+    #[serde(default)]
+    pub stop_signal: String,
+    /// `--memory`, `--pids-limit`, `--cpus`.
+    #[serde(default)]
+    pub resources: Resources,
+}
+
+/// A container's own limits; None keeps gorae's defaults (`runtime::cgroup`).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct Resources {
+    /// Bytes; Some(0) is no limit (Docker's `--memory 0`).
+    pub memory: Option<u64>,
+    /// Some(n <= 0) is no limit (Docker's `--pids-limit -1`).
+    pub pids_limit: Option<i64>,
+    /// CPUs × 10⁹ (Docker's NanoCpus).
+    pub nano_cpus: Option<u64>,
+}
+
+impl Resources {
+    /// The cgroup limits these mean.
+    pub fn limits(&self) -> super::runtime::cgroup::Limits {
+        use super::runtime::cgroup::{DEFAULT_MEMORY_MAX, DEFAULT_PIDS_MAX, Limits};
+        Limits {
+            memory: match self.memory {
+                None => Some(DEFAULT_MEMORY_MAX),
+                Some(0) => None,
+                Some(m) => Some(m),
+            },
+            pids: match self.pids_limit {
+                None => Some(DEFAULT_PIDS_MAX),
+                Some(n) if n <= 0 => None,
+                Some(n) => Some(n as u64),
+            },
+            nano_cpus: self.nano_cpus,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]

@@ -41,6 +41,10 @@ pub struct CreateOptions {
     pub network: Option<String>,
     pub network_aliases: Vec<String>,
     pub ip: Option<String>,
+    /// `--stop-signal`.
+    pub stop_signal: Option<String>,
+    /// `--memory`, `--pids-limit`, `--cpus`.
+    pub resources: super::container::Resources,
 }
 
 /// Merge `-e` values over the image's env (same key replaced, order kept).
@@ -173,6 +177,8 @@ impl Store {
                 mounts: Vec::new(),
                 network_mode,
                 networks,
+                stop_signal: opts.stop_signal.clone().unwrap_or_default(),
+                resources: opts.resources.clone(),
             },
             ..Default::default()
         };
@@ -314,13 +320,7 @@ impl Store {
         if !c.is_running() {
             return Ok(c);
         }
-        let img_signal = asked.unwrap_or_else(|| {
-            self.resolve_image(&c.image_id)
-                .ok()
-                .map(|i| i.config.config.stop_signal)
-                .and_then(|s| parse_signal(&s))
-                .unwrap_or(libc::SIGTERM)
-        });
+        let img_signal = asked.unwrap_or_else(|| self.stop_signal_of(&c));
         self.update_container(&c.id, |c| c.state.stopped_by_user = true)?;
         self.emit(Event::container(Action::Kill, &c).attr("signal", img_signal.to_string()));
         sys::kill(c.state.pid, img_signal);

@@ -250,7 +250,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         store.update_container(id, |c| c.config.ports = ports.clone())?;
     }
     let mounts = store.runtime_mounts(&c)?;
-    let cg = cgroup::create(id);
+    let cg = cgroup::create_with(id, &c.config.resources.limits());
     let rootless = runtime::is_rootless();
     // The holder before the clone: rootless, networked containers are made in its user
     // namespace (joined while we are single-threaded), so it may configure their netns.

@@ -65,19 +65,31 @@ impl Store {
         if !c.is_paused() {
             return;
         }
-        let stop = self
-            .resolve_image(&c.image_id)
-            .ok()
-            .map(|i| i.config.config.stop_signal)
-            .filter(|s| !s.is_empty());
-        let ends = sig == libc::SIGKILL
-            || match stop {
-                None => true,
-                Some(s) => parse_signal(&s) == Some(sig),
-            };
+        // Docker: with a stop signal set, only that one (or KILL) thaws; without, any does.
+        let configured = !c.config.stop_signal.is_empty()
+            || self
+                .resolve_image(&c.image_id)
+                .is_ok_and(|i| !i.config.config.stop_signal.is_empty());
+        let ends = sig == libc::SIGKILL || !configured || self.stop_signal_of(c) == sig;
         if ends {
             let _ = self.thaw(c);
         }
+    }
+
+    /// The signal `docker stop` sends: `--stop-signal`, else the image's STOPSIGNAL, else TERM.
+    pub fn stop_signal_of(&self, c: &Container) -> i32 {
+        let image = || {
+            self.resolve_image(&c.image_id)
+                .ok()
+                .map(|i| i.config.config.stop_signal)
+                .unwrap_or_default()
+        };
+        let named = if c.config.stop_signal.is_empty() {
+            image()
+        } else {
+            c.config.stop_signal.clone()
+        };
+        parse_signal(&named).unwrap_or(libc::SIGTERM)
     }
 
     /// A paused container refuses `op` (exec, attach, start, rm without -f) with Docker's

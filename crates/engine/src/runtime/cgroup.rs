@@ -15,7 +15,9 @@ pub const DEFAULT_MEMORY_MAX: u64 = 1 << 30;
 const CGROUP: &str = "/sys/fs/cgroup";
 
 /// The v1 hierarchies a container gets a `gorae/<id>` dir in.
-const V1_CONTROLLERS: [&str; 6] = ["pids", "memory", "devices", "freezer", "cpuacct", "blkio"];
+const V1_CONTROLLERS: [&str; 7] = [
+    "pids", "memory", "devices", "freezer", "cpuacct", "blkio", "cpu",
+];
 
 /// The devices a container may use: null, zero, full, random, urandom, tty, ptmx, pts/*.
 const DEVICE_ALLOW: &[&str] = &[
@@ -45,15 +47,54 @@ fn write(sys: &dyn Syscall, path: &Path, value: &str) -> bool {
     sys.write_file(path, value).is_ok()
 }
 
-/// Create the container's cgroups and apply limits (best effort: missing controllers skipped).
+/// A container's limits: None is no limit (`max`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub memory: Option<u64>,
+    pub pids: Option<u64>,
+    /// CPUs × 10⁹ as a CFS quota over a 100 ms period; None leaves the CPU alone.
+    pub nano_cpus: Option<u64>,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            memory: Some(DEFAULT_MEMORY_MAX),
+            pids: Some(DEFAULT_PIDS_MAX),
+            nano_cpus: None,
+        }
+    }
+}
+
+/// The CFS period Docker uses for `--cpus` (100 ms, in µs).
+const CFS_PERIOD_US: u64 = 100_000;
+
+fn max_or(v: Option<u64>) -> String {
+    v.map_or_else(|| "max".to_string(), |n| n.to_string())
+}
+
+/// Create the container's cgroups and apply gorae's default limits (best effort: missing
+/// controllers skipped).
 pub fn create(id: &str) -> Cgroups {
-    create_in(&LinuxSyscall, Path::new(CGROUP), id)
+    create_with(id, &Limits::default())
+}
+
+/// [`create`] with the container's own limits (`run --memory`, `--pids-limit`, `--cpus`).
+pub fn create_with(id: &str, limits: &Limits) -> Cgroups {
+    create_limited(&LinuxSyscall, Path::new(CGROUP), id, limits)
 }
 
 /// [`create`] under the cgroup mount `root`: v2 when it has `cgroup.controllers`, else v1 with
 /// one hierarchy per controller.
 pub fn create_in(sys: &dyn Syscall, root: &Path, id: &str) -> Cgroups {
+    create_limited(sys, root, id, &Limits::default())
+}
+
+fn create_limited(sys: &dyn Syscall, root: &Path, id: &str, limits: &Limits) -> Cgroups {
     let write = |path: &Path, value: &str| write(sys, path, value);
+    let quota = limits
+        .nano_cpus
+        .map(|n| (n.saturating_mul(CFS_PERIOD_US) / 1_000_000_000).max(1000));
     let mut cg = Cgroups::default();
     if is_v2(root) {
         let dir = root.join("gorae");
@@ -61,11 +102,17 @@ pub fn create_in(sys: &dyn Syscall, root: &Path, id: &str) -> Cgroups {
             let _ = sys.write_file(&dir.join("cgroup.subtree_control"), "+pids +memory");
             // Block I/O counters for `docker stats`, where the io controller is ours to enable.
             let _ = sys.write_file(&dir.join("cgroup.subtree_control"), "+io");
+            if quota.is_some() {
+                let _ = sys.write_file(&dir.join("cgroup.subtree_control"), "+cpu");
+            }
             let own = dir.join(id);
             if sys.create_dir_all(&own).is_ok() {
-                write(&own.join("pids.max"), &DEFAULT_PIDS_MAX.to_string());
-                write(&own.join("memory.max"), &DEFAULT_MEMORY_MAX.to_string());
+                write(&own.join("pids.max"), &max_or(limits.pids));
+                write(&own.join("memory.max"), &max_or(limits.memory));
                 write(&own.join("memory.swap.max"), "0");
+                if let Some(q) = quota {
+                    write(&own.join("cpu.max"), &format!("{q} {CFS_PERIOD_US}"));
+                }
                 cg.dirs.push(own);
             }
         }
@@ -81,18 +128,20 @@ pub fn create_in(sys: &dyn Syscall, root: &Path, id: &str) -> Cgroups {
             continue;
         }
         let ok = match ctrl {
-            "pids" => write(&own.join("pids.max"), &DEFAULT_PIDS_MAX.to_string()),
+            "pids" => write(&own.join("pids.max"), &max_or(limits.pids)),
             "memory" => {
-                let ok = write(
-                    &own.join("memory.limit_in_bytes"),
-                    &DEFAULT_MEMORY_MAX.to_string(),
-                );
-                write(
-                    &own.join("memory.memsw.limit_in_bytes"),
-                    &DEFAULT_MEMORY_MAX.to_string(),
-                );
+                let v1 = |m: Option<u64>| m.map_or_else(|| "-1".to_string(), |n| n.to_string());
+                let ok = write(&own.join("memory.limit_in_bytes"), &v1(limits.memory));
+                write(&own.join("memory.memsw.limit_in_bytes"), &v1(limits.memory));
                 ok
             }
+            "cpu" => match quota {
+                Some(q) => {
+                    write(&own.join("cpu.cfs_period_us"), &CFS_PERIOD_US.to_string())
+                        && write(&own.join("cpu.cfs_quota_us"), &q.to_string())
+                }
+                None => true,
+            },
             // Nothing to set: the freezer (`docker pause`) and the counters `docker stats` reads.
             "freezer" | "cpuacct" | "blkio" => true,
             _ => {
@@ -364,6 +413,26 @@ mod tests {
             rec.calls()
                 .contains(&Call::RemoveDir(root.join("devices/gorae/abc")))
         );
+    }
+
+    #[test]
+    fn a_containers_own_limits_replace_the_defaults() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fs::write(root.join("cgroup.controllers"), "cpu memory pids\n").unwrap();
+        let rec = RecordingSyscall::new();
+        let limits = Limits {
+            memory: Some(64 << 20),
+            pids: None,
+            nano_cpus: Some(1_500_000_000),
+        };
+        create_limited(&rec, root, "abc", &limits);
+        let own = root.join("gorae/abc");
+        let w = rec.writes();
+        assert!(w.contains(&(root.join("gorae/cgroup.subtree_control"), "+cpu".into())));
+        assert!(w.contains(&(own.join("pids.max"), "max".into())));
+        assert!(w.contains(&(own.join("memory.max"), (64u64 << 20).to_string())));
+        assert!(w.contains(&(own.join("cpu.max"), "150000 100000".into())));
     }
 
     #[test]
