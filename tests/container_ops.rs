@@ -397,3 +397,41 @@ fn run_resource_flags_env_file_and_stop_signal() {
         assert_eq!(r.stderr.trim(), want, "{args:?}");
     }
 }
+
+#[test]
+fn update_changes_the_limits_of_a_running_container() {
+    let s = pulled();
+    detached(&s, "grow", "sleep 300");
+    assert_eq!(
+        s.ok(&["update", "-m", "128m", "--pids-limit", "30", "grow"]),
+        "grow\n"
+    );
+    assert_eq!(
+        s.ok(&[
+            "inspect",
+            "-f",
+            "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}",
+            "grow"
+        ]),
+        "134217728 30\n"
+    );
+    if freezer_here() {
+        let id = s
+            .ok(&["inspect", "-f", "{{.Id}}", "grow"])
+            .trim()
+            .to_string();
+        let v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+        let pids = if v2 {
+            format!("/sys/fs/cgroup/gorae/{id}/pids.max")
+        } else {
+            format!("/sys/fs/cgroup/pids/gorae/{id}/pids.max")
+        };
+        assert_eq!(std::fs::read_to_string(pids).unwrap().trim(), "30");
+    }
+    let none = s.docker(&["update", "grow"]);
+    assert_eq!(none.code, 1);
+    assert_eq!(
+        none.stderr.trim(),
+        "you must provide one or more flags when using this command"
+    );
+}

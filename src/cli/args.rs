@@ -227,6 +227,20 @@ pub enum Cmd {
         format: Option<String>,
         containers: Vec<String>,
     },
+    /// Update configuration of one or more containers
+    Update {
+        /// Memory limit
+        #[arg(short, long)]
+        memory: Option<String>,
+        /// Number of CPUs
+        #[arg(long)]
+        cpus: Option<String>,
+        /// Tune container pids limit (set -1 for unlimited)
+        #[arg(long, allow_hyphen_values = true)]
+        pids_limit: Option<String>,
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
     /// Pause all processes within one or more containers
     Pause {
         #[arg(required = true)]

@@ -82,6 +82,7 @@ const CONTAINER: &[Sub] = &[
     same("stop"),
     same("top"),
     same("unpause"),
+    same("update"),
     same("wait"),
 ];
 

@@ -517,6 +517,33 @@ fn run(cli: Cli) -> CmdResult {
                 containers: &containers,
             },
         ),
+        Cmd::Update {
+            memory,
+            cpus,
+            pids_limit,
+            containers,
+        } => {
+            if memory.is_none() && cpus.is_none() && pids_limit.is_none() {
+                return Err(Failure::new(t("update.no-flags", &[]), 1));
+            }
+            let change = crate::engine::container::Resources {
+                memory: memory
+                    .as_deref()
+                    .map(|v| resources::memory("update", v))
+                    .transpose()?,
+                pids_limit: pids_limit
+                    .as_deref()
+                    .map(|v| resources::pids_limit("update", v))
+                    .transpose()?,
+                nano_cpus: cpus
+                    .as_deref()
+                    .map(|v| resources::cpus("update", v))
+                    .transpose()?,
+            };
+            containers::for_each(&containers, |c| {
+                store.update_resources(c, &change).map(|_| ())
+            })
+        }
         Cmd::Pause { containers } => {
             containers::for_each(&containers, |c| store.pause_container(c).map(|_| ()))
         }

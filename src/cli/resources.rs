@@ -5,11 +5,11 @@ use super::Failure;
 use crate::engine::runtime::parse_signal;
 use crate::i18n::t;
 
-fn flag_error(value: &str, flag: &str, why: &str) -> Failure {
+fn flag_error(cmd: &str, value: &str, flag: &str, why: &str) -> Failure {
     Failure::new(
         t(
             "run.bad-flag",
-            &[("value", value), ("flag", flag), ("why", why)],
+            &[("value", value), ("flag", flag), ("why", why), ("cmd", cmd)],
         ),
         125,
     )
@@ -62,8 +62,15 @@ pub fn env_file(path: &str) -> Result<Vec<String>, Failure> {
 
 /// go-units' RAMInBytes: a number with an optional b, k, m, g, t, p suffix (and an optional
 /// trailing b: "512mb"), binary multiples.
-pub fn memory(value: &str) -> Result<u64, Failure> {
-    let bad = || flag_error(value, "-m, --memory", &format!("invalid size: '{value}'"));
+pub fn memory(cmd: &str, value: &str) -> Result<u64, Failure> {
+    let bad = || {
+        flag_error(
+            cmd,
+            value,
+            "-m, --memory",
+            &format!("invalid size: '{value}'"),
+        )
+    };
     let lower = value.trim().to_ascii_lowercase();
     let split = lower
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -89,9 +96,10 @@ pub fn memory(value: &str) -> Result<u64, Failure> {
 }
 
 /// `--cpus 1.5` as NanoCPUs; more CPUs than the machine has is refused as Docker's daemon does.
-pub fn cpus(value: &str) -> Result<u64, Failure> {
+pub fn cpus(cmd: &str, value: &str) -> Result<u64, Failure> {
     let n: f64 = value.parse().map_err(|_| {
         flag_error(
+            cmd,
             value,
             "--cpus",
             &format!("failed to parse {value} as a rational number"),
@@ -111,9 +119,10 @@ pub fn cpus(value: &str) -> Result<u64, Failure> {
 }
 
 /// `--pids-limit N` (0 or -1: unlimited).
-pub fn pids_limit(value: &str) -> Result<i64, Failure> {
+pub fn pids_limit(cmd: &str, value: &str) -> Result<i64, Failure> {
     value.parse().map_err(|_| {
         flag_error(
+            cmd,
             value,
             "--pids-limit",
             &format!("strconv.ParseInt: parsing \"{value}\": invalid syntax"),
@@ -143,12 +152,12 @@ mod tests {
 
     #[test]
     fn memory_sizes_are_go_units_ram_in_bytes() {
-        assert_eq!(memory("512m").ok(), Some(512 << 20));
-        assert_eq!(memory("1g").ok(), Some(1 << 30));
-        assert_eq!(memory("1GB").ok(), Some(1 << 30));
-        assert_eq!(memory("8388608").ok(), Some(8 << 20));
-        assert!(memory("abc").is_err());
-        assert!(memory("1m").is_err(), "below the 6MB floor");
+        assert_eq!(memory("run", "512m").ok(), Some(512 << 20));
+        assert_eq!(memory("run", "1g").ok(), Some(1 << 30));
+        assert_eq!(memory("run", "1GB").ok(), Some(1 << 30));
+        assert_eq!(memory("run", "8388608").ok(), Some(8 << 20));
+        assert!(memory("run", "abc").is_err());
+        assert!(memory("run", "1m").is_err(), "below the 6MB floor");
     }
 
     #[test]

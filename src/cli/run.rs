@@ -74,13 +74,21 @@ fn create_options(a: &RunArgs, cmd: &str) -> Result<CreateOptions, Failure> {
     }
     env.extend(a.env.iter().cloned());
     let res = crate::engine::container::Resources {
-        memory: a.memory.as_deref().map(resources::memory).transpose()?,
+        memory: a
+            .memory
+            .as_deref()
+            .map(|v| resources::memory("run", v))
+            .transpose()?,
         pids_limit: a
             .pids_limit
             .as_deref()
-            .map(resources::pids_limit)
+            .map(|v| resources::pids_limit("run", v))
             .transpose()?,
-        nano_cpus: a.cpus.as_deref().map(resources::cpus).transpose()?,
+        nano_cpus: a
+            .cpus
+            .as_deref()
+            .map(|v| resources::cpus("run", v))
+            .transpose()?,
     };
     Ok(CreateOptions {
         image: a.image.clone(),

@@ -104,3 +104,28 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// `docker update`: change a container's limits (those given; the others stay), in its
+    /// record and, while it runs, in its cgroups.
+    pub fn update_resources(
+        &self,
+        key: &str,
+        change: &super::container::Resources,
+    ) -> Result<Container> {
+        let c = self.resolve_container(key)?;
+        let c = self.update_container(&c.id, |c| {
+            let r = &mut c.config.resources;
+            r.memory = change.memory.or(r.memory);
+            r.pids_limit = change.pids_limit.or(r.pids_limit);
+            r.nano_cpus = change.nano_cpus.or(r.nano_cpus);
+        })?;
+        if c.is_running() && !cgroup::update_limits(&c.id, &c.config.resources.limits()) {
+            return Err(EngineError::Runtime(format!(
+                "Cannot update container {}: its cgroup limits cannot be changed here",
+                c.id
+            )));
+        }
+        Ok(c)
+    }
+}

@@ -233,6 +233,46 @@ pub fn kill_leftovers(id: &str) {
     .remove();
 }
 
+/// `docker update`: set a running container's limits in its cgroups. False when a limit could
+/// not be written (that controller is not ours to use here).
+pub fn update_limits(id: &str, limits: &Limits) -> bool {
+    update_limits_in(&LinuxSyscall, Path::new(CGROUP), id, limits)
+}
+
+fn update_limits_in(sys: &dyn Syscall, root: &Path, id: &str, limits: &Limits) -> bool {
+    let w = |p: PathBuf, v: &str| write(sys, &p, v);
+    let quota = limits
+        .nano_cpus
+        .map(|n| (n.saturating_mul(CFS_PERIOD_US) / 1_000_000_000).max(1000));
+    if is_v2(root) {
+        let own = root.join("gorae").join(id);
+        let mut ok = w(own.join("pids.max"), &max_or(limits.pids))
+            && w(own.join("memory.max"), &max_or(limits.memory));
+        if let Some(q) = quota {
+            let _ = sys.write_file(&root.join("gorae/cgroup.subtree_control"), "+cpu");
+            ok &= w(own.join("cpu.max"), &format!("{q} {CFS_PERIOD_US}"));
+        }
+        return ok;
+    }
+    let own = |ctrl: &str| root.join(ctrl).join("gorae").join(id);
+    let mem = limits
+        .memory
+        .map_or_else(|| "-1".to_string(), |n| n.to_string());
+    // memsw must stay at or above the memory limit: one order fails when lowering, the other
+    // when raising, so the limit is written on both sides of it.
+    let first = w(own("memory").join("memory.limit_in_bytes"), &mem);
+    w(own("memory").join("memory.memsw.limit_in_bytes"), &mem);
+    let mut ok = w(own("memory").join("memory.limit_in_bytes"), &mem) || first;
+    ok &= w(own("pids").join("pids.max"), &max_or(limits.pids));
+    if let Some(q) = quota {
+        ok &= w(
+            own("cpu").join("cpu.cfs_period_us"),
+            &CFS_PERIOD_US.to_string(),
+        ) && w(own("cpu").join("cpu.cfs_quota_us"), &q.to_string());
+    }
+    ok
+}
+
 /// Why a container could not be frozen or thawed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FreezeError {
