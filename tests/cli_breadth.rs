@@ -558,7 +558,24 @@ fn system_prune_asks_then_removes_stopped_containers_and_dangling_images() {
         "{all}"
     );
     assert!(s.ok(&["images", "-q"]).is_empty());
-    // Options it does not have are refused, not ignored.
-    let bad = s.docker(&["system", "prune", "--volumes"]);
-    assert_eq!(bad.code, 125, "{}", bad.stderr);
+    // --volumes: anonymous volumes no container uses go too; named ones stay.
+    s.ok(&["pull", "busybox"]);
+    s.ok(&["volume", "create", "keep"]);
+    s.ok(&["run", "--name", "anon", "-v", "/data", "busybox", "true"]);
+    let df = s.ok(&["system", "df"]);
+    assert!(
+        df.contains("\nLocal Volumes   2         1         "),
+        "{df}"
+    );
+    let v = s.ok(&["system", "prune", "-f", "--volumes"]);
+    assert!(v.contains("Deleted Volumes:\n"), "{v}");
+    assert_eq!(s.ok(&["volume", "ls", "-q"]), "keep\n");
+    let warned = answer(&s, &["system", "prune", "--volumes"], "n\n", &[]);
+    assert!(
+        warned
+            .stdout
+            .contains("  - all anonymous volumes not used by at least one container\n"),
+        "{}",
+        warned.stdout
+    );
 }

@@ -29,6 +29,9 @@ pub struct SystemPruneArgs {
     /// Do not prompt for confirmation
     #[arg(short, long)]
     pub force: bool,
+    /// Prune anonymous volumes
+    #[arg(long)]
+    pub volumes: bool,
     /// Provide filter values (e.g. "label=<key>=<value>")
     #[arg(long)]
     pub filter: Vec<String>,
@@ -54,6 +57,13 @@ pub fn df(store: &Store, a: &DfArgs) -> CmdResult {
         .iter()
         .filter(|c| !c.container.is_running())
         .map(|c| c.size)
+        .sum();
+    let volumes_size: u64 = du.volumes.iter().map(|v| v.size).sum();
+    let unused_volumes: u64 = du
+        .volumes
+        .iter()
+        .filter(|v| v.links == 0)
+        .map(|v| v.size)
         .sum();
     let s = |v: &str| v.to_string();
     let rows = vec![
@@ -86,8 +96,18 @@ pub fn df(store: &Store, a: &DfArgs) -> CmdResult {
             human_size4(containers_size),
             reclaimable(stopped_size, containers_size),
         ],
-        // gorae keeps no volumes and no BuildKit cache records: none to count.
-        vec![s("Local Volumes"), s("0"), s("0"), s("0B"), s("0B")],
+        vec![
+            s("Local Volumes"),
+            du.volumes.len().to_string(),
+            du.volumes
+                .iter()
+                .filter(|v| v.links > 0)
+                .count()
+                .to_string(),
+            human_size4(volumes_size),
+            reclaimable(unused_volumes, volumes_size),
+        ],
+        // gorae's builder keeps no BuildKit cache records: none to count.
         vec![s("Build Cache"), s("0"), s("0"), s("0B"), s("0B")],
     ];
     print!("{}", table(&rows));
@@ -152,7 +172,14 @@ fn verbose(du: &DiskUsage) -> String {
             field("Names"),
         ]);
     }
-    let volumes = vec![vec![s("VOLUME NAME"), s("LINKS"), s("SIZE")]];
+    let mut volumes = vec![vec![s("VOLUME NAME"), s("LINKS"), s("SIZE")]];
+    for v in &du.volumes {
+        volumes.push(vec![
+            v.name.clone(),
+            v.links.to_string(),
+            human_size4(v.size),
+        ]);
+    }
     let cache = vec![vec![
         s("CACHE ID"),
         s("CACHE TYPE"),
@@ -175,6 +202,9 @@ fn verbose(du: &DiskUsage) -> String {
 fn warning(a: &SystemPruneArgs) -> String {
     let mut out = t("system.prune-warning", &[]);
     out.push_str(&format!("\n  - {}", t("system.prune-containers", &[])));
+    if a.volumes {
+        out.push_str(&format!("\n  - {}", t("system.prune-volumes", &[])));
+    }
     let images = if a.all {
         "system.prune-images-all"
     } else {
@@ -214,8 +244,22 @@ pub fn prune(store: &Store, a: &SystemPruneArgs) -> CmdResult {
     let containers =
         store.prune_containers(&|c| f.accepts(c.created_millis(), &c.config.labels))?;
     report_containers(&containers);
+    let mut volumes_reclaimed = 0;
+    if a.volumes {
+        // Docker's volume pruner here: anonymous volumes only, and the label filters.
+        let no_time = 0;
+        let report = store.prune_volumes(false, &|v| f.accepts(no_time, &v.labels))?;
+        if !report.deleted.is_empty() {
+            println!("{}", t("volume.deleted", &[]));
+            for n in &report.deleted {
+                println!("{n}");
+            }
+            println!();
+        }
+        volumes_reclaimed = report.space_reclaimed;
+    }
     let images = prune_images_with(store, a.all, &f)?;
     report_images(&images);
-    reclaimed(containers.space_reclaimed + images.space_reclaimed);
+    reclaimed(containers.space_reclaimed + volumes_reclaimed + images.space_reclaimed);
     Ok(0)
 }

@@ -25,12 +25,21 @@ pub struct ContainerUsage {
 }
 
 #[derive(Debug, Clone)]
+pub struct VolumeUsage {
+    pub name: String,
+    /// Containers (any state) that mount it.
+    pub links: usize,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone)]
 pub struct DiskUsage {
     /// The images `docker images` lists (no intermediate build steps), newest first.
     pub images: Vec<ImageUsage>,
     /// All distinct layers in the store.
     pub layers_size: u64,
     pub containers: Vec<ContainerUsage>,
+    pub volumes: Vec<VolumeUsage>,
 }
 
 impl DiskUsage {
@@ -84,7 +93,16 @@ impl Store {
             })
             .collect();
         images.sort_by_key(|i| std::cmp::Reverse(i.image.created_millis()));
+        let mut volumes = Vec::new();
+        for v in self.volumes()? {
+            volumes.push(VolumeUsage {
+                links: self.volume_users(&v.name)?.len(),
+                size: super::inspect::tree_size(&v.mountpoint),
+                name: v.name,
+            });
+        }
         Ok(DiskUsage {
+            volumes,
             layers_size: self.layers_size(&all),
             images,
             containers: containers
