@@ -105,6 +105,7 @@ const IMAGE: &[Sub] = &[
         extra: &[],
     },
     same("pull"),
+    same("push"),
     Sub {
         name: "rm",
         target: Some("rmi"),
