@@ -568,3 +568,227 @@ fn tests_keep_their_credentials_to_themselves() {
     assert_eq!(r.code, 0);
     assert!(!Path::new(&a.config).join("config.json").exists());
 }
+
+// ---- bearer tokens and the chunked upload, against a small registry made here ----
+
+/// A registry behind a token server (Docker Hub's flow) that takes `alice:s3cret`, and that
+/// refuses a blob sent in one PUT (413), so blobs must come in PATCHed chunks. Keeps what it
+/// is sent in memory. Returns its port and the log of requests ("METHOD path auth=…").
+fn token_registry() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use sha2::{Digest, Sha256};
+    use std::collections::HashMap;
+    use std::io::BufRead;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log2 = log.clone();
+    std::thread::spawn(move || {
+        let mut blobs: HashMap<String, Vec<u8>> = HashMap::new();
+        let mut manifests: HashMap<String, (String, Vec<u8>)> = HashMap::new();
+        let mut uploads: HashMap<String, Vec<u8>> = HashMap::new();
+        let mut next = 0;
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            if reader.read_line(&mut first).is_err() {
+                continue;
+            }
+            let mut headers: HashMap<String, String> = HashMap::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = line.trim_end().split_once(':') {
+                    headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+                }
+            }
+            let len: usize = headers
+                .get("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0u8; len];
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
+            let mut parts = first.split_whitespace();
+            let method = parts.next().unwrap_or("").to_string();
+            let target = parts.next().unwrap_or("").to_string();
+            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+            let (path, query) = (path.to_string(), query.to_string());
+            let auth = headers.get("authorization").cloned().unwrap_or_default();
+            let bearer = auth == "Bearer t0k3n";
+            log2.lock().unwrap().push(format!(
+                "{method} {target} auth={}{}",
+                if bearer { "yes" } else { "no" },
+                headers
+                    .get("content-range")
+                    .map(|r| format!(" range={r}"))
+                    .unwrap_or_default()
+            ));
+            let param = |k: &str| {
+                query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                    .map(|v| v.replace("%3A", ":"))
+            };
+            let mut extra = String::new();
+            let mut ctype = "application/json".to_string();
+            let (status, out): (&str, Vec<u8>) = if path == "/token" {
+                if auth == "Basic YWxpY2U6czNjcmV0" {
+                    ("200 OK", br#"{"token":"t0k3n"}"#.to_vec())
+                } else {
+                    (
+                        "401 Unauthorized",
+                        br#"{"errors":[{"code":"UNAUTHORIZED","message":"incorrect username or password"}]}"#.to_vec(),
+                    )
+                }
+            } else if !bearer {
+                extra = format!(
+                    "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"fake\"\r\n"
+                );
+                (
+                    "401 Unauthorized",
+                    br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#
+                        .to_vec(),
+                )
+            } else if path == "/v2/" {
+                ("200 OK", b"{}".to_vec())
+            } else if let Some(rest) = path.strip_prefix("/v2/team/box/") {
+                if let Some(d) = rest.strip_prefix("blobs/uploads/") {
+                    match method.as_str() {
+                        "POST" => {
+                            next += 1;
+                            uploads.insert(next.to_string(), Vec::new());
+                            // A path, not a URL: the client resolves it.
+                            extra = format!("Location: /v2/team/box/blobs/uploads/{next}\r\n");
+                            ("202 Accepted", Vec::new())
+                        }
+                        "PATCH" => {
+                            uploads.get_mut(d).unwrap().extend_from_slice(&body);
+                            extra = format!("Location: /v2/team/box/blobs/uploads/{d}\r\n");
+                            ("202 Accepted", Vec::new())
+                        }
+                        "PUT" if !body.is_empty() => ("413 Payload Too Large", Vec::new()),
+                        "DELETE" => {
+                            uploads.remove(d);
+                            ("204 No Content", Vec::new())
+                        }
+                        "PUT" => {
+                            let data = uploads.remove(d).unwrap_or_default();
+                            let digest = format!("sha256:{}", hex::encode(Sha256::digest(&data)));
+                            if Some(&digest) == param("digest").as_ref() {
+                                blobs.insert(digest, data);
+                                ("201 Created", Vec::new())
+                            } else {
+                                ("400 Bad Request", br#"{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}"#.to_vec())
+                            }
+                        }
+                        _ => ("405 Method Not Allowed", Vec::new()),
+                    }
+                } else if let Some(d) = rest.strip_prefix("blobs/") {
+                    match blobs.get(d) {
+                        Some(b) if method == "GET" => ("200 OK", b.clone()),
+                        Some(_) => ("200 OK", Vec::new()),
+                        None => ("404 Not Found", b"{}".to_vec()),
+                    }
+                } else if let Some(r) = rest.strip_prefix("manifests/") {
+                    if method == "PUT" {
+                        let digest = format!("sha256:{}", hex::encode(Sha256::digest(&body)));
+                        let t = headers.get("content-type").cloned().unwrap_or_default();
+                        manifests.insert(r.to_string(), (t.clone(), body.clone()));
+                        manifests.insert(digest.clone(), (t, body));
+                        extra = format!("Docker-Content-Digest: {digest}\r\n");
+                        ("201 Created", Vec::new())
+                    } else if let Some((t, m)) = manifests.get(r) {
+                        ctype = t.clone();
+                        ("200 OK", m.clone())
+                    } else {
+                        ("404 Not Found", b"{}".to_vec())
+                    }
+                } else {
+                    ("404 Not Found", b"{}".to_vec())
+                }
+            } else {
+                ("404 Not Found", b"{}".to_vec())
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
+                out.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            if method != "HEAD" {
+                let _ = stream.write_all(&out);
+            }
+        }
+    });
+    (port, log)
+}
+
+#[test]
+fn bearer_login_and_a_chunked_push_when_the_registry_refuses_one_piece() {
+    let (port, log) = token_registry();
+    let server = format!("127.0.0.1:{port}");
+    let a = Actor::root();
+    let r = a.docker_stdin(
+        &["login", "-u", "alice", "--password-stdin", &server],
+        "nope",
+    );
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "Error response from daemon: Get \"http://{server}/v2/\": unauthorized: incorrect username or password\n"
+        )
+    );
+    let r = a.docker_stdin(
+        &["login", "-u", "alice", "--password-stdin", &server],
+        "s3cret",
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "Login Succeeded\n"),
+        "{}",
+        r.stderr
+    );
+
+    a.ok(&["pull", "busybox"]);
+    let name = format!("{server}/team/box:1");
+    a.ok(&["tag", "busybox", &name]);
+    let out = a.ok(&["push", &name]);
+    assert!(out.contains(": Pushed"), "{out}");
+    let digest = pushed_digest(&out, "1");
+    let log_now = log.lock().unwrap().clone();
+    assert!(
+        log_now.iter().any(|l| l.starts_with("GET /token?")
+            && l.contains("scope=repository%3Ateam%2Fbox%3Apull%2Cpush")),
+        "a token for pull and push: {log_now:?}"
+    );
+    // One PUT refused (its upload cancelled), then each blob in PATCHes with their ranges and
+    // a closing PUT: after one refusal, no more whole blobs are sent.
+    let puts: Vec<&String> = log_now
+        .iter()
+        .filter(|l| l.starts_with("PUT /v2/team/box/blobs/uploads/"))
+        .collect();
+    assert_eq!(puts.len(), 3, "one refused, two closing: {log_now:?}");
+    assert!(
+        log_now
+            .iter()
+            .any(|l| l.starts_with("DELETE /v2/team/box/blobs/uploads/1")),
+        "{log_now:?}"
+    );
+    let patches: Vec<&String> = log_now
+        .iter()
+        .filter(|l| l.starts_with("PATCH /v2/team/box/blobs/uploads/"))
+        .collect();
+    assert_eq!(patches.len(), 2, "{log_now:?}");
+    assert!(
+        patches.iter().all(|l| l.contains(" range=0-")),
+        "{log_now:?}"
+    );
+
+    a.ok(&["rmi", &name]);
+    let pulled = a.ok(&["pull", &name]);
+    assert!(pulled.contains(&format!("Digest: {digest}")), "{pulled}");
+}

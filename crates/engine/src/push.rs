@@ -117,6 +117,8 @@ impl Store {
         if matches!(ping.status().as_u16(), 401 | 403) {
             return Err(fail(client.failure(ping, "registry")));
         }
+        // Once the registry refuses a whole blob, the rest go in chunks too.
+        let mut chunked = false;
         for (tag, img) in local {
             let diff_ids = &img.config.rootfs.diff_ids;
             let layers = &img.manifest.layers;
@@ -138,7 +140,7 @@ impl Store {
                 let d = &layers[i];
                 let from = candidates(&sources, &remote, &d.digest);
                 let status = match self
-                    .push_blob(&mut client, d, &from, &mut |_| {
+                    .push_blob(&mut client, d, &from, &mut chunked, &mut |_| {
                         progress.event(PushEvent::Layer {
                             id: id_of(i),
                             status: LayerPush::Pushing,
@@ -155,8 +157,14 @@ impl Store {
                     status,
                 });
             }
-            self.push_blob(&mut client, &img.manifest.config, &[], &mut |_| {})
-                .map_err(fail)?;
+            self.push_blob(
+                &mut client,
+                &img.manifest.config,
+                &[],
+                &mut chunked,
+                &mut |_| {},
+            )
+            .map_err(fail)?;
             let (digest, size) = self.put_manifest(&mut client, img, &tag).map_err(fail)?;
             self.remember_sources(&remote, layers.iter().map(|l| l.digest.as_str()))?;
             self.emit(
@@ -174,6 +182,7 @@ impl Store {
         client: &mut Client,
         d: &Descriptor,
         from: &[String],
+        chunked: &mut bool,
         pushing: &mut dyn FnMut(()),
     ) -> std::result::Result<BlobPush, RegistryError> {
         let url = client.url(&format!("blobs/{}", d.digest));
@@ -214,6 +223,10 @@ impl Store {
             Some(l) => l,
             None => start_upload(client)?,
         };
+        if *chunked {
+            self.upload_chunked(client, d, location, CHUNK)?;
+            return Ok(BlobPush::Uploaded);
+        }
         let put = client.url(&with_digest(&location, &d.digest));
         let octets = [("Content-Type", "application/octet-stream")];
         let resp = client.send("PUT", &put, &octets, Payload::File(&path))?;
@@ -222,27 +235,31 @@ impl Store {
             401 | 403 => return Err(client.failure(resp, "blob upload")),
             _ => {}
         }
-        // The registry refused the blob in one piece: send it in chunks.
+        // The registry refused the blob in one piece: cancel that upload, send it in chunks.
         let min_chunk = resp
             .headers()
             .get("oci-chunk-min-length")
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
             .unwrap_or(0);
-        self.upload_chunked(client, d, CHUNK.max(min_chunk))?;
+        let _ = client.send("DELETE", &client.url(&location), &[], Payload::Empty);
+        *chunked = true;
+        let location = start_upload(client)?;
+        self.upload_chunked(client, d, location, CHUNK.max(min_chunk))?;
         Ok(BlobPush::Uploaded)
     }
 
-    /// POST, PATCH each chunk with its Content-Range in order, PUT `?digest=`.
+    /// PATCH each chunk with its Content-Range in order to the upload at `location`, then PUT
+    /// `?digest=`.
     fn upload_chunked(
         &self,
         client: &mut Client,
         d: &Descriptor,
+        mut location: String,
         chunk: u64,
     ) -> std::result::Result<(), RegistryError> {
         let path = self.blob_path(&d.digest);
         let mut file = File::open(&path)
             .map_err(|e| RegistryError::Protocol(format!("{}: {e}", path.display())))?;
-        let mut location = start_upload(client)?;
         let mut offset = 0u64;
         let mut buf = Vec::new();
         loop {
