@@ -792,3 +792,111 @@ fn bearer_login_and_a_chunked_push_when_the_registry_refuses_one_piece() {
     let pulled = a.ok(&["pull", &name]);
     assert!(pulled.contains(&format!("Digest: {digest}")), "{pulled}");
 }
+
+// ---- a real Docker pulls what gorae pushed ----
+
+/// A dockerd of its own (private data root and socket), stopped when dropped.
+struct Dockerd {
+    child: std::process::Child,
+    sock: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Dockerd {
+    fn start() -> Dockerd {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("docker.sock").display().to_string();
+        let child = Command::new("dockerd")
+            .arg(format!("--data-root={}", dir.path().join("root").display()))
+            .arg(format!("--exec-root={}", dir.path().join("exec").display()))
+            .arg(format!("--pidfile={}", dir.path().join("pid").display()))
+            .arg(format!("--host=unix://{sock}"))
+            .args(["--iptables=false", "--ip6tables=false", "--bridge=none"])
+            .args(["--storage-driver=vfs"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let d = Dockerd {
+            child,
+            sock,
+            _dir: dir,
+        };
+        for _ in 0..300 {
+            if d.docker(&["info"]).0 {
+                return d;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("dockerd did not start");
+    }
+
+    fn docker(&self, args: &[&str]) -> (bool, String) {
+        let o = Command::new("docker")
+            .args(args)
+            .env("DOCKER_HOST", format!("unix://{}", self.sock))
+            .env("DOCKER_CONFIG", self._dir.path().join("config"))
+            .output()
+            .unwrap();
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
+        )
+    }
+}
+
+#[test]
+#[ignore = "starts a real dockerd (apt-get install docker.io); run by hand: cargo test --test push -- --ignored"]
+fn images_pushed_by_gorae_pull_into_a_real_docker() {
+    if !common::is_root() || !have("dockerd") || !have("docker") {
+        common::skip("needs root, dockerd and docker (apt-get install docker.io)");
+        return;
+    }
+    if let Err(why) = registry_tool() {
+        common::skip(why);
+        return;
+    }
+    let reg = start_registry(false);
+    let a = Actor::root();
+    a.ok(&["pull", "busybox"]);
+    // One image as the catalog has it (gzip layers), one loaded from a tarball (plain tar).
+    let gz = format!("localhost:{}/hello-app:1.0", reg.port);
+    a.ok(&["tag", "busybox", &gz]);
+    a.ok(&["push", &gz]);
+    let tar = a.root.parent().unwrap().join("b.tar");
+    a.ok(&["save", "-o", tar.to_str().unwrap(), "busybox"]);
+    let b = Actor::root();
+    b.ok(&["load", "-i", tar.to_str().unwrap()]);
+    let plain = format!("localhost:{}/loaded:1", reg.port);
+    b.ok(&["tag", "busybox", &plain]);
+    b.ok(&["push", &plain]);
+
+    let d = Dockerd::start();
+    let id = a.ok(&["inspect", "-f", "{{.Id}}", "busybox"]);
+    for name in [&gz, &plain] {
+        let (ok, out) = d.docker(&["pull", name]);
+        assert!(ok, "docker pull {name}: {out}");
+        let (ok, out) = d.docker(&["inspect", "-f", "{{.Id}}", name]);
+        assert!(ok, "{out}");
+        assert_eq!(out, id, "{name}: Docker sees the same image ID");
+        let (ok, out) = d.docker(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            name,
+            "echo",
+            "in docker",
+        ]);
+        assert!(ok && out == "in docker\n", "docker run {name}: {out}");
+    }
+}

@@ -242,7 +242,11 @@ impl Client {
             b = b.header("Authorization", a.as_str());
         }
         let bad = |e: ureq::http::Error| RegistryError::Protocol(format!("{url}: {e}"));
-        let verb = method[..1].to_string() + &method[1..].to_ascii_lowercase();
+        // Go's url.Error names the method as `Get`, `Put`…
+        let mut verb = method.to_ascii_lowercase();
+        if let Some(first) = verb.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
         let host = &self.remote.host;
         let net = |e: ureq::Error| {
             let refused = matches!(&e, ureq::Error::Io(io) if io.kind() == io::ErrorKind::ConnectionRefused)
