@@ -27,6 +27,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from customize import customize_nginx, customize_redis, customize_registry
+from fstree import (
+    MERGED_USR, BuildError, Entry, Tree, add_dir, add_file, add_symlink, complete_parents, diff,
+    ensure_parents, put, usr_path,
+)
+
 HERE = Path(__file__).resolve().parent
 LOCK = HERE / "packages.lock"
 README = HERE / "README.md"
@@ -57,7 +63,6 @@ SKIPPED = {
 
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-MERGED_USR = {"bin": "usr/bin", "sbin": "usr/sbin", "lib": "usr/lib", "lib64": "usr/lib64"}
 
 DROP_PREFIXES = (
     "usr/share/man/", "usr/share/info/", "usr/share/locale/", "usr/share/lintian/",
@@ -72,9 +77,6 @@ OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 REF_NAME = "org.opencontainers.image.ref.name"
 
-
-class BuildError(Exception):
-    pass
 
 
 def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
@@ -326,30 +328,6 @@ def sha256_file(path: Path) -> str:
 # File trees
 
 
-@dataclass
-class Entry:
-    kind: str  # "dir" | "file" | "symlink"
-    mode: int
-    uid: int = 0
-    gid: int = 0
-    data: bytes = b""
-    target: str = ""  # symlink target
-    ino: str | None = None  # files sharing an ino are hard links of each other
-
-    def same(self, other: "Entry") -> bool:
-        return (self.kind, self.mode, self.uid, self.gid, self.data, self.target) == (
-            other.kind, other.mode, other.uid, other.gid, other.data, other.target)
-
-
-Tree = dict[str, Entry]
-
-
-def usr_path(path: str) -> str:
-    top, sep, rest = path.partition("/")
-    if top in MERGED_USR:
-        return MERGED_USR[top] + (sep + rest if rest else "")
-    return path
-
 
 def dropped(path: str) -> bool:
     if path in KEEP_EXACT:
@@ -426,75 +404,6 @@ def add_deb(tree: Tree, deb: Deb, merged: bool) -> int:
         put(tree, path, entry, deb.name)
     return newest
 
-
-def put(tree: Tree, path: str, entry: Entry, who: str) -> None:
-    old = tree.get(path)
-    if old is None or old.same(entry):
-        tree[path] = entry if old is None else old
-        return
-    if old.kind == "dir" and entry.kind == "dir":
-        return  # the first package to ship a directory sets its mode
-    if entry.kind == "symlink" and old.kind != "symlink":
-        # merged /usr: a package linking /bin/x to /usr/bin/x (or the reverse) keeps the file
-        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), entry.target))
-        if usr_path(resolved.lstrip("/")) == path:
-            return
-    if old.kind == "symlink" and entry.kind != "symlink":
-        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), old.target))
-        if usr_path(resolved.lstrip("/")) == path:
-            tree[path] = entry
-            return
-    raise BuildError(f"{who}: {path} conflicts with a file another package ships")
-
-
-def add_file(tree: Tree, path: str, data: bytes | str, mode: int = 0o644, uid: int = 0, gid: int = 0) -> None:
-    if isinstance(data, str):
-        data = data.encode()
-    ensure_parents(tree, path)
-    tree[path] = Entry("file", mode, uid, gid, data=data)
-
-
-def add_dir(tree: Tree, path: str, mode: int = 0o755, uid: int = 0, gid: int = 0) -> None:
-    ensure_parents(tree, path)
-    tree[path] = Entry("dir", mode, uid, gid)
-
-
-def add_symlink(tree: Tree, path: str, target: str) -> None:
-    ensure_parents(tree, path)
-    tree[path] = Entry("symlink", 0o777, target=target)
-
-
-def ensure_parents(tree: Tree, path: str) -> None:
-    parent = posixpath.dirname(path)
-    while parent:
-        if parent not in tree:
-            tree[parent] = Entry("dir", 0o755)
-        elif tree[parent].kind != "dir":
-            raise BuildError(f"{path}: parent {parent} is not a directory")
-        parent = posixpath.dirname(parent)
-
-
-def complete_parents(tree: Tree) -> None:
-    for path in list(tree):
-        ensure_parents(tree, path)
-
-
-def diff(base: Tree, full: Tree) -> Tree:
-    """What a layer on top of `base` must hold to give `full` (with the parents of each)."""
-    gone = [p for p in base if p not in full]
-    if gone:
-        raise BuildError(f"upper layers never delete, but would remove {gone[:5]}")
-    layer: Tree = {}
-    for path, entry in full.items():
-        old = base.get(path)
-        if old is None or not old.same(entry):
-            layer[path] = entry
-    for path in list(layer):
-        parent = posixpath.dirname(path)
-        while parent and parent not in layer:
-            layer[parent] = full[parent]
-            parent = posixpath.dirname(parent)
-    return layer
 
 
 # ---------------------------------------------------------------------------------------------
@@ -587,9 +496,6 @@ def iso(epoch: int) -> str:
 # ---------------------------------------------------------------------------------------------
 # The images
 
-
-def passwd_line_for(tree: Tree, user: str) -> bool:
-    return any(line.split(":")[0] == user for line in tree["etc/passwd"].data.decode().splitlines())
 
 
 def add_dpkg_lists(tree: Tree, debs: list[Deb]) -> None:
@@ -730,15 +636,6 @@ def add_alternative(tree: Tree, name: str, link: str, path: str, priority: int,
     add_file(tree, f"var/lib/dpkg/alternatives/{name}", "\n".join(admin) + "\n")
 
 
-def add_user(tree: Tree, name: str, uid: int, home: str, gecos: str) -> None:
-    """What `adduser --system --group` in a maintainer script leaves behind."""
-    if passwd_line_for(tree, name):
-        return
-    passwd = tree["etc/passwd"].data.decode() + f"{name}:x:{uid}:{uid}:{gecos}:{home}:/usr/sbin/nologin\n"
-    group = tree["etc/group"].data.decode() + f"{name}:x:{uid}:\n"
-    add_file(tree, "etc/passwd", passwd)
-    add_file(tree, "etc/group", group)
-
 
 def build_on_debian(base: Tree, debs: dict[str, Deb], all_pkgs: list[str], new_pkgs: list[str]) -> tuple[Tree, int]:
     tree = {p: replace(e) for p, e in base.items()}
@@ -749,66 +646,6 @@ def build_on_debian(base: Tree, debs: dict[str, Deb], all_pkgs: list[str], new_p
     add_dpkg_lists(tree, [debs[n] for n in new_pkgs])
     return tree, newest
 
-
-REDIS_UID = 999  # the uid the official redis image gives its user
-
-
-def customize_redis(tree: Tree) -> None:
-    add_user(tree, "redis", REDIS_UID, "/var/lib/redis", "")
-    # redis-tools' postinst Setup_dir calls
-    adm = 4
-    add_dir(tree, "var/log/redis", 0o2750, REDIS_UID, adm)
-    add_dir(tree, "var/lib/redis", 0o750, REDIS_UID, REDIS_UID)
-    add_dir(tree, "etc/redis", 0o2770, REDIS_UID, REDIS_UID)
-    # The working directory, as in the official image.
-    add_dir(tree, "data", 0o755, REDIS_UID, REDIS_UID)
-
-
-NGINX_SITE = """\
-# gorae: serve the bundled welcome page. IPv4 only, so it starts in a network namespace
-# without IPv6 too.
-server {
-\tlisten 80 default_server;
-\tserver_name _;
-\troot /usr/share/nginx/html;
-\tindex index.html;
-\tlocation / {
-\t\ttry_files $uri $uri/ =404;
-\t}
-}
-"""
-
-NGINX_INDEX = """\
-<!DOCTYPE html>
-<html lang="ko">
-<head>
-<meta charset="utf-8">
-<title>고래에 오신 것을 환영합니다!</title>
-<style>
-body { font-family: sans-serif; max-width: 40em; margin: 3em auto; line-height: 1.6; }
-</style>
-</head>
-<body>
-<h1>고래에 오신 것을 환영합니다!</h1>
-<p>이 페이지는 컨테이너 안의 nginx가 보여 줍니다.</p>
-<p lang="en">Welcome to gorae! This page is served by nginx inside a container.</p>
-</body>
-</html>
-"""
-
-
-def customize_nginx(tree: Tree) -> None:
-    add_file(tree, "usr/share/nginx/html/index.html", NGINX_INDEX)
-    add_file(tree, "etc/nginx/sites-available/default", NGINX_SITE)
-    add_symlink(tree, "etc/nginx/sites-enabled/default", "/etc/nginx/sites-available/default")
-    # As the official image does: logs go to the container's output.
-    add_dir(tree, "var/log/nginx", 0o755)
-    add_symlink(tree, "var/log/nginx/access.log", "/dev/stdout")
-    add_symlink(tree, "var/log/nginx/error.log", "/dev/stderr")
-    # nginx creates body/, proxy/ … itself, but only inside an existing /var/lib/nginx.
-    add_dir(tree, "var/lib/nginx", 0o755)
-    for sub in ["body", "fastcgi", "proxy", "scgi", "uwsgi"]:
-        add_dir(tree, f"var/lib/nginx/{sub}", 0o700, 33, 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -826,49 +663,6 @@ class Built:
     uncompressed: int = 0
     compressed: int = 0
 
-
-# The registry as upstream's `registry:2` image has it (distribution/distribution-library-image):
-# its config at /etc/docker/registry/config.yml (no auth, storage in /var/lib/registry, port
-# 5000), the binary reachable as `registry`, and its entrypoint script. Debian's own config
-# (htpasswd auth, /var/lib/docker-registry) is replaced.
-REGISTRY_CONFIG = """version: 0.1
-log:
-  fields:
-    service: registry
-storage:
-  cache:
-    blobdescriptor: inmemory
-  filesystem:
-    rootdirectory: /var/lib/registry
-http:
-  addr: :5000
-  headers:
-    X-Content-Type-Options: [nosniff]
-health:
-  storagedriver:
-    enabled: true
-    interval: 10s
-    threshold: 3
-"""
-
-REGISTRY_ENTRYPOINT = """#!/bin/sh
-
-set -e
-
-case "$1" in
-    *.yaml|*.yml) set -- registry serve "$@" ;;
-    serve|garbage-collect|help|-*) set -- registry "$@" ;;
-esac
-
-exec "$@"
-"""
-
-
-def customize_registry(tree: Tree) -> None:
-    add_file(tree, "etc/docker/registry/config.yml", REGISTRY_CONFIG)
-    add_symlink(tree, "usr/bin/registry", "docker-registry")
-    add_file(tree, "entrypoint.sh", REGISTRY_ENTRYPOINT, 0o755)
-    add_dir(tree, "var/lib/registry", 0o755)
 
 
 def build(out: Path, cache: Path) -> tuple[list[Built], str]:

@@ -26,4 +26,5 @@ for tool in apt-get apt-cache dpkg-deb dpkg gzip python3; do
   command -v "$tool" >/dev/null || { echo "build.sh: $tool is required" >&2; exit 1; }
 done
 
-exec python3 "$here/build.py" --cache "$cache" --layout "$here/layout" "${mode[@]}"
+# -B: no __pycache__ beside the scripts (build.py imports fstree.py and customize.py).
+exec python3 -B "$here/build.py" --cache "$cache" --layout "$here/layout" "${mode[@]}"
