@@ -43,6 +43,8 @@ pub struct Node {
     pub value: Value,
     /// 1-based; 0 when unknown.
     pub line: u32,
+    /// Which of the project's files it came from (index into the file list).
+    pub file: u16,
 }
 
 impl Node {
@@ -52,6 +54,41 @@ impl Node {
             _ => None,
         }
     }
+    /// Mark every node as coming from file `f`.
+    pub fn set_file(&mut self, f: u16) {
+        self.file = f;
+        match &mut self.value {
+            Value::Seq(v) => v.iter_mut().for_each(|n| n.set_file(f)),
+            Value::Map(m) => m.iter_mut().for_each(|(_, n)| n.set_file(f)),
+            Value::Scalar(_) => {}
+        }
+    }
+
+    /// Merge `over` into `self` as later `-f` files do: mappings key by key, `command`-like
+    /// sequences replaced, other sequences appended, scalars replaced.
+    pub fn merge(&mut self, over: Node, key: &str) {
+        match (&mut self.value, over.value) {
+            (Value::Map(a), Value::Map(b)) => {
+                for (k, v) in b {
+                    match a.iter_mut().find(|(x, _)| *x == k) {
+                        Some(slot) => slot.1.merge(v, &k),
+                        None => a.push((k, v)),
+                    }
+                }
+            }
+            (Value::Seq(a), Value::Seq(b))
+                if !matches!(key, "command" | "entrypoint" | "test") =>
+            {
+                a.extend(b)
+            }
+            (_, v) => {
+                self.value = v;
+                self.line = over.line;
+                self.file = over.file;
+            }
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self.value, Value::Scalar(Scalar::Null))
     }
@@ -83,6 +120,7 @@ impl<'de> Deserialize<'de> for Node {
         Ok(Node {
             value: s.value.0,
             line: s.referenced.line() as u32,
+            file: 0,
         })
     }
 }
@@ -171,9 +209,13 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
         return Ok(Node {
             value: Value::Map(Vec::new()),
             line: 1,
+            file: 0,
         });
     }
-    serde_saphyr::from_str::<Node>(text).map_err(|e| {
+    // YAML 1.2 core booleans, as compose's Go parser reads them (`y`, `no`, `on` are text).
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| {
         let (line, column) = e
             .location()
             .map(|l| (l.line() as u32, l.column() as u32))
@@ -213,6 +255,11 @@ mod tests {
             _ => panic!("{b:?}"),
         }
         assert!(n.get("c").unwrap().is_null());
+        let n = parse("Y: on
+n: 1
+").unwrap();
+        assert_eq!(n.get("Y").unwrap().value, Value::Scalar(Scalar::Str("on".into())));
+        assert!(n.get("n").is_some());
     }
 
     #[test]
