@@ -27,6 +27,8 @@ pub const CONFIG_FILES: &str = "com.docker.compose.project.config_files";
 pub const DEPENDS_ON: &str = "com.docker.compose.depends_on";
 pub const IMAGE: &str = "com.docker.compose.image";
 pub const VERSION: &str = "com.docker.compose.version";
+/// On networks compose makes (used once the engine has networks).
+#[allow(dead_code)]
 pub const NETWORK: &str = "com.docker.compose.network";
 pub const VOLUME: &str = "com.docker.compose.volume";
 
@@ -42,10 +44,10 @@ pub const COMPOSE_VERSION: &str = "2.40.0";
 )]
 struct ComposeCli {
     /// Compose configuration files
-    #[arg(short = 'f', long = "file", global = true)]
+    #[arg(short = 'f', long = "file")]
     file: Vec<String>,
     /// Project name
-    #[arg(short = 'p', long = "project-name", global = true)]
+    #[arg(short = 'p', long = "project-name")]
     project_name: Option<String>,
     #[command(subcommand)]
     cmd: Cmd,
@@ -279,4 +281,18 @@ fn selected(p: &Project, names: &[String]) -> Result<Vec<String>, Failure> {
         return Ok(order);
     }
     Ok(order.into_iter().filter(|s| names.contains(s)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        ComposeCli::command().debug_assert();
+        let c = ComposeCli::try_parse_from(["docker compose", "-f", "x.yaml", "logs", "-f"]).unwrap();
+        assert_eq!(c.file, ["x.yaml"]);
+        assert!(matches!(c.cmd, Cmd::Logs { follow: true, .. }));
+    }
 }
