@@ -1,6 +1,7 @@
 //! `docker compose` through the real binary: build + depends_on(service_healthy) + a named
 //! volume, re-running `up`, `down -v`, interpolation and bad files (en, ko), two projects side
 //! by side, the `docker-compose` link, and the same project as the rootless `learner`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -33,7 +34,11 @@ volumes:
 fn write_project(dir: &Path) {
     std::fs::create_dir_all(dir.join("web")).unwrap();
     std::fs::write(dir.join("compose.yaml"), PROJECT).unwrap();
-    std::fs::write(dir.join("web/Dockerfile"), "FROM busybox\nRUN echo built > /built\n").unwrap();
+    std::fs::write(
+        dir.join("web/Dockerfile"),
+        "FROM busybox\nRUN echo built > /built\n",
+    )
+    .unwrap();
 }
 
 fn compose(s: &Sandbox, file: &Path, args: &[&str]) -> common::Run {
@@ -69,23 +74,50 @@ fn a_project_builds_waits_for_health_keeps_its_volume_and_goes_down() {
 
     let ps = ok(compose(&s, &file, &["ps"]), "ps").stdout;
     let head: Vec<&str> = ps.lines().next().unwrap().split_whitespace().collect();
-    assert_eq!(head, ["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"]);
-    assert!(ps.contains("shop-web-1") && ps.contains("shop-web "), "{ps}");
+    assert_eq!(
+        head,
+        [
+            "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"
+        ]
+    );
+    assert!(
+        ps.contains("shop-web-1") && ps.contains("shop-web "),
+        "{ps}"
+    );
     // What compose made shows in docker ps through its labels.
-    let labelled = s.ok(&["ps", "--filter", "label=com.docker.compose.project=shop", "--format", "{{.Names}}"]);
+    let labelled = s.ok(&[
+        "ps",
+        "--filter",
+        "label=com.docker.compose.project=shop",
+        "--format",
+        "{{.Names}}",
+    ]);
     assert_eq!(labelled.lines().count(), 2, "{labelled}");
 
+    // The project's network (name resolution there is the engine's DNS, tested in networks.rs).
+    assert!(err.contains(" Network shop_default  Created"), "{err}");
     let logs = ok(compose(&s, &file, &["logs", "web"]), "logs").stdout;
     assert_eq!(logs, "web-1  | web says hello\n");
 
     // Unchanged: left running. Data written into the volume outlives down/up.
     let again = ok(compose(&s, &file, &["up", "-d"]), "up again").stderr;
     assert!(again.contains("shop-web-1  Running"), "{again}");
-    ok(compose(&s, &file, &["exec", "-T", "db", "sh", "-c", "echo kept > /data/f"]), "exec");
+    ok(
+        compose(
+            &s,
+            &file,
+            &["exec", "-T", "db", "sh", "-c", "echo kept > /data/f"],
+        ),
+        "exec",
+    );
     ok(compose(&s, &file, &["down"]), "down");
     assert_eq!(s.ok(&["ps", "-aq"]), "");
     ok(compose(&s, &file, &["up", "-d"]), "up after down");
-    let kept = ok(compose(&s, &file, &["exec", "-T", "db", "cat", "/data/f"]), "cat").stdout;
+    let kept = ok(
+        compose(&s, &file, &["exec", "-T", "db", "cat", "/data/f"]),
+        "cat",
+    )
+    .stdout;
     assert_eq!(kept, "kept\n");
 
     // A changed service is recreated, the other left alone.
@@ -95,12 +127,17 @@ fn a_project_builds_waits_for_health_keeps_its_volume_and_goes_down() {
     assert!(changed.contains("shop-db-1  Running"), "{changed}");
 
     // run --rm leaves nothing behind.
-    let out = ok(compose(&s, &file, &["run", "--rm", "-T", "db", "echo", "one-off"]), "run").stdout;
+    let out = ok(
+        compose(&s, &file, &["run", "--rm", "-T", "db", "echo", "one-off"]),
+        "run",
+    )
+    .stdout;
     assert!(out.contains("one-off"), "{out}");
     assert_eq!(s.ok(&["ps", "-aq"]).lines().count(), 2);
 
     let down = ok(compose(&s, &file, &["down", "-v"]), "down -v").stderr;
     assert!(down.contains("Volume shop_data  Removed"), "{down}");
+    assert!(down.contains("Network shop_default  Removed"), "{down}");
     assert_eq!(s.ok(&["ps", "-aq"]), "");
     assert!(!s.ok(&["volume", "ls", "-q"]).contains("shop_data"));
 }
@@ -111,36 +148,72 @@ fn interpolation_and_bad_files_are_named_with_file_line_and_key() {
     let dir = s.dir.path().join("bad");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("compose.yaml");
-    std::fs::write(&file, "services:\n  a:\n    image: busybox:${TAG:-latest}\n    environment:\n      X: $${LIT}\n").unwrap();
+    std::fs::write(
+        &file,
+        "services:\n  a:\n    image: busybox:${TAG:-latest}\n    environment:\n      X: $${LIT}\n",
+    )
+    .unwrap();
     std::fs::write(dir.join(".env"), "TAG=1.36\n").unwrap();
     let cfg = ok(compose(&s, &file, &["config"]), "config").stdout;
     assert!(cfg.starts_with("name: bad\n"), "{cfg}");
     assert!(cfg.contains("image: busybox:1.36"), "{cfg}");
     assert!(cfg.contains("X: ${LIT}"), "{cfg}");
 
-    std::fs::write(&file, "services:\n  a:\n    image: busybox\n    ports: 80\n").unwrap();
+    std::fs::write(
+        &file,
+        "services:\n  a:\n    image: busybox\n    ports: 80\n",
+    )
+    .unwrap();
     let r = compose(&s, &file, &["config"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("line 4: services.a.ports must be a array"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("line 4: services.a.ports must be a array"),
+        "{}",
+        r.stderr
+    );
     let f = file.to_string_lossy().to_string();
     let ko = s.docker_env(&["compose", "-f", &f, "up", "-d"], &[("GORAE_LANG", "ko")]);
-    assert!(ko.stderr.contains("4번째 줄: services.a.ports의 값은 목록이어야 합니다"), "{}", ko.stderr);
+    assert!(
+        ko.stderr
+            .contains("4번째 줄: services.a.ports의 값은 목록이어야 합니다"),
+        "{}",
+        ko.stderr
+    );
 
     std::fs::write(&file, "services:\n  a:\n    image: ${NEED:?set NEED}\n").unwrap();
     let r = compose(&s, &file, &["config"]);
-    assert!(r.stderr.contains("line 3: services.a.image: required variable NEED is missing a value: set NEED"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "line 3: services.a.image: required variable NEED is missing a value: set NEED"
+        ),
+        "{}",
+        r.stderr
+    );
     std::fs::write(&file, "services:\n  a:\n    image: [x\n").unwrap();
     let r = compose(&s, &file, &["config"]);
     assert!(r.stderr.starts_with("yaml: "), "{}", r.stderr);
     assert!(r.stderr.contains("compose.yaml: line"), "{}", r.stderr);
-    std::fs::write(&file, "services:\n  a:\n    image: x\n    privileged: true\n").unwrap();
+    std::fs::write(
+        &file,
+        "services:\n  a:\n    image: x\n    privileged: true\n",
+    )
+    .unwrap();
     let r = compose(&s, &file, &["up", "-d"]);
-    assert!(r.stderr.contains("gorae does not support 'privileged'"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("gorae does not support 'privileged'"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(s.ok(&["ps", "-aq"]), "", "nothing half-started");
     let empty = s.dir.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     let r = compose(&s, &empty.join("compose.yaml"), &["ps"]);
-    assert!(r.stderr.contains("no such file or directory"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no such file or directory"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -153,14 +226,30 @@ fn two_projects_side_by_side_and_the_docker_compose_link() {
     let dir = s.dir.path().join("pair");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("compose.yaml");
-    std::fs::write(&file, "services:\n  app:\n    image: busybox\n    command: sleep 300\n").unwrap();
+    std::fs::write(
+        &file,
+        "services:\n  app:\n    image: busybox\n    command: sleep 300\n",
+    )
+    .unwrap();
     let f = file.to_string_lossy().to_string();
-    ok(s.docker(&["compose", "-f", &f, "-p", "one", "up", "-d"]), "one");
-    ok(s.docker(&["compose", "-f", &f, "-p", "two", "up", "-d"]), "two");
+    ok(
+        s.docker(&["compose", "-f", &f, "-p", "one", "up", "-d"]),
+        "one",
+    );
+    ok(
+        s.docker(&["compose", "-f", &f, "-p", "two", "up", "-d"]),
+        "two",
+    );
     let names = s.ok(&["ps", "--format", "{{.Names}}"]);
-    assert!(names.contains("one-app-1") && names.contains("two-app-1"), "{names}");
+    assert!(
+        names.contains("one-app-1") && names.contains("two-app-1"),
+        "{names}"
+    );
     let ls = s.ok(&["compose", "ls"]);
-    assert!(ls.contains("one") && ls.contains("two") && ls.contains("running(1)"), "{ls}");
+    assert!(
+        ls.contains("one") && ls.contains("two") && ls.contains("running(1)"),
+        "{ls}"
+    );
     // docker-compose through a link of that name.
     let link = s.dir.path().join("docker-compose");
     std::os::unix::fs::symlink(common::bin(), &link).unwrap();
@@ -176,7 +265,11 @@ fn two_projects_side_by_side_and_the_docker_compose_link() {
         .env("GORAE_IMAGES", common::catalog())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let names = s.ok(&["ps", "-a", "--format", "{{.Names}}"]);
     assert_eq!(names.trim(), "two-app-1");
 }
@@ -194,10 +287,17 @@ fn the_learner_runs_a_project_rootless() {
     };
     let f: Vec<&str> = line.split(':').collect();
     let (uid, gid, home): (u32, u32, &str) = (f[2].parse().unwrap(), f[3].parse().unwrap(), f[5]);
-    let dir = tempfile::Builder::new().prefix("gorae-compose-learner-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("gorae-compose-learner-")
+        .tempdir()
+        .unwrap();
     let project = dir.path().join("lab");
     write_project(&project);
-    for p in [dir.path().to_path_buf(), project.clone(), project.join("web")] {
+    for p in [
+        dir.path().to_path_buf(),
+        project.clone(),
+        project.join("web"),
+    ] {
         std::os::unix::fs::chown(&p, Some(uid), Some(gid)).unwrap();
     }
     let root = dir.path().join("store");
@@ -219,7 +319,11 @@ fn the_learner_runs_a_project_rootless() {
             .stdin(Stdio::null())
             .output()
             .unwrap();
-        let r = (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string());
+        let r = (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        );
         assert_eq!(r.0, 0, "compose {args:?} as learner: {}", r.2);
         r
     };

@@ -168,7 +168,10 @@ pub fn parse_env_file(text: &str, vars: &Vars) -> Result<Vec<(String, Option<Str
             Some((k, v)) => (k.trim(), Some(v.trim())),
             None => (line, None),
         };
-        if !valid_name(key) && !key.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        if !valid_name(key)
+            && !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
             || key.is_empty()
         {
             return Err(n as u32 + 1);
@@ -232,7 +235,10 @@ mod tests {
     #[test]
     fn unset_is_blank_and_named() {
         let mut unset = Vec::new();
-        assert_eq!(substitute("x${NOPE}y$NOPE", &vars(), &mut unset).unwrap(), "xy");
+        assert_eq!(
+            substitute("x${NOPE}y$NOPE", &vars(), &mut unset).unwrap(),
+            "xy"
+        );
         assert_eq!(unset, vec!["NOPE".to_string()]);
     }
 
@@ -245,7 +251,10 @@ mod tests {
                 message: "need it".into()
             }
         );
-        assert!(matches!(sub("${EMPTY:?x}"), Err(InterpError::Required { .. })));
+        assert!(matches!(
+            sub("${EMPTY:?x}"),
+            Err(InterpError::Required { .. })
+        ));
         assert_eq!(sub("${EMPTY?x}").unwrap(), "");
         assert_eq!(sub("${SET").unwrap_err(), InterpError::Invalid);
         assert_eq!(sub("${1X}").unwrap_err(), InterpError::Invalid);

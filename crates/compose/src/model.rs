@@ -116,12 +116,7 @@ pub fn format_duration(ms: u64) -> String {
     if ms == 0 {
         return "0s".into();
     }
-    let (h, m, s, milli) = (
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1000 % 60,
-        ms % 1000,
-    );
+    let (h, m, s, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
     if ms < 1000 {
         return format!("{ms}ms");
     }
@@ -233,17 +228,79 @@ pub struct Volume {
 
 /// Keys of the spec that gorae does not implement: refused by name, not ignored.
 const UNSUPPORTED_SERVICE_KEYS: &[&str] = &[
-    "annotations", "attach", "blkio_config", "cap_add", "cap_drop", "cgroup", "cgroup_parent",
-    "configs", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota", "cpu_rt_period",
-    "cpu_rt_runtime", "cpu_shares", "cpus", "cpuset", "credential_spec", "deploy", "develop",
-    "device_cgroup_rules", "devices", "dns", "dns_opt", "dns_search", "domainname", "driver_opts",
-    "expose", "extends", "external_links", "extra_hosts", "gpus", "group_add", "init", "ipc",
-    "isolation", "links", "logging", "mac_address", "mem_limit", "mem_reservation",
-    "mem_swappiness", "memswap_limit", "network_mode", "oom_kill_disable", "oom_score_adj", "pid",
-    "pids_limit", "platform", "post_start", "pre_stop", "privileged", "profiles", "provider",
-    "pull_policy", "read_only", "runtime", "scale", "secrets", "security_opt", "shm_size",
-    "stop_grace_period", "stop_signal", "storage_opt", "sysctls", "tmpfs", "ulimits", "userns_mode",
-    "uts", "volumes_from", "label_file", "models", "use_api_socket",
+    "annotations",
+    "attach",
+    "blkio_config",
+    "cap_add",
+    "cap_drop",
+    "cgroup",
+    "cgroup_parent",
+    "configs",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpu_shares",
+    "cpus",
+    "cpuset",
+    "credential_spec",
+    "deploy",
+    "develop",
+    "device_cgroup_rules",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "domainname",
+    "driver_opts",
+    "expose",
+    "extends",
+    "external_links",
+    "extra_hosts",
+    "gpus",
+    "group_add",
+    "init",
+    "ipc",
+    "isolation",
+    "links",
+    "logging",
+    "mac_address",
+    "mem_limit",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "network_mode",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pid",
+    "pids_limit",
+    "platform",
+    "post_start",
+    "pre_stop",
+    "privileged",
+    "profiles",
+    "provider",
+    "pull_policy",
+    "read_only",
+    "runtime",
+    "scale",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "stop_grace_period",
+    "stop_signal",
+    "storage_opt",
+    "sysctls",
+    "tmpfs",
+    "ulimits",
+    "userns_mode",
+    "uts",
+    "volumes_from",
+    "label_file",
+    "models",
+    "use_api_socket",
 ];
 
 /// Reading context: the file names, variables, working dir, warnings.
@@ -469,7 +526,9 @@ pub fn read_project(ctx: &mut Ctx, root: &Node, name: &str) -> R<Project> {
         ctx,
         root,
         "(root)",
-        &["version", "name", "services", "networks", "volumes", "include", "secrets", "configs"],
+        &[
+            "version", "name", "services", "networks", "volumes", "include", "secrets", "configs",
+        ],
     )?;
     for k in ["include", "secrets", "configs"] {
         if let Some(n) = root.get(k) {
@@ -541,19 +600,19 @@ pub fn read_project(ctx: &mut Ctx, root: &Node, name: &str) -> R<Project> {
         }
     }
     let mut services = BTreeMap::new();
-    match root.get("services") {
-        Some(n) => {
-            for (k, v) in ctx.map(n, "services")? {
-                let s = read_service(ctx, k, v, &volumes)?;
-                services.insert(k.clone(), s);
-            }
+    if let Some(n) = root.get("services") {
+        for (k, v) in ctx.map(n, "services")? {
+            let s = read_service(ctx, k, v, &volumes)?;
+            services.insert(k.clone(), s);
         }
-        None => {}
     }
     // References: networks, depends_on.
     let mut uses_default = false;
     for (sname, s) in &services {
-        let snode = root.get("services").and_then(|n| n.get(sname)).unwrap_or(root);
+        let snode = root
+            .get("services")
+            .and_then(|n| n.get(sname))
+            .unwrap_or(root);
         for net in s.networks.keys() {
             if net == "default" && !networks.contains_key("default") {
                 uses_default = true;
@@ -597,9 +656,25 @@ pub fn read_project(ctx: &mut Ctx, root: &Node, name: &str) -> R<Project> {
 }
 
 const SERVICE_KEYS: &[&str] = &[
-    "image", "build", "command", "entrypoint", "environment", "env_file", "ports", "volumes",
-    "networks", "depends_on", "restart", "healthcheck", "working_dir", "user", "container_name",
-    "hostname", "labels", "tty", "stdin_open",
+    "image",
+    "build",
+    "command",
+    "entrypoint",
+    "environment",
+    "env_file",
+    "ports",
+    "volumes",
+    "networks",
+    "depends_on",
+    "restart",
+    "healthcheck",
+    "working_dir",
+    "user",
+    "container_name",
+    "hostname",
+    "labels",
+    "tty",
+    "stdin_open",
 ];
 
 fn read_service(
@@ -670,12 +745,19 @@ fn read_service(
     }
     if let Some(x) = n.get("ports") {
         for (i, p) in ctx.seq(x, &k("ports"))?.iter().enumerate() {
-            s.ports.extend(read_port(ctx, p, &format!("{}.{i}", k("ports")))?);
+            s.ports
+                .extend(read_port(ctx, p, &format!("{}.{i}", k("ports")))?);
         }
     }
     if let Some(x) = n.get("volumes") {
         for (i, v) in ctx.seq(x, &k("volumes"))?.iter().enumerate() {
-            s.volumes.push(read_mount(ctx, name, v, &format!("{}.{i}", k("volumes")), volumes)?);
+            s.volumes.push(read_mount(
+                ctx,
+                name,
+                v,
+                &format!("{}.{i}", k("volumes")),
+                volumes,
+            )?);
         }
     }
     match n.get("networks") {
@@ -693,10 +775,15 @@ fn read_service(
                     let mut sn = ServiceNetwork::default();
                     if let Some(a) = nv.get("aliases") {
                         for (i, e) in ctx.seq(a, &format!("{nkey}.aliases"))?.iter().enumerate() {
-                            sn.aliases.push(ctx.string(e, &format!("{nkey}.aliases.{i}"))?);
+                            sn.aliases
+                                .push(ctx.string(e, &format!("{nkey}.aliases.{i}"))?);
                         }
                     }
-                    let v = if sn.aliases.is_empty() { None } else { Some(sn) };
+                    let v = if sn.aliases.is_empty() {
+                        None
+                    } else {
+                        Some(sn)
+                    };
                     s.networks.insert(nk.clone(), v);
                 }
             }
@@ -714,7 +801,10 @@ fn read_service(
         let ok = match r.split_once(':') {
             Some(("on-failure", c)) => c.parse::<u32>().is_ok(),
             Some(_) => false,
-            None => matches!(r.as_str(), "no" | "always" | "on-failure" | "unless-stopped"),
+            None => matches!(
+                r.as_str(),
+                "no" | "always" | "on-failure" | "unless-stopped"
+            ),
         };
         if !ok {
             return Err(ctx.invalid(x, &k("restart"), Problem::Value(r)));
@@ -800,8 +890,11 @@ fn read_env_files(
                 });
             }
         };
-        let pairs = interp::parse_env_file(&text, ctx.vars)
-            .map_err(|line| ComposeError::EnvFile { file: abs.clone(), line })?;
+        let pairs =
+            interp::parse_env_file(&text, ctx.vars).map_err(|line| ComposeError::EnvFile {
+                file: abs.clone(),
+                line,
+            })?;
         for (k, v) in pairs {
             env.insert(k, v);
         }
@@ -815,7 +908,15 @@ fn read_port(ctx: &mut Ctx, x: &Node, key: &str) -> R<Vec<Port>> {
             ctx,
             x,
             key,
-            &["target", "published", "host_ip", "protocol", "mode", "name", "app_protocol"],
+            &[
+                "target",
+                "published",
+                "host_ip",
+                "protocol",
+                "mode",
+                "name",
+                "app_protocol",
+            ],
         )?;
         let target = match x.get("target") {
             Some(t) => {
@@ -917,7 +1018,16 @@ fn read_mount(
             ctx,
             x,
             key,
-            &["type", "source", "target", "read_only", "bind", "volume", "tmpfs", "consistency"],
+            &[
+                "type",
+                "source",
+                "target",
+                "read_only",
+                "bind",
+                "volume",
+                "tmpfs",
+                "consistency",
+            ],
         )?;
         let kind = match x.get("type") {
             Some(t) => ctx.string(t, &format!("{key}.type"))?,
@@ -947,12 +1057,19 @@ fn read_mount(
         };
         let bind = match (kind.as_str(), x.get("bind")) {
             ("bind", Some(b)) => {
-                check_keys(ctx, b, &format!("{key}.bind"), &["create_host_path", "propagation"])?;
+                check_keys(
+                    ctx,
+                    b,
+                    &format!("{key}.bind"),
+                    &["create_host_path", "propagation"],
+                )?;
                 let c = match b.get("create_host_path") {
                     Some(c) => ctx.bool(c, &format!("{key}.bind.create_host_path"))?,
                     None => false,
                 };
-                Some(BindOptions { create_host_path: c })
+                Some(BindOptions {
+                    create_host_path: c,
+                })
             }
             _ => None,
         };
@@ -988,16 +1105,14 @@ fn read_mount(
         parse_volume(&spec, ctx.working_dir)
             .ok_or_else(|| ctx.invalid(x, key, Problem::Value(spec.clone())))?
     };
-    if m.kind == "volume" {
-        if let Some(src) = &m.source {
-            if !volumes.contains_key(src) {
-                return Err(ctx.invalid(
-                    x,
-                    key,
-                    Problem::UndefinedVolume(service.into(), src.clone()),
-                ));
-            }
-        }
+    if let Some(src) = m.source.as_ref().filter(|_| m.kind == "volume")
+        && !volumes.contains_key(src)
+    {
+        return Err(ctx.invalid(
+            x,
+            key,
+            Problem::UndefinedVolume(service.into(), src.clone()),
+        ));
     }
     if !m.target.starts_with('/') {
         return Err(ctx.invalid(x, key, Problem::Value(m.target.clone())));
@@ -1108,7 +1223,15 @@ fn read_health(ctx: &mut Ctx, x: &Node, key: &str) -> R<Option<Healthcheck>> {
         ctx,
         x,
         key,
-        &["test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"],
+        &[
+            "test",
+            "interval",
+            "timeout",
+            "retries",
+            "start_period",
+            "start_interval",
+            "disable",
+        ],
     )?;
     ctx.map(x, key)?;
     let mut h = Healthcheck {

@@ -114,9 +114,7 @@ pub fn load(o: &LoadOptions) -> Result<Loaded, ComposeError> {
     let shown: Vec<String> = files.iter().map(|f| display_name(f, &o.cwd)).collect();
 
     // `.env` of the project directory, under the process environment.
-    let mut vars = Vars {
-        map: o.env.clone(),
-    };
+    let mut vars = Vars { map: o.env.clone() };
     let env_path = working_dir.join(".env");
     if let Ok(text) = std::fs::read_to_string(&env_path) {
         let pairs = interp::parse_env_file(&text, &vars).map_err(|line| ComposeError::EnvFile {
@@ -211,12 +209,7 @@ pub fn start_order(p: &Project) -> Result<Vec<String>, ComposeError> {
         let ready: Vec<&String> = left
             .iter()
             .copied()
-            .filter(|s| {
-                p.services[*s]
-                    .depends_on
-                    .keys()
-                    .all(|d| done.contains(d))
-            })
+            .filter(|s| p.services[*s].depends_on.keys().all(|d| done.contains(d)))
             .collect();
         if ready.is_empty() {
             let names: Vec<String> = left.iter().map(|s| s.to_string()).collect();

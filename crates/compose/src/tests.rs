@@ -8,7 +8,10 @@ use crate::interp::InterpError;
 use crate::project::{self, LoadOptions, Warning};
 
 fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let d = tempfile::Builder::new().prefix("My_App.").tempdir().unwrap();
+    let d = tempfile::Builder::new()
+        .prefix("My_App.")
+        .tempdir()
+        .unwrap();
     for (n, t) in files {
         let p = d.path().join(n);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -80,7 +83,12 @@ fn full_model() {
     o.env.insert("FROM_SHELL".into(), "sh".into());
     let l = project::load(&o).unwrap();
     let p = &l.project;
-    let base = d.path().file_name().unwrap().to_string_lossy().to_lowercase();
+    let base = d
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_lowercase();
     assert!(p.name.starts_with("my_app"), "{}", p.name);
     assert_eq!(p.name, project::normalize_name(&base));
     let web = &p.services["web"];
@@ -119,7 +127,10 @@ fn full_model() {
     assert_eq!(h.test, ["CMD-SHELL", "redis-cli ping"]);
     assert_eq!(h.interval.unwrap().0, 90_000);
     assert_eq!(h.timeout.unwrap().0, 500);
-    assert_eq!(p.services["init"].networks.keys().collect::<Vec<_>>(), ["default"]);
+    assert_eq!(
+        p.services["init"].networks.keys().collect::<Vec<_>>(),
+        ["default"]
+    );
     assert_eq!(p.networks["default"].name, format!("{}_default", p.name));
     assert_eq!(p.networks["back"].name, format!("{}_back", p.name));
     assert_eq!(p.volumes["data"].name, format!("{}_data", p.name));
@@ -128,7 +139,10 @@ fn full_model() {
     assert!(y.starts_with("name: my_app"), "{y}");
     assert!(y.contains("condition: service_healthy"), "{y}");
     assert!(y.contains("interval: 1m30s"), "{y}");
-    assert!(y.find("services:").unwrap() < y.find("networks:").unwrap(), "{y}");
+    assert!(
+        y.find("services:").unwrap() < y.find("networks:").unwrap(),
+        "{y}"
+    );
 }
 
 #[test]
@@ -153,12 +167,16 @@ fn discovery_order_and_parents() {
 #[test]
 fn project_name_precedence() {
     let d = dir_with(&[
-        ("compose.yaml", "name: from-file\nservices: {a: {image: x}}\n"),
+        (
+            "compose.yaml",
+            "name: from-file\nservices: {a: {image: x}}\n",
+        ),
         (".env", "COMPOSE_PROJECT_NAME=from-env-file\n"),
     ]);
     let mut o = opts(d.path());
     assert_eq!(project::load(&o).unwrap().project.name, "from-env-file");
-    o.env.insert("COMPOSE_PROJECT_NAME".into(), "from-shell".into());
+    o.env
+        .insert("COMPOSE_PROJECT_NAME".into(), "from-shell".into());
     assert_eq!(project::load(&o).unwrap().project.name, "from-shell");
     o.project_name = Some("flag".into());
     assert_eq!(project::load(&o).unwrap().project.name, "flag");
@@ -168,7 +186,10 @@ fn project_name_precedence() {
         ComposeError::ProjectName("Bad Name".into())
     );
     std::fs::remove_file(d.path().join(".env")).unwrap();
-    assert_eq!(project::load(&opts(d.path())).unwrap().project.name, "from-file");
+    assert_eq!(
+        project::load(&opts(d.path())).unwrap().project.name,
+        "from-file"
+    );
     assert_eq!(project::normalize_name("_My.App-1"), "myapp-1");
 }
 
@@ -185,12 +206,20 @@ fn dotenv_and_shell() {
     let a = &l.project.services["a"];
     assert_eq!(a.image.as_deref(), Some("busybox:from-dotenv"));
     assert_eq!(a.environment["X"].as_deref(), Some("${LITERAL}"));
-    assert_eq!(a.environment.get("Y"), Some(&Some(String::new())), "{:?}", a.environment);
+    assert_eq!(
+        a.environment.get("Y"),
+        Some(&Some(String::new())),
+        "{:?}",
+        a.environment
+    );
     assert_eq!(l.warnings, vec![Warning::Unset("MISSING".into())]);
     let mut o = opts(d.path());
     o.env.insert("TAG".into(), "shell".into());
     let l = project::load(&o).unwrap();
-    assert_eq!(l.project.services["a"].image.as_deref(), Some("busybox:shell"));
+    assert_eq!(
+        l.project.services["a"].image.as_deref(),
+        Some("busybox:shell")
+    );
 }
 
 #[test]
@@ -211,8 +240,14 @@ fn env_file_under_environment() {
 #[test]
 fn override_files_merge() {
     let d = dir_with(&[
-        ("compose.yaml", "services:\n  a:\n    image: x\n    command: [one]\n    ports: ['80']\n"),
-        ("over.yaml", "services:\n  a:\n    command: [two]\n    ports: ['81']\n  b:\n    image: y\n"),
+        (
+            "compose.yaml",
+            "services:\n  a:\n    image: x\n    command: [one]\n    ports: ['80']\n",
+        ),
+        (
+            "over.yaml",
+            "services:\n  a:\n    command: [two]\n    ports: ['81']\n  b:\n    image: y\n",
+        ),
     ]);
     let mut o = opts(d.path());
     o.files = vec!["compose.yaml".into(), "over.yaml".into()];
@@ -262,7 +297,11 @@ fn bad_files_name_line_and_key() {
     );
     assert_eq!(
         invalid("services:\n  web:\n    image: x\n    privileged: true\n"),
-        (4, "services.web.privileged".into(), Problem::Unsupported("privileged".into()))
+        (
+            4,
+            "services.web.privileged".into(),
+            Problem::Unsupported("privileged".into())
+        )
     );
     assert_eq!(
         invalid("services:\n  web:\n    command: x\n").2,
@@ -270,7 +309,11 @@ fn bad_files_name_line_and_key() {
     );
     assert_eq!(
         invalid("services:\n  web:\n    image: x\n    ports: ['99999:80']\n"),
-        (4, "services.web.ports.0".into(), Problem::Value("99999:80".into()))
+        (
+            4,
+            "services.web.ports.0".into(),
+            Problem::Value("99999:80".into())
+        )
     );
     assert_eq!(
         invalid("services:\n  web:\n    image: x\n    volumes: ['data:/d']\n").2,
@@ -305,9 +348,7 @@ fn bad_files_name_line_and_key() {
 #[test]
 fn interpolation_errors_have_a_place() {
     match err_of("services:\n  a:\n    image: ${NOPE:?set NOPE first}\n") {
-        ComposeError::Interpolation {
-            line, key, err, ..
-        } => {
+        ComposeError::Interpolation { line, key, err, .. } => {
             assert_eq!(line, 3);
             assert_eq!(key, "services.a.image");
             assert_eq!(
@@ -322,7 +363,11 @@ fn interpolation_errors_have_a_place() {
     }
     assert!(matches!(
         err_of("services:\n  a:\n    image: x\n    environment: ['A=${B']\n"),
-        ComposeError::Interpolation { line: 4, err: InterpError::Invalid, .. }
+        ComposeError::Interpolation {
+            line: 4,
+            err: InterpError::Invalid,
+            ..
+        }
     ));
 }
 

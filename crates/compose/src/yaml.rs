@@ -76,9 +76,7 @@ impl Node {
                     }
                 }
             }
-            (Value::Seq(a), Value::Seq(b))
-                if !matches!(key, "command" | "entrypoint" | "test") =>
-            {
+            (Value::Seq(a), Value::Seq(b)) if !matches!(key, "command" | "entrypoint" | "test") => {
                 a.extend(b)
             }
             (_, v) => {
@@ -255,10 +253,16 @@ mod tests {
             _ => panic!("{b:?}"),
         }
         assert!(n.get("c").unwrap().is_null());
-        let n = parse("Y: on
+        let n = parse(
+            "Y: on
 n: 1
-").unwrap();
-        assert_eq!(n.get("Y").unwrap().value, Value::Scalar(Scalar::Str("on".into())));
+",
+        )
+        .unwrap();
+        assert_eq!(
+            n.get("Y").unwrap().value,
+            Value::Scalar(Scalar::Str("on".into()))
+        );
         assert!(n.get("n").is_some());
     }
 

@@ -27,8 +27,6 @@ pub const CONFIG_FILES: &str = "com.docker.compose.project.config_files";
 pub const DEPENDS_ON: &str = "com.docker.compose.depends_on";
 pub const IMAGE: &str = "com.docker.compose.image";
 pub const VERSION: &str = "com.docker.compose.version";
-/// On networks compose makes (used once the engine has networks).
-#[allow(dead_code)]
 pub const NETWORK: &str = "com.docker.compose.network";
 pub const VOLUME: &str = "com.docker.compose.volume";
 
@@ -266,14 +264,21 @@ pub fn containers(store: &Store, project: &str, oneoff: bool) -> Vec<Container> 
 }
 
 pub fn service_of(c: &Container) -> &str {
-    c.config.labels.get(SERVICE).map(String::as_str).unwrap_or("")
+    c.config
+        .labels
+        .get(SERVICE)
+        .map(String::as_str)
+        .unwrap_or("")
 }
 
 /// Services named on the command line, checked (compose: `no such service: x`), or all.
 fn selected(p: &Project, names: &[String]) -> Result<Vec<String>, Failure> {
     for n in names {
         if !p.services.contains_key(n) {
-            return Err(Failure::new(t("compose-err-no-such-service", &[("name", n)]), 1));
+            return Err(Failure::new(
+                t("compose-err-no-such-service", &[("name", n)]),
+                1,
+            ));
         }
     }
     let order = gorae_compose::project::start_order(p).map_err(|e| compose_failure(&e))?;
@@ -291,7 +296,8 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         ComposeCli::command().debug_assert();
-        let c = ComposeCli::try_parse_from(["docker compose", "-f", "x.yaml", "logs", "-f"]).unwrap();
+        let c =
+            ComposeCli::try_parse_from(["docker compose", "-f", "x.yaml", "logs", "-f"]).unwrap();
         assert_eq!(c.file, ["x.yaml"]);
         assert!(matches!(c.cmd, Cmd::Logs { follow: true, .. }));
     }

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use gorae_compose::model::{Mount, Service};
 use gorae_compose::{Project, project::config_hash};
 
+use super::super::{CmdResult, Failure, describe, start_detail};
 use super::{
-    CONFIG_FILES, COMPOSE_VERSION, DEPENDS_ON, ExecArgs, HASH, IMAGE, NUMBER, ONEOFF, PROJECT,
+    COMPOSE_VERSION, CONFIG_FILES, DEPENDS_ON, ExecArgs, HASH, IMAGE, NUMBER, ONEOFF, PROJECT,
     RunArgs, SERVICE, VERSION, VOLUME, WORKING_DIR, containers, selected, service_of,
 };
-use super::super::{CmdResult, Failure, describe, start_detail};
 use crate::engine::container::{Container, PortBinding};
 use crate::engine::lifecycle::CreateOptions;
 use crate::engine::{EngineError, Store};
@@ -65,12 +65,7 @@ impl Progress {
         if n > 1 {
             out.push_str(&format!("\x1b[{}A\r", n));
         }
-        out.push_str(&format!(
-            "\x1b[2K[+] {} {}/{}\n",
-            self.verb,
-            n,
-            n
-        ));
+        out.push_str(&format!("\x1b[2K[+] {} {}/{}\n", self.verb, n, n));
         for l in &self.lines {
             out.push_str(&format!("\x1b[2K{l}\n"));
         }
@@ -108,7 +103,10 @@ fn check_supported(p: &Project, services: &[String]) -> Result<(), Failure> {
         let s = &p.services[name];
         if let Some(r) = s.restart.as_deref().filter(|r| *r != "no") {
             return Err(Failure::new(
-                t("compose-err-restart-policy", &[("service", name), ("policy", r)]),
+                t(
+                    "compose-err-restart-policy",
+                    &[("service", name), ("policy", r)],
+                ),
                 1,
             ));
         }
@@ -150,7 +148,13 @@ pub fn build(store: &Store, p: &Project, names: &[String]) -> CmdResult {
     Ok(0)
 }
 
-fn ensure_image(store: &Store, p: &Project, name: &str, s: &Service, rebuild: bool) -> Result<(), Failure> {
+fn ensure_image(
+    store: &Store,
+    p: &Project,
+    name: &str,
+    s: &Service,
+    rebuild: bool,
+) -> Result<(), Failure> {
     let image = image_of(p, name, s);
     let present = store.resolve_image(&image).is_ok();
     if s.build.is_some() && (rebuild || !present) {
@@ -167,7 +171,10 @@ fn mount_flags(p: &Project, m: &Mount) -> String {
     let mut parts = vec![format!("type={}", m.kind)];
     if let Some(src) = &m.source {
         let src = if m.kind == "volume" {
-            p.volumes.get(src).map(|v| v.name.clone()).unwrap_or_else(|| src.clone())
+            p.volumes
+                .get(src)
+                .map(|v| v.name.clone())
+                .unwrap_or_else(|| src.clone())
         } else {
             src.clone()
         };
@@ -192,10 +199,11 @@ fn create_options(
     let mounts: Vec<String> = s.volumes.iter().map(|m| mount_flags(p, m)).collect();
     // Binds with create_host_path: compose makes the host folder.
     for m in &s.volumes {
-        if m.kind == "bind" && m.bind.as_ref().is_some_and(|b| b.create_host_path) {
-            if let Some(src) = &m.source {
-                let _ = std::fs::create_dir_all(src);
-            }
+        if m.kind == "bind"
+            && m.bind.as_ref().is_some_and(|b| b.create_host_path)
+            && let Some(src) = &m.source
+        {
+            let _ = std::fs::create_dir_all(src);
         }
     }
     let mounts = super::super::volume::parse_mounts(&[], &mounts, "create")?;
@@ -203,9 +211,9 @@ fn create_options(
     if oneoff.is_none() {
         for port in &s.ports {
             let host_port: u16 = match &port.published {
-                Some(h) => h.parse().map_err(|_| {
-                    Failure::new(t("err-bad-publish", &[("spec", h)]), 1)
-                })?,
+                Some(h) => h
+                    .parse()
+                    .map_err(|_| Failure::new(t("err-bad-publish", &[("spec", h)]), 1))?,
                 None => 0,
             };
             ports.push(PortBinding {
@@ -220,7 +228,10 @@ fn create_options(
     labels.insert(PROJECT.into(), p.name.clone());
     labels.insert(SERVICE.into(), name.into());
     labels.insert(NUMBER.into(), "1".into());
-    labels.insert(ONEOFF.into(), if oneoff.is_some() { "True" } else { "False" }.into());
+    labels.insert(
+        ONEOFF.into(),
+        if oneoff.is_some() { "True" } else { "False" }.into(),
+    );
     labels.insert(HASH.into(), config_hash(s));
     labels.insert(WORKING_DIR.into(), p.working_dir.display().to_string());
     labels.insert(
@@ -280,21 +291,115 @@ fn create_options(
         publish_all: false,
         labels,
         mounts,
+        network: first_network(p, s).map(|(n, _)| n),
+        network_aliases: first_network(p, s).map(|(_, a)| a).unwrap_or_default(),
+        ip: None,
     })
     .map(|mut o| {
-        if let Some(e) = &s.entrypoint {
-            if e.len() > 1 {
-                let mut c: Vec<String> = e[1..].to_vec();
-                c.append(&mut o.cmd);
-                o.cmd = c;
-            }
+        if let Some(e) = s.entrypoint.as_ref().filter(|e| e.len() > 1) {
+            let mut c: Vec<String> = e[1..].to_vec();
+            c.append(&mut o.cmd);
+            o.cmd = c;
         }
         o
     })
 }
 
+/// The engine name of a service's network and its aliases (the service name first, so other
+/// services reach it by name through the network's DNS).
+fn network_of(p: &Project, s: &Service, key: &str, service: &str) -> (String, Vec<String>) {
+    let name = p
+        .networks
+        .get(key)
+        .map(|n| n.name.clone())
+        .unwrap_or_else(|| key.to_string());
+    let mut aliases = vec![service.to_string()];
+    if let Some(Some(sn)) = s.networks.get(key) {
+        aliases.extend(sn.aliases.iter().cloned());
+    }
+    (name, aliases)
+}
+
+fn first_network(p: &Project, s: &Service) -> Option<(String, Vec<String>)> {
+    let service = p
+        .services
+        .iter()
+        .find(|(_, x)| std::ptr::eq(*x, s))
+        .map(|(k, _)| k.clone())?;
+    s.networks
+        .keys()
+        .next()
+        .map(|k| network_of(p, s, k, &service))
+}
+
+/// Create the service's container and connect it to its other networks.
+fn create_service(
+    store: &Store,
+    p: &Project,
+    name: &str,
+    s: &Service,
+) -> Result<Container, Failure> {
+    let c = store
+        .create_container(&create_options(p, name, s, None)?)
+        .map_err(|e| engine_failure(&e))?;
+    for key in s.networks.keys().skip(1) {
+        let (net, aliases) = network_of(p, s, key, name);
+        let o = crate::engine::net::Connect { aliases, ip: None };
+        store
+            .connect_network(&net, &c.id, &o)
+            .map_err(|e| engine_failure(&e))?;
+    }
+    Ok(c)
+}
+
+fn ensure_networks(
+    store: &Store,
+    p: &Project,
+    used: &[String],
+    pr: &mut Progress,
+) -> Result<(), Failure> {
+    for (key, n) in &p.networks {
+        if !used
+            .iter()
+            .any(|s| p.services[s].networks.contains_key(key))
+        {
+            continue;
+        }
+        if store.resolve_network(&n.name).is_ok() {
+            continue;
+        }
+        if n.external {
+            return Err(Failure::new(
+                t("compose-err-external-network", &[("name", &n.name)]),
+                1,
+            ));
+        }
+        let mut labels = n.labels.clone();
+        labels.insert(PROJECT.into(), p.name.clone());
+        labels.insert(super::NETWORK.into(), key.clone());
+        labels.insert(VERSION.into(), COMPOSE_VERSION.into());
+        pr.doing("Network", &n.name, "Creating");
+        store
+            .create_network(&crate::engine::net::NetworkCreate {
+                name: n.name.clone(),
+                driver: "bridge".into(),
+                subnet: None,
+                gateway: None,
+                internal: false,
+                attachable: false,
+                labels,
+                options: Default::default(),
+            })
+            .map_err(|e| engine_failure(&e))?;
+        pr.done("Network", &n.name, "Created");
+    }
+    Ok(())
+}
+
 fn start_container(store: &Store, c: &Container) -> Result<(), Failure> {
-    let mut m = store.start_monitor(c, false).map_err(|e| engine_failure(&e))?;
+    let mut m = store
+        .start_monitor(c, false)
+        .map_err(|e| engine_failure(&e))?;
     m.wait_started().map(|_| ()).map_err(|e| {
         Failure::new(
             format!(
@@ -333,11 +438,19 @@ fn ensure_volumes(store: &Store, p: &Project, pr: &mut Progress) -> Result<(), F
 }
 
 /// Wait until what `name` depends on is as its condition asks.
-fn wait_dependencies(store: &Store, p: &Project, name: &str, pr: &mut Progress) -> Result<(), Failure> {
+fn wait_dependencies(
+    store: &Store,
+    p: &Project,
+    name: &str,
+    pr: &mut Progress,
+) -> Result<(), Failure> {
     for (dep, d) in &p.services[name].depends_on {
         let Some(c) = find(store, p, dep) else {
             if d.required {
-                return Err(Failure::new(t("compose-err-dep-missing", &[("service", dep)]), 1));
+                return Err(Failure::new(
+                    t("compose-err-dep-missing", &[("service", dep)]),
+                    1,
+                ));
             }
             continue;
         };
@@ -350,7 +463,9 @@ fn wait_dependencies(store: &Store, p: &Project, name: &str, pr: &mut Progress) 
             }
             "service_completed_successfully" => {
                 pr.doing("Container", &cname, "Waiting");
-                let code = store.wait_container(&c.id).map_err(|e| engine_failure(&e))?;
+                let code = store
+                    .wait_container(&c.id)
+                    .map_err(|e| engine_failure(&e))?;
                 if code != 0 {
                     pr.failed("Container", &cname, "Error");
                     return Err(Failure::new(
@@ -374,7 +489,10 @@ fn wait_dependencies(store: &Store, p: &Project, name: &str, pr: &mut Progress) 
 fn wait_healthy(store: &Store, p: &Project, dep: &str, c: &Container) -> Result<(), Failure> {
     let s = &p.services[dep];
     let Some(h) = s.healthcheck.as_ref().filter(|h| !h.disable) else {
-        return Err(Failure::new(t("compose-err-no-healthcheck", &[("service", dep)]), 1));
+        return Err(Failure::new(
+            t("compose-err-no-healthcheck", &[("service", dep)]),
+            1,
+        ));
     };
     let interval = Duration::from_millis(h.interval.map(|d| d.0).unwrap_or(30_000).max(100));
     let timeout = Duration::from_millis(h.timeout.map(|d| d.0).unwrap_or(30_000));
@@ -388,9 +506,14 @@ fn wait_healthy(store: &Store, p: &Project, dep: &str, c: &Container) -> Result<
     let started = Instant::now();
     let mut failures = 0;
     loop {
-        let now = store.load_container(&c.id).map_err(|e| engine_failure(&e))?;
+        let now = store
+            .load_container(&c.id)
+            .map_err(|e| engine_failure(&e))?;
         if !now.is_running() {
-            return Err(Failure::new(t("compose-err-dep-unhealthy", &[("service", dep)]), 1));
+            return Err(Failure::new(
+                t("compose-err-dep-unhealthy", &[("service", dep)]),
+                1,
+            ));
         }
         let mut cmd = std::process::Command::new(&exe);
         cmd.arg("docker").arg("exec").arg(&c.id).args(&argv);
@@ -423,7 +546,10 @@ fn wait_healthy(store: &Store, p: &Project, dep: &str, c: &Container) -> Result<
             failures += 1;
         }
         if failures >= retries {
-            return Err(Failure::new(t("compose-err-dep-unhealthy", &[("service", dep)]), 1));
+            return Err(Failure::new(
+                t("compose-err-dep-unhealthy", &[("service", dep)]),
+                1,
+            ));
         }
         std::thread::sleep(interval);
         argv.shrink_to_fit();
@@ -453,13 +579,17 @@ pub fn up(store: &Store, p: &Project, names: &[String], detach: bool, rebuild: b
     }
     let mut pr = Progress::new("Running");
     let result = (|| -> Result<(), Failure> {
+        ensure_networks(store, p, &services, &mut pr)?;
         ensure_volumes(store, p, &mut pr)?;
         for name in &services {
             let s = &p.services[name];
             let cname = container_name(p, name, s);
             let hash = config_hash(s);
             let existing = find(store, p, name);
-            let image_id = store.resolve_image(&image_of(p, name, s)).ok().map(|i| i.id);
+            let image_id = store
+                .resolve_image(&image_of(p, name, s))
+                .ok()
+                .map(|i| i.id);
             let fresh = |c: &Container| {
                 c.config.labels.get(HASH) == Some(&hash)
                     && (image_id.is_none() || image_id.as_deref() == Some(c.image_id.as_str()))
@@ -473,22 +603,20 @@ pub fn up(store: &Store, p: &Project, names: &[String], detach: bool, rebuild: b
                 Some(old) => {
                     pr.doing("Container", &cname, "Recreate");
                     if old.is_running() {
-                        store.stop_container(&old.id, 10).map_err(|e| engine_failure(&e))?;
+                        store
+                            .stop_container(&old.id, 10)
+                            .map_err(|e| engine_failure(&e))?;
                     }
                     store
                         .remove_container(&old.id, true)
                         .map_err(|e| engine_failure(&e))?;
-                    let c = store
-                        .create_container(&create_options(p, name, s, None)?)
-                        .map_err(|e| engine_failure(&e))?;
+                    let c = create_service(store, p, name, s)?;
                     pr.done("Container", &cname, "Recreated");
                     c
                 }
                 None => {
                     pr.doing("Container", &cname, "Creating");
-                    let c = store
-                        .create_container(&create_options(p, name, s, None)?)
-                        .map_err(|e| engine_failure(&e))?;
+                    let c = create_service(store, p, name, s)?;
                     pr.done("Container", &cname, "Created");
                     c
                 }
@@ -516,7 +644,11 @@ pub fn up(store: &Store, p: &Project, names: &[String], detach: bool, rebuild: b
             running.join(", ")
         };
         return Err(Failure::new(
-            format!("{}\n{}", f.message, t("compose-still-running", &[("list", &what)])),
+            format!(
+                "{}\n{}",
+                f.message,
+                t("compose-still-running", &[("list", &what)])
+            ),
             f.code,
         ));
     }
@@ -544,7 +676,9 @@ pub fn down(store: &Store, p: &Project, volumes: bool, rmi: Option<&str>) -> Cmd
     for c in &all {
         if c.is_running() {
             pr.doing("Container", &c.name, "Stopping");
-            store.stop_container(&c.id, 10).map_err(|e| engine_failure(&e))?;
+            store
+                .stop_container(&c.id, 10)
+                .map_err(|e| engine_failure(&e))?;
             pr.done("Container", &c.name, "Stopped");
         }
         pr.doing("Container", &c.name, "Removing");
@@ -552,9 +686,23 @@ pub fn down(store: &Store, p: &Project, volumes: bool, rmi: Option<&str>) -> Cmd
             let _ = store.remove_container(&c.id, true);
             store.remove_anonymous_volumes(c);
         } else {
-            store.remove_container(&c.id, true).map_err(|e| engine_failure(&e))?;
+            store
+                .remove_container(&c.id, true)
+                .map_err(|e| engine_failure(&e))?;
         }
         pr.done("Container", &c.name, "Removed");
+    }
+    for n in p.networks.values().filter(|n| !n.external) {
+        let ours = store
+            .resolve_network(&n.name)
+            .is_ok_and(|x| x.labels.get(PROJECT) == Some(&p.name));
+        if ours {
+            pr.doing("Network", &n.name, "Removing");
+            store
+                .remove_network(&n.name)
+                .map_err(|e| engine_failure(&e))?;
+            pr.done("Network", &n.name, "Removed");
+        }
     }
     if volumes {
         for v in p.volumes.values().filter(|v| !v.external) {
@@ -576,7 +724,9 @@ pub fn down(store: &Store, p: &Project, volumes: bool, rmi: Option<&str>) -> Cmd
             let image = image_of(p, name, s);
             if store.resolve_image(&image).is_ok() {
                 pr.doing("Image", &image, "Removing");
-                store.remove_image(&image, false).map_err(|e| engine_failure(&e))?;
+                store
+                    .remove_image(&image, false)
+                    .map_err(|e| engine_failure(&e))?;
                 pr.done("Image", &image, "Removed");
             }
         }
@@ -600,7 +750,9 @@ pub fn stop(store: &Store, p: &Project, names: &[String]) -> CmdResult {
     v.reverse();
     for c in v.iter().filter(|c| c.is_running()) {
         pr.doing("Container", &c.name, "Stopping");
-        store.stop_container(&c.id, 10).map_err(|e| engine_failure(&e))?;
+        store
+            .stop_container(&c.id, 10)
+            .map_err(|e| engine_failure(&e))?;
         pr.done("Container", &c.name, "Stopped");
     }
     Ok(0)
@@ -626,9 +778,13 @@ pub fn restart(store: &Store, p: &Project, names: &[String]) -> CmdResult {
     for c in of_services(store, p, names)? {
         pr.doing("Container", &c.name, "Restarting");
         if c.is_running() {
-            store.stop_container(&c.id, 10).map_err(|e| engine_failure(&e))?;
+            store
+                .stop_container(&c.id, 10)
+                .map_err(|e| engine_failure(&e))?;
         }
-        let c = store.load_container(&c.id).map_err(|e| engine_failure(&e))?;
+        let c = store
+            .load_container(&c.id)
+            .map_err(|e| engine_failure(&e))?;
         start_container(store, &c)?;
         pr.done("Container", &c.name, "Started");
     }
@@ -678,9 +834,12 @@ pub fn run(store: &Store, p: &Project, a: RunArgs) -> CmdResult {
     }
     ensure_image(store, p, &a.service, s, false)?;
     let mut pr = Progress::new("Running");
+    ensure_networks(store, p, std::slice::from_ref(&a.service), &mut pr)?;
     ensure_volumes(store, p, &mut pr)?;
     let opts = create_options(p, &a.service, s, Some(&a))?;
-    let c = store.create_container(&opts).map_err(|e| engine_failure(&e))?;
+    let c = store
+        .create_container(&opts)
+        .map_err(|e| engine_failure(&e))?;
     // Start it the way `docker start -a` does: attached, its exit code ours.
     let mut args = vec!["start".to_string()];
     if !a.detach {
@@ -694,13 +853,12 @@ pub fn run(store: &Store, p: &Project, a: RunArgs) -> CmdResult {
         return Ok(0);
     }
     let code = super::super::parse_and_run(&args);
-    if a.rm {
-        if let Ok(c) = store.load_container(&c.id) {
-            if !c.is_running() {
-                let _ = store.remove_container(&c.id, true);
-                store.remove_anonymous_volumes(&c);
-            }
-        }
+    if a.rm
+        && let Ok(c) = store.load_container(&c.id)
+        && !c.is_running()
+    {
+        let _ = store.remove_container(&c.id, true);
+        store.remove_anonymous_volumes(&c);
     }
     Ok(code)
 }

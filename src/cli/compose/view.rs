@@ -8,8 +8,8 @@ use std::time::Duration;
 use gorae_compose::Project;
 use unicode_width::UnicodeWidthStr;
 
-use super::super::ps::{ports_text, status_text};
 use super::super::format::{ago, ellipsis, table};
+use super::super::ps::{ports_text, status_text};
 use super::super::{CmdResult, Failure};
 use super::{CONFIG_FILES, PROJECT, containers, selected, service_of};
 use crate::engine::Store;
@@ -55,10 +55,12 @@ pub fn ps(store: &Store, p: &Project, all: bool, quiet: bool, names: &[String]) 
         return Ok(0);
     }
     let mut rows = vec![
-        ["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>(),
+        [
+            "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>(),
     ];
     for c in &list {
         rows.push(vec![
@@ -124,16 +126,34 @@ fn print_line(out: &mut dyn Write, prefix: &str, l: &LogLine) {
     }
 }
 
-pub fn logs(store: &Store, p: &Project, follow: bool, no_color: bool, names: &[String]) -> CmdResult {
+pub fn logs(
+    store: &Store,
+    p: &Project,
+    follow: bool,
+    no_color: bool,
+    names: &[String],
+) -> CmdResult {
     selected(p, names)?;
     let list: Vec<Container> = containers(store, &p.name, false)
         .into_iter()
         .filter(|c| names.is_empty() || names.iter().any(|n| n == service_of(c)))
         .collect();
-    show_logs(store, &list, follow, !no_color && std::io::stdout().is_terminal(), true)
+    show_logs(
+        store,
+        &list,
+        follow,
+        !no_color && std::io::stdout().is_terminal(),
+        true,
+    )
 }
 
-fn show_logs(store: &Store, list: &[Container], follow: bool, colour: bool, past: bool) -> CmdResult {
+fn show_logs(
+    store: &Store,
+    list: &[Container],
+    follow: bool,
+    colour: bool,
+    past: bool,
+) -> CmdResult {
     let prefixes = prefixes(list, colour);
     let mut out = std::io::stdout();
     let mut followers = Vec::new();
@@ -221,12 +241,21 @@ pub fn ls(store: &Store, all: bool) -> CmdResult {
         Default::default();
     for c in store.containers().map_err(Failure::from)? {
         if let Some(p) = c.config.labels.get(PROJECT).cloned() {
-            let files = c.config.labels.get(CONFIG_FILES).cloned().unwrap_or_default();
+            let files = c
+                .config
+                .labels
+                .get(CONFIG_FILES)
+                .cloned()
+                .unwrap_or_default();
             let e = projects.entry(p).or_insert_with(|| (Vec::new(), files));
             e.0.push(c);
         }
     }
-    let mut rows = vec![vec!["NAME".to_string(), "STATUS".into(), "CONFIG FILES".into()]];
+    let mut rows = vec![vec![
+        "NAME".to_string(),
+        "STATUS".into(),
+        "CONFIG FILES".into(),
+    ]];
     for (name, (cs, files)) in projects {
         let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
         for c in &cs {
