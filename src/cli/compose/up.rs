@@ -294,6 +294,7 @@ fn create_options(
         network: first_network(p, s).map(|(n, _)| n),
         network_aliases: first_network(p, s).map(|(_, a)| a).unwrap_or_default(),
         ip: None,
+        ..Default::default()
     })
     .map(|mut o| {
         if let Some(e) = s.entrypoint.as_ref().filter(|e| e.len() > 1) {
