@@ -1,5 +1,6 @@
 //! gorae: `gorae` opens the lesson TUI; `gorae docker …` (or a link named `docker`) is the
-//! Docker-compatible CLI; `gorae lesson check` lints lessons.
+//! Docker-compatible CLI (a link named `docker-compose` is `docker compose`); `gorae lesson check`
+//! lints lessons.
 
 use gorae::engine::helper::Helper;
 
@@ -13,6 +14,11 @@ fn main() {
         .to_string();
     let code = if invoked_as == "docker" {
         gorae::cli::main(args.split_off(1))
+    } else if invoked_as == "docker-compose" {
+        // Compose v1's name: the same as `docker compose …`.
+        let mut rest = vec!["compose".to_string()];
+        rest.extend(args.split_off(1));
+        gorae::cli::main(rest)
     } else {
         match args.get(1).map(String::as_str) {
             Some("docker") => gorae::cli::main(args.split_off(2)),

@@ -167,6 +167,7 @@ pub fn route(args: &[String]) -> Route {
             println!("{}", version::version_line());
             return Route::Done(0);
         }
+        Some("compose") => return Route::Done(super::compose::main(&args[1..])),
         Some("container") => ("container", CONTAINER),
         Some("image") => ("image", IMAGE),
         Some("volume") => ("volume", VOLUME),

@@ -7,6 +7,7 @@
 mod args;
 mod attach;
 mod build;
+mod compose;
 mod containers;
 mod cp;
 pub mod filter;
