@@ -23,11 +23,7 @@ struct Member<'a> {
 }
 
 /// The user-defined networks `asker` is attached to now, and every live endpoint on them.
-fn members<'a>(
-    asker: &ContainerKey,
-    all: &'a [Container],
-    nets: &'a [Network],
-) -> Vec<Member<'a>> {
+fn members<'a>(asker: &ContainerKey, all: &'a [Container], nets: &'a [Network]) -> Vec<Member<'a>> {
     let Some(me) = all.iter().find(|c| c.id == asker.0) else {
         return Vec::new();
     };
@@ -186,7 +182,11 @@ mod tests {
                     ("bridge", ep("b", "172.17.0.2", &[])),
                 ],
             ),
-            ctr("cccccccccccc3333", "db", &[("back", ep("v", "172.19.0.2", &[]))]),
+            ctr(
+                "cccccccccccc3333",
+                "db",
+                &[("back", ep("v", "172.19.0.2", &[]))],
+            ),
             ctr(
                 "dddddddddddd4444",
                 "old",
