@@ -209,7 +209,12 @@ fn stand_in_holder() {
         .unwrap()
         .unwrap_or_else(|e| panic!("egress: {e}"));
     assert!(link.alive());
-    egress::masquerade(&[(Ipv4Addr::new(172, 30, 0, 0), 16)]).unwrap_or_else(|e| panic!("{e}"));
+    let nat = egress::Nat {
+        bridge: "gtest0".into(),
+        subnet: (Ipv4Addr::new(172, 30, 0, 0), 16),
+        internal: false,
+    };
+    egress::masquerade(&[nat], default_gateway()).unwrap_or_else(|e| panic!("{e}"));
 
     // From the container: connect to the host's gateway address.
     let got = std::thread::spawn(move || {

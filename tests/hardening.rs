@@ -585,6 +585,17 @@ fn store_listing(root: &std::path::Path, skip: &std::path::Path) -> Vec<(String,
     out
 }
 
+/// The host's default gateway (/proc/net/route), which pasta maps to the host itself.
+fn host_gateway() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/net/route").ok()?;
+    text.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f.get(1) == Some(&"00000000")).then_some(())?;
+        let gw = u32::from_str_radix(f.get(2)?, 16).ok()?;
+        Some(std::net::Ipv4Addr::from(gw.to_le_bytes()).to_string())
+    })
+}
+
 /// A non-loopback IPv4 address of this host, if it has one.
 fn host_address() -> Option<String> {
     let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
@@ -595,16 +606,22 @@ fn host_address() -> Option<String> {
 }
 
 #[test]
-fn root_in_a_container_reaches_nothing_outside() {
+fn root_in_a_container_reaches_nothing_privileged_outside() {
     let s = pulled();
-    // A host process the container will try to kill, and a host service it will try to reach.
+    // A host process the container will try to kill, and a privileged host service (a port
+    // below 1024, on every address) it will try to reach. Containers may reach the host's
+    // other services at its gateway address, as on Docker (tests/networks.rs, egress), never
+    // the privileged ones (sshd and the like): N's rules drop them.
     let mut victim = std::process::Command::new("sleep")
         .arg("60")
         .spawn()
         .unwrap();
-    let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let address = host_address();
+    let listener = (600..1000).find_map(|p| std::net::TcpListener::bind(("0.0.0.0", p)).ok());
+    let port = listener.as_ref().map(|l| l.local_addr().unwrap().port());
+    let targets: Vec<String> = [host_address(), host_gateway()]
+        .into_iter()
+        .flatten()
+        .collect();
     // The predefined networks exist before the look (a first run makes them).
     s.ok(&["network", "ls"]);
     let store_before = store_listing(&s.root(), &s.root().join("containers"));
@@ -618,8 +635,11 @@ fn root_in_a_container_reaches_nothing_outside() {
          find / -xdev -name 'gorae-test-*' 2>/dev/null | grep -q . && echo SEES_STORE; \
          rm -rf /bin /etc /lib /usr /root /home /var /tmp 2>/dev/null; echo done",
         victim = victim.id(),
-        reach = match &address {
-            Some(a) => format!("nc -w 2 {a} {port} </dev/null 2>/dev/null && echo REACHED;"),
+        reach = match port {
+            Some(port) => targets
+                .iter()
+                .map(|a| format!("nc -w 2 {a} {port} </dev/null 2>/dev/null && echo REACHED;"))
+                .collect::<String>(),
             None => String::new(),
         },
     );

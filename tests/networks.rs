@@ -1,6 +1,7 @@
 //! Networks through the binary, as root and as `learner` (subuid ranges) and `plain` (one id):
 //! the default bridge, user-defined networks and their isolation, `-p` into a network on IPv4
-//! and IPv6, live connect/disconnect, a holder killed with -9, 40 containers on one network.
+//! and IPv6, live connect/disconnect, names by the embedded DNS, egress and `--internal`, a
+//! holder killed with -9, 40 containers on one network.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -458,6 +459,8 @@ fn a_holder_killed_with_sigkill_is_replaced_and_the_network_keeps_working() {
             "as {}: {ping}",
             w.name()
         );
+        // The new holder serves their names again.
+        assert_eq!(w.lookup("n2", "n1"), Some(ip1.clone()), "as {}", w.name());
         w.ok(&[
             "run",
             "-d",
@@ -510,5 +513,240 @@ fn forty_containers_share_one_network() {
         let members = w.ok(&["network", "inspect", "-f", "{{len .Containers}}", "crowd"]);
         assert_eq!(members.trim(), "40");
         eprintln!("as {}: 40 networked starts took {elapsed:?}", w.name());
+    }
+}
+
+/// The host's default gateway (/proc/net/route): from a container with egress, pasta maps it to
+/// the host itself.
+fn host_gateway() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/net/route").ok()?;
+    text.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f.get(1) == Some(&"00000000")).then_some(())?;
+        let gw = u32::from_str_radix(f.get(2)?, 16).ok()?;
+        Some(std::net::Ipv4Addr::from(gw.to_le_bytes()).to_string())
+    })
+}
+
+/// A one-page HTTP server on the host's 127.0.0.1 (on its own thread, for the test's life).
+fn host_server(body: &'static str) -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf);
+            let _ = write!(
+                s,
+                "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+impl Who {
+    /// Whether `exec <ctr> nslookup <name>` finds it, and the address it gives.
+    fn lookup(&self, ctr: &str, name: &str) -> Option<String> {
+        let r = self.docker(&["exec", ctr, "nslookup", name]);
+        if r.code != 0 {
+            return None;
+        }
+        // busybox: the server's "Address: 127.0.0.11:53" first, then the answer's.
+        r.stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("Address:"))
+            .map(|a| a.trim().to_string())
+            .find(|a| !a.starts_with("127.0.0.11"))
+    }
+
+    fn egress(&self) -> bool {
+        self.ok(&["info"]).contains(" Egress: pasta")
+    }
+}
+
+#[test]
+fn containers_find_each_other_by_name_on_the_networks_they_share() {
+    for w in Who::all() {
+        let who = w.name().to_string();
+        w.ok(&["network", "create", "front"]);
+        w.ok(&["network", "create", "back"]);
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "--network",
+            "front",
+            "--network-alias",
+            "www",
+            "busybox",
+            "httpd",
+            "-f",
+            "-p",
+            "80",
+            "-h",
+            "/etc",
+        ]);
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "client",
+            "--network",
+            "front",
+            "busybox",
+            "sleep",
+            "60",
+        ]);
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "db",
+            "--network",
+            "back",
+            "busybox",
+            "sleep",
+            "60",
+        ]);
+        w.ok(&["run", "-d", "--name", "old", "busybox", "sleep", "60"]);
+        let web = w.ip("web", "front");
+        let short = w.ok(&["inspect", "-f", "{{.Id}}", "web"])[..12].to_string();
+        // By name, by alias, by short id, by name.network: nslookup, ping and wget.
+        for name in ["web", "www", short.as_str(), "web.front"] {
+            assert_eq!(
+                w.lookup("client", name).as_deref(),
+                Some(web.as_str()),
+                "as {who}: {name}"
+            );
+        }
+        let ping = w.ok(&["exec", "client", "ping", "-c", "1", "-W", "3", "web"]);
+        assert!(ping.contains("1 packets received"), "as {who}: {ping}");
+        let page = w.ok(&["exec", "client", "wget", "-qO-", "http://web/hostname"]);
+        assert_eq!(page.trim(), short, "as {who}");
+        let resolv = w.ok(&["exec", "client", "cat", "/etc/resolv.conf"]);
+        assert!(resolv.starts_with("nameserver 127.0.0.11\n"), "{resolv}");
+        // Not across networks: by name nor by address. Not on the default bridge.
+        assert_eq!(w.lookup("client", "db"), None, "as {who}");
+        let db = w.ip("db", "back");
+        let r = w.docker(&["exec", "client", "ping", "-c", "1", "-W", "1", &db]);
+        assert_ne!(r.code, 0, "as {who}: front reached back by address");
+        assert_eq!(w.lookup("client", "old"), None, "as {who}");
+        assert_eq!(w.lookup("db", "web"), None, "as {who}");
+        let r = w.docker(&["exec", "old", "ping", "-c", "1", "-W", "1", "web"]);
+        assert_ne!(r.code, 0, "as {who}: the default bridge resolved a name");
+        // connect / disconnect / rename change the answers at once.
+        w.ok(&["network", "connect", "back", "client"]);
+        assert_eq!(w.lookup("client", "db"), Some(db.clone()), "as {who}");
+        assert_eq!(w.lookup("db", "client"), Some(w.ip("client", "back")));
+        w.ok(&["network", "disconnect", "back", "client"]);
+        assert_eq!(w.lookup("client", "db"), None, "as {who}");
+        assert_eq!(w.lookup("client", "web"), Some(web.clone()), "as {who}");
+        w.ok(&["rename", "web", "site"]);
+        assert_eq!(w.lookup("client", "site"), Some(web.clone()), "as {who}");
+        assert_eq!(w.lookup("client", "web"), None, "as {who}");
+        let dns = w.ok(&[
+            "inspect",
+            "-f",
+            "{{with index .NetworkSettings.Networks \"front\"}}{{json .DNSNames}}{{end}}",
+            "site",
+        ]);
+        assert_eq!(dns.trim(), format!("[\"site\",\"www\",\"{short}\"]"));
+        // A new container on the network is found by the ones already there.
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "late",
+            "--network",
+            "front",
+            "busybox",
+            "sleep",
+            "60",
+        ]);
+        assert_eq!(
+            w.lookup("client", "late"),
+            Some(w.ip("late", "front")),
+            "as {who}"
+        );
+    }
+}
+
+#[test]
+fn egress_reaches_the_host_but_not_from_an_internal_network() {
+    let Some(gw) = host_gateway() else {
+        common::skip("no default route on this host");
+        return;
+    };
+    let port = host_server("from the host").to_string();
+    let url = format!("http://{gw}:{port}/");
+    for w in Who::all() {
+        let who = w.name().to_string();
+        if !w.egress() {
+            common::skip(format_args!("as {who}: no egress (pasta) here"));
+            continue;
+        }
+        w.ok(&["network", "create", "out"]);
+        w.ok(&["network", "create", "--internal", "inside"]);
+        for net in ["bridge", "out"] {
+            let page = w.ok(&[
+                "run",
+                "--rm",
+                "--network",
+                net,
+                "busybox",
+                "wget",
+                "-qO-",
+                &url,
+            ]);
+            assert_eq!(page, "from the host", "as {who} on {net}");
+        }
+        // An internal network: its members reach each other by name, nothing outside.
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "i1",
+            "--network",
+            "inside",
+            "busybox",
+            "sleep",
+            "60",
+        ]);
+        let ping = w.ok(&[
+            "run",
+            "--rm",
+            "--network",
+            "inside",
+            "busybox",
+            "ping",
+            "-c",
+            "1",
+            "-W",
+            "3",
+            "i1",
+        ]);
+        assert!(ping.contains("1 packets received"), "as {who}: {ping}");
+        let r = w.docker(&[
+            "run",
+            "--rm",
+            "--network",
+            "inside",
+            "busybox",
+            "wget",
+            "-T",
+            "2",
+            "-qO-",
+            &url,
+        ]);
+        assert_ne!(
+            r.code, 0,
+            "as {who}: an internal network got out: {}",
+            r.stdout
+        );
+        let inspect = w.ok(&["network", "inspect", "-f", "{{.Internal}}", "inside"]);
+        assert_eq!(inspect.trim(), "true");
     }
 }

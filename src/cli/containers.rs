@@ -47,6 +47,12 @@ pub fn rename(store: &Store, name: &str, new_name: &str) -> CmdResult {
             .into());
         }
         let mut rec = store.load_container(&c.id)?;
+        // Its DNS names follow (the embedded DNS reads the name itself; inspect shows these).
+        for e in rec.state.networks.values_mut() {
+            for n in e.dns_names.iter_mut().filter(|n| **n == rec.name) {
+                *n = new_name.to_string();
+            }
+        }
         rec.name = new_name.to_string();
         store.save_container(&rec)?;
     }

@@ -186,16 +186,20 @@ fn event_line(ev: &events::Event, json_format: bool) -> String {
                 .to_rfc3339_opts(chrono::SecondsFormat::Nanos, false)
         })
         .unwrap_or_default();
-    let mut attrs: Vec<String> = Vec::new();
+    // Docker prints the actor's attributes sorted by key.
+    let mut pairs: Vec<(&str, &str)> = ev
+        .attrs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     if !ev.image.is_empty() {
-        attrs.push(format!("image={}", ev.image));
+        pairs.push(("image", &ev.image));
     }
     if !ev.name.is_empty() {
-        attrs.push(format!("name={}", ev.name));
+        pairs.push(("name", &ev.name));
     }
-    for (k, v) in &ev.attrs {
-        attrs.push(format!("{k}={v}"));
-    }
+    pairs.sort();
+    let attrs: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
     format!(
         "{time} {} {} {} ({})",
         ev.kind,

@@ -90,6 +90,7 @@ string_enum! {
         /// A CLI invocation (gorae's own; `docker events` does not show these).
         Command = "command",
         Volume = "volume",
+        Network = "network",
     }
 }
 
@@ -128,6 +129,9 @@ string_enum! {
         // volume (also create, destroy, prune)
         Mount = "mount",
         Unmount = "unmount",
+        // network (also create, destroy)
+        Connect = "connect",
+        Disconnect = "disconnect",
         // command
         Run = "run",
     }
@@ -147,6 +151,7 @@ impl EventType {
             ],
             EventType::Command => &[Run],
             EventType::Volume => &[Create, Mount, Unmount, Destroy, Prune],
+            EventType::Network => &[Create, Connect, Disconnect, Destroy],
             EventType::Unknown(_) => &[],
         }
     }
@@ -399,10 +404,10 @@ mod tests {
 
     #[test]
     fn a_newer_writers_names_are_kept_not_refused() {
-        let line = r#"{"time":1,"type":"network","action":"connect","id":"n1"}"#;
+        let line = r#"{"time":1,"type":"plugin","action":"enable","id":"p1"}"#;
         let ev: Event = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(ev.kind, EventType::Unknown("network".into()));
-        assert_eq!(ev.action, Action::Unknown("connect".into()));
+        assert_eq!(ev.kind, EventType::Unknown("plugin".into()));
+        assert_eq!(ev.action, Action::Unknown("enable".into()));
         assert_eq!(serde_json::to_string(&ev).unwrap_or_default(), line);
         // A known name never becomes Unknown.
         assert_eq!(Action::from("start"), Action::Start);
@@ -413,10 +418,9 @@ mod tests {
         for a in Action::ALL {
             let owners = EventType::ALL.iter().filter(|k| k.emits(a)).count();
             // Docker shares a few names across types: `prune` (container, image, volume),
-            // `create` and `destroy` (container, volume).
+            // `create` and `destroy` (container, volume, network).
             let expected = match a {
-                Action::Prune => 3,
-                Action::Create | Action::Destroy => 2,
+                Action::Prune | Action::Create | Action::Destroy => 3,
                 _ => 1,
             };
             assert_eq!(owners, expected, "{a}");
@@ -449,8 +453,8 @@ mod tests {
         let listed: usize = EventType::ALL.iter().map(|k| k.actions().len()).sum();
         assert_eq!(
             listed,
-            Action::ALL.len() + 4,
-            "prune is listed under three types, create and destroy under two"
+            Action::ALL.len() + 6,
+            "prune, create and destroy are listed under three types"
         );
     }
 

@@ -368,6 +368,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         c.state.oom_killed = false;
     })?;
     store.emit_volume_mounts(&c, Action::Mount);
+    store.emit_network_membership(&c, Action::Connect, c.state.networks.values());
     store.emit(Event::container(Action::Start, &c));
     for cl in clients.iter_mut() {
         let _ = attach::write_frame(&mut cl.stream, attach::STARTED, &[]);
@@ -391,6 +392,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     // Nothing of ours should keep the CLI's terminal: stdio goes to /dev/null.
     redirect_stdio_to_null();
 
+    let running = c.clone();
     let code = serve(
         store,
         &c,
@@ -415,6 +417,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     cg.remove();
     let c = updated?;
     store.emit(Event::container(Action::Die, &c).attr("exitCode", code.to_string()));
+    store.emit_network_membership(&c, Action::Disconnect, running.state.networks.values());
     store.emit_volume_mounts(&c, Action::Unmount);
     // `run --rm` returns once the container is gone, as Docker's does: remove it before
     // telling the attached CLI, or its next `ps -a` could still list it.

@@ -1,6 +1,6 @@
 //! The state panel: images with their layers, and under each image the containers made from
-//! it (running green, exited grey), then the volumes and who uses them, live from the engine
-//! snapshot.
+//! it (running green, exited grey), then the volumes and who uses them, then the networks and
+//! their members, live from the engine snapshot.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -8,7 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::engine::{ContainerInfo, ImageInfo, VolumeInfo};
+use crate::engine::{ContainerInfo, ImageInfo, NetworkInfo, VolumeInfo};
 use crate::i18n::t;
 use crate::tui::markdown::{clip_str, str_width};
 use crate::tui::model::App;
@@ -136,7 +136,12 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         ),
         th.dim(),
     ))];
-    if images.is_empty() && snap.containers.is_empty() && snap.volumes.is_empty() {
+    let networks: Vec<&NetworkInfo> = snap.networks.iter().filter(|n| shown(n)).collect();
+    if images.is_empty()
+        && snap.containers.is_empty()
+        && snap.volumes.is_empty()
+        && networks.is_empty()
+    {
         out.push(Line::from(Span::styled(
             t("tui_state_empty", &[]),
             th.dim(),
@@ -175,7 +180,51 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         )));
         out.extend(snap.volumes.iter().map(|v| volume_line(v, th)));
     }
+    if !networks.is_empty() {
+        out.push(Line::from(Span::styled(
+            t("tui_state_networks", &[]),
+            th.h3(),
+        )));
+        out.extend(networks.iter().map(|n| network_line(n, th)));
+    }
     out
+}
+
+/// User-defined networks always; the default `bridge` once a container uses it; never `host`
+/// and `none` (always there, nothing to see).
+fn shown(n: &NetworkInfo) -> bool {
+    match n.name.as_str() {
+        "host" | "none" => false,
+        "bridge" => !n.members.is_empty(),
+        _ => true,
+    }
+}
+
+/// `⇄ front 172.18.0.0/16  web 172.18.0.2, db` (a stopped member without its address).
+fn network_line(n: &NetworkInfo, th: &Theme) -> Line<'static> {
+    let members = if n.members.is_empty() {
+        Span::styled(t("tui_state_network_unused", &[]), th.dim())
+    } else {
+        let list: Vec<String> = n
+            .members
+            .iter()
+            .map(|m| {
+                if m.address.is_empty() {
+                    m.name.clone()
+                } else {
+                    format!("{} {}", m.name, m.address)
+                }
+            })
+            .collect();
+        Span::styled(list.join(", "), th.hint())
+    };
+    Line::from(vec![
+        Span::styled("  ⇄ ".to_string(), th.h2()),
+        Span::raw(n.name.clone()),
+        Span::styled(format!(" {}", n.subnet), th.dim()),
+        Span::raw("  "),
+        members,
+    ])
 }
 
 /// `▤ data  web, db` (an anonymous volume by its short name, marked so).
@@ -256,5 +305,40 @@ mod tests {
         let line = text(&volume_line(&anon, &th));
         assert!(line.starts_with("  ▤ abababababab ("), "{line}");
         assert!(!line.contains(&"ab".repeat(7)), "{line}");
+    }
+
+    #[test]
+    fn networks_show_their_members_and_hide_the_quiet_predefined_ones() {
+        use crate::engine::snapshot::NetworkMember;
+        let th = Theme::plain();
+        let member = |name: &str, address: &str| NetworkMember {
+            container_id: "c".into(),
+            name: name.into(),
+            aliases: vec![],
+            address: address.into(),
+        };
+        let n = NetworkInfo {
+            id: "i".into(),
+            name: "front".into(),
+            driver: "bridge".into(),
+            subnet: "172.18.0.0/16".into(),
+            gateway: "172.18.0.1".into(),
+            members: vec![member("web", "172.18.0.2"), member("db", "")],
+        };
+        assert_eq!(
+            text(&network_line(&n, &th)),
+            "  ⇄ front 172.18.0.0/16  web 172.18.0.2, db"
+        );
+        assert!(shown(&n));
+        let bridge = NetworkInfo {
+            name: "bridge".into(),
+            members: vec![],
+            ..n.clone()
+        };
+        assert!(!shown(&bridge));
+        assert!(!shown(&NetworkInfo {
+            name: "host".into(),
+            ..n
+        }));
     }
 }

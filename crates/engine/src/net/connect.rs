@@ -71,6 +71,7 @@ impl Store {
             });
             return Err(e);
         }
+        self.emit_network_membership(&c, crate::events::Action::Connect, [&ep]);
         Ok(c)
     }
 
@@ -96,7 +97,8 @@ impl Store {
         };
         let ep = c.state.networks.get(&name).cloned();
         if let Some(ep) = ep.filter(|_| c.is_running()) {
-            client::connect(self)?.detach(&c.id, vec![ep.host_veth])?;
+            client::connect(self)?.detach(&c.id, vec![ep.host_veth.clone()])?;
+            self.emit_network_membership(&c, crate::events::Action::Disconnect, [&ep]);
         }
         self.update_container(&c.id, |c| {
             c.config.networks.remove(&name);

@@ -14,9 +14,10 @@
 //!         // From a thread in the HOST's netns (dns::HostSockets::run), with fds of N and,
 //!         // when the caller is not already in it, of N's user namespace:
 //!         let link = egress::connect(&tool, n.as_fd(), None, &root.join("net/pasta.pid"))?;
-//!         // From a thread IN N: forwarding on, masquerade for every bridge's subnet
-//!         // (call again with the new list whenever a network is created or removed).
-//!         egress::masquerade(&[(Ipv4Addr::new(172, 17, 0, 0), 16)])?;
+//!         // From a thread IN N: the rules for every network (isolation between bridges,
+//!         // masquerade out of non-internal ones), then forwarding on. Again whenever the
+//!         // networks change. The holder does both through [`Outlet`].
+//!         egress::masquerade(&[Nat { bridge: "gorae0".into(), subnet: (Ipv4Addr::new(172, 17, 0, 0), 16), internal: false }], gw)?;
 //!         // link.stop() (or drop) ends pasta; it also ends by itself when N goes away.
 //!     }
 //! }
@@ -363,15 +364,55 @@ fn slirp(
     })
 }
 
-/// The nftables ruleset for N: Docker's `-s <subnet> ! -o <bridge> -j MASQUERADE`, as traffic
-/// from a subnet to anywhere outside it. Replaces gorae's table as a whole (one transaction).
-pub fn ruleset(subnets: &[(Ipv4Addr, u8)]) -> String {
+/// One network as N's rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nat {
+    /// Its Linux bridge in N (`gorae0`, `br-…`).
+    pub bridge: String,
+    pub subnet: (Ipv4Addr, u8),
+    /// `network create --internal`: nothing in or out but its own bridge.
+    pub internal: bool,
+}
+
+/// The nftables ruleset for N, replacing gorae's table as a whole (one transaction):
+/// Docker's isolation (no forwarding from one bridge to another; an internal network forwards
+/// nothing in or out), its `-s <subnet> ! -o <bridge> -j MASQUERADE` for the others, and no
+/// way to the host's privileged ports (below 1024 but DNS) through its gateway address, which
+/// pasta maps to the host's loopback.
+pub fn ruleset(nets: &[Nat], host_gateway: Option<Ipv4Addr>) -> String {
     let mut s = String::from(
         "table ip gorae\ndelete table ip gorae\ntable ip gorae {\n\
-         \tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n",
+         \tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n",
     );
-    for (addr, prefix) in subnets {
-        let net = format!("{addr}/{prefix}");
+    if let Some(gw) = host_gateway {
+        s.push_str(&format!(
+            "\t\tip daddr {gw} meta l4proto {{ tcp, udp }} th dport {{ 0-52, 54-1023 }} drop\n"
+        ));
+    }
+    for n in nets {
+        let b = &n.bridge;
+        if n.internal {
+            s.push_str(&format!("\t\tiifname \"{b}\" oifname != \"{b}\" drop\n"));
+            s.push_str(&format!("\t\toifname \"{b}\" iifname != \"{b}\" drop\n"));
+            continue;
+        }
+        let others: Vec<String> = nets
+            .iter()
+            .filter(|o| o.bridge != *b)
+            .map(|o| format!("\"{}\"", o.bridge))
+            .collect();
+        if !others.is_empty() {
+            s.push_str(&format!(
+                "\t\tiifname \"{b}\" oifname {{ {} }} drop\n",
+                others.join(", ")
+            ));
+        }
+    }
+    s.push_str(
+        "\t}\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n",
+    );
+    for n in nets.iter().filter(|n| !n.internal) {
+        let net = format!("{}/{}", n.subnet.0, n.subnet.1);
         s.push_str(&format!(
             "\t\tip saddr {net} ip daddr != {net} masquerade\n"
         ));
@@ -380,15 +421,9 @@ pub fn ruleset(subnets: &[(Ipv4Addr, u8)]) -> String {
     s
 }
 
-/// In the calling thread's network namespace (N): IPv4 forwarding on, and the masquerade rules
-/// for `subnets` (replacing any earlier ones).
-pub fn masquerade(subnets: &[(Ipv4Addr, u8)]) -> Result<(), EgressError> {
-    // /proc/sys/net answers for the netns of the thread that opens it.
-    let fwd = "/proc/sys/net/ipv4/ip_forward";
-    std::fs::write(fwd, "1").map_err(|source| EgressError::Spawn {
-        program: fwd.into(),
-        source,
-    })?;
+/// In the calling thread's network namespace (N): the rules for `nets` (replacing any earlier
+/// ones), then IPv4 forwarding on. Rules first: forwarding is never on without isolation.
+pub fn masquerade(nets: &[Nat], host_gateway: Option<Ipv4Addr>) -> Result<(), EgressError> {
     let nft = find_program("nft").ok_or(EgressError::Unavailable(Missing::Nft))?;
     let program = nft.display().to_string();
     let mut child = Command::new(&nft)
@@ -403,7 +438,7 @@ pub fn masquerade(subnets: &[(Ipv4Addr, u8)]) -> Result<(), EgressError> {
         })?;
     if let Some(mut stdin) = child.stdin.take() {
         use std::io::Write;
-        let _ = stdin.write_all(ruleset(subnets).as_bytes());
+        let _ = stdin.write_all(ruleset(nets, host_gateway).as_bytes());
     }
     let out = child
         .wait_with_output()
@@ -414,7 +449,123 @@ pub fn masquerade(subnets: &[(Ipv4Addr, u8)]) -> Result<(), EgressError> {
     if !out.status.success() {
         return Err(failed(&program, &out.status, &out.stderr));
     }
+    // /proc/sys/net answers for the netns of the thread that opens it.
+    let fwd = "/proc/sys/net/ipv4/ip_forward";
+    std::fs::write(fwd, "1").map_err(|source| EgressError::Spawn {
+        program: fwd.into(),
+        source,
+    })?;
     Ok(())
+}
+
+/// The default gateway of the calling thread's network namespace (/proc/thread-self/net/route).
+pub fn default_gateway() -> Option<Ipv4Addr> {
+    let text = std::fs::read_to_string("/proc/thread-self/net/route").ok()?;
+    text.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if f.get(1) != Some(&"00000000") {
+            return None;
+        }
+        let gw = u32::from_str_radix(f.get(2)?, 16).ok()?;
+        // Little-endian hex, as the kernel prints it.
+        Some(Ipv4Addr::from(gw.to_le_bytes()))
+    })
+}
+
+/// The holder's egress: pasta (or slirp4netns) started from the host thread, and N's rules
+/// kept in step with the store's networks. Without a tool nothing is started and forwarding
+/// stays off (networks are isolated by that alone).
+pub struct Outlet {
+    host: std::sync::Arc<super::dns::HostSockets>,
+    link: Option<Link>,
+    /// pasta of an earlier holder, still serving N (we adopted N): left running.
+    inherited: bool,
+    gateway: Option<Ipv4Addr>,
+    applied: Option<Vec<Nat>>,
+}
+
+impl Outlet {
+    pub fn new(host: std::sync::Arc<super::dns::HostSockets>) -> Outlet {
+        Outlet {
+            host,
+            link: None,
+            inherited: false,
+            gateway: None,
+            applied: None,
+        }
+    }
+
+    /// Whether N has a way out.
+    pub fn connected(&self) -> bool {
+        self.inherited || self.link.as_ref().is_some_and(Link::alive)
+    }
+
+    /// Connect N (`infra`, the calling thread's netns) to the host. An adopted N keeps the
+    /// pasta that already serves it.
+    pub fn start(&mut self, root: &Path, infra: &std::fs::File, adopted: bool) {
+        let tool = availability();
+        if tool.name().is_none() {
+            return;
+        }
+        let pid_file = root.join("net/pasta.pid");
+        if adopted {
+            let old = std::fs::read_to_string(&pid_file)
+                .ok()
+                .and_then(|s| s.trim().parse::<i32>().ok());
+            if let Some(pid) = old {
+                let old = Link {
+                    pid,
+                    program: "pasta",
+                };
+                let alive = old.alive();
+                std::mem::forget(old);
+                if alive {
+                    self.inherited = true;
+                    self.gateway = default_gateway();
+                    return;
+                }
+            }
+        }
+        let Ok(n) = infra.try_clone() else {
+            return;
+        };
+        let started = self.host.run(move || {
+            use std::os::fd::AsFd;
+            connect(&tool, n.as_fd(), None, &pid_file)
+        });
+        if let Ok(Ok(link)) = started {
+            self.link = Some(link);
+            self.gateway = default_gateway();
+        }
+    }
+
+    /// Re-apply N's rules when the store's networks changed (from the thread in N).
+    pub fn update(&mut self, store: &crate::Store) {
+        if !self.connected() {
+            return;
+        }
+        let Ok(nets) = store.read_networks() else {
+            return;
+        };
+        let mut want: Vec<Nat> = nets
+            .iter()
+            .filter_map(|n| {
+                let (subnet, _) = n.subnet()?;
+                Some(Nat {
+                    bridge: n.bridge_name(),
+                    subnet: (subnet.addr, subnet.prefix),
+                    internal: n.internal,
+                })
+            })
+            .collect();
+        want.sort_by(|a, b| a.bridge.cmp(&b.bridge));
+        if self.applied.as_ref() == Some(&want) {
+            return;
+        }
+        if masquerade(&want, self.gateway).is_ok() {
+            self.applied = Some(want);
+        }
+    }
 }
 
 /// Wait up to `limit` for `check` to hold (tests and callers that need N's route in place).
@@ -466,14 +617,32 @@ mod tests {
     }
 
     #[test]
-    fn ruleset_masquerades_each_subnet_leaving_it() {
-        let r = ruleset(&[
-            (Ipv4Addr::new(172, 17, 0, 0), 16),
-            (Ipv4Addr::new(172, 18, 0, 0), 16),
-        ]);
+    fn ruleset_isolates_bridges_masquerades_and_keeps_internal_networks_in() {
+        let nat = |b: &str, third: u8, internal: bool| Nat {
+            bridge: b.into(),
+            subnet: (Ipv4Addr::new(172, third, 0, 0), 16),
+            internal,
+        };
+        let r = ruleset(
+            &[
+                nat("gorae0", 17, false),
+                nat("br-a", 18, false),
+                nat("br-i", 19, true),
+            ],
+            Some(Ipv4Addr::new(192, 0, 2, 1)),
+        );
         assert!(r.starts_with("table ip gorae\ndelete table ip gorae\n"));
+        assert!(r.contains("type filter hook forward priority filter; policy accept;"));
+        assert!(r.contains(
+            "ip daddr 192.0.2.1 meta l4proto { tcp, udp } th dport { 0-52, 54-1023 } drop\n"
+        ));
+        assert!(r.contains("iifname \"gorae0\" oifname { \"br-a\", \"br-i\" } drop\n"));
+        assert!(r.contains("iifname \"br-a\" oifname { \"gorae0\", \"br-i\" } drop\n"));
+        assert!(r.contains("iifname \"br-i\" oifname != \"br-i\" drop\n"));
+        assert!(r.contains("oifname \"br-i\" iifname != \"br-i\" drop\n"));
         assert!(r.contains("ip saddr 172.17.0.0/16 ip daddr != 172.17.0.0/16 masquerade\n"));
         assert!(r.contains("ip saddr 172.18.0.0/16 ip daddr != 172.18.0.0/16 masquerade\n"));
+        assert!(!r.contains("172.19.0.0/16"));
         assert!(r.contains("type nat hook postrouting priority srcnat; policy accept;"));
     }
 

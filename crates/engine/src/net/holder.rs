@@ -12,14 +12,17 @@
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd};
+use std::net::{TcpListener, UdpSocket};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use super::NetError;
+use super::dns::{self, ContainerKey, Listener};
 use super::netlink::{Netlink, RtNetlink, Wiring, wire_endpoint};
 use crate::Store;
 use crate::container::process_start_time;
@@ -155,6 +158,13 @@ pub fn main(args: &[String]) -> i32 {
     } else if rootless && !crate::runtime::enter_as_container_root() {
         return 1;
     }
+    // In U now (entering it needed a single-threaded process); from here on the holder has
+    // threads, so it never forks without exec. This one stays in the host's network namespace:
+    // it makes the DNS forwarding sockets and starts pasta there.
+    let Ok(host) = dns::HostSockets::start() else {
+        return 1;
+    };
+    let host = Arc::new(host);
     // The control socket lives in the host's network namespace: bind it before leaving.
     let Ok(addr) = address(&store) else {
         return 1;
@@ -171,8 +181,8 @@ pub fn main(args: &[String]) -> i32 {
         }
         None => {
             let linux = LinuxSyscall;
-            // No routing between bridges: two networks stay isolated as on Docker (egress, when
-            // it comes, forwards only what its rules allow).
+            // No routing between bridges until egress (net::egress::Outlet) has put Docker's
+            // isolation rules in place and turns forwarding on.
             if linux.unshare(libc::CLONE_NEWNET).is_err()
                 || linux.loopback_up().is_err()
                 || linux
@@ -208,13 +218,31 @@ pub fn main(args: &[String]) -> i32 {
             let _ = sys::dup_onto(null.as_raw_fd(), fd);
         }
     }
+    let names = Arc::new(super::names::StoreNames {
+        store: store.clone(),
+    });
+    let Ok((server, dns)) = dns::Server::new(names, host.clone(), dns::host_upstreams()) else {
+        return 1;
+    };
+    if std::thread::Builder::new()
+        .name("dns".into())
+        .spawn(move || server.run())
+        .is_err()
+    {
+        return 1;
+    }
     let mut h = Holder {
         store,
         infra,
         listener,
         clients: HashMap::new(),
         next_client: 0,
+        dns,
+        resolvers: HashMap::new(),
+        egress: super::egress::Outlet::new(host),
     };
+    h.egress.start(&h.store.root, &h.infra, adopt.is_some());
+    h.egress.update(&h.store);
     h.repair();
     h.serve()
 }
@@ -226,6 +254,11 @@ struct Holder {
     listener: UnixListener,
     clients: HashMap<u64, (UnixStream, Vec<u8>)>,
     next_client: u64,
+    dns: dns::Control,
+    /// Containers served by the DNS server, with a pidfd of their init: its exit closes their
+    /// listeners (an open socket would keep their netns alive).
+    resolvers: HashMap<String, RawFd>,
+    egress: super::egress::Outlet,
 }
 
 impl Holder {
@@ -240,7 +273,14 @@ impl Holder {
                     pfds.push(sys::pollfd(s.as_raw_fd(), libc::POLLIN));
                 }
             }
-            // TODO(net-dns): the DNS server's sockets join this poll (see net::dns).
+            let served: Vec<(String, RawFd)> = self
+                .resolvers
+                .iter()
+                .map(|(k, fd)| (k.clone(), *fd))
+                .collect();
+            for (_, fd) in &served {
+                pfds.push(sys::pollfd(*fd, libc::POLLIN));
+            }
             match sys::poll(&mut pfds, 1000) {
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -248,6 +288,11 @@ impl Holder {
             }
             if pfds[0].revents & libc::POLLIN != 0 {
                 self.accept_all();
+            }
+            for (i, (key, _)) in served.iter().enumerate() {
+                if pfds[1 + ids.len() + i].revents != 0 {
+                    self.forget_resolver(key);
+                }
             }
             for (i, id) in ids.iter().enumerate() {
                 if pfds[i + 1].revents != 0 {
@@ -321,8 +366,15 @@ impl Holder {
 
     fn handle(&mut self, req: Request) -> Reply {
         let r = match req {
-            Request::Attach { pid, wirings, .. } => self.attach(pid, &wirings),
-            Request::Detach { host_veths, .. } => self.detach(&host_veths),
+            Request::Attach {
+                container,
+                pid,
+                wirings,
+            } => self.attach(&container, pid, &wirings),
+            Request::Detach {
+                container,
+                host_veths,
+            } => self.detach(&container, &host_veths),
             Request::Ping => Ok(()),
         };
         match r {
@@ -331,21 +383,84 @@ impl Holder {
         }
     }
 
-    fn attach(&mut self, pid: i32, wirings: &[Wiring]) -> Result<(), NetError> {
+    fn attach(&mut self, container: &str, pid: i32, wirings: &[Wiring]) -> Result<(), NetError> {
         let path = format!("/proc/{pid}/ns/net");
         let ctr = File::open(&path)
             .map_err(|e| NetError::Sys(SysError::io("open", Some(Path::new(&path)), &e)))?;
+        self.egress.update(&self.store);
         let infra_nl = RtNetlink::open()?;
         let ctr_nl = in_netns(&ctr, &self.infra, RtNetlink::open)?;
         for w in wirings {
             wire_endpoint(&infra_nl, &ctr_nl, w, ctr.as_raw_fd())?;
         }
-        // TODO(net-dns): register the container with the DNS server here (sockets on
-        // 127.0.0.11:53 made inside `ctr` with in_netns).
+        if !self.resolvers.contains_key(container) && self.wants_dns(container, &[]) {
+            self.serve_dns(container, pid, &ctr)?;
+        }
         Ok(())
     }
 
-    fn detach(&mut self, host_veths: &[String]) -> Result<(), NetError> {
+    /// Whether `container` is on a user-defined network once `leaving` (host veths) are gone:
+    /// only those have Docker's embedded DNS.
+    fn wants_dns(&self, container: &str, leaving: &[String]) -> bool {
+        let (Ok(c), Ok(nets)) = (
+            self.store.load_container(container),
+            self.store.read_networks(),
+        ) else {
+            return false;
+        };
+        c.state
+            .networks
+            .values()
+            .filter(|e| !leaving.contains(&e.host_veth))
+            .any(|e| {
+                nets.iter()
+                    .any(|n| n.id == e.network_id && !n.is_default_bridge())
+            })
+    }
+
+    /// Sockets on 127.0.0.11:53 (UDP and TCP) inside the container's netns, served by the DNS
+    /// thread as this container's.
+    fn serve_dns(&mut self, container: &str, pid: i32, ctr: &File) -> Result<(), NetError> {
+        let bound = in_netns(ctr, &self.infra, || {
+            // The init brings lo up too, but maybe not yet: 127.0.0.11 is local only when up.
+            LinuxSyscall.loopback_up()?;
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 11], 53));
+            let io = |e: std::io::Error| SysError::io("bind 127.0.0.11:53", None, &e);
+            Ok((
+                UdpSocket::bind(addr).map_err(io)?,
+                TcpListener::bind(addr).map_err(io)?,
+            ))
+        })?;
+        let pidfd = sys::pidfd_open(pid);
+        if pidfd < 0 {
+            // Already gone: nothing to serve.
+            return Ok(());
+        }
+        let key = ContainerKey::new(container);
+        let added = self
+            .dns
+            .add(key.clone(), Listener::Udp(bound.0))
+            .and_then(|_| self.dns.add(key.clone(), Listener::Tcp(bound.1)));
+        if let Err(e) = added {
+            self.dns.remove(&key);
+            sys::close(pidfd);
+            return Err(NetError::Holder(format!("dns: {e}")));
+        }
+        self.resolvers.insert(container.to_string(), pidfd);
+        Ok(())
+    }
+
+    fn forget_resolver(&mut self, container: &str) {
+        self.dns.remove(&ContainerKey::new(container));
+        if let Some(fd) = self.resolvers.remove(container) {
+            sys::close(fd);
+        }
+    }
+
+    fn detach(&mut self, container: &str, host_veths: &[String]) -> Result<(), NetError> {
+        if self.resolvers.contains_key(container) && !self.wants_dns(container, host_veths) {
+            self.forget_resolver(container);
+        }
         let nl = RtNetlink::open()?;
         for v in host_veths {
             match nl.delete_link(v) {
@@ -403,12 +518,9 @@ impl Holder {
                 .values()
                 .filter(|e| e.live() && !nl.link_exists(&e.host_veth).unwrap_or(true))
                 .collect();
-            if missing.is_empty() {
-                continue;
-            }
+            // Nothing missing still re-opens its DNS listeners (they died with the old holder).
             let w = super::endpoint::wirings(&nets, &missing);
-            let _ = self.attach(c.state.pid, &w);
+            let _ = self.attach(&c.id, c.state.pid, &w);
         }
-        // TODO(net-dns): re-register every running container on a user network with DNS.
     }
 }

@@ -15,6 +15,7 @@ pub mod egress;
 pub mod endpoint;
 pub mod holder;
 pub mod ipam;
+pub mod names;
 pub mod netlink;
 pub mod record;
 

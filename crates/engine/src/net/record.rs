@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::NetError;
 use super::ipam::{self, Subnet};
+use crate::container::Container;
 use crate::store::{read_json, replace_json};
 use crate::{EngineError, Result, Store};
 
@@ -93,7 +94,35 @@ impl Network {
     }
 }
 
+impl crate::Event {
+    /// A `network` event, as Docker's: the network's id, its name and driver.
+    pub fn network(action: crate::events::Action, n: &Network) -> crate::Event {
+        crate::Event::new(crate::events::EventType::Network, action)
+            .id(&n.id)
+            .name(&n.name)
+            .attr("type", n.driver.clone())
+    }
+}
+
 impl Store {
+    /// `network connect`/`disconnect` events for the endpoints of `c` (a container starting,
+    /// ending, or changing networks).
+    pub(crate) fn emit_network_membership<'a>(
+        &self,
+        c: &Container,
+        action: crate::events::Action,
+        endpoints: impl IntoIterator<Item = &'a super::EndpointSettings>,
+    ) {
+        let Ok(nets) = self.read_networks() else {
+            return;
+        };
+        for e in endpoints {
+            if let Some(n) = nets.iter().find(|n| n.id == e.network_id) {
+                self.emit(crate::Event::network(action.clone(), n).attr("container", c.id.clone()));
+            }
+        }
+    }
+
     pub fn networks_dir(&self) -> PathBuf {
         self.root.join("networks")
     }
@@ -227,6 +256,7 @@ impl Store {
             options: o.options.clone(),
         };
         self.save_network(&n)?;
+        self.emit(crate::Event::network(crate::events::Action::Create, &n));
         Ok(n)
     }
 
@@ -251,6 +281,7 @@ impl Store {
         }
         let path = self.network_path(&n.id);
         fs::remove_file(&path).map_err(|e| EngineError::io(&path, e))?;
+        self.emit(crate::Event::network(crate::events::Action::Destroy, &n));
         Ok(n)
     }
 
