@@ -376,7 +376,7 @@ mod tests {
         assert_eq!(bridge.bridge_name(), "gorae0");
         let a = s
             .create_network(&NetworkCreate {
-                name: "a".into(),
+                name: "front".into(),
                 ..Default::default()
             })
             .unwrap();
@@ -384,16 +384,16 @@ mod tests {
         assert_eq!(a.ipam.config[0].gateway, "172.18.0.1");
         assert_eq!(a.bridge_name(), format!("br-{}", &a.id[..12]));
         let dup = s.create_network(&NetworkCreate {
-            name: "a".into(),
+            name: "front".into(),
             ..Default::default()
         });
         assert_eq!(
             dup.unwrap_err().to_string(),
-            "network with name a already exists"
+            "network with name front already exists"
         );
         let custom = s
             .create_network(&NetworkCreate {
-                name: "c".into(),
+                name: "custom".into(),
                 subnet: Some("10.5.0.0/24".into()),
                 gateway: Some("10.5.0.254".into()),
                 ..Default::default()
@@ -401,7 +401,7 @@ mod tests {
             .unwrap();
         assert_eq!(custom.subnet().unwrap().1, Ipv4Addr::new(10, 5, 0, 254));
         let overlap = s.create_network(&NetworkCreate {
-            name: "d".into(),
+            name: "overlap".into(),
             subnet: Some("172.18.5.0/24".into()),
             ..Default::default()
         });
@@ -411,17 +411,18 @@ mod tests {
         ));
         assert_eq!(
             s.resolve_network(&a.id[..5]).unwrap().name,
-            "a",
+            "front",
             "an id prefix finds it"
         );
         assert_eq!(
             s.remove_network("bridge").unwrap_err().to_string(),
             "bridge is a pre-defined network and cannot be removed"
         );
-        s.remove_network("a").unwrap();
+        // Names that are not hex, so no id prefix of another network can match them.
+        s.remove_network("front").unwrap();
         assert_eq!(
-            s.resolve_network("a").unwrap_err().to_string(),
-            "network a not found"
+            s.resolve_network("front").unwrap_err().to_string(),
+            "network front not found"
         );
     }
 }
