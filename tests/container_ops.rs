@@ -65,7 +65,15 @@ fn top_passes_ps_options_to_ps_and_keeps_the_containers_rows() {
         return common::skip("no ps on this machine");
     }
     detached(&s, "topped", "sleep 300");
-    let out = s.ok(&["top", "topped", "-o", "pid,comm"]);
+    // `sh -c` execs sleep just after the start: wait for it rather than race it.
+    let mut out = String::new();
+    for _ in 0..50 {
+        out = s.ok(&["top", "topped", "-o", "pid,comm"]);
+        if out.trim_end().ends_with("sleep") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out}");
     assert!(lines[0].starts_with("PID                 COMMAND"), "{out}");
@@ -206,11 +214,15 @@ fn pause_freezes_a_container_and_the_other_commands_say_so_as_docker_does() {
         .filter_map(|e| e["action"].as_str().map(str::to_string))
         .filter(|a| ["pause", "unpause", "kill", "die"].contains(&a.as_str()))
         .collect();
+    // The thaw after the kill and the container's death race (as on Docker): either order.
+    let mut tail = actions.get(4..).unwrap_or_default().to_vec();
+    tail.sort();
     assert_eq!(
-        actions,
-        ["pause", "unpause", "pause", "kill", "unpause", "die"],
+        actions[..4],
+        ["pause", "unpause", "pause", "kill"],
         "{actions:?}"
     );
+    assert_eq!(tail, ["die", "unpause"], "{actions:?}");
     // Started again, it runs unfrozen.
     s.ok(&["start", "ticker"]);
     assert!(status(&s, "ticker").starts_with("Up"));
