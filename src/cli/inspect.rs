@@ -178,7 +178,11 @@ pub(super) fn parse_when(s: &str) -> Option<u64> {
 
 fn event_line(ev: &events::Event, json_format: bool) -> String {
     if json_format {
-        return serde_json::to_string(ev).unwrap_or_default();
+        let mut public = ev.clone();
+        public
+            .attrs
+            .retain(|k, _| !k.starts_with(events::PRIVATE_ATTR));
+        return serde_json::to_string(&public).unwrap_or_default();
     }
     let time = chrono::DateTime::from_timestamp_millis(ev.time as i64)
         .map(|t| {
@@ -193,7 +197,7 @@ fn event_line(ev: &events::Event, json_format: bool) -> String {
     if !ev.name.is_empty() {
         attrs.push(format!("name={}", ev.name));
     }
-    for (k, v) in &ev.attrs {
+    for (k, v) in ev.public_attrs() {
         attrs.push(format!("{k}={v}"));
     }
     format!(

@@ -7,10 +7,12 @@
 //! - `lint`: `gorae lesson check`
 
 pub mod check;
+pub mod history;
 pub mod lesson;
 pub mod lint;
 pub mod predicate;
 pub mod progress;
+pub mod words;
 
 pub use check::{Verdict, World, evaluate, predicate_holds};
 pub use lesson::{
