@@ -692,6 +692,7 @@ mod tests {
             any,
             avoid,
             wrong: vec![],
+            right: vec![],
             setup: vec![],
             line: 1,
         }

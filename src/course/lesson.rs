@@ -35,6 +35,8 @@ pub struct Step {
     pub any: Vec<Vec<Predicate>>,
     pub avoid: Vec<Avoid>,
     pub wrong: Vec<Vec<String>>,
+    /// Attempts other than the solution that must pass (tests replay them).
+    pub right: Vec<Vec<String>>,
     pub setup: Vec<String>,
     /// 1-based line of the step block's opening fence in the file.
     pub line: usize,
@@ -119,6 +121,8 @@ struct StepToml {
     avoid: Vec<RawAvoid>,
     #[serde(default)]
     wrong: Vec<Vec<String>>,
+    #[serde(default)]
+    right: Vec<Vec<String>>,
     #[serde(default)]
     setup: Vec<String>,
 }
@@ -252,6 +256,7 @@ pub fn parse_lesson(path: &Path, text: &str) -> Result<Lesson, LessonError> {
             any,
             avoid,
             wrong: raw.wrong,
+            right: raw.right,
             setup: raw.setup,
             line: fence_line,
         });

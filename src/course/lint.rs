@@ -136,7 +136,12 @@ fn lint_lesson(lesson: &Lesson) -> Vec<LintMessage> {
             if step.solution.is_empty() {
                 say("course.lint.no_solution");
             }
-        } else if !step.wrong.is_empty() || !step.avoid.is_empty() {
+            // Without attempts on both sides, a check that is too loose or too strict goes
+            // unnoticed until a learner meets it.
+            if step.wrong.len() < 2 || step.right.is_empty() {
+                say("course.lint.few_attempts");
+            }
+        } else if !step.wrong.is_empty() || !step.right.is_empty() || !step.avoid.is_empty() {
             say("course.lint.reading_with_checks");
         }
         if step.hints.iter().any(|h| h.trim().is_empty()) {
@@ -162,12 +167,40 @@ fn lint_lesson(lesson: &Lesson) -> Vec<LintMessage> {
         if step
             .wrong
             .iter()
+            .chain(&step.right)
             .any(|w| w.is_empty() || w.iter().any(|c| c.trim().is_empty()))
         {
             say("course.lint.empty_wrong");
         }
+        if literal_strong(&step.text) {
+            say("course.lint.literal_bold");
+        }
+    }
+    if literal_strong(&lesson.intro) {
+        out.push(msg(path, 1, t("course.lint.literal_bold_intro", &[])));
     }
     out
+}
+
+/// Whether `**` survives as text: CommonMark did not take it as bold, typically because a
+/// closing `**` after punctuation is followed by Hangul (`**`docker`**를`), which the
+/// learner then sees as asterisks.
+fn literal_strong(md: &str) -> bool {
+    use pulldown_cmark::{Event, Parser};
+    // The parser may hand the delimiters over as separate text events: join each run.
+    let mut run = String::new();
+    for ev in Parser::new(md) {
+        match ev {
+            Event::Text(t) => run.push_str(&t),
+            _ => {
+                if run.contains("**") {
+                    return true;
+                }
+                run.clear();
+            }
+        }
+    }
+    run.contains("**")
 }
 
 fn duplicate_lesson_ids(dir: &Path, lessons: &BTreeMap<PathBuf, Lesson>) -> Vec<LintMessage> {
