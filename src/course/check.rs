@@ -690,6 +690,8 @@ mod tests {
             solution: vec![],
             check,
             any,
+            check_src: vec![],
+            any_src: vec![],
             avoid,
             wrong: vec![],
             right: vec![],

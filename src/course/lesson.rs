@@ -33,6 +33,9 @@ pub struct Step {
     pub solution: Vec<String>,
     pub check: Vec<Predicate>,
     pub any: Vec<Vec<Predicate>>,
+    /// `check` and `any` as the lesson wrote them (inline TOML), for messages.
+    pub check_src: Vec<String>,
+    pub any_src: Vec<Vec<String>>,
     pub avoid: Vec<Avoid>,
     pub wrong: Vec<Vec<String>>,
     /// Attempts other than the solution that must pass (tests replay them).
@@ -226,6 +229,13 @@ pub fn parse_lesson(path: &Path, text: &str) -> Result<Lesson, LessonError> {
                 })
                 .collect()
         };
+        let source = |raw: &[RawPredicate]| -> Vec<String> {
+            raw.iter()
+                .map(|p| toml::Value::Table(p.get_ref().clone()).to_string())
+                .collect()
+        };
+        let check_src = source(&raw.check);
+        let any_src = raw.any.iter().map(|g| source(g)).collect();
         let check = predicates(raw.check)?;
         let any = raw
             .any
@@ -254,6 +264,8 @@ pub fn parse_lesson(path: &Path, text: &str) -> Result<Lesson, LessonError> {
             solution: raw.solution,
             check,
             any,
+            check_src,
+            any_src,
             avoid,
             wrong: raw.wrong,
             right: raw.right,

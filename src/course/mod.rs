@@ -5,7 +5,10 @@
 //! - `check`: judging a step against the engine (`World`) and recent events
 //! - `progress`: per-user done steps and position, saved atomically
 //! - `lint`: `gorae lesson check`
+//! - `attempt`: `gorae lesson try`, and the tests' replays of `wrong`/`right` attempts
+//! - `history`, `words`: what happened since a step began; comparing commands by meaning
 
+pub mod attempt;
 pub mod check;
 pub mod history;
 pub mod lesson;

@@ -116,8 +116,11 @@ fn step(id: &str, title: &str, text: &str, check: bool) -> Step {
             Vec::new()
         },
         any: Vec::new(),
+        check_src: Vec::new(),
+        any_src: Vec::new(),
         avoid: Vec::new(),
         wrong: Vec::new(),
+        right: Vec::new(),
         setup: Vec::new(),
         line: 1,
     }
