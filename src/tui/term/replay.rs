@@ -209,7 +209,10 @@ impl Session {
                     // container just exited also sits in raw mode, quiet, until its monitor
                     // reports the exit (slow on a loaded machine): give that longer.
                     || (self.pty.is_raw()
-                        && now.duration_since(last_output) >= opts.quiet * 4))
+                        && now.duration_since(last_output) >= opts.quiet * 4)
+                    // Keys for a quiet program that reads none (Ctrl-C ending `docker logs
+                    // -f`): the terminal's driver takes them, so raw mode is not needed.
+                    || (keys_next && now.duration_since(last_output) >= opts.quiet * 4))
             {
                 return Some(LineEnd::Waiting);
             }
