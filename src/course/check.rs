@@ -101,6 +101,47 @@ pub fn first_failing<'a>(
     step.any.first().and_then(|g| g.iter().find(|p| !holds(p)))
 }
 
+/// What can change without an engine event and still decide a step: a running container's
+/// files (its upper dir) and its log. The TUI watches these while the step is current.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Watch {
+    /// The upper dir of the container with this ID (recursively).
+    Files(String),
+    /// The log of the container with this ID.
+    Log(String),
+}
+
+/// The watches a step needs in this state: for its file and log predicates, the running
+/// containers they may be about.
+pub fn watches(step: &Step, snap: &Snapshot) -> Vec<Watch> {
+    let running = |name: &Option<String>| {
+        snap.containers
+            .iter()
+            .filter(|c| c.state == "running")
+            .filter(|c| name.as_ref().is_none_or(|n| same_name(&c.name, n) || c.id == *n))
+            .map(|c| c.id.clone())
+            .collect::<Vec<_>>()
+    };
+    let mut out: Vec<Watch> = step
+        .check
+        .iter()
+        .chain(step.any.iter().flatten())
+        .chain(step.avoid.iter().flat_map(|a| a.when.iter()))
+        .flat_map(|p| match p {
+            Predicate::ContainerFile { name, .. } | Predicate::ContainerChanged { name, .. } => {
+                running(name).into_iter().map(Watch::Files).collect()
+            }
+            Predicate::LogContains { name, .. } => {
+                running(name).into_iter().map(Watch::Log).collect()
+            }
+            _ => Vec::new(),
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 pub fn predicate_holds(
     p: &Predicate,
     world: &dyn World,

@@ -17,7 +17,7 @@ pub mod predicate;
 pub mod progress;
 pub mod words;
 
-pub use check::{Verdict, World, evaluate, predicate_holds};
+pub use check::{Verdict, Watch, World, evaluate, predicate_holds, watches};
 pub use lesson::{
     Avoid, Lesson, LessonError, LessonErrorKind, Predicate, Step, default_lessons_dir, load_course,
     load_lesson, parse_lesson,

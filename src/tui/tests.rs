@@ -26,6 +26,7 @@ use crate::engine::{Action, ContainerInfo, Event, EventType, Snapshot};
 use std::path::PathBuf;
 
 mod keys;
+mod live;
 
 #[derive(Default)]
 struct ShellLog {
@@ -81,6 +82,8 @@ struct World {
     snapshot: Snapshot,
     /// The events each evaluation saw.
     seen: Vec<Vec<Event>>,
+    /// The step each `watch` call was for.
+    watched: Vec<Option<String>>,
 }
 
 struct FakeEngine(Rc<RefCell<World>>);
@@ -93,6 +96,9 @@ impl EngineView for FakeEngine {
         let mut w = self.0.borrow_mut();
         w.seen.push(events.to_vec());
         w.verdicts.get(&step.id).cloned().unwrap_or(Verdict::Fail)
+    }
+    fn watch(&self, step: Option<&Step>, _snap: &Snapshot) {
+        self.0.borrow_mut().watched.push(step.map(|s| s.id.clone()));
     }
 }
 
