@@ -176,3 +176,281 @@ pub fn image_is(want: &ImageRef, typed: &str, image_id: &str, snap: &Snapshot) -
         .filter_map(|t| ImageRef::parse(t).ok());
     typed.into_iter().chain(tags).any(|r| want.accepts(&r))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::course::check::{World, predicate_holds, watches};
+    use crate::course::lesson::parse_lesson;
+    use crate::engine::{ContainerInfo, ImageInfo, PortInfo};
+
+    struct Fake(Snapshot);
+
+    impl World for Fake {
+        fn snapshot(&self) -> Snapshot {
+            self.0.clone()
+        }
+        fn image_has_path(&self, _: &str, _: &str) -> bool {
+            false
+        }
+        fn container_has_path(&self, _: &str, _: &str) -> bool {
+            false
+        }
+        fn container_changes(&self, _: &str) -> Vec<(char, String)> {
+            Vec::new()
+        }
+        fn container_logs(&self, _: &str) -> String {
+            String::new()
+        }
+        fn ephemeral_ports(&self) -> (u16, u16) {
+            (32768, 60999)
+        }
+    }
+
+    fn holds(src: &str, snap: &Snapshot, events: &[Event]) -> bool {
+        let table: toml::Table = toml::from_str(&format!("p = {src}")).expect("toml");
+        let Some(toml::Value::Table(t)) = table.get("p") else {
+            panic!("not a table: {src}")
+        };
+        let p = crate::course::Predicate::from_table(t).unwrap_or_else(|e| panic!("{e}"));
+        predicate_holds(&p, &Fake(snap.clone()), snap, events)
+    }
+
+    fn image(id: &str, tags: &[&str]) -> ImageInfo {
+        ImageInfo {
+            id: id.into(),
+            tags: tags.iter().map(|s| s.to_string()).collect(),
+            layers: vec![],
+            layer_sizes: vec![],
+            history: vec![],
+            created: 0,
+            size: 0,
+            bundled: true,
+            intermediate: false,
+        }
+    }
+
+    fn running(id: &str, name: &str, host_port: u16) -> ContainerInfo {
+        ContainerInfo {
+            id: id.into(),
+            name: name.into(),
+            image: "redis".into(),
+            image_id: "sha256:7e".into(),
+            state: "running".into(),
+            exit_code: None,
+            command: vec!["redis-server".into()],
+            tty: false,
+            interactive: false,
+            detached: true,
+            auto_remove: false,
+            ports: vec![PortInfo {
+                host_ip: "0.0.0.0".into(),
+                host_port,
+                container_port: 6379,
+                proto: "tcp".into(),
+            }],
+            created: 0,
+        }
+    }
+
+    fn snap() -> Snapshot {
+        Snapshot {
+            images: vec![
+                image("sha256:bb01", &["busybox:latest"]),
+                image("sha256:d12", &["debian:12", "debian:latest"]),
+                image("sha256:7e", &["redis:latest"]),
+            ],
+            containers: vec![running("ab12cd", "my-redis", 32801)],
+        }
+    }
+
+    fn created(id: &str, image: &str, image_id: &str, argv: &[&str]) -> Event {
+        Event::new(EventType::Container, Action::Create)
+            .id(id)
+            .name("gone")
+            .image(image)
+            .attr("gorae.imageID", image_id)
+            .attr("gorae.cmd", serde_json::to_string(argv).unwrap_or_default())
+    }
+
+    fn died(id: &str, code: i32) -> Event {
+        Event::new(EventType::Container, Action::Die)
+            .id(id)
+            .name("gone")
+            .attr("exitCode", code.to_string())
+    }
+
+    fn exec_died(argv: &[&str], code: i32) -> Event {
+        Event::new(EventType::Container, Action::ExecDie)
+            .id("ab12cd")
+            .name("my-redis")
+            .attr("exitCode", code.to_string())
+            .attr("gorae.cmd", serde_json::to_string(argv).unwrap_or_default())
+    }
+
+    #[test]
+    fn a_removed_containers_process_is_judged_from_its_events() {
+        let s = snap();
+        let run = [
+            created("ff01", "busybox:latest", "sha256:bb01", &["hostname"]),
+            died("ff01", 0),
+        ];
+        let p = r#"{ process = ["hostname"], image = "busybox" }"#;
+        assert!(holds(p, &s, &run));
+        assert!(!holds(p, &s, &run[..1]), "it has not ended yet");
+        assert!(!holds(p, &s, &[run[0].clone(), died("ff01", 1)]));
+        assert!(!holds(r#"{ process = ["uname"] }"#, &s, &run));
+        assert!(!holds(
+            r#"{ process = ["hostname"], image = "debian" }"#,
+            &s,
+            &run
+        ));
+        assert!(holds(r#"{ process = ["hostname"], via = "run" }"#, &s, &run));
+        assert!(!holds(
+            r#"{ process = ["hostname"], via = "exec" }"#,
+            &s,
+            &run
+        ));
+        // Run by image ID: judged by that image's tags.
+        let by_id = [
+            created("ff02", "bb01", "sha256:bb01", &["ps"]),
+            died("ff02", 0),
+        ];
+        assert!(holds(
+            r#"{ process = ["ps"], image = "busybox" }"#,
+            &s,
+            &by_id
+        ));
+    }
+
+    #[test]
+    fn exec_processes_compare_as_redis_reads_them() {
+        let s = snap();
+        let ping = [exec_died(&["redis-cli", "PING"], 0)];
+        let p = r#"{ process = ["redis-cli", "ping"], name = "my-redis", via = "exec" }"#;
+        assert!(holds(p, &s, &ping));
+        assert!(!holds(p, &s, &[exec_died(&["redis-cli", "PING"], 1)]));
+        assert!(!holds(p, &s, &[exec_died(&["redis-cli"], 0)]));
+        assert!(!holds(
+            r#"{ process = ["redis-cli", "ping"], name = "web" }"#,
+            &s,
+            &ping
+        ));
+    }
+
+    #[test]
+    fn event_fields_narrow_what_counts() {
+        let s = snap();
+        let c = |a: Action| {
+            Event::new(EventType::Container, a)
+                .id("ab12cd")
+                .name("toy")
+                .image("debian")
+        };
+        let stop = [c(Action::Kill).attr("signal", "15"), c(Action::Kill).attr("signal", "9"), c(Action::Stop)];
+        let kill = [c(Action::Kill).attr("signal", "9")];
+        let killed = r#"{ event = "kill", name = "toy", signal = "KILL" }"#;
+        assert!(holds(killed, &s, &kill));
+        assert!(!holds(r#"{ event = "kill", signal = "TERM" }"#, &s, &kill));
+        assert!(!holds(r#"{ event = "kill", name = "web" }"#, &s, &kill));
+        assert!(holds(r#"{ no_event = "stop", name = "toy" }"#, &s, &kill));
+        assert!(!holds(r#"{ no_event = "stop", name = "toy" }"#, &s, &stop));
+        assert!(holds(r#"{ event = "stop", image = "debian" }"#, &s, &stop));
+        let rm = [c(Action::Destroy).attr("gorae.autoRemove", "true")];
+        assert!(holds(r#"{ event = "destroy", auto_removed = true }"#, &s, &rm));
+        assert!(!holds(
+            r#"{ event = "destroy", auto_removed = true }"#,
+            &s,
+            &[c(Action::Destroy)]
+        ));
+        let build = |cached: u32, built: u32| {
+            [Event::on_image(Action::Build)
+                .name("hello-app:latest")
+                .attr("gorae.cachedSteps", cached.to_string())
+                .attr("gorae.builtSteps", built.to_string())]
+        };
+        let all = r#"{ event = "build", image = "hello-app", cache = "all" }"#;
+        assert!(holds(all, &s, &build(4, 0)));
+        assert!(!holds(all, &s, &build(0, 4)), "--no-cache");
+        assert!(!holds(all, &s, &build(2, 2)));
+        assert!(holds(r#"{ event = "build", cache = "some" }"#, &s, &build(2, 2)));
+        let save = |tags: &[&str]| {
+            let mut e = Event::on_image(Action::Save)
+                .id("sha256:w1")
+                .attr("gorae.tags", serde_json::to_string(tags).unwrap_or_default());
+            if let Some(t) = tags.first() {
+                e = e.name(t);
+            }
+            [e]
+        };
+        let saved = r#"{ event = "save", image = "whale-note:1.0" }"#;
+        assert!(holds(saved, &s, &save(&["myname/whale-note:1.0", "whale-note:1.0"])));
+        assert!(!holds(saved, &s, &save(&["busybox:latest"])));
+        assert!(!holds(saved, &s, &save(&[])), "saved by ID: no name to load");
+    }
+
+    #[test]
+    fn references_resolve_as_docker_resolves_them() {
+        let s = snap();
+        let events = [created("ff01", "busybox", "sha256:bb01", &["sh"])];
+        let h = History::new(&s, &events);
+        assert_eq!(h.resolve("my-redis").as_deref(), Some("ab12cd"));
+        assert_eq!(h.resolve("ab1").as_deref(), Some("ab12cd"));
+        assert_eq!(h.resolve("gone").as_deref(), Some("ff01"), "a removed container");
+        assert_eq!(h.resolve("debian").as_deref(), Some("sha256:d12"));
+        assert_eq!(h.resolve("debian:12").as_deref(), Some("sha256:d12"));
+        assert_eq!(h.resolve("sha256:d1").as_deref(), Some("sha256:d12"));
+        assert_eq!(h.resolve("nothere"), None);
+        assert!(h.same("debian:latest", "d12"));
+        assert!(!h.same("debian", "busybox"));
+        let ran = |args: &[&str]| {
+            Event::command(Action::Run)
+                .attr("args", serde_json::to_string(args).unwrap_or_default())
+                .attr("exit", "0")
+        };
+        let logs = r#"{ ran = ["logs", "my-redis"] }"#;
+        assert!(holds(logs, &s, &[ran(&["logs", "ab12"])]));
+        assert!(holds(logs, &s, &[ran(&["container", "logs", "-f", "my-redis"])]));
+        let interrupted = ran(&["logs", "-f", "my-redis"]).attr("exit", "130");
+        assert!(holds(logs, &s, &[interrupted]), "Ctrl-C after looking counts");
+        assert!(!holds(logs, &s, &[ran(&["logs", "--help"])]));
+        assert!(holds(
+            r#"{ ran = ["history", "redis"] }"#,
+            &s,
+            &[ran(&["history", "redis:latest"])]
+        ));
+    }
+
+    #[test]
+    fn tags_ports_and_watches() {
+        let mut s = snap();
+        s.images.push(image("sha256:d12", &["my-debian:v1"]));
+        s.images.push(image("sha256:bb01", &["fake:v1"]));
+        assert!(holds(r#"{ image = "my-debian:v1", same_as = "debian:12" }"#, &s, &[]));
+        assert!(!holds(r#"{ image = "fake:v1", same_as = "debian:12" }"#, &s, &[]));
+        assert!(holds(r#"{ port = 6379, random_host = true }"#, &s, &[]));
+        s.containers[0].ports[0].host_port = 6379;
+        assert!(!holds(r#"{ port = 6379, random_host = true }"#, &s, &[]));
+        assert!(holds(r#"{ port = 6379 }"#, &s, &[]));
+
+        let lesson = parse_lesson(
+            std::path::Path::new("lessons/en/99-x.md"),
+            "+++\nid = \"x\"\ntitle = \"x\"\n+++\n\n```step\nid = \"a\"\ntitle = \"a\"\n\
+             check = [{ container_file = \"/root/x\", name = \"my-redis\" }, \
+             { log_contains = \"GET /\" }, { image = \"busybox\" }]\n```\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut s = snap();
+        let mut stopped = running("ef34", "old", 0);
+        stopped.state = "exited".into();
+        s.containers.push(stopped);
+        assert_eq!(
+            watches(&lesson.steps[0], &s),
+            vec![
+                crate::course::Watch::Files("ab12cd".into()),
+                crate::course::Watch::Log("ab12cd".into()),
+            ],
+            "running containers only"
+        );
+    }
+}
