@@ -126,10 +126,7 @@ impl Trial {
             std::thread::sleep(Duration::from_millis(100));
             (verdict, evs) = judge();
         }
-        let failing = match first_failing(step, &self.store, &evs) {
-            None => None,
-            Some(p) => Some(source_of(step, p)),
-        };
+        let failing = first_failing(step, &self.store, &evs).map(|p| source_of(step, p));
         Ok(Outcome {
             verdict,
             failing,
@@ -215,8 +212,12 @@ pub fn try_main(args: Vec<String>) -> i32 {
             return 2;
         }
     };
-    let outcome = Trial::new(&exe, &crate::engine::store::default_catalog(), &locale_of(file))
-        .and_then(|trial| trial.attempt(&lesson, index, cmds));
+    let outcome = Trial::new(
+        &exe,
+        &crate::engine::store::default_catalog(),
+        &locale_of(file),
+    )
+    .and_then(|trial| trial.attempt(&lesson, index, cmds));
     match outcome {
         Err(e) => {
             eprintln!("{}", t("course.try.failed", &[("error", &e)]));

@@ -118,7 +118,10 @@ pub fn watches(step: &Step, snap: &Snapshot) -> Vec<Watch> {
         snap.containers
             .iter()
             .filter(|c| c.state == "running")
-            .filter(|c| name.as_ref().is_none_or(|n| same_name(&c.name, n) || c.id == *n))
+            .filter(|c| {
+                name.as_ref()
+                    .is_none_or(|n| same_name(&c.name, n) || c.id == *n)
+            })
             .map(|c| c.id.clone())
             .collect::<Vec<_>>()
     };
@@ -269,8 +272,7 @@ fn matching<'a>(
             && m.interactive.is_none_or(|x| c.interactive == x)
             && m.rm.is_none_or(|x| c.auto_remove == x)
             && m.detached.is_none_or(|x| c.detached == x)
-            && m
-                .command
+            && m.command
                 .as_ref()
                 .is_none_or(|w| words::argv_begins_with(&c.command, w))
     })
@@ -304,8 +306,7 @@ fn event_matches(e: &Event, m: &EventMatch, h: &History) -> bool {
     let count = |k: &str| attr(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     e.action == m.action
         && m.kind.as_ref().is_none_or(|k| e.kind == *k)
-        && m
-            .name
+        && m.name
             .as_ref()
             .is_none_or(|n| e.kind == EventType::Container && same_name(&e.name, n))
         && m.image.as_ref().is_none_or(|r| match e.kind {
@@ -325,11 +326,9 @@ fn event_matches(e: &Event, m: &EventMatch, h: &History) -> bool {
                     .any(|t| r.accepts(&t))
             }
         })
-        && m
-            .signal
+        && m.signal
             .is_none_or(|s| attr("signal") == Some(s.to_string().as_str()))
-        && m
-            .auto_removed
+        && m.auto_removed
             .is_none_or(|want| (attr("gorae.autoRemove") == Some("true")) == want)
         && m.cache.is_none_or(|c| {
             let (cached, built) = (count("gorae.cachedSteps"), count("gorae.builtSteps"));

@@ -122,7 +122,10 @@ impl<'a> History<'a> {
             }
         }
         let name = word.trim_start_matches('/');
-        if let Some((id, _)) = containers.iter().find(|(_, n)| n.trim_start_matches('/') == name) {
+        if let Some((id, _)) = containers
+            .iter()
+            .find(|(_, n)| n.trim_start_matches('/') == name)
+        {
             return Some(id.clone());
         }
         let by_prefix: Vec<&String> = containers
@@ -159,7 +162,9 @@ impl<'a> History<'a> {
 }
 
 fn is_hex(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 /// The container's image as typed, or any tag its image id carries, is accepted by `want`:
@@ -305,7 +310,11 @@ mod tests {
             &s,
             &run
         ));
-        assert!(holds(r#"{ process = ["hostname"], via = "run" }"#, &s, &run));
+        assert!(holds(
+            r#"{ process = ["hostname"], via = "run" }"#,
+            &s,
+            &run
+        ));
         assert!(!holds(
             r#"{ process = ["hostname"], via = "exec" }"#,
             &s,
@@ -347,7 +356,11 @@ mod tests {
                 .name("toy")
                 .image("debian")
         };
-        let stop = [c(Action::Kill).attr("signal", "15"), c(Action::Kill).attr("signal", "9"), c(Action::Stop)];
+        let stop = [
+            c(Action::Kill).attr("signal", "15"),
+            c(Action::Kill).attr("signal", "9"),
+            c(Action::Stop),
+        ];
         let kill = [c(Action::Kill).attr("signal", "9")];
         let killed = r#"{ event = "kill", name = "toy", signal = "KILL" }"#;
         assert!(holds(killed, &s, &kill));
@@ -357,7 +370,11 @@ mod tests {
         assert!(!holds(r#"{ no_event = "stop", name = "toy" }"#, &s, &stop));
         assert!(holds(r#"{ event = "stop", image = "debian" }"#, &s, &stop));
         let rm = [c(Action::Destroy).attr("gorae.autoRemove", "true")];
-        assert!(holds(r#"{ event = "destroy", auto_removed = true }"#, &s, &rm));
+        assert!(holds(
+            r#"{ event = "destroy", auto_removed = true }"#,
+            &s,
+            &rm
+        ));
         assert!(!holds(
             r#"{ event = "destroy", auto_removed = true }"#,
             &s,
@@ -373,20 +390,32 @@ mod tests {
         assert!(holds(all, &s, &build(4, 0)));
         assert!(!holds(all, &s, &build(0, 4)), "--no-cache");
         assert!(!holds(all, &s, &build(2, 2)));
-        assert!(holds(r#"{ event = "build", cache = "some" }"#, &s, &build(2, 2)));
+        assert!(holds(
+            r#"{ event = "build", cache = "some" }"#,
+            &s,
+            &build(2, 2)
+        ));
         let save = |tags: &[&str]| {
-            let mut e = Event::on_image(Action::Save)
-                .id("sha256:w1")
-                .attr("gorae.tags", serde_json::to_string(tags).unwrap_or_default());
+            let mut e = Event::on_image(Action::Save).id("sha256:w1").attr(
+                "gorae.tags",
+                serde_json::to_string(tags).unwrap_or_default(),
+            );
             if let Some(t) = tags.first() {
                 e = e.name(t);
             }
             [e]
         };
         let saved = r#"{ event = "save", image = "whale-note:1.0" }"#;
-        assert!(holds(saved, &s, &save(&["myname/whale-note:1.0", "whale-note:1.0"])));
+        assert!(holds(
+            saved,
+            &s,
+            &save(&["myname/whale-note:1.0", "whale-note:1.0"])
+        ));
         assert!(!holds(saved, &s, &save(&["busybox:latest"])));
-        assert!(!holds(saved, &s, &save(&[])), "saved by ID: no name to load");
+        assert!(
+            !holds(saved, &s, &save(&[])),
+            "saved by ID: no name to load"
+        );
     }
 
     #[test]
@@ -396,7 +425,11 @@ mod tests {
         let h = History::new(&s, &events);
         assert_eq!(h.resolve("my-redis").as_deref(), Some("ab12cd"));
         assert_eq!(h.resolve("ab1").as_deref(), Some("ab12cd"));
-        assert_eq!(h.resolve("gone").as_deref(), Some("ff01"), "a removed container");
+        assert_eq!(
+            h.resolve("gone").as_deref(),
+            Some("ff01"),
+            "a removed container"
+        );
         assert_eq!(h.resolve("debian").as_deref(), Some("sha256:d12"));
         assert_eq!(h.resolve("debian:12").as_deref(), Some("sha256:d12"));
         assert_eq!(h.resolve("sha256:d1").as_deref(), Some("sha256:d12"));
@@ -410,9 +443,16 @@ mod tests {
         };
         let logs = r#"{ ran = ["logs", "my-redis"] }"#;
         assert!(holds(logs, &s, &[ran(&["logs", "ab12"])]));
-        assert!(holds(logs, &s, &[ran(&["container", "logs", "-f", "my-redis"])]));
+        assert!(holds(
+            logs,
+            &s,
+            &[ran(&["container", "logs", "-f", "my-redis"])]
+        ));
         let interrupted = ran(&["logs", "-f", "my-redis"]).attr("exit", "130");
-        assert!(holds(logs, &s, &[interrupted]), "Ctrl-C after looking counts");
+        assert!(
+            holds(logs, &s, &[interrupted]),
+            "Ctrl-C after looking counts"
+        );
         assert!(!holds(logs, &s, &[ran(&["logs", "--help"])]));
         assert!(holds(
             r#"{ ran = ["history", "redis"] }"#,
@@ -426,8 +466,16 @@ mod tests {
         let mut s = snap();
         s.images.push(image("sha256:d12", &["my-debian:v1"]));
         s.images.push(image("sha256:bb01", &["fake:v1"]));
-        assert!(holds(r#"{ image = "my-debian:v1", same_as = "debian:12" }"#, &s, &[]));
-        assert!(!holds(r#"{ image = "fake:v1", same_as = "debian:12" }"#, &s, &[]));
+        assert!(holds(
+            r#"{ image = "my-debian:v1", same_as = "debian:12" }"#,
+            &s,
+            &[]
+        ));
+        assert!(!holds(
+            r#"{ image = "fake:v1", same_as = "debian:12" }"#,
+            &s,
+            &[]
+        ));
         assert!(holds(r#"{ port = 6379, random_host = true }"#, &s, &[]));
         s.containers[0].ports[0].host_port = 6379;
         assert!(!holds(r#"{ port = 6379, random_host = true }"#, &s, &[]));

@@ -281,7 +281,15 @@ const KINDS: &[(&str, &[(&str, bool)])] = &[
     ("container_file", &[("image", false), ("name", false)]),
     ("container_changed", &[("name", false)]),
     ("port", &[("host_port", false), ("random_host", false)]),
-    ("process", &[("name", false), ("image", false), ("exit_code", false), ("via", false)]),
+    (
+        "process",
+        &[
+            ("name", false),
+            ("image", false),
+            ("exit_code", false),
+            ("via", false),
+        ],
+    ),
     ("ran", &[]),
     ("event", EVENT_FIELDS),
     ("no_event", EVENT_FIELDS),
@@ -525,7 +533,10 @@ impl Fields<'_> {
             None => None,
             Some(_) => {
                 let s = self.string("signal")?;
-                Some(signal_number(&s).ok_or_else(|| self.bad("signal", "KILL, TERM, INT, HUP, QUIT, 9, 15…"))?)
+                Some(
+                    signal_number(&s)
+                        .ok_or_else(|| self.bad("signal", "KILL, TERM, INT, HUP, QUIT, 9, 15…"))?,
+                )
             }
         };
         let cache = match self.table.get("cache") {

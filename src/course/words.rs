@@ -180,7 +180,10 @@ mod tests {
             &v(&["sh", "-c", "hostname; ls"]),
             &v(&["hostname"])
         ));
-        assert!(!argv_begins_with(&v(&["sh", "-c", "ls; hostname"]), &v(&["hostname"])));
+        assert!(!argv_begins_with(
+            &v(&["sh", "-c", "ls; hostname"]),
+            &v(&["hostname"])
+        ));
         assert!(argv_begins_with(
             &v(&["redis-cli", "-h", "127.0.0.1", "PING"]),
             &v(&["redis-cli", "ping"])
@@ -202,11 +205,27 @@ mod tests {
     fn commands_compare_by_meaning() {
         let never = |_: &str, _: &str| false;
         assert!(command_holds(&v(&["container", "ls"]), &v(&["ps"]), &never));
-        assert!(command_holds(&v(&["system", "info"]), &v(&["info"]), &never));
-        assert!(!command_holds(&v(&["images", "--help"]), &v(&["images"]), &never));
-        assert!(!command_holds(&v(&["help", "images"]), &v(&["images"]), &never));
+        assert!(command_holds(
+            &v(&["system", "info"]),
+            &v(&["info"]),
+            &never
+        ));
+        assert!(!command_holds(
+            &v(&["images", "--help"]),
+            &v(&["images"]),
+            &never
+        ));
+        assert!(!command_holds(
+            &v(&["help", "images"]),
+            &v(&["images"]),
+            &never
+        ));
         let ids = |a: &str, b: &str| a == "3f2a" && b == "greeter";
-        assert!(command_holds(&v(&["logs", "3f2a"]), &v(&["logs", "greeter"]), &ids));
+        assert!(command_holds(
+            &v(&["logs", "3f2a"]),
+            &v(&["logs", "greeter"]),
+            &ids
+        ));
         // The command word itself is never resolved.
         assert!(!command_holds(&v(&["3f2a"]), &v(&["greeter"]), &ids));
     }

@@ -120,18 +120,18 @@ impl Live {
                         // already in it) too.
                         if parent.tree
                             && e.mask.contains(AddWatchFlags::IN_ISDIR)
-                            && e.mask.intersects(
-                                AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO,
-                            )
+                            && e.mask
+                                .intersects(AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO)
                             && let Some(name) = &e.name
                         {
                             add_tree(&ino, &map, &parent.path.join(name));
                         }
                     }
-                    if relevant && !flag.swap(true, Ordering::AcqRel) {
-                        if tx.send(AppEvent::Changed).is_err() {
-                            return;
-                        }
+                    if relevant
+                        && !flag.swap(true, Ordering::AcqRel)
+                        && tx.send(AppEvent::Changed).is_err()
+                    {
+                        return;
                     }
                 }
             })
@@ -164,7 +164,13 @@ impl Live {
                 Watch::Files(id) => add_tree(&self.inotify, &self.watched, &store.upper_dir(id)),
                 Watch::Log(id) => {
                     let path = store.container_dir(id).join("log.jsonl");
-                    add(&self.inotify, &self.watched, &path, AddWatchFlags::IN_MODIFY, false);
+                    add(
+                        &self.inotify,
+                        &self.watched,
+                        &path,
+                        AddWatchFlags::IN_MODIFY,
+                        false,
+                    );
                 }
             }
         }
@@ -239,8 +245,8 @@ mod tests {
     #[test]
     fn live_watches_a_containers_files_and_log_and_coalesces_bursts() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(dir.path().join("store"), dir.path().join("catalog"))
-            .expect("store");
+        let store =
+            Store::open(dir.path().join("store"), dir.path().join("catalog")).expect("store");
         let id = "c".repeat(64);
         std::fs::create_dir_all(store.upper_dir(&id)).expect("upper");
         std::fs::write(store.container_dir(&id).join("log.jsonl"), "").expect("log");

@@ -193,13 +193,7 @@ fn run(opts: &Options) -> anyhow::Result<(Store, Vec<String>)> {
         store: store.clone(),
         live: engine_link::Live::spawn(tx.clone()),
     };
-    let mut app = App::new(
-        lessons,
-        progress,
-        Box::new(engine),
-        theme,
-        (cols, rows),
-    );
+    let mut app = App::new(lessons, progress, Box::new(engine), theme, (cols, rows));
     // `--step` alone means a step of the lesson we resume in.
     let lesson = opts
         .lesson

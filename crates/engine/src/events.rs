@@ -226,7 +226,9 @@ pub const PRIVATE_ATTR: &str = "gorae.";
 impl Event {
     /// The attributes Docker would show (`PRIVATE_ATTR` ones left out).
     pub fn public_attrs(&self) -> impl Iterator<Item = (&String, &String)> {
-        self.attrs.iter().filter(|(k, _)| !k.starts_with(PRIVATE_ATTR))
+        self.attrs
+            .iter()
+            .filter(|(k, _)| !k.starts_with(PRIVATE_ATTR))
     }
 }
 
