@@ -163,7 +163,7 @@ fn replay_lesson(world: &World, lesson: &Lesson) -> Vec<String> {
             if !step.is_reading() {
                 // A detached process may still be writing its first output: allow it a moment.
                 let mut v = world.verdict(lesson, si, step_start);
-                for _ in 0..20 {
+                for _ in 0..50 {
                     if v == Verdict::Pass {
                         break;
                     }
