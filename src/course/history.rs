@@ -255,6 +255,7 @@ mod tests {
                 proto: "tcp".into(),
             }],
             created: 0,
+            mounts: vec![],
         }
     }
 
@@ -266,6 +267,7 @@ mod tests {
                 image("sha256:7e", &["redis:latest"]),
             ],
             containers: vec![running("ab12cd", "my-redis", 32801)],
+            ..Default::default()
         }
     }
 
