@@ -198,6 +198,7 @@ IMAGES = [
     ImageSpec("debian", DEBIAN_ROOTS, None),
     ImageSpec("redis", ["redis-server", "redis-tools"], "debian"),
     ImageSpec("nginx", ["nginx"], "debian"),
+    ImageSpec("registry", ["docker-registry"], "debian"),
 ]
 SPEC = {s.name: s for s in IMAGES}
 
@@ -826,6 +827,50 @@ class Built:
     compressed: int = 0
 
 
+# The registry as upstream's `registry:2` image has it (distribution/distribution-library-image):
+# its config at /etc/docker/registry/config.yml (no auth, storage in /var/lib/registry, port
+# 5000), the binary reachable as `registry`, and its entrypoint script. Debian's own config
+# (htpasswd auth, /var/lib/docker-registry) is replaced.
+REGISTRY_CONFIG = """version: 0.1
+log:
+  fields:
+    service: registry
+storage:
+  cache:
+    blobdescriptor: inmemory
+  filesystem:
+    rootdirectory: /var/lib/registry
+http:
+  addr: :5000
+  headers:
+    X-Content-Type-Options: [nosniff]
+health:
+  storagedriver:
+    enabled: true
+    interval: 10s
+    threshold: 3
+"""
+
+REGISTRY_ENTRYPOINT = """#!/bin/sh
+
+set -e
+
+case "$1" in
+    *.yaml|*.yml) set -- registry serve "$@" ;;
+    serve|garbage-collect|help|-*) set -- registry "$@" ;;
+esac
+
+exec "$@"
+"""
+
+
+def customize_registry(tree: Tree) -> None:
+    add_file(tree, "etc/docker/registry/config.yml", REGISTRY_CONFIG)
+    add_symlink(tree, "usr/bin/registry", "docker-registry")
+    add_file(tree, "entrypoint.sh", REGISTRY_ENTRYPOINT, 0o755)
+    add_dir(tree, "var/lib/registry", 0o755)
+
+
 def build(out: Path, cache: Path) -> tuple[list[Built], str]:
     pins = read_lock()
     debs = fetch(pins, cache)
@@ -918,6 +963,23 @@ def build(out: Path, cache: Path) -> tuple[list[Built], str]:
                      f"+ {setup} in / ",
                      built["debian"], config, steps)
         built[name] = b
+
+    # registry: the Debian package's binary under upstream's config, entrypoint and tags
+    base_tree = trees["debian"]
+    full, epoch = build_on_debian(base_tree, debs, closure_all("registry", closure), closure["registry"])
+    customize_registry(full)
+    ver = upstream(debs["docker-registry"].version).split("+", 1)[0]
+    b = Built("registry", ["latest", "2", ver, ".".join(ver.split(".")[:2])], closure["registry"])
+    finish_image(b, full, diff(base_tree, full), max(epoch, epoch_of(built["debian"])),
+                 "/bin/sh -c #(nop) ADD debian packages: docker-registry + config.yml, "
+                 "/entrypoint.sh, /usr/bin/registry in / ",
+                 built["debian"],
+                 {"Env": [PATH_ENV], "Entrypoint": ["/entrypoint.sh"],
+                  "Cmd": ["/etc/docker/registry/config.yml"], "ExposedPorts": {"5000/tcp": {}},
+                  "Volumes": {"/var/lib/registry": {}}},
+                 ["VOLUME [/var/lib/registry]", "EXPOSE 5000/tcp", 'ENTRYPOINT ["/entrypoint.sh"]',
+                  'CMD ["/etc/docker/registry/config.yml"]'])
+    built["registry"] = b
 
     layout.finish()
     return list(built.values()), readme_text(built, debs)

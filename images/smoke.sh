@@ -97,3 +97,23 @@ print(page)
 grep -q "고래에 오신 것을 환영합니다" <<<"$out" || { echo "FAIL nginx: page: $out"; cat "$work/nginx/tmp/nginx.err"; exit 1; }
 grep -q '"GET / HTTP/1.1" 200' "$work/nginx/tmp/nginx.out" || { echo "FAIL nginx: no access log on stdout"; exit 1; }
 pass "nginx: serves the Korean welcome page, access log on stdout"
+
+extract registry:2 "$work/registry"
+out=$(in_container "$work/registry" '
+  chroot "$ROOT" /entrypoint.sh /etc/docker/registry/config.yml >"$ROOT/tmp/registry.log" 2>&1 &
+  python3 -c "
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        r = urllib.request.urlopen(\"http://127.0.0.1:5000/v2/\", timeout=2)
+        print(r.status, r.headers.get(\"Docker-Distribution-Api-Version\"))
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit(\"the registry did not answer\")
+"
+  kill %1
+  wait || true')
+grep -q "200 registry/2.0" <<<"$out" || { echo "FAIL registry: /v2/: $out"; cat "$work/registry/tmp/registry.log"; exit 1; }
+pass "registry: /entrypoint.sh serves the distribution API on :5000"

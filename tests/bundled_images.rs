@@ -1,6 +1,7 @@
 //! Checks the committed image catalog (`images/layout`) without rebuilding it: every blob is
 //! what its name says, every tag resolves to a complete image whose diff_ids match its layers,
-//! redis and nginx sit on the debian layer (one shared blob), and the folder fits its budget.
+//! redis, nginx and registry sit on the debian layer (one shared blob), and the folder fits its
+//! budget.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -20,6 +21,7 @@ const REQUIRED_TAGS: &[&str] = &[
     "debian:latest",
     "redis:latest",
     "nginx:latest",
+    "registry:2",
 ];
 const BUDGET_BYTES: u64 = 30 * 1024 * 1024;
 
@@ -164,9 +166,10 @@ fn check_layout(root: &Path) -> Result<Catalog, Vec<String>> {
         }
     }
 
-    // redis and nginx are built on the debian image: its layers are their bottom layers.
+    // redis, nginx and registry are built on the debian image: its layers are their bottom
+    // layers.
     if let Some(debian) = layers_by_tag.get("debian:latest") {
-        for tag in ["redis:latest", "nginx:latest"] {
+        for tag in ["redis:latest", "nginx:latest", "registry:2"] {
             if let Some(layers) = layers_by_tag.get(tag)
                 && (layers.len() <= debian.len() || layers[..debian.len()] != debian[..])
             {
@@ -308,6 +311,10 @@ fn committed_catalog_is_complete_and_consistent() {
     assert_eq!(
         catalog.layers_by_tag["redis:latest"][0], catalog.layers_by_tag["nginx:latest"][0],
         "redis and nginx should share the debian layer blob"
+    );
+    assert_eq!(
+        catalog.layers_by_tag["registry:2"][0], catalog.layers_by_tag["debian:latest"][0],
+        "registry should sit on the debian layer blob"
     );
     let size = dir_size(&images_dir());
     assert!(

@@ -22,6 +22,31 @@ pub enum Cmd {
         quiet: bool,
         name: String,
     },
+    /// Upload an image to a registry
+    Push {
+        /// Push all tags of an image to the repository
+        #[arg(short, long)]
+        all_tags: bool,
+        /// Suppress verbose output
+        #[arg(short, long)]
+        quiet: bool,
+        name: String,
+    },
+    /// Authenticate to a registry
+    Login {
+        /// Username
+        #[arg(short, long)]
+        username: Option<String>,
+        /// Password
+        #[arg(short, long)]
+        password: Option<String>,
+        /// Take the password from stdin
+        #[arg(long)]
+        password_stdin: bool,
+        server: Option<String>,
+    },
+    /// Log out from a registry
+    Logout { server: Option<String> },
     /// List images
     Images {
         #[arg(short, long)]

@@ -111,6 +111,7 @@ const IMAGE: &[Sub] = &[
         extra: &[],
     },
     same("pull"),
+    same("push"),
     Sub {
         name: "rm",
         target: Some("rmi"),

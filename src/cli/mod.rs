@@ -18,6 +18,7 @@ mod manage;
 mod network;
 mod prune;
 mod ps;
+mod push;
 mod resources;
 mod run;
 mod stats;
@@ -119,6 +120,11 @@ pub fn describe(e: &EngineError) -> String {
         EngineError::Registry { image, detail } => {
             daemon("err-registry", &[("image", image), ("detail", detail)])
         }
+        EngineError::NoLocalTag(n) => t("err-no-local-tag", &[("name", n)]),
+        EngineError::TagDoesNotExist(n) => t("err-tag-does-not-exist", &[("name", n)]),
+        EngineError::RegistryUnreachable(d) => t("err-registry-unreachable", &[("detail", d)]),
+        EngineError::RegistryDenied(d) => t("err-push-denied", &[("detail", d)]),
+        EngineError::PushFailed(d) => t("err-push-failed", &[("detail", d)]),
         EngineError::NoSuchVolume(n) => daemon("err-no-such-volume", &[("name", n)]),
         EngineError::VolumeInUse { name, containers } => daemon(
             "err-volume-in-use",
@@ -346,6 +352,23 @@ fn run(cli: Cli) -> CmdResult {
     let store = open_store()?;
     match cli.cmd {
         Cmd::Pull { quiet, name } => images::pull(&store, &name, quiet),
+        Cmd::Push {
+            all_tags,
+            quiet,
+            name,
+        } => push::push(&store, &name, all_tags, quiet),
+        Cmd::Login {
+            username,
+            password,
+            password_stdin,
+            server,
+        } => push::login(push::LoginArgs {
+            server,
+            username,
+            password,
+            password_stdin,
+        }),
+        Cmd::Logout { server } => push::logout(server.as_deref()),
         Cmd::Images {
             all,
             quiet,

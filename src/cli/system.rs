@@ -202,6 +202,7 @@ fn verbose(du: &DiskUsage) -> String {
 fn warning(a: &SystemPruneArgs) -> String {
     let mut out = t("system.prune-warning", &[]);
     out.push_str(&format!("\n  - {}", t("system.prune-containers", &[])));
+    out.push_str(&format!("\n  - {}", t("system.prune-networks", &[])));
     if a.volumes {
         out.push_str(&format!("\n  - {}", t("system.prune-volumes", &[])));
     }
@@ -244,6 +245,21 @@ pub fn prune(store: &Store, a: &SystemPruneArgs) -> CmdResult {
     let containers =
         store.prune_containers(&|c| f.accepts(c.created_millis(), &c.config.labels))?;
     report_containers(&containers);
+    // Networks no container uses (the default ones are never among them).
+    let mut networks = Vec::new();
+    for n in store.unused_networks()? {
+        let created = crate::engine::time::parse_time_millis(&n.created);
+        if f.accepts(created, &n.labels) && store.remove_network(&n.id).is_ok() {
+            networks.push(n.name);
+        }
+    }
+    if !networks.is_empty() {
+        println!("{}", t("net.prune-deleted", &[]));
+        for n in &networks {
+            println!("{n}");
+        }
+        println!();
+    }
     let mut volumes_reclaimed = 0;
     if a.volumes {
         // Docker's volume pruner here: anonymous volumes only, and the label filters.

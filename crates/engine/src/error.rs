@@ -122,6 +122,21 @@ pub enum EngineError {
         name: String,
         containers: Vec<String>,
     },
+    /// `docker push` of a repository with no local tag.
+    #[error("An image does not exist locally with the tag: {0}")]
+    NoLocalTag(String),
+    /// `docker push` of a tag the repository does not have here.
+    #[error("tag does not exist: {0}")]
+    TagDoesNotExist(String),
+    /// No registry answered at the address (push, login): Go's `Get "url": …` wording.
+    #[error("{0}")]
+    RegistryUnreachable(String),
+    /// The registry refused the credentials, or access without them (push, login).
+    #[error("{0}")]
+    RegistryDenied(String),
+    /// The registry refused a blob or manifest of a push.
+    #[error("{0}")]
+    PushFailed(String),
     /// A `-v`/`--mount` the daemon refuses.
     #[error("{0}")]
     Mount(#[from] crate::volume::MountError),

@@ -105,6 +105,7 @@ string_enum! {
         Load = "load",
         Save = "save",
         Import = "import",
+        Push = "push",
         // container
         Create = "create",
         Start = "start",
@@ -137,7 +138,9 @@ impl EventType {
     pub fn actions(&self) -> &'static [Action] {
         use Action::*;
         match self {
-            EventType::Image => &[Pull, Tag, Untag, Delete, Build, Load, Save, Import, Prune],
+            EventType::Image => &[
+                Pull, Tag, Untag, Delete, Build, Load, Save, Import, Push, Prune,
+            ],
             EventType::Container => &[
                 Create, Start, Attach, Detach, Die, Stop, Kill, Destroy, Rename, ExecStart,
                 ExecDie, Commit, Restart, Export, Prune, Pause, Unpause,

@@ -13,8 +13,10 @@
 //! - `snapshot`: a read-only view of images and containers for the TUI and the course
 //! - `transfer`: save / load / export / import tarballs
 //! - `time`: RFC 3339 times as the store writes them
-//! - `registry`: pulling from a real registry (OCI distribution API)
 //! - `net`: networks (records, addresses, the holder process, netlink)
+//! - `registry`: talking to a real registry (OCI distribution API), pulling
+//! - `push`: pushing to a registry (blob checks, uploads, cross-repository mounts, manifests)
+//! - `auth`: `docker login` credentials in ~/.docker/config.json
 //! - `prune`: container and image prune (what nothing uses), with Docker's events
 //! - `volume`: volumes (`<root>/volumes/<name>/_data`), a container's mounts, which containers use a volume
 //! - `net`: networks (`dns`: the embedded DNS server; `egress`: pasta/slirp4netns and NAT)
@@ -23,6 +25,7 @@
 
 pub mod archive;
 pub mod attach;
+pub mod auth;
 pub mod build;
 pub mod container;
 pub mod cp;
@@ -40,6 +43,7 @@ pub mod pattern;
 pub mod pause;
 pub mod proxy;
 pub mod prune;
+pub mod push;
 pub mod registry;
 pub mod runtime;
 pub mod snapshot;

@@ -1,4 +1,5 @@
-//! Pulling from a real registry: the OCI distribution API v2 with Docker Hub's token flow.
+//! Talking to a real registry: the OCI distribution API v2 with its auth (Basic with `docker
+//! login`'s credentials, or bearer tokens as Docker Hub's flow), and pulling (`push.rs` pushes).
 //!
 //! Used only when the bundled catalog lacks the image. The registry host comes from the name
 //! (`localhost:5000/app:v1`); without one it is Docker Hub (`library/` for official images).
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::auth::{self, Credentials};
 use super::image::{
     self, Descriptor, HashWriter, ImageConfig, LayerStatus, Manifest, PullOutcome, PullProgress,
     Reference, short_hex,
@@ -155,11 +157,28 @@ pub(crate) fn host_arch() -> &'static str {
     }
 }
 
-/// A client for one repository on one registry, holding its bearer token once it has one.
+/// What a request sends: nothing, bytes, or a file (streamed, with its length).
+#[derive(Clone, Copy)]
+pub enum Payload<'a> {
+    Empty,
+    Bytes(&'a [u8]),
+    File(&'a std::path::Path),
+}
+
+pub type Response = ureq::http::Response<ureq::Body>;
+
+/// A client for one repository on one registry, holding its authorization once it has one.
 pub struct Client {
     agent: ureq::Agent,
-    remote: RemoteRef,
-    token: Option<String>,
+    pub(crate) remote: RemoteRef,
+    /// The `Authorization` header value once the registry asked for one.
+    auth: Option<String>,
+    /// Stored `docker login` credentials for this registry.
+    creds: Option<Credentials>,
+    /// What a bearer token is asked for: `pull`, or `pull,push` when pushing.
+    actions: &'static str,
+    /// Other repositories a token must be able to read (cross-repository mounts).
+    pub(crate) also_pull: Vec<String>,
 }
 
 impl Client {
@@ -172,43 +191,144 @@ impl Client {
             .user_agent("gorae")
             .build()
             .into();
+        let creds = auth::lookup(&remote.host);
         Client {
             agent,
             remote,
-            token: None,
+            auth: None,
+            creds,
+            actions: "pull",
+            also_pull: Vec::new(),
         }
     }
 
-    /// GET with the registry's auth dance: on 401 with a Bearer challenge, fetch a token
-    /// (anonymous) from the realm and try once more.
-    fn get(
-        &mut self,
-        url: &str,
-        accept: &str,
-    ) -> std::result::Result<ureq::http::Response<ureq::Body>, RegistryError> {
-        for attempt in 0..2 {
-            let mut req = self.agent.get(url);
-            if !accept.is_empty() {
-                req = req.header("Accept", accept);
-            }
-            if let Some(t) = &self.token {
-                req = req.header("Authorization", format!("Bearer {t}"));
-            }
-            let resp = req.call().map_err(classify)?;
-            if resp.status().as_u16() != 401 || attempt == 1 {
-                return Ok(resp);
-            }
-            let challenge = resp
-                .headers()
-                .get("www-authenticate")
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_challenge);
-            let Some(params) = challenge else {
-                return Ok(resp);
-            };
-            self.token = Some(self.fetch_token(&params)?);
+    /// A client that may write to the repository.
+    pub fn for_push(remote: RemoteRef) -> Client {
+        Client {
+            actions: "pull,push",
+            ..Client::new(remote)
         }
-        Err(RegistryError::Protocol("authentication loop".into()))
+    }
+
+    /// `{scheme}://{host}/v2/`, the registry's base.
+    pub fn base(&self) -> String {
+        format!("{}://{}/v2/", self.remote.scheme(), self.remote.host)
+    }
+
+    /// A URL for the repository (`blobs/uploads/`, `manifests/1.0`), or the Location a
+    /// registry answered (absolute, or a path on the registry).
+    pub fn url(&self, tail: &str) -> String {
+        if tail.starts_with("http://") || tail.starts_with("https://") {
+            tail.to_string()
+        } else if tail.starts_with('/') {
+            format!("{}://{}{tail}", self.remote.scheme(), self.remote.host)
+        } else {
+            format!("{}{}/{tail}", self.base(), self.remote.repository)
+        }
+    }
+
+    fn call(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        payload: Payload,
+    ) -> std::result::Result<Response, RegistryError> {
+        let mut b = ureq::http::Request::builder().method(method).uri(url);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        if let Some(a) = &self.auth {
+            b = b.header("Authorization", a.as_str());
+        }
+        let bad = |e: ureq::http::Error| RegistryError::Protocol(format!("{url}: {e}"));
+        // Go's url.Error names the method as `Get`, `Put`…
+        let mut verb = method.to_ascii_lowercase();
+        if let Some(first) = verb.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        let host = &self.remote.host;
+        let net = |e: ureq::Error| {
+            let refused = matches!(&e, ureq::Error::Io(io) if io.kind() == io::ErrorKind::ConnectionRefused)
+                || matches!(e, ureq::Error::ConnectionFailed);
+            match classify(e) {
+                // Go's words for it, as Docker prints them.
+                RegistryError::Unreachable(_) if refused => RegistryError::Unreachable(format!(
+                    "{verb} \"{url}\": dial tcp {host}: connect: connection refused"
+                )),
+                RegistryError::Unreachable(d) => {
+                    RegistryError::Unreachable(format!("{verb} \"{url}\": {d}"))
+                }
+                other => other,
+            }
+        };
+        match payload {
+            Payload::Empty => self.agent.run(b.body(()).map_err(bad)?).map_err(net),
+            Payload::Bytes(bytes) => self.agent.run(b.body(bytes).map_err(bad)?).map_err(net),
+            Payload::File(path) => {
+                let file = File::open(path)
+                    .map_err(|e| RegistryError::Protocol(format!("{}: {e}", path.display())))?;
+                self.agent.run(b.body(file).map_err(bad)?).map_err(net)
+            }
+        }
+    }
+
+    /// A request with the registry's auth dance: on 401, answer its challenge (Basic with the
+    /// stored credentials, or a bearer token from the realm) and try once more.
+    pub fn send(
+        &mut self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        payload: Payload,
+    ) -> std::result::Result<Response, RegistryError> {
+        let resp = self.call(method, url, headers, payload)?;
+        if resp.status().as_u16() != 401 {
+            return Ok(resp);
+        }
+        let challenge = resp
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        if !self.answer(&challenge)? {
+            return Ok(resp);
+        }
+        self.call(method, url, headers, payload)
+    }
+
+    /// Set the authorization a challenge asks for; false when there is nothing to try.
+    fn answer(&mut self, challenge: &str) -> std::result::Result<bool, RegistryError> {
+        if let Some(params) = parse_challenge(challenge) {
+            self.auth = Some(format!("Bearer {}", self.fetch_token(&params)?));
+            return Ok(true);
+        }
+        if challenge
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("basic")
+        {
+            let Some(c) = &self.creds else {
+                return Err(RegistryError::Denied("no basic auth credentials".into()));
+            };
+            let header = format!("Basic {}", c.encoded());
+            if self.auth.as_deref() == Some(header.as_str()) {
+                return Ok(false); // these very credentials were refused
+            }
+            self.auth = Some(header);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn get(&mut self, url: &str, accept: &str) -> std::result::Result<Response, RegistryError> {
+        let headers: &[(&str, &str)] = if accept.is_empty() {
+            &[]
+        } else {
+            &[("Accept", accept)]
+        };
+        self.send("GET", url, headers, Payload::Empty)
     }
 
     fn fetch_token(
@@ -223,64 +343,72 @@ impl Client {
         };
         let realm = get("realm")
             .ok_or_else(|| RegistryError::Protocol("auth challenge without a realm".into()))?;
-        let scope = get("scope")
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("repository:{}:pull", self.remote.repository));
-        let mut req = self.agent.get(realm).query("scope", &scope);
+        let mut scopes = Vec::new();
+        if !self.remote.repository.is_empty() {
+            scopes.push(format!(
+                "repository:{}:{}",
+                self.remote.repository, self.actions
+            ));
+        }
+        if let Some(s) = get("scope").filter(|s| !scopes.iter().any(|x| x == s)) {
+            scopes.push(s.to_string());
+        }
+        scopes.extend(
+            self.also_pull
+                .iter()
+                .map(|r| format!("repository:{r}:pull")),
+        );
+        let mut req = self.agent.get(realm);
+        for s in &scopes {
+            req = req.query("scope", s);
+        }
         if let Some(service) = get("service") {
             req = req.query("service", service);
         }
-        let mut resp = req.call().map_err(classify)?;
-        if !resp.status().is_success() {
-            return Err(RegistryError::Denied(format!(
-                "token request to {realm} failed: {}",
-                resp.status()
-            )));
+        if let Some(c) = &self.creds {
+            req = req
+                .query("account", &c.username)
+                .header("Authorization", format!("Basic {}", c.encoded()));
         }
-        let bytes = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_DOC_BYTES)
-            .read_to_vec()
-            .map_err(|e| RegistryError::Protocol(format!("token answer: {e}")))?;
-        let answer: TokenAnswer = serde_json::from_slice(&bytes)
-            .map_err(|e| RegistryError::Protocol(format!("token answer: {e}")))?;
-        let token = if answer.token.is_empty() {
-            answer.access_token
-        } else {
-            answer.token
+        let resp = req.call().map_err(classify)?;
+        token_from(resp, realm)
+    }
+
+    /// `docker login`: check `creds` against the registry's base (`/v2/`), answering its
+    /// challenge as a pull would. Docker's wording for a refusal.
+    pub fn login(&mut self, creds: &Credentials) -> std::result::Result<(), RegistryError> {
+        self.creds = Some(creds.clone());
+        let url = self.base();
+        let refused = |resp: &Response| {
+            let st = resp.status();
+            RegistryError::Denied(format!(
+                "login attempt to {url} failed with status: {} {}",
+                st.as_u16(),
+                st.canonical_reason().unwrap_or("")
+            ))
         };
-        if token.is_empty() {
-            return Err(RegistryError::Protocol(
-                "empty token from the registry".into(),
-            ));
+        let resp = match self.send("GET", &url, &[], Payload::Empty) {
+            Ok(r) => r,
+            // The token server refused: Go's url.Error around distribution's message.
+            Err(RegistryError::Denied(d)) => {
+                return Err(RegistryError::Denied(format!("Get \"{url}\": {d}")));
+            }
+            Err(e) => return Err(e),
+        };
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(refused(&resp))
         }
-        Ok(token)
     }
 
     /// Turn a non-2xx answer into Docker's message for it.
-    fn failure(&self, mut resp: ureq::http::Response<ureq::Body>, what: &str) -> RegistryError {
+    pub(crate) fn failure(&self, mut resp: Response, what: &str) -> RegistryError {
         let status = resp.status().as_u16();
-        let body: ErrorBody = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_DOC_BYTES)
-            .read_to_vec()
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
-        let detail = body
-            .errors
-            .first()
-            .map(|e| {
-                format!(
-                    "{}: {}",
-                    e.code.to_ascii_lowercase().replace('_', " "),
-                    e.message
-                )
-            })
-            .unwrap_or_else(|| format!("HTTP {status}"));
+        let detail = error_text(&mut resp);
+        let pushing = self.actions != "pull";
         match status {
+            401 | 403 if pushing => RegistryError::Denied(detail),
             401 | 403 => RegistryError::Denied(format!(
                 "pull access denied for {}, repository does not exist or may require 'docker login': {detail}",
                 self.display_name()
@@ -412,6 +540,66 @@ impl Client {
     }
 }
 
+/// The registry's error body as Docker words it (`unauthorized: authentication required`),
+/// or the status when there is none.
+pub(crate) fn error_text(resp: &mut Response) -> String {
+    let status = resp.status();
+    let body: ErrorBody = resp
+        .body_mut()
+        .with_config()
+        .limit(MAX_DOC_BYTES)
+        .read_to_vec()
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    match body.errors.first() {
+        Some(e) => format!(
+            "{}: {}",
+            e.code.to_ascii_lowercase().replace('_', " "),
+            e.message
+        ),
+        // distribution's client: a bare 401 is ErrorCodeUnauthorized's message.
+        None if status.as_u16() == 401 => "unauthorized: authentication required".into(),
+        None => format!("HTTP {status}"),
+    }
+}
+
+/// The token in a token server's answer; its refusal as Docker words it.
+pub(crate) fn token_from(
+    mut resp: Response,
+    realm: &str,
+) -> std::result::Result<String, RegistryError> {
+    let status = resp.status().as_u16();
+    if status == 401 || status == 403 {
+        return Err(RegistryError::Denied(error_text(&mut resp)));
+    }
+    if !resp.status().is_success() {
+        return Err(RegistryError::Denied(format!(
+            "token request to {realm} failed: {}",
+            resp.status()
+        )));
+    }
+    let bytes = resp
+        .body_mut()
+        .with_config()
+        .limit(MAX_DOC_BYTES)
+        .read_to_vec()
+        .map_err(|e| RegistryError::Protocol(format!("token answer: {e}")))?;
+    let answer: TokenAnswer = serde_json::from_slice(&bytes)
+        .map_err(|e| RegistryError::Protocol(format!("token answer: {e}")))?;
+    let token = if answer.token.is_empty() {
+        answer.access_token
+    } else {
+        answer.token
+    };
+    if token.is_empty() {
+        return Err(RegistryError::Protocol(
+            "empty token from the registry".into(),
+        ));
+    }
+    Ok(token)
+}
+
 #[derive(Deserialize)]
 struct PlatformIndex {
     #[serde(default)]
@@ -524,6 +712,11 @@ impl Store {
         self.put_blob(image::MT_CONFIG, &config_bytes)?;
         let stored = self.put_blob(&manifest.media_type, &manifest_bytes)?;
         let updated = self.set_tag(r, &stored.digest, stored.size)?;
+        // Where these blobs are, for cross-repository mounts of a later push.
+        self.remember_sources(
+            &client.remote,
+            manifest.layers.iter().map(|l| l.digest.as_str()),
+        )?;
         let image_id = manifest.config.digest.clone();
         if updated {
             self.emit(Event::on_image(Action::Pull).id(&image_id).name(&r.full()));
@@ -535,6 +728,27 @@ impl Store {
             updated,
         })
     }
+}
+
+/// `docker login SERVER`: whether the registry takes these credentials (nothing is stored
+/// here; `auth::store` does that).
+pub fn login(server: &str, creds: &Credentials) -> Result<()> {
+    let key = auth::server_key(server);
+    let host = if key == auth::DOCKER_HUB_SERVER {
+        DOCKER_HUB.to_string()
+    } else {
+        key
+    };
+    let mut client = Client::new(RemoteRef {
+        host,
+        repository: String::new(),
+        tag: String::new(),
+    });
+    client.login(creds).map_err(|e| match e {
+        RegistryError::Unreachable(d) => EngineError::RegistryUnreachable(d),
+        RegistryError::Denied(d) => EngineError::RegistryDenied(d),
+        RegistryError::NotFound(d) | RegistryError::Protocol(d) => EngineError::RegistryDenied(d),
+    })
 }
 
 #[cfg(test)]
