@@ -4,11 +4,11 @@
 //! `ran` is the one check of typed commands, for steps that only look at something
 //! (`docker ps -a`) and change nothing; it compares meaning, not spelling (`words`).
 
-use crate::engine::{Action, Event, EventType, Snapshot, Store};
+use crate::engine::{Action, Event, EventType, MountInfo, Snapshot, Store};
 
 use super::history::{self, History};
 use super::lesson::{ContainerMatch, Predicate, Step};
-use super::predicate::{CacheUse, EventMatch, ImageRef, ProcessMatch, Via};
+use super::predicate::{CacheUse, EventMatch, ImageRef, MountMatch, ProcessMatch, Via};
 use super::words;
 
 /// What the checks may look at. Implemented for `engine::Store` (reading the live store) and
@@ -19,6 +19,10 @@ pub trait World {
     fn container_has_path(&self, container: &str, path: &str) -> bool;
     fn container_changes(&self, container: &str) -> Vec<(char, String)>;
     fn container_logs(&self, container: &str) -> String;
+    /// The named volume holds a file at `path` (relative to its root).
+    fn volume_has_file(&self, volume: &str, path: &str) -> bool;
+    /// The host has this path (a bind mount's source).
+    fn host_has_path(&self, path: &std::path::Path) -> bool;
     /// The host ports the kernel hands out when asked for any (`-P`, `-p 80`).
     fn ephemeral_ports(&self) -> (u16, u16) {
         ephemeral_port_range()
@@ -53,6 +57,12 @@ impl World for Store {
     }
     fn container_logs(&self, container: &str) -> String {
         Store::container_logs(self, container)
+    }
+    fn volume_has_file(&self, volume: &str, path: &str) -> bool {
+        Store::volume_file(self, volume, path).is_some()
+    }
+    fn host_has_path(&self, path: &std::path::Path) -> bool {
+        path.exists()
     }
 }
 
@@ -237,7 +247,36 @@ pub fn predicate_holds(
                     .is_none_or(|n| same_name(&c.name, n) || c.id == *n)
             })
             .any(|c| world.container_logs(&c.id).contains(text.as_str())),
+        Predicate::Volume { name, file } => snap.volumes.iter().any(|v| {
+            v.name == *name && file.as_ref().is_none_or(|f| world.volume_has_file(name, f))
+        }),
+        Predicate::Mount(m) => snap
+            .containers
+            .iter()
+            .filter(|c| c.state == "running")
+            .filter(|c| m.name.as_ref().is_none_or(|n| same_name(&c.name, n)))
+            .any(|c| c.mounts.iter().any(|mt| mount_matches(mt, m, world))),
+        Predicate::Network { name, member } => snap.networks.iter().any(|n| {
+            n.name == *name
+                && member
+                    .as_ref()
+                    .is_none_or(|m| n.members.iter().any(|x| same_name(&x.name, m)))
+        }),
     }
+}
+
+fn mount_matches(mt: &MountInfo, m: &MountMatch, world: &dyn World) -> bool {
+    let kind = m.kind.as_deref().or(m.volume.as_ref().map(|_| "volume"));
+    mt.target.trim_end_matches('/') == m.target
+        && kind.is_none_or(|k| mt.kind == k)
+        && m.volume.as_ref().is_none_or(|v| mt.source == *v)
+        && m.readonly.is_none_or(|r| mt.readonly == r)
+        && m.file.as_ref().is_none_or(|f| match mt.kind.as_str() {
+            "volume" => world.volume_has_file(&mt.source, f),
+            "bind" => world
+                .host_has_path(&std::path::Path::new(&mt.source).join(f.trim_start_matches('/'))),
+            _ => false,
+        })
 }
 
 fn has_tag(snap: &Snapshot, r: &ImageRef) -> bool {
@@ -356,6 +395,8 @@ mod tests {
         container_paths: HashSet<(String, String)>,
         changes: HashMap<String, Vec<(char, String)>>,
         logs: HashMap<String, String>,
+        volume_files: HashSet<(String, String)>,
+        host_paths: HashSet<std::path::PathBuf>,
     }
 
     impl World for Fake {
@@ -374,6 +415,12 @@ mod tests {
         }
         fn container_logs(&self, container: &str) -> String {
             self.logs.get(container).cloned().unwrap_or_default()
+        }
+        fn volume_has_file(&self, volume: &str, path: &str) -> bool {
+            self.volume_files.contains(&(volume.into(), path.into()))
+        }
+        fn host_has_path(&self, path: &std::path::Path) -> bool {
+            self.host_paths.contains(path)
         }
     }
 
@@ -840,5 +887,123 @@ mod tests {
             evaluate(step("ps-all"), &w, &[ran(&["ps", "--all"], "0")]),
             Verdict::Pass
         );
+    }
+
+    fn storage_world() -> Fake {
+        use crate::engine::{MountInfo, NetworkInfo, NetworkMember, VolumeInfo};
+        let mut w = world();
+        let mount = |kind: &str, source: &str, target: &str, readonly: bool| MountInfo {
+            kind: kind.into(),
+            source: source.into(),
+            target: target.into(),
+            readonly,
+        };
+        w.snap.containers[0].mounts = vec![mount(
+            "bind",
+            "/home/me/site",
+            "/usr/share/nginx/html",
+            true,
+        )];
+        let mut db = container("c4", "db", "redis", "sha256:rd", "running");
+        db.mounts = vec![mount("volume", "redis-data", "/data", false)];
+        let mut old = container("c5", "old", "redis", "sha256:rd", "exited");
+        old.mounts = vec![mount("volume", "other", "/data", false)];
+        w.snap.containers.extend([db, old]);
+        let vol = |name: &str| VolumeInfo {
+            name: name.into(),
+            anonymous: false,
+            mountpoint: format!("/v/{name}").into(),
+            containers: vec![],
+            created: 0,
+        };
+        w.snap.volumes = vec![vol("redis-data"), vol("other")];
+        w.volume_files
+            .insert(("redis-data".into(), "/dump.rdb".into()));
+        w.host_paths.insert("/home/me/site/index.html".into());
+        w.snap.networks = vec![NetworkInfo {
+            id: "n1".into(),
+            name: "app-net".into(),
+            driver: "bridge".into(),
+            subnet: "172.18.0.0/16".into(),
+            gateway: "172.18.0.1".into(),
+            members: vec![NetworkMember {
+                container_id: "c4".into(),
+                name: "db".into(),
+                aliases: vec![],
+                address: "172.18.0.2".into(),
+            }],
+        }];
+        w
+    }
+
+    #[test]
+    fn volumes_and_their_files() {
+        let w = storage_world();
+        assert!(holds(r#"{ volume = "redis-data" }"#, &w, &[]));
+        assert!(holds(
+            r#"{ volume = "redis-data", file = "/dump.rdb" }"#,
+            &w,
+            &[]
+        ));
+        assert!(!holds(
+            r#"{ volume = "other", file = "/dump.rdb" }"#,
+            &w,
+            &[]
+        ));
+        assert!(!holds(r#"{ volume = "nothere" }"#, &w, &[]));
+    }
+
+    #[test]
+    fn mounts_of_running_containers() {
+        let w = storage_world();
+        assert!(holds(
+            r#"{ mount = "/data", volume = "redis-data", name = "db" }"#,
+            &w,
+            &[]
+        ));
+        assert!(holds(
+            r#"{ mount = "/data/", file = "/dump.rdb" }"#,
+            &w,
+            &[]
+        ));
+        assert!(!holds(r#"{ mount = "/data", type = "bind" }"#, &w, &[]));
+        // `old` mounts `other` there, but it is not running.
+        assert!(!holds(r#"{ mount = "/data", volume = "other" }"#, &w, &[]));
+        assert!(!holds(
+            r#"{ mount = "/data", volume = "redis-data", name = "web" }"#,
+            &w,
+            &[]
+        ));
+        let site = r#"{ mount = "/usr/share/nginx/html", type = "bind", file = "/index.html", readonly = true, name = "web" }"#;
+        assert!(holds(site, &w, &[]));
+        assert!(!holds(
+            r#"{ mount = "/usr/share/nginx/html", file = "/other.html" }"#,
+            &w,
+            &[]
+        ));
+        assert!(!holds(
+            r#"{ mount = "/usr/share/nginx/html", readonly = false }"#,
+            &w,
+            &[]
+        ));
+        assert!(!holds(
+            r#"{ mount = "/usr/share/nginx/html", volume = "site" }"#,
+            &w,
+            &[]
+        ));
+        assert!(!holds(r#"{ mount = "/html" }"#, &w, &[]));
+    }
+
+    #[test]
+    fn networks_and_their_members() {
+        let w = storage_world();
+        assert!(holds(r#"{ network = "app-net" }"#, &w, &[]));
+        assert!(holds(r#"{ network = "app-net", member = "db" }"#, &w, &[]));
+        assert!(!holds(
+            r#"{ network = "app-net", member = "web" }"#,
+            &w,
+            &[]
+        ));
+        assert!(!holds(r#"{ network = "other-net" }"#, &w, &[]));
     }
 }

@@ -207,6 +207,12 @@ mod tests {
         fn container_logs(&self, _: &str) -> String {
             String::new()
         }
+        fn volume_has_file(&self, _volume: &str, _path: &str) -> bool {
+            false
+        }
+        fn host_has_path(&self, _path: &std::path::Path) -> bool {
+            false
+        }
         fn ephemeral_ports(&self) -> (u16, u16) {
             (32768, 60999)
         }

@@ -259,6 +259,33 @@ pub enum Predicate {
     FileInImage { path: String, image: ImageRef },
     /// `{ log_contains = "text", name = "c" }`
     LogContains { text: String, name: Option<String> },
+    /// `{ volume = "redis-data", file = "/dump.rdb" }`: that named volume exists (holding a
+    /// file at that path, relative to the volume's root).
+    Volume { name: String, file: Option<String> },
+    /// `{ mount = "/data", volume = "v", type = "bind", readonly = true, file = "/x", name = "c" }`
+    Mount(MountMatch),
+    /// `{ network = "app-net", member = "cache" }`: that network exists (with that container
+    /// connected to it).
+    Network {
+        name: String,
+        member: Option<String>,
+    },
+}
+
+/// A mount of a running container: every given field must hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountMatch {
+    /// The path inside the container.
+    pub target: String,
+    /// The container's name.
+    pub name: Option<String>,
+    /// "bind", "volume" or "tmpfs".
+    pub kind: Option<String>,
+    /// The named volume mounted there (implies `type = "volume"`).
+    pub volume: Option<String>,
+    pub readonly: Option<bool>,
+    /// A file the mount's source holds, relative to the mount (`/index.html`).
+    pub file: Option<String>,
 }
 
 /// Predicate kinds, each with the extra keys it accepts and whether those are required.
@@ -295,6 +322,18 @@ const KINDS: &[(&str, &[(&str, bool)])] = &[
     ("no_event", EVENT_FIELDS),
     ("file_in_image", &[("image", true)]),
     ("log_contains", &[("name", false)]),
+    ("volume", &[("file", false)]),
+    (
+        "mount",
+        &[
+            ("name", false),
+            ("type", false),
+            ("volume", false),
+            ("readonly", false),
+            ("file", false),
+        ],
+    ),
+    ("network", &[("member", false)]),
 ];
 
 const CONTAINER_FIELDS: &[&str] = &[
@@ -361,6 +400,8 @@ impl Predicate {
             {
                 *b
             }
+            // `volume` is both a kind and the volume a `mount` is of.
+            [a, b] if *a == "volume" && *b == "mount" => *b,
             many => {
                 return Err(t("course.err.pred_several", &[("kinds", &many.join(", "))]));
             }
@@ -458,6 +499,28 @@ impl Predicate {
                     None => None,
                     Some(_) => Some(f.nonempty("name")?),
                 },
+            },
+            "volume" => Predicate::Volume {
+                name: f.nonempty(kind)?,
+                file: f.opt_path("file")?,
+            },
+            "mount" => Predicate::Mount(MountMatch {
+                target: f.path(kind)?,
+                name: f.opt_nonempty("name")?,
+                kind: match table.get("type") {
+                    None => None,
+                    Some(_) => match f.string("type")?.as_str() {
+                        k @ ("bind" | "volume" | "tmpfs") => Some(k.to_string()),
+                        _ => return Err(f.bad("type", "bind, volume, tmpfs")),
+                    },
+                },
+                volume: f.opt_nonempty("volume")?,
+                readonly: f.opt_bool("readonly")?,
+                file: f.opt_path("file")?,
+            }),
+            "network" => Predicate::Network {
+                name: f.nonempty(kind)?,
+                member: f.opt_nonempty("member")?,
             },
             _ => unreachable_kind(kind)?,
         })
@@ -608,6 +671,13 @@ impl Fields<'_> {
         } else {
             trimmed.into()
         })
+    }
+
+    fn opt_path(&self, key: &str) -> Result<Option<String>, String> {
+        match self.table.get(key) {
+            None => Ok(None),
+            Some(_) => self.path(key).map(Some),
+        }
     }
 
     fn image(&self, key: &str) -> Result<ImageRef, String> {
@@ -843,6 +913,35 @@ mod tests {
             pred(r#"{ log_contains = "Ready", name = "r" }"#),
             Ok(Predicate::LogContains { name: Some(_), .. })
         ));
+        assert_eq!(
+            pred(r#"{ volume = "redis-data", file = "/dump.rdb" }"#),
+            Ok(Predicate::Volume {
+                name: "redis-data".into(),
+                file: Some("/dump.rdb".into()),
+            })
+        );
+        assert_eq!(
+            pred(r#"{ mount = "/data/", volume = "v", readonly = true }"#),
+            Ok(Predicate::Mount(MountMatch {
+                target: "/data".into(),
+                name: None,
+                kind: None,
+                volume: Some("v".into()),
+                readonly: Some(true),
+                file: None,
+            }))
+        );
+        assert_eq!(
+            pred(r#"{ network = "app-net", member = "cache" }"#),
+            Ok(Predicate::Network {
+                name: "app-net".into(),
+                member: Some("cache".into()),
+            })
+        );
+        assert!(pred(r#"{ mount = "/x", type = "nfs" }"#).is_err());
+        assert!(pred(r#"{ mount = "x" }"#).is_err());
+        assert!(pred(r#"{ volume = "v", file = "dump.rdb" }"#).is_err());
+        assert!(pred(r#"{ network = "n", members = "c" }"#).is_err());
     }
 
     #[test]
