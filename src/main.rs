@@ -1,6 +1,6 @@
 //! gorae: `gorae` opens the lesson TUI; `gorae docker …` (or a link named `docker`) is the
 //! Docker-compatible CLI (a link named `docker-compose` is `docker compose`); `gorae lesson check`
-//! lints lessons.
+//! lints lessons; `gorae lesson try` tries an attempt at a step.
 
 use gorae::engine::helper::Helper;
 
@@ -25,6 +25,9 @@ fn main() {
             Some(arg) if let Some(helper) = Helper::from_arg(arg) => run_helper(helper, &args[2..]),
             Some("lesson") if args.get(2).map(String::as_str) == Some("check") => {
                 gorae::course::lint_main(args.split_off(3))
+            }
+            Some("lesson") if args.get(2).map(String::as_str) == Some("try") => {
+                gorae::course::attempt::try_main(args.split_off(3))
             }
             _ => gorae::tui::main(args.split_off(1)),
         }

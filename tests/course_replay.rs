@@ -1,7 +1,8 @@
 //! The whole course, end to end: every lesson's solutions typed, in order, into a real sandbox
 //! shell whose `docker` is gorae, with the real check code judging each step right after its
 //! last line — in Korean and in English. Then every step's wrong attempts, each from the
-//! step's start state (the lesson's earlier solutions replayed in a fresh store), must not pass.
+//! step's start state (the lesson's earlier solutions replayed in a fresh store), must not pass,
+//! and every right attempt must.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,6 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use gorae::course::attempt::Trial;
 use gorae::course::{Lesson, Verdict, evaluate, load_course};
 use gorae::engine::{Store, events};
 use gorae::i18n::Lang;
@@ -161,7 +163,7 @@ fn replay_lesson(world: &World, lesson: &Lesson) -> Vec<String> {
             if !step.is_reading() {
                 // A detached process may still be writing its first output: allow it a moment.
                 let mut v = world.verdict(lesson, si, step_start);
-                for _ in 0..20 {
+                for _ in 0..50 {
                     if v == Verdict::Pass {
                         break;
                     }
@@ -282,6 +284,11 @@ fn both_languages_check_the_same_things() {
                 k.id, ks.id
             );
             assert_eq!(
+                ks.right, es.right,
+                "{} / {}: right attempts differ",
+                k.id, ks.id
+            );
+            assert_eq!(
                 format!("{:?}{:?}", ks.check, ks.any),
                 format!("{:?}{:?}", es.check, es.any),
                 "{} / {}: checks differ",
@@ -292,84 +299,100 @@ fn both_languages_check_the_same_things() {
     }
 }
 
-/// One wrong attempt to judge: the lesson's solutions before the step, then the attempt.
+/// One attempt to judge from its step's start state: a `wrong` one must not pass, a `right`
+/// one must. Judged by `gorae lesson try`'s code (`course::attempt::Trial`).
 struct Attempt<'a> {
     lesson: &'a Lesson,
     step: usize,
-    lines: Vec<String>,
-    prefix_len: usize,
+    lines: &'a [String],
+    must_pass: bool,
 }
 
 impl Attempt<'_> {
-    /// Fixed host ports (8080) make an attempt exclusive.
+    /// Fixed host ports (8080, 6379) make an attempt exclusive.
     fn exclusive(&self) -> bool {
+        let start = Trial::start_lines(self.lesson, self.step);
         self.lines
             .iter()
-            .any(|l| l.contains("-p ") || l.contains("localhost:"))
+            .chain(&start)
+            .any(|l| l.contains("-p ") || l.contains("localhost:") || l.contains("127.0.0.1:"))
     }
 
     fn judge(&self) -> Option<String> {
-        let world = World::new(Lang::Ko);
         let step = &self.lesson.steps[self.step];
-        let mut start = 0;
-        let n = self.prefix_len;
-        let attempt = &self.lines[n..];
-        let res = replay_with(&world.sandbox, &self.lines, &world.opts, &mut |i, _| {
-            if i + 1 == n {
-                start = world.events_len();
+        let trial = Trial::new(
+            Path::new(env!("CARGO_BIN_EXE_gorae")),
+            &catalog(),
+            "ko_KR.UTF-8",
+        )
+        .unwrap();
+        let what = if self.must_pass { "right" } else { "wrong" };
+        let o = match trial.attempt(self.lesson, self.step, self.lines) {
+            Ok(o) => o,
+            Err(e) => {
+                return Some(format!(
+                    "{} / {}: replaying the {what} attempt {:?} failed: {e}",
+                    self.lesson.id, step.id, self.lines
+                ));
             }
-        });
-        if let Err(e) = res {
-            return Some(format!(
-                "{} / {}: replaying {attempt:?} failed: {e}",
-                self.lesson.id, step.id
-            ));
-        }
-        // Give detached work a moment, then judge: it must not pass.
-        std::thread::sleep(Duration::from_millis(300));
-        (world.verdict(self.lesson, self.step, start) == Verdict::Pass).then(|| {
+        };
+        let passed = o.verdict == Verdict::Pass;
+        (passed != self.must_pass).then(|| {
+            let printed: Vec<String> = o.transcript.iter().map(|(_, out)| out.clone()).collect();
             format!(
-                "{} / {}: the wrong attempt {attempt:?} passes the check",
-                self.lesson.id, step.id
+                "{} / {}: the {what} attempt {:?} {} ({}); it printed:\n{}",
+                self.lesson.id,
+                step.id,
+                self.lines,
+                if passed { "passes" } else { "does not pass" },
+                o.failing.as_deref().unwrap_or("all hold"),
+                printed.join("\n")
             )
         })
     }
 }
 
-/// Wrong attempts are replayed once (Korean): the test above shows both languages check the
-/// same things with the same solutions. Each runs in a fresh store, several at a time.
+/// Every `wrong` and `right` attempt of every step, each from the step's start state in a
+/// fresh store, several at a time. Replayed once (Korean): the test above shows both
+/// languages check the same things with the same solutions and attempts.
 #[test]
-fn no_wrong_attempt_passes() {
+fn wrong_attempts_fail_and_right_ones_pass() {
     let _turn = serial();
     let lessons = course(Lang::Ko);
     let mut jobs = Vec::new();
+    let (mut wrong, mut right) = (0, 0);
     for lesson in &lessons {
         for (si, step) in lesson.steps.iter().enumerate() {
             assert!(
-                step.wrong.is_empty() || !step.is_reading(),
-                "{}/{}: a reading step with wrong attempts",
+                (step.wrong.is_empty() && step.right.is_empty()) || !step.is_reading(),
+                "{}/{}: a reading step with attempts",
                 lesson.id,
                 step.id
             );
-            for attempt in &step.wrong {
-                let mut lines: Vec<String> = lesson.steps[..si]
-                    .iter()
-                    .flat_map(|s| s.solution.iter().cloned())
-                    .chain(step.setup.iter().cloned())
-                    .collect();
-                let prefix_len = lines.len();
-                lines.extend(attempt.iter().cloned());
+            for (lines, must_pass) in step
+                .wrong
+                .iter()
+                .map(|a| (a, false))
+                .chain(step.right.iter().map(|a| (a, true)))
+            {
+                if must_pass {
+                    right += 1;
+                } else {
+                    wrong += 1;
+                }
                 jobs.push(Attempt {
                     lesson,
                     step: si,
                     lines,
-                    prefix_len,
+                    must_pass,
                 });
             }
         }
     }
-    let total = jobs.len();
-    assert!(total > 20, "only {total} wrong attempts");
+    assert!(
+        wrong > 100 && right > 50,
+        "only {wrong} wrong and {right} right attempts"
+    );
     let queue = std::sync::Mutex::new(jobs);
     let ports = std::sync::RwLock::new(());
     let failures = std::sync::Mutex::new(Vec::new());

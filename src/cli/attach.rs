@@ -458,7 +458,12 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
         user,
         allow_mknod: false,
     };
-    store.emit(Event::container(Action::ExecStart, &c).attr("execID", a.command.join(" ")));
+    let argv = serde_json::to_string(&a.command).unwrap_or_default();
+    store.emit(
+        Event::container(Action::ExecStart, &c)
+            .attr("execID", a.command.join(" "))
+            .attr("gorae.cmd", argv.clone()),
+    );
     // In the child, on failure: say it where the process's stderr goes.
     let report = |failure: &runtime::InitFailure| {
         let _ = writeln!(std::io::stderr(), "{}", exec_error(failure));
@@ -495,7 +500,11 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
             .collect();
         relay_child(s.pid, s.stdin, outputs, None, detach)
     };
-    store.emit(Event::container(Action::ExecDie, &c).attr("exitCode", code.to_string()));
+    store.emit(
+        Event::container(Action::ExecDie, &c)
+            .attr("exitCode", code.to_string())
+            .attr("gorae.cmd", argv),
+    );
     Ok(code)
 }
 

@@ -178,7 +178,11 @@ pub(super) fn parse_when(s: &str) -> Option<u64> {
 
 fn event_line(ev: &events::Event, json_format: bool) -> String {
     if json_format {
-        return serde_json::to_string(ev).unwrap_or_default();
+        let mut public = ev.clone();
+        public
+            .attrs
+            .retain(|k, _| !k.starts_with(events::PRIVATE_ATTR));
+        return serde_json::to_string(&public).unwrap_or_default();
     }
     let time = chrono::DateTime::from_timestamp_millis(ev.time as i64)
         .map(|t| {
@@ -188,8 +192,7 @@ fn event_line(ev: &events::Event, json_format: bool) -> String {
         .unwrap_or_default();
     // Docker prints the actor's attributes sorted by key.
     let mut pairs: Vec<(&str, &str)> = ev
-        .attrs
-        .iter()
+        .public_attrs()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     if !ev.image.is_empty() {

@@ -33,7 +33,11 @@ pub fn logs(
     if !follow {
         return Ok(0);
     }
-    // Follow: read what is appended until the container stops.
+    // Follow: read what is appended until the container stops, or Ctrl-C. Ctrl-C ends the
+    // command normally (exit 130, as a shell reports it) so its `command` event is still
+    // written: the learner did look at the logs.
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _ = signal_hook::flag::register(libc::SIGINT, std::sync::Arc::clone(&interrupted));
     let path = store.container_dir(&c.id).join("log.jsonl");
     let mut offset = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let mut pending = String::new();
@@ -63,6 +67,10 @@ pub fn logs(
         }
         if !running {
             return Ok(0);
+        }
+        if interrupted.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = out.flush();
+            return Ok(130);
         }
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -157,6 +157,8 @@ pub fn run(store: &Store, a: RunArgs) -> CmdResult {
         };
     }
     let m = store.start_monitor(&c, true).map_err(docker_prefixed)?;
+    // Docker's attached `run` and `start -a` report an `attach`, as `docker attach` does.
+    store.emit(Event::container(Action::Attach, &c));
     let mut forward = |sig: i32| proxy_signal(store, &c.id, sig);
     let opts = attach::AttachOptions {
         forward_stdin: a.interactive,
@@ -225,6 +227,7 @@ pub fn start(store: &Store, names: &[String], flags: AttachFlags) -> CmdResult {
             }
             if attach_mode {
                 let m = store.start_monitor(&c, true)?;
+                store.emit(Event::container(Action::Attach, &c));
                 let mut forward = |sig: i32| proxy_signal(store, &c.id, sig);
                 let opts = attach::AttachOptions {
                     forward_stdin: interactive,

@@ -1,10 +1,15 @@
-//! Checks: whether the engine's state (and the events since a step began) satisfy a step.
-//! Steps are judged by resulting state, never by matching typed text; `ran` is the one
-//! exception, for steps that only look at something (`docker ps -a`) and change nothing.
+//! Checks: whether the engine's state (and what happened since a step began) satisfies a step.
+//! Steps are judged by what the learner caused: the state, and for what leaves no state (a
+//! `run --rm`, a signal, a cache hit) the engine's events, read as history (`history`).
+//! `ran` is the one check of typed commands, for steps that only look at something
+//! (`docker ps -a`) and change nothing; it compares meaning, not spelling (`words`).
 
-use crate::engine::{ContainerInfo, Event, Snapshot, Store};
+use crate::engine::{Action, Event, EventType, MountInfo, Snapshot, Store};
 
-use super::lesson::{ContainerMatch, ImageRef, Predicate, Step};
+use super::history::{self, History};
+use super::lesson::{ContainerMatch, Predicate, Step};
+use super::predicate::{CacheUse, EventMatch, ImageRef, MountMatch, ProcessMatch, Via};
+use super::words;
 
 /// What the checks may look at. Implemented for `engine::Store` (reading the live store) and
 /// by test fakes.
@@ -14,6 +19,25 @@ pub trait World {
     fn container_has_path(&self, container: &str, path: &str) -> bool;
     fn container_changes(&self, container: &str) -> Vec<(char, String)>;
     fn container_logs(&self, container: &str) -> String;
+    /// The named volume holds a file at `path` (relative to its root).
+    fn volume_has_file(&self, volume: &str, path: &str) -> bool;
+    /// The host has this path (a bind mount's source).
+    fn host_has_path(&self, path: &std::path::Path) -> bool;
+    /// The host ports the kernel hands out when asked for any (`-P`, `-p 80`).
+    fn ephemeral_ports(&self) -> (u16, u16) {
+        ephemeral_port_range()
+    }
+}
+
+/// `/proc/sys/net/ipv4/ip_local_port_range`, or Linux's default.
+pub fn ephemeral_port_range() -> (u16, u16) {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| {
+            let mut it = s.split_whitespace().map(|n| n.parse::<u16>());
+            Some((it.next()?.ok()?, it.next()?.ok()?))
+        })
+        .unwrap_or((32768, 60999))
 }
 
 impl World for Store {
@@ -34,6 +58,12 @@ impl World for Store {
     fn container_logs(&self, container: &str) -> String {
         Store::container_logs(self, container)
     }
+    fn volume_has_file(&self, volume: &str, path: &str) -> bool {
+        Store::volume_file(self, volume, path).is_some()
+    }
+    fn host_has_path(&self, path: &std::path::Path) -> bool {
+        path.exists()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,9 +74,8 @@ pub enum Verdict {
     Avoid(String),
 }
 
-/// Judge a step. `events` are the engine events seen since the step began (for `ran` and
-/// `event`). A reading step (no `check`, no `any`) is `Fail`: it is done when the learner
-/// moves on, not by state.
+/// Judge a step. `events` are the engine events seen since the step began. A reading step
+/// (no `check`, no `any`) is `Fail`: it is done when the learner moves on, not by state.
 pub fn evaluate(step: &Step, world: &dyn World, events: &[Event]) -> Verdict {
     if step.is_reading() {
         return Verdict::Fail;
@@ -64,14 +93,80 @@ pub fn evaluate(step: &Step, world: &dyn World, events: &[Event]) -> Verdict {
         .unwrap_or(Verdict::Fail)
 }
 
+/// The first predicate of a step that does not hold (None: the step passes), for
+/// `gorae lesson try`.
+pub fn first_failing<'a>(
+    step: &'a Step,
+    world: &dyn World,
+    events: &[Event],
+) -> Option<&'a Predicate> {
+    let snap = world.snapshot();
+    let holds = |p: &Predicate| predicate_holds(p, world, &snap, events);
+    if let Some(p) = step.check.iter().find(|p| !holds(p)) {
+        return Some(p);
+    }
+    if step.any.is_empty() || step.any.iter().any(|g| g.iter().all(holds)) {
+        return None;
+    }
+    step.any.first().and_then(|g| g.iter().find(|p| !holds(p)))
+}
+
+/// What can change without an engine event and still decide a step: a running container's
+/// files (its upper dir) and its log. The TUI watches these while the step is current.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Watch {
+    /// The upper dir of the container with this ID (recursively).
+    Files(String),
+    /// The log of the container with this ID.
+    Log(String),
+}
+
+/// The watches a step needs in this state: for its file and log predicates, the running
+/// containers they may be about.
+pub fn watches(step: &Step, snap: &Snapshot) -> Vec<Watch> {
+    let running = |name: &Option<String>| {
+        snap.containers
+            .iter()
+            .filter(|c| c.state == "running")
+            .filter(|c| {
+                name.as_ref()
+                    .is_none_or(|n| same_name(&c.name, n) || c.id == *n)
+            })
+            .map(|c| c.id.clone())
+            .collect::<Vec<_>>()
+    };
+    let mut out: Vec<Watch> = step
+        .check
+        .iter()
+        .chain(step.any.iter().flatten())
+        .chain(step.avoid.iter().flat_map(|a| a.when.iter()))
+        .flat_map(|p| match p {
+            Predicate::ContainerFile { name, .. } | Predicate::ContainerChanged { name, .. } => {
+                running(name).into_iter().map(Watch::Files).collect()
+            }
+            Predicate::LogContains { name, .. } => {
+                running(name).into_iter().map(Watch::Log).collect()
+            }
+            _ => Vec::new(),
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 pub fn predicate_holds(
     p: &Predicate,
     world: &dyn World,
     snap: &Snapshot,
     events: &[Event],
 ) -> bool {
+    let h = History::new(snap, events);
     match p {
         Predicate::Image(r) => has_tag(snap, r),
+        Predicate::SameImage(a, b) => {
+            image_id(snap, a).is_some_and(|id| image_id(snap, b) == Some(id))
+        }
         Predicate::NoImage(r) => !has_tag(snap, r),
         Predicate::ImageWithFile { path, not_from } => {
             let excluded_id = not_from.as_ref().and_then(|r| image_id(snap, r));
@@ -98,38 +193,49 @@ pub fn predicate_holds(
         Predicate::NoContainer(m) => {
             matching(m, snap).count() < m.count_at_least.unwrap_or(1) as usize
         }
-        Predicate::ContainerFile { path, image } => snap
+        Predicate::ContainerFile { path, image, name } => snap
             .containers
             .iter()
             .filter(|c| {
                 image
                     .as_ref()
-                    .is_none_or(|r| container_image_is(r, c, snap))
+                    .is_none_or(|r| history::image_is(r, &c.image, &c.image_id, snap))
+                    && name.as_ref().is_none_or(|n| same_name(&c.name, n))
             })
             .any(|c| world.container_has_path(&c.id, path)),
-        Predicate::ContainerChanged(path) => snap.containers.iter().any(|c| {
-            world
-                .container_changes(&c.id)
-                .iter()
-                .any(|(_, p)| p.trim_end_matches('/') == path)
-        }),
+        Predicate::ContainerChanged { path, name } => snap
+            .containers
+            .iter()
+            .filter(|c| name.as_ref().is_none_or(|n| same_name(&c.name, n)))
+            .any(|c| {
+                world
+                    .container_changes(&c.id)
+                    .iter()
+                    .any(|(_, p)| p.trim_end_matches('/') == path)
+            }),
         Predicate::Port {
             container_port,
             host_port,
-        } => snap
-            .containers
-            .iter()
-            .filter(|c| c.state == "running")
-            .any(|c| {
-                c.ports.iter().any(|p| {
-                    p.container_port == *container_port
-                        && host_port.is_none_or(|h| p.host_port == h)
+            random_host,
+        } => {
+            let (lo, hi) = world.ephemeral_ports();
+            snap.containers
+                .iter()
+                .filter(|c| c.state == "running")
+                .any(|c| {
+                    c.ports.iter().any(|p| {
+                        p.container_port == *container_port
+                            && host_port.is_none_or(|h| p.host_port == h)
+                            && (!random_host
+                                || ((lo..=hi).contains(&p.host_port)
+                                    && p.host_port != p.container_port))
+                    })
                 })
-            }),
-        Predicate::Ran(words) => events.iter().any(|e| command_matches(e, words)),
-        Predicate::Event { action, kind } => events
-            .iter()
-            .any(|e| e.action == *action && kind.as_ref().is_none_or(|k| e.kind == *k)),
+        }
+        Predicate::Process(m) => process_ended(m, &h),
+        Predicate::Ran(want) => events.iter().any(|e| command_matches(e, want, &h)),
+        Predicate::Event(m) => events.iter().any(|e| event_matches(e, m, &h)),
+        Predicate::NoEvent(m) => !events.iter().any(|e| event_matches(e, m, &h)),
         Predicate::FileInImage { path, image } => {
             has_tag(snap, image) && world.image_has_path(&image.full(), path)
         }
@@ -141,7 +247,36 @@ pub fn predicate_holds(
                     .is_none_or(|n| same_name(&c.name, n) || c.id == *n)
             })
             .any(|c| world.container_logs(&c.id).contains(text.as_str())),
+        Predicate::Volume { name, file } => snap.volumes.iter().any(|v| {
+            v.name == *name && file.as_ref().is_none_or(|f| world.volume_has_file(name, f))
+        }),
+        Predicate::Mount(m) => snap
+            .containers
+            .iter()
+            .filter(|c| c.state == "running")
+            .filter(|c| m.name.as_ref().is_none_or(|n| same_name(&c.name, n)))
+            .any(|c| c.mounts.iter().any(|mt| mount_matches(mt, m, world))),
+        Predicate::Network { name, member } => snap.networks.iter().any(|n| {
+            n.name == *name
+                && member
+                    .as_ref()
+                    .is_none_or(|m| n.members.iter().any(|x| same_name(&x.name, m)))
+        }),
     }
+}
+
+fn mount_matches(mt: &MountInfo, m: &MountMatch, world: &dyn World) -> bool {
+    let kind = m.kind.as_deref().or(m.volume.as_ref().map(|_| "volume"));
+    mt.target.trim_end_matches('/') == m.target
+        && kind.is_none_or(|k| mt.kind == k)
+        && m.volume.as_ref().is_none_or(|v| mt.source == *v)
+        && m.readonly.is_none_or(|r| mt.readonly == r)
+        && m.file.as_ref().is_none_or(|f| match mt.kind.as_str() {
+            "volume" => world.volume_has_file(&mt.source, f),
+            "bind" => world
+                .host_has_path(&std::path::Path::new(&mt.source).join(f.trim_start_matches('/'))),
+            _ => false,
+        })
 }
 
 fn has_tag(snap: &Snapshot, r: &ImageRef) -> bool {
@@ -164,123 +299,84 @@ fn same_name(a: &str, b: &str) -> bool {
 fn matching<'a>(
     m: &'a ContainerMatch,
     snap: &'a Snapshot,
-) -> impl Iterator<Item = &'a ContainerInfo> {
+) -> impl Iterator<Item = &'a crate::engine::ContainerInfo> {
     snap.containers.iter().filter(move |c| {
         m.image
             .as_ref()
-            .is_none_or(|r| container_image_is(r, c, snap))
+            .is_none_or(|r| history::image_is(r, &c.image, &c.image_id, snap))
             && m.name.as_ref().is_none_or(|n| same_name(&c.name, n))
             && m.state.is_none_or(|s| c.state == s.as_str())
             && m.exit_code.is_none_or(|x| c.exit_code == Some(x))
             && m.tty.is_none_or(|x| c.tty == x)
+            && m.interactive.is_none_or(|x| c.interactive == x)
             && m.rm.is_none_or(|x| c.auto_remove == x)
             && m.detached.is_none_or(|x| c.detached == x)
+            && m.command
+                .as_ref()
+                .is_none_or(|w| words::argv_begins_with(&c.command, w))
     })
 }
 
-/// The container's image as typed, or any tag its image id carries, is accepted by `want`:
-/// `debian` matches a container from `debian:12`, and a container run as `debian` matches
-/// `debian:12` when both tags name the same image.
-fn container_image_is(want: &ImageRef, c: &ContainerInfo, snap: &Snapshot) -> bool {
-    let typed = ImageRef::parse(&c.image).ok();
-    let tags = snap
-        .images
-        .iter()
-        .filter(|i| !c.image_id.is_empty() && i.id == c.image_id)
-        .flat_map(|i| i.tags.iter())
-        .filter_map(|t| ImageRef::parse(t).ok());
-    typed.into_iter().chain(tags).any(|r| want.accepts(&r))
+/// A process matching `m` ended since the step began.
+fn process_ended(m: &ProcessMatch, h: &History) -> bool {
+    h.ended().iter().any(|p| {
+        p.exit_code == Some(m.exit_code)
+            && m.via.is_none_or(|v| (v == Via::Exec) == p.exec)
+            && m.name.as_ref().is_none_or(|n| same_name(&p.name, n))
+            && m.image.as_ref().is_none_or(|r| {
+                h.container(&p.container)
+                    .is_some_and(|f| history::image_is(r, &f.image, &f.image_id, h.snap))
+            })
+            && words::argv_begins_with(&p.argv, &m.words)
+    })
 }
 
-/// Short flags and the long forms they stand for (`-n` has none: its meaning differs by command).
-const FLAG_PAIRS: &[(&str, &str)] = &[
-    ("-a", "--all"),
-    ("-q", "--quiet"),
-    ("-f", "--force"),
-    ("-d", "--detach"),
-    ("-i", "--interactive"),
-    ("-t", "--tty"),
-    ("-p", "--publish"),
-    ("-P", "--publish-all"),
-    ("-l", "--latest"),
-    ("-e", "--env"),
-    ("-w", "--workdir"),
-];
-
-fn short_form(flag: &str) -> &str {
-    FLAG_PAIRS
-        .iter()
-        .find(|(_, long)| *long == flag)
-        .map(|(short, _)| *short)
-        .unwrap_or(flag)
+/// A successful (or interrupted: Ctrl-C after looking counts) `command` event whose args hold
+/// `words` in order, references compared by what they name.
+fn command_matches(e: &Event, want: &[String], h: &History) -> bool {
+    e.kind == EventType::Command
+        && e.action == Action::Run
+        && matches!(e.attrs.get("exit").map(String::as_str), Some("0" | "130"))
+        && words::command_holds(&e.args(), want, &|a, b| h.same(a, b))
 }
 
-/// Arguments split the way flags are meant: `-it` → `-i -t` (only all-letter clusters, so a
-/// value glued to a flag like `-eA=b` stays whole), `--publish=80` → `--publish 80`, and long
-/// flags with a short form written short.
-fn split_flags(args: &[String]) -> Vec<String> {
-    let mut out = Vec::with_capacity(args.len());
-    for arg in args {
-        if let Some(long) = arg.strip_prefix("--") {
-            match long.split_once('=') {
-                Some((flag, value)) => {
-                    out.push(short_form(&format!("--{flag}")).to_string());
-                    out.push(value.to_string());
-                }
-                None => out.push(short_form(arg).to_string()),
+fn event_matches(e: &Event, m: &EventMatch, h: &History) -> bool {
+    let attr = |k: &str| e.attrs.get(k).map(String::as_str);
+    let count = |k: &str| attr(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    e.action == m.action
+        && m.kind.as_ref().is_none_or(|k| e.kind == *k)
+        && m.name
+            .as_ref()
+            .is_none_or(|n| e.kind == EventType::Container && same_name(&e.name, n))
+        && m.image.as_ref().is_none_or(|r| match e.kind {
+            EventType::Container => {
+                let id = h.container(&e.id).map(|f| f.image_id).unwrap_or_default();
+                history::image_is(r, &e.image, &id, h.snap)
             }
-        } else if let Some(cluster) = arg.strip_prefix('-')
-            && cluster.len() > 1
-            && cluster.chars().all(|c| c.is_ascii_alphabetic())
-        {
-            out.extend(cluster.chars().map(|c| format!("-{c}")));
-        } else {
-            out.push(arg.clone());
-        }
-    }
-    out
-}
-
-/// `docker container ls` is `docker ps`, `docker image rm` is `docker rmi`, and so on.
-fn canonical_command(args: &[String]) -> Vec<String> {
-    let [group, sub, rest @ ..] = args else {
-        return args.to_vec();
-    };
-    let top = match (group.as_str(), sub.as_str()) {
-        ("container", "ls" | "list" | "ps") => "ps",
-        ("image", "ls" | "list") => "images",
-        ("image", "rm" | "remove") => "rmi",
-        ("container", "remove") => "rm",
-        (
-            "container",
-            s @ ("run" | "start" | "stop" | "rm" | "logs" | "exec" | "create" | "kill" | "attach"
-            | "inspect" | "diff" | "commit" | "top" | "port" | "rename" | "restart" | "cp"
-            | "wait" | "pause" | "unpause" | "export" | "stats"),
-        ) => s,
-        (
-            "image",
-            s @ ("pull" | "tag" | "history" | "inspect" | "build" | "save" | "load" | "push"
-            | "import"),
-        ) => s,
-        _ => return args.to_vec(),
-    };
-    std::iter::once(top.to_string())
-        .chain(rest.iter().cloned())
-        .collect()
-}
-
-/// A successful `command` event whose args hold `words` in order.
-fn command_matches(e: &Event, words: &[String]) -> bool {
-    if e.kind != "command"
-        || e.action != "run"
-        || e.attrs.get("exit").map(String::as_str) != Some("0")
-    {
-        return false;
-    }
-    let args = split_flags(&canonical_command(&e.args()));
-    let words = split_flags(&canonical_command(words));
-    let mut rest = args.iter();
-    words.iter().all(|w| rest.any(|a| a == w))
+            // An image event names its image by the tags it was about (a `save` by ID names
+            // none, so it does not carry the name over to `load`).
+            _ => {
+                let tags: Vec<String> = attr("gorae.tags")
+                    .and_then(|t| serde_json::from_str(t).ok())
+                    .unwrap_or_default();
+                std::iter::once(e.name.as_str())
+                    .chain(tags.iter().map(String::as_str))
+                    .filter_map(|t| ImageRef::parse(t).ok())
+                    .any(|t| r.accepts(&t))
+            }
+        })
+        && m.signal
+            .is_none_or(|s| attr("signal") == Some(s.to_string().as_str()))
+        && m.auto_removed
+            .is_none_or(|want| (attr("gorae.autoRemove") == Some("true")) == want)
+        && m.cache.is_none_or(|c| {
+            let (cached, built) = (count("gorae.cachedSteps"), count("gorae.builtSteps"));
+            match c {
+                CacheUse::All => cached > 0 && built == 0,
+                CacheUse::None => cached == 0 && built > 0,
+                CacheUse::Some => cached > 0 && built > 0,
+            }
+        })
 }
 
 #[cfg(test)]
@@ -290,7 +386,7 @@ mod tests {
     use super::*;
     use crate::course::lesson::{Avoid, ContainerState};
     use crate::engine::{Action, EventType};
-    use crate::engine::{ImageInfo, PortInfo};
+    use crate::engine::{ContainerInfo, ImageInfo, PortInfo};
 
     #[derive(Default)]
     struct Fake {
@@ -299,6 +395,8 @@ mod tests {
         container_paths: HashSet<(String, String)>,
         changes: HashMap<String, Vec<(char, String)>>,
         logs: HashMap<String, String>,
+        volume_files: HashSet<(String, String)>,
+        host_paths: HashSet<std::path::PathBuf>,
     }
 
     impl World for Fake {
@@ -317,6 +415,12 @@ mod tests {
         }
         fn container_logs(&self, container: &str) -> String {
             self.logs.get(container).cloned().unwrap_or_default()
+        }
+        fn volume_has_file(&self, volume: &str, path: &str) -> bool {
+            self.volume_files.contains(&(volume.into(), path.into()))
+        }
+        fn host_has_path(&self, path: &std::path::Path) -> bool {
+            self.host_paths.contains(path)
         }
     }
 
@@ -346,6 +450,7 @@ mod tests {
             tty: false,
             detached: false,
             auto_remove: false,
+            interactive: false,
             ports: vec![],
             created: 0,
             mounts: vec![],
@@ -672,8 +777,11 @@ mod tests {
             solution: vec![],
             check,
             any,
+            check_src: vec![],
+            any_src: vec![],
             avoid,
             wrong: vec![],
+            right: vec![],
             setup: vec![],
             line: 1,
         }
@@ -779,5 +887,123 @@ mod tests {
             evaluate(step("ps-all"), &w, &[ran(&["ps", "--all"], "0")]),
             Verdict::Pass
         );
+    }
+
+    fn storage_world() -> Fake {
+        use crate::engine::{MountInfo, NetworkInfo, NetworkMember, VolumeInfo};
+        let mut w = world();
+        let mount = |kind: &str, source: &str, target: &str, readonly: bool| MountInfo {
+            kind: kind.into(),
+            source: source.into(),
+            target: target.into(),
+            readonly,
+        };
+        w.snap.containers[0].mounts = vec![mount(
+            "bind",
+            "/home/me/site",
+            "/usr/share/nginx/html",
+            true,
+        )];
+        let mut db = container("c4", "db", "redis", "sha256:rd", "running");
+        db.mounts = vec![mount("volume", "redis-data", "/data", false)];
+        let mut old = container("c5", "old", "redis", "sha256:rd", "exited");
+        old.mounts = vec![mount("volume", "other", "/data", false)];
+        w.snap.containers.extend([db, old]);
+        let vol = |name: &str| VolumeInfo {
+            name: name.into(),
+            anonymous: false,
+            mountpoint: format!("/v/{name}").into(),
+            containers: vec![],
+            created: 0,
+        };
+        w.snap.volumes = vec![vol("redis-data"), vol("other")];
+        w.volume_files
+            .insert(("redis-data".into(), "/dump.rdb".into()));
+        w.host_paths.insert("/home/me/site/index.html".into());
+        w.snap.networks = vec![NetworkInfo {
+            id: "n1".into(),
+            name: "app-net".into(),
+            driver: "bridge".into(),
+            subnet: "172.18.0.0/16".into(),
+            gateway: "172.18.0.1".into(),
+            members: vec![NetworkMember {
+                container_id: "c4".into(),
+                name: "db".into(),
+                aliases: vec![],
+                address: "172.18.0.2".into(),
+            }],
+        }];
+        w
+    }
+
+    #[test]
+    fn volumes_and_their_files() {
+        let w = storage_world();
+        assert!(holds(r#"{ volume = "redis-data" }"#, &w, &[]));
+        assert!(holds(
+            r#"{ volume = "redis-data", file = "/dump.rdb" }"#,
+            &w,
+            &[]
+        ));
+        assert!(!holds(
+            r#"{ volume = "other", file = "/dump.rdb" }"#,
+            &w,
+            &[]
+        ));
+        assert!(!holds(r#"{ volume = "nothere" }"#, &w, &[]));
+    }
+
+    #[test]
+    fn mounts_of_running_containers() {
+        let w = storage_world();
+        assert!(holds(
+            r#"{ mount = "/data", volume = "redis-data", name = "db" }"#,
+            &w,
+            &[]
+        ));
+        assert!(holds(
+            r#"{ mount = "/data/", file = "/dump.rdb" }"#,
+            &w,
+            &[]
+        ));
+        assert!(!holds(r#"{ mount = "/data", type = "bind" }"#, &w, &[]));
+        // `old` mounts `other` there, but it is not running.
+        assert!(!holds(r#"{ mount = "/data", volume = "other" }"#, &w, &[]));
+        assert!(!holds(
+            r#"{ mount = "/data", volume = "redis-data", name = "web" }"#,
+            &w,
+            &[]
+        ));
+        let site = r#"{ mount = "/usr/share/nginx/html", type = "bind", file = "/index.html", readonly = true, name = "web" }"#;
+        assert!(holds(site, &w, &[]));
+        assert!(!holds(
+            r#"{ mount = "/usr/share/nginx/html", file = "/other.html" }"#,
+            &w,
+            &[]
+        ));
+        assert!(!holds(
+            r#"{ mount = "/usr/share/nginx/html", readonly = false }"#,
+            &w,
+            &[]
+        ));
+        assert!(!holds(
+            r#"{ mount = "/usr/share/nginx/html", volume = "site" }"#,
+            &w,
+            &[]
+        ));
+        assert!(!holds(r#"{ mount = "/html" }"#, &w, &[]));
+    }
+
+    #[test]
+    fn networks_and_their_members() {
+        let w = storage_world();
+        assert!(holds(r#"{ network = "app-net" }"#, &w, &[]));
+        assert!(holds(r#"{ network = "app-net", member = "db" }"#, &w, &[]));
+        assert!(!holds(
+            r#"{ network = "app-net", member = "web" }"#,
+            &w,
+            &[]
+        ));
+        assert!(!holds(r#"{ network = "other-net" }"#, &w, &[]));
     }
 }

@@ -33,8 +33,13 @@ pub struct Step {
     pub solution: Vec<String>,
     pub check: Vec<Predicate>,
     pub any: Vec<Vec<Predicate>>,
+    /// `check` and `any` as the lesson wrote them (inline TOML), for messages.
+    pub check_src: Vec<String>,
+    pub any_src: Vec<Vec<String>>,
     pub avoid: Vec<Avoid>,
     pub wrong: Vec<Vec<String>>,
+    /// Attempts other than the solution that must pass (tests replay them).
+    pub right: Vec<Vec<String>>,
     pub setup: Vec<String>,
     /// 1-based line of the step block's opening fence in the file.
     pub line: usize,
@@ -119,6 +124,8 @@ struct StepToml {
     avoid: Vec<RawAvoid>,
     #[serde(default)]
     wrong: Vec<Vec<String>>,
+    #[serde(default)]
+    right: Vec<Vec<String>>,
     #[serde(default)]
     setup: Vec<String>,
 }
@@ -222,6 +229,13 @@ pub fn parse_lesson(path: &Path, text: &str) -> Result<Lesson, LessonError> {
                 })
                 .collect()
         };
+        let source = |raw: &[RawPredicate]| -> Vec<String> {
+            raw.iter()
+                .map(|p| toml::Value::Table(p.get_ref().clone()).to_string())
+                .collect()
+        };
+        let check_src = source(&raw.check);
+        let any_src = raw.any.iter().map(|g| source(g)).collect();
         let check = predicates(raw.check)?;
         let any = raw
             .any
@@ -250,8 +264,11 @@ pub fn parse_lesson(path: &Path, text: &str) -> Result<Lesson, LessonError> {
             solution: raw.solution,
             check,
             any,
+            check_src,
+            any_src,
             avoid,
             wrong: raw.wrong,
+            right: raw.right,
             setup: raw.setup,
             line: fence_line,
         });

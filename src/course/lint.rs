@@ -136,7 +136,12 @@ fn lint_lesson(lesson: &Lesson) -> Vec<LintMessage> {
             if step.solution.is_empty() {
                 say("course.lint.no_solution");
             }
-        } else if !step.wrong.is_empty() || !step.avoid.is_empty() {
+            // Without attempts on both sides, a check that is too loose or too strict goes
+            // unnoticed until a learner meets it.
+            if step.wrong.len() < 2 || step.right.is_empty() {
+                say("course.lint.few_attempts");
+            }
+        } else if !step.wrong.is_empty() || !step.right.is_empty() || !step.avoid.is_empty() {
             say("course.lint.reading_with_checks");
         }
         if step.hints.iter().any(|h| h.trim().is_empty()) {
@@ -162,12 +167,40 @@ fn lint_lesson(lesson: &Lesson) -> Vec<LintMessage> {
         if step
             .wrong
             .iter()
+            .chain(&step.right)
             .any(|w| w.is_empty() || w.iter().any(|c| c.trim().is_empty()))
         {
             say("course.lint.empty_wrong");
         }
+        if literal_strong(&step.text) {
+            say("course.lint.literal_bold");
+        }
+    }
+    if literal_strong(&lesson.intro) {
+        out.push(msg(path, 1, t("course.lint.literal_bold_intro", &[])));
     }
     out
+}
+
+/// Whether `**` survives as text: CommonMark did not take it as bold, typically because a
+/// closing `**` after punctuation is followed by Hangul (`**`docker`**를`), which the
+/// learner then sees as asterisks.
+fn literal_strong(md: &str) -> bool {
+    use pulldown_cmark::{Event, Parser};
+    // The parser may hand the delimiters over as separate text events: join each run.
+    let mut run = String::new();
+    for ev in Parser::new(md) {
+        match ev {
+            Event::Text(t) => run.push_str(&t),
+            _ => {
+                if run.contains("**") {
+                    return true;
+                }
+                run.clear();
+            }
+        }
+    }
+    run.contains("**")
 }
 
 fn duplicate_lesson_ids(dir: &Path, lessons: &BTreeMap<PathBuf, Lesson>) -> Vec<LintMessage> {
@@ -311,8 +344,8 @@ mod tests {
         s
     }
 
-    const CHECKED: &str =
-        "hints = [\"h\"]\nsolution = [\"docker pull busybox\"]\ncheck = [{ image = \"busybox\" }]";
+    const CHECKED: &str = "hints = [\"h\"]\nsolution = [\"docker pull busybox\"]\ncheck = [{ image = \"busybox\" }]\n\
+        wrong = [[\"docker pull debian\"], [\"docker images\"]]\nright = [[\"docker image pull busybox\"]]";
 
     fn course(dir: &Path, ko: &[(&str, String)], en: &[(&str, String)]) {
         for (loc, files) in [("ko", ko), ("en", en)] {
@@ -374,16 +407,17 @@ mod tests {
                 .filter(|m| m.starts_with(&format!("01-x.md:{line}: ")) && m.contains(step))
                 .count()
         };
-        assert_eq!(at(9, "no-hint"), 1, "{text:#?}");
-        assert_eq!(at(18, "no-solution"), 1, "{text:#?}");
+        // Each checked step here also lacks its `wrong`/`right` attempts.
+        assert_eq!(at(9, "no-hint"), 2, "{text:#?}");
+        assert_eq!(at(18, "no-solution"), 2, "{text:#?}");
         assert_eq!(
             at(27, "blank"),
-            2,
+            3,
             "blank hint and empty any group: {text:#?}"
         );
-        assert_eq!(at(37, "avoid"), 2, "empty when and blank hint: {text:#?}");
+        assert_eq!(at(37, "avoid"), 3, "empty when and blank hint: {text:#?}");
         assert_eq!(at(48, "reading"), 1, "{text:#?}");
-        assert_eq!(text.len(), 7, "{text:#?}");
+        assert_eq!(text.len(), 11, "{text:#?}");
     }
 
     #[test]
@@ -535,8 +569,12 @@ mod tests {
         assert!(m.contains("`strat`") && m.contains("start"), "{m}");
 
         let dir = tempfile::tempdir().unwrap();
-        let step =
-            |check: &str| format!("hints = [\"h\"]\nsolution = [\"docker ps\"]\ncheck = [{check}]");
+        let step = |check: &str| {
+            format!(
+                "hints = [\"h\"]\nsolution = [\"docker ps\"]\ncheck = [{check}]\n\
+                 wrong = [[\"a\"], [\"b\"]]\nright = [[\"c\"]]"
+            )
+        };
         for (check, bad) in [
             (r#"{ event = "start" }"#, None),
             (r#"{ event = "commit", type = "container" }"#, None),
@@ -559,5 +597,44 @@ mod tests {
                 ),
             }
         }
+    }
+
+    #[test]
+    fn attempts_and_literal_bold() {
+        let dir = tempfile::tempdir().unwrap();
+        let checked = "hints = [\"h\"]\nsolution = [\"x\"]\ncheck = [{ ran = [\"ps\"] }]";
+        let src = lesson_src(
+            "01-x",
+            &[
+                (
+                    "one-wrong",
+                    &format!("{checked}\nwrong = [[\"a\"]]\nright = [[\"b\"]]"),
+                ),
+                (
+                    "no-right",
+                    &format!("{checked}\nwrong = [[\"a\"], [\"b\"]]"),
+                ),
+                ("reading", "right = [[\"docker ps\"]]"),
+            ],
+        )
+        .replace("Text.", "**볼륨(volume)**을 씁니다. **F1**을 누르세요.");
+        let file = dir.path().join("01-x.md");
+        fs::write(&file, src).unwrap();
+        let text = lines(&lint(&[file]), dir.path());
+        let about = |step: &str, what: &str| {
+            text.iter()
+                .filter(|m| m.contains(&format!("`{step}`")) && m.contains(what))
+                .count()
+        };
+        assert_eq!(about("one-wrong", "`right`"), 1, "{text:#?}");
+        assert_eq!(about("no-right", "`right`"), 1, "{text:#?}");
+        assert_eq!(about("reading", "no check"), 1, "{text:#?}");
+        // Each step's text has the bold CommonMark will not close; `**F1**을` is fine.
+        assert_eq!(
+            text.iter().filter(|m| m.contains("asterisks")).count(),
+            3,
+            "{text:#?}"
+        );
+        assert_eq!(text.len(), 6, "{text:#?}");
     }
 }

@@ -5,14 +5,19 @@
 //! - `check`: judging a step against the engine (`World`) and recent events
 //! - `progress`: per-user done steps and position, saved atomically
 //! - `lint`: `gorae lesson check`
+//! - `attempt`: `gorae lesson try`, and the tests' replays of `wrong`/`right` attempts
+//! - `history`, `words`: what happened since a step began; comparing commands by meaning
 
+pub mod attempt;
 pub mod check;
+pub mod history;
 pub mod lesson;
 pub mod lint;
 pub mod predicate;
 pub mod progress;
+pub mod words;
 
-pub use check::{Verdict, World, evaluate, predicate_holds};
+pub use check::{Verdict, Watch, World, evaluate, predicate_holds, watches};
 pub use lesson::{
     Avoid, Lesson, LessonError, LessonErrorKind, Predicate, Step, default_lessons_dir, load_course,
     load_lesson, parse_lesson,

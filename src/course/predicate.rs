@@ -111,6 +111,26 @@ fn valid_path_component(s: &str) -> bool {
     true
 }
 
+/// A signal as `docker kill -s` takes it: `KILL`, `SIGKILL` or `9`.
+pub fn signal_number(s: &str) -> Option<i32> {
+    if let Ok(n) = s.parse::<i32>() {
+        return (1..=64).contains(&n).then_some(n);
+    }
+    let name = s.to_ascii_uppercase();
+    let name = name.strip_prefix("SIG").unwrap_or(&name);
+    Some(match name {
+        "HUP" => 1,
+        "INT" => 2,
+        "QUIT" => 3,
+        "KILL" => 9,
+        "USR1" => 10,
+        "USR2" => 12,
+        "TERM" => 15,
+        "STOP" => 19,
+        _ => return None,
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContainerState {
     Created,
@@ -142,6 +162,55 @@ pub struct ContainerMatch {
     /// Started with `--rm`.
     pub rm: Option<bool>,
     pub detached: Option<bool>,
+    /// Started with `-i`.
+    pub interactive: Option<bool>,
+    /// Its process's argv begins with these words (compared as `process` compares them).
+    pub command: Option<Vec<String>>,
+}
+
+/// Which process of a container: its main one (`run`/`start`) or one started by `exec`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Run,
+    Exec,
+}
+
+/// `{ process = ["redis-cli", "ping"], name = "my-redis", image = "redis", exit_code = 0, via = "exec" }`:
+/// a process whose argv begins with `words` ended, since the step began, in a container
+/// matching `name`/`image`, with `exit_code` (default 0).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessMatch {
+    pub words: Vec<String>,
+    pub name: Option<String>,
+    pub image: Option<ImageRef>,
+    pub exit_code: i32,
+    pub via: Option<Via>,
+}
+
+/// Whether a build used the cache: every step from it, none, or some.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheUse {
+    All,
+    None,
+    Some,
+}
+
+/// `{ event = "kill", type = "container", name = "toy", image = "debian", signal = "KILL",
+/// auto_removed = true, cache = "all" }`: the fields beyond `event` narrow which events count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventMatch {
+    pub action: Action,
+    pub kind: Option<EventType>,
+    /// The container's name (container events).
+    pub name: Option<String>,
+    /// The container's image (container events) or the image itself (image events).
+    pub image: Option<ImageRef>,
+    /// `kill`: the signal sent (a number).
+    pub signal: Option<i32>,
+    /// `destroy`: removed because it ran with `--rm`.
+    pub auto_removed: Option<bool>,
+    /// `build`: how much came from the cache.
+    pub cache: Option<CacheUse>,
 }
 
 /// One row of the predicate table in lessons/FORMAT.md.
@@ -149,6 +218,8 @@ pub struct ContainerMatch {
 pub enum Predicate {
     /// `{ image = "busybox" }`: that tag exists.
     Image(ImageRef),
+    /// `{ image = "my-debian:v1", same_as = "debian:12" }`: both tags exist and name one image.
+    SameImage(ImageRef, ImageRef),
     /// `{ no_image = "busybox" }`: that tag does not exist.
     NoImage(ImageRef),
     /// `{ image_with_file = "/p", not_from = "x" }`: a tagged, non-bundled image (not `x`) has `/p`.
@@ -162,46 +233,107 @@ pub enum Predicate {
     Container(ContainerMatch),
     /// `{ no_container = { … } }`: no container matches.
     NoContainer(ContainerMatch),
-    /// `{ container_file = "/p", image = "x" }`
+    /// `{ container_file = "/p", image = "x", name = "c" }`
     ContainerFile {
         path: String,
         image: Option<ImageRef>,
+        name: Option<String>,
     },
-    /// `{ container_changed = "/p" }`
-    ContainerChanged(String),
-    /// `{ port = 80, host_port = 8080 }`
+    /// `{ container_changed = "/p", name = "c" }`
+    ContainerChanged { path: String, name: Option<String> },
+    /// `{ port = 80, host_port = 8080 }`, or `random_host = true`: a host port the kernel chose.
     Port {
         container_port: u16,
         host_port: Option<u16>,
+        random_host: bool,
     },
+    /// `{ process = ["ps"], image = "busybox" }`
+    Process(ProcessMatch),
     /// `{ ran = ["ps", "-a"] }`
     Ran(Vec<String>),
-    /// `{ event = "die", type = "container" }`
-    Event {
-        action: Action,
-        kind: Option<EventType>,
-    },
+    /// `{ event = "die", type = "container", … }`
+    Event(EventMatch),
+    /// `{ no_event = "stop", name = "toy" }`: no such event since the step began.
+    NoEvent(EventMatch),
     /// `{ file_in_image = "/p", image = "x" }`
     FileInImage { path: String, image: ImageRef },
     /// `{ log_contains = "text", name = "c" }`
     LogContains { text: String, name: Option<String> },
+    /// `{ volume = "redis-data", file = "/dump.rdb" }`: that named volume exists (holding a
+    /// file at that path, relative to the volume's root).
+    Volume { name: String, file: Option<String> },
+    /// `{ mount = "/data", volume = "v", type = "bind", readonly = true, file = "/x", name = "c" }`
+    Mount(MountMatch),
+    /// `{ network = "app-net", member = "cache" }`: that network exists (with that container
+    /// connected to it).
+    Network {
+        name: String,
+        member: Option<String>,
+    },
+}
+
+/// A mount of a running container: every given field must hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountMatch {
+    /// The path inside the container.
+    pub target: String,
+    /// The container's name.
+    pub name: Option<String>,
+    /// "bind", "volume" or "tmpfs".
+    pub kind: Option<String>,
+    /// The named volume mounted there (implies `type = "volume"`).
+    pub volume: Option<String>,
+    pub readonly: Option<bool>,
+    /// A file the mount's source holds, relative to the mount (`/index.html`).
+    pub file: Option<String>,
 }
 
 /// Predicate kinds, each with the extra keys it accepts and whether those are required.
+const EVENT_FIELDS: &[(&str, bool)] = &[
+    ("type", false),
+    ("name", false),
+    ("image", false),
+    ("signal", false),
+    ("auto_removed", false),
+    ("cache", false),
+];
+
 const KINDS: &[(&str, &[(&str, bool)])] = &[
-    ("image", &[]),
+    ("image", &[("same_as", false)]),
     ("no_image", &[]),
     ("image_with_file", &[("not_from", false)]),
     ("image_layers", &[("at_least", true)]),
     ("container", &[]),
     ("no_container", &[]),
-    ("container_file", &[("image", false)]),
-    ("container_changed", &[]),
-    ("port", &[("host_port", false)]),
+    ("container_file", &[("image", false), ("name", false)]),
+    ("container_changed", &[("name", false)]),
+    ("port", &[("host_port", false), ("random_host", false)]),
+    (
+        "process",
+        &[
+            ("name", false),
+            ("image", false),
+            ("exit_code", false),
+            ("via", false),
+        ],
+    ),
     ("ran", &[]),
-    ("event", &[("type", false)]),
+    ("event", EVENT_FIELDS),
+    ("no_event", EVENT_FIELDS),
     ("file_in_image", &[("image", true)]),
     ("log_contains", &[("name", false)]),
+    ("volume", &[("file", false)]),
+    (
+        "mount",
+        &[
+            ("name", false),
+            ("type", false),
+            ("volume", false),
+            ("readonly", false),
+            ("file", false),
+        ],
+    ),
+    ("network", &[("member", false)]),
 ];
 
 const CONTAINER_FIELDS: &[&str] = &[
@@ -213,6 +345,8 @@ const CONTAINER_FIELDS: &[&str] = &[
     "count_at_least",
     "rm",
     "detached",
+    "interactive",
+    "command",
 ];
 
 /// `a, b, c` from names.
@@ -257,7 +391,17 @@ impl Predicate {
                 });
             }
             [one] => *one,
-            [a, b] if *a == "image" && (*b == "container_file" || *b == "file_in_image") => *b,
+            [a, b]
+                if *a == "image"
+                    && matches!(
+                        *b,
+                        "container_file" | "file_in_image" | "process" | "event" | "no_event"
+                    ) =>
+            {
+                *b
+            }
+            // `volume` is both a kind and the volume a `mount` is of.
+            [a, b] if *a == "volume" && *b == "mount" => *b,
             many => {
                 return Err(t("course.err.pred_several", &[("kinds", &many.join(", "))]));
             }
@@ -291,7 +435,10 @@ impl Predicate {
         }
         let f = Fields { table, kind };
         Ok(match kind {
-            "image" => Predicate::Image(f.image(kind)?),
+            "image" => match f.opt_image("same_as")? {
+                Some(other) => Predicate::SameImage(f.image(kind)?, other),
+                None => Predicate::Image(f.image(kind)?),
+            },
             "no_image" => Predicate::NoImage(f.image(kind)?),
             "image_with_file" => Predicate::ImageWithFile {
                 path: f.path(kind)?,
@@ -306,8 +453,12 @@ impl Predicate {
             "container_file" => Predicate::ContainerFile {
                 path: f.path(kind)?,
                 image: f.opt_image("image")?,
+                name: f.opt_nonempty("name")?,
             },
-            "container_changed" => Predicate::ContainerChanged(f.path(kind)?),
+            "container_changed" => Predicate::ContainerChanged {
+                path: f.path(kind)?,
+                name: f.opt_nonempty("name")?,
+            },
             "port" => Predicate::Port {
                 container_port: f.int(kind, 1, 65535)? as u16,
                 host_port: if table.contains_key("host_port") {
@@ -315,9 +466,29 @@ impl Predicate {
                 } else {
                     None
                 },
+                random_host: f.opt_bool("random_host")?.unwrap_or(false),
             },
+            "process" => Predicate::Process(ProcessMatch {
+                words: f.words(kind)?,
+                name: f.opt_nonempty("name")?,
+                image: f.opt_image("image")?,
+                exit_code: if table.contains_key("exit_code") {
+                    f.int("exit_code", 0, 255)? as i32
+                } else {
+                    0
+                },
+                via: match table.get("via") {
+                    None => None,
+                    Some(_) => Some(match f.string("via")?.as_str() {
+                        "run" => Via::Run,
+                        "exec" => Via::Exec,
+                        _ => return Err(f.bad("via", "run, exec")),
+                    }),
+                },
+            }),
             "ran" => Predicate::Ran(f.words(kind)?),
-            "event" => f.event()?,
+            "event" => Predicate::Event(f.event()?),
+            "no_event" => Predicate::NoEvent(f.event()?),
             "file_in_image" => Predicate::FileInImage {
                 path: f.path(kind)?,
                 image: f.image("image")?,
@@ -328,6 +499,28 @@ impl Predicate {
                     None => None,
                     Some(_) => Some(f.nonempty("name")?),
                 },
+            },
+            "volume" => Predicate::Volume {
+                name: f.nonempty(kind)?,
+                file: f.opt_path("file")?,
+            },
+            "mount" => Predicate::Mount(MountMatch {
+                target: f.path(kind)?,
+                name: f.opt_nonempty("name")?,
+                kind: match table.get("type") {
+                    None => None,
+                    Some(_) => match f.string("type")?.as_str() {
+                        k @ ("bind" | "volume" | "tmpfs") => Some(k.to_string()),
+                        _ => return Err(f.bad("type", "bind, volume, tmpfs")),
+                    },
+                },
+                volume: f.opt_nonempty("volume")?,
+                readonly: f.opt_bool("readonly")?,
+                file: f.opt_path("file")?,
+            }),
+            "network" => Predicate::Network {
+                name: f.nonempty(kind)?,
+                member: f.opt_nonempty("member")?,
             },
             _ => unreachable_kind(kind)?,
         })
@@ -350,7 +543,7 @@ struct Fields<'a> {
 impl Fields<'_> {
     /// `{ event = "die", type = "container" }`: only a type and an action the engine emits
     /// (a misspelt `strat` would otherwise wait forever).
-    fn event(&self) -> Result<Predicate, String> {
+    fn event(&self) -> Result<EventMatch, String> {
         let kind = match self.table.get("type") {
             None => None,
             Some(_) => {
@@ -381,7 +574,66 @@ impl Fields<'_> {
                 "course.err.event_action",
                 &[("action", &text), ("valid", &names(Action::ALL))],
             )),
-            _ => Ok(Predicate::Event { action, kind }),
+            _ => self.event_fields(action, kind),
+        }
+    }
+
+    /// The narrowing fields of `event` / `no_event`; each only where its action has it.
+    fn event_fields(&self, action: Action, kind: Option<EventType>) -> Result<EventMatch, String> {
+        let only_for = |key: &str, want: Action| -> Result<(), String> {
+            if self.table.contains_key(key) && action != want {
+                return Err(t(
+                    "course.err.pred_only_for",
+                    &[("key", key), ("kind", self.kind), ("action", want.as_str())],
+                ));
+            }
+            Ok(())
+        };
+        only_for("signal", Action::Kill)?;
+        only_for("auto_removed", Action::Destroy)?;
+        only_for("cache", Action::Build)?;
+        let signal = match self.table.get("signal") {
+            None => None,
+            Some(_) => {
+                let s = self.string("signal")?;
+                Some(
+                    signal_number(&s)
+                        .ok_or_else(|| self.bad("signal", "KILL, TERM, INT, HUP, QUIT, 9, 15…"))?,
+                )
+            }
+        };
+        let cache = match self.table.get("cache") {
+            None => None,
+            Some(_) => Some(match self.string("cache")?.as_str() {
+                "all" => CacheUse::All,
+                "none" => CacheUse::None,
+                "some" => CacheUse::Some,
+                _ => return Err(self.bad("cache", "all, none, some")),
+            }),
+        };
+        Ok(EventMatch {
+            action,
+            kind,
+            name: self.opt_nonempty("name")?,
+            image: self.opt_image("image")?,
+            signal,
+            auto_removed: self.opt_bool("auto_removed")?,
+            cache,
+        })
+    }
+
+    fn opt_nonempty(&self, key: &str) -> Result<Option<String>, String> {
+        match self.table.get(key) {
+            None => Ok(None),
+            Some(_) => self.nonempty(key).map(Some),
+        }
+    }
+
+    fn opt_bool(&self, key: &str) -> Result<Option<bool>, String> {
+        match self.table.get(key) {
+            None => Ok(None),
+            Some(toml::Value::Boolean(b)) => Ok(Some(*b)),
+            Some(_) => Err(self.bad(key, "true, false")),
         }
     }
 
@@ -419,6 +671,13 @@ impl Fields<'_> {
         } else {
             trimmed.into()
         })
+    }
+
+    fn opt_path(&self, key: &str) -> Result<Option<String>, String> {
+        match self.table.get(key) {
+            None => Ok(None),
+            Some(_) => self.path(key).map(Some),
+        }
     }
 
     fn image(&self, key: &str) -> Result<ImageRef, String> {
@@ -519,6 +778,12 @@ impl Fields<'_> {
             },
             rm: boolean("rm")?,
             detached: boolean("detached")?,
+            interactive: boolean("interactive")?,
+            command: if has("command") {
+                Some(inner.words("command")?)
+            } else {
+                None
+            },
         })
     }
 }
@@ -614,13 +879,14 @@ mod tests {
         ));
         assert!(matches!(
             pred(r#"{ container_changed = "/etc/hostname" }"#),
-            Ok(Predicate::ContainerChanged(_))
+            Ok(Predicate::ContainerChanged { .. })
         ));
         assert_eq!(
             pred(r#"{ port = 80, host_port = 8080 }"#),
             Ok(Predicate::Port {
                 container_port: 80,
-                host_port: Some(8080)
+                host_port: Some(8080),
+                random_host: false,
             })
         );
         assert_eq!(
@@ -629,10 +895,15 @@ mod tests {
         );
         assert_eq!(
             pred(r#"{ event = "die", type = "container" }"#),
-            Ok(Predicate::Event {
+            Ok(Predicate::Event(EventMatch {
                 action: Action::Die,
-                kind: Some(EventType::Container)
-            })
+                kind: Some(EventType::Container),
+                name: None,
+                image: None,
+                signal: None,
+                auto_removed: None,
+                cache: None,
+            }))
         );
         assert!(matches!(
             pred(r#"{ file_in_image = "/x", image = "myimg" }"#),
@@ -642,6 +913,35 @@ mod tests {
             pred(r#"{ log_contains = "Ready", name = "r" }"#),
             Ok(Predicate::LogContains { name: Some(_), .. })
         ));
+        assert_eq!(
+            pred(r#"{ volume = "redis-data", file = "/dump.rdb" }"#),
+            Ok(Predicate::Volume {
+                name: "redis-data".into(),
+                file: Some("/dump.rdb".into()),
+            })
+        );
+        assert_eq!(
+            pred(r#"{ mount = "/data/", volume = "v", readonly = true }"#),
+            Ok(Predicate::Mount(MountMatch {
+                target: "/data".into(),
+                name: None,
+                kind: None,
+                volume: Some("v".into()),
+                readonly: Some(true),
+                file: None,
+            }))
+        );
+        assert_eq!(
+            pred(r#"{ network = "app-net", member = "cache" }"#),
+            Ok(Predicate::Network {
+                name: "app-net".into(),
+                member: Some("cache".into()),
+            })
+        );
+        assert!(pred(r#"{ mount = "/x", type = "nfs" }"#).is_err());
+        assert!(pred(r#"{ mount = "x" }"#).is_err());
+        assert!(pred(r#"{ volume = "v", file = "dump.rdb" }"#).is_err());
+        assert!(pred(r#"{ network = "n", members = "c" }"#).is_err());
     }
 
     #[test]

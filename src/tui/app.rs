@@ -279,11 +279,16 @@ impl App {
     /// step is checked in turn). A pass is never taken back by later actions.
     fn evaluate(&mut self) {
         let Some(step) = self.current_step() else {
+            self.engine.watch(None, &self.snapshot);
             return;
         };
         if is_reading(step) || self.current_lesson().is_some_and(|l| self.is_done(l, step)) {
+            self.engine.watch(None, &self.snapshot);
             return;
         }
+        // What the step reads beyond events, in the state as it is now (new containers
+        // come with events, which call this again).
+        self.engine.watch(Some(step), &self.snapshot);
         match self.engine.evaluate(step, &self.events_since_step) {
             Verdict::Pass => {
                 let title = step.title.clone();
@@ -359,6 +364,11 @@ impl App {
             AppEvent::Engine(evs) => {
                 self.events_since_step.extend(evs);
                 self.snapshot = self.engine.snapshot();
+                self.evaluate();
+                true
+            }
+            AppEvent::Changed => {
+                self.engine.changes_seen();
                 self.evaluate();
                 true
             }

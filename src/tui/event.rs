@@ -15,6 +15,9 @@ pub enum AppEvent {
     PtyOutput(Vec<u8>),
     PtyExit,
     Engine(Vec<Event>),
+    /// Something the current step reads changed without an engine event (a file in a
+    /// running container, a log line).
+    Changed,
     Tick,
     Reset(ResetUpdate),
     /// SIGTERM, SIGHUP or SIGINT.

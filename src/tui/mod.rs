@@ -189,13 +189,11 @@ fn run(opts: &Options) -> anyhow::Result<(Store, Vec<String>)> {
     let (tx, rx) = mpsc::channel::<AppEvent>();
     engine_link::spawn_watcher(&store.root, tx.clone())?;
     guard::forward_signals(tx.clone())?;
-    let mut app = App::new(
-        lessons,
-        progress,
-        Box::new(store.clone()),
-        theme,
-        (cols, rows),
-    );
+    let engine = engine_link::LiveEngine {
+        store: store.clone(),
+        live: engine_link::Live::spawn(tx.clone()),
+    };
+    let mut app = App::new(lessons, progress, Box::new(engine), theme, (cols, rows));
     // `--step` alone means a step of the lesson we resume in.
     let lesson = opts
         .lesson

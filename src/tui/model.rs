@@ -70,6 +70,10 @@ pub struct StepAid {
 pub trait EngineView {
     fn snapshot(&self) -> Snapshot;
     fn evaluate(&self, step: &Step, events: &[Event]) -> Verdict;
+    /// Watch what `step` (None: nothing) needs in this state, beyond engine events.
+    fn watch(&self, _step: Option<&Step>, _snap: &Snapshot) {}
+    /// The app has judged since the last `AppEvent::Changed`: the next change may be sent.
+    fn changes_seen(&self) {}
 }
 
 pub const TYPING_INTERVAL: Duration = Duration::from_millis(45);

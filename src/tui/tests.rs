@@ -26,6 +26,7 @@ use crate::engine::{Action, ContainerInfo, Event, EventType, Snapshot};
 use std::path::PathBuf;
 
 mod keys;
+mod live;
 
 #[derive(Default)]
 struct ShellLog {
@@ -81,6 +82,8 @@ struct World {
     snapshot: Snapshot,
     /// The events each evaluation saw.
     seen: Vec<Vec<Event>>,
+    /// The step each `watch` call was for.
+    watched: Vec<Option<String>>,
 }
 
 struct FakeEngine(Rc<RefCell<World>>);
@@ -93,6 +96,9 @@ impl EngineView for FakeEngine {
         let mut w = self.0.borrow_mut();
         w.seen.push(events.to_vec());
         w.verdicts.get(&step.id).cloned().unwrap_or(Verdict::Fail)
+    }
+    fn watch(&self, step: Option<&Step>, _snap: &Snapshot) {
+        self.0.borrow_mut().watched.push(step.map(|s| s.id.clone()));
     }
 }
 
@@ -116,8 +122,11 @@ fn step(id: &str, title: &str, text: &str, check: bool) -> Step {
             Vec::new()
         },
         any: Vec::new(),
+        check_src: Vec::new(),
+        any_src: Vec::new(),
         avoid: Vec::new(),
         wrong: Vec::new(),
+        right: Vec::new(),
         setup: Vec::new(),
         line: 1,
     }
@@ -448,6 +457,7 @@ fn quitting_with_running_containers_asks_to_stop_them() {
             tty: true,
             detached: true,
             auto_remove: false,
+            interactive: false,
             ports: Vec::new(),
             created: 0,
             mounts: Vec::new(),
@@ -591,6 +601,7 @@ fn state_panel_lists_containers_under_their_image() {
             tty: false,
             detached: false,
             auto_remove: false,
+            interactive: false,
             ports: vec![],
             created: 0,
             mounts: vec![],
@@ -812,6 +823,12 @@ impl crate::course::World for StateWorld {
     }
     fn container_logs(&self, _container: &str) -> String {
         String::new()
+    }
+    fn volume_has_file(&self, _volume: &str, _path: &str) -> bool {
+        false
+    }
+    fn host_has_path(&self, _path: &std::path::Path) -> bool {
+        false
     }
 }
 

@@ -160,6 +160,18 @@ impl Event {
             .name(&c.name)
             .image(&c.image)
     }
+
+    /// The `create` event, with what the course judge needs to know of a container that may
+    /// be gone by the time it looks (`run --rm`): its image ID and its process's argv, in
+    /// attributes `docker events` does not show (`events::PRIVATE_ATTR`).
+    pub fn container_created(c: &Container) -> Event {
+        Event::container(Action::Create, c)
+            .attr("gorae.imageID", c.image_id.clone())
+            .attr(
+                "gorae.cmd",
+                serde_json::to_string(&c.config.argv).unwrap_or_default(),
+            )
+    }
 }
 
 /// Start time of a process (jiffies since boot), or None when it does not exist.
@@ -288,7 +300,11 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(_) => super::archive::remove_tree(&dir),
         }
-        self.emit(Event::container(Action::Destroy, c));
+        let mut ev = Event::container(Action::Destroy, c);
+        if c.config.auto_remove {
+            ev = ev.attr("gorae.autoRemove", "true");
+        }
+        self.emit(ev);
         // `run --rm` takes the anonymous volumes with it, as Docker's does.
         if c.config.auto_remove {
             self.remove_anonymous_volumes(c);

@@ -227,6 +227,19 @@ impl Event {
     }
 }
 
+/// Attributes whose names start with this are gorae's own (for the course judge: a container's
+/// argv, a build's cache use, …); `docker events` leaves them out, as Docker has no such fields.
+pub const PRIVATE_ATTR: &str = "gorae.";
+
+impl Event {
+    /// The attributes Docker would show (`PRIVATE_ATTR` ones left out).
+    pub fn public_attrs(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.attrs
+            .iter()
+            .filter(|(k, _)| !k.starts_with(PRIVATE_ATTR))
+    }
+}
+
 /// Append one event. Failing to log an event never fails the command that caused it.
 pub fn append(path: &Path, ev: &Event) {
     let Ok(mut line) = serde_json::to_vec(ev) else {

@@ -197,7 +197,7 @@ impl Store {
         for v in &new_volumes {
             self.emit(Event::volume(Action::Create, v));
         }
-        self.emit(Event::container(Action::Create, &c));
+        self.emit(Event::container_created(&c));
         Ok(c)
     }
 

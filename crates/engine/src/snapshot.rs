@@ -103,6 +103,8 @@ pub struct ContainerInfo {
     pub exit_code: Option<i32>,
     pub command: Vec<String>,
     pub tty: bool,
+    /// Started with `-i` (stdin kept open).
+    pub interactive: bool,
     pub detached: bool,
     pub auto_remove: bool,
     pub ports: Vec<PortInfo>,
@@ -173,6 +175,7 @@ impl Store {
                 exit_code: c.state.exit_code,
                 command: c.config.argv.clone(),
                 tty: c.config.tty,
+                interactive: c.config.stdin_open,
                 detached: c.config.detached,
                 auto_remove: c.config.auto_remove,
                 ports: c

@@ -255,7 +255,10 @@ impl Store {
         }
         builder.finish().map_err(tar_err(&here))?;
         for (img, tags) in &chosen {
-            let mut ev = Event::on_image(Action::Save).id(&img.id);
+            let mut ev = Event::on_image(Action::Save).id(&img.id).attr(
+                "gorae.tags",
+                serde_json::to_string(tags).unwrap_or_default(),
+            );
             if let Some(t) = tags.first() {
                 ev = ev.name(t);
             }

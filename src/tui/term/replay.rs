@@ -180,6 +180,7 @@ impl Session {
         opts: &ReplayOptions,
         allow_waiting: bool,
         keys_next: bool,
+        signal_keys_next: bool,
     ) -> Option<LineEnd> {
         let deadline = Instant::now() + opts.line_timeout;
         let mut last_output = Instant::now();
@@ -209,7 +210,11 @@ impl Session {
                     // container just exited also sits in raw mode, quiet, until its monitor
                     // reports the exit (slow on a loaded machine): give that longer.
                     || (self.pty.is_raw()
-                        && now.duration_since(last_output) >= opts.quiet * 4))
+                        && now.duration_since(last_output) >= opts.quiet * 4)
+                    // Signal keys for a quiet program that reads no input (Ctrl-C ending
+                    // `docker logs -f`): the terminal's driver turns them into signals, so
+                    // they need no raw mode. (Other keys, like Ctrl-P Ctrl-Q, do.)
+                    || (signal_keys_next && now.duration_since(last_output) >= opts.quiet * 4))
             {
                 return Some(LineEnd::Waiting);
             }
@@ -279,7 +284,7 @@ pub fn replay_with(
         closed: false,
     };
     let mbytes = marker.as_bytes();
-    match s.wait_line(0, mbytes, opts, false, false) {
+    match s.wait_line(0, mbytes, opts, false, false, false) {
         Some(LineEnd::Prompt) => {}
         _ => {
             return Err(TermError::ReplayStart {
@@ -305,10 +310,14 @@ pub fn replay_with(
                 output: s.screen_text(&marker),
             });
         }
-        let keys_next = lines
-            .get(i + 1)
-            .is_some_and(|next| !super::keys::solution_bytes(next).ends_with(b"\r"));
-        let end = s.wait_line(from, mbytes, opts, true, keys_next);
+        let next = lines.get(i + 1).map(|n| super::keys::solution_bytes(n));
+        let keys_next = next.as_ref().is_some_and(|b| !b.ends_with(b"\r"));
+        // Ctrl-C, Ctrl-\ and Ctrl-Z: what the terminal's driver makes signals of.
+        let signal_keys_next = keys_next
+            && next
+                .as_ref()
+                .is_some_and(|b| b.iter().all(|c| matches!(c, 0x03 | 0x1c | 0x1a)));
+        let end = s.wait_line(from, mbytes, opts, true, keys_next, signal_keys_next);
         let output = render_text(&s.raw[from..], cols, &marker);
         match end {
             Some(LineEnd::ShellExited) if i + 1 < lines.len() => {

@@ -101,6 +101,10 @@ pub(super) struct Builder<'a> {
     pub(super) meta_args: BTreeMap<String, Option<String>>,
     pub(super) used_args: HashSet<String>,
     pub(super) escape: char,
+    /// Steps taken from the cache and steps run, for the `build` event (the course judges a
+    /// rebuild by its cache use).
+    pub(super) steps_cached: usize,
+    pub(super) steps_built: usize,
 }
 
 const DEFAULT_SHELL: [&str; 2] = ["/bin/sh", "-c"];
@@ -185,6 +189,7 @@ impl Builder<'_> {
             return Ok(false);
         }
         self.progress.using_cache();
+        self.steps_cached += 1;
         self.progress.step_image(&img.short_id());
         stage.config = img.config.clone();
         stage.image = img;
@@ -217,6 +222,7 @@ impl Builder<'_> {
         let id = self.store.store_image(&stage.image, config, desc, None)?;
         let img = self.store.resolve_image(&id)?;
         self.store.cache_put(key, &stage.image.id, &id)?;
+        self.steps_built += 1;
         self.progress.step_image(&img.short_id());
         stage.config = img.config.clone();
         stage.image = img;

@@ -108,6 +108,8 @@ pub fn build(
         meta_args: BTreeMap::new(),
         used_args: HashSet::new(),
         escape: escape_directive(&text),
+        steps_cached: 0,
+        steps_built: 0,
     };
     let total = instructions.len();
     let mut current: Option<(Option<String>, Stage)> = None;
@@ -171,7 +173,10 @@ pub fn build(
         store.emit(Event::on_image(Action::Tag).id(&img.id).name(&r.full()));
         tags.push(r.full());
     }
-    let mut ev = Event::on_image(Action::Build).id(&img.id);
+    let mut ev = Event::on_image(Action::Build)
+        .id(&img.id)
+        .attr("gorae.cachedSteps", builder.steps_cached.to_string())
+        .attr("gorae.builtSteps", builder.steps_built.to_string());
     if let Some(t) = tags.first() {
         ev = ev.name(t);
     }

@@ -1,0 +1,259 @@
+//! Trying an attempt at a step: `gorae lesson try FILE STEP_ID -- CMD…` for lesson authors,
+//! and the course tests' `wrong`/`right` replays. A step's start state is built in a
+//! temporary store and home (the lesson's earlier solutions, then the step's `setup`), the
+//! attempt's lines are typed in the same shell session, and the step's real check judges.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::engine::{Store, events};
+use crate::i18n::t;
+use crate::tui::term::replay::{ReplayOptions, replay_with};
+use crate::tui::term::sandbox::Sandbox;
+
+use super::check::{Verdict, evaluate, first_failing};
+use super::lesson::{Lesson, load_lesson};
+
+/// How long a detached process may take to do what the attempt asked (first output, a
+/// request's log line) before the step is judged as it stands.
+pub const PATIENCE: Duration = Duration::from_secs(2);
+
+/// A temporary store, home and sandbox shell for one attempt. Containers left running are
+/// removed when it is dropped.
+pub struct Trial {
+    dir: tempfile::TempDir,
+    pub store: Store,
+    pub sandbox: Sandbox,
+    pub opts: ReplayOptions,
+}
+
+/// What an attempt came to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub verdict: Verdict,
+    /// The first predicate that does not hold, as the lesson wrote it (None: it passed).
+    pub failing: Option<String>,
+    /// The attempt's lines with what each printed.
+    pub transcript: Vec<(String, String)>,
+}
+
+impl Trial {
+    /// `exe` is the gorae binary the sandbox's `docker` runs; `catalog` the bundled images;
+    /// `locale` the shell's LANG.
+    pub fn new(exe: &Path, catalog: &Path, locale: &str) -> Result<Trial, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("gorae-try-")
+            .tempdir()
+            .map_err(|e| e.to_string())?;
+        let root = dir.path().join("store");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+        let store = Store::open(root.clone(), catalog.to_path_buf()).map_err(|e| e.to_string())?;
+        let sandbox =
+            Sandbox::prepare_with(&dir.path().join("state"), exe).map_err(|e| e.to_string())?;
+        let opts = ReplayOptions {
+            line_timeout: Duration::from_secs(60),
+            cwd: Some(home.clone()),
+            env: vec![
+                ("GORAE_ROOT".into(), root.to_string_lossy().into_owned()),
+                (
+                    "GORAE_IMAGES".into(),
+                    catalog.to_string_lossy().into_owned(),
+                ),
+                ("HOME".into(), home.to_string_lossy().into_owned()),
+                ("LANG".into(), locale.into()),
+            ],
+            ..ReplayOptions::default()
+        };
+        Ok(Trial {
+            dir,
+            store,
+            sandbox,
+            opts,
+        })
+    }
+
+    /// The temporary directory everything lives in.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn events_len(&self) -> u64 {
+        std::fs::metadata(self.store.events_path())
+            .map(|m| m.len())
+            .unwrap_or(0)
+    }
+
+    /// The lines that bring a fresh store to the start of step `index`.
+    pub fn start_lines(lesson: &Lesson, index: usize) -> Vec<String> {
+        lesson.steps[..index]
+            .iter()
+            .flat_map(|s| s.solution.iter().cloned())
+            .chain(lesson.steps[index].setup.iter().cloned())
+            .collect()
+    }
+
+    /// Build step `index`'s start state, type `attempt`, and judge the step on what happened
+    /// since the attempt began (waiting up to [`PATIENCE`] for it to pass).
+    pub fn attempt(
+        &self,
+        lesson: &Lesson,
+        index: usize,
+        attempt: &[String],
+    ) -> Result<Outcome, String> {
+        let step = &lesson.steps[index];
+        let mut lines = Trial::start_lines(lesson, index);
+        let prefix = lines.len();
+        lines.extend(attempt.iter().cloned());
+        let mut start = self.events_len();
+        let mut transcript = Vec::new();
+        replay_with(&self.sandbox, &lines, &self.opts, &mut |i, line| {
+            if i + 1 == prefix {
+                start = self.events_len();
+            }
+            if i >= prefix {
+                transcript.push((line.line.clone(), line.output.clone()));
+            }
+        })
+        .map_err(|e| e.to_string())?;
+        let judge = || {
+            let (evs, _) = events::read_from(&self.store.events_path(), start);
+            (evaluate(step, &self.store, &evs), evs)
+        };
+        let deadline = Instant::now() + PATIENCE;
+        let (mut verdict, mut evs) = judge();
+        while verdict != Verdict::Pass && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            (verdict, evs) = judge();
+        }
+        let failing = first_failing(step, &self.store, &evs).map(|p| source_of(step, p));
+        Ok(Outcome {
+            verdict,
+            failing,
+            transcript,
+        })
+    }
+}
+
+/// The predicate as the lesson wrote it.
+fn source_of(step: &super::lesson::Step, p: &super::lesson::Predicate) -> String {
+    let found = step
+        .check
+        .iter()
+        .zip(&step.check_src)
+        .chain(
+            step.any
+                .iter()
+                .zip(&step.any_src)
+                .flat_map(|(g, s)| g.iter().zip(s)),
+        )
+        .find(|(q, _)| std::ptr::eq(*q, p));
+    match found {
+        Some((_, src)) => src.clone(),
+        None => format!("{p:?}"),
+    }
+}
+
+impl Drop for Trial {
+    fn drop(&mut self) {
+        if let Ok(cs) = self.store.containers() {
+            for c in cs {
+                let _ = self.store.remove_container(&c.id, true);
+            }
+        }
+    }
+}
+
+/// `gorae lesson try FILE STEP_ID -- CMD…`: exits 0 when the attempt passes, 1 when it does
+/// not, 2 when it cannot be tried.
+pub fn try_main(args: Vec<String>) -> i32 {
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{}", t("course.try.usage", &[]));
+        return 0;
+    }
+    let (head, cmds) = match args.iter().position(|a| a == "--") {
+        Some(i) => (&args[..i], &args[i + 1..]),
+        None => (&args[..], &[][..]),
+    };
+    let [file, step_id] = head else {
+        eprintln!("{}", t("course.try.usage", &[]));
+        return 2;
+    };
+    if cmds.is_empty() {
+        eprintln!("{}", t("course.try.usage", &[]));
+        return 2;
+    }
+    let lesson = match load_lesson(Path::new(file)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    let Some(index) = lesson.steps.iter().position(|s| s.id == *step_id) else {
+        let ids: Vec<&str> = lesson.steps.iter().map(|s| s.id.as_str()).collect();
+        eprintln!(
+            "{}",
+            t(
+                "course.try.no_step",
+                &[("step", step_id), ("steps", &ids.join(", "))]
+            )
+        );
+        return 2;
+    };
+    if lesson.steps[index].is_reading() {
+        eprintln!("{}", t("course.try.reading", &[("step", step_id)]));
+        return 2;
+    }
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    let outcome = Trial::new(
+        &exe,
+        &crate::engine::store::default_catalog(),
+        &locale_of(file),
+    )
+    .and_then(|trial| trial.attempt(&lesson, index, cmds));
+    match outcome {
+        Err(e) => {
+            eprintln!("{}", t("course.try.failed", &[("error", &e)]));
+            2
+        }
+        Ok(o) => {
+            // What each line printed (its echo included), for the author to see why.
+            for (_, output) in &o.transcript {
+                eprintln!("{}", output.trim_end());
+            }
+            match (&o.verdict, &o.failing) {
+                (Verdict::Pass, _) => {
+                    println!("pass");
+                    0
+                }
+                (_, Some(p)) => {
+                    println!("fail: {p}");
+                    1
+                }
+                (_, None) => {
+                    println!("fail");
+                    1
+                }
+            }
+        }
+    }
+}
+
+/// The LANG to try a lesson in: its locale directory's (`lessons/ko/…` is Korean).
+fn locale_of(file: &str) -> String {
+    let dir = PathBuf::from(file)
+        .parent()
+        .and_then(|d| d.file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    match dir.as_deref() {
+        Some("ko") => "ko_KR.UTF-8".into(),
+        _ => "C.UTF-8".into(),
+    }
+}
