@@ -116,6 +116,9 @@ impl World {
     /// A world whose shell, `docker` commands and store belong to an unprivileged user.
     fn as_user(lang: Lang, name: &str, uid: u32, gid: u32) -> World {
         let mut w = World::new(lang);
+        // The judge reads the store as root: what a first read makes (the predefined
+        // networks, the lock file) is made now, so the user owns it after the chown below.
+        let _ = w.store.snapshot();
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(w._dir.path(), std::fs::Permissions::from_mode(0o755));
         chown_tree(w._dir.path(), uid, gid);
