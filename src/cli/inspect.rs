@@ -126,11 +126,17 @@ pub fn inspect(
             }
         }
     }
+    print_inspected(&values, format)?;
+    Ok(code)
+}
+
+/// Print `inspect` results as Docker does: one line per object through `-f`, else a JSON array.
+pub(super) fn print_inspected(values: &[Value], format: Option<&str>) -> Result<(), Failure> {
     match format {
         Some(f) => {
             let tpl = Template::parse(f)
                 .map_err(|e| Failure::new(t("listing.template-error", &[("detail", &e.0)]), 1))?;
-            for v in &values {
+            for v in values {
                 match tpl.execute(v, Scope::Map) {
                     Ok(line) => println!("{line}"),
                     Err((_, e)) => return Err(Failure::new(e.0, 1)),
@@ -139,10 +145,10 @@ pub fn inspect(
         }
         None => println!(
             "{}",
-            serde_json::to_string_pretty(&values).unwrap_or_else(|_| "[]".into())
+            serde_json::to_string_pretty(values).unwrap_or_else(|_| "[]".into())
         ),
     }
-    Ok(code)
+    Ok(())
 }
 
 /// `--since`/`--until`: a Unix time, an RFC 3339 time, or a duration ago ("10m", "1h30m").

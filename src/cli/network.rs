@@ -7,7 +7,7 @@ use clap::{ArgMatches, Args, Command, FromArgMatches};
 use serde_json::{Value, json};
 
 use super::filter::{Filters, daemon_failure, filter_failure};
-use super::format::{Listing, Scope, Template, go_time, table};
+use super::format::{Listing, Scope, go_time, table};
 use super::prune::{PruneFilter, confirm};
 use super::{CmdResult, Failure};
 use crate::engine::container::Container;
@@ -335,22 +335,7 @@ fn inspect(store: &Store, a: InspectArgs) -> CmdResult {
             }
         }
     }
-    match a.format.as_deref() {
-        Some(f) => {
-            let tpl = Template::parse(f)
-                .map_err(|e| Failure::new(t("listing.template-error", &[("detail", &e.0)]), 1))?;
-            for v in &values {
-                match tpl.execute(v, Scope::Map) {
-                    Ok(line) => println!("{line}"),
-                    Err((_, e)) => return Err(Failure::new(e.0, 1)),
-                }
-            }
-        }
-        None => println!(
-            "{}",
-            serde_json::to_string_pretty(&values).unwrap_or_else(|_| "[]".into())
-        ),
-    }
+    super::inspect::print_inspected(&values, a.format.as_deref())?;
     Ok(code)
 }
 

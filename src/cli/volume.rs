@@ -153,22 +153,7 @@ fn inspect(store: &Store, a: InspectArgs) -> CmdResult {
             }
         }
     }
-    match a.format.as_deref().filter(|f| !f.is_empty()) {
-        Some(f) => {
-            let tpl = super::format::Template::parse(f)
-                .map_err(|e| Failure::new(t("listing.template-error", &[("detail", &e.0)]), 1))?;
-            for v in &values {
-                match tpl.execute(v, Scope::Map) {
-                    Ok(line) => println!("{line}"),
-                    Err((_, e)) => return Err(Failure::new(e.0, 1)),
-                }
-            }
-        }
-        None => println!(
-            "{}",
-            serde_json::to_string_pretty(&values).unwrap_or_else(|_| "[]".into())
-        ),
-    }
+    super::inspect::print_inspected(&values, a.format.as_deref().filter(|f| !f.is_empty()))?;
     Ok(code)
 }
 
