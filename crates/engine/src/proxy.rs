@@ -147,6 +147,7 @@ fn connector_main(pid: i32, target: std::net::Ipv4Addr, control: RawFd) -> i32 {
     if sys::setns_path(Path::new(&ns("net")), libc::CLONE_NEWNET).is_err() {
         return 1;
     }
+    let born = std::time::Instant::now();
     let mut req = [0u8; 2];
     loop {
         match sys::read(control, &mut req) {
@@ -154,7 +155,7 @@ fn connector_main(pid: i32, target: std::net::Ipv4Addr, control: RawFd) -> i32 {
             _ => return 0,
         }
         let port = u16::from_be_bytes(req);
-        match TcpStream::connect((target, port)) {
+        match connect_while_starting(target, port, born) {
             Ok(s) => {
                 if !sys::send_fd(control, s.as_raw_fd()) {
                     return 0;
@@ -166,6 +167,32 @@ fn connector_main(pid: i32, target: std::net::Ipv4Addr, control: RawFd) -> i32 {
                     return 0;
                 }
             }
+        }
+    }
+}
+
+/// How long after a container starts a refused connection is tried again.
+const STARTING_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Connect to `target:port`; while the container is young (`born` less than
+/// [`STARTING_GRACE`] ago) a refused connection is retried. gorae's `run -d` returns in a few
+/// milliseconds, before a server such as nginx has bound its port, so the `curl` a learner
+/// types right after it would otherwise be reset; Docker's slower start hides the same race.
+/// Later, nothing listening is answered at once, as docker-proxy does.
+fn connect_while_starting(
+    target: std::net::Ipv4Addr,
+    port: u16,
+    born: std::time::Instant,
+) -> io::Result<TcpStream> {
+    loop {
+        match TcpStream::connect((target, port)) {
+            Err(e)
+                if e.kind() == io::ErrorKind::ConnectionRefused
+                    && born.elapsed() < STARTING_GRACE =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            done => return done,
         }
     }
 }
