@@ -213,6 +213,9 @@ mod tests {
         fn host_has_path(&self, _path: &std::path::Path) -> bool {
             false
         }
+        fn http_get(&self, _port: u16, _path: &str) -> Option<crate::course::answer::HttpAnswer> {
+            None
+        }
         fn ephemeral_ports(&self) -> (u16, u16) {
             (32768, 60999)
         }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::i18n::t;
 
-use super::lesson::{Lesson, default_lessons_dir, lesson_files, load_lesson};
+use super::lesson::{Lesson, Predicate, default_lessons_dir, lesson_files, load_lesson};
 
 const LOCALES: [&str; 2] = ["ko", "en"];
 
@@ -174,6 +174,14 @@ fn lint_lesson(lesson: &Lesson) -> Vec<LintMessage> {
         }
         if literal_strong(&step.text) {
             say("course.lint.literal_bold");
+        }
+        // gorae's own `http` requests reach the server's log: a request seen there would no
+        // longer mean the learner made one.
+        let preds = || step.check.iter().chain(step.any.iter().flatten());
+        if preds().any(|p| matches!(p, Predicate::Http { .. }))
+            && preds().any(|p| matches!(p, Predicate::LogContains { .. }))
+        {
+            say("course.lint.http_and_log");
         }
     }
     if literal_strong(&lesson.intro) {
@@ -396,6 +404,10 @@ mod tests {
                     "hints = [\"h\"]\nsolution = [\"x\"]\ncheck = [{ ran = [\"ps\"] }]\navoid = [{ when = [], hint = \"\" }]",
                 ),
                 ("reading", "wrong = [[\"docker ps\"]]"),
+                (
+                    "http-log",
+                    "hints = [\"h\"]\nsolution = [\"x\"]\ncheck = [{ http = 8080 }, { log_contains = \"GET /\" }]\nwrong = [[\"a\"], [\"b\"]]\nright = [[\"c\"]]",
+                ),
             ],
         );
         let file = dir.path().join("01-x.md");
@@ -417,7 +429,8 @@ mod tests {
         );
         assert_eq!(at(37, "avoid"), 3, "empty when and blank hint: {text:#?}");
         assert_eq!(at(48, "reading"), 1, "{text:#?}");
-        assert_eq!(text.len(), 11, "{text:#?}");
+        assert_eq!(at(56, "http-log"), 1, "{text:#?}");
+        assert_eq!(text.len(), 12, "{text:#?}");
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! - `progress`: per-user done steps and position, saved atomically
 //! - `lint`: `gorae lesson check`
 //! - `attempt`: `gorae lesson try`, and the tests' replays of `wrong`/`right` attempts
+//! - `answer`: what a learner's server answers on the host (`http` checks)
 //! - `history`, `words`: what happened since a step began; comparing commands by meaning
 
+pub mod answer;
 pub mod attempt;
 pub mod check;
 pub mod history;

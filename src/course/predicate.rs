@@ -270,6 +270,13 @@ pub enum Predicate {
         name: String,
         member: Option<String>,
     },
+    /// `{ http = 8080, path = "/", contains = "hello" }`: an HTTP GET of that path on the host's
+    /// loopback port answers 2xx (with a body holding that text).
+    Http {
+        port: u16,
+        path: String,
+        contains: Option<String>,
+    },
 }
 
 /// A mount of a running container: every given field must hold.
@@ -322,6 +329,7 @@ const KINDS: &[(&str, &[(&str, bool)])] = &[
     ("no_event", EVENT_FIELDS),
     ("file_in_image", &[("image", true)]),
     ("log_contains", &[("name", false)]),
+    ("http", &[("path", false), ("contains", false)]),
     ("volume", &[("file", false)]),
     (
         "mount",
@@ -518,6 +526,21 @@ impl Predicate {
                 readonly: f.opt_bool("readonly")?,
                 file: f.opt_path("file")?,
             }),
+            "http" => Predicate::Http {
+                port: f.int(kind, 1, 65535)? as u16,
+                // Kept as written: for a web server `/docs` and `/docs/` are different requests.
+                path: match table.get("path") {
+                    None => "/".into(),
+                    Some(_) => {
+                        let p = f.string("path")?;
+                        if !p.starts_with('/') {
+                            return Err(f.bad("path", &t("course.expect.abs_path", &[])));
+                        }
+                        p
+                    }
+                },
+                contains: f.opt_nonempty("contains")?,
+            },
             "network" => Predicate::Network {
                 name: f.nonempty(kind)?,
                 member: f.opt_nonempty("member")?,
@@ -942,6 +965,25 @@ mod tests {
         assert!(pred(r#"{ mount = "x" }"#).is_err());
         assert!(pred(r#"{ volume = "v", file = "dump.rdb" }"#).is_err());
         assert!(pred(r#"{ network = "n", members = "c" }"#).is_err());
+        assert_eq!(
+            pred(r#"{ http = 8080, contains = "hello" }"#),
+            Ok(Predicate::Http {
+                port: 8080,
+                path: "/".into(),
+                contains: Some("hello".into()),
+            })
+        );
+        assert_eq!(
+            pred(r#"{ http = 8081, path = "/docs/" }"#),
+            Ok(Predicate::Http {
+                port: 8081,
+                path: "/docs/".into(),
+                contains: None,
+            })
+        );
+        assert!(pred(r#"{ http = 8080, path = "index.html" }"#).is_err());
+        assert!(pred(r#"{ http = 0 }"#).is_err());
+        assert!(pred(r#"{ http = 8080, contains = "" }"#).is_err());
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! The app's view of the engine: snapshots for the state panel, step checks, and two
-//! watcher threads: one follows `events.jsonl` (with the engine's follower), one watches what
-//! changes without an event while a step needs it (a running container's files and log), so
+//! The app's view of the engine: snapshots for the state panel, step checks, and watcher
+//! threads: one follows `events.jsonl` (with the engine's follower), one watches what changes
+//! without an event while a step needs it (a running container's files and log), so
 //! `echo hi > /root/x` in a container ticks at once. Both block in inotify: idle costs nothing.
+//! A step that asks what a server answers (`http`) is polled instead, only while it is current.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, WatchDescriptor};
 
-use super::course_api::{Step, Verdict, Watch, check, watches};
+use super::course_api::{Step, Verdict, Watch, answer, check, watches};
 use super::event::AppEvent;
 use super::model::EngineView;
 use crate::engine::{Event, Snapshot, Store, events};
@@ -84,7 +85,13 @@ pub struct Live {
     /// The set of watches last asked for (so an unchanged set costs nothing).
     wanted: Mutex<Vec<Watch>>,
     pending: Arc<AtomicBool>,
+    tx: Sender<AppEvent>,
+    /// Stops the thread polling the current step's servers (when there is one).
+    poller: Mutex<Option<Arc<AtomicBool>>>,
 }
+
+/// How often a server an `http` check asks about is asked again.
+const POLL_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 const TREE_EVENTS: AddWatchFlags = AddWatchFlags::IN_CREATE
     .union(AddWatchFlags::IN_CLOSE_WRITE)
@@ -101,7 +108,12 @@ impl Live {
         let inotify = Arc::new(Inotify::init(InitFlags::IN_CLOEXEC).ok()?);
         let watched: Arc<Mutex<HashMap<WatchDescriptor, Watched>>> = Arc::default();
         let pending = Arc::new(AtomicBool::new(false));
-        let (ino, map, flag) = (inotify.clone(), watched.clone(), pending.clone());
+        let (ino, map, flag, tx2) = (
+            inotify.clone(),
+            watched.clone(),
+            pending.clone(),
+            tx.clone(),
+        );
         std::thread::Builder::new()
             .name("gorae-live".into())
             .spawn(move || {
@@ -127,10 +139,7 @@ impl Live {
                             add_tree(&ino, &map, &parent.path.join(name));
                         }
                     }
-                    if relevant
-                        && !flag.swap(true, Ordering::AcqRel)
-                        && tx.send(AppEvent::Changed).is_err()
-                    {
+                    if relevant && !notify(&flag, &tx2) {
                         return;
                     }
                 }
@@ -141,6 +150,8 @@ impl Live {
             watched,
             wanted: Mutex::new(Vec::new()),
             pending,
+            tx,
+            poller: Mutex::new(None),
         })
     }
 
@@ -159,6 +170,21 @@ impl Live {
             }
             map.clear();
         }
+        let servers: Vec<(u16, String)> = wanted
+            .iter()
+            .filter_map(|w| match w {
+                Watch::Http(port, path) => Some((*port, path.clone())),
+                _ => None,
+            })
+            .collect();
+        if let Ok(mut poller) = self.poller.lock() {
+            if let Some(stop) = poller.take() {
+                stop.store(true, Ordering::Release);
+            }
+            if !servers.is_empty() {
+                *poller = spawn_poller(servers, self.pending.clone(), self.tx.clone());
+            }
+        }
         for w in wanted {
             match w {
                 Watch::Files(id) => add_tree(&self.inotify, &self.watched, &store.upper_dir(id)),
@@ -172,9 +198,57 @@ impl Live {
                         false,
                     );
                 }
+                Watch::Http(..) => {}
             }
         }
     }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        if let Some(stop) = self.poller.lock().ok().and_then(|mut p| p.take()) {
+            stop.store(true, Ordering::Release);
+        }
+    }
+}
+
+/// Send one `Changed` unless one is already waiting to be judged; false when the app is gone.
+fn notify(pending: &AtomicBool, tx: &Sender<AppEvent>) -> bool {
+    pending.swap(true, Ordering::AcqRel) || tx.send(AppEvent::Changed).is_ok()
+}
+
+/// Ask each server every [`POLL_EVERY`] and send `Changed` when an answer differs from the
+/// last one (the first answer counts as a change). Returns the thread's stop flag.
+fn spawn_poller(
+    servers: Vec<(u16, String)>,
+    pending: Arc<AtomicBool>,
+    tx: Sender<AppEvent>,
+) -> Option<Arc<AtomicBool>> {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = stop.clone();
+    std::thread::Builder::new()
+        .name("gorae-answers".into())
+        .spawn(move || {
+            let agent = answer::agent();
+            let mut last: Vec<Option<u64>> = vec![None; servers.len()];
+            while !stopped.load(Ordering::Acquire) {
+                let mut changed = false;
+                for ((port, path), seen) in servers.iter().zip(last.iter_mut()) {
+                    let mut h = DefaultHasher::new();
+                    answer::get(&agent, *port, path).hash(&mut h);
+                    let now = Some(h.finish());
+                    changed |= *seen != now;
+                    *seen = now;
+                }
+                if changed && !stopped.load(Ordering::Acquire) && !notify(&pending, &tx) {
+                    return;
+                }
+                std::thread::sleep(POLL_EVERY);
+            }
+        })
+        .ok()?;
+    Some(stop)
 }
 
 fn add(
@@ -289,5 +363,50 @@ mod tests {
         live.set(&store, &[]);
         std::fs::write(store.upper_dir(&id).join("z"), "hi").expect("write");
         quiet("no watches");
+    }
+
+    #[test]
+    fn live_polls_a_server_and_sends_a_change_when_its_answer_changes() {
+        use std::io::{Read, Write};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store =
+            Store::open(dir.path().join("store"), dir.path().join("catalog")).expect("store");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let page = Arc::new(Mutex::new(String::from("old page")));
+        let served = page.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut s) = conn else { continue };
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf);
+                let body = served.lock().expect("page").clone();
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        let live = Live::spawn(tx).expect("inotify");
+        live.set(&store, &[Watch::Http(port, "/".into())]);
+        let changed = |what: &str| match rx.recv_timeout(Duration::from_secs(5)) {
+            Ok(AppEvent::Changed) => live.pending.store(false, Ordering::Release),
+            other => panic!("{what}: expected a change, got {other:?}"),
+        };
+        changed("the first answer");
+        // The same answer again and again: nothing more.
+        if let Ok(ev) = rx.recv_timeout(Duration::from_millis(400)) {
+            panic!("an unchanged answer sent {ev:?}");
+        }
+        *page.lock().expect("page") = "new page".into();
+        changed("a new page");
+        // Watching nothing stops the polling.
+        live.set(&store, &[]);
+        *page.lock().expect("page") = "newer page".into();
+        if let Ok(ev) = rx.recv_timeout(Duration::from_millis(400)) {
+            panic!("no watches, yet {ev:?}");
+        }
     }
 }
