@@ -583,3 +583,29 @@ fn system_prune_asks_then_removes_stopped_containers_and_dangling_images() {
         warned.stdout
     );
 }
+
+/// `docker info | head -n 1`: the reader goes before the output is written. Docker's CLI ends
+/// by SIGPIPE (the shell says 141); gorae exits 141 too, with no crash report, and the event
+/// feed records the command with that exit.
+#[test]
+fn a_reader_closing_the_pipe_ends_the_command_quietly() {
+    let s = Sandbox::new();
+    let mut c = s.command(&["info"]);
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().expect("spawn gorae");
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("wait gorae");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(141), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    // Command events are gorae's own (the course's `ran` checks): not in `docker events`.
+    let feed = std::fs::read_to_string(s.root().join("events.jsonl")).expect("event feed");
+    let last: serde_json::Value = feed
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .rfind(|e: &serde_json::Value| e["type"] == "command")
+        .expect("the command was recorded");
+    assert_eq!(last["attrs"]["args"], "[\"info\"]", "{last}");
+    assert_eq!(last["attrs"]["exit"], "141", "{last}");
+}

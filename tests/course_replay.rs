@@ -2,7 +2,7 @@
 //! shell whose `docker` is gorae, with the real check code judging each step right after its
 //! last line — in Korean and in English. Then every step's wrong attempts, each from the
 //! step's start state (the lesson's earlier solutions replayed in a fresh store), must not pass,
-//! and every right attempt must.
+//! and every right attempt must (each as root, `learner` or `plain`, in turn).
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -33,64 +33,20 @@ fn catalog() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("images/layout")
 }
 
-struct World {
-    _dir: tempfile::TempDir,
-    store: Store,
-    sandbox: Sandbox,
-    opts: ReplayOptions,
+/// One sandbox session and store for a whole course replay: `lesson try`'s `Trial`.
+type World = Trial;
+
+fn new_world(lang: Lang) -> World {
+    let locale = match lang {
+        Lang::Ko => "ko_KR.UTF-8",
+        Lang::En => "C.UTF-8",
+    };
+    Trial::new(Path::new(env!("CARGO_BIN_EXE_gorae")), &catalog(), locale).unwrap()
 }
 
-impl World {
-    fn new(lang: Lang) -> World {
-        let dir = tempfile::Builder::new()
-            .prefix("gorae-course-")
-            .tempdir()
-            .unwrap();
-        let root = dir.path().join("store");
-        let home = dir.path().join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        let store = Store::open(root.clone(), catalog()).unwrap();
-        let sandbox = Sandbox::prepare_with(
-            &dir.path().join("state"),
-            Path::new(env!("CARGO_BIN_EXE_gorae")),
-        )
-        .unwrap();
-        let locale = match lang {
-            Lang::Ko => "ko_KR.UTF-8",
-            Lang::En => "C.UTF-8",
-        };
-        let opts = ReplayOptions {
-            line_timeout: Duration::from_secs(60),
-            cwd: Some(home.clone()),
-            env: vec![
-                ("GORAE_ROOT".into(), root.to_string_lossy().into_owned()),
-                (
-                    "GORAE_IMAGES".into(),
-                    catalog().to_string_lossy().into_owned(),
-                ),
-                ("HOME".into(), home.to_string_lossy().into_owned()),
-                ("LANG".into(), locale.into()),
-            ],
-            ..ReplayOptions::default()
-        };
-        World {
-            _dir: dir,
-            store,
-            sandbox,
-            opts,
-        }
-    }
-
-    fn events_len(&self) -> u64 {
-        std::fs::metadata(self.store.events_path())
-            .map(|m| m.len())
-            .unwrap_or(0)
-    }
-
-    fn verdict(&self, lesson: &Lesson, step_index: usize, since: u64) -> Verdict {
-        let (evs, _) = events::read_from(&self.store.events_path(), since);
-        evaluate(&lesson.steps[step_index], &self.store, &evs)
-    }
+fn verdict(world: &World, lesson: &Lesson, step_index: usize, since: u64) -> Verdict {
+    let (evs, _) = events::read_from(&world.store.events_path(), since);
+    evaluate(&lesson.steps[step_index], &world.store, &evs)
 }
 
 /// A user from /etc/passwd: (uid, gid).
@@ -99,51 +55,6 @@ fn user_ids(name: &str) -> Option<(u32, u32)> {
     let line = passwd.lines().find(|l| l.split(':').next() == Some(name))?;
     let f: Vec<&str> = line.split(':').collect();
     Some((f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?))
-}
-
-fn chown_tree(path: &Path, uid: u32, gid: u32) {
-    let _ = std::os::unix::fs::lchown(path, Some(uid), Some(gid));
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
-        && let Ok(rd) = std::fs::read_dir(path)
-    {
-        for e in rd.flatten() {
-            chown_tree(&e.path(), uid, gid);
-        }
-    }
-}
-
-impl World {
-    /// A world whose shell, `docker` commands and store belong to an unprivileged user.
-    fn as_user(lang: Lang, name: &str, uid: u32, gid: u32) -> World {
-        let mut w = World::new(lang);
-        // The judge reads the store as root: what a first read makes (the predefined
-        // networks, the lock file) is made now, so the user owns it after the chown below.
-        let _ = w.store.snapshot();
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(w._dir.path(), std::fs::Permissions::from_mode(0o755));
-        chown_tree(w._dir.path(), uid, gid);
-        w.opts.user = Some((uid, gid));
-        w.opts.env.push(("USER".into(), name.into()));
-        w.opts.env.push(("LOGNAME".into(), name.into()));
-        w
-    }
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        if let Ok(cs) = self.store.containers() {
-            for c in cs {
-                let _ = self.store.remove_container(&c.id, true);
-            }
-        }
-    }
-}
-
-fn course(lang: Lang) -> Vec<Lesson> {
-    load_course(&lessons_dir(), lang)
-        .into_iter()
-        .map(|l| l.unwrap_or_else(|e| panic!("lesson does not load: {e}")))
-        .collect()
 }
 
 /// Replay every step's solution in one session; return the steps that did not pass.
@@ -165,13 +76,13 @@ fn replay_lesson(world: &World, lesson: &Lesson) -> Vec<String> {
             checked.push(si);
             if !step.is_reading() {
                 // A detached process may still be writing its first output: allow it a moment.
-                let mut v = world.verdict(lesson, si, step_start);
+                let mut v = verdict(world, lesson, si, step_start);
                 for _ in 0..50 {
                     if v == Verdict::Pass {
                         break;
                     }
                     std::thread::sleep(Duration::from_millis(100));
-                    v = world.verdict(lesson, si, step_start);
+                    v = verdict(world, lesson, si, step_start);
                 }
                 if v != Verdict::Pass {
                     failures.push(format!(
@@ -193,7 +104,7 @@ fn run_course(lang: Lang) {
     let _turn = serial();
     let lessons = course(lang);
     assert!(lessons.len() >= 9, "{} lessons", lessons.len());
-    let world = World::new(lang);
+    let world = new_world(lang);
     let mut failures = Vec::new();
     for lesson in &lessons {
         failures.extend(replay_lesson(&world, lesson));
@@ -225,7 +136,8 @@ fn run_course_as(name: &str, lang: Lang) {
         panic!("no '{name}' user: CI creates it (see .ci/run)");
     };
     let _turn = serial();
-    let world = World::as_user(lang, name, uid, gid);
+    let mut world = new_world(lang);
+    world.as_user(name, uid, gid);
     let mut failures = Vec::new();
     for lesson in &course(lang) {
         failures.extend(replay_lesson(&world, lesson));
@@ -309,6 +221,8 @@ struct Attempt<'a> {
     step: usize,
     lines: &'a [String],
     must_pass: bool,
+    /// The unprivileged user it is replayed as (None: root).
+    user: Option<(&'static str, u32, u32)>,
 }
 
 impl Attempt<'_> {
@@ -323,13 +237,21 @@ impl Attempt<'_> {
 
     fn judge(&self) -> Option<String> {
         let step = &self.lesson.steps[self.step];
-        let trial = Trial::new(
+        let mut trial = Trial::new(
             Path::new(env!("CARGO_BIN_EXE_gorae")),
             &catalog(),
             "ko_KR.UTF-8",
         )
         .unwrap();
-        let what = if self.must_pass { "right" } else { "wrong" };
+        if let Some((name, uid, gid)) = self.user {
+            trial.as_user(name, uid, gid);
+        }
+        let what = match (self.must_pass, self.user) {
+            (true, None) => "right".to_string(),
+            (false, None) => "wrong".to_string(),
+            (true, Some((name, ..))) => format!("right (as {name})"),
+            (false, Some((name, ..))) => format!("wrong (as {name})"),
+        };
         let o = match trial.attempt(self.lesson, self.step, self.lines) {
             Ok(o) => o,
             Err(e) => {
@@ -362,6 +284,22 @@ impl Attempt<'_> {
 fn wrong_attempts_fail_and_right_ones_pass() {
     let _turn = serial();
     let lessons = course(Lang::Ko);
+    // Each attempt runs as one of root, `learner` (subuid ranges) and `plain` (one id), in
+    // turn: every identity meets every lesson, without replaying each attempt three times.
+    let mut identities = vec![None];
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        for name in ["learner", "plain"] {
+            let Some((uid, gid)) = user_ids(name) else {
+                panic!("no '{name}' user: CI creates it (see .ci/run)");
+            };
+            identities.push(Some((name, uid, gid)));
+        }
+    } else {
+        common::skip(format_args!(
+            "attempts replayed as this user only: switching to 'learner' and 'plain' needs root"
+        ));
+    }
     let mut jobs = Vec::new();
     let (mut wrong, mut right) = (0, 0);
     for lesson in &lessons {
@@ -388,6 +326,7 @@ fn wrong_attempts_fail_and_right_ones_pass() {
                     step: si,
                     lines,
                     must_pass,
+                    user: identities[jobs.len() % identities.len()],
                 });
             }
         }

@@ -278,12 +278,40 @@ fn open_store() -> Result<Store, Failure> {
     Ok(store)
 }
 
+/// What a shell reports for a command whose reader closed the pipe (`docker info | head -1`):
+/// 128 + SIGPIPE, as for Docker's CLI, which that signal ends.
+pub const EXIT_BROKEN_PIPE: i32 = 141;
+
+/// Whether a panic is `println!` failing because the reader of stdout has gone: a normal
+/// end for a command piped into `head`, not a crash to report.
+fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
+    let text = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    text.starts_with("failed printing to std") && text.contains("(os error 32)")
+}
+
 /// Run the CLI with the arguments after `docker`; returns the process exit code.
 pub fn main(args: Vec<String>) -> i32 {
-    let code = match manage::route(&args) {
-        manage::Route::Short(short) => parse_and_run(&short),
-        manage::Route::Done(code) => code,
-    };
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !is_broken_pipe(info.payload()) {
+            report(info);
+        }
+    }));
+    let code =
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            match manage::route(&args) {
+                manage::Route::Short(short) => parse_and_run(&short),
+                manage::Route::Done(code) => code,
+            }
+        })) {
+            Ok(code) => code,
+            Err(p) if is_broken_pipe(p.as_ref()) => EXIT_BROKEN_PIPE,
+            Err(p) => std::panic::resume_unwind(p),
+        };
     if let Ok(store) = Store::open_default() {
         store.emit(
             Event::command(Action::Run)

@@ -73,6 +73,19 @@ impl Trial {
         })
     }
 
+    /// Hand the shell, its `docker` commands and the store to an unprivileged user (the tests,
+    /// run as root, replay as `learner` and `plain` this way). What the store makes on its
+    /// first read (predefined networks, the lock) is made first, so the user owns it too.
+    pub fn as_user(&mut self, name: &str, uid: u32, gid: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = self.store.snapshot();
+        let _ = std::fs::set_permissions(self.dir.path(), std::fs::Permissions::from_mode(0o755));
+        chown_tree(self.dir.path(), uid, gid);
+        self.opts.user = Some((uid, gid));
+        self.opts.env.push(("USER".into(), name.into()));
+        self.opts.env.push(("LOGNAME".into(), name.into()));
+    }
+
     /// The temporary directory everything lives in.
     pub fn path(&self) -> &Path {
         self.dir.path()
@@ -132,6 +145,17 @@ impl Trial {
             failing,
             transcript,
         })
+    }
+}
+
+fn chown_tree(path: &Path, uid: u32, gid: u32) {
+    let _ = std::os::unix::fs::lchown(path, Some(uid), Some(gid));
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+        && let Ok(rd) = std::fs::read_dir(path)
+    {
+        for e in rd.flatten() {
+            chown_tree(&e.path(), uid, gid);
+        }
     }
 }
 

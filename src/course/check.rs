@@ -348,12 +348,16 @@ fn process_ended(m: &ProcessMatch, h: &History) -> bool {
     })
 }
 
-/// A successful (or interrupted: Ctrl-C after looking counts) `command` event whose args hold
-/// `words` in order, references compared by what they name.
+/// A successful `command` event whose args hold `words` in order, references compared by what
+/// they name. Ended by Ctrl-C (130) or by its reader closing the pipe (141, `| head`) after the
+/// learner looked counts too.
 fn command_matches(e: &Event, want: &[String], h: &History) -> bool {
     e.kind == EventType::Command
         && e.action == Action::Run
-        && matches!(e.attrs.get("exit").map(String::as_str), Some("0" | "130"))
+        && matches!(
+            e.attrs.get("exit").map(String::as_str),
+            Some("0" | "130" | "141")
+        )
         && words::command_holds(&e.args(), want, &|a, b| h.same(a, b))
 }
 

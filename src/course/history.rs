@@ -464,6 +464,13 @@ mod tests {
             holds(logs, &s, &[interrupted]),
             "Ctrl-C after looking counts"
         );
+        let piped = ran(&["logs", "my-redis"]).attr("exit", "141");
+        assert!(
+            holds(logs, &s, &[piped]),
+            "`| head` closing the pipe after looking counts"
+        );
+        let failed = ran(&["logs", "my-redis"]).attr("exit", "1");
+        assert!(!holds(logs, &s, &[failed]));
         assert!(!holds(logs, &s, &[ran(&["logs", "--help"])]));
         assert!(holds(
             r#"{ ran = ["history", "redis"] }"#,

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::auth::{self, Credentials};
 use super::image::{
     self, Descriptor, HashWriter, ImageConfig, LayerStatus, Manifest, PullOutcome, PullProgress,
-    Reference, short_hex,
+    Reference, short_hex, split_domain,
 };
 use super::{Action, EngineError, Event, Result, Store};
 
@@ -34,11 +34,8 @@ pub struct RemoteRef {
 
 impl RemoteRef {
     pub fn of(r: &Reference) -> RemoteRef {
-        let (first, rest) = r.name.split_once('/').unwrap_or(("", &r.name));
-        let has_host = !first.is_empty()
-            && (first.contains('.') || first.contains(':') || first == "localhost");
-        let (host, repository) = if has_host {
-            (first.to_string(), rest.to_string())
+        let (host, repository) = if let (Some(host), rest) = split_domain(&r.name) {
+            (host.to_string(), rest.to_string())
         } else if r.name.contains('/') {
             (DOCKER_HUB.to_string(), r.name.clone())
         } else {

@@ -21,4 +21,4 @@ pub use oci::{
     MT_INDEX, MT_LAYER_GZIP, MT_LAYER_TAR, MT_MANIFEST, Manifest, REF_NAME, RootFs, RunDefaults,
 };
 pub use pull::{LayerStatus, NoProgress, PullOutcome, PullProgress};
-pub use reference::Reference;
+pub use reference::{Reference, split_domain};

@@ -10,6 +10,9 @@ pub struct Reference {
 }
 
 impl Reference {
+    /// Docker's grammar (distribution/reference): `[domain/]path[:tag]`, the domain a host name,
+    /// an IPv4 address or a bracketed IPv6 address, with an optional port; path components
+    /// lower-case alphanumerics joined by `.`, `_`, `__` or dashes.
     pub fn parse(s: &str) -> Result<Reference> {
         let bad = || EngineError::InvalidReference(s.to_string());
         if s.is_empty() || s.contains('@') || s.chars().any(|c| c.is_whitespace()) {
@@ -26,17 +29,11 @@ impl Reference {
             .or_else(|| name.strip_prefix("index.docker.io/"))
             .unwrap_or(name);
         let name = name.strip_prefix("library/").unwrap_or(name);
-        let name_ok = !name.is_empty()
-            && name.split('/').all(|part| {
-                !part.is_empty()
-                    && part
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-:".contains(c))
-                    && part
-                        .chars()
-                        .next()
-                        .is_some_and(|c| c.is_ascii_alphanumeric())
-            });
+        let (domain, path) = split_domain(name);
+        let name_ok = name.len() <= 255
+            && domain.is_none_or(domain_ok)
+            && !path.is_empty()
+            && path.split('/').all(path_component_ok);
         let tag_ok = !tag.is_empty()
             && tag.len() <= 128
             && tag
@@ -61,15 +58,70 @@ impl Reference {
 
     /// The name as Docker prints it after a pull ("docker.io/library/busybox:latest").
     pub fn canonical(&self) -> String {
-        if self.name.contains('/') {
-            let first = self.name.split('/').next().unwrap_or("");
-            if first.contains('.') || first.contains(':') || first == "localhost" {
-                return self.full();
-            }
-            return format!("docker.io/{}", self.full());
+        match split_domain(&self.name) {
+            (Some(_), _) => self.full(),
+            (None, _) if self.name.contains('/') => format!("docker.io/{}", self.full()),
+            (None, _) => format!("docker.io/library/{}", self.full()),
         }
-        format!("docker.io/library/{}", self.full())
     }
+}
+
+/// The registry a name starts with, and the rest. Docker's rule (distribution/reference's
+/// `splitDockerDomain`): the first component names a registry when it holds a `.`, a `:` or
+/// an upper-case letter, or is `localhost`.
+pub fn split_domain(name: &str) -> (Option<&str>, &str) {
+    match name.split_once('/') {
+        Some((first, rest))
+            if first == "localhost"
+                || first.contains(['.', ':'])
+                || first.chars().any(|c| c.is_ascii_uppercase()) =>
+        {
+            (Some(first), rest)
+        }
+        _ => (None, name),
+    }
+}
+
+/// `host[:port]`: a DNS name, an IPv4 address, or `[IPv6]`.
+fn domain_ok(domain: &str) -> bool {
+    let (host, port) = if let Some(v6) = domain.strip_prefix('[') {
+        let Some((addr, after)) = v6.split_once(']') else {
+            return false;
+        };
+        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+            return false;
+        }
+        match after {
+            "" => return true,
+            _ => match after.strip_prefix(':') {
+                Some(port) => ("", Some(port)),
+                None => return false,
+            },
+        }
+    } else {
+        match domain.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (domain, None),
+        }
+    };
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    (domain.starts_with('[') || host.split('.').all(label_ok))
+        && port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// `[a-z0-9]+` joined by one separator: `.`, `_`, `__` or any number of `-`.
+fn path_component_ok(part: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    if !part.starts_with(alnum) || !part.ends_with(alnum) {
+        return false;
+    }
+    part.split(alnum)
+        .all(|sep| matches!(sep, "" | "." | "_" | "__") || sep.chars().all(|c| c == '-'))
 }
 
 #[cfg(test)]
@@ -95,11 +147,48 @@ mod tests {
             Reference::parse("localhost:5000/app").unwrap().tag,
             "latest"
         );
+        for good in [
+            "[::1]:5000/app:1.0",
+            "[::1]/app",
+            "127.0.0.1:5000/team/app",
+            "registry.example.com/a__b/c-d--e.f:v1_2",
+            "Registry.Example.com/app",
+        ] {
+            let r = Reference::parse(good).unwrap_or_else(|e| panic!("{good}: {e}"));
+            assert_eq!(r.canonical(), r.full(), "{good} names its registry");
+        }
+        assert_eq!(
+            Reference::parse("[::1]:5000/app:1.0").unwrap().name,
+            "[::1]:5000/app"
+        );
+        assert_eq!(
+            Reference::parse("team/app").unwrap().canonical(),
+            "docker.io/team/app:latest"
+        );
     }
 
     #[test]
     fn bad_references_are_rejected() {
-        for bad in ["", "Busybox", "a b", "x:", ":tag", "x:-bad", "x@sha256:00"] {
+        for bad in [
+            "",
+            "Busybox",
+            "a b",
+            "x:",
+            ":tag",
+            "x:-bad",
+            "x@sha256:00",
+            "a..b",
+            "a___b",
+            "-a",
+            "a-",
+            "app/",
+            "localhost:5000/",
+            "localhost:port/app",
+            "[::1/app",
+            "[::g]:5000/app",
+            "[::1]5000/app",
+            "-bad.host/app",
+        ] {
             assert!(Reference::parse(bad).is_err(), "{bad} should be rejected");
         }
     }
