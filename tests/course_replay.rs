@@ -13,10 +13,9 @@ use std::time::Duration;
 
 use gorae::course::attempt::Trial;
 use gorae::course::{Lesson, Verdict, evaluate, load_course};
-use gorae::engine::{Store, events};
+use gorae::engine::events;
 use gorae::i18n::Lang;
-use gorae::tui::term::replay::{ReplayOptions, replay_with};
-use gorae::tui::term::sandbox::Sandbox;
+use gorae::tui::term::replay::replay_with;
 
 /// The lessons publish fixed host ports (8080): the tests in this file take turns.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -55,6 +54,13 @@ fn user_ids(name: &str) -> Option<(u32, u32)> {
     let line = passwd.lines().find(|l| l.split(':').next() == Some(name))?;
     let f: Vec<&str> = line.split(':').collect();
     Some((f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?))
+}
+
+fn course(lang: Lang) -> Vec<Lesson> {
+    load_course(&lessons_dir(), lang)
+        .into_iter()
+        .map(|l| l.unwrap_or_else(|e| panic!("lesson does not load: {e}")))
+        .collect()
 }
 
 /// Replay every step's solution in one session; return the steps that did not pass.
