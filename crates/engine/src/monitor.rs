@@ -200,6 +200,10 @@ fn run(
     next: &mut Option<std::time::Duration>,
 ) -> Result<i32> {
     let c = store.load_container(id)?;
+    if !previous.is_zero() && c.state.stopped_by_user {
+        // Stopped while this restart was on its way: it stays exited (settled by `main`).
+        return Ok(c.state.exit_code.unwrap_or(0));
+    }
     let img = store.resolve_image(&c.image_id)?;
     let dir = store.container_dir(id);
     let mode = net::NetworkMode::parse(&c.config.network_mode);
