@@ -53,15 +53,11 @@ fn an_attached_run_returns_the_first_exit_and_kill_ends_restarting() {
     ]);
     // Docker's CLI returns with the first run's exit; the container goes on restarting.
     assert_eq!((r.code, r.stdout.as_str()), (3, "hi\n"), "{}", r.stderr);
-    let mut seen = String::new();
-    for _ in 0..600 {
-        seen = s.ok(&["inspect", "-f", "{{.RestartCount}}", "att"]);
-        if seen.trim() != "0" {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    assert_ne!(seen.trim(), "0");
+    restart::poll(
+        || s.ok(&["inspect", "-f", "{{.RestartCount}}", "att"]),
+        |n| n.trim() != "0",
+        "att's RestartCount",
+    );
     assert_eq!(s.ok(&["kill", "att"]), "att\n");
     s.ok(&["wait", "att"]);
     let t = "{{.State.Status}} {{.RestartCount}}";
@@ -69,4 +65,32 @@ fn an_attached_run_returns_the_first_exit_and_kill_ends_restarting() {
     std::thread::sleep(std::time::Duration::from_millis(1500));
     assert_eq!(s.ok(&["inspect", "-f", t, "att"]), after, "kill ended it");
     assert!(after.starts_with("exited "), "{after}");
+}
+
+#[test]
+fn compose_passes_a_services_restart_policy_to_its_container() {
+    let s = pulled();
+    let dir = s.dir.path().join("proj");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("compose.yaml");
+    std::fs::write(
+        &file,
+        "services:\n  job:\n    image: busybox\n    command: sh -c 'exit 4'\n    restart: on-failure:1\n",
+    )
+    .unwrap();
+    let f = file.to_string_lossy().to_string();
+    let up = s.docker(&["compose", "-f", &f, "-p", "rp", "up", "-d"]);
+    assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+    let name = "rp-job-1";
+    assert_eq!(
+        s.ok(&["inspect", "-f", "{{json .HostConfig.RestartPolicy}}", name])
+            .trim(),
+        r#"{"MaximumRetryCount":1,"Name":"on-failure"}"#
+    );
+    let t = "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}";
+    restart::poll(
+        || s.ok(&["inspect", "-f", t, name]),
+        |v| v.trim() == "exited 1 4",
+        "the service's container",
+    );
 }

@@ -22,7 +22,7 @@ fn look(d: Docker, name: &str, template: &str) -> String {
 }
 
 /// Poll `read` until `want` holds (bounded: a minute). The last value.
-fn poll(read: impl Fn() -> String, want: impl Fn(&str) -> bool, what: &str) -> String {
+pub fn poll(read: impl Fn() -> String, want: impl Fn(&str) -> bool, what: &str) -> String {
     let mut last = String::new();
     for _ in 0..600 {
         last = read();

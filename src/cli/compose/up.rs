@@ -584,7 +584,7 @@ pub fn up(store: &Store, p: &Project, names: &[String], detach: bool, rebuild: b
                     && (image_id.is_none() || image_id.as_deref() == Some(c.image_id.as_str()))
             };
             let c = match existing {
-                Some(c) if fresh(&c) && c.is_running() => {
+                Some(c) if fresh(&c) && (c.is_running() || c.is_restarting()) => {
                     pr.done("Container", &cname, "Running");
                     continue;
                 }
