@@ -329,3 +329,29 @@ fn rootless_pause_says_the_freezer_is_not_delegated_and_commit_goes_on() {
     assert!(ok(&["commit", "sleepy", "snap"]).starts_with("sha256:"));
     ok(&["rm", "-f", "sleepy"]);
 }
+
+/// Restart policies as `learner`: the monitor's restarts run in the user's namespaces too
+/// (tests/common/restart.rs; tests/restart.rs runs them as root).
+#[test]
+fn rootless_restart_policies_restart_stop_and_refuse_as_for_root() {
+    let Some(u) = learner_with_ranges() else {
+        return;
+    };
+    let (_dir, root) = store_for(&u);
+    let d = |args: &[&str]| {
+        let (code, stdout, stderr) = as_user(&u, &root, args);
+        common::Run {
+            code,
+            stdout,
+            stderr,
+        }
+    };
+    d(&["pull", "busybox"]);
+    common::restart::bad_values_are_refused(&d);
+    common::restart::on_failure_restarts_exactly_n_times(&d);
+    common::restart::always_restarts_until_stopped(&d);
+    common::restart::rm_force_during_back_off(&d);
+    for id in d(&["ps", "-aq"]).stdout.split_whitespace() {
+        d(&["rm", "-f", id]);
+    }
+}

@@ -263,6 +263,9 @@ pub enum Cmd {
         /// Tune container pids limit (set -1 for unlimited)
         #[arg(long, allow_hyphen_values = true)]
         pids_limit: Option<String>,
+        /// Restart policy to apply when a container exits
+        #[arg(long)]
+        restart: Option<String>,
         #[arg(required = true)]
         containers: Vec<String>,
     },
@@ -415,6 +418,9 @@ pub struct RunArgs {
     /// Signal to stop the container
     #[arg(long)]
     pub stop_signal: Option<String>,
+    /// Restart policy to apply when a container exits
+    #[arg(long, default_value = "no")]
+    pub restart: String,
     /// Proxy received signals to the process
     #[arg(long, default_value_t = true, action = ArgAction::Set)]
     pub sig_proxy: bool,

@@ -428,6 +428,7 @@ fn relay_child(
 pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
     let detach = detach_keys(a.detach_keys.as_deref())?;
     let c = store.resolve_container(&a.container)?;
+    store.refuse_if_restarting(&c, "exec")?;
     if !c.is_running() {
         return Err(crate::engine::EngineError::NotRunning(c.id.clone()).into());
     }

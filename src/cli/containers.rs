@@ -28,7 +28,6 @@ pub fn restart(store: &Store, names: &[String], time: u64) -> CmdResult {
         let c = store.load_container(&c.id)?;
         let mut m = store.start_monitor(&c, false)?;
         m.wait_started()?;
-        store.update_container(&c.id, |c| c.state.restart_count += 1)?;
         store.emit(Event::container(Action::Restart, &c));
         Ok(())
     })

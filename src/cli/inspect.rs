@@ -30,9 +30,9 @@ fn container_json(store: &Store, c: &Container) -> Value {
         "Args": c.config.argv.iter().skip(1).collect::<Vec<_>>(),
         "State": {
             "Status": c.state_name(),
-            "Running": c.is_running(),
+            "Running": c.is_running() || c.is_restarting(),
             "Paused": c.is_paused(),
-            "Restarting": false,
+            "Restarting": c.is_restarting(),
             "OOMKilled": c.state.oom_killed,
             "Dead": false,
             "Pid": c.state.pid,
@@ -51,6 +51,10 @@ fn container_json(store: &Store, c: &Container) -> Value {
         },
         "HostConfig": {
             "AutoRemove": c.config.auto_remove,
+            "RestartPolicy": {
+                "Name": c.config.restart_policy.shown_name(),
+                "MaximumRetryCount": c.config.restart_policy.maximum_retry_count,
+            },
             "NetworkMode": super::network::network_mode(c),
             "PortBindings": ports.clone(),
             "PidsLimit": limits.pids.map_or(json!(null), |n| json!(n)),

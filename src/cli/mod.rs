@@ -139,6 +139,23 @@ pub fn describe(e: &EngineError) -> String {
         EngineError::Network(n) => format!("{}{}", t("err-daemon", &[]), network::describe(n)),
         EngineError::Cp(f) => describe_cp(f),
         EngineError::Paused { id, op } => daemon(&format!("err-paused-{op}"), &[("id", id)]),
+        EngineError::Restarting { id, op } => {
+            daemon(&format!("err-restarting-{op}"), &[("id", id)])
+        }
+        EngineError::RestartPolicy(p) => {
+            use crate::engine::restart::PolicyError as P;
+            match p {
+                P::NoPolicyBeforeColon => t("err-restart-no-policy", &[]),
+                P::CountNotInteger => t("err-restart-count-format", &[]),
+                P::Unknown(name) => daemon("err-restart-unknown", &[("name", name)]),
+                P::CountOnlyOnFailure { negative: false } => daemon("err-restart-count-only", &[]),
+                P::CountOnlyOnFailure { negative: true } => {
+                    daemon("err-restart-count-only-negative", &[])
+                }
+                P::NegativeCount => daemon("err-restart-negative", &[]),
+            }
+        }
+        EngineError::AutoRemoveRestart(id) => daemon("err-update-restart-rm", &[("id", id)]),
         EngineError::Freezer {
             id,
             op,
@@ -573,11 +590,16 @@ fn run(cli: Cli) -> CmdResult {
             memory,
             cpus,
             pids_limit,
+            restart,
             containers,
         } => {
-            if memory.is_none() && cpus.is_none() && pids_limit.is_none() {
+            if memory.is_none() && cpus.is_none() && pids_limit.is_none() && restart.is_none() {
                 return Err(Failure::new(t("update.no-flags", &[]), 1));
             }
+            let policy = restart
+                .as_deref()
+                .map(resources::update_restart_policy)
+                .transpose()?;
             let change = crate::engine::container::Resources {
                 memory: memory
                     .as_deref()
@@ -593,6 +615,9 @@ fn run(cli: Cli) -> CmdResult {
                     .transpose()?,
             };
             containers::for_each(&containers, |c| {
+                if let Some(p) = &policy {
+                    store.update_restart_policy(c, p)?;
+                }
                 store.update_resources(c, &change).map(|_| ())
             })
         }

@@ -18,6 +18,11 @@ pub fn status_text(c: &Container) -> String {
             human_duration(now_millis().saturating_sub(parse_time_millis(&c.state.started_at))),
             if c.is_paused() { " (Paused)" } else { "" }
         ),
+        "restarting" => format!(
+            "Restarting ({}) {}",
+            c.state.exit_code.unwrap_or(0),
+            ago(parse_time_millis(&c.state.finished_at))
+        ),
         "exited" => format!(
             "Exited ({}) {}",
             c.state.exit_code.unwrap_or(0),
@@ -197,7 +202,8 @@ fn ps_select(store: &Store, o: &PsOptions, filters: &Filters) -> Result<Vec<Cont
         if since.as_deref() == Some(c.id.as_str()) {
             break;
         }
-        if !c.is_running() && !all {
+        // Docker lists a restarting container as it does a running one.
+        if !c.is_running() && !c.is_restarting() && !all {
             continue;
         }
         if !(filters.matches_regex("name", &format!("/{}", c.name))

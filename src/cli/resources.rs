@@ -1,7 +1,8 @@
 //! `run`/`create` flags read as Docker's CLI reads them: `--env-file`, `--memory`, `--cpus`,
-//! `--pids-limit`, `--stop-signal`. Bad values are refused in Docker's words (exit 125).
+//! `--pids-limit`, `--stop-signal`, `--restart`. Bad values are refused in Docker's words (exit 125).
 
 use super::Failure;
+use crate::engine::restart::{self, RestartPolicy};
 use crate::engine::runtime::parse_signal;
 use crate::i18n::t;
 
@@ -126,6 +127,42 @@ pub fn pids_limit(cmd: &str, value: &str) -> Result<i64, Failure> {
             value,
             "--pids-limit",
             &format!("strconv.ParseInt: parsing \"{value}\": invalid syntax"),
+        )
+    })
+}
+
+/// `--restart` of `run`/`create` (`cmd`): Docker's CLI refuses a malformed value and one
+/// next to `--rm` (exit 125, with its help hint), its daemon an unknown policy or a misplaced
+/// count (`run` words that as its own failure, 125; `create` passes it on as is, 1).
+pub fn restart_policy(cmd: &str, value: &str, auto_remove: bool) -> Result<RestartPolicy, Failure> {
+    let more = t("run.more-help", &[("cmd", cmd)]);
+    let p = restart::parse(value).map_err(|e| {
+        let from_daemon = !matches!(
+            e,
+            restart::PolicyError::NoPolicyBeforeColon | restart::PolicyError::CountNotInteger
+        );
+        let why = super::describe(&crate::engine::EngineError::RestartPolicy(e));
+        if from_daemon && cmd == "create" {
+            Failure::new(why, 1)
+        } else {
+            Failure::new(format!("docker: {why}\n\n{more}"), 125)
+        }
+    })?;
+    if auto_remove && !p.is_none() {
+        return Err(Failure::new(
+            format!("docker: {}\n\n{more}", t("run.restart-and-rm", &[])),
+            125,
+        ));
+    }
+    Ok(p)
+}
+
+/// `docker update --restart`: the same refusals, worded as `update` words them (exit 1).
+pub fn update_restart_policy(value: &str) -> Result<RestartPolicy, Failure> {
+    restart::parse(value).map_err(|e| {
+        Failure::new(
+            super::describe(&crate::engine::EngineError::RestartPolicy(e)),
+            1,
         )
     })
 }

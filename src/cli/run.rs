@@ -102,6 +102,7 @@ fn create_options(a: &RunArgs, cmd: &str) -> Result<CreateOptions, Failure> {
             .map(resources::stop_signal)
             .transpose()?,
         resources: res,
+        restart_policy: resources::restart_policy(cmd, &a.restart, a.rm)?,
         workdir: a.workdir.clone(),
         hostname: a.hostname.clone(),
         user: a.user.clone(),
@@ -209,7 +210,7 @@ pub fn start(store: &Store, names: &[String], flags: AttachFlags) -> CmdResult {
         let res = (|| -> CmdResult {
             let c = store.resolve_container(name)?;
             store.refuse_if_paused(&c, "start")?;
-            if c.is_running() {
+            if c.is_running() || (c.is_restarting() && !attach_mode) {
                 if attach_mode {
                     return attach(
                         store,
@@ -287,6 +288,9 @@ pub fn start(store: &Store, names: &[String], flags: AttachFlags) -> CmdResult {
 pub fn attach(store: &Store, name: &str, flags: AttachFlags) -> CmdResult {
     let detach_keys = attach::detach_keys(flags.detach_keys.as_deref())?;
     let c = store.resolve_container(name)?;
+    if c.is_restarting() {
+        return Err(Failure::new(t("err-attach-restarting", &[]), 1));
+    }
     if !c.is_running() {
         return Err(Failure::new(t("err-attach-stopped", &[]), 1));
     }

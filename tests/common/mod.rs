@@ -1,6 +1,7 @@
 //! Helpers for tests that drive the real `gorae` binary against a private store.
 #![allow(dead_code)]
 
+pub mod restart;
 pub mod tmux;
 
 use std::path::{Path, PathBuf};

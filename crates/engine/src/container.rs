@@ -44,6 +44,9 @@ pub struct RunConfig {
     /// `--memory`, `--pids-limit`, `--cpus`.
     #[serde(default)]
     pub resources: Resources,
+    /// `--restart` (`restart`: what the monitor does when the process exits).
+    #[serde(default)]
+    pub restart_policy: crate::restart::RestartPolicy,
 }
 
 /// A container's own limits; None keeps gorae's defaults (`runtime::cgroup`).
@@ -87,7 +90,8 @@ pub struct PortBinding {
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct RunState {
-    /// "created", "running", "exited".
+    /// "created", "running", "exited"; "restarting" while its monitor waits out a restart
+    /// policy's back-off (no process then: pid 0).
     pub status: String,
     pub pid: i32,
     pub monitor_pid: i32,
@@ -134,6 +138,10 @@ impl Container {
     }
     pub fn is_running(&self) -> bool {
         self.state.status == "running"
+    }
+    /// Between two runs of a restart policy: its monitor lives, its process does not.
+    pub fn is_restarting(&self) -> bool {
+        self.state.status == "restarting"
     }
     /// Running, with its processes frozen (`docker pause`).
     pub fn is_paused(&self) -> bool {
@@ -337,7 +345,7 @@ impl Store {
             let Ok(c) = self.load_container(&id) else {
                 continue;
             };
-            if c.state.status != "running" {
+            if !(c.is_running() || c.is_restarting()) {
                 continue;
             }
             let alive = process_start_time(c.state.monitor_pid)
@@ -349,7 +357,7 @@ impl Store {
             // `die` (and the --rm removal) are its, not ours to repeat.
             let mut changed = false;
             let updated = self.update_container(&id, |c| {
-                if c.state.status == "running" {
+                if c.is_running() || c.is_restarting() {
                     c.state.status = "exited".into();
                     c.state.exit_code.get_or_insert(137);
                     c.state.finished_at = super::time::rfc3339_now();

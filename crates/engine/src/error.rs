@@ -89,6 +89,18 @@ pub enum EngineError {
     /// (already paused), `unpause` (not paused), `exec`, `attach`, `start`, `rm` (not forced).
     #[error("container {id} is paused ({op})")]
     Paused { id: String, op: String },
+    /// What a container between two runs of its restart policy refuses (`op`: `exec`,
+    /// `pause`, `rm` not forced).
+    #[error("container {id} is restarting ({op})")]
+    Restarting { id: String, op: String },
+    /// A `--restart` value Docker's daemon refuses.
+    #[error("{0}")]
+    RestartPolicy(#[from] crate::restart::PolicyError),
+    /// `docker update --restart` of a `--rm` container.
+    #[error(
+        "Cannot update container {0}: Restart policy cannot be updated because AutoRemove is enabled for the container"
+    )]
+    AutoRemoveRestart(String),
     /// The cgroup freezer could not freeze or thaw (`op`: pause, unpause); `unavailable`: the
     /// container has no freezer cgroup (rootless without delegation).
     #[error("cannot {op} container {id}: {detail}")]

@@ -17,6 +17,7 @@
 //! - `registry`: talking to a real registry (OCI distribution API), pulling
 //! - `push`: pushing to a registry (blob checks, uploads, cross-repository mounts, manifests)
 //! - `auth`: `docker login` credentials in ~/.docker/config.json
+//! - `restart`: restart policies (`--restart`) and their back-off, applied by the monitor
 //! - `prune`: container and image prune (what nothing uses), with Docker's events
 //! - `volume`: volumes (`<root>/volumes/<name>/_data`), a container's mounts, which containers use a volume
 //! - `net`: networks (`dns`: the embedded DNS server; `egress`: pasta/slirp4netns and NAT)
@@ -45,6 +46,7 @@ pub mod proxy;
 pub mod prune;
 pub mod push;
 pub mod registry;
+pub mod restart;
 pub mod runtime;
 pub mod snapshot;
 pub mod stats;

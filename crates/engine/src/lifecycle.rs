@@ -45,6 +45,8 @@ pub struct CreateOptions {
     pub stop_signal: Option<String>,
     /// `--memory`, `--pids-limit`, `--cpus`.
     pub resources: super::container::Resources,
+    /// `--restart`.
+    pub restart_policy: super::restart::RestartPolicy,
 }
 
 /// Merge `-e` values over the image's env (same key replaced, order kept).
@@ -179,6 +181,7 @@ impl Store {
                 networks,
                 stop_signal: opts.stop_signal.clone().unwrap_or_default(),
                 resources: opts.resources.clone(),
+                restart_policy: opts.restart_policy.clone(),
             },
             ..Default::default()
         };
@@ -205,16 +208,19 @@ impl Store {
     /// first client connects and sends START; otherwise right away.
     pub fn start_monitor(&self, c: &Container, wait_attach: bool) -> Result<MonitorStart> {
         self.refuse_if_paused(c, "start")?;
-        if c.is_running() {
+        if c.is_running() || c.is_restarting() {
             return Err(EngineError::Conflict(format!(
                 "container {} is already running",
                 c.short_id()
             )));
         }
-        if c.state.paused {
-            // Paused when it last ran: this run starts thawed.
-            self.update_container(&c.id, |c| c.state.paused = false)?;
-        }
+        // A start by the user: thawed (if paused when it last ran), no stop of theirs
+        // pending, and its restart policy counts again from zero, as Docker's start does.
+        self.update_container(&c.id, |c| {
+            c.state.paused = false;
+            c.state.stopped_by_user = false;
+            c.state.restart_count = 0;
+        })?;
         let (r, w) = sys::pipe_owned().map_err(EngineError::Sys)?;
         let mut cmd = crate::helper::Helper::Monitor.command();
         cmd.arg(&c.id);
@@ -317,6 +323,13 @@ impl Store {
         let asked = signal
             .map(|s| parse_signal(s).ok_or_else(|| EngineError::InvalidSignal(s.to_string())))
             .transpose()?;
+        if c.is_restarting() {
+            // Between two runs there is nothing to signal: its monitor sees the stop and
+            // leaves it exited, as Docker's restart manager is cancelled.
+            self.end_restarting(&c, Duration::from_secs(timeout.max(1)))?;
+            self.emit(Event::container(Action::Stop, &c));
+            return self.load_container(&c.id);
+        }
         if !c.is_running() {
             return Ok(c);
         }
@@ -342,15 +355,43 @@ impl Store {
         Ok(done)
     }
 
+    /// Stop a container between two runs of its restart policy: mark the stop and wait for
+    /// its monitor to leave; a run that started meanwhile is ended by its monitor too (it sees
+    /// the mark), else killed here.
+    fn end_restarting(&self, c: &Container, timeout: Duration) -> Result<()> {
+        self.update_container(&c.id, |c| c.state.stopped_by_user = true)?;
+        if self.wait_stopped(c, Some(timeout)).is_some() {
+            return Ok(());
+        }
+        let now = self.load_container(&c.id)?;
+        if now.is_running() && now.state.pid > 0 {
+            sys::kill(now.state.pid, libc::SIGKILL);
+        }
+        self.wait_stopped(c, Some(Duration::from_secs(10)))
+            .map(|_| ())
+            .ok_or_else(|| EngineError::Runtime("container did not stop".into()))
+    }
+
     /// `docker kill -s SIGNAL`.
     pub fn kill_container(&self, key: &str, signal: &str) -> Result<Container> {
         let c = self.resolve_container(key)?;
         let sig =
             parse_signal(signal).ok_or_else(|| EngineError::InvalidSignal(signal.to_string()))?;
+        if c.is_restarting() {
+            // Docker: nothing to signal; the restart loop ends.
+            self.update_container(&c.id, |c| c.state.stopped_by_user = true)?;
+            return Ok(c);
+        }
         if !c.is_running() {
             return Err(EngineError::NotRunning(c.id.clone()));
         }
-        if sig == libc::SIGKILL || sig == libc::SIGTERM {
+        // Docker's killWithSignal ends restarting for SIGKILL and the stop signal, and for
+        // any signal when the container names no stop signal of its own.
+        let named = !c.config.stop_signal.is_empty()
+            || self
+                .resolve_image(&c.image_id)
+                .is_ok_and(|i| !i.config.config.stop_signal.is_empty());
+        if sig == libc::SIGKILL || sig == self.stop_signal_of(&c) || !named {
             self.update_container(&c.id, |c| c.state.stopped_by_user = true)?;
         }
         self.emit(Event::container(Action::Kill, &c).attr("signal", sig.to_string()));
@@ -375,6 +416,15 @@ impl Store {
         volumes: bool,
     ) -> Result<Container> {
         let c = self.resolve_container(key)?;
+        if c.is_restarting() {
+            if !force {
+                return Err(EngineError::Restarting {
+                    id: c.name.clone(),
+                    op: "rm".into(),
+                });
+            }
+            self.end_restarting(&c, Duration::from_secs(10))?;
+        }
         if c.is_running() {
             if !force {
                 if c.is_paused() {
@@ -385,6 +435,8 @@ impl Store {
                 }
                 return Err(EngineError::ContainerRunning(c.name.clone()));
             }
+            // Its restart policy must not start it again.
+            self.update_container(&c.id, |c| c.state.stopped_by_user = true)?;
             sys::kill(c.state.pid, libc::SIGKILL);
             self.thaw_after_signal(&c, libc::SIGKILL);
             self.wait_stopped(&c, Some(Duration::from_secs(10)));
@@ -548,10 +600,11 @@ impl Store {
         Ok(config_desc.digest)
     }
 
-    /// `docker wait`: block until the container exits; its exit code.
+    /// `docker wait`: block until the container exits (for good: restarts do not count, as
+    /// Docker's); its exit code.
     pub fn wait_container(&self, key: &str) -> Result<i32> {
         let c = self.resolve_container(key)?;
-        if !c.is_running() {
+        if !c.is_running() && !c.is_restarting() {
             return Ok(c.state.exit_code.unwrap_or(0));
         }
         let done = self

@@ -122,8 +122,14 @@ pub fn main(args: &[String]) -> i32 {
         return 2;
     };
     let wait_attach = args.iter().any(|a| a == "--wait-attach");
+    // A restart policy's next run (`restart`): the back-off before it, and no CLI waiting.
+    let restarted = restart_arg(args);
     // fd 3 is the status pipe the CLI passed; it is ours from here on.
-    let mut status_fd = sys::inherited_file(3);
+    let mut status_fd = if restarted.is_some() {
+        None
+    } else {
+        sys::inherited_file(3)
+    };
     let store = match Store::open_default() {
         Ok(s) => s,
         Err(e) => {
@@ -134,10 +140,19 @@ pub fn main(args: &[String]) -> i32 {
             return 125;
         }
     };
-    let result = run(&store, id, wait_attach, &mut status_fd);
+    let previous = restarted.unwrap_or_default();
+    let mut next = None;
+    let result = run(&store, id, wait_attach, &mut status_fd, previous, &mut next);
     // Addresses are ours only while the container runs (others see them free once we are
     // gone anyway; this keeps the record honest).
     let _ = store.update_container(id, |c| c.state.networks.clear());
+    if let Some(delay) = next
+        && super::restart::back_off(&store, id, delay)
+    {
+        restart_now(id, delay);
+    }
+    // Not restarted (or the exec failed): a record left `restarting` is exited.
+    super::restart::settle(&store, id);
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -150,8 +165,45 @@ pub fn main(args: &[String]) -> i32 {
     }
 }
 
-fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>) -> Result<i32> {
+/// `--restarted <ms>`: this run follows a restart policy's back-off of that many ms.
+fn restart_arg(args: &[String]) -> Option<std::time::Duration> {
+    let i = args.iter().position(|a| a == "--restarted")?;
+    let ms = args.get(i + 1)?.parse().ok()?;
+    Some(std::time::Duration::from_millis(ms))
+}
+
+/// The restart policy's next run: this process again, fresh (single-threaded, nothing bound),
+/// with the same pid, so the record's monitor stays the same. Returns only if exec failed.
+fn restart_now(id: &str, delay: std::time::Duration) {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new("/proc/self/exe");
+    if let Some(arg0) = std::env::args_os().next() {
+        cmd.arg0(arg0);
+    }
+    // exec returns only its error; the caller settles the record either way.
+    let _ = cmd
+        .arg(super::helper::Helper::Monitor.arg())
+        .arg(id)
+        .arg("--restarted")
+        .arg(delay.as_millis().to_string())
+        .exec();
+}
+
+/// One run of the container; `previous`: the restart back-off before it (zero for a start by
+/// the user), `next`: set when its restart policy starts it again.
+fn run(
+    store: &Store,
+    id: &str,
+    wait_attach: bool,
+    status_fd: &mut Option<File>,
+    previous: std::time::Duration,
+    next: &mut Option<std::time::Duration>,
+) -> Result<i32> {
     let c = store.load_container(id)?;
+    if !previous.is_zero() && c.state.stopped_by_user {
+        // Stopped while this restart was on its way: it stays exited (settled by `main`).
+        return Ok(c.state.exit_code.unwrap_or(0));
+    }
     let img = store.resolve_image(&c.image_id)?;
     let dir = store.container_dir(id);
     let mode = net::NetworkMode::parse(&c.config.network_mode);
@@ -356,7 +408,12 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     }
 
     let me = std::process::id() as i32;
+    let started = std::time::Instant::now();
+    // A stop that came while a restart was starting this run (`stopped_by_user` is cleared
+    // only by a user's start) ends it right away.
+    let mut stopped_meanwhile = false;
     let c = store.update_container(id, |c| {
+        stopped_meanwhile = c.state.stopped_by_user;
         c.state.status = "running".into();
         c.state.pid = pid;
         c.state.monitor_pid = me;
@@ -364,9 +421,11 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         c.state.exit_code = None;
         c.state.started_at = rfc3339_now();
         c.state.finished_at = String::new();
-        c.state.stopped_by_user = false;
         c.state.oom_killed = false;
     })?;
+    if stopped_meanwhile {
+        sys::kill(pid, libc::SIGKILL);
+    }
     store.emit_volume_mounts(&c, Action::Mount);
     store.emit_network_membership(&c, Action::Connect, c.state.networks.values());
     store.emit(Event::container(Action::Start, &c));
@@ -413,6 +472,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         c.state.pid = 0;
         c.state.oom_killed = oom;
         c.state.networks.clear();
+        *next = super::restart::on_exit(c, started.elapsed(), previous);
     });
     cg.remove();
     let c = updated?;

@@ -25,6 +25,7 @@ impl Store {
     /// `docker pause`: freeze a running container.
     pub fn pause_container(&self, key: &str) -> Result<Container> {
         let c = self.resolve_container(key)?;
+        self.refuse_if_restarting(&c, "pause")?;
         if !c.is_running() {
             return Err(EngineError::NotRunning(c.id.clone()));
         }
@@ -90,6 +91,18 @@ impl Store {
             c.config.stop_signal.clone()
         };
         parse_signal(&named).unwrap_or(libc::SIGTERM)
+    }
+
+    /// A container between two runs of its restart policy refuses `op` (exec, pause) with
+    /// Docker's message.
+    pub fn refuse_if_restarting(&self, c: &Container, op: &str) -> Result<()> {
+        if c.is_restarting() {
+            return Err(EngineError::Restarting {
+                id: c.id.clone(),
+                op: op.into(),
+            });
+        }
+        Ok(())
     }
 
     /// A paused container refuses `op` (exec, attach, start, rm without -f) with Docker's

@@ -41,14 +41,14 @@ impl Store {
         let mut containers = self.containers()?;
         containers.sort_by_key(|c| std::cmp::Reverse(c.created_millis()));
         for c in containers {
-            if c.is_running() || c.state.status == "paused" || !select(&c) {
+            if c.is_running() || c.is_restarting() || c.state.status == "paused" || !select(&c) {
                 continue;
             }
             // Look again right before removing: `docker start` may have won the race.
             let Ok(fresh) = self.resolve_container(&c.id) else {
                 continue;
             };
-            if fresh.is_running() {
+            if fresh.is_running() || fresh.is_restarting() {
                 continue;
             }
             let size = self.container_size(&fresh.id);

@@ -97,23 +97,6 @@ fn find(store: &Store, p: &Project, service: &str) -> Option<Container> {
         .find(|c| service_of(c) == service)
 }
 
-/// Refuse what the engine cannot do rather than accept it silently.
-fn check_supported(p: &Project, services: &[String]) -> Result<(), Failure> {
-    for name in services {
-        let s = &p.services[name];
-        if let Some(r) = s.restart.as_deref().filter(|r| *r != "no") {
-            return Err(Failure::new(
-                t(
-                    "compose-err-restart-policy",
-                    &[("service", name), ("policy", r)],
-                ),
-                1,
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// Build a service's image with `docker build`'s own output.
 fn build_one(p: &Project, name: &str, s: &Service) -> Result<(), Failure> {
     let Some(b) = &s.build else { return Ok(()) };
@@ -294,6 +277,12 @@ fn create_options(
         network: first_network(p, s).map(|(n, _)| n),
         network_aliases: first_network(p, s).map(|(_, a)| a).unwrap_or_default(),
         ip: None,
+        // One-off `run` containers do not restart, as Compose's do not.
+        restart_policy: match (oneoff, s.restart.as_deref()) {
+            (None, Some(r)) => crate::engine::restart::parse(r)
+                .map_err(|e| Failure::from(crate::engine::EngineError::RestartPolicy(e)))?,
+            _ => Default::default(),
+        },
         ..Default::default()
     })
     .map(|mut o| {
@@ -574,7 +563,6 @@ pub fn up(store: &Store, p: &Project, names: &[String], detach: bool, rebuild: b
         }
         services = all.into_iter().filter(|s| want.contains(s)).collect();
     }
-    check_supported(p, &services)?;
     for name in &services {
         ensure_image(store, p, name, &p.services[name], rebuild)?;
     }
@@ -596,7 +584,7 @@ pub fn up(store: &Store, p: &Project, names: &[String], detach: bool, rebuild: b
                     && (image_id.is_none() || image_id.as_deref() == Some(c.image_id.as_str()))
             };
             let c = match existing {
-                Some(c) if fresh(&c) && c.is_running() => {
+                Some(c) if fresh(&c) && (c.is_running() || c.is_restarting()) => {
                     pr.done("Container", &cname, "Running");
                     continue;
                 }
