@@ -415,6 +415,27 @@ pub struct RunArgs {
     /// Signal to stop the container
     #[arg(long)]
     pub stop_signal: Option<String>,
+    /// Command to run to check health
+    #[arg(long, value_name = "string")]
+    pub health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h) (default 0s)
+    #[arg(long, value_name = "duration", allow_hyphen_values = true)]
+    pub health_interval: Option<String>,
+    /// Consecutive failures needed to report unhealthy
+    #[arg(long, value_name = "int", allow_hyphen_values = true)]
+    pub health_retries: Option<String>,
+    /// Time between running the check during the start period (ms|s|m|h) (default 0s)
+    #[arg(long, value_name = "duration", allow_hyphen_values = true)]
+    pub health_start_interval: Option<String>,
+    /// Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)
+    #[arg(long, value_name = "duration", allow_hyphen_values = true)]
+    pub health_start_period: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h) (default 0s)
+    #[arg(long, value_name = "duration", allow_hyphen_values = true)]
+    pub health_timeout: Option<String>,
+    /// Disable any container-specified HEALTHCHECK
+    #[arg(long)]
+    pub no_healthcheck: bool,
     /// Proxy received signals to the process
     #[arg(long, default_value_t = true, action = ArgAction::Set)]
     pub sig_proxy: bool,

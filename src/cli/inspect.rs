@@ -23,7 +23,7 @@ fn container_json(store: &Store, c: &Container) -> Value {
             (format!("{}/{}", p.container_port, p.proto), json!(each))
         })
         .collect();
-    json!({
+    let mut v = json!({
         "Id": c.id,
         "Created": c.created,
         "Path": c.config.argv.first().cloned().unwrap_or_default(),
@@ -72,7 +72,15 @@ fn container_json(store: &Store, c: &Container) -> Value {
         },
         "NetworkSettings": super::network::network_settings(store, c, ports),
         "Mounts": super::volume::mounts_json(store, c),
-    })
+    });
+    // Both omitted without a check, as Docker's omitempty does.
+    if let Some(h) = &c.state.health {
+        v["State"]["Health"] = json!(h);
+    }
+    if let Some(h) = &c.config.healthcheck {
+        v["Config"]["Healthcheck"] = json!(h);
+    }
+    v
 }
 
 fn image_json(store: &Store, img: &Image) -> Value {

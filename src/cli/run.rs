@@ -102,6 +102,7 @@ fn create_options(a: &RunArgs, cmd: &str) -> Result<CreateOptions, Failure> {
             .map(resources::stop_signal)
             .transpose()?,
         resources: res,
+        healthcheck: resources::healthcheck(cmd, a)?,
         workdir: a.workdir.clone(),
         hostname: a.hostname.clone(),
         user: a.user.clone(),

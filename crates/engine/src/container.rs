@@ -44,6 +44,9 @@ pub struct RunConfig {
     /// `--memory`, `--pids-limit`, `--cpus`.
     #[serde(default)]
     pub resources: Resources,
+    /// The health check: `--health-*` over the image's HEALTHCHECK (`health`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<crate::health::HealthConfig>,
 }
 
 /// A container's own limits; None keeps gorae's defaults (`runtime::cgroup`).
@@ -109,6 +112,9 @@ pub struct RunState {
     /// Frozen by `docker pause` (meaningful only while running; cleared at the next start).
     #[serde(default)]
     pub paused: bool,
+    /// Its health check's status and last results (`health`), once it has run with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<crate::health::Health>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]

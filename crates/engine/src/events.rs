@@ -124,6 +124,9 @@ string_enum! {
         Export = "export",
         Pause = "pause",
         Unpause = "unpause",
+        /// A health check's status changed (Docker's action text carries the status).
+        HealthHealthy = "health_status: healthy",
+        HealthUnhealthy = "health_status: unhealthy",
         // container and image (`docker container prune`, `docker image prune`)
         Prune = "prune",
         // volume (also create, destroy, prune)
@@ -147,7 +150,8 @@ impl EventType {
             ],
             EventType::Container => &[
                 Create, Start, Attach, Detach, Die, Stop, Kill, Destroy, Rename, ExecStart,
-                ExecDie, Commit, Restart, Export, Prune, Pause, Unpause,
+                ExecDie, Commit, Restart, Export, Prune, Pause, Unpause, HealthHealthy,
+                HealthUnhealthy,
             ],
             EventType::Command => &[Run],
             EventType::Volume => &[Create, Mount, Unmount, Destroy, Prune],

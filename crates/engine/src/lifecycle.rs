@@ -45,6 +45,8 @@ pub struct CreateOptions {
     pub stop_signal: Option<String>,
     /// `--memory`, `--pids-limit`, `--cpus`.
     pub resources: super::container::Resources,
+    /// `--health-*` / `--no-healthcheck` (None: the image's HEALTHCHECK, if any).
+    pub healthcheck: Option<crate::health::HealthConfig>,
 }
 
 /// Merge `-e` values over the image's env (same key replaced, order kept).
@@ -132,6 +134,18 @@ impl Store {
         if argv.is_empty() {
             return Err(EngineError::Start(crate::runtime::InitFailure::NoCommand));
         }
+        if let Some(bad) = opts.healthcheck.as_ref().and_then(|h| h.invalid()) {
+            use crate::health::Invalid;
+            return Err(match bad {
+                Invalid::Retries => EngineError::HealthcheckRetriesNegative,
+                Invalid::Interval => EngineError::HealthcheckTooShort("Interval".into()),
+                Invalid::Timeout => EngineError::HealthcheckTooShort("Timeout".into()),
+                Invalid::StartPeriod => EngineError::HealthcheckTooShort("StartPeriod".into()),
+                Invalid::StartInterval => {
+                    EngineError::HealthcheckTooShort("StartInterval".into())
+                }
+            });
+        }
         let mut ports = opts.ports.clone();
         if opts.publish_all
             && let Some(exposed) = &defaults.exposed_ports
@@ -179,6 +193,10 @@ impl Store {
                 networks,
                 stop_signal: opts.stop_signal.clone().unwrap_or_default(),
                 resources: opts.resources.clone(),
+                healthcheck: crate::health::HealthConfig::merged(
+                    opts.healthcheck.as_ref(),
+                    defaults.healthcheck.as_ref(),
+                ),
             },
             ..Default::default()
         };

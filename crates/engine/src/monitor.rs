@@ -366,6 +366,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         c.state.finished_at = String::new();
         c.state.stopped_by_user = false;
         c.state.oom_killed = false;
+        super::health::on_start(c);
     })?;
     store.emit_volume_mounts(&c, Action::Mount);
     store.emit_network_membership(&c, Action::Connect, c.state.networks.values());
@@ -391,6 +392,8 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
     *status_fd = None;
     // Nothing of ours should keep the CLI's terminal: stdio goes to /dev/null.
     redirect_stdio_to_null();
+    // Its health checker, while it runs (ended when this returns).
+    let _health = super::health::spawn(&c);
 
     let running = c.clone();
     let code = serve(
@@ -413,6 +416,7 @@ fn run(store: &Store, id: &str, wait_attach: bool, status_fd: &mut Option<File>)
         c.state.pid = 0;
         c.state.oom_killed = oom;
         c.state.networks.clear();
+        super::health::on_stop(&mut c.state);
     });
     cg.remove();
     let c = updated?;
