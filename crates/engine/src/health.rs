@@ -440,9 +440,20 @@ fn probe(c: &Container, argv: &[String], timeout: Duration) -> ProbeResult {
     let exit_code = if finished {
         sys::wait_child(spawned.pid, false).unwrap_or(-1)
     } else {
-        // The probe's own process dies with the one we fork (its parent-death signal).
-        sys::kill(spawned.pid, libc::SIGKILL);
-        sys::wait_child(spawned.pid, false);
+        // Kill the probe itself while the process we forked is still its parent, so that one
+        // reaps it (orphaned, it would stay a zombie under an init that does not reap); killing
+        // ours is the fallback (the probe has it as its parent-death signal).
+        let pid = spawned.pid;
+        let children =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        let mut killed = false;
+        for child in children.split_whitespace().filter_map(|p| p.parse().ok()) {
+            killed |= sys::kill(child, libc::SIGKILL);
+        }
+        if !killed {
+            sys::kill(pid, libc::SIGKILL);
+        }
+        sys::wait_child(pid, false);
         -1
     };
     let output = if finished {
