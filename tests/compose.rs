@@ -178,21 +178,21 @@ fn service_healthy_fails_on_an_unhealthy_or_disabled_check() {
     };
     std::fs::write(
         &file,
-        project("      test: [\"CMD-SHELL\", \"exit 1\"]\n      interval: 100ms\n      retries: 2\n"),
+        project(
+            "      test: [\"CMD-SHELL\", \"exit 1\"]\n      interval: 100ms\n      retries: 2\n",
+        ),
     )
     .unwrap();
     let up = compose(&s, &file, &["up", "-d"]);
     assert_eq!(up.code, 1, "{}", up.stderr);
     assert!(
-        up.stderr.contains("container for service \"db\" is unhealthy"),
+        up.stderr
+            .contains("container for service \"db\" is unhealthy"),
         "{}",
         up.stderr
     );
     ok(compose(&s, &file, &["down"]), "down");
-    for check in [
-        "      disable: true\n",
-        "      test: [\"NONE\"]\n",
-    ] {
+    for check in ["      disable: true\n", "      test: [\"NONE\"]\n"] {
         std::fs::write(&file, project(check)).unwrap();
         let up = compose(&s, &file, &["up", "-d"]);
         assert_eq!(up.code, 1, "{check}: {}", up.stderr);

@@ -39,16 +39,7 @@ fn health(s: &Sandbox, name: &str) -> serde_json::Value {
 }
 
 fn status(s: &Sandbox, name: &str) -> String {
-    s.ok(&[
-        "ps",
-        "-a",
-        "--filter",
-        &format!("name=^{name}$"),
-        "--format",
-        "{{.Status}}",
-    ])
-    .trim()
-    .to_string()
+    s.status(name)
 }
 
 fn names_with(s: &Sandbox, filter: &str) -> Vec<String> {
@@ -86,7 +77,10 @@ fn a_passing_check_becomes_healthy_and_a_failing_one_unhealthy_after_retries() {
         ],
     );
     // An hour between checks: it stays starting for the whole test.
-    run("waiting", &["--health-cmd", "true", "--health-interval", "1h"]);
+    run(
+        "waiting",
+        &["--health-cmd", "true", "--health-interval", "1h"],
+    );
     run("plain", &[]);
 
     wait_inspect(&s, "good", "{{.State.Health.Status}}", "healthy");
@@ -108,7 +102,12 @@ fn a_passing_check_becomes_healthy_and_a_failing_one_unhealthy_after_retries() {
     assert_eq!(health(&s, "good")["Log"].as_array().unwrap().len(), 5);
 
     // What inspect shows of the check itself, as Docker stores it.
-    let cfg = s.ok(&["inspect", "--format", "{{json .Config.Healthcheck}}", "sick"]);
+    let cfg = s.ok(&[
+        "inspect",
+        "--format",
+        "{{json .Config.Healthcheck}}",
+        "sick",
+    ]);
     let cfg: serde_json::Value = serde_json::from_str(&cfg).unwrap();
     assert_eq!(
         cfg,
@@ -116,8 +115,16 @@ fn a_passing_check_becomes_healthy_and_a_failing_one_unhealthy_after_retries() {
     );
 
     // ps: the status after Up, and the health filter.
-    assert!(status(&s, "good").ends_with(" (healthy)"), "{}", status(&s, "good"));
-    assert!(status(&s, "sick").ends_with(" (unhealthy)"), "{}", status(&s, "sick"));
+    assert!(
+        status(&s, "good").ends_with(" (healthy)"),
+        "{}",
+        status(&s, "good")
+    );
+    assert!(
+        status(&s, "sick").ends_with(" (unhealthy)"),
+        "{}",
+        status(&s, "sick")
+    );
     let waiting = status(&s, "waiting");
     assert!(waiting.ends_with(" (health: starting)"), "{waiting}");
     let plain = status(&s, "plain");
@@ -144,9 +151,9 @@ fn a_passing_check_becomes_healthy_and_a_failing_one_unhealthy_after_retries() {
         "{events}"
     );
     assert!(
-        events.lines().any(
-            |l| l.contains(" container health_status: unhealthy ") && l.contains("name=sick")
-        ),
+        events
+            .lines()
+            .any(|l| l.contains(" container health_status: unhealthy ") && l.contains("name=sick")),
         "{events}"
     );
 
@@ -179,7 +186,10 @@ fn a_timed_out_probe_fails_with_dockers_message() {
     wait_inspect(&s, "slow", "{{.State.Health.Status}}", "unhealthy");
     let h = health(&s, "slow");
     assert_eq!(h["Log"][0]["ExitCode"], -1);
-    assert_eq!(h["Log"][0]["Output"], "Health check exceeded timeout (300ms)");
+    assert_eq!(
+        h["Log"][0]["Output"],
+        "Health check exceeded timeout (300ms)"
+    );
     // The timed-out probes are gone, not left behind in the container.
     std::thread::sleep(Duration::from_millis(500));
     let top = s.ok(&["top", "slow"]);
@@ -224,7 +234,14 @@ fn a_dockerfile_healthcheck_reaches_inspect_and_no_healthcheck_overrides_it() {
     wait_inspect(&s, "app", "{{.State.Health.Status}}", "healthy");
 
     // --no-healthcheck: no check runs, whatever the image says.
-    s.ok(&["run", "-d", "--name", "unchecked", "--no-healthcheck", "checked"]);
+    s.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "unchecked",
+        "--no-healthcheck",
+        "checked",
+    ]);
     let test = s.ok(&[
         "inspect",
         "--format",
@@ -298,7 +315,13 @@ fn bad_health_flags_are_refused_in_dockers_words() {
     assert_eq!(s.ok(&["ps", "-aq"]), "");
     // In Korean.
     let r = s.docker_env(
-        &["run", "--no-healthcheck", "--health-retries", "1", "busybox"],
+        &[
+            "run",
+            "--no-healthcheck",
+            "--health-retries",
+            "1",
+            "busybox",
+        ],
         &[("LANG", "ko_KR.UTF-8")],
     );
     assert_eq!(r.code, 125);

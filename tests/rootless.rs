@@ -364,7 +364,11 @@ fn rootless_health_checks_turn_healthy_and_unhealthy() {
                 "300",
             ]);
         }
-        for (c, want) in [("good", "healthy"), ("lone", "healthy"), ("sick", "unhealthy")] {
+        for (c, want) in [
+            ("good", "healthy"),
+            ("lone", "healthy"),
+            ("sick", "unhealthy"),
+        ] {
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
             loop {
                 let got = ok(&["inspect", "--format", "{{.State.Health.Status}}", c]);

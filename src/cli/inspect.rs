@@ -231,7 +231,12 @@ fn filter_matches(ev: &events::Event, filters: &[String]) -> bool {
         let (k, v) = f.split_once('=').unwrap_or((f, ""));
         match k {
             "type" => ev.kind == v,
-            "event" | "action" => ev.action == v,
+            // Docker matches `health_status` (and the exec ones) against `health_status: …`.
+            "event" | "action" => {
+                ev.action == v
+                    || (["health_status", "exec_create", "exec_start"].contains(&v)
+                        && ev.action.as_str().starts_with(v))
+            }
             "container" => {
                 ev.kind == EventType::Container && (ev.name == v || ev.id.starts_with(v))
             }

@@ -62,13 +62,7 @@ pub struct PsOptions<'a> {
 const PS_FILTERS: &[&str] = &[
     "ancestor", "before", "exited", "health", "id", "label", "name", "since", "status", "volume",
 ];
-const PS_DOCKER_ONLY: &[&str] = &[
-    "expose",
-    "isolation",
-    "is-task",
-    "network",
-    "publish",
-];
+const PS_DOCKER_ONLY: &[&str] = &["expose", "isolation", "is-task", "network", "publish"];
 /// Docker's container states (`status=` accepts only these).
 const STATES: &[&str] = &[
     "created",

@@ -68,7 +68,10 @@ pub enum Invalid {
 impl HealthConfig {
     /// What a container gets: its own values, the image's where its own are unset (Docker's
     /// merge at create).
-    pub fn merged(own: Option<&HealthConfig>, image: Option<&HealthConfig>) -> Option<HealthConfig> {
+    pub fn merged(
+        own: Option<&HealthConfig>,
+        image: Option<&HealthConfig>,
+    ) -> Option<HealthConfig> {
         let Some(image) = image else {
             return own.cloned();
         };
@@ -263,7 +266,10 @@ pub fn on_stop(state: &mut RunState) {
 /// What `ps --filter health=` matches: the status (kept after a stop, as Docker keeps it),
 /// or `none` for a container without a check.
 pub fn status_of(c: &Container) -> &str {
-    c.state.health.as_ref().map_or("none", |h| h.status.as_str())
+    c.state
+        .health
+        .as_ref()
+        .map_or("none", |h| h.status.as_str())
 }
 
 fn probe_of(c: &Container) -> Option<(Schedule, Vec<String>)> {
@@ -692,12 +698,21 @@ mod tests {
         let mut h = starting();
         assert_eq!(s.record(&mut h, result(1), Duration::from_secs(1)), None);
         assert_eq!(h.failing_streak, 0);
-        assert_eq!(s.record(&mut h, result(0), Duration::from_secs(2)), Some(HEALTHY));
+        assert_eq!(
+            s.record(&mut h, result(0), Duration::from_secs(2)),
+            Some(HEALTHY)
+        );
         // Healthy once: failures count even inside the start period.
-        assert_eq!(s.record(&mut h, result(1), Duration::from_secs(3)), Some(UNHEALTHY));
+        assert_eq!(
+            s.record(&mut h, result(1), Duration::from_secs(3)),
+            Some(UNHEALTHY)
+        );
         // After the start period a starting container counts failures too.
         let mut h = starting();
-        assert_eq!(s.record(&mut h, result(1), Duration::from_secs(11)), Some(UNHEALTHY));
+        assert_eq!(
+            s.record(&mut h, result(1), Duration::from_secs(11)),
+            Some(UNHEALTHY)
+        );
     }
 
     #[test]
@@ -721,11 +736,20 @@ mod tests {
         let one = Duration::from_secs(1);
         assert_eq!(s.next_delay(one, STARTING), Duration::from_millis(100));
         assert_eq!(s.next_delay(one, HEALTHY), Duration::from_secs(2));
-        assert_eq!(s.next_delay(Duration::from_secs(6), STARTING), Duration::from_secs(2));
+        assert_eq!(
+            s.next_delay(Duration::from_secs(6), STARTING),
+            Duration::from_secs(2)
+        );
         // Docker's defaults.
         let d = Schedule::of(&cfg(&["CMD", "x"]));
         assert_eq!(
-            (d.interval, d.timeout, d.start_period, d.start_interval, d.retries),
+            (
+                d.interval,
+                d.timeout,
+                d.start_period,
+                d.start_interval,
+                d.retries
+            ),
             (
                 Duration::from_secs(30),
                 Duration::from_secs(30),

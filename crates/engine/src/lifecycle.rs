@@ -141,9 +141,7 @@ impl Store {
                 Invalid::Interval => EngineError::HealthcheckTooShort("Interval".into()),
                 Invalid::Timeout => EngineError::HealthcheckTooShort("Timeout".into()),
                 Invalid::StartPeriod => EngineError::HealthcheckTooShort("StartPeriod".into()),
-                Invalid::StartInterval => {
-                    EngineError::HealthcheckTooShort("StartInterval".into())
-                }
+                Invalid::StartInterval => EngineError::HealthcheckTooShort("StartInterval".into()),
             });
         }
         let mut ports = opts.ports.clone();

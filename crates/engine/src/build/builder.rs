@@ -389,9 +389,11 @@ impl Builder<'_> {
             }
             Op::Healthcheck(h) => {
                 let h = h.clone();
-                self.meta(stage, nop(format!("HEALTHCHECK {}", h.history_text())), |s| {
-                    s.config.config.healthcheck = Some(h)
-                })
+                self.meta(
+                    stage,
+                    nop(format!("HEALTHCHECK {}", h.history_text())),
+                    |s| s.config.config.healthcheck = Some(h),
+                )
             }
             Op::Maintainer(m) => {
                 let m = m.clone();

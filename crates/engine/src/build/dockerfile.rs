@@ -599,7 +599,9 @@ mod tests {
             Op::Healthcheck(h) => h.clone(),
             other => panic!("{other:?}"),
         };
-        let h = hc("HEALTHCHECK --interval=5m --timeout=3s --retries=2 CMD curl -f http://x/ || exit 1");
+        let h = hc(
+            "HEALTHCHECK --interval=5m --timeout=3s --retries=2 CMD curl -f http://x/ || exit 1",
+        );
         assert_eq!(
             h,
             HealthConfig {
@@ -610,16 +612,28 @@ mod tests {
                 ..Default::default()
             }
         );
-        assert_eq!(hc("HEALTHCHECK CMD [\"cat\", \"/ok\"]").test, ["CMD", "cat", "/ok"]);
+        assert_eq!(
+            hc("HEALTHCHECK CMD [\"cat\", \"/ok\"]").test,
+            ["CMD", "cat", "/ok"]
+        );
         assert_eq!(hc("healthcheck none").test, ["NONE"]);
         let bad = |line: &str| syntax(&format!("FROM busybox\n{line}\n")).1.to_string();
-        assert_eq!(bad("HEALTHCHECK NONE x"), "HEALTHCHECK NONE takes no arguments");
-        assert_eq!(bad("HEALTHCHECK CMD"), "Missing command after HEALTHCHECK CMD");
+        assert_eq!(
+            bad("HEALTHCHECK NONE x"),
+            "HEALTHCHECK NONE takes no arguments"
+        );
+        assert_eq!(
+            bad("HEALTHCHECK CMD"),
+            "Missing command after HEALTHCHECK CMD"
+        );
         assert_eq!(
             bad("HEALTHCHECK RUN true"),
             "Unknown type \"RUN\" in HEALTHCHECK (try CMD)"
         );
-        assert_eq!(bad("HEALTHCHECK"), "HEALTHCHECK requires at least one argument");
+        assert_eq!(
+            bad("HEALTHCHECK"),
+            "HEALTHCHECK requires at least one argument"
+        );
         assert_eq!(
             bad("HEALTHCHECK --interval=soon CMD true"),
             "time: invalid duration \"soon\""
@@ -632,7 +646,10 @@ mod tests {
             bad("HEALTHCHECK --retries=-1 CMD true"),
             "--retries cannot be negative (-1)"
         );
-        assert_eq!(bad("HEALTHCHECK --every=1s CMD true"), "unknown flag: every");
+        assert_eq!(
+            bad("HEALTHCHECK --every=1s CMD true"),
+            "unknown flag: every"
+        );
     }
 
     #[test]
