@@ -233,6 +233,17 @@ fn a_dockerfile_healthcheck_reaches_inspect_and_no_healthcheck_overrides_it() {
     s.ok(&["exec", "app", "touch", "/tmp/ready"]);
     wait_inspect(&s, "app", "{{.State.Health.Status}}", "healthy");
 
+    // A commit keeps the container's check, as Docker's does.
+    s.ok(&["commit", "app", "committed"]);
+    let committed = s.ok(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{json .Config.Healthcheck}}",
+        "committed",
+    ]);
+    assert_eq!(committed, image.to_string() + "\n");
+
     // --no-healthcheck: no check runs, whatever the image says.
     s.ok(&[
         "run",

@@ -458,6 +458,8 @@ impl Store {
         if !c.config.workdir.is_empty() {
             config.config.working_dir = c.config.workdir.clone();
         }
+        // As Docker commits the container's config: its check (flags over the image's) goes on.
+        config.config.healthcheck = c.config.healthcheck.clone();
         for change in &opts.changes {
             apply_change(&mut config, change)?;
         }
