@@ -360,6 +360,7 @@ impl Store {
                     c.state.exit_code.get_or_insert(137);
                     c.state.finished_at = super::time::rfc3339_now();
                     c.state.pid = 0;
+                    crate::health::on_stop(&mut c.state);
                     changed = true;
                 }
             });
