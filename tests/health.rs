@@ -157,6 +157,23 @@ fn a_passing_check_becomes_healthy_and_a_failing_one_unhealthy_after_retries() {
         "{events}"
     );
 
+    // `event=health_status` matches every status, as Docker's filter does.
+    let only = s.ok(&[
+        "events",
+        "--since",
+        "1h",
+        "--until",
+        "0s",
+        "--filter",
+        "event=health_status",
+    ]);
+    assert!(only.lines().count() >= 2, "{only}");
+    assert!(
+        only.lines()
+            .all(|l| l.contains(" container health_status: ")),
+        "{only}"
+    );
+
     // Stopped, the check no longer runs: Docker then reports it unhealthy, and ps shows no health.
     s.ok(&["stop", "-t", "0", "good"]);
     wait_inspect(&s, "good", "{{.State.Health.Status}}", "unhealthy");
