@@ -315,11 +315,11 @@ fn bad_health_flags_are_refused_in_dockers_words() {
         ),
         (
             &["--health-start-period", "-1s"],
-            "docker: --health-start-period cannot be negative.\nSee 'docker run --help'.",
+            "docker: --health-start-period cannot be negative\n\nRun 'docker run --help' for more information",
         ),
         (
             &["--no-healthcheck", "--health-cmd", "true"],
-            "docker: --no-healthcheck conflicts with --health-* options.\nSee 'docker run --help'.",
+            "docker: --no-healthcheck conflicts with --health-* options\n\nRun 'docker run --help' for more information",
         ),
     ];
     for (flags, want) in cases {
