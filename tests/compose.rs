@@ -71,6 +71,25 @@ fn a_project_builds_waits_for_health_keeps_its_volume_and_goes_down() {
     let healthy = err.find("shop-db-1  Healthy").unwrap();
     let started = err.find("shop-web-1  Started").unwrap();
     assert!(healthy < started, "{err}");
+    // The check is the engine's: docker ps and inspect show its status.
+    let status = s.ok(&[
+        "ps",
+        "--filter",
+        "name=shop-db-1",
+        "--format",
+        "{{.Status}}",
+    ]);
+    assert!(status.trim().ends_with("(healthy)"), "{status}");
+    let cfg = s.ok(&[
+        "inspect",
+        "--format",
+        "{{json .Config.Healthcheck}}",
+        "shop-db-1",
+    ]);
+    assert_eq!(
+        cfg.trim(),
+        r#"{"Interval":100000000,"Retries":50,"Test":["CMD","test","-f","/tmp/ready"]}"#
+    );
 
     let ps = ok(compose(&s, &file, &["ps"]), "ps").stdout;
     let head: Vec<&str> = ps.lines().next().unwrap().split_whitespace().collect();
@@ -140,6 +159,57 @@ fn a_project_builds_waits_for_health_keeps_its_volume_and_goes_down() {
     assert!(down.contains("Network shop_default  Removed"), "{down}");
     assert_eq!(s.ok(&["ps", "-aq"]), "");
     assert!(!s.ok(&["volume", "ls", "-q"]).contains("shop_data"));
+}
+
+#[test]
+fn service_healthy_fails_on_an_unhealthy_or_disabled_check() {
+    if !common::is_root() {
+        common::skip("runs containers as root (the learner test covers rootless)");
+        return;
+    }
+    let s = Sandbox::new();
+    let dir = s.dir.path().join("sick");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("compose.yaml");
+    let project = |check: &str| {
+        format!(
+            "services:\n  app:\n    image: busybox\n    command: sleep 300\n    depends_on:\n      db:\n        condition: service_healthy\n  db:\n    image: busybox\n    command: sleep 300\n    healthcheck:\n{check}"
+        )
+    };
+    std::fs::write(
+        &file,
+        project(
+            "      test: [\"CMD-SHELL\", \"exit 1\"]\n      interval: 100ms\n      retries: 2\n",
+        ),
+    )
+    .unwrap();
+    let up = compose(&s, &file, &["up", "-d"]);
+    assert_eq!(up.code, 1, "{}", up.stderr);
+    assert!(
+        up.stderr
+            .contains("container for service \"db\" is unhealthy"),
+        "{}",
+        up.stderr
+    );
+    ok(compose(&s, &file, &["down"]), "down");
+    for check in ["      disable: true\n", "      test: [\"NONE\"]\n"] {
+        std::fs::write(&file, project(check)).unwrap();
+        let up = compose(&s, &file, &["up", "-d"]);
+        assert_eq!(up.code, 1, "{check}: {}", up.stderr);
+        assert!(
+            up.stderr.contains("has no healthcheck configured"),
+            "{check}: {}",
+            up.stderr
+        );
+        let test = s.ok(&[
+            "inspect",
+            "--format",
+            "{{json .Config.Healthcheck.Test}}",
+            "sick-db-1",
+        ]);
+        assert_eq!(test.trim(), r#"["NONE"]"#, "{check}");
+        ok(compose(&s, &file, &["down"]), "down");
+    }
 }
 
 #[test]
@@ -329,6 +399,7 @@ fn the_learner_runs_a_project_rootless() {
     };
     let up = run(&["up", "-d"]);
     assert!(up.2.contains("lab-web-1  Started"), "{}", up.2);
+    assert!(up.2.contains("lab-db-1  Healthy"), "{}", up.2);
     let ps = run(&["ps"]).1;
     assert_eq!(ps.lines().count(), 3, "{ps}");
     run(&["down", "-v"]);

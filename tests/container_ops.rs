@@ -20,16 +20,7 @@ fn detached(s: &Sandbox, name: &str, script: &str) {
 }
 
 fn status(s: &Sandbox, name: &str) -> String {
-    s.ok(&[
-        "ps",
-        "-a",
-        "--filter",
-        &format!("name=^{name}$"),
-        "--format",
-        "{{.Status}}",
-    ])
-    .trim()
-    .to_string()
+    s.status(name)
 }
 
 #[test]

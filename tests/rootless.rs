@@ -355,3 +355,66 @@ fn rootless_restart_policies_restart_stop_and_refuse_as_for_root() {
         d(&["rm", "-f", id]);
     }
 }
+
+/// Health checks run rootless too: on a network (the monitor is in the holder's user
+/// namespace) and without one (the probe joins the container's), with and without subuid
+/// ranges.
+#[test]
+fn rootless_health_checks_turn_healthy_and_unhealthy() {
+    for name in ["learner", "plain"] {
+        let Some(u) = switchable(name) else {
+            return;
+        };
+        let (_dir, root) = store_for(&u);
+        let ok = |args: &[&str]| ok_as(&u, &root, args);
+        for (c, net, check) in [
+            ("good", "bridge", "true"),
+            ("lone", "none", "test -d /proc/1"),
+            ("sick", "bridge", "exit 1"),
+        ] {
+            ok(&[
+                "run",
+                "-d",
+                "--name",
+                c,
+                "--network",
+                net,
+                "--health-cmd",
+                check,
+                "--health-interval",
+                "200ms",
+                "--health-retries",
+                "1",
+                "busybox",
+                "sleep",
+                "300",
+            ]);
+        }
+        for (c, want) in [
+            ("good", "healthy"),
+            ("lone", "healthy"),
+            ("sick", "unhealthy"),
+        ] {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            loop {
+                let got = ok(&["inspect", "--format", "{{.State.Health.Status}}", c]);
+                if got.trim() == want {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{name}: {c} is {got:?}, never {want}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+        let ps = ok(&["ps", "--format", "{{.Names}} {{.Status}}"]);
+        assert!(
+            ps.lines()
+                .any(|l| l.starts_with("good ") && l.ends_with("(healthy)")),
+            "{name}: {ps}"
+        );
+        ok(&["rm", "-f", "good", "lone", "sick"]);
+        assert_owned_by(&root, u.uid);
+    }
+}

@@ -358,7 +358,9 @@ pub enum Cmd {
 }
 
 #[derive(Args, Debug, Clone)]
-#[command(disable_help_flag = true)]
+// No terminal width: Docker's long flag names (`--health-start-interval duration`) must not
+// push clap into its next-line layout (help text is never wrapped here anyway).
+#[command(disable_help_flag = true, term_width = 0)]
 pub struct RunArgs {
     #[arg(long, action = ArgAction::Help)]
     pub help: Option<bool>,
@@ -421,6 +423,45 @@ pub struct RunArgs {
     /// Restart policy to apply when a container exits
     #[arg(long, default_value = "no")]
     pub restart: String,
+    #[arg(long, value_name = "string", help = "Command to run to check health")]
+    pub health_cmd: Option<String>,
+    #[arg(
+        long,
+        value_name = "duration",
+        allow_hyphen_values = true,
+        help = "Time between running the check (ms|s|m|h) (default 0s)"
+    )]
+    pub health_interval: Option<String>,
+    #[arg(
+        long,
+        value_name = "int",
+        allow_hyphen_values = true,
+        help = "Consecutive failures needed to report unhealthy"
+    )]
+    pub health_retries: Option<String>,
+    #[arg(
+        long,
+        value_name = "duration",
+        allow_hyphen_values = true,
+        help = "Time between running the check during the start period (ms|s|m|h) (default 0s)"
+    )]
+    pub health_start_interval: Option<String>,
+    #[arg(
+        long,
+        value_name = "duration",
+        allow_hyphen_values = true,
+        help = "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)"
+    )]
+    pub health_start_period: Option<String>,
+    #[arg(
+        long,
+        value_name = "duration",
+        allow_hyphen_values = true,
+        help = "Maximum time to allow one check to run (ms|s|m|h) (default 0s)"
+    )]
+    pub health_timeout: Option<String>,
+    #[arg(long, help = "Disable any container-specified HEALTHCHECK")]
+    pub no_healthcheck: bool,
     /// Proxy received signals to the process
     #[arg(long, default_value_t = true, action = ArgAction::Set)]
     pub sig_proxy: bool,

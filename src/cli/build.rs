@@ -123,6 +123,10 @@ fn syntax_text(kind: &SyntaxKind) -> String {
         SyntaxKind::Empty => t("build-syntax-empty", &[]),
         SyntaxKind::Unterminated => t("build-syntax-unterminated", &[]),
         SyntaxKind::Unsupported(n) => t("build-syntax-unsupported", &[("name", n)]),
+        SyntaxKind::HealthNoneArgs => t("build-syntax-health-none-args", &[]),
+        SyntaxKind::HealthNoCommand => t("build-syntax-health-no-command", &[]),
+        SyntaxKind::HealthType(ty) => t("build-syntax-health-type", &[("type", ty)]),
+        SyntaxKind::HealthValue(d) => t("build-syntax-health-value", &[("detail", d)]),
     }
 }
 

@@ -23,7 +23,7 @@ fn container_json(store: &Store, c: &Container) -> Value {
             (format!("{}/{}", p.container_port, p.proto), json!(each))
         })
         .collect();
-    json!({
+    let mut v = json!({
         "Id": c.id,
         "Created": c.created,
         "Path": c.config.argv.first().cloned().unwrap_or_default(),
@@ -76,7 +76,15 @@ fn container_json(store: &Store, c: &Container) -> Value {
         },
         "NetworkSettings": super::network::network_settings(store, c, ports),
         "Mounts": super::volume::mounts_json(store, c),
-    })
+    });
+    // Both omitted without a check, as Docker's omitempty does.
+    if let Some(h) = &c.state.health {
+        v["State"]["Health"] = json!(h);
+    }
+    if let Some(h) = &c.config.healthcheck {
+        v["Config"]["Healthcheck"] = json!(h);
+    }
+    v
 }
 
 fn image_json(store: &Store, img: &Image) -> Value {
@@ -227,7 +235,12 @@ fn filter_matches(ev: &events::Event, filters: &[String]) -> bool {
         let (k, v) = f.split_once('=').unwrap_or((f, ""));
         match k {
             "type" => ev.kind == v,
-            "event" | "action" => ev.action == v,
+            // Docker matches `health_status` (and the exec ones) against `health_status: …`.
+            "event" | "action" => {
+                ev.action == v
+                    || (["health_status", "exec_create", "exec_start"].contains(&v)
+                        && ev.action.as_str().starts_with(v))
+            }
             "container" => {
                 ev.kind == EventType::Container && (ev.name == v || ev.id.starts_with(v))
             }

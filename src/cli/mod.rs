@@ -108,6 +108,10 @@ pub fn describe(e: &EngineError) -> String {
         EngineError::InvalidName(name) => daemon("err-invalid-name", &[("name", name)]),
         EngineError::InvalidSignal(sig) => daemon("err-invalid-signal", &[("signal", sig)]),
         EngineError::InvalidChange(instr) => daemon("err-invalid-change", &[("instr", instr)]),
+        EngineError::HealthcheckTooShort(field) => {
+            daemon("err-health-too-short", &[("field", field)])
+        }
+        EngineError::HealthcheckRetriesNegative => daemon("err-health-retries", &[]),
         EngineError::Bind { addr, source } => daemon(
             "err-bind",
             &[

@@ -6,6 +6,7 @@ use super::format::{
 };
 use super::{CmdResult, Failure};
 use crate::engine::container::Container;
+use crate::engine::health;
 use crate::engine::time::parse_time_millis;
 use crate::engine::{Store, now_millis};
 use crate::i18n::t;
@@ -16,7 +17,12 @@ pub fn status_text(c: &Container) -> String {
         "running" => format!(
             "Up {}{}",
             human_duration(now_millis().saturating_sub(parse_time_millis(&c.state.started_at))),
-            if c.is_paused() { " (Paused)" } else { "" }
+            match &c.state.health {
+                _ if c.is_paused() => " (Paused)".to_string(),
+                Some(h) if h.status == health::STARTING => " (health: starting)".to_string(),
+                Some(h) => format!(" ({})", h.status),
+                None => String::new(),
+            }
         ),
         "restarting" => format!(
             "Restarting ({}) {}",
@@ -59,16 +65,9 @@ pub struct PsOptions<'a> {
 
 /// The `--filter` keys gorae implements for `ps`, and those Docker has that gorae does not.
 const PS_FILTERS: &[&str] = &[
-    "ancestor", "before", "exited", "id", "label", "name", "since", "status", "volume",
+    "ancestor", "before", "exited", "health", "id", "label", "name", "since", "status", "volume",
 ];
-const PS_DOCKER_ONLY: &[&str] = &[
-    "expose",
-    "health",
-    "isolation",
-    "is-task",
-    "network",
-    "publish",
-];
+const PS_DOCKER_ONLY: &[&str] = &["expose", "isolation", "is-task", "network", "publish"];
 /// Docker's container states (`status=` accepts only these).
 const STATES: &[&str] = &[
     "created",
@@ -164,6 +163,11 @@ fn ps_select(store: &Store, o: &PsOptions, filters: &Filters) -> Result<Vec<Cont
             )));
         }
     }
+    for h in filters.get("health") {
+        if !["starting", "healthy", "unhealthy", "none"].contains(&h.as_str()) {
+            return Err(daemon_failure(&t("listing.bad-health", &[("value", h)])));
+        }
+    }
     let mut exited = Vec::new();
     for v in filters.get("exited") {
         match v.parse::<i32>() {
@@ -225,6 +229,10 @@ fn ps_select(store: &Store, o: &PsOptions, filters: &Filters) -> Result<Vec<Cont
         }
         let status = filters.get("status");
         if !status.is_empty() && !status.iter().any(|s| s == c.state_name()) {
+            continue;
+        }
+        let health = filters.get("health");
+        if !health.is_empty() && !health.iter().any(|h| h == health::status_of(&c)) {
             continue;
         }
         if !filters.get("ancestor").is_empty()

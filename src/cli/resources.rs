@@ -1,7 +1,9 @@
 //! `run`/`create` flags read as Docker's CLI reads them: `--env-file`, `--memory`, `--cpus`,
-//! `--pids-limit`, `--stop-signal`, `--restart`. Bad values are refused in Docker's words (exit 125).
+//! `--pids-limit`, `--stop-signal`, `--restart`, `--health-*`. Bad values are refused in
+//! Docker's words (exit 125).
 
 use super::Failure;
+use crate::engine::health::{HealthConfig, parse_go_duration};
 use crate::engine::restart::{self, RestartPolicy};
 use crate::engine::runtime::parse_signal;
 use crate::i18n::t;
@@ -181,6 +183,64 @@ pub fn stop_signal(value: &str) -> Result<String, Failure> {
             125,
         )),
     }
+}
+
+/// `--health-*` and `--no-healthcheck` as Docker's CLI reads them: None when none is given.
+pub fn healthcheck(cmd: &str, a: &super::args::RunArgs) -> Result<Option<HealthConfig>, Failure> {
+    let duration = |flag: &str, v: &Option<String>| -> Result<i64, Failure> {
+        let Some(v) = v else { return Ok(0) };
+        let n = parse_go_duration(v).map_err(|why| flag_error(cmd, v, flag, &why))?;
+        if n < 0 {
+            return Err(Failure::new(
+                t("run.health-negative", &[("flag", flag), ("cmd", cmd)]),
+                125,
+            ));
+        }
+        Ok(n)
+    };
+    let h = HealthConfig {
+        test: a
+            .health_cmd
+            .iter()
+            .filter(|c| !c.is_empty())
+            .flat_map(|c| ["CMD-SHELL".to_string(), c.clone()])
+            .collect(),
+        interval: duration("--health-interval", &a.health_interval)?,
+        timeout: duration("--health-timeout", &a.health_timeout)?,
+        start_period: duration("--health-start-period", &a.health_start_period)?,
+        start_interval: duration("--health-start-interval", &a.health_start_interval)?,
+        retries: match &a.health_retries {
+            None => 0,
+            Some(v) => v.parse::<i64>().map_err(|_| {
+                flag_error(
+                    cmd,
+                    v,
+                    "--health-retries",
+                    &format!("strconv.ParseInt: parsing \"{v}\": invalid syntax"),
+                )
+            })?,
+        },
+    };
+    if h.retries < 0 {
+        return Err(Failure::new(
+            t(
+                "run.health-negative",
+                &[("flag", "--health-retries"), ("cmd", cmd)],
+            ),
+            125,
+        ));
+    }
+    let any = h != HealthConfig::default();
+    if a.no_healthcheck {
+        if any {
+            return Err(Failure::new(t("run.health-conflict", &[("cmd", cmd)]), 125));
+        }
+        return Ok(Some(HealthConfig {
+            test: vec!["NONE".into()],
+            ..Default::default()
+        }));
+    }
+    Ok(any.then_some(h))
 }
 
 #[cfg(test)]

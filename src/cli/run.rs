@@ -103,6 +103,7 @@ fn create_options(a: &RunArgs, cmd: &str) -> Result<CreateOptions, Failure> {
             .transpose()?,
         resources: res,
         restart_policy: resources::restart_policy(cmd, &a.restart, a.rm)?,
+        healthcheck: resources::healthcheck(cmd, a)?,
         workdir: a.workdir.clone(),
         hostname: a.hostname.clone(),
         user: a.user.clone(),

@@ -77,6 +77,20 @@ impl Sandbox {
         Run::from(c.output().expect("spawn gorae"))
     }
 
+    /// `docker ps -a`'s STATUS of the container named `name` (empty when there is none).
+    pub fn status(&self, name: &str) -> String {
+        self.ok(&[
+            "ps",
+            "-a",
+            "--filter",
+            &format!("name=^{name}$"),
+            "--format",
+            "{{.Status}}",
+        ])
+        .trim()
+        .to_string()
+    }
+
     /// Run and insist on success.
     pub fn ok(&self, args: &[&str]) -> String {
         let r = self.docker(args);

@@ -98,6 +98,8 @@ pub struct Healthcheck {
     pub retries: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start_period: Option<Duration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_interval: Option<Duration>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub disable: bool,
 }
@@ -1240,6 +1242,7 @@ fn read_health(ctx: &mut Ctx, x: &Node, key: &str) -> R<Option<Healthcheck>> {
         interval: None,
         retries: None,
         start_period: None,
+        start_interval: None,
         disable: false,
     };
     if let Some(d) = x.get("disable") {
@@ -1262,13 +1265,14 @@ fn read_health(ctx: &mut Ctx, x: &Node, key: &str) -> R<Option<Healthcheck>> {
     if h.test.first().map(String::as_str) == Some("NONE") {
         h.disable = true;
     }
-    for f in ["interval", "timeout", "start_period"] {
+    for f in ["interval", "timeout", "start_period", "start_interval"] {
         if let Some(d) = x.get(f) {
             let v = ctx.duration(d, &format!("{key}.{f}"))?;
             match f {
                 "interval" => h.interval = Some(v),
                 "timeout" => h.timeout = Some(v),
-                _ => h.start_period = Some(v),
+                "start_period" => h.start_period = Some(v),
+                _ => h.start_interval = Some(v),
             }
         }
     }

@@ -66,6 +66,7 @@ services:
       interval: 1m30s
       timeout: 500ms
       retries: 3
+      start_interval: 2s
     depends_on: [init]
   init:
     image: busybox
@@ -127,6 +128,7 @@ fn full_model() {
     assert_eq!(h.test, ["CMD-SHELL", "redis-cli ping"]);
     assert_eq!(h.interval.unwrap().0, 90_000);
     assert_eq!(h.timeout.unwrap().0, 500);
+    assert_eq!(h.start_interval.unwrap().0, 2_000);
     assert_eq!(
         p.services["init"].networks.keys().collect::<Vec<_>>(),
         ["default"]

@@ -47,6 +47,9 @@ pub struct RunConfig {
     /// `--restart` (`restart`: what the monitor does when the process exits).
     #[serde(default)]
     pub restart_policy: crate::restart::RestartPolicy,
+    /// The health check: `--health-*` over the image's HEALTHCHECK (`health`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<crate::health::HealthConfig>,
 }
 
 /// A container's own limits; None keeps gorae's defaults (`runtime::cgroup`).
@@ -113,6 +116,9 @@ pub struct RunState {
     /// Frozen by `docker pause` (meaningful only while running; cleared at the next start).
     #[serde(default)]
     pub paused: bool,
+    /// Its health check's status and last results (`health`), once it has run with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<crate::health::Health>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
@@ -362,6 +368,7 @@ impl Store {
                     c.state.exit_code.get_or_insert(137);
                     c.state.finished_at = super::time::rfc3339_now();
                     c.state.pid = 0;
+                    crate::health::on_stop(&mut c.state);
                     changed = true;
                 }
             });

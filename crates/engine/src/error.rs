@@ -71,6 +71,11 @@ pub enum EngineError {
     InvalidName(String),
     #[error("Invalid signal: {0}")]
     InvalidSignal(String),
+    /// A health check duration under the daemon's 1ms floor ("Interval", "Timeout", …).
+    #[error("{0} in Healthcheck cannot be less than 1ms")]
+    HealthcheckTooShort(String),
+    #[error("Retries in Healthcheck cannot be negative")]
+    HealthcheckRetriesNegative,
     /// `docker commit --change` with an instruction it does not take.
     #[error("{0} is not a valid change command")]
     InvalidChange(String),

@@ -34,6 +34,7 @@ pub mod df;
 mod error;
 pub mod events;
 pub mod exec;
+pub mod health;
 pub mod helper;
 pub mod image;
 pub mod inspect;

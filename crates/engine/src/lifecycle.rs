@@ -47,6 +47,8 @@ pub struct CreateOptions {
     pub resources: super::container::Resources,
     /// `--restart`.
     pub restart_policy: super::restart::RestartPolicy,
+    /// `--health-*` / `--no-healthcheck` (None: the image's HEALTHCHECK, if any).
+    pub healthcheck: Option<crate::health::HealthConfig>,
 }
 
 /// Merge `-e` values over the image's env (same key replaced, order kept).
@@ -134,6 +136,16 @@ impl Store {
         if argv.is_empty() {
             return Err(EngineError::Start(crate::runtime::InitFailure::NoCommand));
         }
+        if let Some(bad) = opts.healthcheck.as_ref().and_then(|h| h.invalid()) {
+            use crate::health::Invalid;
+            return Err(match bad {
+                Invalid::Retries => EngineError::HealthcheckRetriesNegative,
+                Invalid::Interval => EngineError::HealthcheckTooShort("Interval".into()),
+                Invalid::Timeout => EngineError::HealthcheckTooShort("Timeout".into()),
+                Invalid::StartPeriod => EngineError::HealthcheckTooShort("StartPeriod".into()),
+                Invalid::StartInterval => EngineError::HealthcheckTooShort("StartInterval".into()),
+            });
+        }
         let mut ports = opts.ports.clone();
         if opts.publish_all
             && let Some(exposed) = &defaults.exposed_ports
@@ -182,6 +194,10 @@ impl Store {
                 stop_signal: opts.stop_signal.clone().unwrap_or_default(),
                 resources: opts.resources.clone(),
                 restart_policy: opts.restart_policy.clone(),
+                healthcheck: crate::health::HealthConfig::merged(
+                    opts.healthcheck.as_ref(),
+                    defaults.healthcheck.as_ref(),
+                ),
             },
             ..Default::default()
         };
@@ -494,6 +510,8 @@ impl Store {
         if !c.config.workdir.is_empty() {
             config.config.working_dir = c.config.workdir.clone();
         }
+        // As Docker commits the container's config: its check (flags over the image's) goes on.
+        config.config.healthcheck = c.config.healthcheck.clone();
         for change in &opts.changes {
             apply_change(&mut config, change)?;
         }

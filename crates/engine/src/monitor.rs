@@ -422,6 +422,7 @@ fn run(
         c.state.started_at = rfc3339_now();
         c.state.finished_at = String::new();
         c.state.oom_killed = false;
+        super::health::on_start(c);
     })?;
     if stopped_meanwhile {
         sys::kill(pid, libc::SIGKILL);
@@ -450,6 +451,8 @@ fn run(
     *status_fd = None;
     // Nothing of ours should keep the CLI's terminal: stdio goes to /dev/null.
     redirect_stdio_to_null();
+    // Its health checker, while it runs (ended when this returns).
+    let _health = super::health::spawn(&c);
 
     let running = c.clone();
     let code = serve(
@@ -473,6 +476,7 @@ fn run(
         c.state.oom_killed = oom;
         c.state.networks.clear();
         *next = super::restart::on_exit(c, started.elapsed(), previous);
+        super::health::on_stop(&mut c.state);
     });
     cg.remove();
     let c = updated?;

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::time::{Duration, Instant};
 
 use gorae_compose::model::{Mount, Service};
 use gorae_compose::{Project, project::config_hash};
@@ -15,6 +14,7 @@ use super::{
     RunArgs, SERVICE, VERSION, VOLUME, WORKING_DIR, containers, selected, service_of,
 };
 use crate::engine::container::{Container, PortBinding};
+use crate::engine::health::HealthConfig;
 use crate::engine::lifecycle::CreateOptions;
 use crate::engine::{EngineError, Store};
 use crate::i18n::t;
@@ -283,6 +283,7 @@ fn create_options(
                 .map_err(|e| Failure::from(crate::engine::EngineError::RestartPolicy(e)))?,
             _ => Default::default(),
         },
+        healthcheck: s.healthcheck.as_ref().map(health_config),
         ..Default::default()
     })
     .map(|mut o| {
@@ -448,7 +449,7 @@ fn wait_dependencies(
         match d.condition.as_str() {
             "service_healthy" => {
                 pr.doing("Container", &cname, "Waiting");
-                wait_healthy(store, p, dep, &c)?;
+                wait_healthy(store, dep, &c)?;
                 pr.done("Container", &cname, "Healthy");
             }
             "service_completed_successfully" => {
@@ -474,75 +475,39 @@ fn wait_dependencies(
     Ok(())
 }
 
-/// Run the service's healthcheck test in its container until it passes (`retries` failures
-/// after `start_period` make it unhealthy), as `depends_on: service_healthy` needs.
-fn wait_healthy(store: &Store, p: &Project, dep: &str, c: &Container) -> Result<(), Failure> {
-    let s = &p.services[dep];
-    let Some(h) = s.healthcheck.as_ref().filter(|h| !h.disable) else {
-        return Err(Failure::new(
+/// Wait for the engine's health check of `dep`'s container to pass, as `depends_on:
+/// service_healthy` needs (the check is the container's: compose's `healthcheck:` or the
+/// image's HEALTHCHECK).
+fn wait_healthy(store: &Store, dep: &str, c: &Container) -> Result<(), Failure> {
+    match store.wait_health(&c.id).map_err(|e| engine_failure(&e))? {
+        Some(true) => Ok(()),
+        Some(false) => Err(Failure::new(
+            t("compose-err-dep-unhealthy", &[("service", dep)]),
+            1,
+        )),
+        None => Err(Failure::new(
             t("compose-err-no-healthcheck", &[("service", dep)]),
             1,
-        ));
-    };
-    let interval = Duration::from_millis(h.interval.map(|d| d.0).unwrap_or(30_000).max(100));
-    let timeout = Duration::from_millis(h.timeout.map(|d| d.0).unwrap_or(30_000));
-    let start_period = Duration::from_millis(h.start_period.map(|d| d.0).unwrap_or(0));
-    let retries = h.retries.unwrap_or(3).max(1);
-    let mut argv: Vec<String> = match h.test.first().map(String::as_str) {
-        Some("CMD-SHELL") => vec!["/bin/sh".into(), "-c".into(), h.test[1..].join(" ")],
-        _ => h.test[1..].to_vec(),
-    };
-    let exe = std::env::current_exe().map_err(|e| Failure::new(e.to_string(), 1))?;
-    let started = Instant::now();
-    let mut failures = 0;
-    loop {
-        let now = store
-            .load_container(&c.id)
-            .map_err(|e| engine_failure(&e))?;
-        if !now.is_running() {
-            return Err(Failure::new(
-                t("compose-err-dep-unhealthy", &[("service", dep)]),
-                1,
-            ));
-        }
-        let mut cmd = std::process::Command::new(&exe);
-        cmd.arg("docker").arg("exec").arg(&c.id).args(&argv);
-        cmd.stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        let ok = match cmd.spawn() {
-            Ok(mut child) => {
-                let deadline = Instant::now() + timeout;
-                loop {
-                    match child.try_wait() {
-                        Ok(Some(st)) => break st.success(),
-                        Ok(None) if Instant::now() < deadline => {
-                            std::thread::sleep(Duration::from_millis(20))
-                        }
-                        _ => {
-                            let _ = child.kill();
-                            let _ = child.wait();
-                            break false;
-                        }
-                    }
-                }
-            }
-            Err(_) => false,
+        )),
+    }
+}
+
+/// Compose's `healthcheck:` as the engine's (`disable: true` and `test: ["NONE"]`: none).
+fn health_config(h: &gorae_compose::model::Healthcheck) -> HealthConfig {
+    if h.disable {
+        return HealthConfig {
+            test: vec!["NONE".into()],
+            ..Default::default()
         };
-        if ok {
-            return Ok(());
-        }
-        if started.elapsed() >= start_period {
-            failures += 1;
-        }
-        if failures >= retries {
-            return Err(Failure::new(
-                t("compose-err-dep-unhealthy", &[("service", dep)]),
-                1,
-            ));
-        }
-        std::thread::sleep(interval);
-        argv.shrink_to_fit();
+    }
+    let ns = |d: Option<gorae_compose::model::Duration>| d.map_or(0, |d| d.0 as i64 * 1_000_000);
+    HealthConfig {
+        test: h.test.clone(),
+        interval: ns(h.interval),
+        timeout: ns(h.timeout),
+        start_period: ns(h.start_period),
+        start_interval: ns(h.start_interval),
+        retries: h.retries.map_or(0, i64::from),
     }
 }
 

@@ -387,6 +387,14 @@ impl Builder<'_> {
                     s.config.config.stop_signal = sig
                 })
             }
+            Op::Healthcheck(h) => {
+                let h = h.clone();
+                self.meta(
+                    stage,
+                    nop(format!("HEALTHCHECK {}", h.history_text())),
+                    |s| s.config.config.healthcheck = Some(h),
+                )
+            }
             Op::Maintainer(m) => {
                 let m = m.clone();
                 self.meta(stage, nop(format!("MAINTAINER {m}")), |s| {
@@ -473,6 +481,11 @@ impl Builder<'_> {
             workdir: (!defaults.working_dir.is_empty()).then(|| defaults.working_dir.clone()),
             user: (!defaults.user.is_empty()).then(|| defaults.user.clone()),
             labels: BTreeMap::from([(BUILD_LABEL.to_string(), owner)]),
+            // A build step is not checked, whatever its base image's HEALTHCHECK says.
+            healthcheck: Some(crate::health::HealthConfig {
+                test: vec!["NONE".into()],
+                ..Default::default()
+            }),
             ..Default::default()
         };
         let c = self.store.create_container(&opts)?;

@@ -38,6 +38,8 @@ pub enum Op {
     StopSignal(String),
     Shell(Vec<String>),
     Maintainer(String),
+    /// `HEALTHCHECK …` (`["NONE"]` for `HEALTHCHECK NONE`), durations already parsed.
+    Healthcheck(crate::health::HealthConfig),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -282,8 +284,90 @@ fn parse_op(
             Some(v) if !v.is_empty() => Op::Shell(v),
             _ => return Err(SyntaxKind::MissingArguments(keyword.into())),
         },
-        "HEALTHCHECK" | "ONBUILD" => return Err(SyntaxKind::Unsupported(keyword.into())),
+        "HEALTHCHECK" => Op::Healthcheck(healthcheck(rest)?),
+        "ONBUILD" => return Err(SyntaxKind::Unsupported(keyword.into())),
         _ => return Err(SyntaxKind::UnknownInstruction(written.to_string())),
+    })
+}
+
+/// `HEALTHCHECK [--interval=… --timeout=… --start-period=… --start-interval=… --retries=…]
+/// CMD command` or `HEALTHCHECK NONE`, read as BuildKit's parser reads it.
+fn healthcheck(rest: &str) -> std::result::Result<crate::health::HealthConfig, SyntaxKind> {
+    use crate::health::{HealthConfig, MINIMUM_NANOS, parse_go_duration};
+    let (flags, rest) = take_flags(
+        rest,
+        &[
+            "interval",
+            "timeout",
+            "start-period",
+            "start-interval",
+            "retries",
+        ],
+    )?;
+    let (kind, args) = match rest.find(char::is_whitespace) {
+        Some(p) => (&rest[..p], rest[p..].trim()),
+        None => (rest, ""),
+    };
+    if kind.is_empty() {
+        return Err(SyntaxKind::MissingArguments("HEALTHCHECK".into()));
+    }
+    let kind = kind.to_ascii_uppercase();
+    if kind == "NONE" {
+        if !args.is_empty() {
+            return Err(SyntaxKind::HealthNoneArgs);
+        }
+        return Ok(HealthConfig {
+            test: vec!["NONE".into()],
+            ..Default::default()
+        });
+    }
+    if kind != "CMD" {
+        return Err(SyntaxKind::HealthType(kind));
+    }
+    let mut test = vec![];
+    match form(args) {
+        Form::Exec(v) if !v.is_empty() => {
+            test.push("CMD".to_string());
+            test.extend(v);
+        }
+        Form::Shell(s) if !s.is_empty() => test = vec!["CMD-SHELL".to_string(), s],
+        _ => return Err(SyntaxKind::HealthNoCommand),
+    }
+    let duration = |name: &str| -> std::result::Result<i64, SyntaxKind> {
+        let Some(v) = flags.get(name).filter(|v| !v.is_empty()) else {
+            return Ok(0);
+        };
+        let d = parse_go_duration(v).map_err(SyntaxKind::HealthValue)?;
+        if d != 0 && d < MINIMUM_NANOS {
+            return Err(SyntaxKind::HealthValue(format!(
+                "Interval \"{name}\" cannot be less than 1ms"
+            )));
+        }
+        Ok(d)
+    };
+    let retries = match flags.get("retries").filter(|v| !v.is_empty()) {
+        None => 0,
+        Some(v) => {
+            let n: i64 = v.parse().map_err(|_| {
+                SyntaxKind::HealthValue(format!(
+                    "strconv.ParseInt: parsing \"{v}\": invalid syntax"
+                ))
+            })?;
+            if n < 0 {
+                return Err(SyntaxKind::HealthValue(format!(
+                    "--retries cannot be negative ({n})"
+                )));
+            }
+            n
+        }
+    };
+    Ok(HealthConfig {
+        test,
+        interval: duration("interval")?,
+        timeout: duration("timeout")?,
+        start_period: duration("start-period")?,
+        start_interval: duration("start-interval")?,
+        retries,
     })
 }
 
@@ -506,6 +590,66 @@ mod tests {
             Op::Run(Form::Shell("echo a   && echo b".into()))
         );
         assert_eq!(parsed[2].op, Op::Cmd(Form::Exec(vec!["sh".into()])));
+    }
+
+    #[test]
+    fn healthcheck_reads_as_docker_stores_it() {
+        use crate::health::HealthConfig;
+        let hc = |line: &str| match &ops(&format!("FROM busybox\n{line}\n"))[1] {
+            Op::Healthcheck(h) => h.clone(),
+            other => panic!("{other:?}"),
+        };
+        let h = hc(
+            "HEALTHCHECK --interval=5m --timeout=3s --retries=2 CMD curl -f http://x/ || exit 1",
+        );
+        assert_eq!(
+            h,
+            HealthConfig {
+                test: vec!["CMD-SHELL".into(), "curl -f http://x/ || exit 1".into()],
+                interval: 300_000_000_000,
+                timeout: 3_000_000_000,
+                retries: 2,
+                ..Default::default()
+            }
+        );
+        assert_eq!(
+            hc("HEALTHCHECK CMD [\"cat\", \"/ok\"]").test,
+            ["CMD", "cat", "/ok"]
+        );
+        assert_eq!(hc("healthcheck none").test, ["NONE"]);
+        let bad = |line: &str| syntax(&format!("FROM busybox\n{line}\n")).1.to_string();
+        assert_eq!(
+            bad("HEALTHCHECK NONE x"),
+            "HEALTHCHECK NONE takes no arguments"
+        );
+        assert_eq!(
+            bad("HEALTHCHECK CMD"),
+            "Missing command after HEALTHCHECK CMD"
+        );
+        assert_eq!(
+            bad("HEALTHCHECK RUN true"),
+            "Unknown type \"RUN\" in HEALTHCHECK (try CMD)"
+        );
+        assert_eq!(
+            bad("HEALTHCHECK"),
+            "HEALTHCHECK requires at least one argument"
+        );
+        assert_eq!(
+            bad("HEALTHCHECK --interval=soon CMD true"),
+            "time: invalid duration \"soon\""
+        );
+        assert_eq!(
+            bad("HEALTHCHECK --timeout=1us CMD true"),
+            "Interval \"timeout\" cannot be less than 1ms"
+        );
+        assert_eq!(
+            bad("HEALTHCHECK --retries=-1 CMD true"),
+            "--retries cannot be negative (-1)"
+        );
+        assert_eq!(
+            bad("HEALTHCHECK --every=1s CMD true"),
+            "unknown flag: every"
+        );
     }
 
     #[test]

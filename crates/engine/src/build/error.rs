@@ -31,6 +31,15 @@ pub enum SyntaxKind {
     Unterminated,
     #[error("{0} is not supported by gorae")]
     Unsupported(String),
+    #[error("HEALTHCHECK NONE takes no arguments")]
+    HealthNoneArgs,
+    #[error("Missing command after HEALTHCHECK CMD")]
+    HealthNoCommand,
+    #[error("Unknown type \"{0}\" in HEALTHCHECK (try CMD)")]
+    HealthType(String),
+    /// A flag's value: Go's own error text (durations, retries).
+    #[error("{0}")]
+    HealthValue(String),
 }
 
 #[derive(Debug, thiserror::Error)]

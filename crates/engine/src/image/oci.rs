@@ -110,6 +110,12 @@ pub struct RunDefaults {
         skip_serializing_if = "String::is_empty"
     )]
     pub stop_signal: String,
+    #[serde(
+        rename = "Healthcheck",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub healthcheck: Option<crate::health::HealthConfig>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]

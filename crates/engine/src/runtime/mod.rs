@@ -381,6 +381,8 @@ pub fn join_and_exec(
     match sys::fork() {
         Ok(sys::Forked::Child) => {
             sys::reset_signals();
+            // Killing the process we fork (a health probe's timeout) ends this one too.
+            sys::die_with_parent();
             if let Err(e) = seccomp::install(linux) {
                 return join(e);
             }
