@@ -12,6 +12,7 @@ mod containers;
 mod cp;
 pub mod filter;
 pub mod format;
+mod help;
 mod images;
 mod inspect;
 mod logs;
@@ -28,7 +29,7 @@ mod transfer;
 mod version;
 mod volume;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::engine::runtime::InitFailure;
 use crate::engine::{Action, EngineError, Event, Store};
@@ -296,43 +297,69 @@ pub fn main(args: Vec<String>) -> i32 {
 
 /// Parse the short form's arguments (after `docker`) and run the command.
 fn parse_and_run(args: &[String]) -> i32 {
+    let Some(first) = args.first().map(String::as_str) else {
+        // Docker's ShowHelp: the help on stderr, and success.
+        eprint!("{}", help::root_help());
+        return 0;
+    };
+    match first {
+        "--help" | "-h" => {
+            print!("{}", help::root_help());
+            return 0;
+        }
+        // `docker help` and `docker help COMMAND…`, as `COMMAND --help`.
+        "help" if args.len() == 1 => {
+            print!("{}", help::root_help());
+            return 0;
+        }
+        "help" => {
+            let mut again = args[1..].to_vec();
+            again.push("--help".into());
+            return main(again);
+        }
+        _ => {}
+    }
+    if first.starts_with('-') {
+        let detail = match first.strip_prefix("--") {
+            Some(long) => t("help.unknown-flag", &[("flag", &format!("--{long}"))]),
+            None => {
+                let letter = first.chars().nth(1).unwrap_or('-').to_string();
+                t(
+                    "help.unknown-shorthand",
+                    &[("letter", &letter), ("cluster", first)],
+                )
+            }
+        };
+        eprintln!(
+            "{}",
+            t(
+                "help.usage-error",
+                &[
+                    ("detail", &detail),
+                    ("usage", "docker [OPTIONS] COMMAND [ARG...]"),
+                    ("cmd", "docker")
+                ]
+            )
+        );
+        return 125;
+    }
+    if Cli::command().find_subcommand(first).is_none() {
+        // Docker's root command: "docker: unknown command: docker serach", exit 1.
+        let detail = t("help.unknown-command", &[("cmd", &format!("docker {first}"))]);
+        eprintln!("{}", t("help.unknown-top", &[("detail", &detail)]));
+        return 1;
+    }
     let mut argv = vec!["docker".to_string()];
     argv.extend(args.iter().cloned());
     match Cli::try_parse_from(&argv) {
         Ok(cli) => finish(run(cli)),
-        // Docker's root command: "docker: unknown command: docker serach", exit 1.
-        Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {
-            let word = args.first().map(String::as_str).unwrap_or("");
-            eprintln!("{}", t("manage.unknown-top", &[("sub", word)]));
-            1
-        }
-        Err(e) => clap_exit(e, args.first().map(String::as_str).unwrap_or("")),
+        Err(e) => help::clap_exit(e, first, &args[1..]),
     }
 }
 
-/// Print a clap outcome (help, or a usage error as Docker words it); the exit code.
-fn clap_exit(e: clap::Error, cmd: &str) -> i32 {
-    use clap::error::ErrorKind;
-    match e.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::MissingSubcommand
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = e.print();
-            0
-        }
-        _ => {
-            let detail = e.render().to_string();
-            let first = detail
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .trim_start_matches("error: ")
-                .to_string();
-            eprintln!("{}", t("err-usage", &[("detail", &first), ("cmd", cmd)]));
-            125
-        }
-    }
+/// A clap outcome for `docker PATH` (see `help::clap_exit`); `argv` after the path.
+pub(crate) fn clap_exit(e: clap::Error, path: &str, argv: &[String]) -> i32 {
+    help::clap_exit(e, path, argv)
 }
 
 /// Print a command's failure, if any; the exit code.
