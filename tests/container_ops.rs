@@ -397,7 +397,7 @@ fn run_resource_flags_env_file_and_stop_signal() {
     let refusals: [(&[&str], &str); 4] = [
         (
             &["run", "--rm", "-m", "abc", "busybox", "true"],
-            "docker: invalid argument \"abc\" for \"-m, --memory\" flag: invalid size: 'abc'\nSee 'docker run --help'.",
+            "invalid argument \"abc\" for \"-m, --memory\" flag: invalid size: 'abc'\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'docker run --help' for more information",
         ),
         (
             &["run", "--rm", "-m", "1m", "busybox", "true"],

@@ -317,7 +317,7 @@ fn ps_errors_are_worded_like_docker() {
     assert_eq!(r.code, 125);
     assert!(
         r.stderr.starts_with(
-            "docker: invalid argument \"status\" for \"-f, --filter\" flag: bad format of filter (expected name=value)\nSee 'docker ps --help'."
+            "invalid argument \"status\" for \"-f, --filter\" flag: bad format of filter (expected name=value)\n\nUsage:  docker ps [OPTIONS]\n\nRun 'docker ps --help' for more information"
         ),
         "{}",
         r.stderr

@@ -45,9 +45,18 @@ pub fn kind_of(a: &Arg) -> String {
     if !a.get_action().takes_values() {
         return String::new();
     }
-    match a.get_value_names().and_then(|v| v.first()).map(|n| n.as_str()) {
+    match a
+        .get_value_names()
+        .and_then(|v| v.first())
+        .map(|n| n.as_str())
+    {
         Some("bool") => String::new(),
-        Some(n) if n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) => n.into(),
+        Some(n)
+            if n.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) =>
+        {
+            n.into()
+        }
         _ if matches!(a.get_action(), clap::ArgAction::Append) => "list".into(),
         _ => "string".into(),
     }
@@ -203,7 +212,12 @@ pub fn command_help(page: &Page) -> String {
 
 /// A list of commands and their descriptions, padded as cobra pads them.
 fn command_list(out: &mut String, heading: &str, rows: &[(String, String)]) {
-    let width = rows.iter().map(|(n, _)| n.width()).max().unwrap_or(0).max(11);
+    let width = rows
+        .iter()
+        .map(|(n, _)| n.width())
+        .max()
+        .unwrap_or(0)
+        .max(11);
     out.push_str(&format!("\n{heading}\n"));
     for (name, about) in rows {
         let pad = " ".repeat(width + 1 - name.width());
@@ -382,13 +396,22 @@ fn flag_names(a: &Arg) -> String {
 
 /// Go's reason for a value its flag type refuses (strconv's words for numbers and booleans).
 fn value_reason(a: &Arg, value: &str, clap_reason: &str) -> String {
+    const GO_BOOLS: [&str; 12] = [
+        "1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False",
+    ];
     let parser = match kind_of(a).as_str() {
         "int" => "ParseInt",
         "uint" | "uint16" | "uint64" => "ParseUint",
-        "" => "ParseBool",
+        "" if !GO_BOOLS.contains(&value) => "ParseBool",
         _ => return clap_reason.to_string(),
     };
     format!("strconv.{parser}: parsing \"{value}\": invalid syntax")
+}
+
+/// Why the value of the flag clap shows as `shown` is refused, when it can be said.
+fn value_reason_for(cmd: &Command, shown: &str, value: &str, clap_reason: &str) -> Option<String> {
+    let a = arg_named(cmd, shown)?;
+    Some(value_reason(a, value, clap_reason)).filter(|r| !r.is_empty())
 }
 
 /// The shorthand cluster an unknown letter came from (`-rm` for `r`).
@@ -449,7 +472,10 @@ pub fn clap_exit(e: clap::Error, path: &str, argv: &[String]) -> i32 {
                 );
                 let long = &cluster[1..];
                 if page.cmd.get_arguments().any(|a| a.get_long() == Some(long)) {
-                    let hint = t("help.hint-double-dash", &[("cluster", &cluster), ("long", long)]);
+                    let hint = t(
+                        "help.hint-double-dash",
+                        &[("cluster", &cluster), ("long", long)],
+                    );
                     if !hint.is_empty() {
                         detail = format!("{detail}\n{hint}");
                     }
@@ -480,7 +506,7 @@ pub fn clap_exit(e: clap::Error, path: &str, argv: &[String]) -> i32 {
             };
             (usage_error(&detail, path, false), 125)
         }
-        ErrorKind::ValueValidation | ErrorKind::InvalidValue => {
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue | ErrorKind::TooManyValues => {
             let shown = context(&e, ContextKind::InvalidArg);
             let value = context(&e, ContextKind::InvalidValue);
             let rendered = e.render().to_string();
@@ -490,16 +516,13 @@ pub fn clap_exit(e: clap::Error, path: &str, argv: &[String]) -> i32 {
                 .and_then(|l| l.rsplit_once("': "))
                 .map(|(_, r)| r.to_string())
                 .unwrap_or_default();
-            let detail = match arg_named(&page.cmd, &shown) {
-                Some(a) => t(
+            let reason = value_reason_for(&page.cmd, &shown, &value, &clap_reason);
+            let detail = match arg_named(&page.cmd, &shown).zip(reason) {
+                Some((a, why)) => t(
                     "help.invalid-argument",
-                    &[
-                        ("value", &value),
-                        ("flag", &flag_names(a)),
-                        ("why", &value_reason(a, &value, &clap_reason)),
-                    ],
+                    &[("value", &value), ("flag", &flag_names(a)), ("why", &why)],
                 ),
-                None => clap_reason,
+                None => first_line(&e),
             };
             (usage_error(&detail, path, false), 125)
         }
@@ -533,7 +556,12 @@ mod tests {
                 "Location of client config files (default \"/root/.docker\")",
             ),
             flag(Some('l'), "log-level", "string", "Set the logging level"),
-            flag(Some('v'), "version", "", "Print version information and quit"),
+            flag(
+                Some('v'),
+                "version",
+                "",
+                "Print version information and quit",
+            ),
         ];
         assert_eq!(
             flag_usages(&flags, 79),
@@ -546,7 +574,12 @@ mod tests {
 
     #[test]
     fn explicit_newlines_are_kept_and_indented() {
-        let flags = [flag(None, "format", "string", "Format output:\n'json':  JSON")];
+        let flags = [flag(
+            None,
+            "format",
+            "string",
+            "Format output:\n'json':  JSON",
+        )];
         assert_eq!(
             flag_usages(&flags, 79),
             "      --format string   Format output:\n                        'json':  JSON\n"

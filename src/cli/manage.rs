@@ -197,7 +197,11 @@ pub fn page(path: &str) -> Option<Page> {
     let own_key = format!("{group}.{name}");
     let cmd = match sub.target {
         Some("inspect") => {
-            let what = if group == "image" { "IMAGE" } else { "CONTAINER" };
+            let what = if group == "image" {
+                "IMAGE"
+            } else {
+                "CONTAINER"
+            };
             let cmd = Cli::command().find_subcommand("inspect")?.clone();
             cmd.mut_arg("kind", |a| a.hide(true))
                 .override_usage(format!("[OPTIONS] {what} [{what}...]"))
@@ -322,14 +326,25 @@ pub fn route(args: &[String]) -> Route {
         .iter()
         .find(|s| s.name == word || s.aliases.contains(&word))
     else {
-        let detail = t("help.unknown-command", &[("cmd", &format!("docker {group} {word}"))]);
+        let detail = t(
+            "help.unknown-command",
+            &[("cmd", &format!("docker {group} {word}"))],
+        );
         eprintln!(
             "{}",
             t(
                 "help.usage-error",
                 &[
                     ("detail", &detail),
-                    ("usage", &format!("docker {group}")),
+                    // Docker's volume command alone has a use line of its own.
+                    (
+                        "usage",
+                        &if group == "volume" {
+                            "docker volume COMMAND".to_string()
+                        } else {
+                            format!("docker {group}")
+                        }
+                    ),
                     ("cmd", &format!("docker {group}")),
                 ]
             )

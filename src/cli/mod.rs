@@ -345,7 +345,10 @@ fn parse_and_run(args: &[String]) -> i32 {
     }
     if Cli::command().find_subcommand(first).is_none() {
         // Docker's root command: "docker: unknown command: docker serach", exit 1.
-        let detail = t("help.unknown-command", &[("cmd", &format!("docker {first}"))]);
+        let detail = t(
+            "help.unknown-command",
+            &[("cmd", &format!("docker {first}"))],
+        );
         eprintln!("{}", t("help.unknown-top", &[("detail", &detail)]));
         return 1;
     }

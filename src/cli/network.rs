@@ -124,9 +124,7 @@ pub fn command(sub: &'static str) -> Option<Command> {
             InspectArgs::augment_args(base).override_usage("[OPTIONS] NETWORK [NETWORK...]")
         }
         "rm" => RmArgs::augment_args(base).override_usage("NETWORK [NETWORK...]"),
-        "connect" => {
-            ConnectArgs::augment_args(base).override_usage("[OPTIONS] NETWORK CONTAINER")
-        }
+        "connect" => ConnectArgs::augment_args(base).override_usage("[OPTIONS] NETWORK CONTAINER"),
         "disconnect" => {
             DisconnectArgs::augment_args(base).override_usage("[OPTIONS] NETWORK CONTAINER")
         }
