@@ -36,6 +36,7 @@ use crate::engine::{Action, EngineError, Event, Store};
 use crate::i18n::t;
 
 pub use args::Cli;
+pub use version::VERSION;
 
 /// A command's failure: the message to print (already localized) and the exit code.
 #[derive(Debug)]
