@@ -288,3 +288,61 @@ fn help_and_errors_are_korean_in_korean() {
         "docker: 없는 명령입니다: docker serach\n\n도움말: 'docker --help'\n"
     );
 }
+
+#[test]
+fn docker_help_topics_and_the_h_shorthand_are_dockers() {
+    let s = Sandbox::new();
+    assert_eq!(s.ok(&["help", "run"]), s.ok(&["run", "--help"]));
+    assert_eq!(
+        s.ok(&["help", "container", "ls"]),
+        s.ok(&["container", "ls", "--help"])
+    );
+    for args in [&["help", "foo"][..], &["help", "container", "foo"]] {
+        let r = s.docker(args);
+        assert_eq!(r.code, 1, "{args:?}");
+        assert_eq!(r.stderr, "unknown help topic: foo\n", "{args:?}");
+    }
+    let r = s.docker(&["-h"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "Flag shorthand -h has been deprecated, use --help\n{}",
+            s.ok(&["--help"])
+        )
+    );
+}
+
+#[test]
+fn gorae_help_names_its_commands_and_gorae_version_works() {
+    let run = |args: &[&str], lang: &str| {
+        let o = std::process::Command::new(common::bin())
+            .args(args)
+            .env("LANG", lang)
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("LANGUAGE")
+            .env_remove("GORAE_LANG")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("spawn gorae");
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let help = run(&["--help"], "C.UTF-8");
+    for line in [
+        "gorae docker COMMAND [ARG...]",
+        "gorae lesson check [PATH...]",
+        "gorae lesson try FILE STEP_ID -- CMD...",
+        "\n  -V, --version ",
+    ] {
+        assert!(help.contains(line), "{line}: {help}");
+    }
+    let ko = run(&["--help"], "ko_KR.UTF-8");
+    assert!(ko.contains("\n명령:\n  gorae docker COMMAND "), "{ko}");
+    assert!(ko.contains("도움말을 보여 줍니다"), "{ko}");
+    assert_eq!(
+        run(&["--version"], "C.UTF-8"),
+        format!("gorae {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}

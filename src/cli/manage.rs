@@ -294,6 +294,20 @@ pub fn aliases(path: &str) -> Vec<String> {
     if names.len() == 1 { vec![] } else { names }
 }
 
+/// `docker help WORDS…`: the first word that names no command, if any.
+pub fn unknown_topic(words: &[String]) -> Option<&str> {
+    let first = words.first()?.as_str();
+    if let Some(subs) = group_subs(first) {
+        let sub = words.get(1)?.as_str();
+        let known = subs
+            .iter()
+            .any(|s| s.name == sub || s.aliases.contains(&sub));
+        return (!known).then_some(sub);
+    }
+    let known = first == "compose" || Cli::command().find_subcommand(first).is_some();
+    (!known).then_some(first)
+}
+
 /// The management layer: `--version`, `container …`, `image …`, `network …`, `system …`,
 /// `volume …`; anything else goes on as is.
 pub fn route(args: &[String]) -> Route {
@@ -314,6 +328,9 @@ pub fn route(args: &[String]) -> Route {
         return Route::Done(0);
     };
     if word == "--help" || word == "-h" {
+        if word == "-h" {
+            println!("{}", t("help.h-deprecated", &[]));
+        }
         print!("{}", help::group_help(group, &names));
         return Route::Done(0);
     }

@@ -305,6 +305,9 @@ fn parse_and_run(args: &[String]) -> i32 {
     };
     match first {
         "--help" | "-h" => {
+            if first == "-h" {
+                println!("{}", t("help.h-deprecated", &[]));
+            }
             print!("{}", help::root_help());
             return 0;
         }
@@ -314,6 +317,10 @@ fn parse_and_run(args: &[String]) -> i32 {
             return 0;
         }
         "help" => {
+            if let Some(unknown) = manage::unknown_topic(&args[1..]) {
+                eprintln!("{}", t("help.unknown-topic", &[("topic", unknown)]));
+                return 1;
+            }
             let mut again = args[1..].to_vec();
             again.push("--help".into());
             return main(again);
