@@ -316,18 +316,9 @@ fn docker_help_topics_and_the_h_shorthand_are_dockers() {
 #[test]
 fn gorae_help_names_its_commands_and_gorae_version_works() {
     let run = |args: &[&str], lang: &str| {
-        let o = std::process::Command::new(common::bin())
-            .args(args)
-            .env("LANG", lang)
-            .env_remove("LC_ALL")
-            .env_remove("LC_MESSAGES")
-            .env_remove("LANGUAGE")
-            .env_remove("GORAE_LANG")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .expect("spawn gorae");
-        assert_eq!(o.status.code(), Some(0), "{args:?}");
-        String::from_utf8_lossy(&o.stdout).to_string()
+        let r = common::gorae(args, lang);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        r.stdout
     };
     let help = run(&["--help"], "C.UTF-8");
     for line in [
