@@ -186,9 +186,15 @@ fn pause_freezes_a_container_and_the_other_commands_say_so_as_docker_does() {
     for (args, want) in refusals {
         let r = s.docker(args);
         assert_eq!(r.code, 1, "{args:?}");
+        // Docker's CLI then names the containers `start` could not start.
+        let after = if args[0] == "start" {
+            "\nError: failed to start containers: ticker"
+        } else {
+            ""
+        };
         assert_eq!(
             r.stderr.trim(),
-            format!("Error response from daemon: {want}")
+            format!("Error response from daemon: {want}{after}")
         );
     }
     assert_eq!(s.ok(&["unpause", "ticker"]), "ticker\n");
