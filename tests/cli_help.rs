@@ -337,3 +337,23 @@ fn gorae_help_names_its_commands_and_gorae_version_works() {
         format!("gorae {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn kill_and_start_word_their_refusals_as_docker() {
+    let s = Sandbox::new();
+    let r = s.docker(&["kill", "nope", "gone"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "Error response from daemon: Cannot kill container: nope: No such container: nope\n\
+         Error response from daemon: Cannot kill container: gone: No such container: gone\n"
+    );
+    let r = s.docker(&["start", "nope", "gone"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "Error response from daemon: No such container: nope\n\
+         Error response from daemon: No such container: gone\n\
+         Error: failed to start containers: nope, gone\n"
+    );
+}

@@ -513,9 +513,26 @@ fn run(cli: Cli) -> CmdResult {
                 .stop_container_with(c, time, signal.as_deref())
                 .map(|_| ())
         }),
-        Cmd::Kill { signal, containers } => containers::for_each(&containers, |c| {
-            store.kill_container(c, &signal).map(|_| ())
-        }),
+        Cmd::Kill { signal, containers } => {
+            // Docker's API router words every refusal as "Cannot kill container: NAME: …".
+            let mut code = 0;
+            for c in &containers {
+                match store.kill_container(c, &signal) {
+                    Ok(_) => println!("{c}"),
+                    Err(e) => {
+                        let prefix = t("err-daemon", &[]);
+                        let text = describe(&e);
+                        let detail = text.strip_prefix(&prefix).unwrap_or(&text);
+                        eprintln!(
+                            "{prefix}{}",
+                            t("kill.failed", &[("name", c), ("detail", detail)])
+                        );
+                        code = 1;
+                    }
+                }
+            }
+            Ok(code)
+        }
         Cmd::Restart { time, containers } => containers::restart(&store, &containers, time),
         Cmd::Rm {
             force,
