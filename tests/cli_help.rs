@@ -356,4 +356,15 @@ fn kill_and_start_word_their_refusals_as_docker() {
          Error response from daemon: No such container: gone\n\
          Error: failed to start containers: nope, gone\n"
     );
+    // `--time`, Docker's old name of `--timeout`, is taken with Docker's notice.
+    let r = s.docker(&["stop", "--time", "3", "nope"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stdout,
+        "Flag --time has been deprecated, use --timeout instead\n"
+    );
+    assert_eq!(
+        r.stderr,
+        "Error response from daemon: No such container: nope\n"
+    );
 }

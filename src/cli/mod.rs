@@ -363,7 +363,14 @@ fn parse_and_run(args: &[String]) -> i32 {
     let mut argv = vec!["docker".to_string()];
     argv.extend(args.iter().cloned());
     match Cli::try_parse_from(&argv) {
-        Ok(cli) => finish(run(cli)),
+        Ok(cli) => {
+            // `--time` is Docker's old name of `--timeout`, still taken with a notice.
+            let old_time = |a: &String| a == "--time" || a.starts_with("--time=");
+            if matches!(first, "stop" | "restart") && args[1..].iter().any(old_time) {
+                println!("{}", t("help.time-deprecated", &[]));
+            }
+            finish(run(cli))
+        }
         Err(e) => help::clap_exit(e, first, &args[1..]),
     }
 }
