@@ -294,7 +294,7 @@ pub fn root_help() -> String {
 pub fn usage_error(detail: &str, path: &str, see: bool) -> String {
     let usage = manage::page(path)
         .map(|p| use_line(&p))
-        .unwrap_or_else(|| format!("docker {path}"));
+        .unwrap_or_else(|| manage::bare_use_line(path));
     let key = if see {
         "help.usage-error-see"
     } else {
@@ -423,6 +423,26 @@ fn cluster_of(argv: &[String], letter: char) -> String {
         .unwrap_or_else(|| format!("-{letter}"))
 }
 
+/// `unknown flag: --NAME` for `--NAME` or `--NAME=VALUE` (given without its dashes).
+pub fn unknown_flag(given: &str) -> String {
+    let name = given.split('=').next().unwrap_or(given);
+    t("help.unknown-flag", &[("flag", &format!("--{name}"))])
+}
+
+/// Docker's refusal of an unknown flag as typed: `--name…` or a shorthand cluster `-xyz`.
+pub fn unknown_token(token: &str) -> String {
+    match token.strip_prefix("--") {
+        Some(long) => unknown_flag(long),
+        None => {
+            let letter = token.chars().nth(1).unwrap_or('-').to_string();
+            t(
+                "help.unknown-shorthand",
+                &[("letter", &letter), ("cluster", token)],
+            )
+        }
+    }
+}
+
 /// Clap's own message, its first line.
 fn first_line(e: &clap::Error) -> String {
     let rendered = e.render().to_string();
@@ -443,7 +463,12 @@ pub fn clap_exit(e: clap::Error, path: &str, argv: &[String]) -> i32 {
             let _ = e.print();
             return 0;
         }
-        eprintln!("{}", usage_error(&first_line(&e), path, false));
+        let word = context(&e, ContextKind::InvalidArg);
+        let detail = match word.strip_prefix("--") {
+            Some(flag) if e.kind() == ErrorKind::UnknownArgument => unknown_flag(flag),
+            _ => first_line(&e),
+        };
+        eprintln!("{}", usage_error(&detail, path, false));
         return 125;
     };
     let (text, code) = match e.kind() {
@@ -460,9 +485,7 @@ pub fn clap_exit(e: clap::Error, path: &str, argv: &[String]) -> i32 {
         ErrorKind::UnknownArgument => {
             let word = context(&e, ContextKind::InvalidArg);
             if let Some(flag) = word.strip_prefix("--") {
-                let flag = flag.split('=').next().unwrap_or(flag);
-                let detail = t("help.unknown-flag", &[("flag", &format!("--{flag}"))]);
-                (usage_error(&detail, path, false), 125)
+                (usage_error(&unknown_flag(flag), path, false), 125)
             } else if let Some(letter) = word.strip_prefix('-').and_then(|w| w.chars().next()) {
                 let cluster = cluster_of(argv, letter);
                 let l = letter.to_string();

@@ -294,6 +294,16 @@ pub fn aliases(path: &str) -> Vec<String> {
     if names.len() == 1 { vec![] } else { names }
 }
 
+/// The use line of a path that is no command of its own: a management command's (Docker's
+/// volume command alone declares `docker volume COMMAND`), or the path as it is.
+pub fn bare_use_line(path: &str) -> String {
+    if path == "volume" {
+        "docker volume COMMAND".to_string()
+    } else {
+        format!("docker {path}")
+    }
+}
+
 /// `docker help WORDS…`: the first word that names no command, if any.
 pub fn unknown_topic(words: &[String]) -> Option<&str> {
     let first = words.first()?.as_str();
@@ -335,7 +345,7 @@ pub fn route(args: &[String]) -> Route {
         return Route::Done(0);
     }
     if word.starts_with('-') {
-        let detail = t("help.unknown-flag", &[("flag", word)]);
+        let detail = help::unknown_token(word);
         eprintln!("{}", help::usage_error(&detail, group, false));
         return Route::Done(125);
     }
@@ -347,25 +357,7 @@ pub fn route(args: &[String]) -> Route {
             "help.unknown-command",
             &[("cmd", &format!("docker {group} {word}"))],
         );
-        eprintln!(
-            "{}",
-            t(
-                "help.usage-error",
-                &[
-                    ("detail", &detail),
-                    // Docker's volume command alone has a use line of its own.
-                    (
-                        "usage",
-                        &if group == "volume" {
-                            "docker volume COMMAND".to_string()
-                        } else {
-                            format!("docker {group}")
-                        }
-                    ),
-                    ("cmd", &format!("docker {group}")),
-                ]
-            )
-        );
+        eprintln!("{}", help::usage_error(&detail, group, false));
         return Route::Done(1);
     };
     let path = format!("{group} {}", sub.name);

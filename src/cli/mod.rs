@@ -328,16 +328,7 @@ fn parse_and_run(args: &[String]) -> i32 {
         _ => {}
     }
     if first.starts_with('-') {
-        let detail = match first.strip_prefix("--") {
-            Some(long) => t("help.unknown-flag", &[("flag", &format!("--{long}"))]),
-            None => {
-                let letter = first.chars().nth(1).unwrap_or('-').to_string();
-                t(
-                    "help.unknown-shorthand",
-                    &[("letter", &letter), ("cluster", first)],
-                )
-            }
-        };
+        let detail = help::unknown_token(first);
         eprintln!(
             "{}",
             t(
