@@ -339,7 +339,7 @@ fn gorae_help_names_its_commands_and_gorae_version_works() {
 }
 
 #[test]
-fn kill_and_start_word_their_refusals_as_docker() {
+fn daemon_refusals_are_worded_as_dockers() {
     let s = Sandbox::new();
     let r = s.docker(&["kill", "nope", "gone"]);
     assert_eq!(r.code, 1);
@@ -355,6 +355,28 @@ fn kill_and_start_word_their_refusals_as_docker() {
         "Error response from daemon: No such container: nope\n\
          Error response from daemon: No such container: gone\n\
          Error: failed to start containers: nope, gone\n"
+    );
+    let r = s.docker(&["rmi", "nope", "gone:1"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr,
+        "Error response from daemon: No such image: nope:latest\n\
+         Error response from daemon: No such image: gone:1\n"
+    );
+    let r = s.docker(&["container", "inspect", "nope"]);
+    assert_eq!((r.code, r.stdout.as_str()), (1, "[]\n"));
+    assert_eq!(
+        r.stderr,
+        "Error response from daemon: No such container: nope\n"
+    );
+    let r = s.docker(&["image", "inspect", "nope"]);
+    assert_eq!(
+        r.stderr,
+        "Error response from daemon: no such image: nope: No such image: nope:latest\n"
+    );
+    assert_eq!(
+        s.docker(&["inspect", "nope"]).stderr,
+        "Error: No such object: nope\n"
     );
     // `--time`, Docker's old name of `--timeout`, is taken with Docker's notice.
     let r = s.docker(&["stop", "--time", "3", "nope"]);
