@@ -332,10 +332,16 @@ fn arg_bounds(cmd: &Command) -> (usize, Option<usize>) {
 
 /// Docker's wording for a wrong number of arguments (exit 1); "See" after "at least", as
 /// Docker prints it.
-fn args_error(page: &Page) -> String {
+fn args_error(page: &Page, missing: bool) -> String {
     let cmd = format!("docker {}", page.path);
     let noun = |n: usize| t(if n == 1 { "help.arg" } else { "help.args" }, &[]);
-    let (detail, see) = match arg_bounds(&page.cmd) {
+    // Docker's import checks only that there is a file (`RequiresMinArgs(1)`).
+    let bounds = if missing && page.key == "import" {
+        (1, None)
+    } else {
+        arg_bounds(&page.cmd)
+    };
+    let (detail, see) = match bounds {
         (_, Some(0)) => (t("help.args-none", &[("cmd", &cmd)]), false),
         (min, Some(max)) if min == max => {
             let n = min.to_string();
@@ -481,7 +487,7 @@ pub fn clap_exit(e: clap::Error, path: &str, argv: &[String]) -> i32 {
             print!("{}", command_help(&page));
             return 0;
         }
-        ErrorKind::MissingRequiredArgument => (args_error(&page), 1),
+        ErrorKind::MissingRequiredArgument => (args_error(&page, true), 1),
         ErrorKind::UnknownArgument => {
             let word = context(&e, ContextKind::InvalidArg);
             if let Some(flag) = word.strip_prefix("--") {
@@ -505,7 +511,7 @@ pub fn clap_exit(e: clap::Error, path: &str, argv: &[String]) -> i32 {
                 }
                 (usage_error(&detail, path, false), 125)
             } else {
-                (args_error(&page), 1)
+                (args_error(&page, false), 1)
             }
         }
         ErrorKind::InvalidValue if context(&e, ContextKind::InvalidValue).is_empty() => {
