@@ -165,7 +165,7 @@ fn management_help_and_errors_are_dockers() {
     assert_eq!(r.code, 1);
     assert_eq!(
         r.stderr,
-        "docker: unknown command: docker container foo\n\nUsage:  docker container COMMAND\n\n\
+        "docker: unknown command: docker container foo\n\nUsage:  docker container\n\n\
          Run 'docker container --help' for more information\n"
     );
     let r = s.docker(&["image", "nope"]);
@@ -179,7 +179,10 @@ fn management_help_and_errors_are_dockers() {
     let r = s.docker(&["container", "ls", "--bogus"]);
     assert_eq!(r.code, 125);
     assert!(
-        r.stderr.contains("See 'docker container ls --help'."),
+        r.stderr.contains(
+            "unknown flag: --bogus\n\nUsage:  docker container ls [OPTIONS]\n\n\
+             Run 'docker container ls --help' for more information\n"
+        ),
         "{}",
         r.stderr
     );

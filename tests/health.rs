@@ -303,15 +303,15 @@ fn bad_health_flags_are_refused_in_dockers_words() {
     let cases: &[(&[&str], &str)] = &[
         (
             &["--health-interval", "soon"],
-            "docker: invalid argument \"soon\" for \"--health-interval\" flag: time: invalid duration \"soon\"\nSee 'docker run --help'.",
+            "invalid argument \"soon\" for \"--health-interval\" flag: time: invalid duration \"soon\"\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'docker run --help' for more information",
         ),
         (
             &["--health-timeout", "5"],
-            "docker: invalid argument \"5\" for \"--health-timeout\" flag: time: missing unit in duration \"5\"\nSee 'docker run --help'.",
+            "invalid argument \"5\" for \"--health-timeout\" flag: time: missing unit in duration \"5\"\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'docker run --help' for more information",
         ),
         (
             &["--health-retries", "x"],
-            "docker: invalid argument \"x\" for \"--health-retries\" flag: strconv.ParseInt: parsing \"x\": invalid syntax\nSee 'docker run --help'.",
+            "invalid argument \"x\" for \"--health-retries\" flag: strconv.ParseInt: parsing \"x\": invalid syntax\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'docker run --help' for more information",
         ),
         (
             &["--health-start-period", "-1s"],

@@ -186,20 +186,8 @@ fn exec_failures_speak_korean_and_dockers_english() {
 #[test]
 fn lang_flag_overrides_the_locale() {
     let gorae = |lang_env: &str, flag: &str| {
-        let o = std::process::Command::new(common::bin())
-            .args(["--lang", flag])
-            .env("LANG", lang_env)
-            .env_remove("LC_ALL")
-            .env_remove("LC_MESSAGES")
-            .env_remove("LANGUAGE")
-            .env_remove("GORAE_LANG")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .expect("spawn gorae");
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stderr).to_string(),
-        )
+        let r = common::gorae(&["--lang", flag], lang_env);
+        (Some(r.code), r.stderr)
     };
     let (code, err) = gorae("en_US.UTF-8", "ko");
     assert_eq!(code, Some(1), "{err}");
@@ -212,16 +200,7 @@ fn lang_flag_overrides_the_locale() {
         ("ko_KR.UTF-8", "gorae는 터미널에서"),
         ("C.UTF-8", "gorae needs a terminal"),
     ] {
-        let o = std::process::Command::new(common::bin())
-            .env("LANG", env)
-            .env_remove("LC_ALL")
-            .env_remove("LC_MESSAGES")
-            .env_remove("LANGUAGE")
-            .env_remove("GORAE_LANG")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .expect("spawn gorae");
-        let err = String::from_utf8_lossy(&o.stderr);
+        let err = common::gorae(&[], env).stderr;
         assert!(err.contains(wanted), "LANG={env}: {err}");
     }
 }

@@ -63,7 +63,7 @@ fn ps_format_prints_go_template_fields() {
         "--format",
         "{{.Command}} {{.Status}}",
     ]);
-    assert!(out.starts_with("\"sh -c exit 2\" Exited (2) "), "{out}");
+    assert!(out.starts_with("\"sh -c 'exit 2'\" Exited (2) "), "{out}");
     let out = s.ok(&[
         "ps",
         "-a",
@@ -317,7 +317,7 @@ fn ps_errors_are_worded_like_docker() {
     assert_eq!(r.code, 125);
     assert!(
         r.stderr.starts_with(
-            "docker: invalid argument \"status\" for \"-f, --filter\" flag: bad format of filter (expected name=value)\nSee 'docker ps --help'."
+            "invalid argument \"status\" for \"-f, --filter\" flag: bad format of filter (expected name=value)\n\nUsage:  docker ps [OPTIONS]\n\nRun 'docker ps --help' for more information"
         ),
         "{}",
         r.stderr
@@ -441,4 +441,23 @@ fn images_errors_are_worded_like_docker() {
     let r = s.docker(&["images", "-f", "before=nope:1"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("nope:1"), "{}", r.stderr);
+}
+
+#[test]
+fn ps_command_quotes_arguments_with_spaces_as_dockers_daemon() {
+    // Real Docker 28: `"sh -c 'exit 2'"`, and `"echo 'a b' c"`.
+    let s = three();
+    s.ok(&["run", "--name", "spaced", "busybox", "echo", "a b", "c"]);
+    let out = s.ok(&[
+        "ps",
+        "-a",
+        "--no-trunc",
+        "--format",
+        "{{.Names}} {{.Command}}",
+    ]);
+    assert!(out.contains("spaced \"echo 'a b' c\"\n"), "{out}");
+    assert!(out.contains("done \"sh -c 'exit 2'\"\n"), "{out}");
+    assert!(out.contains("ok \"true\"\n"), "{out}");
+    let table = s.ok(&["ps", "-a"]);
+    assert!(table.contains("\"sh -c 'exit 2'\""), "{table}");
 }

@@ -17,12 +17,14 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
     /// Download an image (from gorae's bundled catalog)
+    #[command(override_usage = "[OPTIONS] NAME[:TAG|@DIGEST]")]
     Pull {
         #[arg(short, long)]
         quiet: bool,
         name: String,
     },
     /// Upload an image to a registry
+    #[command(override_usage = "[OPTIONS] NAME[:TAG]")]
     Push {
         /// Push all tags of an image to the repository
         #[arg(short, long)]
@@ -33,6 +35,7 @@ pub enum Cmd {
         name: String,
     },
     /// Authenticate to a registry
+    #[command(override_usage = "[OPTIONS] [SERVER]")]
     Login {
         /// Username
         #[arg(short, long)]
@@ -46,8 +49,10 @@ pub enum Cmd {
         server: Option<String>,
     },
     /// Log out from a registry
+    #[command(override_usage = "[SERVER]")]
     Logout { server: Option<String> },
     /// List images
+    #[command(override_usage = "[OPTIONS] [REPOSITORY[:TAG]]")]
     Images {
         #[arg(short, long)]
         all: bool,
@@ -59,13 +64,15 @@ pub enum Cmd {
         #[arg(long)]
         format: Option<String>,
         /// Filter output based on conditions provided (key=value, repeatable)
-        #[arg(short, long)]
+        #[arg(value_name = "filter", short, long)]
         filter: Vec<String>,
         repository: Option<String>,
     },
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    #[command(override_usage = "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")]
     Tag { source: String, target: String },
     /// Remove one or more images
+    #[command(override_usage = "[OPTIONS] IMAGE [IMAGE...]")]
     Rmi {
         #[arg(short, long)]
         force: bool,
@@ -73,16 +80,18 @@ pub enum Cmd {
         images: Vec<String>,
     },
     /// Show the history of an image
+    #[command(override_usage = "[OPTIONS] IMAGE")]
     History {
         #[arg(long)]
         no_trunc: bool,
         #[arg(short, long)]
         quiet: bool,
-        #[arg(short = 'H', long, default_value_t = true, action = ArgAction::Set)]
+        #[arg(value_name = "bool", short = 'H', long, default_value_t = true, action = ArgAction::Set)]
         human: bool,
         image: String,
     },
     /// Return low-level information on objects
+    #[command(override_usage = "[OPTIONS] NAME|ID [NAME|ID...]")]
     Inspect {
         #[arg(short, long)]
         format: Option<String>,
@@ -92,17 +101,20 @@ pub enum Cmd {
         names: Vec<String>,
     },
     /// Create and run a new container from an image
+    #[command(override_usage = "[OPTIONS] IMAGE [COMMAND] [ARG...]")]
     Run(RunArgs),
     /// Create a new container
+    #[command(override_usage = "[OPTIONS] IMAGE [COMMAND] [ARG...]")]
     Create(RunArgs),
     /// Start one or more stopped containers
+    #[command(override_usage = "[OPTIONS] CONTAINER [CONTAINER...]")]
     Start {
         #[arg(short, long)]
         attach: bool,
         #[arg(short, long)]
         interactive: bool,
         /// Proxy all received signals to the process
-        #[arg(long, default_value_t = true, action = ArgAction::Set)]
+        #[arg(value_name = "bool", long, default_value_t = true, action = ArgAction::Set)]
         sig_proxy: bool,
         /// Override the key sequence for detaching a container
         #[arg(long)]
@@ -111,19 +123,22 @@ pub enum Cmd {
         containers: Vec<String>,
     },
     /// Attach local standard input, output, and error streams to a running container
+    #[command(override_usage = "[OPTIONS] CONTAINER")]
     Attach {
         #[arg(long)]
         no_stdin: bool,
         #[arg(long)]
         detach_keys: Option<String>,
         /// Proxy all received signals to the process
-        #[arg(long, default_value_t = true, action = ArgAction::Set)]
+        #[arg(value_name = "bool", long, default_value_t = true, action = ArgAction::Set)]
         sig_proxy: bool,
         container: String,
     },
     /// Execute a command in a running container
+    #[command(override_usage = "[OPTIONS] CONTAINER COMMAND [ARG...]")]
     Exec(ExecArgs),
     /// List containers
+    #[command(override_usage = "[OPTIONS]")]
     Ps {
         #[arg(short, long)]
         all: bool,
@@ -131,7 +146,7 @@ pub enum Cmd {
         quiet: bool,
         #[arg(short, long)]
         latest: bool,
-        #[arg(short = 'n', long)]
+        #[arg(value_name = "int", short = 'n', long)]
         last: Option<usize>,
         #[arg(long)]
         no_trunc: bool,
@@ -141,10 +156,11 @@ pub enum Cmd {
         #[arg(long)]
         format: Option<String>,
         /// Filter output based on conditions provided (key=value, repeatable)
-        #[arg(short, long)]
+        #[arg(value_name = "filter", short, long)]
         filter: Vec<String>,
     },
     /// Fetch the logs of a container
+    #[command(override_usage = "[OPTIONS] CONTAINER")]
     Logs {
         #[arg(short, long)]
         follow: bool,
@@ -155,11 +171,13 @@ pub enum Cmd {
         container: String,
     },
     /// Stop one or more running containers
+    #[command(override_usage = "[OPTIONS] CONTAINER [CONTAINER...]")]
     Stop {
         #[arg(
+            value_name = "int",
             short = 't',
-            long = "time",
-            visible_alias = "timeout",
+            long = "timeout",
+            alias = "time",
             default_value_t = 10
         )]
         time: u64,
@@ -169,6 +187,7 @@ pub enum Cmd {
         containers: Vec<String>,
     },
     /// Kill one or more running containers
+    #[command(override_usage = "[OPTIONS] CONTAINER [CONTAINER...]")]
     Kill {
         #[arg(short, long, default_value = "KILL")]
         signal: String,
@@ -176,11 +195,13 @@ pub enum Cmd {
         containers: Vec<String>,
     },
     /// Restart one or more containers
+    #[command(override_usage = "[OPTIONS] CONTAINER [CONTAINER...]")]
     Restart {
         #[arg(
+            value_name = "int",
             short = 't',
-            long = "time",
-            visible_alias = "timeout",
+            long = "timeout",
+            alias = "time",
             default_value_t = 10
         )]
         time: u64,
@@ -188,6 +209,7 @@ pub enum Cmd {
         containers: Vec<String>,
     },
     /// Remove one or more containers
+    #[command(override_usage = "[OPTIONS] CONTAINER [CONTAINER...]")]
     Rm {
         #[arg(short, long)]
         force: bool,
@@ -197,14 +219,17 @@ pub enum Cmd {
         containers: Vec<String>,
     },
     /// Rename a container
+    #[command(override_usage = "CONTAINER NEW_NAME")]
     Rename { container: String, new_name: String },
     /// Display the running processes of a container
+    #[command(override_usage = "CONTAINER [ps OPTIONS]")]
     Top {
         container: String,
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         ps_args: Vec<String>,
     },
     /// Create a new image from a container's changes
+    #[command(override_usage = "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]")]
     Commit {
         #[arg(short, long, default_value = "")]
         message: String,
@@ -212,14 +237,14 @@ pub enum Cmd {
         author: String,
         #[arg(short, long)]
         change: Vec<String>,
-        #[arg(short, long, default_value_t = true, action = ArgAction::Set)]
+        #[arg(value_name = "bool", short, long, default_value_t = true, action = ArgAction::Set)]
         pause: bool,
         container: String,
         repository: Option<String>,
     },
     /// Copy files/folders between a container and the local filesystem
     #[command(
-        override_usage = "docker cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n       docker cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH"
+        override_usage = "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tdocker cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH"
     )]
     Cp {
         /// Archive mode (copy all uid/gid information)
@@ -237,6 +262,7 @@ pub enum Cmd {
         dest: String,
     },
     /// Display a live stream of container(s) resource usage statistics
+    #[command(override_usage = "[OPTIONS] [CONTAINER...]")]
     Stats {
         /// Show all containers (default shows just running)
         #[arg(short, long)]
@@ -253,15 +279,16 @@ pub enum Cmd {
         containers: Vec<String>,
     },
     /// Update configuration of one or more containers
+    #[command(override_usage = "[OPTIONS] CONTAINER [CONTAINER...]")]
     Update {
         /// Memory limit
-        #[arg(short, long)]
+        #[arg(value_name = "bytes", short, long)]
         memory: Option<String>,
         /// Number of CPUs
-        #[arg(long)]
+        #[arg(value_name = "decimal", long)]
         cpus: Option<String>,
         /// Tune container pids limit (set -1 for unlimited)
-        #[arg(long, allow_hyphen_values = true)]
+        #[arg(value_name = "int", long, allow_hyphen_values = true)]
         pids_limit: Option<String>,
         /// Restart policy to apply when a container exits
         #[arg(long)]
@@ -270,23 +297,28 @@ pub enum Cmd {
         containers: Vec<String>,
     },
     /// Pause all processes within one or more containers
+    #[command(override_usage = "CONTAINER [CONTAINER...]")]
     Pause {
         #[arg(required = true)]
         containers: Vec<String>,
     },
     /// Unpause all processes within one or more containers
+    #[command(override_usage = "CONTAINER [CONTAINER...]")]
     Unpause {
         #[arg(required = true)]
         containers: Vec<String>,
     },
     /// Inspect changes to files or directories on a container's filesystem
+    #[command(override_usage = "CONTAINER")]
     Diff { container: String },
     /// Block until one or more containers stop, then print their exit codes
+    #[command(override_usage = "CONTAINER [CONTAINER...]")]
     Wait {
         #[arg(required = true)]
         containers: Vec<String>,
     },
     /// Get real time events from the server
+    #[command(override_usage = "[OPTIONS]")]
     Events {
         #[arg(long)]
         since: Option<String>,
@@ -294,25 +326,29 @@ pub enum Cmd {
         until: Option<String>,
         #[arg(long)]
         format: Option<String>,
-        #[arg(short, long)]
+        #[arg(value_name = "filter", short, long)]
         filter: Vec<String>,
     },
     /// List port mappings or a specific mapping for the container
+    #[command(override_usage = "CONTAINER [PRIVATE_PORT[/PROTO]]")]
     Port {
         container: String,
         private_port: Option<String>,
     },
     /// Show the gorae version information
+    #[command(override_usage = "[OPTIONS]")]
     Version {
         #[arg(short, long)]
         format: Option<String>,
     },
     /// Display system-wide information
+    #[command(override_usage = "[OPTIONS]")]
     Info {
         #[arg(short, long)]
         format: Option<String>,
     },
     /// Build an image from a Dockerfile
+    #[command(override_usage = "[OPTIONS] PATH | URL | -")]
     Build {
         #[arg(short, long)]
         tag: Vec<String>,
@@ -327,6 +363,7 @@ pub enum Cmd {
         path: String,
     },
     /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    #[command(override_usage = "[OPTIONS] IMAGE [IMAGE...]")]
     Save {
         #[arg(short, long)]
         output: Option<String>,
@@ -334,6 +371,7 @@ pub enum Cmd {
         images: Vec<String>,
     },
     /// Load an image from a tar archive or STDIN
+    #[command(override_usage = "[OPTIONS]")]
     Load {
         #[arg(short, long)]
         input: Option<String>,
@@ -341,12 +379,14 @@ pub enum Cmd {
         quiet: bool,
     },
     /// Export a container's filesystem as a tar archive
+    #[command(override_usage = "[OPTIONS] CONTAINER")]
     Export {
         #[arg(short, long)]
         output: Option<String>,
         container: String,
     },
     /// Import the contents from a tarball to create a filesystem image
+    #[command(override_usage = "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]")]
     Import {
         #[arg(short, long)]
         change: Vec<String>,
@@ -394,10 +434,10 @@ pub struct RunArgs {
     #[arg(short = 'v', long = "volume")]
     pub volume: Vec<String>,
     /// Attach a filesystem mount to the container
-    #[arg(long)]
+    #[arg(value_name = "mount", long)]
     pub mount: Vec<String>,
     /// Connect a container to a network
-    #[arg(long, visible_alias = "net")]
+    #[arg(value_name = "network", long, visible_alias = "net")]
     pub network: Option<String>,
     /// Add network-scoped alias for the container
     #[arg(long, visible_alias = "net-alias")]
@@ -409,13 +449,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub env_file: Vec<String>,
     /// Memory limit
-    #[arg(short, long)]
+    #[arg(value_name = "bytes", short, long)]
     pub memory: Option<String>,
     /// Number of CPUs
-    #[arg(long)]
+    #[arg(value_name = "decimal", long)]
     pub cpus: Option<String>,
     /// Tune container pids limit (set -1 for unlimited)
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_name = "int", long, allow_hyphen_values = true)]
     pub pids_limit: Option<String>,
     /// Signal to stop the container
     #[arg(long)]
@@ -463,7 +503,7 @@ pub struct RunArgs {
     #[arg(long, help = "Disable any container-specified HEALTHCHECK")]
     pub no_healthcheck: bool,
     /// Proxy received signals to the process
-    #[arg(long, default_value_t = true, action = ArgAction::Set)]
+    #[arg(value_name = "bool", long, default_value_t = true, action = ArgAction::Set)]
     pub sig_proxy: bool,
     /// Override the key sequence for detaching a container
     #[arg(long)]

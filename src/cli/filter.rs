@@ -86,16 +86,9 @@ pub fn regex_find(pattern: &str, text: &str) -> Result<bool, regex_lite::Error> 
 /// error (1) for an unknown key.
 pub fn filter_failure(e: FilterError, cmd: &str, supported: &[&str]) -> Failure {
     match e {
-        FilterError::BadFormat(v) => Failure::new(
-            t(
-                "err-usage",
-                &[
-                    ("detail", &t("listing.bad-filter", &[("value", &v)])),
-                    ("cmd", cmd),
-                ],
-            ),
-            125,
-        ),
+        FilterError::BadFormat(v) => {
+            super::help::flag_error(cmd, &t("listing.bad-filter", &[("value", &v)]))
+        }
         FilterError::Invalid(k) => daemon_failure(&t("listing.invalid-filter", &[("filter", &k)])),
         FilterError::Unsupported(k) => Failure::new(
             t(

@@ -317,6 +317,12 @@ pub fn remove(store: &Store, names: &[String], force: bool) -> CmdResult {
                     println!("{l}");
                 }
             }
+            Err(crate::engine::EngineError::NoSuchImage(n)) => {
+                // Docker's daemon names the reference with its tag (`a:latest`).
+                let shown = crate::engine::EngineError::NoSuchImage(tagged(&n));
+                eprintln!("{}", super::describe(&shown));
+                code = 1;
+            }
             Err(e) => {
                 eprintln!("{}", super::describe(&e));
                 code = 1;
@@ -324,6 +330,11 @@ pub fn remove(store: &Store, names: &[String], force: bool) -> CmdResult {
         }
     }
     Ok(code)
+}
+
+/// A name as Docker's daemon prints a reference it looked up: with its tag (`a:latest`).
+pub fn tagged(name: &str) -> String {
+    Reference::parse(name).map_or_else(|_| name.to_string(), |r| r.full())
 }
 
 pub fn history(store: &Store, name: &str, no_trunc: bool, quiet: bool, human: bool) -> CmdResult {

@@ -133,7 +133,23 @@ pub fn inspect(
         match found {
             Ok(v) => values.push(v),
             Err(_) => {
-                eprintln!("{}", t("err-no-such-object", &[("name", n)]));
+                // `container inspect` and `image inspect` ask the daemon for one kind, and
+                // print its answer; `inspect` says it found no object of any kind.
+                let daemon = t("err-daemon", &[]);
+                let text = match kind {
+                    Some("container") => {
+                        format!("{daemon}{}", t("err-no-such-container", &[("name", n)]))
+                    }
+                    Some("image") => format!(
+                        "{daemon}{}",
+                        t(
+                            "err-inspect-no-such-image",
+                            &[("name", n), ("ref", &super::images::tagged(n))]
+                        )
+                    ),
+                    _ => t("err-no-such-object", &[("name", n)]),
+                };
+                eprintln!("{text}");
                 code = 1;
             }
         }

@@ -6,6 +6,8 @@
 
 use clap::{Args, Command, CommandFactory, FromArgMatches};
 
+use super::help;
+
 use super::prune::{ContainerPruneArgs, ImagePruneArgs};
 use super::system::{DfArgs, SystemPruneArgs};
 use super::{Cli, version};
@@ -159,152 +161,242 @@ const SYSTEM: &[Sub] = &[
     own("prune", &[]),
 ];
 
+/// The management commands, in Docker's order (compose, a plugin in Docker, is apart).
+pub const GROUPS: [&str; 5] = ["container", "image", "network", "system", "volume"];
+
+fn group_subs(group: &str) -> Option<&'static [Sub]> {
+    Some(match group {
+        "container" => CONTAINER,
+        "image" => IMAGE,
+        "volume" => VOLUME,
+        "network" => NETWORK,
+        "system" => SYSTEM,
+        _ => return None,
+    })
+}
+
+/// A command's clap definition, its path after `docker` (`run`, `container ls`) and the key
+/// of its texts in the catalogs (`ps` for `container ls`, `volume.ls` for its own commands).
+pub struct Page {
+    pub cmd: Command,
+    pub path: String,
+    pub key: String,
+}
+
+/// The page of `docker PATH`, a short form or a management form.
+pub fn page(path: &str) -> Option<Page> {
+    let Some((group, name)) = path.split_once(' ') else {
+        let cmd = Cli::command().find_subcommand(path)?.clone();
+        return Some(Page {
+            cmd,
+            path: path.to_string(),
+            key: path.to_string(),
+        });
+    };
+    let sub = group_subs(group)?.iter().find(|s| s.name == name)?;
+    let own_key = format!("{group}.{name}");
+    let cmd = match sub.target {
+        Some("inspect") => {
+            let what = if group == "image" {
+                "IMAGE"
+            } else {
+                "CONTAINER"
+            };
+            let cmd = Cli::command().find_subcommand("inspect")?.clone();
+            cmd.mut_arg("kind", |a| a.hide(true))
+                .override_usage(format!("[OPTIONS] {what} [{what}...]"))
+        }
+        Some(target) => {
+            let cmd = Cli::command().find_subcommand(target)?.clone();
+            return Some(Page {
+                cmd: cmd.name(sub.name),
+                path: path.to_string(),
+                key: target.to_string(),
+            });
+        }
+        None => own_command(group, sub.name)?,
+    };
+    Some(Page {
+        cmd: cmd.name(sub.name),
+        path: path.to_string(),
+        key: own_key,
+    })
+}
+
+/// The clap definitions of the subcommands that exist only under a management command.
+fn own_command(group: &str, name: &'static str) -> Option<Command> {
+    let base = Command::new(name);
+    Some(match (group, name) {
+        ("volume", _) => super::volume::command(name),
+        ("network", _) => super::network::command(name)?,
+        ("image", "prune") => ImagePruneArgs::augment_args(base).override_usage("[OPTIONS]"),
+        ("container", "prune") => {
+            ContainerPruneArgs::augment_args(base).override_usage("[OPTIONS]")
+        }
+        ("system", "df") => DfArgs::augment_args(base).override_usage("[OPTIONS]"),
+        ("system", "prune") => SystemPruneArgs::augment_args(base).override_usage("[OPTIONS]"),
+        _ => return None,
+    })
+}
+
+/// The catalog key of a command's short description: the management form's for a short
+/// form that has one (`manage.container.run` for `run`), `cmd.NAME` for the others.
+pub fn about_key(key: &str) -> String {
+    if key.contains('.') {
+        return format!("manage.{key}");
+    }
+    GROUPS
+        .iter()
+        .find_map(|g| {
+            let sub = group_subs(g)?
+                .iter()
+                .find(|s| s.target == Some(key) && s.extra.is_empty())?;
+            Some(format!("manage.{g}.{}", sub.name))
+        })
+        .unwrap_or_else(|| format!("cmd.{key}"))
+}
+
+/// Docker's "Aliases:" line of a command: every name it answers to (`docker container ls,
+/// docker container list, docker container ps, docker ps`); empty when it has one name.
+pub fn aliases(path: &str) -> Vec<String> {
+    let (group, sub) = match path.split_once(' ') {
+        Some((g, name)) => {
+            let Some(sub) = group_subs(g).and_then(|subs| subs.iter().find(|s| s.name == name))
+            else {
+                return vec![];
+            };
+            match sub.target {
+                Some(target) if sub.extra.is_empty() => return aliases(target),
+                Some(_) => return vec![],
+                None => (g, sub),
+            }
+        }
+        None => {
+            let found = GROUPS.iter().find_map(|g| {
+                let sub = group_subs(g)?
+                    .iter()
+                    .find(|s| s.target == Some(path) && s.extra.is_empty())?;
+                Some((*g, sub))
+            });
+            match found {
+                Some(found) => found,
+                None => return vec![],
+            }
+        }
+    };
+    let mut names: Vec<String> = std::iter::once(sub.name)
+        .chain(sub.aliases.iter().copied())
+        .map(|n| format!("docker {group} {n}"))
+        .collect();
+    if let Some(target) = sub.target {
+        names.push(format!("docker {target}"));
+    }
+    if names.len() == 1 { vec![] } else { names }
+}
+
+/// The use line of a path that is no command of its own: a management command's (Docker's
+/// volume command alone declares `docker volume COMMAND`), or the path as it is.
+pub fn bare_use_line(path: &str) -> String {
+    if path == "volume" {
+        "docker volume COMMAND".to_string()
+    } else {
+        format!("docker {path}")
+    }
+}
+
+/// `docker help WORDS…`: the first word that names no command, if any.
+pub fn unknown_topic(words: &[String]) -> Option<&str> {
+    let first = words.first()?.as_str();
+    if let Some(subs) = group_subs(first) {
+        let sub = words.get(1)?.as_str();
+        let known = subs
+            .iter()
+            .any(|s| s.name == sub || s.aliases.contains(&sub));
+        return (!known).then_some(sub);
+    }
+    let known = first == "compose" || Cli::command().find_subcommand(first).is_some();
+    (!known).then_some(first)
+}
+
 /// The management layer: `--version`, `container …`, `image …`, `network …`, `system …`,
 /// `volume …`; anything else goes on as is.
 pub fn route(args: &[String]) -> Route {
-    let (group, subs) = match args.first().map(String::as_str) {
+    let group = match args.first().map(String::as_str) {
         Some("-v" | "--version") => {
             println!("{}", version::version_line());
             return Route::Done(0);
         }
         Some("compose") => return Route::Done(super::compose::main(&args[1..])),
-        Some("container") => ("container", CONTAINER),
-        Some("image") => ("image", IMAGE),
-        Some("volume") => ("volume", VOLUME),
-        Some("network") => ("network", NETWORK),
-        Some("system") => ("system", SYSTEM),
+        Some(g) if GROUPS.contains(&g) => g,
         _ => return Route::Short(args.to_vec()),
     };
+    let subs = group_subs(group).unwrap_or_default();
+    let names: Vec<String> = subs.iter().map(|s| s.name.to_string()).collect();
     let Some(word) = args.get(1).map(String::as_str) else {
         // Docker's ShowHelp: the help on stderr, and success.
-        eprint!("{}", group_help(group, subs));
+        eprint!("{}", help::group_help(group, &names));
         return Route::Done(0);
     };
     if word == "--help" || word == "-h" {
-        print!("{}", group_help(group, subs));
+        if word == "-h" {
+            println!("{}", t("help.h-deprecated", &[]));
+        }
+        print!("{}", help::group_help(group, &names));
         return Route::Done(0);
     }
     if word.starts_with('-') {
-        let detail = t("manage.unknown-flag", &[("flag", word)]);
-        eprintln!("{}", t("err-usage", &[("detail", &detail), ("cmd", group)]));
+        let detail = help::unknown_token(word);
+        eprintln!("{}", help::usage_error(&detail, group, false));
         return Route::Done(125);
     }
     let Some(sub) = subs
         .iter()
         .find(|s| s.name == word || s.aliases.contains(&word))
     else {
-        eprintln!(
-            "{}",
-            t("manage.unknown-command", &[("group", group), ("sub", word)])
+        let detail = t(
+            "help.unknown-command",
+            &[("cmd", &format!("docker {group} {word}"))],
         );
+        eprintln!("{}", help::usage_error(&detail, group, false));
         return Route::Done(1);
     };
     let path = format!("{group} {}", sub.name);
     let rest = &args[2..];
-    let argv = std::iter::once(format!("docker {path}")).chain(rest.iter().cloned());
-    if group == "volume" {
-        return Route::Done(super::volume::run(sub.name, &path, argv.collect()));
-    }
-    let Some(target) = sub.target else {
-        if group == "network" {
-            return Route::Done(network(sub.name, &path, argv));
-        }
-        return Route::Done(only_here(group, sub.name, &path, argv));
-    };
-    // Check under the management name, so clap's usage and errors say `docker container ls`.
-    let Some(cmd) = Cli::command().find_subcommand(target).cloned() else {
+    let Some(page) = page(&path) else {
         return Route::Short(args.to_vec());
     };
-    let mut cmd = cmd
-        .name(sub.name)
-        .bin_name(format!("docker {path}"))
-        .about(t(&format!("manage.{group}.{}", sub.name), &[]));
-    if target == "inspect" {
-        cmd = cmd.mut_arg("kind", |a| a.hide(true));
+    let argv = std::iter::once(format!("docker {path}")).chain(rest.iter().cloned());
+    let m = match page.cmd.try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) => return Route::Done(help::clap_exit(e, &path, rest)),
+    };
+    match (group, sub.target) {
+        ("volume", _) => Route::Done(super::volume::run(sub.name, &m)),
+        ("network", _) => Route::Done(super::finish(
+            super::open_store().and_then(|store| super::network::run(&store, sub.name, &m)),
+        )),
+        (_, None) => Route::Done(only_here(group, sub.name, &m)),
+        (_, Some(target)) => {
+            let mut short = vec![target.to_string()];
+            short.extend(sub.extra.iter().map(|s| s.to_string()));
+            short.extend(rest.iter().cloned());
+            Route::Short(short)
+        }
     }
-    if let Err(e) = cmd.try_get_matches_from(argv) {
-        return Route::Done(super::clap_exit(e, &path));
-    }
-    let mut short = vec![target.to_string()];
-    short.extend(sub.extra.iter().map(|s| s.to_string()));
-    short.extend(rest.iter().cloned());
-    Route::Short(short)
 }
 
 /// The subcommands that exist only under a management command (`prune`, `system df`).
-fn only_here(
-    group: &str,
-    name: &'static str,
-    path: &str,
-    argv: impl Iterator<Item = String>,
-) -> i32 {
-    let base = Command::new(name)
-        .bin_name(format!("docker {path}"))
-        .about(t(&format!("manage.{group}.{name}"), &[]));
-    let cmd = match (group, name) {
-        ("image", _) => ImagePruneArgs::augment_args(base),
-        ("system", "df") => DfArgs::augment_args(base),
-        ("system", _) => SystemPruneArgs::augment_args(base),
-        _ => ContainerPruneArgs::augment_args(base),
-    };
-    let m = match cmd.try_get_matches_from(argv) {
-        Ok(m) => m,
-        Err(e) => return super::clap_exit(e, path),
-    };
+fn only_here(group: &str, name: &'static str, m: &clap::ArgMatches) -> i32 {
     let result = super::open_store().and_then(|store| match (group, name) {
-        ("image", _) => {
-            let a = ImagePruneArgs::from_arg_matches(&m).map_err(|e| clap_failure(&e))?;
-            super::prune::images(&store, &a)
-        }
-        ("system", "df") => {
-            let a = DfArgs::from_arg_matches(&m).map_err(|e| clap_failure(&e))?;
-            super::system::df(&store, &a)
-        }
-        ("system", _) => {
-            let a = SystemPruneArgs::from_arg_matches(&m).map_err(|e| clap_failure(&e))?;
-            super::system::prune(&store, &a)
-        }
-        _ => {
-            let a = ContainerPruneArgs::from_arg_matches(&m).map_err(|e| clap_failure(&e))?;
-            super::prune::containers(&store, &a)
-        }
+        ("image", _) => super::prune::images(&store, &parsed(m)?),
+        ("system", "df") => super::system::df(&store, &parsed(m)?),
+        ("system", _) => super::system::prune(&store, &parsed(m)?),
+        _ => super::prune::containers(&store, &parsed(m)?),
     });
     super::finish(result)
 }
 
-fn network(sub: &'static str, path: &str, argv: impl Iterator<Item = String>) -> i32 {
-    let Some(cmd) = super::network::command(sub) else {
-        return 1;
-    };
-    let cmd = cmd
-        .bin_name(format!("docker {path}"))
-        .about(t(&format!("manage.network.{sub}"), &[]));
-    let m = match cmd.try_get_matches_from(argv) {
-        Ok(m) => m,
-        Err(e) => return super::clap_exit(e, path),
-    };
-    super::finish(super::open_store().and_then(|store| super::network::run(&store, sub, &m)))
-}
-
-fn clap_failure(e: &clap::Error) -> super::Failure {
-    super::Failure::new(e.to_string(), 125)
-}
-
-/// Docker's help for a management command: usage, what it manages, its commands.
-fn group_help(group: &str, subs: &[Sub]) -> String {
-    let width = subs.iter().map(|s| s.name.len()).max().unwrap_or(0).max(11);
-    let mut out = format!(
-        "{}\n\n{}\n\n{}\n",
-        t("manage.usage", &[("group", group)]),
-        t(&format!("manage.{group}"), &[]),
-        t("manage.commands", &[])
-    );
-    for s in subs {
-        let short = t(&format!("manage.{group}.{}", s.name), &[]);
-        out.push_str(&format!("  {:<width$} {short}\n", s.name));
-    }
-    out.push('\n');
-    out.push_str(&t("manage.more-help", &[("group", group)]));
-    out.push('\n');
-    out
+/// Typed arguments from matches their own definition made (cannot fail but is not unwrapped).
+pub fn parsed<T: FromArgMatches>(m: &clap::ArgMatches) -> Result<T, super::Failure> {
+    T::from_arg_matches(m).map_err(|e| super::Failure::new(e.to_string(), 125))
 }

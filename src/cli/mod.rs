@@ -12,6 +12,7 @@ mod containers;
 mod cp;
 pub mod filter;
 pub mod format;
+mod help;
 mod images;
 mod inspect;
 mod logs;
@@ -28,13 +29,14 @@ mod transfer;
 mod version;
 mod volume;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::engine::runtime::InitFailure;
 use crate::engine::{Action, EngineError, Event, Store};
 use crate::i18n::t;
 
 pub use args::Cli;
+pub use version::VERSION;
 
 /// A command's failure: the message to print (already localized) and the exit code.
 #[derive(Debug)]
@@ -345,43 +347,77 @@ pub fn main(args: Vec<String>) -> i32 {
 
 /// Parse the short form's arguments (after `docker`) and run the command.
 fn parse_and_run(args: &[String]) -> i32 {
+    let Some(first) = args.first().map(String::as_str) else {
+        // Docker's ShowHelp: the help on stderr, and success.
+        eprint!("{}", help::root_help());
+        return 0;
+    };
+    match first {
+        "--help" | "-h" => {
+            if first == "-h" {
+                println!("{}", t("help.h-deprecated", &[]));
+            }
+            print!("{}", help::root_help());
+            return 0;
+        }
+        // `docker help` and `docker help COMMAND…`, as `COMMAND --help`.
+        "help" if args.len() == 1 => {
+            print!("{}", help::root_help());
+            return 0;
+        }
+        "help" => {
+            if let Some(unknown) = manage::unknown_topic(&args[1..]) {
+                eprintln!("{}", t("help.unknown-topic", &[("topic", unknown)]));
+                return 1;
+            }
+            let mut again = args[1..].to_vec();
+            again.push("--help".into());
+            return main(again);
+        }
+        _ => {}
+    }
+    if first.starts_with('-') {
+        let detail = help::unknown_token(first);
+        eprintln!(
+            "{}",
+            t(
+                "help.usage-error",
+                &[
+                    ("detail", &detail),
+                    ("usage", "docker [OPTIONS] COMMAND [ARG...]"),
+                    ("cmd", "docker")
+                ]
+            )
+        );
+        return 125;
+    }
+    if Cli::command().find_subcommand(first).is_none() {
+        // Docker's root command: "docker: unknown command: docker serach", exit 1.
+        let detail = t(
+            "help.unknown-command",
+            &[("cmd", &format!("docker {first}"))],
+        );
+        eprintln!("{}", t("help.unknown-top", &[("detail", &detail)]));
+        return 1;
+    }
     let mut argv = vec!["docker".to_string()];
     argv.extend(args.iter().cloned());
     match Cli::try_parse_from(&argv) {
-        Ok(cli) => finish(run(cli)),
-        // Docker's root command: "docker: unknown command: docker serach", exit 1.
-        Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {
-            let word = args.first().map(String::as_str).unwrap_or("");
-            eprintln!("{}", t("manage.unknown-top", &[("sub", word)]));
-            1
+        Ok(cli) => {
+            // `--time` is Docker's old name of `--timeout`, still taken with a notice.
+            let old_time = |a: &String| a == "--time" || a.starts_with("--time=");
+            if matches!(first, "stop" | "restart") && args[1..].iter().any(old_time) {
+                println!("{}", t("help.time-deprecated", &[]));
+            }
+            finish(run(cli))
         }
-        Err(e) => clap_exit(e, args.first().map(String::as_str).unwrap_or("")),
+        Err(e) => help::clap_exit(e, first, &args[1..]),
     }
 }
 
-/// Print a clap outcome (help, or a usage error as Docker words it); the exit code.
-fn clap_exit(e: clap::Error, cmd: &str) -> i32 {
-    use clap::error::ErrorKind;
-    match e.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::MissingSubcommand
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = e.print();
-            0
-        }
-        _ => {
-            let detail = e.render().to_string();
-            let first = detail
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .trim_start_matches("error: ")
-                .to_string();
-            eprintln!("{}", t("err-usage", &[("detail", &first), ("cmd", cmd)]));
-            125
-        }
-    }
+/// A clap outcome for `docker PATH` (see `help::clap_exit`); `argv` after the path.
+pub(crate) fn clap_exit(e: clap::Error, path: &str, argv: &[String]) -> i32 {
+    help::clap_exit(e, path, argv)
 }
 
 /// Print a command's failure, if any; the exit code.
@@ -524,9 +560,26 @@ fn run(cli: Cli) -> CmdResult {
                 .stop_container_with(c, time, signal.as_deref())
                 .map(|_| ())
         }),
-        Cmd::Kill { signal, containers } => containers::for_each(&containers, |c| {
-            store.kill_container(c, &signal).map(|_| ())
-        }),
+        Cmd::Kill { signal, containers } => {
+            // Docker's API router words every refusal as "Cannot kill container: NAME: …".
+            let mut code = 0;
+            for c in &containers {
+                match store.kill_container(c, &signal) {
+                    Ok(_) => println!("{c}"),
+                    Err(e) => {
+                        let prefix = t("err-daemon", &[]);
+                        let text = describe(&e);
+                        let detail = text.strip_prefix(&prefix).unwrap_or(&text);
+                        eprintln!(
+                            "{prefix}{}",
+                            t("kill.failed", &[("name", c), ("detail", detail)])
+                        );
+                        code = 1;
+                    }
+                }
+            }
+            Ok(code)
+        }
         Cmd::Restart { time, containers } => containers::restart(&store, &containers, time),
         Cmd::Rm {
             force,

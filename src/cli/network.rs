@@ -35,7 +35,7 @@ pub struct CreateArgs {
     #[arg(long)]
     label: Vec<String>,
     /// Set driver specific options
-    #[arg(short = 'o', long = "opt")]
+    #[arg(value_name = "map", short = 'o', long = "opt")]
     opt: Vec<String>,
     /// Subnet in CIDR format that represents a network segment
     #[arg(long)]
@@ -47,7 +47,7 @@ pub struct CreateArgs {
 #[derive(Args, Debug)]
 pub struct LsArgs {
     /// Provide filter values (e.g. "driver=bridge")
-    #[arg(short, long)]
+    #[arg(value_name = "filter", short, long)]
     filter: Vec<String>,
     /// Format output using a custom template
     #[arg(long)]
@@ -107,7 +107,7 @@ pub struct DisconnectArgs {
 #[derive(Args, Debug)]
 pub struct PruneArgs {
     /// Provide filter values (e.g. "until=<timestamp>")
-    #[arg(long)]
+    #[arg(value_name = "filter", long)]
     filter: Vec<String>,
     /// Do not prompt for confirmation
     #[arg(short, long)]
@@ -118,13 +118,17 @@ pub struct PruneArgs {
 pub fn command(sub: &'static str) -> Option<Command> {
     let base = Command::new(sub);
     Some(match sub {
-        "create" => CreateArgs::augment_args(base),
-        "ls" => LsArgs::augment_args(base),
-        "inspect" => InspectArgs::augment_args(base),
-        "rm" => RmArgs::augment_args(base),
-        "connect" => ConnectArgs::augment_args(base),
-        "disconnect" => DisconnectArgs::augment_args(base),
-        "prune" => PruneArgs::augment_args(base),
+        "create" => CreateArgs::augment_args(base).override_usage("[OPTIONS] NETWORK"),
+        "ls" => LsArgs::augment_args(base).override_usage("[OPTIONS]"),
+        "inspect" => {
+            InspectArgs::augment_args(base).override_usage("[OPTIONS] NETWORK [NETWORK...]")
+        }
+        "rm" => RmArgs::augment_args(base).override_usage("NETWORK [NETWORK...]"),
+        "connect" => ConnectArgs::augment_args(base).override_usage("[OPTIONS] NETWORK CONTAINER"),
+        "disconnect" => {
+            DisconnectArgs::augment_args(base).override_usage("[OPTIONS] NETWORK CONTAINER")
+        }
+        "prune" => PruneArgs::augment_args(base).override_usage("[OPTIONS]"),
         _ => return None,
     })
 }

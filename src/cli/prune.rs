@@ -21,7 +21,7 @@ pub struct ContainerPruneArgs {
     #[arg(short, long)]
     pub force: bool,
     /// Provide filter values (e.g. "until=<timestamp>")
-    #[arg(long)]
+    #[arg(value_name = "filter", long)]
     pub filter: Vec<String>,
 }
 
@@ -35,7 +35,7 @@ pub struct ImagePruneArgs {
     #[arg(short, long)]
     pub force: bool,
     /// Provide filter values (e.g. "until=<timestamp>")
-    #[arg(long)]
+    #[arg(value_name = "filter", long)]
     pub filter: Vec<String>,
 }
 

@@ -101,6 +101,22 @@ fn ps_headers() -> serde_json::Value {
     })
 }
 
+/// The command as Docker's daemon lists it: the program, then its arguments, each one with a
+/// space in it between single quotes (`sh -c 'exit 7'`).
+pub(super) fn daemon_command(c: &Container) -> String {
+    let mut words = c.config.argv.iter();
+    let mut out = words.next().cloned().unwrap_or_default();
+    for w in words {
+        out.push(' ');
+        if w.contains(' ') {
+            out.push_str(&format!("'{w}'"));
+        } else {
+            out.push_str(w);
+        }
+    }
+    out
+}
+
 /// One container as Docker's ContainerContext shows it (`system df -v` reuses it).
 pub(super) fn row_for(c: &Container, trunc: bool, size: Option<(u64, u64)>) -> serde_json::Value {
     ps_row(c, trunc, size)
@@ -108,7 +124,7 @@ pub(super) fn row_for(c: &Container, trunc: bool, size: Option<(u64, u64)>) -> s
 
 /// One container as Docker's ContainerContext shows it (the fields `{{json .}}` prints).
 fn ps_row(c: &Container, trunc: bool, size: Option<(u64, u64)>) -> serde_json::Value {
-    let command = c.config.argv.join(" ");
+    let command = daemon_command(c);
     let labels = c
         .config
         .labels
@@ -314,7 +330,7 @@ pub fn ps(store: &Store, o: &PsOptions) -> CmdResult {
         }
         let mut rows = vec![header];
         for c in &list {
-            let command = c.config.argv.join(" ");
+            let command = daemon_command(c);
             let mut row = vec![
                 if o.no_trunc {
                     c.id.clone()

@@ -9,13 +9,11 @@ use crate::engine::runtime::parse_signal;
 use crate::i18n::t;
 
 fn flag_error(cmd: &str, value: &str, flag: &str, why: &str) -> Failure {
-    Failure::new(
-        t(
-            "run.bad-flag",
-            &[("value", value), ("flag", flag), ("why", why), ("cmd", cmd)],
-        ),
-        125,
-    )
+    let detail = t(
+        "run.bad-flag",
+        &[("value", value), ("flag", flag), ("why", why)],
+    );
+    super::help::flag_error(cmd, &detail)
 }
 
 /// Docker's opts.ParseEnvFile: `KEY=VALUE` lines (`KEY` alone takes the caller's value, if

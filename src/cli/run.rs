@@ -207,6 +207,7 @@ pub fn start(store: &Store, names: &[String], flags: AttachFlags) -> CmdResult {
         return Err(Failure::new(t("err-attach-one", &[]), 1));
     }
     let mut code = 0;
+    let mut failed = Vec::new();
     for name in names {
         let res = (|| -> CmdResult {
             let c = store.resolve_container(name)?;
@@ -273,15 +274,17 @@ pub fn start(store: &Store, names: &[String], flags: AttachFlags) -> CmdResult {
         })();
         match res {
             Ok(c) => code = c,
+            Err(f) if attach_mode => return Err(f),
             Err(f) => {
                 eprintln!("{}", f.message);
-                if names.len() > 1 {
-                    code = 1;
-                } else {
-                    return Err(Failure::new(String::new(), f.code));
-                }
+                failed.push(name.as_str());
             }
         }
+    }
+    if !failed.is_empty() {
+        // Docker's CLI names every container that did not start, after the daemon's errors.
+        let list = failed.join(", ");
+        return Err(Failure::new(t("start.failed", &[("names", &list)]), 1));
     }
     Ok(code)
 }

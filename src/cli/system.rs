@@ -33,7 +33,7 @@ pub struct SystemPruneArgs {
     #[arg(long)]
     pub volumes: bool,
     /// Provide filter values (e.g. "label=<key>=<value>")
-    #[arg(long)]
+    #[arg(value_name = "filter", long)]
     pub filter: Vec<String>,
 }
 

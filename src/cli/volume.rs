@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use clap::{ArgAction, Args, Command, FromArgMatches};
+use clap::{ArgAction, Args, Command};
 use serde_json::{Value, json};
 
 use super::filter::{Filters, daemon_failure, filter_failure};
@@ -50,7 +50,7 @@ pub struct LsArgs {
     #[arg(long)]
     pub format: Option<String>,
     /// Provide filter values (e.g. "dangling=true")
-    #[arg(short, long)]
+    #[arg(value_name = "filter", short, long)]
     pub filter: Vec<String>,
 }
 
@@ -64,7 +64,7 @@ pub struct PruneArgs {
     #[arg(short, long)]
     pub force: bool,
     /// Provide filter values (e.g. "label=<label>")
-    #[arg(long)]
+    #[arg(value_name = "filter", long)]
     pub filter: Vec<String>,
 }
 
@@ -78,29 +78,27 @@ pub struct RmArgs {
     pub volumes: Vec<String>,
 }
 
-/// `docker volume SUB ARGS…` (`argv[0]` is the command path for clap's messages).
-pub fn run(sub: &'static str, path: &str, argv: Vec<String>) -> i32 {
-    let base = Command::new(sub)
-        .bin_name(format!("docker {path}"))
-        .about(t(&format!("manage.volume.{sub}"), &[]));
-    let cmd = match sub {
-        "create" => CreateArgs::augment_args(base),
-        "inspect" => InspectArgs::augment_args(base),
-        "ls" => LsArgs::augment_args(base),
-        "prune" => PruneArgs::augment_args(base),
-        _ => RmArgs::augment_args(base),
-    };
-    let m = match cmd.try_get_matches_from(argv) {
-        Ok(m) => m,
-        Err(e) => return super::clap_exit(e, path),
-    };
-    let parsed = |e: clap::Error| Failure::new(e.to_string(), 125);
+/// The clap definition of `docker volume SUB`, with Docker's use line.
+pub fn command(sub: &'static str) -> Command {
+    let base = Command::new(sub);
+    match sub {
+        "create" => CreateArgs::augment_args(base).override_usage("[OPTIONS] [VOLUME]"),
+        "inspect" => InspectArgs::augment_args(base).override_usage("[OPTIONS] VOLUME [VOLUME...]"),
+        "ls" => LsArgs::augment_args(base).override_usage("[OPTIONS]"),
+        "prune" => PruneArgs::augment_args(base).override_usage("[OPTIONS]"),
+        _ => RmArgs::augment_args(base).override_usage("[OPTIONS] VOLUME [VOLUME...]"),
+    }
+}
+
+/// Run a parsed `docker volume SUB`.
+pub fn run(sub: &str, m: &clap::ArgMatches) -> i32 {
+    use super::manage::parsed;
     let result = super::open_store().and_then(|store| match sub {
-        "create" => create(&store, CreateArgs::from_arg_matches(&m).map_err(parsed)?),
-        "inspect" => inspect(&store, InspectArgs::from_arg_matches(&m).map_err(parsed)?),
-        "ls" => ls(&store, LsArgs::from_arg_matches(&m).map_err(parsed)?),
-        "prune" => prune(&store, PruneArgs::from_arg_matches(&m).map_err(parsed)?),
-        _ => rm(&store, RmArgs::from_arg_matches(&m).map_err(parsed)?),
+        "create" => create(&store, parsed(m)?),
+        "inspect" => inspect(&store, parsed(m)?),
+        "ls" => ls(&store, parsed(m)?),
+        "prune" => prune(&store, parsed(m)?),
+        _ => rm(&store, parsed(m)?),
     });
     super::finish(result)
 }
@@ -359,7 +357,7 @@ fn mount_failure(e: MountError) -> Failure {
 /// A `--mount` value the CLI itself refuses: Docker's flag error (exit 125).
 fn flag_failure(cmd: &str, value: &str, detail: &str) -> Failure {
     let detail = t("mount.flag", &[("value", value), ("detail", detail)]);
-    Failure::new(t("err-usage", &[("detail", &detail), ("cmd", cmd)]), 125)
+    super::help::flag_error(cmd, &detail)
 }
 
 /// `-v`/`--volume`: `[SOURCE:]DEST[:MODE]`. A source starting with `/` is a host path (a bind),

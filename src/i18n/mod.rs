@@ -125,6 +125,14 @@ pub fn t_in(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
     fill(raw, args)
 }
 
+/// A message in the active language (or English) if either catalog has `key`.
+pub fn lookup(key: &str, args: &[(&str, &str)]) -> Option<String> {
+    catalog(lang())
+        .get(key)
+        .or_else(|| catalog(Lang::En).get(key))
+        .map(|raw| fill(raw, args))
+}
+
 /// Look a message up in the active language.
 pub fn t(key: &str, args: &[(&str, &str)]) -> String {
     t_in(lang(), key, args)

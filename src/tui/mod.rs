@@ -47,6 +47,28 @@ pub struct Options {
 fn command() -> Command {
     Command::new("gorae")
         .about(t("tui_about", &[]))
+        .version(crate::cli::VERSION)
+        .override_usage(
+            "gorae [OPTIONS]\n       gorae docker COMMAND [ARG...]\n       \
+             gorae lesson check [PATH...]\n       gorae lesson try FILE STEP_ID -- CMD...",
+        )
+        .after_help(t("tui_commands", &[]))
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help(t("tui_arg_help", &[])),
+        )
+        .arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help(t("tui_arg_version", &[])),
+        )
         .arg(
             Arg::new("lang")
                 .long("lang")

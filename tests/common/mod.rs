@@ -35,6 +35,24 @@ pub fn catalog() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("images/layout")
 }
 
+/// `LANG=lang` and no other locale variable, no stdin: the language is the test's alone.
+pub fn with_locale(c: &mut Command, lang: &str) {
+    c.env("LANG", lang)
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANGUAGE")
+        .env_remove("GORAE_LANG")
+        .stdin(Stdio::null());
+}
+
+/// Run `gorae ARGS…` itself (not `gorae docker`) under `LANG=lang`.
+pub fn gorae(args: &[&str], lang: &str) -> Run {
+    let mut c = Command::new(bin());
+    c.args(args);
+    with_locale(&mut c, lang);
+    Run::from(c.output().expect("spawn gorae"))
+}
+
 impl Sandbox {
     pub fn new() -> Sandbox {
         Sandbox {
@@ -54,13 +72,8 @@ impl Sandbox {
         c.arg("docker")
             .args(args)
             .env("GORAE_ROOT", self.root())
-            .env("GORAE_IMAGES", catalog())
-            .env("LANG", "C.UTF-8")
-            .env_remove("LC_ALL")
-            .env_remove("LC_MESSAGES")
-            .env_remove("LANGUAGE")
-            .env_remove("GORAE_LANG")
-            .stdin(Stdio::null());
+            .env("GORAE_IMAGES", catalog());
+        with_locale(&mut c, "C.UTF-8");
         c
     }
 

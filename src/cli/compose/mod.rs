@@ -167,7 +167,7 @@ pub fn main(args: &[String]) -> i32 {
     let argv = std::iter::once("docker compose".to_string()).chain(args.iter().cloned());
     let cli = match ComposeCli::try_parse_from(argv) {
         Ok(c) => c,
-        Err(e) => return super::clap_exit(e, "compose"),
+        Err(e) => return super::clap_exit(e, "compose", args),
     };
     super::finish(run(cli))
 }

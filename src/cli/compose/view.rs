@@ -37,7 +37,7 @@ pub fn config(p: &Project, services: bool, volumes: bool, quiet: bool) -> CmdRes
 }
 
 fn command_text(c: &Container) -> String {
-    let full = c.config.argv.join(" ");
+    let full = crate::cli::ps::daemon_command(c);
     format!("\"{}\"", ellipsis(&full, 20))
 }
 
