@@ -6,10 +6,12 @@
 //! - `progress`: per-user done steps and position, saved atomically
 //! - `lint`: `gorae lesson check`
 //! - `attempt`: `gorae lesson try`, and the tests' replays of `wrong`/`right` attempts
+//! - `footprint`: the names a lesson's steps make and check (what a reset removes)
 //! - `history`, `words`: what happened since a step began; comparing commands by meaning
 
 pub mod attempt;
 pub mod check;
+pub mod footprint;
 pub mod history;
 pub mod lesson;
 pub mod lint;

@@ -183,6 +183,12 @@ fn run(opts: &Options) -> anyhow::Result<(Store, Vec<String>)> {
     let state = state_dir();
     let lessons = load_lessons(lang);
     let progress = Progress::load();
+    // As every CLI command does first: a dead monitor's record stops saying "running".
+    let _ = store.reconcile();
+    // Written now and removed when the learner quits with F10: found at the next start, it
+    // says the window was closed instead, and what still runs was never asked about.
+    let session = state.join("session");
+    let unasked = session.exists();
     let theme = Theme::from_env(opts.demo);
     let (cols, rows) = crossterm::terminal::size()?;
 
@@ -204,6 +210,9 @@ fn run(opts: &Options) -> anyhow::Result<(Store, Vec<String>)> {
     {
         anyhow::bail!(e);
     }
+    app.started(unasked);
+    let _ = std::fs::create_dir_all(&state);
+    let _ = std::fs::write(&session, std::process::id().to_string());
 
     guard::install_panic_hook();
     let _guard = guard::TerminalGuard::enter()
@@ -251,6 +260,7 @@ fn run(opts: &Options) -> anyhow::Result<(Store, Vec<String>)> {
             match effect {
                 Effect::RespawnShell => start_shell(&mut app, &state, &tx),
                 Effect::Reset(plan) => reset::spawn(plan, store.clone(), state.clone(), tx.clone()),
+                Effect::StopLeftRunning(ids) => reset::spawn_stop(ids, store.clone(), tx.clone()),
             }
         }
         if app.quit {
@@ -259,6 +269,9 @@ fn run(opts: &Options) -> anyhow::Result<(Store, Vec<String>)> {
         if dirty {
             terminal.draw(|f| ui::draw(&app, f))?;
         }
+    }
+    if app.quit_asked {
+        let _ = std::fs::remove_file(&session);
     }
     Ok((store, std::mem::take(&mut app.stop_on_quit)))
 }

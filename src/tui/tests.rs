@@ -27,6 +27,7 @@ use std::path::PathBuf;
 
 mod keys;
 mod live;
+mod reset;
 
 #[derive(Default)]
 struct ShellLog {
@@ -493,7 +494,7 @@ fn reset_asks_then_plans_removal_and_replay_of_earlier_steps() {
         panic!("no reset effect");
     };
     assert_eq!(plan.replay, vec!["docker pull".to_string()]);
-    assert!(plan.remove_containers.is_empty() && plan.remove_images.is_empty());
+    assert!(plan.remove.is_empty());
     assert!(r.app.resetting.is_some());
 }
 
