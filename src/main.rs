@@ -45,5 +45,6 @@ fn run_helper(helper: Helper, args: &[String]) -> i32 {
         Helper::Diff => archive::diff_main(args),
         Helper::NetHolder => gorae::engine::net::holder::main(args),
         Helper::Copy => gorae::engine::cp::main(args),
+        Helper::Probe => gorae::engine::doctor::probe_main(args),
     }
 }

@@ -21,16 +21,19 @@ pub enum Helper {
     NetHolder,
     /// `__cp <job>`: the container side of `docker cp` (`cp`).
     Copy,
+    /// `__probe <scratch dir>`: try the namespaces and mounts containers need (`doctor`).
+    Probe,
 }
 
 impl Helper {
-    pub const ALL: [Helper; 6] = [
+    pub const ALL: [Helper; 7] = [
         Helper::Monitor,
         Helper::RemoveTree,
         Helper::PackUpper,
         Helper::Diff,
         Helper::NetHolder,
         Helper::Copy,
+        Helper::Probe,
     ];
 
     pub fn arg(self) -> &'static str {
@@ -41,6 +44,7 @@ impl Helper {
             Helper::Diff => "__diff",
             Helper::NetHolder => "__net-holder",
             Helper::Copy => "__cp",
+            Helper::Probe => "__probe",
         }
     }
 
