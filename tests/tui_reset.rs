@@ -103,8 +103,14 @@ fn f5_on_a_lesson_07_step_rebuilds_it_and_keeps_another_lessons_image() {
     tmux.keys(&["F5"]);
     let (ok, s) = tmux.wait_for(Duration::from_secs(10), dialog_open);
     assert!(ok, "F5 opened no dialog:\n{s}");
-    assert!(s.contains("db"), "the dialog does not say it removes db:\n{s}");
-    assert!(!s.contains("hello-app"), "the dialog would remove hello-app:\n{s}");
+    assert!(
+        s.contains("db"),
+        "the dialog does not say it removes db:\n{s}"
+    );
+    assert!(
+        !s.contains("hello-app"),
+        "the dialog would remove hello-app:\n{s}"
+    );
     // Enter is not yes.
     tmux.keys(&["Enter"]);
     let (ok, s) = tmux.wait_for(Duration::from_secs(10), |s| {
@@ -140,7 +146,12 @@ fn f5_on_a_lesson_07_step_rebuilds_it_and_keeps_another_lessons_image() {
         "saved-42",
         30,
     );
-    run(&tmux, "docker rm -f db >/dev/null; echo gone-$((6*7))", "gone-42", 30);
+    run(
+        &tmux,
+        "docker rm -f db >/dev/null; echo gone-$((6*7))",
+        "gone-42",
+        30,
+    );
 }
 
 #[test]
@@ -153,7 +164,10 @@ fn jumping_to_a_step_prepares_what_the_earlier_steps_made() {
     wait_prompt(&tmux);
     let (ok, s) = tmux.wait_for(Duration::from_secs(10), dialog_open);
     assert!(ok, "no offer to prepare the step:\n{s}");
-    assert!(s.contains("debian:12"), "the offer does not name debian:12:\n{s}");
+    assert!(
+        s.contains("debian:12"),
+        "the offer does not name debian:12:\n{s}"
+    );
     tmux.keys(&["y"]);
     let (ok, s) = tmux.wait_for(Duration::from_secs(120), |s| {
         s.contains(&head("tui_reset_done"))

@@ -152,6 +152,10 @@ pub fn main(args: Vec<String>) -> i32 {
         eprintln!("{}", t("tui_not_a_terminal", &[]));
         return 1;
     }
+    // Containers cannot start here: say why and what to do before the screen hides it.
+    if !crate::doctor::first_look(&crate::engine::doctor::LinuxHost) {
+        return 1;
+    }
     match run(&opts) {
         Ok((store, stop)) => {
             if stop.is_empty() {

@@ -65,13 +65,20 @@ pub enum Userns {
     Root,
     Works,
     /// Ubuntu's AppArmor restriction is on and gorae is not allowed (no profile for it).
-    AppArmorRestricted { errno: i32 },
+    AppArmorRestricted {
+        errno: i32,
+    },
     /// The restriction is on, and gorae is allowed anyway (its profile is loaded).
     AppArmorAllowed,
     /// Switched off by a sysctl (`user.max_user_namespaces = 0`, Debian's
     /// `kernel.unprivileged_userns_clone = 0`).
-    Disabled { sysctl: &'static str },
-    Failed { step: ProbeStep, errno: i32 },
+    Disabled {
+        sysctl: &'static str,
+    },
+    Failed {
+        step: ProbeStep,
+        errno: i32,
+    },
 }
 
 /// Overlayfs in the containers' namespace.
@@ -79,7 +86,10 @@ pub enum Userns {
 pub enum Overlay {
     Works,
     /// Unprivileged overlayfs needs Linux 5.11 (the kernel's release is given).
-    Failed { errno: i32, kernel: String },
+    Failed {
+        errno: i32,
+        kernel: String,
+    },
     /// Not tried: the namespace itself failed.
     Untried,
 }
@@ -132,7 +142,13 @@ impl Report {
 
     /// Whether something works less than fully (containers start, but not everything does).
     pub fn limited(&self) -> bool {
-        self.cgroups != Cgroups::V2
+        let cgroups_short = match self.cgroups {
+            Cgroups::V2 => false,
+            // Root makes v1 cgroups as it likes.
+            Cgroups::V1 => self.userns != Userns::Root,
+            Cgroups::None => true,
+        };
+        cgroups_short
             || matches!(self.ids, Ids::NoRange { .. } | Ids::NoNewuidmap)
             || matches!(self.egress, Egress::None(_))
     }
@@ -206,7 +222,9 @@ pub fn diagnose(host: &dyn Host) -> Report {
                 .and_then(|t| crate::runtime::subordinate_range_in(&t, &user, uid))
         };
         match (range("/etc/subuid"), range("/etc/subgid")) {
-            (Some(r), Some(_)) if host.has_program("newuidmap") && host.has_program("newgidmap") => {
+            (Some(r), Some(_))
+                if host.has_program("newuidmap") && host.has_program("newgidmap") =>
+            {
                 Ids::Works { range: r }
             }
             (Some(_), Some(_)) => Ids::NoNewuidmap,
@@ -231,6 +249,8 @@ pub fn probe_namespaces(sys: &dyn Syscall, scratch: &Path, rootless: bool) -> Ns
     let fail = |step: ProbeStep, e: sys::SysError| NsProbe {
         failed: Some((step, e.errno as i32)),
     };
+    // Who we are outside: inside, before the maps are written, we are the overflow id.
+    let (uid, gid) = (sys::getuid(), sys::getgid());
     let flags = if rootless {
         libc::CLONE_NEWUSER | libc::CLONE_NEWNS
     } else {
@@ -240,7 +260,6 @@ pub fn probe_namespaces(sys: &dyn Syscall, scratch: &Path, rootless: bool) -> Ns
         return fail(ProbeStep::Unshare, e);
     }
     if rootless {
-        let (uid, gid) = (sys::getuid(), sys::getgid());
         let maps = [
             ("/proc/self/setgroups", "deny".to_string()),
             ("/proc/self/uid_map", format!("0 {uid} 1\n")),
@@ -509,10 +528,7 @@ mod tests {
             egress: Egress::None(Missing::Tool),
             ..FakeHost::debian()
                 .no_file("/sys/fs/cgroup/cgroup.controllers")
-                .file(
-                    "/proc/self/cgroup",
-                    "12:pids:/\n11:memory:/\n0::/\n",
-                )
+                .file("/proc/self/cgroup", "12:pids:/\n11:memory:/\n0::/\n")
                 .file(
                     "/proc/sys/kernel/osrelease",
                     "5.15.146.1-microsoft-standard-WSL2\n",
