@@ -615,9 +615,9 @@ impl App {
                         self.typing = None;
                         self.advance();
                     }
-                    Confirm::Reset(plan) if yes => self.start_reset(plan),
+                    Confirm::Reset(plan) if yes => self.start_reset(*plan),
                     Confirm::Reset(_) => self.say(MsgKind::Info, t("tui_reset_cancelled", &[])),
-                    Confirm::Prepare { plan, .. } if yes => self.start_reset(plan),
+                    Confirm::Prepare { plan, .. } if yes => self.start_reset(*plan),
                     Confirm::Prepare { .. } => {
                         self.say(MsgKind::Info, t("tui_prepare_declined", &[]))
                     }
@@ -848,7 +848,7 @@ impl App {
             return;
         }
         let plan = self.reset_plan();
-        self.overlay = Some(Overlay::Confirm(Confirm::Reset(plan)));
+        self.overlay = Some(Overlay::Confirm(Confirm::Reset(Box::new(plan))));
     }
 
     /// Plan the reset: remove what this lesson names that exists now (its containers, image
@@ -928,7 +928,10 @@ impl App {
             return;
         }
         let plan = self.reset_plan();
-        self.overlay = Some(Overlay::Confirm(Confirm::Prepare { missing, plan }));
+        self.overlay = Some(Overlay::Confirm(Confirm::Prepare {
+            missing: Box::new(missing),
+            plan: Box::new(plan),
+        }));
     }
 
     fn start_reset(&mut self, plan: ResetPlan) {

@@ -32,11 +32,11 @@ pub enum Confirm {
     },
     Skip,
     /// F5: what will be removed and replayed, shown before the learner says yes.
-    Reset(ResetPlan),
+    Reset(Box<ResetPlan>),
     /// A jump landed on a step whose earlier steps' results are missing: replay them?
     Prepare {
-        missing: Names,
-        plan: ResetPlan,
+        missing: Box<Names>,
+        plan: Box<ResetPlan>,
     },
     /// The last session ended without F10 (the window was closed) and left these running.
     LeftRunning {

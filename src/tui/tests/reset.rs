@@ -116,7 +116,7 @@ fn f5_removes_only_what_this_lesson_names_and_says_so_first() {
     assert!(!s.contains("hello-app"), "{s}");
     assert!(!s.contains("notes"), "{s}");
     r.app.handle(key(KeyCode::Char('y')));
-    assert_eq!(r.app.effects.pop(), Some(Effect::Reset(plan)));
+    assert_eq!(r.app.effects.pop(), Some(Effect::Reset(*plan)));
 }
 
 #[test]
@@ -157,7 +157,7 @@ fn a_jump_to_a_step_whose_earlier_results_are_missing_offers_to_prepare_it() {
     // Asked again at the next jump; y prepares, with the reset's plan.
     list_and_enter(&mut r.app, 0, 2);
     r.app.handle(key(KeyCode::Char('y')));
-    assert_eq!(r.app.effects.pop(), Some(Effect::Reset(plan)));
+    assert_eq!(r.app.effects.pop(), Some(Effect::Reset(*plan)));
     assert!(r.app.resetting.is_some());
 }
 
