@@ -24,12 +24,7 @@ pub fn apparmor_profile(exe: &std::path::Path) -> String {
 fn command() -> Command {
     Command::new("gorae doctor")
         .about(t("doctor.about", &[]))
-        .arg(
-            Arg::new("lang")
-                .long("lang")
-                .value_name("ko|en")
-                .help(t("tui_arg_lang", &[])),
-        )
+        .arg(crate::tui::lang_option())
         .arg(
             Arg::new("apparmor-profile")
                 .long("apparmor-profile")
@@ -40,7 +35,7 @@ fn command() -> Command {
 
 /// `gorae doctor [--apparmor-profile]`: 0 when containers can run here, 1 when not.
 pub fn main(args: Vec<String>) -> i32 {
-    if let Some(l) = lang_arg(&args) {
+    if let Some(l) = crate::tui::lang_arg(&args) {
         i18n::set_lang(l);
     }
     let m = match command()
@@ -68,19 +63,6 @@ pub fn main(args: Vec<String>) -> i32 {
     let report = doctor::diagnose(&doctor::LinuxHost);
     print!("{}", render(&report, i18n::lang()));
     i32::from(report.blocking())
-}
-
-fn lang_arg(args: &[String]) -> Option<Lang> {
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if a == "--lang" {
-            return it.next().and_then(|l| Lang::parse(l));
-        }
-        if let Some(l) = a.strip_prefix("--lang=") {
-            return Lang::parse(l);
-        }
-    }
-    None
 }
 
 /// How a line is marked: works, works less, blocks.

@@ -28,17 +28,6 @@ fn text(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// (uid, gid) of a user in /etc/passwd.
-fn ids_of(name: &str) -> Option<(u32, u32)> {
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    let f: Vec<&str> = passwd
-        .lines()
-        .find(|l| l.split(':').next() == Some(name))?
-        .split(':')
-        .collect();
-    Some((f[2].parse().ok()?, f[3].parse().ok()?))
-}
-
 #[test]
 fn doctor_says_what_this_machine_can_do_in_korean_and_english() {
     let ko = doctor(&["--lang", "ko"], None);
@@ -67,7 +56,8 @@ fn a_user_without_subordinate_ids_is_told_the_command_that_gives_them() {
         common::skip("switches to the users 'learner' and 'plain': must start as root");
         return;
     }
-    let (Some(learner), Some(plain)) = (ids_of("learner"), ids_of("plain")) else {
+    let (Some(learner), Some(plain)) = (common::user_ids("learner"), common::user_ids("plain"))
+    else {
         panic!("no 'learner' or 'plain' user: CI creates them (see .ci/run)");
     };
     let out = text(&doctor(

@@ -47,12 +47,7 @@ pub struct Options {
 fn command() -> Command {
     Command::new("gorae")
         .about(t("tui_about", &[]))
-        .arg(
-            Arg::new("lang")
-                .long("lang")
-                .value_name("ko|en")
-                .help(t("tui_arg_lang", &[])),
-        )
+        .arg(lang_option())
         .arg(
             Arg::new("demo")
                 .long("demo")
@@ -71,6 +66,14 @@ fn command() -> Command {
                 .value_name("M")
                 .help(t("tui_arg_step", &[])),
         )
+}
+
+/// `--lang ko|en` (the TUI's and `gorae doctor`'s).
+pub(crate) fn lang_option() -> Arg {
+    Arg::new("lang")
+        .long("lang")
+        .value_name("ko|en")
+        .help(t("tui_arg_lang", &[]))
 }
 
 /// Parse the arguments after the program name.
@@ -98,7 +101,7 @@ pub fn parse_args(args: &[String]) -> Result<Options, clap::Error> {
 }
 
 /// `--lang X` or `--lang=X`, when X is a language we know.
-fn lang_arg(args: &[String]) -> Option<Lang> {
+pub(crate) fn lang_arg(args: &[String]) -> Option<Lang> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--lang" {

@@ -447,22 +447,7 @@ fn quitting_with_running_containers_asks_to_stop_them() {
         .borrow_mut()
         .snapshot
         .containers
-        .push(ContainerInfo {
-            id: "abc123".into(),
-            name: "web".into(),
-            image: "busybox".into(),
-            image_id: "sha256:1".into(),
-            state: "running".into(),
-            exit_code: None,
-            command: vec!["sh".into()],
-            tty: true,
-            detached: true,
-            auto_remove: false,
-            interactive: false,
-            ports: Vec::new(),
-            created: 0,
-            mounts: Vec::new(),
-        });
+        .push(reset::container("abc123", "web", "busybox", "running"));
     r.app.handle(AppEvent::Engine(vec![Event::new(
         EventType::Container,
         Action::Start,

@@ -3,7 +3,7 @@
 
 use super::*;
 
-fn container(id: &str, name: &str, image: &str, state: &str) -> ContainerInfo {
+pub(super) fn container(id: &str, name: &str, image: &str, state: &str) -> ContainerInfo {
     ContainerInfo {
         id: id.into(),
         name: name.into(),
