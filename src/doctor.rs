@@ -293,19 +293,38 @@ pub fn render(r: &Report, lang: Lang) -> String {
     s
 }
 
+/// What the TUI's first look found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstLook {
+    /// Everything works.
+    Fine,
+    /// Containers run, some things work less (the TUI says `gorae doctor` tells more).
+    Limited,
+    /// Containers cannot start; the learner read why and goes on to the lessons anyway.
+    Blocked,
+    /// Containers cannot start and the learner left.
+    Leave,
+}
+
 /// Before the TUI opens: when containers cannot start here, show the report and what works
-/// meanwhile, and let the learner go on (Enter) or leave (Ctrl-C, or end of input). Returns
-/// whether to go on.
-pub fn first_look(host: &dyn Host) -> bool {
+/// meanwhile, and let the learner go on (Enter) or leave (Ctrl-C, or end of input).
+pub fn first_look(host: &dyn Host) -> FirstLook {
     let report = doctor::diagnose(host);
     if !report.blocking() {
-        return true;
+        return if report.limited() {
+            FirstLook::Limited
+        } else {
+            FirstLook::Fine
+        };
     }
     print!("{}", render(&report, i18n::lang()));
     println!("\n{}", t("doctor.meanwhile", &[]));
     println!("{}", t("doctor.press-enter", &[]));
     let mut answer = String::new();
-    matches!(std::io::stdin().read_line(&mut answer), Ok(n) if n > 0)
+    match std::io::stdin().read_line(&mut answer) {
+        Ok(n) if n > 0 => FirstLook::Blocked,
+        _ => FirstLook::Leave,
+    }
 }
 
 #[cfg(test)]

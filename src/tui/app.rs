@@ -898,6 +898,20 @@ impl App {
         }
     }
 
+    /// What `gorae doctor` would say, in one line on the status bar (unless something more
+    /// pressing is there): the full report is a command away.
+    pub fn machine_looked_at(&mut self, look: crate::doctor::FirstLook) {
+        use crate::doctor::FirstLook;
+        let key = match look {
+            FirstLook::Fine | FirstLook::Leave => return,
+            FirstLook::Limited => "tui_doctor_limited",
+            FirstLook::Blocked => "tui_doctor_blocked",
+        };
+        if self.message.is_none() {
+            self.say(MsgKind::Warn, t(key, &[]));
+        }
+    }
+
     /// The containers the last session left running were stopped (or could not be).
     pub fn stopped(&mut self, n: usize, problems: Vec<String>) {
         self.snapshot = self.engine.snapshot();

@@ -156,10 +156,11 @@ pub fn main(args: Vec<String>) -> i32 {
         return 1;
     }
     // Containers cannot start here: say why and what to do before the screen hides it.
-    if !crate::doctor::first_look(&crate::engine::doctor::LinuxHost) {
+    let look = crate::doctor::first_look(&crate::engine::doctor::LinuxHost);
+    if look == crate::doctor::FirstLook::Leave {
         return 1;
     }
-    match run(&opts) {
+    match run(&opts, look) {
         Ok((store, stop)) => {
             if stop.is_empty() {
                 return 0;
@@ -183,7 +184,7 @@ pub fn main(args: Vec<String>) -> i32 {
 
 /// Run the screen until the learner quits; returns the store and the containers to stop
 /// afterwards.
-fn run(opts: &Options) -> anyhow::Result<(Store, Vec<String>)> {
+fn run(opts: &Options, look: crate::doctor::FirstLook) -> anyhow::Result<(Store, Vec<String>)> {
     let lang = i18n::lang();
     let store = Store::open_default()
         .map_err(|e| anyhow::anyhow!(t("tui_store_failed", &[("error", &e.to_string())])))?;
@@ -218,6 +219,7 @@ fn run(opts: &Options) -> anyhow::Result<(Store, Vec<String>)> {
         anyhow::bail!(e);
     }
     app.started(unasked);
+    app.machine_looked_at(look);
     let _ = std::fs::create_dir_all(&state);
     let _ = std::fs::write(&session, std::process::id().to_string());
 

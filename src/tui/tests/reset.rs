@@ -211,3 +211,22 @@ fn quitting_with_f10_marks_the_session_as_ended_and_a_signal_does_not() {
     r.app.handle(key(KeyCode::F(10)));
     assert!(r.app.quit && r.app.quit_asked);
 }
+
+#[test]
+fn a_machine_that_works_less_says_gorae_doctor_tells_more() {
+    use crate::doctor::FirstLook;
+    let mut r = rig();
+    r.app.message = None;
+    r.app.machine_looked_at(FirstLook::Fine);
+    assert_eq!(r.app.message, None);
+    r.app.machine_looked_at(FirstLook::Limited);
+    let m = r.app.message.clone().expect("said so");
+    assert_eq!(m.kind, MsgKind::Warn);
+    assert!(m.text.contains("gorae doctor"), "{}", m.text);
+    // Something more pressing already on the bar stays.
+    r.app.message = None;
+    r.app.handle(key(KeyCode::F(2)));
+    let hint = r.app.message.clone();
+    r.app.machine_looked_at(FirstLook::Blocked);
+    assert_eq!(r.app.message, hint);
+}
