@@ -170,7 +170,7 @@ fn jumping_to_a_step_prepares_what_the_earlier_steps_made() {
     );
     tmux.keys(&["y"]);
     let (ok, s) = tmux.wait_for(Duration::from_secs(120), |s| {
-        s.contains(&head("tui_reset_done"))
+        s.contains(&head("tui_prepare_done"))
     });
     assert!(ok, "the preparation did not finish:\n{s}");
     // The step's own command works now (it failed before: no debian:12).

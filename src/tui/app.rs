@@ -56,6 +56,7 @@ impl App {
             typing: None,
             resetting: None,
             reset_problems: Vec::new(),
+            preparing: false,
             quit: false,
             stop_on_quit: Vec::new(),
             quit_asked: false,
@@ -397,7 +398,12 @@ impl App {
                         match res {
                             Ok(()) if problems.is_empty() => {
                                 self.enter(self.lesson, self.step);
-                                self.say(MsgKind::Success, t("tui_reset_done", &[]));
+                                let key = if self.preparing {
+                                    "tui_prepare_done"
+                                } else {
+                                    "tui_reset_done"
+                                };
+                                self.say(MsgKind::Success, t(key, &[]));
                             }
                             Ok(()) => {
                                 self.enter(self.lesson, self.step);
@@ -615,9 +621,9 @@ impl App {
                         self.typing = None;
                         self.advance();
                     }
-                    Confirm::Reset(plan) if yes => self.start_reset(*plan),
+                    Confirm::Reset(plan) if yes => self.start_reset(*plan, false),
                     Confirm::Reset(_) => self.say(MsgKind::Info, t("tui_reset_cancelled", &[])),
-                    Confirm::Prepare { plan, .. } if yes => self.start_reset(*plan),
+                    Confirm::Prepare { plan, .. } if yes => self.start_reset(*plan, true),
                     Confirm::Prepare { .. } => {
                         self.say(MsgKind::Info, t("tui_prepare_declined", &[]))
                     }
@@ -948,9 +954,16 @@ impl App {
         }));
     }
 
-    fn start_reset(&mut self, plan: ResetPlan) {
+    /// Run `plan`: a reset (F5), or the preparation a jump offered (worded as such).
+    fn start_reset(&mut self, plan: ResetPlan, preparing: bool) {
         self.typing = None;
-        let text = t("tui_reset_started", &[]);
+        self.preparing = preparing;
+        let key = if preparing {
+            "tui_prepare_started"
+        } else {
+            "tui_reset_started"
+        };
+        let text = t(key, &[]);
         self.resetting = Some(text.clone());
         self.reset_problems.clear();
         self.say(MsgKind::Info, text);

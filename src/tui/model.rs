@@ -118,6 +118,8 @@ pub struct App {
     pub resetting: Option<String>,
     /// What the running reset could not remove, told when it finishes.
     pub reset_problems: Vec<String>,
+    /// The running reset prepares a step a jump landed on (said so when it ends).
+    pub preparing: bool,
     pub quit: bool,
     /// Containers to stop after the screen is restored.
     pub stop_on_quit: Vec<String>,

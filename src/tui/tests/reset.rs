@@ -159,6 +159,9 @@ fn a_jump_to_a_step_whose_earlier_results_are_missing_offers_to_prepare_it() {
     r.app.handle(key(KeyCode::Char('y')));
     assert_eq!(r.app.effects.pop(), Some(Effect::Reset(*plan)));
     assert!(r.app.resetting.is_some());
+    r.app.handle(AppEvent::Reset(ResetUpdate::Finished(Ok(()))));
+    let done = crate::i18n::t("tui_prepare_done", &[]);
+    assert_eq!(r.app.message.clone().map(|m| m.text), Some(done));
 }
 
 #[test]
