@@ -196,7 +196,7 @@ fn run(opts: &Options, look: crate::doctor::FirstLook) -> anyhow::Result<(Store,
     // Written now and removed when the learner quits with F10: found at the next start, it
     // says the window was closed instead, and what still runs was never asked about.
     let session = state.join("session");
-    let unasked = session.exists();
+    let unasked = ended_unasked(&session);
     let theme = Theme::from_env(opts.demo);
     let (cols, rows) = crossterm::terminal::size()?;
 
@@ -283,6 +283,22 @@ fn run(opts: &Options, look: crate::doctor::FirstLook) -> anyhow::Result<(Store,
         let _ = std::fs::remove_file(&session);
     }
     Ok((store, std::mem::take(&mut app.stop_on_quit)))
+}
+
+/// Whether the session marker says the last TUI on this state ended without F10: it is there,
+/// and the pid it names is no longer a gorae (another TUI still open is not a closed window).
+fn ended_unasked(marker: &std::path::Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(marker) else {
+        return false;
+    };
+    let still_open = text.trim().parse::<u32>().is_ok_and(|pid| {
+        pid != std::process::id()
+            && std::fs::read_link(format!("/proc/{pid}/exe"))
+                .ok()
+                .zip(std::env::current_exe().ok())
+                .is_some_and(|(a, b)| a == b)
+    });
+    !still_open
 }
 
 /// Read terminal input on its own thread; `read` blocks, so this costs nothing while idle.

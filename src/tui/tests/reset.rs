@@ -233,3 +233,18 @@ fn a_machine_that_works_less_says_gorae_doctor_tells_more() {
     r.app.machine_looked_at(FirstLook::Blocked);
     assert_eq!(r.app.message, hint);
 }
+
+#[test]
+fn a_session_marker_left_by_a_gone_process_means_the_window_was_closed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let marker = dir.path().join("session");
+    assert!(
+        !crate::tui::ended_unasked(&marker),
+        "no marker: ended with F10"
+    );
+    std::fs::write(&marker, "4294967295").expect("write");
+    assert!(crate::tui::ended_unasked(&marker), "its process is gone");
+    // pid 1 is no gorae: that marker too was left behind.
+    std::fs::write(&marker, "1").expect("write");
+    assert!(crate::tui::ended_unasked(&marker));
+}
