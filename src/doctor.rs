@@ -206,13 +206,15 @@ fn lines(r: &Report, lang: Lang) -> Vec<Line> {
                 vec![],
             ));
         }
-        Ids::NoRange { user } => {
+        Ids::NoRange { user, free } => {
             let user = if user.is_empty() { "$USER" } else { user };
+            // 65536 ids, as useradd gives, after every range already given.
+            let ids = format!("{free}-{}", free + 65535);
             out.push(line(
                 Mark::Limited,
                 t_in(lang, "doctor.ids-no-range", &[("user", user)]),
                 vec![format!(
-                    "sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user}"
+                    "sudo usermod --add-subuids {ids} --add-subgids {ids} {user}"
                 )],
             ));
         }
@@ -416,6 +418,7 @@ mod tests {
                 Report {
                     ids: Ids::NoRange {
                         user: "learner".into(),
+                        free: 100000,
                     },
                     ..works()
                 },

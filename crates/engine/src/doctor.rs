@@ -111,9 +111,11 @@ pub enum Ids {
     Works {
         range: (u64, u64),
     },
-    /// No range in /etc/subuid or /etc/subgid for the user.
+    /// No range in /etc/subuid or /etc/subgid for the user; `free` is the first id after
+    /// every range those files give (at least 100000), where a new one overlaps none.
     NoRange {
         user: String,
+        free: u64,
     },
     /// A range, but newuidmap / newgidmap (Debian's `uidmap`) are missing.
     NoNewuidmap,
@@ -228,7 +230,24 @@ pub fn diagnose(host: &dyn Host) -> Report {
                 Ids::Works { range: r }
             }
             (Some(_), Some(_)) => Ids::NoNewuidmap,
-            _ => Ids::NoRange { user },
+            _ => {
+                // Ranges must not overlap another user's: start after the last one.
+                let end_of = |file: &str| {
+                    host.read(Path::new(file))
+                        .unwrap_or_default()
+                        .lines()
+                        .filter_map(|l| {
+                            let f: Vec<&str> = l.split(':').collect();
+                            Some(f.get(1)?.parse::<u64>().ok()? + f.get(2)?.parse::<u64>().ok()?)
+                        })
+                        .max()
+                        .unwrap_or(0)
+                };
+                let free = end_of("/etc/subuid")
+                    .max(end_of("/etc/subgid"))
+                    .max(100_000);
+                Ids::NoRange { user, free }
+            }
         }
     };
     let lower = kernel.to_ascii_lowercase();
@@ -543,7 +562,20 @@ mod tests {
         assert_eq!(
             diagnose(&host).ids,
             Ids::NoRange {
-                user: "learner".into()
+                user: "learner".into(),
+                // After the range /etc/subgid still gives.
+                free: 165536
+            }
+        );
+        // Another user's range is not offered again.
+        let host = FakeHost::debian()
+            .file("/etc/subuid", "other:100000:65536\nthird:165536:65536\n")
+            .file("/etc/subgid", "other:100000:65536\n");
+        assert_eq!(
+            diagnose(&host).ids,
+            Ids::NoRange {
+                user: "learner".into(),
+                free: 231072
             }
         );
     }
