@@ -311,6 +311,22 @@ pub enum FirstLook {
 /// Before the TUI opens: when containers cannot start here, show the report and what works
 /// meanwhile, and let the learner go on (Enter) or leave (Ctrl-C, or end of input).
 pub fn first_look(host: &dyn Host) -> FirstLook {
+    let stdin = std::io::stdin();
+    first_look_with(
+        host,
+        &mut stdin.lock(),
+        &mut std::io::stdout(),
+        i18n::lang(),
+    )
+}
+
+/// [`first_look`] reading the answer from `input` and writing to `out`.
+pub fn first_look_with(
+    host: &dyn Host,
+    input: &mut dyn std::io::BufRead,
+    out: &mut dyn std::io::Write,
+    lang: Lang,
+) -> FirstLook {
     let report = doctor::diagnose(host);
     if !report.blocking() {
         return if report.limited() {
@@ -319,11 +335,16 @@ pub fn first_look(host: &dyn Host) -> FirstLook {
             FirstLook::Fine
         };
     }
-    print!("{}", render(&report, i18n::lang()));
-    println!("\n{}", t("doctor.meanwhile", &[]));
-    println!("{}", t("doctor.press-enter", &[]));
+    let _ = write!(
+        out,
+        "{}\n{}\n{}\n",
+        render(&report, lang),
+        t_in(lang, "doctor.meanwhile", &[]),
+        t_in(lang, "doctor.press-enter", &[])
+    );
+    let _ = out.flush();
     let mut answer = String::new();
-    match std::io::stdin().read_line(&mut answer) {
+    match input.read_line(&mut answer) {
         Ok(n) if n > 0 => FirstLook::Blocked,
         _ => FirstLook::Leave,
     }
@@ -463,6 +484,60 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Ubuntu 24.04 for a user: AppArmor restricts user namespaces and gorae has no profile.
+    struct Ubuntu2404;
+
+    impl Host for Ubuntu2404 {
+        fn euid(&self) -> u32 {
+            1000
+        }
+        fn user(&self) -> String {
+            "learner".into()
+        }
+        fn read(&self, path: &std::path::Path) -> Option<String> {
+            let text = match path.to_str()? {
+                "/proc/sys/kernel/apparmor_restrict_unprivileged_userns" => "1\n",
+                "/etc/subuid" | "/etc/subgid" => "learner:100000:65536\n",
+                "/sys/fs/cgroup/cgroup.controllers" => "cpu memory pids\n",
+                "/proc/sys/kernel/osrelease" => "6.8.0-31-generic\n",
+                _ => return None,
+            };
+            Some(text.into())
+        }
+        fn has_program(&self, _name: &str) -> bool {
+            true
+        }
+        fn egress(&self) -> Egress {
+            Egress::Pasta(PathBuf::from("/usr/bin/pasta"))
+        }
+        fn probe(&self) -> crate::engine::doctor::NsProbe {
+            crate::engine::doctor::NsProbe {
+                failed: Some((ProbeStep::IdMap, 1)),
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_start_on_ubuntu_24_04_says_what_to_do_and_waits_for_enter() {
+        let mut out = Vec::new();
+        let look = first_look_with(&Ubuntu2404, &mut &b"\n"[..], &mut out, Lang::Ko);
+        assert_eq!(look, FirstLook::Blocked);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("✗ AppArmor"), "{text}");
+        assert!(
+            text.contains("gorae doctor --apparmor-profile | sudo tee /etc/apparmor.d/gorae"),
+            "{text}"
+        );
+        assert!(
+            text.contains("그동안에도 수업을 열어 읽을 수 있고"),
+            "{text}"
+        );
+        assert!(text.contains("Enter"), "{text}");
+        // End of input (or Ctrl-C) leaves.
+        let look = first_look_with(&Ubuntu2404, &mut &b""[..], &mut Vec::new(), Lang::En);
+        assert_eq!(look, FirstLook::Leave);
     }
 
     #[test]
