@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod course;
+pub mod doctor;
 pub use gorae_engine as engine;
 pub mod i18n;
 pub mod tui;

@@ -1,6 +1,7 @@
 //! gorae: `gorae` opens the lesson TUI; `gorae docker …` (or a link named `docker`) is the
 //! Docker-compatible CLI (a link named `docker-compose` is `docker compose`); `gorae lesson check`
-//! lints lessons; `gorae lesson try` tries an attempt at a step.
+//! lints lessons; `gorae lesson try` tries an attempt at a step; `gorae doctor` says what this
+//! machine can do.
 
 use gorae::engine::helper::Helper;
 
@@ -23,6 +24,7 @@ fn main() {
         match args.get(1).map(String::as_str) {
             Some("docker") => gorae::cli::main(args.split_off(2)),
             Some(arg) if let Some(helper) = Helper::from_arg(arg) => run_helper(helper, &args[2..]),
+            Some("doctor") => gorae::doctor::main(args.split_off(2)),
             Some("lesson") if args.get(2).map(String::as_str) == Some("check") => {
                 gorae::course::lint_main(args.split_off(3))
             }
@@ -46,5 +48,6 @@ fn run_helper(helper: Helper, args: &[String]) -> i32 {
         Helper::NetHolder => gorae::engine::net::holder::main(args),
         Helper::Copy => gorae::engine::cp::main(args),
         Helper::Health => gorae::engine::health::main(args),
+        Helper::Probe => gorae::engine::doctor::probe_main(args),
     }
 }

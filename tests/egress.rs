@@ -37,16 +37,6 @@ fn default_gateway() -> Option<Ipv4Addr> {
     })
 }
 
-fn user_ids(name: &str) -> Option<(u32, u32)> {
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    let f: Vec<&str> = passwd
-        .lines()
-        .find(|l| l.split(':').next() == Some(name))?
-        .split(':')
-        .collect();
-    Some((f[2].parse().ok()?, f[3].parse().ok()?))
-}
-
 fn run_stand_in(as_user: Option<(u32, u32)>) {
     match egress::availability() {
         Egress::None(Missing::Tool) => {
@@ -126,7 +116,7 @@ fn a_container_behind_a_bridge_reaches_the_host_as_learner() {
     if !common::is_root() {
         return common::skip("this test switches to the 'learner' user and so must start as root");
     }
-    let Some(ids) = user_ids("learner") else {
+    let Some(ids) = common::user_ids("learner") else {
         return common::skip("no user 'learner' (CI creates it)");
     };
     run_stand_in(Some(ids));

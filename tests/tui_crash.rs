@@ -139,6 +139,21 @@ impl World {
         assert!(ok, "{what}: the lesson did not show:\n{s}");
         let (ok, s) = tmux.wait_for(Duration::from_secs(15), |s| s.contains("🐳"));
         assert!(ok, "{what}: no shell prompt:\n{s}");
+        // The TUI was killed, not quit with F10: with containers still running, the start
+        // asks whether to stop them (and may offer to prepare the step). Keep everything.
+        let dialog = format!(
+            "┌ {} ",
+            gorae::i18n::t_in(gorae::i18n::Lang::Ko, "tui_confirm_title", &[])
+        );
+        for _ in 0..3 {
+            let (open, _) = tmux.wait_for(Duration::from_millis(500), |s| s.contains(&dialog));
+            if !open {
+                break;
+            }
+            tmux.keys(&["n"]);
+            let (closed, s) = tmux.wait_for(Duration::from_secs(5), |s| !s.contains(&dialog));
+            assert!(closed, "{what}: the dialog did not close:\n{s}");
+        }
         let finished = self.commands_finished();
         tmux.literal("docker ps");
         tmux.keys(&["Enter"]);

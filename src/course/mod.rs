@@ -7,11 +7,13 @@
 //! - `lint`: `gorae lesson check`
 //! - `attempt`: `gorae lesson try`, and the tests' replays of `wrong`/`right` attempts
 //! - `answer`: what a learner's server answers on the host (`http` checks)
+//! - `footprint`: the names a lesson's steps make and check (what a reset removes)
 //! - `history`, `words`: what happened since a step began; comparing commands by meaning
 
 pub mod answer;
 pub mod attempt;
 pub mod check;
+pub mod footprint;
 pub mod history;
 pub mod lesson;
 pub mod lint;

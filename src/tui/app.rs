@@ -21,6 +21,7 @@ use super::model::{
 use super::shell::ShellPane;
 use super::theme::Theme;
 use super::ui;
+use crate::course::footprint::{self, Names};
 use crate::i18n::t;
 
 impl App {
@@ -55,8 +56,10 @@ impl App {
             typing: None,
             resetting: None,
             reset_problems: Vec::new(),
+            preparing: false,
             quit: false,
             stop_on_quit: Vec::new(),
+            quit_asked: false,
             effects: Vec::new(),
             engine,
         };
@@ -395,7 +398,12 @@ impl App {
                         match res {
                             Ok(()) if problems.is_empty() => {
                                 self.enter(self.lesson, self.step);
-                                self.say(MsgKind::Success, t("tui_reset_done", &[]));
+                                let key = if self.preparing {
+                                    "tui_prepare_done"
+                                } else {
+                                    "tui_reset_done"
+                                };
+                                self.say(MsgKind::Success, t(key, &[]));
                             }
                             Ok(()) => {
                                 self.enter(self.lesson, self.step);
@@ -415,6 +423,10 @@ impl App {
                         }
                     }
                 }
+                true
+            }
+            AppEvent::Stopped { n, problems } => {
+                self.stopped(n, problems);
                 true
             }
             AppEvent::Quit => {
@@ -576,6 +588,7 @@ impl App {
                             };
                             self.message = None;
                             self.enter(li, si);
+                            self.offer_preparation();
                         }
                     }
                     _ => {}
@@ -600,6 +613,7 @@ impl App {
                         if yes {
                             self.stop_on_quit = running;
                         }
+                        self.quit_asked = true;
                         self.quit = true;
                     }
                     Confirm::Skip if yes => {
@@ -607,8 +621,22 @@ impl App {
                         self.typing = None;
                         self.advance();
                     }
-                    Confirm::Reset if yes => self.start_reset(),
-                    Confirm::Reset => self.say(MsgKind::Info, t("tui_reset_cancelled", &[])),
+                    Confirm::Reset(plan) if yes => self.start_reset(*plan, false),
+                    Confirm::Reset(_) => self.say(MsgKind::Info, t("tui_reset_cancelled", &[])),
+                    Confirm::Prepare { plan, .. } if yes => self.start_reset(*plan, true),
+                    Confirm::Prepare { .. } => {
+                        self.say(MsgKind::Info, t("tui_prepare_declined", &[]))
+                    }
+                    Confirm::LeftRunning { running } => {
+                        if yes {
+                            let ids = running.into_iter().map(|(id, _)| id).collect();
+                            self.effects.push(Effect::StopLeftRunning(ids));
+                        } else {
+                            self.say(MsgKind::Info, t("tui_left_running_kept", &[]));
+                        }
+                        // Then what the step needs, as at any start.
+                        self.offer_preparation();
+                    }
                     _ => {}
                 }
             }
@@ -814,6 +842,7 @@ impl App {
     fn ask_quit(&mut self) {
         let running = self.running_containers();
         if running.is_empty() {
+            self.quit_asked = true;
             self.quit = true;
         } else {
             self.overlay = Some(Overlay::Confirm(Confirm::Quit { running }));
@@ -824,13 +853,18 @@ impl App {
         if self.resetting.is_some() || self.current_step().is_none() {
             return;
         }
-        self.overlay = Some(Overlay::Confirm(Confirm::Reset));
+        let plan = self.reset_plan();
+        self.overlay = Some(Overlay::Confirm(Confirm::Reset(Box::new(plan))));
     }
 
-    /// Plan the reset: remove every container and image (all made during the course), then
-    /// replay this lesson's earlier steps and this step's setup.
+    /// Plan the reset: remove what this lesson names that exists now (its containers, image
+    /// tags, volumes, networks: `course::footprint`), then replay this lesson's earlier steps
+    /// and this step's setup. Anything else (another lesson's image, a container the learner
+    /// made on their own) stays. A tag whose image a running container outside the plan uses
+    /// stays too: removing it would be refused, and that container is not this step's.
     pub fn reset_plan(&self) -> ResetPlan {
         let mut replay = Vec::new();
+        let mut remove = Names::default();
         if let Some(l) = self.current_lesson() {
             for s in l.steps.iter().take(self.step) {
                 replay.extend(s.setup.iter().cloned());
@@ -839,25 +873,97 @@ impl App {
             if let Some(s) = l.steps.get(self.step) {
                 replay.extend(s.setup.iter().cloned());
             }
+            remove = footprint::lesson_names(l).present(&self.snapshot);
         }
-        ResetPlan {
-            remove_containers: self
-                .snapshot
-                .containers
-                .iter()
-                .map(|c| c.id.clone())
-                .collect(),
-            // Pulled images too: a step may start before its pull (`docker run` pulls again
-            // from the local catalog when a later step needs it).
-            remove_images: self.snapshot.images.iter().map(|i| i.id.clone()).collect(),
-            replay,
+        let snap = &self.snapshot;
+        remove.images.retain(|tag| {
+            let Some(img) = snap.images.iter().find(|i| i.tags.contains(tag)) else {
+                return false;
+            };
+            !snap.containers.iter().any(|c| {
+                c.state == "running" && c.image_id == img.id && !remove.containers.contains(&c.name)
+            })
+        });
+        ResetPlan { remove, replay }
+    }
+
+    /// At start: when the last session ended without F10 (`unasked`) and containers still
+    /// run, ask whether to stop them; then (or else) offer to prepare the step.
+    pub fn started(&mut self, unasked: bool) {
+        let running: Vec<(String, String)> = self
+            .snapshot
+            .containers
+            .iter()
+            .filter(|c| c.state == "running")
+            .map(|c| (c.id.clone(), c.name.clone()))
+            .collect();
+        if unasked && !running.is_empty() {
+            self.overlay = Some(Overlay::Confirm(Confirm::LeftRunning { running }));
+        } else {
+            self.offer_preparation();
         }
     }
 
-    fn start_reset(&mut self) {
-        self.typing = None;
+    /// What `gorae doctor` would say, in one line on the status bar (unless something more
+    /// pressing is there): the full report is a command away.
+    pub fn machine_looked_at(&mut self, look: crate::doctor::FirstLook) {
+        use crate::doctor::FirstLook;
+        let key = match look {
+            FirstLook::Fine | FirstLook::Leave => return,
+            FirstLook::Limited => "tui_doctor_limited",
+            FirstLook::Blocked => "tui_doctor_blocked",
+        };
+        if self.message.is_none() {
+            self.say(MsgKind::Warn, t(key, &[]));
+        }
+    }
+
+    /// The containers the last session left running were stopped (or could not be).
+    pub fn stopped(&mut self, n: usize, problems: Vec<String>) {
+        self.snapshot = self.engine.snapshot();
+        if problems.is_empty() {
+            let text = t("tui_left_running_stopped", &[("n", &n.to_string())]);
+            self.say(MsgKind::Success, text);
+        } else {
+            let text = t("tui_stop_failed", &[("error", &problems.join("; "))]);
+            self.say(MsgKind::Error, text);
+        }
+    }
+
+    /// After a jump (F7, `--lesson/--step`, a restart): when what the earlier steps of this
+    /// lesson make is missing, offer to make it (the reset's plan), rather than leave the
+    /// step's first command to fail.
+    pub fn offer_preparation(&mut self) {
+        if self.resetting.is_some() || self.overlay.is_some() {
+            return;
+        }
+        let Some(lesson) = self.current_lesson() else {
+            return;
+        };
+        if self.step == 0 || self.step >= lesson.steps.len() {
+            return;
+        }
+        let missing = footprint::made_before(lesson, self.step).missing(&self.snapshot);
+        if missing.is_empty() {
+            return;
+        }
         let plan = self.reset_plan();
-        let text = t("tui_reset_started", &[]);
+        self.overlay = Some(Overlay::Confirm(Confirm::Prepare {
+            missing: Box::new(missing),
+            plan: Box::new(plan),
+        }));
+    }
+
+    /// Run `plan`: a reset (F5), or the preparation a jump offered (worded as such).
+    fn start_reset(&mut self, plan: ResetPlan, preparing: bool) {
+        self.typing = None;
+        self.preparing = preparing;
+        let key = if preparing {
+            "tui_prepare_started"
+        } else {
+            "tui_reset_started"
+        };
+        let text = t(key, &[]);
         self.resetting = Some(text.clone());
         self.reset_problems.clear();
         self.say(MsgKind::Info, text);

@@ -4,6 +4,7 @@
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
+use crate::course::footprint::Names;
 use crate::engine::Event;
 
 #[derive(Debug)]
@@ -20,6 +21,11 @@ pub enum AppEvent {
     Changed,
     Tick,
     Reset(ResetUpdate),
+    /// Containers the last session left running were stopped: how many, what failed.
+    Stopped {
+        n: usize,
+        problems: Vec<String>,
+    },
     /// SIGTERM, SIGHUP or SIGINT.
     Quit,
 }
@@ -41,13 +47,16 @@ pub enum ResetUpdate {
 pub enum Effect {
     Reset(ResetPlan),
     RespawnShell,
+    /// Stop what the last session left running (the learner said yes).
+    StopLeftRunning(Vec<String>),
 }
 
-/// How to bring the engine back to the start of a step.
+/// How to bring the engine back to the start of a step: remove what the lesson names (and
+/// exists now), then replay. What the lesson does not name is left alone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResetPlan {
-    pub remove_containers: Vec<String>,
-    pub remove_images: Vec<String>,
+    /// By name: containers, image tags, volumes, networks (`course::footprint`).
+    pub remove: Names,
     /// Earlier steps' solutions then this step's setup, typed headlessly.
     pub replay: Vec<String>,
 }

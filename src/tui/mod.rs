@@ -69,12 +69,7 @@ fn command() -> Command {
                 .action(ArgAction::Version)
                 .help(t("tui_arg_version", &[])),
         )
-        .arg(
-            Arg::new("lang")
-                .long("lang")
-                .value_name("ko|en")
-                .help(t("tui_arg_lang", &[])),
-        )
+        .arg(lang_option())
         .arg(
             Arg::new("demo")
                 .long("demo")
@@ -93,6 +88,14 @@ fn command() -> Command {
                 .value_name("M")
                 .help(t("tui_arg_step", &[])),
         )
+}
+
+/// `--lang ko|en` (the TUI's and `gorae doctor`'s).
+pub(crate) fn lang_option() -> Arg {
+    Arg::new("lang")
+        .long("lang")
+        .value_name("ko|en")
+        .help(t("tui_arg_lang", &[]))
 }
 
 /// Parse the arguments after the program name.
@@ -120,7 +123,7 @@ pub fn parse_args(args: &[String]) -> Result<Options, clap::Error> {
 }
 
 /// `--lang X` or `--lang=X`, when X is a language we know.
-fn lang_arg(args: &[String]) -> Option<Lang> {
+pub(crate) fn lang_arg(args: &[String]) -> Option<Lang> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--lang" {
@@ -174,7 +177,12 @@ pub fn main(args: Vec<String>) -> i32 {
         eprintln!("{}", t("tui_not_a_terminal", &[]));
         return 1;
     }
-    match run(&opts) {
+    // Containers cannot start here: say why and what to do before the screen hides it.
+    let look = crate::doctor::first_look(&crate::engine::doctor::LinuxHost);
+    if look == crate::doctor::FirstLook::Leave {
+        return 1;
+    }
+    match run(&opts, look) {
         Ok((store, stop)) => {
             if stop.is_empty() {
                 return 0;
@@ -198,13 +206,19 @@ pub fn main(args: Vec<String>) -> i32 {
 
 /// Run the screen until the learner quits; returns the store and the containers to stop
 /// afterwards.
-fn run(opts: &Options) -> anyhow::Result<(Store, Vec<String>)> {
+fn run(opts: &Options, look: crate::doctor::FirstLook) -> anyhow::Result<(Store, Vec<String>)> {
     let lang = i18n::lang();
     let store = Store::open_default()
         .map_err(|e| anyhow::anyhow!(t("tui_store_failed", &[("error", &e.to_string())])))?;
     let state = state_dir();
     let lessons = load_lessons(lang);
     let progress = Progress::load();
+    // As every CLI command does first: a dead monitor's record stops saying "running".
+    let _ = store.reconcile();
+    // Written now and removed when the learner quits with F10: found at the next start, it
+    // says the window was closed instead, and what still runs was never asked about.
+    let session = state.join("session");
+    let unasked = ended_unasked(&session);
     let theme = Theme::from_env(opts.demo);
     let (cols, rows) = crossterm::terminal::size()?;
 
@@ -226,6 +240,10 @@ fn run(opts: &Options) -> anyhow::Result<(Store, Vec<String>)> {
     {
         anyhow::bail!(e);
     }
+    app.started(unasked);
+    app.machine_looked_at(look);
+    let _ = std::fs::create_dir_all(&state);
+    let _ = std::fs::write(&session, std::process::id().to_string());
 
     guard::install_panic_hook();
     let _guard = guard::TerminalGuard::enter()
@@ -273,6 +291,7 @@ fn run(opts: &Options) -> anyhow::Result<(Store, Vec<String>)> {
             match effect {
                 Effect::RespawnShell => start_shell(&mut app, &state, &tx),
                 Effect::Reset(plan) => reset::spawn(plan, store.clone(), state.clone(), tx.clone()),
+                Effect::StopLeftRunning(ids) => reset::spawn_stop(ids, store.clone(), tx.clone()),
             }
         }
         if app.quit {
@@ -282,7 +301,26 @@ fn run(opts: &Options) -> anyhow::Result<(Store, Vec<String>)> {
             terminal.draw(|f| ui::draw(&app, f))?;
         }
     }
+    if app.quit_asked {
+        let _ = std::fs::remove_file(&session);
+    }
     Ok((store, std::mem::take(&mut app.stop_on_quit)))
+}
+
+/// Whether the session marker says the last TUI on this state ended without F10: it is there,
+/// and the pid it names is no longer a gorae (another TUI still open is not a closed window).
+fn ended_unasked(marker: &std::path::Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(marker) else {
+        return false;
+    };
+    let still_open = text.trim().parse::<u32>().is_ok_and(|pid| {
+        pid != std::process::id()
+            && std::fs::read_link(format!("/proc/{pid}/exe"))
+                .ok()
+                .zip(std::env::current_exe().ok())
+                .is_some_and(|(a, b)| a == b)
+    });
+    !still_open
 }
 
 /// Read terminal input on its own thread; `read` blocks, so this costs nothing while idle.

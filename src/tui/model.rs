@@ -5,9 +5,10 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::course_api::{Lesson, Progress, Step, Verdict};
-use super::event::Effect;
+use super::event::{Effect, ResetPlan};
 use super::shell::ShellPane;
 use super::theme::Theme;
+use crate::course::footprint::Names;
 use crate::engine::{Event, Snapshot};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +31,18 @@ pub enum Confirm {
         running: Vec<String>,
     },
     Skip,
-    Reset,
+    /// F5: what will be removed and replayed, shown before the learner says yes.
+    Reset(Box<ResetPlan>),
+    /// A jump landed on a step whose earlier steps' results are missing: replay them?
+    Prepare {
+        missing: Box<Names>,
+        plan: Box<ResetPlan>,
+    },
+    /// The last session ended without F10 (the window was closed) and left these running.
+    LeftRunning {
+        /// (id, name) of each.
+        running: Vec<(String, String)>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,9 +118,14 @@ pub struct App {
     pub resetting: Option<String>,
     /// What the running reset could not remove, told when it finishes.
     pub reset_problems: Vec<String>,
+    /// The running reset prepares a step a jump landed on (said so when it ends).
+    pub preparing: bool,
     pub quit: bool,
     /// Containers to stop after the screen is restored.
     pub stop_on_quit: Vec<String>,
+    /// The learner quit with F10 (and answered about running containers): the session ended
+    /// as meant. A signal (the window closed) leaves this false.
+    pub quit_asked: bool,
     pub effects: Vec<Effect>,
     pub(super) engine: Box<dyn EngineView>,
 }

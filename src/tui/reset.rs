@@ -1,4 +1,4 @@
-//! "Reset this step": remove what the course made, then replay the earlier steps' solutions
+//! "Reset this step": remove what the lesson names, then replay the earlier steps' solutions
 //! headlessly, reporting progress to the event loop as it goes. Removal calls the engine
 //! directly; what could not be removed is reported, and the reset goes on.
 
@@ -7,6 +7,7 @@ use std::sync::mpsc::Sender;
 
 use super::event::{AppEvent, ResetPlan, ResetUpdate};
 use crate::cli::describe;
+use crate::engine::net::NetError;
 use crate::engine::{EngineError, Store};
 use crate::i18n::t;
 
@@ -21,6 +22,24 @@ pub fn spawn(plan: ResetPlan, store: Store, state: PathBuf, tx: Sender<AppEvent>
         .spawn(worker)
     {
         let _ = report.send(AppEvent::Reset(ResetUpdate::Finished(Err(e.to_string()))));
+    }
+}
+
+/// Stop what the last session left running, off the event loop (each stop may wait).
+pub fn spawn_stop(ids: Vec<String>, store: Store, tx: Sender<AppEvent>) {
+    let report = tx.clone();
+    let n = ids.len();
+    let worker = move || {
+        let _ = store.reconcile();
+        let problems = stop_containers(&store, &ids);
+        let _ = tx.send(AppEvent::Stopped { n, problems });
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name("gorae-stop".into())
+        .spawn(worker)
+    {
+        let problems = vec![e.to_string()];
+        let _ = report.send(AppEvent::Stopped { n, problems });
     }
 }
 
@@ -45,6 +64,28 @@ pub fn remove_images(store: &Store, ids: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// `docker volume rm` each volume; as [`remove_containers`].
+pub fn remove_volumes(store: &Store, names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .filter_map(|n| match store.remove_volume(n, true) {
+            Ok(()) | Err(EngineError::NoSuchVolume(_)) => None,
+            Err(e) => Some(problem(n, &e)),
+        })
+        .collect()
+}
+
+/// `docker network rm` each network; as [`remove_containers`].
+pub fn remove_networks(store: &Store, names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .filter_map(|n| match store.remove_network(n) {
+            Ok(_) | Err(EngineError::Network(NetError::NotFound(_))) => None,
+            Err(e) => Some(problem(n, &e)),
+        })
+        .collect()
+}
+
 /// `docker stop -t 1` each container; as [`remove_containers`].
 pub fn stop_containers(store: &Store, ids: &[String]) -> Vec<String> {
     ids.iter()
@@ -56,7 +97,12 @@ pub fn stop_containers(store: &Store, ids: &[String]) -> Vec<String> {
 }
 
 fn problem(id: &str, e: &EngineError) -> String {
-    let short: String = id.chars().take(12).collect();
+    // IDs as Docker shortens them; names as they are.
+    let short: String = if id.len() > 12 && id.chars().all(|c| c.is_ascii_hexdigit()) {
+        id.chars().take(12).collect()
+    } else {
+        id.to_string()
+    };
     t(
         "tui_engine_problem",
         &[("name", &short), ("error", &describe(e))],
@@ -69,7 +115,9 @@ fn run(
     state: &std::path::Path,
     tx: &Sender<AppEvent>,
 ) -> Result<(), String> {
-    let total = 3;
+    let total = 5;
+    let list = |set: &std::collections::BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>();
+    let remove = &plan.remove;
     let progress = |done: usize, what: &str| {
         let _ = tx.send(AppEvent::Reset(ResetUpdate::Progress {
             done,
@@ -84,18 +132,30 @@ fn run(
     };
     // As every CLI command does first: a dead monitor's record stops saying "running".
     let _ = store.reconcile();
-    if !plan.remove_containers.is_empty() {
-        progress(1, "docker rm -f …");
-        problems(remove_containers(store, &plan.remove_containers));
+    let containers = list(&remove.containers);
+    if !containers.is_empty() {
+        progress(1, &format!("docker rm -f {}", containers.join(" ")));
+        problems(remove_containers(store, &containers));
     }
-    if !plan.remove_images.is_empty() {
-        progress(2, "docker rmi -f …");
-        problems(remove_images(store, &plan.remove_images));
+    let images = list(&remove.images);
+    if !images.is_empty() {
+        progress(2, &format!("docker rmi -f {}", images.join(" ")));
+        problems(remove_images(store, &images));
+    }
+    let volumes = list(&remove.volumes);
+    if !volumes.is_empty() {
+        progress(3, &format!("docker volume rm {}", volumes.join(" ")));
+        problems(remove_volumes(store, &volumes));
+    }
+    let networks = list(&remove.networks);
+    if !networks.is_empty() {
+        progress(4, &format!("docker network rm {}", networks.join(" ")));
+        problems(remove_networks(store, &networks));
     }
     if plan.replay.is_empty() {
         return Ok(());
     }
-    progress(3, &plan.replay.join(" ; "));
+    progress(5, &plan.replay.join(" ; "));
     let sandbox = super::term::Sandbox::prepare(state).map_err(|e| e.to_string())?;
     super::term::replay(
         &sandbox,
@@ -123,6 +183,9 @@ mod tests {
         assert_eq!(remove_containers(&store, &ids), Vec::<String>::new());
         assert_eq!(remove_images(&store, &ids), Vec::<String>::new());
         assert_eq!(stop_containers(&store, &ids), Vec::<String>::new());
+        let names = vec!["redis-data".to_string()];
+        assert_eq!(remove_volumes(&store, &names), Vec::<String>::new());
+        assert_eq!(remove_networks(&store, &names), Vec::<String>::new());
     }
 
     #[test]

@@ -27,6 +27,7 @@ use std::path::PathBuf;
 
 mod keys;
 mod live;
+mod reset;
 
 #[derive(Default)]
 struct ShellLog {
@@ -446,22 +447,7 @@ fn quitting_with_running_containers_asks_to_stop_them() {
         .borrow_mut()
         .snapshot
         .containers
-        .push(ContainerInfo {
-            id: "abc123".into(),
-            name: "web".into(),
-            image: "busybox".into(),
-            image_id: "sha256:1".into(),
-            state: "running".into(),
-            exit_code: None,
-            command: vec!["sh".into()],
-            tty: true,
-            detached: true,
-            auto_remove: false,
-            interactive: false,
-            ports: Vec::new(),
-            created: 0,
-            mounts: Vec::new(),
-        });
+        .push(reset::container("abc123", "web", "busybox", "running"));
     r.app.handle(AppEvent::Engine(vec![Event::new(
         EventType::Container,
         Action::Start,
@@ -493,7 +479,7 @@ fn reset_asks_then_plans_removal_and_replay_of_earlier_steps() {
         panic!("no reset effect");
     };
     assert_eq!(plan.replay, vec!["docker pull".to_string()]);
-    assert!(plan.remove_containers.is_empty() && plan.remove_images.is_empty());
+    assert!(plan.remove.is_empty());
     assert!(r.app.resetting.is_some());
 }
 

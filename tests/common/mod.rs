@@ -131,6 +131,17 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// (uid, gid) of the user `name` in /etc/passwd.
+pub fn user_ids(name: &str) -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    let f: Vec<&str> = passwd
+        .lines()
+        .find(|l| l.split(':').next() == Some(name))?
+        .split(':')
+        .collect();
+    Some((f[2].parse().ok()?, f[3].parse().ok()?))
+}
+
 /// Whether /etc/subuid gives the user `name` a range of subordinate ids.
 pub fn has_subuid_range(name: &str) -> bool {
     std::fs::read_to_string("/etc/subuid")

@@ -23,10 +23,12 @@ pub enum Helper {
     Copy,
     /// `__health <id>`: a running container's health checker, started by its monitor (`health`).
     Health,
+    /// `__probe <scratch dir>`: try the namespaces and mounts containers need (`doctor`).
+    Probe,
 }
 
 impl Helper {
-    pub const ALL: [Helper; 7] = [
+    pub const ALL: [Helper; 8] = [
         Helper::Monitor,
         Helper::RemoveTree,
         Helper::PackUpper,
@@ -34,6 +36,7 @@ impl Helper {
         Helper::NetHolder,
         Helper::Copy,
         Helper::Health,
+        Helper::Probe,
     ];
 
     pub fn arg(self) -> &'static str {
@@ -45,6 +48,7 @@ impl Helper {
             Helper::NetHolder => "__net-holder",
             Helper::Copy => "__cp",
             Helper::Health => "__health",
+            Helper::Probe => "__probe",
         }
     }
 

@@ -31,6 +31,7 @@ pub mod build;
 pub mod container;
 pub mod cp;
 pub mod df;
+pub mod doctor;
 mod error;
 pub mod events;
 pub mod exec;

@@ -1,7 +1,7 @@
 //! The learner's shell: `docker` resolves to this gorae binary, the prompt shows it is the
 //! sandbox, and the store root is passed on unchanged.
 //!
-//! Layout under `<state dir>/sandbox/`: `bin/docker` (a symlink to our executable),
+//! Layout under `<state dir>/sandbox/`: `bin/docker` and `bin/gorae` (symlinks to our executable),
 //! `shellrc` (the interactive shell's rc file), `replayrc` (the rc file of headless replay
 //! shells) and `history` (the sandbox shell's own history, apart from the user's).
 
@@ -182,6 +182,8 @@ impl Sandbox {
         let bin_dir = dir.join("bin");
         std::fs::create_dir_all(&bin_dir).map_err(io_err(&bin_dir))?;
         link_atomic(exe, &bin_dir.join("docker"))?;
+        // `gorae doctor` (which the status bar may suggest) works wherever gorae was run from.
+        link_atomic(exe, &bin_dir.join("gorae"))?;
         let (shell, kind) = pick_shell()?;
         let rcfile = dir.join("shellrc");
         write_atomic(
@@ -286,6 +288,7 @@ mod tests {
         std::fs::write(&other, "").unwrap();
         let sb2 = Sandbox::prepare_with(tmp.path(), &other).unwrap();
         assert_eq!(std::fs::read_link(&link).unwrap(), other);
+        assert_eq!(std::fs::read_link(sb.bin_dir.join("gorae")).unwrap(), other);
         // Preparing again is harmless.
         let sb3 = Sandbox::prepare_with(tmp.path(), &other).unwrap();
         assert_eq!(sb2.rcfile, sb3.rcfile);

@@ -114,7 +114,10 @@ fn the_reset_dialog_ignores_enter_and_confirms_only_with_y() {
         KeyCode::Char('ㅇ'),
     ] {
         r.app.handle(key(KeyCode::F(5)));
-        assert_eq!(r.app.overlay, Some(Overlay::Confirm(Confirm::Reset)));
+        assert!(matches!(
+            r.app.overlay,
+            Some(Overlay::Confirm(Confirm::Reset(_)))
+        ));
         r.app.handle(key(other));
         assert_eq!(r.app.overlay, None, "{other:?} closes the dialog");
         assert!(r.app.effects.is_empty(), "{other:?} must not reset");
@@ -127,7 +130,10 @@ fn the_reset_dialog_ignores_enter_and_confirms_only_with_y() {
     r.app.handle(key(KeyCode::Modifier(
         crossterm::event::ModifierKeyCode::LeftShift,
     )));
-    assert_eq!(r.app.overlay, Some(Overlay::Confirm(Confirm::Reset)));
+    assert!(matches!(
+        r.app.overlay,
+        Some(Overlay::Confirm(Confirm::Reset(_)))
+    ));
     r.app.handle(key(KeyCode::Char('y')));
     assert!(matches!(r.app.effects.pop(), Some(Effect::Reset(_))));
     r.app.handle(AppEvent::Reset(ResetUpdate::Finished(Ok(()))));

@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
 use super::list_rows;
 use super::state::clip_line;
+use crate::course::footprint::Names;
 use crate::i18n::t;
 use crate::tui::markdown::{str_width, wrap};
 use crate::tui::model::{App, Confirm, Overlay};
@@ -198,7 +199,31 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                     t("tui_confirm_quit", &[("n", &running.len().to_string())])
                 }
                 Confirm::Skip => t("tui_confirm_skip", &[]),
-                Confirm::Reset => t("tui_confirm_reset", &[]),
+                Confirm::Reset(plan) => t(
+                    "tui_confirm_reset",
+                    &[
+                        ("remove", &names_text(&plan.remove)),
+                        ("n", &plan.replay.len().to_string()),
+                    ],
+                ),
+                Confirm::Prepare { missing, plan } => t(
+                    "tui_confirm_prepare",
+                    &[
+                        ("missing", &names_text(missing)),
+                        ("remove", &names_text(&plan.remove)),
+                        ("n", &plan.replay.len().to_string()),
+                    ],
+                ),
+                Confirm::LeftRunning { running } => {
+                    let names: Vec<&str> = running.iter().map(|(_, name)| name.as_str()).collect();
+                    t(
+                        "tui_confirm_left_running",
+                        &[
+                            ("n", &running.len().to_string()),
+                            ("names", &names.join(", ")),
+                        ],
+                    )
+                }
             };
             let w = area.width.saturating_sub(8).clamp(20, 64);
             let lines: Vec<Line<'static>> =
@@ -214,5 +239,27 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                     .collect();
             boxed(t("tui_confirm_title", &[]), lines, area, w, buf, app);
         }
+    }
+}
+
+/// "containers db, web; volumes redis-data" (or "nothing"), as the dialogs list what they do.
+pub fn names_text(n: &Names) -> String {
+    let parts: Vec<String> = [
+        ("tui_names_containers", &n.containers),
+        ("tui_names_images", &n.images),
+        ("tui_names_volumes", &n.volumes),
+        ("tui_names_networks", &n.networks),
+    ]
+    .into_iter()
+    .filter(|(_, set)| !set.is_empty())
+    .map(|(key, set)| {
+        let list: Vec<&str> = set.iter().map(String::as_str).collect();
+        t(key, &[("list", &list.join(", "))])
+    })
+    .collect();
+    if parts.is_empty() {
+        t("tui_names_none", &[])
+    } else {
+        parts.join("; ")
     }
 }

@@ -28,7 +28,7 @@ use rootfs::{mask_paths, mount_rootfs};
 use sys::{Errno, LinuxSyscall, SysError, SysResult, Syscall};
 pub use userns::{
     enter_as_container_root, maps_one_id_when_rootless, remove_tree_as_container_root,
-    remove_tree_main, spawn_as_container_root, write_id_maps,
+    remove_tree_main, spawn_as_container_root, subordinate_range_in, write_id_maps,
 };
 
 /// Everything the container's init needs, prepared by the monitor before the clone.

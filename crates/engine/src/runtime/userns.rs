@@ -44,7 +44,11 @@ pub fn write_id_maps(pid: i32) -> SysResult<()> {
 /// Our range in /etc/subuid or /etc/subgid (by user name or uid): (first id, count).
 fn subordinate_range(file: &str, uid: u32) -> Option<(u64, u64)> {
     let user = std::env::var("USER").unwrap_or_default();
-    let text = fs::read_to_string(file).ok()?;
+    subordinate_range_in(&fs::read_to_string(file).ok()?, &user, uid)
+}
+
+/// The range of `user` (or `uid`) in the text of /etc/subuid or /etc/subgid.
+pub fn subordinate_range_in(text: &str, user: &str, uid: u32) -> Option<(u64, u64)> {
     text.lines().find_map(|l| {
         let f: Vec<&str> = l.split(':').collect();
         (f.len() == 3 && (f[0] == user || f[0] == uid.to_string()))
