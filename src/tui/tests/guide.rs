@@ -106,5 +106,12 @@ fn the_pages_say_the_same_in_both_languages() {
                 .collect::<Vec<_>>()
         };
         assert_eq!(blocks(Lang::Ko), blocks(Lang::En), "{page:?}");
+        // Bold CommonMark would not close (`**볼륨(volume)**을`) shows as asterisks.
+        for l in [Lang::Ko, Lang::En] {
+            for line in crate::tui::markdown::render(page.source(l), 80, &Theme::plain()) {
+                let text = crate::tui::markdown::line_text(&line);
+                assert!(!text.contains("**"), "{page:?} {l:?}: {text}");
+            }
+        }
     }
 }
