@@ -539,7 +539,7 @@ mod tests {
     #[test]
     fn lesson_07_names_its_containers_volume_and_network_and_no_image_of_others() {
         let names = lesson_names(&lesson("07"));
-        assert_eq!(names.containers, set(&["cache", "db", "web"]));
+        assert_eq!(names.containers, set(&["cache", "db", "mypage", "web"]));
         assert_eq!(names.volumes, set(&["redis-data"]));
         assert_eq!(names.networks, set(&["app-net"]));
         assert!(!names.images.contains("hello-app:latest"), "{names:?}");

@@ -12,6 +12,7 @@ use crossterm::event::{
 
 use super::course_api::{Lesson, Progress, Step, Verdict};
 use super::event::{AppEvent, Effect, ResetPlan, ResetUpdate};
+use super::guide;
 use super::keys_api::encode_key;
 use super::layout;
 use super::model::{
@@ -22,7 +23,7 @@ use super::shell::ShellPane;
 use super::theme::Theme;
 use super::ui;
 use crate::course::footprint::{self, Names};
-use crate::i18n::t;
+use crate::i18n::{lang, t};
 
 impl App {
     pub fn new(
@@ -541,12 +542,18 @@ impl App {
     fn overlay_key(&mut self, ov: Overlay, k: KeyEvent) {
         match ov {
             Overlay::Help => {
-                if matches!(
+                if let Some(page) = guide::page_for_key(k.code) {
+                    self.overlay = Some(Overlay::Page { page, scroll: 0 });
+                } else if matches!(
                     k.code,
                     KeyCode::Esc | KeyCode::F(1) | KeyCode::Enter | KeyCode::Char('q' | '?')
                 ) {
                     self.overlay = None;
                 }
+            }
+            Overlay::Page { page, scroll } => {
+                let total = guide::lines(page, lang(), self.size, &self.theme).len();
+                self.overlay = guide::key(page, scroll, k, total, guide::rows(self.size));
             }
             Overlay::Lessons { sel } => {
                 let rows = ui::list_rows(self);

@@ -8,6 +8,7 @@ pub mod course_api;
 pub mod engine_link;
 pub mod event;
 pub mod guard;
+pub mod guide;
 pub mod keys_api;
 pub mod layout;
 pub mod markdown;

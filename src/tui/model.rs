@@ -20,7 +20,14 @@ pub enum Focus {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     Help,
-    Lessons { sel: usize },
+    /// A reading page opened from the help, scrolled down by `scroll` lines.
+    Page {
+        page: super::guide::Page,
+        scroll: usize,
+    },
+    Lessons {
+        sel: usize,
+    },
     Confirm(Confirm),
 }
 

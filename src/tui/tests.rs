@@ -25,6 +25,7 @@ use crate::course::Predicate;
 use crate::engine::{Action, ContainerInfo, Event, EventType, Snapshot};
 use std::path::PathBuf;
 
+mod guide;
 mod keys;
 mod live;
 mod reset;

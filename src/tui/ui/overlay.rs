@@ -1,4 +1,5 @@
-//! Overlays drawn over the panes: help (every key), the lesson list, confirmations.
+//! Overlays drawn over the panes: help (every key, and the pages it opens), the lesson list,
+//! confirmations.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -8,7 +9,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 use super::list_rows;
 use super::state::clip_line;
 use crate::course::footprint::Names;
-use crate::i18n::t;
+use crate::i18n::{lang, t};
+use crate::tui::guide::{self, Page};
 use crate::tui::markdown::{str_width, wrap};
 use crate::tui::model::{App, Confirm, Overlay};
 
@@ -55,16 +57,8 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     )
 }
 
-fn boxed(
-    title: String,
-    lines: Vec<Line<'static>>,
-    area: Rect,
-    w: u16,
-    buf: &mut Buffer,
-    app: &App,
-) {
-    let h = lines.len() as u16 + 2;
-    let r = centered(area, w, h);
+/// Clears the box `r` drawn in `area`.
+fn clear_box(r: Rect, area: Rect, buf: &mut Buffer) {
     Clear.render(r, buf);
     // A wide character just left of the box would spill over its border: blank it.
     if r.x > area.x {
@@ -75,6 +69,19 @@ fn boxed(
             }
         }
     }
+}
+
+fn boxed(
+    title: String,
+    lines: Vec<Line<'static>>,
+    area: Rect,
+    w: u16,
+    buf: &mut Buffer,
+    app: &App,
+) {
+    let h = lines.len() as u16 + 2;
+    let r = centered(area, w, h);
+    clear_box(r, area, buf);
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(app.theme.border(true))
@@ -129,6 +136,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 ]));
             }
             lines.push(Line::default());
+            for (k, what) in [
+                ("T", t("tui_help_troubleshooting", &[])),
+                ("C", t("tui_help_commands", &[])),
+            ] {
+                lines.push(Line::from(vec![
+                    Span::styled(k, th.status_key().patch(th.h3())),
+                    Span::raw(" ".repeat(k1 + 2 - str_width(k) + k2 + 2)),
+                    Span::raw(what),
+                ]));
+            }
+            lines.push(Line::default());
             lines.push(Line::from(Span::styled(t("tui_help_close", &[]), th.dim())));
             let w = lines
                 .iter()
@@ -138,6 +156,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 + 4;
             boxed(t("tui_help_title", &[]), lines, area, w, buf, app);
         }
+        Some(Overlay::Page { page, scroll }) => render_page(app, *page, *scroll, area, buf),
         Some(Overlay::Lessons { sel }) => {
             let rows = list_rows(app);
             let h = area.height.saturating_sub(4).max(3) as usize;
@@ -262,4 +281,50 @@ pub fn names_text(n: &Names) -> String {
     } else {
         parts.join("; ")
     }
+}
+
+/// A page from the help: as many of its lines as fit, from `scroll`, in a box nearly as big as
+/// the frame, with where it is and the keys in the bottom border.
+fn render_page(app: &App, page: Page, scroll: usize, area: Rect, buf: &mut Buffer) {
+    let th = &app.theme;
+    let size = (area.width, area.height);
+    let r = guide::frame_rect(size);
+    let r = Rect::new(area.x + r.x, area.y + r.y, r.width, r.height);
+    let all = guide::lines(page, lang(), size, th);
+    let rows = guide::rows(size);
+    let scroll = scroll.min(all.len().saturating_sub(rows));
+    let title = match page {
+        Page::Troubleshooting => t("tui_page_troubleshooting", &[]),
+        Page::Commands => t("tui_page_commands", &[]),
+    };
+    let end = (scroll + rows).min(all.len());
+    let keys = t(
+        "tui_page_keys",
+        &[
+            ("from", &(scroll + 1).min(all.len()).to_string()),
+            ("to", &end.to_string()),
+            ("of", &all.len().to_string()),
+        ],
+    );
+    clear_box(r, area, buf);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(th.border(true))
+        .title(Line::from(format!(" {title} ")))
+        .title_bottom(Line::from(Span::styled(format!(" {keys} "), th.dim())));
+    let inner = block.inner(r);
+    block.render(r, buf);
+    let text = Rect::new(
+        inner.x + 1,
+        inner.y,
+        inner.width.saturating_sub(2),
+        inner.height,
+    );
+    let lines: Vec<Line<'static>> = all
+        .into_iter()
+        .skip(scroll)
+        .take(rows)
+        .map(|l| clip_line(l, text.width as usize))
+        .collect();
+    Paragraph::new(lines).render(text, buf);
 }
