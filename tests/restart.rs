@@ -134,3 +134,33 @@ fn a_restarted_container_keeps_its_files_and_its_published_port() {
     restart::poll(get, |b| b.ends_with("again\n"), "the page through the port");
     let _ = early.join();
 }
+
+#[test]
+fn korean_restart_refusals() {
+    let s = pulled();
+    let r = s.docker_env(
+        &["run", "--restart", "bogus", "busybox"],
+        &[("GORAE_LANG", "ko")],
+    );
+    assert_eq!(r.code, 125);
+    assert!(
+        r.stderr.contains("알 수 없는 재시작 정책입니다: 'bogus'"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("도움말: 'docker run --help'"),
+        "{}",
+        r.stderr
+    );
+    let r = s.docker_env(
+        &["run", "--rm", "--restart", "always", "busybox"],
+        &[("GORAE_LANG", "ko")],
+    );
+    assert_eq!(r.code, 125);
+    assert!(
+        r.stderr.contains("--restart와 --rm은 함께 쓸 수 없습니다"),
+        "{}",
+        r.stderr
+    );
+}
