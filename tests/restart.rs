@@ -94,3 +94,73 @@ fn compose_passes_a_services_restart_policy_to_its_container() {
         "the service's container",
     );
 }
+
+/// What the first run wrote is there for the next (the same container), and its published
+/// port answers again: the restarted monitor binds it anew, even while a connection made
+/// during the first run was still being relayed.
+#[test]
+fn a_restarted_container_keeps_its_files_and_its_published_port() {
+    use std::io::{Read, Write};
+    let s = pulled();
+    s.ok(&[
+        "run", "-d", "--name", "web", "-p", "80", "--restart", "on-failure", "busybox", "sh",
+        "-c",
+        "if [ -f /tmp/ran ]; then exec httpd -f -h /tmp -p 80; fi; echo again > /tmp/index.html; touch /tmp/ran; sleep 1; exit 1",
+    ]);
+    let port = s.ok(&["port", "web", "80"]);
+    let port: u16 = port
+        .lines()
+        .next()
+        .and_then(|l| l.rsplit(':').next())
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no port in {port:?}"));
+    let get = move || {
+        let Ok(mut c) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return String::new();
+        };
+        let _ = c.write_all(b"GET /index.html HTTP/1.0\r\n\r\n");
+        let mut body = String::new();
+        let _ = c.read_to_string(&mut body);
+        body
+    };
+    // Nothing listens in the first run: this connection is relayed (retried) past its end.
+    let early = std::thread::spawn(get);
+    let t = "{{.State.Status}} {{.RestartCount}}";
+    restart::poll(
+        || s.ok(&["inspect", "-f", t, "web"]),
+        |v| v.trim() == "running 1",
+        "web's second run",
+    );
+    restart::poll(get, |b| b.ends_with("again\n"), "the page through the port");
+    let _ = early.join();
+}
+
+#[test]
+fn korean_restart_refusals() {
+    let s = pulled();
+    let r = s.docker_env(
+        &["run", "--restart", "bogus", "busybox"],
+        &[("GORAE_LANG", "ko")],
+    );
+    assert_eq!(r.code, 125);
+    assert!(
+        r.stderr.contains("알 수 없는 재시작 정책입니다: 'bogus'"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("도움말: 'docker run --help'"),
+        "{}",
+        r.stderr
+    );
+    let r = s.docker_env(
+        &["run", "--rm", "--restart", "always", "busybox"],
+        &[("GORAE_LANG", "ko")],
+    );
+    assert_eq!(r.code, 125);
+    assert!(
+        r.stderr.contains("--restart와 --rm은 함께 쓸 수 없습니다"),
+        "{}",
+        r.stderr
+    );
+}

@@ -6,6 +6,10 @@
 //! Startup handshake on fd 3 (a pipe from the CLI): `listening\n` once the socket is bound, then
 //! `started <pid>\n` or `error <code> <EngineError as JSON>\n`. With `--wait-attach` the container starts only
 //! when the first client sends START (after an optional RESIZE), so no output is lost.
+//!
+//! When the process exits and its restart policy says so (`restart`), the monitor waits out the
+//! back-off and re-executes itself with `--restarted <ms>` for the next run (no status pipe
+//! then: nobody waits for it).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;

@@ -113,7 +113,9 @@ impl Connector {
         // The monitor is single-threaded here; the child only makes syscalls and exits.
         match sys::fork()? {
             sys::Forked::Child => {
-                sys::close(ours);
+                // Nothing of the monitor's (its listeners, its attach socket) stays open here:
+                // a monitor restarting its container binds them again.
+                sys::close_fds_except(theirs);
                 let code = connector_main(pid, target, theirs);
                 sys::exit_now(code)
             }

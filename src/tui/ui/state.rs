@@ -50,6 +50,10 @@ fn container_line(c: &ContainerInfo, th: &Theme, indent: &str) -> Line<'static> 
             "tui_state_exited",
             &[("code", &c.exit_code.unwrap_or(0).to_string())],
         ),
+        "restarting" => t(
+            "tui_state_restarting",
+            &[("code", &c.exit_code.unwrap_or(0).to_string())],
+        ),
         other => other.to_string(),
     };
     let mut spans = vec![

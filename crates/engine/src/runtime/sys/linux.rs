@@ -589,6 +589,30 @@ pub fn cloexec_from(from: RawFd) {
     }
 }
 
+/// Close every fd from 3 up but `keep`: a forked helper then holds nothing of its parent's
+/// (no listening socket outlives the parent's own close of it).
+pub fn close_fds_except(keep: RawFd) {
+    let close_range = |lo: RawFd, hi: libc::c_uint| {
+        // SAFETY: close_range only closes descriptors; this process uses none of them after.
+        unsafe { libc::syscall(libc::SYS_close_range, lo as libc::c_uint, hi, 0) == 0 }
+    };
+    let below = keep <= 3 || close_range(3, (keep - 1) as libc::c_uint);
+    let above = close_range(keep.max(2) + 1, libc::c_uint::MAX);
+    if below && above {
+        return;
+    }
+    // Older kernels: walk /proc/self/fd.
+    if let Ok(rd) = std::fs::read_dir("/proc/self/fd") {
+        let fds: Vec<RawFd> = rd
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
+            .collect();
+        for fd in fds.into_iter().filter(|fd| *fd >= 3 && *fd != keep) {
+            close(fd);
+        }
+    }
+}
+
 /// Whether `fd` is open.
 pub fn fd_is_open(fd: RawFd) -> bool {
     // SAFETY: F_GETFD only queries.
