@@ -151,7 +151,8 @@ fn replay_lesson(world: &World, lesson: &Lesson) -> Vec<String> {
     let mut lines = Vec::new();
     let mut last_line_of: Vec<(usize, usize)> = Vec::new(); // (line index, step index)
     for (si, step) in lesson.steps.iter().enumerate() {
-        lines.extend(step.solution.iter().cloned());
+        // A step's setup runs before it, as the TUI's reset runs it.
+        lines.extend(step.setup.iter().chain(&step.solution).cloned());
         if !step.solution.is_empty() {
             last_line_of.push((lines.len() - 1, si));
         }

@@ -168,6 +168,7 @@ pub fn predicate_holds(
             image_id(snap, a).is_some_and(|id| image_id(snap, b) == Some(id))
         }
         Predicate::NoImage(r) => !has_tag(snap, r),
+        Predicate::PulledBack(r) => pulled_back(r, snap, events),
         Predicate::ImageWithFile { path, not_from } => {
             let excluded_id = not_from.as_ref().and_then(|r| image_id(snap, r));
             snap.images
@@ -250,6 +251,7 @@ pub fn predicate_holds(
         Predicate::Volume { name, file } => snap.volumes.iter().any(|v| {
             v.name == *name && file.as_ref().is_none_or(|f| world.volume_has_file(name, f))
         }),
+        Predicate::NoVolume(name) => !snap.volumes.iter().any(|v| v.name == *name),
         Predicate::Mount(m) => snap
             .containers
             .iter()
@@ -263,6 +265,26 @@ pub fn predicate_holds(
                     .is_none_or(|m| n.members.iter().any(|x| same_name(&x.name, m)))
         }),
     }
+}
+
+/// An image deleted since the step began came back, the same ID, by a pull under `r`, and
+/// `r` names it now. A pull only updates a tag (and so only emits an event) when it brought
+/// something; the ID is the digest of the image's config, which names its layers' contents.
+fn pulled_back(r: &ImageRef, snap: &Snapshot, events: &[Event]) -> bool {
+    let Some(now) = image_id(snap, r) else {
+        return false;
+    };
+    let deleted_at = events.iter().position(|e| {
+        e.kind == EventType::Image && e.action == Action::Delete && e.id == now
+    });
+    deleted_at.is_some_and(|at| {
+        events[at..].iter().any(|e| {
+            e.kind == EventType::Image
+                && e.action == Action::Pull
+                && e.id == now
+                && ImageRef::parse(&e.name).is_ok_and(|n| n.full() == r.full())
+        })
+    })
 }
 
 fn mount_matches(mt: &MountInfo, m: &MountMatch, world: &dyn World) -> bool {
@@ -951,6 +973,49 @@ mod tests {
             &[]
         ));
         assert!(!holds(r#"{ volume = "nothere" }"#, &w, &[]));
+        assert!(holds(r#"{ no_volume = "nothere" }"#, &w, &[]));
+        assert!(!holds(r#"{ no_volume = "redis-data" }"#, &w, &[]));
+    }
+
+    #[test]
+    fn pulled_back_needs_the_same_image_deleted_then_pulled() {
+        let mut w = world();
+        let tag = "localhost:5000/app:1.0";
+        w.snap.images.push(image("sha256:app", &[tag], 2, false));
+        let p = r#"{ pulled_back = "localhost:5000/app:1.0" }"#;
+        let delete = |id: &str| Event::on_image(Action::Delete).id(id);
+        let pull = |id: &str, name: &str| Event::on_image(Action::Pull).id(id).name(name);
+        assert!(holds(
+            p,
+            &w,
+            &[delete("sha256:app"), pull("sha256:app", tag)]
+        ));
+        // Pulled without being gone first (only a tag was removed): nothing came back.
+        assert!(!holds(p, &w, &[pull("sha256:app", tag)]));
+        // Pulled before it was deleted.
+        assert!(!holds(
+            p,
+            &w,
+            &[pull("sha256:app", tag), delete("sha256:app")]
+        ));
+        // Another image was deleted; or the pull brought another name.
+        assert!(!holds(
+            p,
+            &w,
+            &[delete("sha256:other"), pull("sha256:app", tag)]
+        ));
+        assert!(!holds(
+            p,
+            &w,
+            &[delete("sha256:app"), pull("sha256:app", "localhost:5000/app:2.0")]
+        ));
+        // The tag names something else now (built again after the pull).
+        w.snap.images.last_mut().unwrap().id = "sha256:rebuilt".into();
+        assert!(!holds(
+            p,
+            &w,
+            &[delete("sha256:app"), pull("sha256:app", tag)]
+        ));
     }
 
     #[test]

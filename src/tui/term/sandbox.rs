@@ -1,7 +1,8 @@
 //! The learner's shell: `docker` resolves to this gorae binary, the prompt shows it is the
 //! sandbox, and the store root is passed on unchanged.
 //!
-//! Layout under `<state dir>/sandbox/`: `bin/docker` (a symlink to our executable),
+//! Layout under `<state dir>/sandbox/`: `bin/docker` and `bin/docker-compose` (symlinks to
+//! our executable; invoked by that name it is `docker compose`),
 //! `shellrc` (the interactive shell's rc file), `replayrc` (the rc file of headless replay
 //! shells) and `history` (the sandbox shell's own history, apart from the user's).
 
@@ -125,8 +126,8 @@ fn interactive_rc(kind: ShellKind, bin_dir: &Path, history: &Path) -> String {
         ShellKind::Sh => rc.push_str("unset ENV\n"),
     }
     rc.push_str(&format!(
-        "unalias docker 2>/dev/null\n\
-         unset -f docker 2>/dev/null\n\
+        "unalias docker docker-compose 2>/dev/null\n\
+         unset -f docker docker-compose 2>/dev/null\n\
          PATH={bin}:\"$PATH\"\n\
          export PATH\n\
          hash -r 2>/dev/null\n\
@@ -157,7 +158,7 @@ fn replay_rc(bin_dir: &Path) -> String {
         "# gorae replay shell (rewritten by gorae on each start)\n\
          unset ENV PROMPT_COMMAND HISTFILE\n\
          unalias -a 2>/dev/null\n\
-         unset -f docker 2>/dev/null\n\
+         unset -f docker docker-compose 2>/dev/null\n\
          PATH={bin}:\"$PATH\"\n\
          export PATH\n\
          hash -r 2>/dev/null\n\
@@ -168,9 +169,9 @@ fn replay_rc(bin_dir: &Path) -> String {
 }
 
 impl Sandbox {
-    /// Creates (idempotently) `<state dir>/sandbox/bin/docker` → our executable (a symlink;
-    /// a stale one is replaced atomically), the rc files, and picks the shell: bash (with
-    /// `--rcfile <rc> -i`), else sh (with `ENV=<rc>`).
+    /// Creates (idempotently) `<state dir>/sandbox/bin/docker` and `bin/docker-compose` → our
+    /// executable (symlinks; a stale one is replaced atomically), the rc files, and picks the
+    /// shell: bash (with `--rcfile <rc> -i`), else sh (with `ENV=<rc>`).
     pub fn prepare(state_dir: &Path) -> Result<Sandbox, TermError> {
         let exe = std::env::current_exe().map_err(TermError::CurrentExe)?;
         Self::prepare_with(state_dir, &exe)
@@ -182,6 +183,8 @@ impl Sandbox {
         let bin_dir = dir.join("bin");
         std::fs::create_dir_all(&bin_dir).map_err(io_err(&bin_dir))?;
         link_atomic(exe, &bin_dir.join("docker"))?;
+        // Compose v1's command, still in many guides (and in seed 002).
+        link_atomic(exe, &bin_dir.join("docker-compose"))?;
         let (shell, kind) = pick_shell()?;
         let rcfile = dir.join("shellrc");
         write_atomic(
