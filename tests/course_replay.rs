@@ -313,13 +313,14 @@ struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
-    /// Fixed host ports (8080, 6379) make an attempt exclusive.
+    /// Fixed host ports (8080, 6379, 5000; a Compose file's `ports`) make an attempt exclusive.
     fn exclusive(&self) -> bool {
         let start = Trial::start_lines(self.lesson, self.step);
-        self.lines
-            .iter()
-            .chain(&start)
-            .any(|l| l.contains("-p ") || l.contains("localhost:") || l.contains("127.0.0.1:"))
+        self.lines.iter().chain(&start).any(|l| {
+            ["-p ", "--publish", "compose", "localhost:", "127.0.0.1:"]
+                .iter()
+                .any(|s| l.contains(s))
+        })
     }
 
     fn judge(&self) -> Option<String> {
