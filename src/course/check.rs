@@ -274,9 +274,9 @@ fn pulled_back(r: &ImageRef, snap: &Snapshot, events: &[Event]) -> bool {
     let Some(now) = image_id(snap, r) else {
         return false;
     };
-    let deleted_at = events.iter().position(|e| {
-        e.kind == EventType::Image && e.action == Action::Delete && e.id == now
-    });
+    let deleted_at = events
+        .iter()
+        .position(|e| e.kind == EventType::Image && e.action == Action::Delete && e.id == now);
     deleted_at.is_some_and(|at| {
         events[at..].iter().any(|e| {
             e.kind == EventType::Image
@@ -1007,7 +1007,10 @@ mod tests {
         assert!(!holds(
             p,
             &w,
-            &[delete("sha256:app"), pull("sha256:app", "localhost:5000/app:2.0")]
+            &[
+                delete("sha256:app"),
+                pull("sha256:app", "localhost:5000/app:2.0")
+            ]
         ));
         // The tag names something else now (built again after the pull).
         w.snap.images.last_mut().unwrap().id = "sha256:rebuilt".into();
