@@ -284,6 +284,11 @@ mod tests {
             std::fs::read_link(&link).unwrap(),
             std::env::current_exe().unwrap()
         );
+        // Compose v1's name too, which the binary answers as `docker compose`.
+        assert_eq!(
+            std::fs::read_link(sb.bin_dir.join("docker-compose")).unwrap(),
+            std::env::current_exe().unwrap()
+        );
         // A link left by an older install elsewhere is replaced.
         let other = tmp.path().join("old-gorae");
         std::fs::write(&other, "").unwrap();
