@@ -68,7 +68,8 @@ fn replay_lesson(world: &World, lesson: &Lesson) -> Vec<String> {
     let mut lines = Vec::new();
     let mut last_line_of: Vec<(usize, usize)> = Vec::new(); // (line index, step index)
     for (si, step) in lesson.steps.iter().enumerate() {
-        lines.extend(step.solution.iter().cloned());
+        // A step's setup runs before it, as the TUI's reset runs it.
+        lines.extend(step.setup.iter().chain(&step.solution).cloned());
         if !step.solution.is_empty() {
             last_line_of.push((lines.len() - 1, si));
         }
@@ -232,13 +233,14 @@ struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
-    /// Fixed host ports (8080, 6379) make an attempt exclusive.
+    /// Fixed host ports (8080, 6379, 5000; a Compose file's `ports`) make an attempt exclusive.
     fn exclusive(&self) -> bool {
         let start = Trial::start_lines(self.lesson, self.step);
-        self.lines
-            .iter()
-            .chain(&start)
-            .any(|l| l.contains("-p ") || l.contains("localhost:") || l.contains("127.0.0.1:"))
+        self.lines.iter().chain(&start).any(|l| {
+            ["-p ", "--publish", "compose", "localhost:", "127.0.0.1:"]
+                .iter()
+                .any(|s| l.contains(s))
+        })
     }
 
     fn judge(&self) -> Option<String> {

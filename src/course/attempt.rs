@@ -97,11 +97,12 @@ impl Trial {
             .unwrap_or(0)
     }
 
-    /// The lines that bring a fresh store to the start of step `index`.
+    /// The lines that bring a fresh store to the start of step `index`: as the TUI's reset
+    /// does, each earlier step's setup and solution, then this step's setup.
     pub fn start_lines(lesson: &Lesson, index: usize) -> Vec<String> {
         lesson.steps[..index]
             .iter()
-            .flat_map(|s| s.solution.iter().cloned())
+            .flat_map(|s| s.setup.iter().chain(&s.solution).cloned())
             .chain(lesson.steps[index].setup.iter().cloned())
             .collect()
     }

@@ -178,6 +178,7 @@ pub fn predicate_holds(
             image_id(snap, a).is_some_and(|id| image_id(snap, b) == Some(id))
         }
         Predicate::NoImage(r) => !has_tag(snap, r),
+        Predicate::PulledBack(r) => pulled_back(r, snap, events),
         Predicate::ImageWithFile { path, not_from } => {
             let excluded_id = not_from.as_ref().and_then(|r| image_id(snap, r));
             snap.images
@@ -260,6 +261,7 @@ pub fn predicate_holds(
         Predicate::Volume { name, file } => snap.volumes.iter().any(|v| {
             v.name == *name && file.as_ref().is_none_or(|f| world.volume_has_file(name, f))
         }),
+        Predicate::NoVolume(name) => !snap.volumes.iter().any(|v| v.name == *name),
         Predicate::Mount(m) => snap
             .containers
             .iter()
@@ -280,6 +282,26 @@ pub fn predicate_holds(
                     .is_none_or(|m| n.members.iter().any(|x| same_name(&x.name, m)))
         }),
     }
+}
+
+/// An image deleted since the step began came back, the same ID, by a pull under `r`, and
+/// `r` names it now. A pull only updates a tag (and so only emits an event) when it brought
+/// something; the ID is the digest of the image's config, which names its layers' contents.
+fn pulled_back(r: &ImageRef, snap: &Snapshot, events: &[Event]) -> bool {
+    let Some(now) = image_id(snap, r) else {
+        return false;
+    };
+    let deleted_at = events
+        .iter()
+        .position(|e| e.kind == EventType::Image && e.action == Action::Delete && e.id == now);
+    deleted_at.is_some_and(|at| {
+        events[at..].iter().any(|e| {
+            e.kind == EventType::Image
+                && e.action == Action::Pull
+                && e.id == now
+                && ImageRef::parse(&e.name).is_ok_and(|n| n.full() == r.full())
+        })
+    })
 }
 
 fn mount_matches(mt: &MountInfo, m: &MountMatch, world: &dyn World) -> bool {

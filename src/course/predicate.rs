@@ -222,6 +222,10 @@ pub enum Predicate {
     SameImage(ImageRef, ImageRef),
     /// `{ no_image = "busybox" }`: that tag does not exist.
     NoImage(ImageRef),
+    /// `{ pulled_back = "localhost:5000/app:1.0" }`: since the step began, an image was
+    /// deleted from the store, then pulled under this tag with the same ID (the digest of its
+    /// config), and the tag names it now: the image came back from the registry unchanged.
+    PulledBack(ImageRef),
     /// `{ image_with_file = "/p", not_from = "x" }`: a tagged, non-bundled image (not `x`) has `/p`.
     ImageWithFile {
         path: String,
@@ -262,6 +266,8 @@ pub enum Predicate {
     /// `{ volume = "redis-data", file = "/dump.rdb" }`: that named volume exists (holding a
     /// file at that path, relative to the volume's root).
     Volume { name: String, file: Option<String> },
+    /// `{ no_volume = "redis-data" }`: no volume has that name.
+    NoVolume(String),
     /// `{ mount = "/data", volume = "v", type = "bind", readonly = true, file = "/x", name = "c" }`
     Mount(MountMatch),
     /// `{ network = "app-net", member = "cache" }`: that network exists (with that container
@@ -308,6 +314,7 @@ const EVENT_FIELDS: &[(&str, bool)] = &[
 const KINDS: &[(&str, &[(&str, bool)])] = &[
     ("image", &[("same_as", false)]),
     ("no_image", &[]),
+    ("pulled_back", &[]),
     ("image_with_file", &[("not_from", false)]),
     ("image_layers", &[("at_least", true)]),
     ("container", &[]),
@@ -331,6 +338,7 @@ const KINDS: &[(&str, &[(&str, bool)])] = &[
     ("log_contains", &[("name", false)]),
     ("http", &[("path", false), ("contains", false)]),
     ("volume", &[("file", false)]),
+    ("no_volume", &[]),
     (
         "mount",
         &[
@@ -448,6 +456,7 @@ impl Predicate {
                 None => Predicate::Image(f.image(kind)?),
             },
             "no_image" => Predicate::NoImage(f.image(kind)?),
+            "pulled_back" => Predicate::PulledBack(f.image(kind)?),
             "image_with_file" => Predicate::ImageWithFile {
                 path: f.path(kind)?,
                 not_from: f.opt_image("not_from")?,
@@ -512,6 +521,7 @@ impl Predicate {
                 name: f.nonempty(kind)?,
                 file: f.opt_path("file")?,
             },
+            "no_volume" => Predicate::NoVolume(f.nonempty(kind)?),
             "mount" => Predicate::Mount(MountMatch {
                 target: f.path(kind)?,
                 name: f.opt_nonempty("name")?,
@@ -961,6 +971,18 @@ mod tests {
                 member: Some("cache".into()),
             })
         );
+        assert_eq!(
+            pred(r#"{ no_volume = "redis-data" }"#),
+            Ok(Predicate::NoVolume("redis-data".into()))
+        );
+        assert_eq!(
+            pred(r#"{ pulled_back = "localhost:5000/app:1.0" }"#),
+            Ok(Predicate::PulledBack(
+                ImageRef::parse("localhost:5000/app:1.0").unwrap()
+            ))
+        );
+        assert!(pred(r#"{ pulled_back = "Bad Name" }"#).is_err());
+        assert!(pred(r#"{ no_volume = "" }"#).is_err());
         assert!(pred(r#"{ mount = "/x", type = "nfs" }"#).is_err());
         assert!(pred(r#"{ mount = "x" }"#).is_err());
         assert!(pred(r#"{ volume = "v", file = "dump.rdb" }"#).is_err());

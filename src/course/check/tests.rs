@@ -572,6 +572,52 @@ fn volumes_and_their_files() {
         &[]
     ));
     assert!(!holds(r#"{ volume = "nothere" }"#, &w, &[]));
+    assert!(holds(r#"{ no_volume = "nothere" }"#, &w, &[]));
+    assert!(!holds(r#"{ no_volume = "redis-data" }"#, &w, &[]));
+}
+
+#[test]
+fn pulled_back_needs_the_same_image_deleted_then_pulled() {
+    let mut w = world();
+    let tag = "localhost:5000/app:1.0";
+    w.snap.images.push(image("sha256:app", &[tag], 2, false));
+    let p = r#"{ pulled_back = "localhost:5000/app:1.0" }"#;
+    let delete = |id: &str| Event::on_image(Action::Delete).id(id);
+    let pull = |id: &str, name: &str| Event::on_image(Action::Pull).id(id).name(name);
+    assert!(holds(
+        p,
+        &w,
+        &[delete("sha256:app"), pull("sha256:app", tag)]
+    ));
+    // Pulled without being gone first (only a tag was removed): nothing came back.
+    assert!(!holds(p, &w, &[pull("sha256:app", tag)]));
+    // Pulled before it was deleted.
+    assert!(!holds(
+        p,
+        &w,
+        &[pull("sha256:app", tag), delete("sha256:app")]
+    ));
+    // Another image was deleted; or the pull brought another name.
+    assert!(!holds(
+        p,
+        &w,
+        &[delete("sha256:other"), pull("sha256:app", tag)]
+    ));
+    assert!(!holds(
+        p,
+        &w,
+        &[
+            delete("sha256:app"),
+            pull("sha256:app", "localhost:5000/app:2.0")
+        ]
+    ));
+    // The tag names something else now (built again after the pull).
+    w.snap.images.last_mut().unwrap().id = "sha256:rebuilt".into();
+    assert!(!holds(
+        p,
+        &w,
+        &[delete("sha256:app"), pull("sha256:app", tag)]
+    ));
 }
 
 #[test]

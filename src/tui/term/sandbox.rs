@@ -1,7 +1,8 @@
 //! The learner's shell: `docker` resolves to this gorae binary, the prompt shows it is the
 //! sandbox, and the store root is passed on unchanged.
 //!
-//! Layout under `<state dir>/sandbox/`: `bin/docker` and `bin/gorae` (symlinks to our executable),
+//! Layout under `<state dir>/sandbox/`: `bin/docker`, `bin/docker-compose` and `bin/gorae`
+//! (symlinks to our executable; invoked as `docker-compose` it is `docker compose`),
 //! `shellrc` (the interactive shell's rc file), `replayrc` (the rc file of headless replay
 //! shells) and `history` (the sandbox shell's own history, apart from the user's).
 
@@ -125,8 +126,8 @@ fn interactive_rc(kind: ShellKind, bin_dir: &Path, history: &Path) -> String {
         ShellKind::Sh => rc.push_str("unset ENV\n"),
     }
     rc.push_str(&format!(
-        "unalias docker 2>/dev/null\n\
-         unset -f docker 2>/dev/null\n\
+        "unalias docker docker-compose 2>/dev/null\n\
+         unset -f docker docker-compose 2>/dev/null\n\
          PATH={bin}:\"$PATH\"\n\
          export PATH\n\
          hash -r 2>/dev/null\n\
@@ -157,7 +158,7 @@ fn replay_rc(bin_dir: &Path) -> String {
         "# gorae replay shell (rewritten by gorae on each start)\n\
          unset ENV PROMPT_COMMAND HISTFILE\n\
          unalias -a 2>/dev/null\n\
-         unset -f docker 2>/dev/null\n\
+         unset -f docker docker-compose 2>/dev/null\n\
          PATH={bin}:\"$PATH\"\n\
          export PATH\n\
          hash -r 2>/dev/null\n\
@@ -168,9 +169,9 @@ fn replay_rc(bin_dir: &Path) -> String {
 }
 
 impl Sandbox {
-    /// Creates (idempotently) `<state dir>/sandbox/bin/docker` → our executable (a symlink;
-    /// a stale one is replaced atomically), the rc files, and picks the shell: bash (with
-    /// `--rcfile <rc> -i`), else sh (with `ENV=<rc>`).
+    /// Creates (idempotently) `<state dir>/sandbox/bin/docker` and `bin/docker-compose` → our
+    /// executable (symlinks; a stale one is replaced atomically), the rc files, and picks the
+    /// shell: bash (with `--rcfile <rc> -i`), else sh (with `ENV=<rc>`).
     pub fn prepare(state_dir: &Path) -> Result<Sandbox, TermError> {
         let exe = std::env::current_exe().map_err(TermError::CurrentExe)?;
         Self::prepare_with(state_dir, &exe)
@@ -184,6 +185,8 @@ impl Sandbox {
         link_atomic(exe, &bin_dir.join("docker"))?;
         // `gorae doctor` (which the status bar may suggest) works wherever gorae was run from.
         link_atomic(exe, &bin_dir.join("gorae"))?;
+        // Compose v1's command, still in many guides (and in seed 002).
+        link_atomic(exe, &bin_dir.join("docker-compose"))?;
         let (shell, kind) = pick_shell()?;
         let rcfile = dir.join("shellrc");
         write_atomic(
@@ -281,6 +284,11 @@ mod tests {
         let link = sb.bin_dir.join("docker");
         assert_eq!(
             std::fs::read_link(&link).unwrap(),
+            std::env::current_exe().unwrap()
+        );
+        // Compose v1's name too, which the binary answers as `docker compose`.
+        assert_eq!(
+            std::fs::read_link(sb.bin_dir.join("docker-compose")).unwrap(),
             std::env::current_exe().unwrap()
         );
         // A link left by an older install elsewhere is replaced.
