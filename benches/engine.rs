@@ -1,21 +1,61 @@
 //! `cargo bench --bench engine`: figures for the engine, end to end through the CLI:
-//! - the median of `docker run --rm busybox true` (target: ≤ 10 ms on a 2-core machine), and
-//!   of the same with `-v vol:/d` (what a volume costs a start);
+//! - `docker run --rm busybox true` side by side with a real Docker (Debian's docker.io: start
+//!   `dockerd` first; gorae's busybox is loaded into it with `docker save | docker load`) and
+//!   podman when installed, the runs interleaved so a shared machine's noise falls on all of
+//!   them alike: medians, the middle half (p25–p75) and ratios (target: ≤ 5 ms for gorae);
+//! - where gorae's start spends its time: the median of each phase of `GORAE_TRACE_START=1`
+//!   (see src/cli/trace.rs; the phases overlap where processes work at once);
+//! - the same start with `-v vol:/d` (what a volume costs), `--network none` and a user network;
 //! - `pull debian` from the bundled catalog into an empty store, as MB/s of unpacked data
 //!   (target ≥ 150 MB/s). `perf` shows half the time is creating ~5000 files, mostly ext4
 //!   looking for free inodes on a file system where many were recently deleted (as after a
 //!   test run); decompression is an eighth (moving it to a thread of its own did not change
 //!   the median, so it was taken out again);
 //! - `commit` of a container with a 10 MB change;
-//! - a fully cached `build` (target: < 200 ms);
+//! - a fully cached `build` (target: < 200 ms).
 //!
-//! The same work runs through a real Docker engine when `docker info` answers, with ratios.
+//! Notes from measuring the start (issue 17), on the 2-core VM, kernel 6.18, cgroup v1:
+//! - Per start, besides the CLI and monitor processes' own work, three waits are the kernel's:
+//!   the first write of a pid to a v1 `cgroup.procs` waits for an RCU grace period (the
+//!   threadgroup rwsem's writer side; `cgroup-join`, 0.1 ms when another start just paid it,
+//!   else milliseconds), the container's exit tears down its mount namespace (another grace
+//!   period, inside `run`), and every create, rename and unlink in the store is an ext4 journal
+//!   operation (`create`, `etc-files`, `record-*`, `remove`): microseconds on an idle disk,
+//!   milliseconds each while other processes write heavily.
+//! - Since: the cgroup join runs on a thread while the holder wires the network, and the init
+//!   makes its root, loads seccomp and drops capabilities before the monitor's "go" (only the
+//!   exec waits for it), so those overlap instead of adding up; the monitor is spawned with
+//!   posix_spawn (vfork) instead of fork + exec of a copy of the CLI.
+//! - Compiling the seccomp program is not worth caching: it is ~600 BPF instructions built
+//!   in microseconds; loading it (`seccomp`, ~0.4 ms) is the kernel's verifier and bitmap
+//!   work, which a cached program would not skip.
+//! - `--network none` saves the holder's veth wiring (`network-attach`, ~1.5 ms) but not the
+//!   new network namespace itself, which every container but `--network host` gets.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
+
+/// Median and the middle half of a sample, in ms.
+struct Spread {
+    median: f64,
+    p25: f64,
+    p75: f64,
+}
+
+fn spread(mut v: Vec<f64>) -> Option<Spread> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    Some(Spread {
+        median: v[v.len() / 2],
+        p25: v[v.len() / 4],
+        p75: v[(3 * v.len()) / 4],
+    })
+}
 
 fn median_ms(runs: usize, mut f: impl FnMut() -> bool) -> Option<f64> {
     let mut times = Vec::with_capacity(runs);
@@ -26,8 +66,38 @@ fn median_ms(runs: usize, mut f: impl FnMut() -> bool) -> Option<f64> {
         }
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    times.sort_by(|a, b| a.total_cmp(b));
-    Some(times[times.len() / 2])
+    spread(times).map(|s| s.median)
+}
+
+/// Run each engine's start in turn, `runs` rounds; None for an engine whose start failed.
+fn side_by_side(
+    runs: usize,
+    engines: &mut [(&str, Box<dyn FnMut() -> bool + '_>)],
+) -> Vec<Option<Spread>> {
+    let mut times: Vec<Option<Vec<f64>>> = engines.iter().map(|_| Some(Vec::new())).collect();
+    for _ in 0..runs {
+        for (i, (_, start)) in engines.iter_mut().enumerate() {
+            let Some(t) = times[i].as_mut() else {
+                continue;
+            };
+            let began = Instant::now();
+            if start() {
+                t.push(began.elapsed().as_secs_f64() * 1000.0);
+            } else {
+                times[i] = None;
+            }
+        }
+    }
+    times.into_iter().map(|t| t.and_then(spread)).collect()
+}
+
+fn answers(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn main() {
@@ -56,12 +126,89 @@ fn main() {
     };
     gorae(&["pull", "busybox"]);
     let runs = 50;
-    let ours = median_ms(runs, || gorae(&["run", "--rm", "busybox", "true"]));
-    match ours {
-        Some(ms) => println!(
-            "gorae  docker run --rm busybox true: median {ms:.1} ms over {runs} runs (target ≤ 10 ms)"
-        ),
-        None => println!("gorae  docker run --rm busybox true: FAILED"),
+    // The other engines get gorae's busybox, so all run the same image.
+    let docker_up = answers("docker", &["info"]);
+    if docker_up && !answers("docker", &["image", "inspect", "busybox"]) {
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "'{}' docker save busybox | docker load",
+                bin.display()
+            ))
+            .env("GORAE_ROOT", &root)
+            .env("GORAE_IMAGES", manifest.join("images/layout"))
+            .stdout(Stdio::null())
+            .status();
+    }
+    let podman_up = answers("podman", &["info"]);
+    if podman_up && !answers("podman", &["image", "exists", "busybox"]) {
+        let tar = root.join("busybox.tar");
+        gorae(&["save", "-o", &tar.to_string_lossy(), "busybox"]);
+        answers("podman", &["load", "-i", &tar.to_string_lossy()]);
+    }
+    let start_args = ["run", "--rm", "busybox", "true"];
+    let mut engines: Vec<(&str, Box<dyn FnMut() -> bool + '_>)> =
+        vec![("gorae", Box::new(|| gorae(&start_args)))];
+    if docker_up {
+        engines.push(("docker", Box::new(|| answers("docker", &start_args))));
+    } else {
+        println!("dockerd: not running here (start dockerd first), no Docker figure");
+    }
+    if podman_up {
+        engines.push(("podman", Box::new(|| answers("podman", &start_args))));
+    } else {
+        println!("podman: not installed here, no podman figure");
+    }
+    // Docker's and podman's starts take ~100 ms each: fewer rounds when they take part.
+    let rounds = if engines.len() > 1 { 20 } else { runs };
+    let figures = side_by_side(rounds, &mut engines);
+    let ours = figures[0].as_ref().map(|s| s.median);
+    for ((name, _), fig) in engines.iter().zip(&figures) {
+        match (fig, ours) {
+            (Some(f), Some(o)) => println!(
+                "{name:<7}docker run --rm busybox true: median {:.1} ms (middle half {:.1}–{:.1}) over {rounds} runs{}",
+                f.median,
+                f.p25,
+                f.p75,
+                if *name == "gorae" {
+                    " (target ≤ 5 ms)".to_string()
+                } else {
+                    format!("; gorae is {:.1}x faster", f.median / o)
+                }
+            ),
+            _ => println!("{name:<7}docker run --rm busybox true: FAILED"),
+        }
+    }
+    drop(engines);
+    // Where gorae's start goes: each phase's median over traced runs.
+    let mut phases: Vec<(String, Vec<f64>)> = Vec::new();
+    for _ in 0..20 {
+        let out = Command::new(&bin)
+            .arg("docker")
+            .args(start_args)
+            .env("GORAE_ROOT", &root)
+            .env("GORAE_IMAGES", manifest.join("images/layout"))
+            .env("GORAE_TRACE_START", "1")
+            .stdout(Stdio::null())
+            .output();
+        let Ok(out) = out else { continue };
+        for line in String::from_utf8_lossy(&out.stderr).lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if let [name, _, took] = f.as_slice()
+                && let Ok(us) = took.parse::<f64>()
+            {
+                match phases.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, v)) => v.push(us / 1000.0),
+                    None => phases.push((name.to_string(), vec![us / 1000.0])),
+                }
+            }
+        }
+    }
+    println!("gorae  start phases (GORAE_TRACE_START=1), median ms over 20 runs:");
+    for (name, took) in phases {
+        if let Some(s) = spread(took) {
+            println!("         {name:<16} {:>6.2}", s.median);
+        }
     }
     // The same with a named volume: what a mount (resolved in the root, bound) costs a start.
     let with_vol = median_ms(runs, || {
@@ -166,31 +313,6 @@ fn main() {
         None => println!("gorae  cached rebuild: FAILED"),
     }
 
-    let docker_up = Command::new("docker")
-        .arg("info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if docker_up {
-        let docker = |args: &[&str]| {
-            Command::new("docker")
-                .args(args)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        let theirs = median_ms(runs / 5, || docker(&["run", "--rm", "busybox", "true"]));
-        if let (Some(o), Some(t)) = (ours, theirs) {
-            println!(
-                "dockerd docker run --rm busybox true: median {t:.1} ms; gorae is {:.1}x faster",
-                t / o
-            );
-        }
-    } else {
-        println!("dockerd: not running here, no side-by-side figure");
-    }
     gorae(&["rm", "-f", "big"]);
     let _ = std::fs::remove_dir_all(&root);
 }

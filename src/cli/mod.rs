@@ -24,6 +24,7 @@ mod resources;
 mod run;
 mod stats;
 mod system;
+mod trace;
 mod transfer;
 mod version;
 mod volume;
@@ -280,6 +281,7 @@ fn open_store() -> Result<Store, Failure> {
 
 /// Run the CLI with the arguments after `docker`; returns the process exit code.
 pub fn main(args: Vec<String>) -> i32 {
+    trace::begin();
     let code = match manage::route(&args) {
         manage::Route::Short(short) => parse_and_run(&short),
         manage::Route::Done(code) => code,
@@ -291,6 +293,7 @@ pub fn main(args: Vec<String>) -> i32 {
                 .attr("exit", code.to_string()),
         );
     }
+    trace::finish();
     code
 }
 

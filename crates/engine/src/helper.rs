@@ -9,7 +9,7 @@ use std::process::Command;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Helper {
-    /// `__monitor <id> [--wait-attach]`: the per-container process (`monitor`).
+    /// `__monitor <id> [--wait-attach] [--trace]`: the per-container process (`monitor`).
     Monitor,
     /// `__remove-tree <path>`: remove a rootless container's tree as root of its namespace.
     RemoveTree,
