@@ -69,11 +69,11 @@ fn median_ms(runs: usize, mut f: impl FnMut() -> bool) -> Option<f64> {
     spread(times).map(|s| s.median)
 }
 
+/// An engine's name and how to start a container with it (true: it ran).
+type Engine<'a> = (&'static str, Box<dyn FnMut() -> bool + 'a>);
+
 /// Run each engine's start in turn, `runs` rounds; None for an engine whose start failed.
-fn side_by_side(
-    runs: usize,
-    engines: &mut [(&str, Box<dyn FnMut() -> bool + '_>)],
-) -> Vec<Option<Spread>> {
+fn side_by_side(runs: usize, engines: &mut [Engine<'_>]) -> Vec<Option<Spread>> {
     let mut times: Vec<Option<Vec<f64>>> = engines.iter().map(|_| Some(Vec::new())).collect();
     for _ in 0..runs {
         for (i, (_, start)) in engines.iter_mut().enumerate() {
@@ -147,8 +147,7 @@ fn main() {
         answers("podman", &["load", "-i", &tar.to_string_lossy()]);
     }
     let start_args = ["run", "--rm", "busybox", "true"];
-    let mut engines: Vec<(&str, Box<dyn FnMut() -> bool + '_>)> =
-        vec![("gorae", Box::new(|| gorae(&start_args)))];
+    let mut engines: Vec<Engine<'_>> = vec![("gorae", Box::new(|| gorae(&start_args)))];
     if docker_up {
         engines.push(("docker", Box::new(|| answers("docker", &start_args))));
     } else {
