@@ -14,23 +14,51 @@
 //! - `commit` of a container with a 10 MB change;
 //! - a fully cached `build` (target: < 200 ms).
 //!
-//! Notes from measuring the start (issue 17), on the 2-core VM, kernel 6.18, cgroup v1:
-//! - Per start, besides the CLI and monitor processes' own work, three waits are the kernel's:
-//!   the first write of a pid to a v1 `cgroup.procs` waits for an RCU grace period (the
-//!   threadgroup rwsem's writer side; `cgroup-join`, 0.1 ms when another start just paid it,
-//!   else milliseconds), the container's exit tears down its mount namespace (another grace
-//!   period, inside `run`), and every create, rename and unlink in the store is an ext4 journal
-//!   operation (`create`, `etc-files`, `record-*`, `remove`): microseconds on an idle disk,
-//!   milliseconds each while other processes write heavily.
-//! - Since: the cgroup join runs on a thread while the holder wires the network, and the init
-//!   makes its root, loads seccomp and drops capabilities before the monitor's "go" (only the
-//!   exec waits for it), so those overlap instead of adding up; the monitor is spawned with
-//!   posix_spawn (vfork) instead of fork + exec of a copy of the CLI.
-//! - Compiling the seccomp program is not worth caching: it is ~600 BPF instructions built
-//!   in microseconds; loading it (`seccomp`, ~0.4 ms) is the kernel's verifier and bitmap
-//!   work, which a cached program would not skip.
+//! Notes from measuring the start (issue 17), 2-core VM shared with other builds (load 3–12),
+//! kernel 6.18, cgroup v1, `run --rm busybox true` on the default bridge:
+//! - Phase medians (ms, 15 traced runs each, load ~3; before → after the changes below).
+//!   CLI: cli-start 0.62 → 0.50, image 0.08 → 0.06, create 0.23 → 0.23, monitor-spawn (from
+//!   the spawn until the monitor listens; covers monitor-load 0.46, etc-files 0.07, listen)
+//!   3.5 → 3.4. Monitor: cgroup-create 0.30, holder-connect 0.07, clone 0.63 → 0.70,
+//!   cgroup-join 5.8 → 9.6 (now on a thread, overlapping what follows), network-attach
+//!   1.5 → 1.7. Init: rootfs 0.66 → 1.48, pivot 0.20 → 0.43, mask 0.19 → 0.27, seccomp 0.41,
+//!   capabilities 0.04 (now all while the join runs), then init-go (waiting for the monitor)
+//!   → 8.1. exec 0.48 → 0.57, record-running 0.66 → 0.50, run (the process, its exit, its
+//!   mount namespace's teardown) 4.8 → 9.8, record-exit 0.67 → 1.7, cgroup-remove 0.13,
+//!   remove 15.7 → 22.7 (ext4 unlinks while other processes write: 4–12 ms each under
+//!   strace -T, µs on an idle disk). Sums of single phases swing by 2x between runs here.
+//! - From the CLI's main to the exec (traced, 30–60 runs alternating the two binaries, three
+//!   rounds): medians 10.7 → 9.5, 23.0 → 16.2, 21.7 → 19.0 ms; whole `run`, untraced, 40–60
+//!   alternating runs: 19.5 → 17.6 and 14.3 → 15.2 ms (bridge), 12.3 → 10.4 ms (`--network
+//!   none`): inside the noise except the start part.
+//! - Load-independent: page faults per run (CLI + monitor + init, `perf stat`) 705 → 595;
+//!   task-clock 12.5 → 11.0 ms (±5%); syscalls (`strace -c -f`) 1081 → 1180: posix_spawn's
+//!   child resets every signal's disposition (+121 rt_sigaction, the cheapest call there is),
+//!   the join thread adds ~20, and the store reads 59 fewer (below).
+//! - Three waits are the kernel's: the first write of a pid to a v1 `cgroup.procs` waits for
+//!   an RCU grace period (the threadgroup rwsem's writer side: 0.1 ms when another start just
+//!   paid it, else milliseconds; cgroup v2's CLONE_INTO_CGROUP would avoid the migration),
+//!   the exit tears down the mount namespace (another grace period, inside `run`), and every
+//!   create, rename and unlink in the store is an ext4 journal operation (`create`,
+//!   `etc-files`, `record-*`, `remove`).
+//! - Changed: the cgroup join runs on a thread while the holder wires the network, and the
+//!   init makes its root, loads seccomp and drops capabilities before the monitor's "go"
+//!   (only the exec waits for it; in a user namespace of its own it still waits first, for
+//!   its id maps); the monitor is spawned with posix_spawn (vfork; the status pipe is its
+//!   stdout, it calls setsid itself) instead of fork + pre_exec; its own process start time is
+//!   read once and /proc/<pid>/stat in one read; Store::open and read_networks stat before
+//!   mkdir (1239 → 1180 syscalls).
+//! - Not worth caching: the seccomp program is ~600 BPF instructions built in microseconds;
+//!   loading it (`seccomp`, 0.4 ms) is the kernel's checking and verdict-bitmap work, which a
+//!   cached program would not skip.
 //! - `--network none` saves the holder's veth wiring (`network-attach`, ~1.5 ms) but not the
-//!   new network namespace itself, which every container but `--network host` gets.
+//!   new network namespace itself (inside `clone`), which every container but `--network host`
+//!   gets.
+//! - Left for ≤ 5 ms: the exit path of `--rm` is mostly file system work (record-exit, then
+//!   `remove` unlinking ~12 entries: hostname, hosts, resolv.conf twice, as the init creates
+//!   their bind targets in the upper dir for images without them; a shared read-only init
+//!   layer, as Docker's `-init` layer, would keep upper empty); three process starts (CLI,
+//!   monitor, the container's exec; ~1 ms each here); the grace periods above.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
