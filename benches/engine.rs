@@ -1,6 +1,11 @@
 //! `cargo bench --bench engine`: figures for the engine, end to end through the CLI:
-//! - the median of `docker run --rm busybox true` (target: ≤ 10 ms on a 2-core machine), and
-//!   of the same with `-v vol:/d` (what a volume costs a start);
+//! - `docker run --rm busybox true` side by side with a real Docker (Debian's docker.io: start
+//!   `dockerd` first; gorae's busybox is loaded into it with `docker save | docker load`) and
+//!   podman when installed, the runs interleaved so a shared machine's noise falls on all of
+//!   them alike: medians, the middle half (p25–p75) and ratios (target: ≤ 5 ms for gorae);
+//! - where gorae's start spends its time: the median of each phase of `GORAE_TRACE_START=1`
+//!   (see src/cli/trace.rs; the phases overlap where processes work at once);
+//! - the same start with `-v vol:/d` (what a volume costs), `--network none` and a user network;
 //! - `pull debian` from the bundled catalog into an empty store, as MB/s of unpacked data
 //!   (target ≥ 150 MB/s). `perf` shows half the time is creating ~5000 files, mostly ext4
 //!   looking for free inodes on a file system where many were recently deleted (as after a
@@ -12,13 +17,76 @@
 //!   redis with a named volume): cold (an empty store: pull, build, network, volume, two
 //!   containers) and warm (after `down`: images and build cache there).
 //!
-//! The same work runs through a real Docker engine when `docker info` answers, with ratios.
+//! Notes from measuring the start (issue 17), 2-core VM shared with other builds (load 3–12),
+//! kernel 6.18, cgroup v1, `run --rm busybox true` on the default bridge:
+//! - Phase medians (ms, 15 traced runs each, load ~3; before → after the changes below).
+//!   CLI: cli-start 0.62 → 0.50, image 0.08 → 0.06, create 0.23 → 0.23, monitor-spawn (from
+//!   the spawn until the monitor listens; covers monitor-load 0.46, etc-files 0.07, listen)
+//!   3.5 → 3.4. Monitor: cgroup-create 0.30, holder-connect 0.07, clone 0.63 → 0.70,
+//!   cgroup-join 5.8 → 9.6 (now on a thread, overlapping what follows), network-attach
+//!   1.5 → 1.7. Init: rootfs 0.66 → 1.48, pivot 0.20 → 0.43, mask 0.19 → 0.27, seccomp 0.41,
+//!   capabilities 0.04 (now all while the join runs), then init-go (waiting for the monitor)
+//!   → 8.1. exec 0.48 → 0.57, record-running 0.66 → 0.50, run (the process, its exit, its
+//!   mount namespace's teardown) 4.8 → 9.8, record-exit 0.67 → 1.7, cgroup-remove 0.13,
+//!   remove 15.7 → 22.7 (ext4 unlinks while other processes write: 4–12 ms each under
+//!   strace -T, µs on an idle disk). Sums of single phases swing by 2x between runs here.
+//! - From the CLI's main to the exec (traced, 30–60 runs alternating the two binaries, three
+//!   rounds): medians 10.7 → 9.5, 23.0 → 16.2, 21.7 → 19.0 ms; whole `run`, untraced, 40–60
+//!   alternating runs: 19.5 → 17.6 and 14.3 → 15.2 ms (bridge), 12.3 → 10.4 ms (`--network
+//!   none`): inside the noise except the start part.
+//! - Load-independent: page faults per run (CLI + monitor + init, `perf stat`) 705 → 595;
+//!   task-clock 12.5 → 11.0 ms (±5%); syscalls (`strace -c -f`) 1081 → 1180: posix_spawn's
+//!   child resets every signal's disposition (+121 rt_sigaction, the cheapest call there is),
+//!   the join thread adds ~20, and the store reads 59 fewer (below).
+//! - Three waits are the kernel's: the first write of a pid to a v1 `cgroup.procs` waits for
+//!   an RCU grace period (the threadgroup rwsem's writer side: 0.1 ms when another start just
+//!   paid it, else milliseconds; cgroup v2's CLONE_INTO_CGROUP would avoid the migration),
+//!   the exit tears down the mount namespace (another grace period, inside `run`), and every
+//!   create, rename and unlink in the store is an ext4 journal operation (`create`,
+//!   `etc-files`, `record-*`, `remove`).
+//! - Changed: the cgroup join runs on a thread while the holder wires the network, and the
+//!   init makes its root, loads seccomp and drops capabilities before the monitor's "go"
+//!   (only the exec waits for it; in a user namespace of its own it still waits first, for
+//!   its id maps); the monitor is spawned with posix_spawn (vfork; the status pipe is its
+//!   stdout, it calls setsid itself) instead of fork + pre_exec; its own process start time is
+//!   read once and /proc/<pid>/stat in one read; Store::open and read_networks stat before
+//!   mkdir (1239 → 1180 syscalls).
+//! - Not worth caching: the seccomp program is ~600 BPF instructions built in microseconds;
+//!   loading it (`seccomp`, 0.4 ms) is the kernel's checking and verdict-bitmap work, which a
+//!   cached program would not skip.
+//! - `--network none` saves the holder's veth wiring (`network-attach`, ~1.5 ms) but not the
+//!   new network namespace itself (inside `clone`), which every container but `--network host`
+//!   gets.
+//! - Left for ≤ 5 ms: the exit path of `--rm` is mostly file system work (record-exit, then
+//!   `remove` unlinking ~12 entries: hostname, hosts, resolv.conf twice, as the init creates
+//!   their bind targets in the upper dir for images without them; a shared read-only init
+//!   layer, as Docker's `-init` layer, would keep upper empty); three process starts (CLI,
+//!   monitor, the container's exec; ~1 ms each here); the grace periods above.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
+
+/// Median and the middle half of a sample, in ms.
+struct Spread {
+    median: f64,
+    p25: f64,
+    p75: f64,
+}
+
+fn spread(mut v: Vec<f64>) -> Option<Spread> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    Some(Spread {
+        median: v[v.len() / 2],
+        p25: v[v.len() / 4],
+        p75: v[(3 * v.len()) / 4],
+    })
+}
 
 fn median_ms(runs: usize, mut f: impl FnMut() -> bool) -> Option<f64> {
     let mut times = Vec::with_capacity(runs);
@@ -29,8 +97,38 @@ fn median_ms(runs: usize, mut f: impl FnMut() -> bool) -> Option<f64> {
         }
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    times.sort_by(|a, b| a.total_cmp(b));
-    Some(times[times.len() / 2])
+    spread(times).map(|s| s.median)
+}
+
+/// An engine's name and how to start a container with it (true: it ran).
+type Engine<'a> = (&'static str, Box<dyn FnMut() -> bool + 'a>);
+
+/// Run each engine's start in turn, `runs` rounds; None for an engine whose start failed.
+fn side_by_side(runs: usize, engines: &mut [Engine<'_>]) -> Vec<Option<Spread>> {
+    let mut times: Vec<Option<Vec<f64>>> = engines.iter().map(|_| Some(Vec::new())).collect();
+    for _ in 0..runs {
+        for (i, (_, start)) in engines.iter_mut().enumerate() {
+            let Some(t) = times[i].as_mut() else {
+                continue;
+            };
+            let began = Instant::now();
+            if start() {
+                t.push(began.elapsed().as_secs_f64() * 1000.0);
+            } else {
+                times[i] = None;
+            }
+        }
+    }
+    times.into_iter().map(|t| t.and_then(spread)).collect()
+}
+
+fn answers(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn main() {
@@ -59,12 +157,88 @@ fn main() {
     };
     gorae(&["pull", "busybox"]);
     let runs = 50;
-    let ours = median_ms(runs, || gorae(&["run", "--rm", "busybox", "true"]));
-    match ours {
-        Some(ms) => println!(
-            "gorae  docker run --rm busybox true: median {ms:.1} ms over {runs} runs (target ≤ 10 ms)"
-        ),
-        None => println!("gorae  docker run --rm busybox true: FAILED"),
+    // The other engines get gorae's busybox, so all run the same image.
+    let docker_up = answers("docker", &["info"]);
+    if docker_up && !answers("docker", &["image", "inspect", "busybox"]) {
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "'{}' docker save busybox | docker load",
+                bin.display()
+            ))
+            .env("GORAE_ROOT", &root)
+            .env("GORAE_IMAGES", manifest.join("images/layout"))
+            .stdout(Stdio::null())
+            .status();
+    }
+    let podman_up = answers("podman", &["info"]);
+    if podman_up && !answers("podman", &["image", "exists", "busybox"]) {
+        let tar = root.join("busybox.tar");
+        gorae(&["save", "-o", &tar.to_string_lossy(), "busybox"]);
+        answers("podman", &["load", "-i", &tar.to_string_lossy()]);
+    }
+    let start_args = ["run", "--rm", "busybox", "true"];
+    let mut engines: Vec<Engine<'_>> = vec![("gorae", Box::new(|| gorae(&start_args)))];
+    if docker_up {
+        engines.push(("docker", Box::new(|| answers("docker", &start_args))));
+    } else {
+        println!("dockerd: not running here (start dockerd first), no Docker figure");
+    }
+    if podman_up {
+        engines.push(("podman", Box::new(|| answers("podman", &start_args))));
+    } else {
+        println!("podman: not installed here, no podman figure");
+    }
+    // Docker's and podman's starts take ~100 ms each: fewer rounds when they take part.
+    let rounds = if engines.len() > 1 { 20 } else { runs };
+    let figures = side_by_side(rounds, &mut engines);
+    let ours = figures[0].as_ref().map(|s| s.median);
+    for ((name, _), fig) in engines.iter().zip(&figures) {
+        match (fig, ours) {
+            (Some(f), Some(o)) => println!(
+                "{name:<7}docker run --rm busybox true: median {:.1} ms (middle half {:.1}–{:.1}) over {rounds} runs{}",
+                f.median,
+                f.p25,
+                f.p75,
+                if *name == "gorae" {
+                    " (target ≤ 5 ms)".to_string()
+                } else {
+                    format!("; gorae is {:.1}x faster", f.median / o)
+                }
+            ),
+            _ => println!("{name:<7}docker run --rm busybox true: FAILED"),
+        }
+    }
+    drop(engines);
+    // Where gorae's start goes: each phase's median over traced runs.
+    let mut phases: Vec<(String, Vec<f64>)> = Vec::new();
+    for _ in 0..20 {
+        let out = Command::new(&bin)
+            .arg("docker")
+            .args(start_args)
+            .env("GORAE_ROOT", &root)
+            .env("GORAE_IMAGES", manifest.join("images/layout"))
+            .env("GORAE_TRACE_START", "1")
+            .stdout(Stdio::null())
+            .output();
+        let Ok(out) = out else { continue };
+        for line in String::from_utf8_lossy(&out.stderr).lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if let [name, _, took] = f.as_slice()
+                && let Ok(us) = took.parse::<f64>()
+            {
+                match phases.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, v)) => v.push(us / 1000.0),
+                    None => phases.push((name.to_string(), vec![us / 1000.0])),
+                }
+            }
+        }
+    }
+    println!("gorae  start phases (GORAE_TRACE_START=1), median ms over 20 runs:");
+    for (name, took) in phases {
+        if let Some(s) = spread(took) {
+            println!("         {name:<16} {:>6.2}", s.median);
+        }
     }
     // The same with a named volume: what a mount (resolved in the root, bound) costs a start.
     let with_vol = median_ms(runs, || {
@@ -171,31 +345,6 @@ fn main() {
 
     compose_up(&bin, &manifest);
 
-    let docker_up = Command::new("docker")
-        .arg("info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if docker_up {
-        let docker = |args: &[&str]| {
-            Command::new("docker")
-                .args(args)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        let theirs = median_ms(runs / 5, || docker(&["run", "--rm", "busybox", "true"]));
-        if let (Some(o), Some(t)) = (ours, theirs) {
-            println!(
-                "dockerd docker run --rm busybox true: median {t:.1} ms; gorae is {:.1}x faster",
-                t / o
-            );
-        }
-    } else {
-        println!("dockerd: not running here, no side-by-side figure");
-    }
     gorae(&["rm", "-f", "big"]);
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -90,6 +90,47 @@ fn run_passes_output_and_exit_code_and_rm_removes() {
 }
 
 #[test]
+fn a_traced_run_says_where_its_time_went_and_behaves_as_an_untraced_one() {
+    let s = pulled();
+    let r = s.docker_env(
+        &["run", "--rm", "busybox", "sh", "-c", "echo out; exit 3"],
+        &[("GORAE_TRACE_START", "1")],
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (3, "out\n"), "{}", r.stderr);
+    let phases: Vec<&str> = r
+        .stderr
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    // The CLI's, the monitor's and the init's phases, each once, and the whole.
+    for phase in [
+        "cli-start",
+        "create",
+        "monitor-spawn",
+        "cgroup-join",
+        "rootfs",
+        "seccomp",
+        "exec",
+        "run",
+        "remove",
+        "cli-exit",
+        "total",
+    ] {
+        assert_eq!(
+            phases.iter().filter(|p| **p == phase).count(),
+            1,
+            "{phase}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(s.ok(&["ps", "-aq"]).trim(), "", "--rm left a container");
+    // Without the variable, nothing but the container's output.
+    let plain = s.docker(&["run", "--rm", "busybox", "true"]);
+    assert_eq!((plain.code, plain.stderr.as_str()), (0, ""));
+}
+
+#[test]
 fn run_pulls_implicitly_like_docker() {
     let s = Sandbox::new();
     let r = s.docker(&["run", "--rm", "busybox", "true"]);

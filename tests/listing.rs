@@ -280,9 +280,11 @@ fn default_outputs_are_unchanged() {
     let s = three();
     let out = s.ok(&["ps", "-a"]);
     assert!(
-        out.starts_with("CONTAINER ID   IMAGE     COMMAND          CREATED   "),
+        out.starts_with("CONTAINER ID   IMAGE     COMMAND            CREATED   "),
         "{out}"
     );
+    // Arguments with spaces are quoted as Docker's daemon quotes them, and the column widens.
+    assert!(out.contains(r#"   "sh -c 'exit 2'"   "#), "{out}");
     assert_eq!(out.lines().count(), 4);
     let images = s.ok(&["images"]);
     assert_eq!(

@@ -290,6 +290,7 @@ pub fn run_attached(root: &Path, id: &str, opts: AttachOptions<'_>) -> Result<Ou
                         let _ = stderr.write_all(&payload);
                         let _ = stderr.flush();
                     }
+                    proto::TRACE => super::trace::absorb(&payload),
                     proto::EXIT if payload.len() == 4 => {
                         let code =
                             i32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]]);

@@ -25,6 +25,7 @@ mod resources;
 mod run;
 mod stats;
 mod system;
+mod trace;
 mod transfer;
 mod version;
 mod volume;
@@ -318,6 +319,7 @@ fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
 
 /// Run the CLI with the arguments after `docker`; returns the process exit code.
 pub fn main(args: Vec<String>) -> i32 {
+    trace::begin();
     let report = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if !is_broken_pipe(info.payload()) {
@@ -342,6 +344,7 @@ pub fn main(args: Vec<String>) -> i32 {
                 .attr("exit", code.to_string()),
         );
     }
+    trace::finish();
     code
 }
 

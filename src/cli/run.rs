@@ -5,6 +5,7 @@ use super::attach::{self, Outcome};
 use super::{CmdResult, Failure, describe, images, resources, start_detail};
 use crate::engine::container::{Container, PortBinding};
 use crate::engine::lifecycle::CreateOptions;
+use crate::engine::trace::Phase;
 use crate::engine::{Action, EngineError, Event, Store};
 use crate::i18n::t;
 
@@ -140,6 +141,7 @@ fn start_failed(store: &Store, c: &Container, e: &EngineError) -> Failure {
 }
 
 pub fn run(store: &Store, a: RunArgs) -> CmdResult {
+    super::trace::lap(Phase::CliStart);
     let opts = create_options(&a, "run")?;
     let detach_keys = attach::detach_keys(a.detach_keys.as_deref())?;
     if a.tty && a.interactive && !attach::stdin_is_tty() && !a.detach {
@@ -147,7 +149,9 @@ pub fn run(store: &Store, a: RunArgs) -> CmdResult {
     }
     crate::engine::proxy::check_ports(&opts.ports).map_err(docker_prefixed)?;
     ensure_image(store, &a.image)?;
+    super::trace::lap(Phase::Image);
     let c = store.create_container(&opts).map_err(docker_prefixed)?;
+    super::trace::lap(Phase::Create);
     if a.detach {
         let mut m = store.start_monitor(&c, false).map_err(docker_prefixed)?;
         return match m.wait_started() {
@@ -158,7 +162,10 @@ pub fn run(store: &Store, a: RunArgs) -> CmdResult {
             Err(e) => Err(start_failed(store, &c, &e)),
         };
     }
-    let m = store.start_monitor(&c, true).map_err(docker_prefixed)?;
+    let m = store
+        .start_monitor_traced(&c, true, super::trace::on())
+        .map_err(docker_prefixed)?;
+    super::trace::lap(Phase::MonitorSpawn);
     // Docker's attached `run` and `start -a` report an `attach`, as `docker attach` does.
     store.emit(Event::container(Action::Attach, &c));
     let mut forward = |sig: i32| proxy_signal(store, &c.id, sig);

@@ -113,7 +113,9 @@ fn checked_names(step: &Step) -> Names {
     };
     for p in step.check.iter().chain(step.any.iter().flatten()) {
         match p {
-            Predicate::Image(r) | Predicate::NoImage(r) => image(r, &mut n),
+            Predicate::Image(r) | Predicate::NoImage(r) | Predicate::PulledBack(r) => {
+                image(r, &mut n)
+            }
             Predicate::SameImage(a, b) => {
                 image(a, &mut n);
                 image(b, &mut n);
@@ -129,7 +131,7 @@ fn checked_names(step: &Step) -> Names {
             | Predicate::LogContains { name, .. } => n.containers.extend(name.clone()),
             Predicate::Process(m) => n.containers.extend(m.name.clone()),
             Predicate::Event(m) | Predicate::NoEvent(m) => n.containers.extend(m.name.clone()),
-            Predicate::Volume { name, .. } => {
+            Predicate::Volume { name, .. } | Predicate::NoVolume(name) => {
                 n.volumes.insert(name.clone());
             }
             Predicate::Mount(m) => {

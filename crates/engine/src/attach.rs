@@ -53,6 +53,9 @@ pub const EXIT: u8 = 12;
 pub const ERROR: u8 = 13;
 /// monitor → client: the container's process is running
 pub const STARTED: u8 = 14;
+/// monitor → client, before EXIT when the monitor was started with a trace: its spans as JSON
+/// (`trace::Span`s)
+pub const TRACE: u8 = 15;
 
 pub fn encode(kind: u8, payload: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(5 + payload.len());

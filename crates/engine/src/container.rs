@@ -193,7 +193,26 @@ pub fn process_start_time(pid: i32) -> Option<u64> {
     if pid <= 0 {
         return None;
     }
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Ours never changes and is asked for on every record update and staging path (kept
+    // with our pid: a forked child has its own).
+    static OURS: std::sync::OnceLock<(i32, Option<u64>)> = std::sync::OnceLock::new();
+    let me = std::process::id() as i32;
+    if pid == me {
+        let (cached_for, start) = *OURS.get_or_init(|| (me, read_start_time(me)));
+        if cached_for == me {
+            return start;
+        }
+    }
+    read_start_time(pid)
+}
+
+fn read_start_time(pid: i32) -> Option<u64> {
+    // One read: the line is a few hundred bytes (read_to_string would grow its buffer from
+    // 32 bytes, a read call per doubling, since /proc files have no size).
+    let mut buf = [0u8; 1024];
+    let mut f = fs::File::open(format!("/proc/{pid}/stat")).ok()?;
+    let n = std::io::Read::read(&mut f, &mut buf).ok()?;
+    let stat = std::str::from_utf8(&buf[..n]).ok()?;
     // The command name may contain spaces and parens: fields start after the last ')'.
     let rest = &stat[stat.rfind(')')? + 2..];
     let fields: Vec<&str> = rest.split_whitespace().collect();

@@ -9,7 +9,7 @@ use std::process::Command;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Helper {
-    /// `__monitor <id> [--wait-attach | --restarted <ms>]`: the per-container process
+    /// `__monitor <id> [--wait-attach | --restarted <ms>] [--trace]`: the per-container process
     /// (`monitor`); `--restarted`: its restart policy's next run, after a back-off of `ms`.
     Monitor,
     /// `__remove-tree <path>`: remove a rootless container's tree as root of its namespace.

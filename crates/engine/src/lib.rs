@@ -54,6 +54,7 @@ pub mod snapshot;
 pub mod stats;
 pub mod store;
 pub mod time;
+pub mod trace;
 pub mod transfer;
 pub mod volume;
 

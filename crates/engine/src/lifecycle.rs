@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Write};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -223,6 +222,17 @@ impl Store {
     /// Start a container's monitor. With `wait_attach` the container's process starts when the
     /// first client connects and sends START; otherwise right away.
     pub fn start_monitor(&self, c: &Container, wait_attach: bool) -> Result<MonitorStart> {
+        self.start_monitor_traced(c, wait_attach, false)
+    }
+
+    /// `start_monitor`; with `trace` the monitor sends the start's spans (`trace`) to its
+    /// attached client before the exit code.
+    pub fn start_monitor_traced(
+        &self,
+        c: &Container,
+        wait_attach: bool,
+        trace: bool,
+    ) -> Result<MonitorStart> {
         self.refuse_if_paused(c, "start")?;
         if c.is_running() || c.is_restarting() {
             return Err(EngineError::Conflict(format!(
@@ -243,14 +253,20 @@ impl Store {
         if wait_attach {
             cmd.arg("--wait-attach");
         }
+        if trace {
+            cmd.arg("--trace");
+        }
+        // The status pipe is the monitor's stdout until it takes it (`monitor::main`), and the
+        // monitor starts its own session: with nothing to run between fork and exec, std
+        // spawns with posix_spawn (vfork) instead of copying this process with fork.
         cmd.env("GORAE_ROOT", &self.root)
             .env("GORAE_IMAGES", &self.catalog)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::from(w))
             .stderr(Stdio::null());
-        sys::on_spawn_setsid_dup(&mut cmd, w.as_raw_fd(), 3);
         let spawned = cmd.spawn();
-        drop(w);
+        // Our copy of the write end goes with the command: EOF then means the monitor is gone.
+        drop(cmd);
         let status = File::from(r);
         let child = spawned.map_err(|e| EngineError::Runtime(format!("start monitor: {e}")))?;
         // The monitor is reparented when we exit; reap it in the background if we live on.

@@ -3,7 +3,7 @@
 //! container, holds its terminal or pipes, writes the logs, serves attach clients over
 //! an abstract unix socket (`engine::attach::address`), and records the exit code and finish time.
 //!
-//! Startup handshake on fd 3 (a pipe from the CLI): `listening\n` once the socket is bound, then
+//! Startup handshake on the monitor's stdout (a pipe from the CLI): `listening\n` once the socket is bound, then
 //! `started <pid>\n` or `error <code> <EngineError as JSON>\n`. With `--wait-attach` the container starts only
 //! when the first client sends START (after an optional RESIZE), so no output is lost.
 //!
@@ -21,6 +21,7 @@ use super::attach::{self, FrameBuffer};
 use super::container::{Container, process_start_time};
 use super::runtime::{self, Spec, Stdio, cgroup, sys};
 use super::time::rfc3339_now;
+use super::trace::{INIT_PHASES, Phase, Trace};
 use super::{Action, EngineError, Event, Result, Store, net};
 
 /// Largest log file before it is rotated (one previous file is kept).
@@ -118,7 +119,8 @@ fn write_etc_files(store: &Store, dir: &Path, c: &Container) -> Result<Vec<(Path
     ])
 }
 
-/// Entry point of `gorae __monitor <id> [--wait-attach]`. Returns the process exit code.
+/// Entry point of `gorae __monitor <id> [--wait-attach] [--trace]`. Returns the process exit
+/// code. With `--trace` the attached client gets the start's spans (`trace`) before the exit.
 pub fn main(args: &[String]) -> i32 {
     // Signals that would kill the monitor when its CLI or terminal goes away.
     sys::ignore_signals(&[libc::SIGHUP, libc::SIGINT, libc::SIGPIPE, libc::SIGTERM]);
@@ -128,11 +130,16 @@ pub fn main(args: &[String]) -> i32 {
     let wait_attach = args.iter().any(|a| a == "--wait-attach");
     // A restart policy's next run (`restart`): the back-off before it, and no CLI waiting.
     let restarted = restart_arg(args);
-    // fd 3 is the status pipe the CLI passed; it is ours from here on.
+    let mut trace = Trace::new(args.iter().any(|a| a == "--trace"));
+    // stdout is the status pipe the CLI passed (`Store::start_monitor`); it is ours from here
+    // on, and nothing printed by accident can reach it. A restarted run is the same process
+    // after exec: its session is made and no CLI waits on it.
     let mut status_fd = if restarted.is_some() {
         None
     } else {
-        sys::inherited_file(3)
+        // Our own session: the container outlives the CLI and its terminal.
+        sys::setsid();
+        take_stdout()
     };
     let store = match Store::open_default() {
         Ok(s) => s,
@@ -146,7 +153,15 @@ pub fn main(args: &[String]) -> i32 {
     };
     let previous = restarted.unwrap_or_default();
     let mut next = None;
-    let result = run(&store, id, wait_attach, &mut status_fd, previous, &mut next);
+    let result = run(
+        &store,
+        id,
+        wait_attach,
+        &mut status_fd,
+        previous,
+        &mut next,
+        &mut trace,
+    );
     // Addresses are ours only while the container runs (others see them free once we are
     // gone anyway; this keeps the record honest).
     let _ = store.update_container(id, |c| c.state.networks.clear());
@@ -202,6 +217,7 @@ fn run(
     status_fd: &mut Option<File>,
     previous: std::time::Duration,
     next: &mut Option<std::time::Duration>,
+    trace: &mut Trace,
 ) -> Result<i32> {
     let c = store.load_container(id)?;
     if !previous.is_zero() && c.state.stopped_by_user {
@@ -218,10 +234,13 @@ fn run(
     } else {
         c
     };
+    trace.lap(Phase::MonitorLoad);
     let etc_files = write_etc_files(store, &dir, &c)?;
+    trace.lap(Phase::EtcFiles);
     let sock_path = dir.join("attach");
     let listener = attach::listen(&store.root, id).map_err(|e| EngineError::io(&sock_path, e))?;
     status(status_fd, "listening");
+    trace.lap(Phase::Listen);
 
     let mut clients: Vec<Client> = Vec::new();
     let mut size = (24u16, 80u16);
@@ -262,6 +281,7 @@ fn run(
             clients.push(client);
         }
     }
+    trace.lap(Phase::AttachWait);
     listener
         .set_nonblocking(true)
         .map_err(|e| EngineError::io(&sock_path, e))?;
@@ -306,7 +326,9 @@ fn run(
         store.update_container(id, |c| c.config.ports = ports.clone())?;
     }
     let mounts = store.runtime_mounts(&c)?;
+    trace.lap(Phase::Prepare);
     let cg = cgroup::create_with(id, &c.config.resources.limits());
+    trace.lap(Phase::CgroupCreate);
     let rootless = runtime::is_rootless();
     // The holder before the clone: rootless, networked containers are made in its user
     // namespace (joined while we are single-threaded), so it may configure their netns.
@@ -315,10 +337,16 @@ fn run(
     } else {
         None
     };
+    trace.lap(Phase::HolderConnect);
     if rootless && let Some(h) = &holder {
         sys::setns_path(Path::new(&h.userns_path()), libc::CLONE_NEWUSER)
             .map_err(EngineError::Sys)?;
     }
+    let (trace_r, trace_w) = if trace.is_on() {
+        sys::pipe().map_err(EngineError::Sys)?
+    } else {
+        (-1, -1)
+    };
     let spec = Spec {
         lowers: store.lower_dirs(&img)?,
         upper: store.upper_dir(id),
@@ -335,6 +363,7 @@ fn run(
         new_user_ns: rootless && holder.is_none(),
         new_net_ns: mode != net::NetworkMode::Host,
         mounts,
+        trace_fd: trace_w,
     };
     let (sync_r, sync_w) = sys::pipe().map_err(EngineError::Sys)?;
     let (err_r, err_w) = sys::pipe().map_err(EngineError::Sys)?;
@@ -353,24 +382,62 @@ fn run(
     }
     sys::close(sync_r);
     sys::close(err_w);
-    cg.add(pid);
-    if spec.new_user_ns
-        && let Err(e) = runtime::write_id_maps(pid)
-    {
-        sys::kill(pid, libc::SIGKILL);
-        sys::wait_child(pid, false);
-        return Err(EngineError::Sys(e));
+    sys::close(trace_w);
+    trace.lap(Phase::Clone);
+    let cloned = super::trace::now();
+    // Joining cgroup v1 hierarchies waits for an RCU grace period (milliseconds): a thread
+    // does it while the holder wires the endpoints and the init makes its root (`runtime::
+    // container_init`); the init runs nothing of the image's before our "go".
+    let (wired, joined) = std::thread::scope(|s| {
+        let join = || {
+            let t = super::trace::now();
+            cg.add(pid);
+            (t, super::trace::now())
+        };
+        let joining = std::thread::Builder::new().spawn_scoped(s, join);
+        let wired = (|| -> Result<Option<std::os::fd::OwnedFd>> {
+            if spec.new_user_ns {
+                runtime::write_id_maps(pid).map_err(EngineError::Sys)?;
+            }
+            trace.lap(Phase::IdMaps);
+            // Wire its endpoints before it runs; we hold N while it lives (a holder killed
+            // meanwhile is replaced by one that adopts N from us).
+            holder
+                .as_mut()
+                .map(|h| h.attach_all(store, &c, pid))
+                .transpose()
+        })();
+        trace.lap(Phase::NetworkAttach);
+        let joined = match joining {
+            Ok(j) => j.join().ok(),
+            Err(_) => Some(join()),
+        };
+        (wired, joined)
+    });
+    if let Some((from, to)) = joined {
+        trace.span(Phase::CgroupJoin, from, to);
     }
-    // Wire its endpoints before it runs; we hold N while it lives (a holder killed meanwhile
-    // is replaced by one that adopts N from us).
-    let _infra_ns = match holder.as_mut().map(|h| h.attach_all(store, &c, pid)) {
-        Some(Err(e)) => {
+    let _infra_ns = match wired {
+        Ok(fd) => fd,
+        Err(e) => {
             sys::kill(pid, libc::SIGKILL);
-            sys::wait_child(pid, false);
-            return Err(e);
+            // An init that failed to make its root is why (its fds are closed once it is
+            // dead, so this read ends): say that, not what it broke here.
+            let told = read_to_end(err_r);
+            if told.is_empty() {
+                sys::wait_child(pid, false);
+                return Err(e);
+            }
+            return Ok(init_failed(
+                store,
+                id,
+                pid,
+                &cg,
+                &told,
+                &mut clients,
+                status_fd,
+            ));
         }
-        Some(Ok(fd)) => Some(fd),
-        None => None,
     };
     drop(holder);
     sys::write_all(sync_w, b"go");
@@ -384,31 +451,30 @@ fn run(
         }
         sys::close(pty_socket);
     }
-    let mut err_msg = Vec::new();
-    let mut buf = [0u8; 4096];
-    while let Ok(n) = sys::read(err_r, &mut buf) {
-        if n == 0 {
-            break;
-        }
-        err_msg.extend_from_slice(&buf[..n]);
+    let err_msg = read_to_end(err_r);
+    if trace.is_on() {
+        // The init's checkpoints (phase index, time): its write end closed on exec.
+        let stamps = read_to_end(trace_r);
+        let marks: Vec<(Phase, u64)> = stamps
+            .chunks_exact(9)
+            .filter_map(|b| {
+                let phase = *INIT_PHASES.get(b[0] as usize)?;
+                Some((phase, u64::from_le_bytes(b[1..9].try_into().ok()?)))
+            })
+            .collect();
+        trace.checkpoints(cloned, &marks);
+        trace.lap(Phase::Exec);
     }
-    sys::close(err_r);
     if !err_msg.is_empty() {
-        let failure = EngineError::Start(runtime::InitFailure::decode(&err_msg));
-        let code = failure.exit_code();
-        let msg = failure.encode();
-        sys::wait_child(pid, false);
-        cg.remove();
-        let _ = store.update_container(id, |c| {
-            c.state.exit_code = Some(code);
-        });
-        let mut payload = code.to_be_bytes().to_vec();
-        payload.extend_from_slice(msg.as_bytes());
-        for cl in clients.iter_mut() {
-            let _ = attach::write_frame(&mut cl.stream, attach::ERROR, &payload);
-        }
-        status(status_fd, &format!("error {code} {msg}"));
-        return Ok(code);
+        return Ok(init_failed(
+            store,
+            id,
+            pid,
+            &cg,
+            &err_msg,
+            &mut clients,
+            status_fd,
+        ));
     }
 
     let me = std::process::id() as i32;
@@ -431,9 +497,11 @@ fn run(
     if stopped_meanwhile {
         sys::kill(pid, libc::SIGKILL);
     }
+    trace.lap(Phase::RecordRunning);
     store.emit_volume_mounts(&c, Action::Mount);
     store.emit_network_membership(&c, Action::Connect, c.state.networks.values());
     store.emit(Event::container(Action::Start, &c));
+    trace.lap(Phase::EventsStart);
     for cl in clients.iter_mut() {
         let _ = attach::write_frame(&mut cl.stream, attach::STARTED, &[]);
     }
@@ -469,6 +537,7 @@ fn run(
         stdin_fd,
         tty,
     );
+    trace.lap(Phase::Run);
     let oom = cg.oom_killed();
     // Record the exit before the cgroup cleanup, which waits for the namespace's last
     // processes: `ps` should not show a dead container as up meanwhile.
@@ -482,11 +551,14 @@ fn run(
         *next = super::restart::on_exit(c, started.elapsed(), previous);
         super::health::on_stop(&mut c.state);
     });
+    trace.lap(Phase::RecordExit);
     cg.remove();
+    trace.lap(Phase::CgroupRemove);
     let c = updated?;
     store.emit(Event::container(Action::Die, &c).attr("exitCode", code.to_string()));
     store.emit_network_membership(&c, Action::Disconnect, running.state.networks.values());
     store.emit_volume_mounts(&c, Action::Unmount);
+    trace.lap(Phase::EventsDie);
     // `run --rm` returns once the container is gone, as Docker's does: remove it before
     // telling the attached CLI, or its next `ps -a` could still list it.
     let removed = if c.config.auto_remove {
@@ -494,10 +566,64 @@ fn run(
     } else {
         Ok(())
     };
+    if trace.is_on() {
+        trace.lap(Phase::Remove);
+        let spans = trace.encode();
+        for cl in clients.iter_mut() {
+            let _ = attach::write_frame(&mut cl.stream, attach::TRACE, &spans);
+        }
+    }
     for cl in clients.iter_mut() {
         let _ = attach::write_frame(&mut cl.stream, attach::EXIT, &code.to_be_bytes());
     }
     removed.map(|_| 0)
+}
+
+/// The status pipe from stdout, as its own close-on-exec file; stdout becomes /dev/null.
+fn take_stdout() -> Option<File> {
+    use std::os::fd::AsFd;
+    let status = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
+    if let Ok(null) = OpenOptions::new().write(true).open("/dev/null") {
+        let _ = sys::dup_onto(null.as_raw_fd(), 1);
+    }
+    Some(File::from(status))
+}
+
+/// Read `fd` to its end and close it.
+fn read_to_end(fd: RawFd) -> Vec<u8> {
+    let mut out = Vec::new();
+    if let Some(mut f) = sys::inherited_file(fd) {
+        let _ = std::io::Read::read_to_end(&mut f, &mut out);
+    }
+    out
+}
+
+/// The init reported `told` (an encoded `InitFailure`) and died: record its exit code, tell
+/// the clients and the CLI. Returns the code.
+fn init_failed(
+    store: &Store,
+    id: &str,
+    pid: i32,
+    cg: &cgroup::Cgroups,
+    told: &[u8],
+    clients: &mut [Client],
+    status_fd: &mut Option<File>,
+) -> i32 {
+    let failure = EngineError::Start(runtime::InitFailure::decode(told));
+    let code = failure.exit_code();
+    let msg = failure.encode();
+    sys::wait_child(pid, false);
+    cg.remove();
+    let _ = store.update_container(id, |c| {
+        c.state.exit_code = Some(code);
+    });
+    let mut payload = code.to_be_bytes().to_vec();
+    payload.extend_from_slice(msg.as_bytes());
+    for cl in clients.iter_mut() {
+        let _ = attach::write_frame(&mut cl.stream, attach::ERROR, &payload);
+    }
+    status(status_fd, &format!("error {code} {msg}"));
+    code
 }
 
 fn redirect_stdio_to_null() {

@@ -31,7 +31,12 @@ impl Store {
 
     pub fn open(root: PathBuf, catalog: PathBuf) -> Result<Store, EngineError> {
         for sub in ["blobs/sha256", "layers", "containers", "tmp"] {
-            fs::create_dir_all(root.join(sub)).map_err(|e| EngineError::io(root.join(sub), e))?;
+            // One stat when it is there (every command opens the store; mkdir would fail with
+            // EEXIST and then stat anyway).
+            let dir = root.join(sub);
+            if !dir.is_dir() {
+                fs::create_dir_all(&dir).map_err(|e| EngineError::io(&dir, e))?;
+            }
         }
         let layout = root.join("oci-layout");
         if !layout.exists() {

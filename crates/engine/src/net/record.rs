@@ -151,8 +151,14 @@ impl Store {
 
     pub(crate) fn read_networks(&self) -> Result<Vec<Network>> {
         let dir = self.networks_dir();
-        fs::create_dir_all(&dir).map_err(|e| EngineError::io(&dir, e))?;
-        let rd = fs::read_dir(&dir).map_err(|e| EngineError::io(&dir, e))?;
+        let rd = match fs::read_dir(&dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                fs::create_dir_all(&dir).map_err(|e| EngineError::io(&dir, e))?;
+                fs::read_dir(&dir)
+            }
+            rd => rd,
+        }
+        .map_err(|e| EngineError::io(&dir, e))?;
         let mut out = Vec::new();
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().to_string();

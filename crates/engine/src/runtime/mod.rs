@@ -22,6 +22,7 @@ use std::os::fd::RawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::trace::{INIT_PHASES, Phase};
 pub use failure::InitFailure;
 pub(crate) use rootfs::mount_overlay;
 use rootfs::{mask_paths, mount_rootfs};
@@ -56,6 +57,22 @@ pub struct Spec {
     pub new_user_ns: bool,
     /// Clone a new network namespace (all but `--network host`).
     pub new_net_ns: bool,
+    /// Where the init writes its `trace::INIT_PHASES` checkpoints (-1: no trace).
+    pub trace_fd: RawFd,
+}
+
+impl Spec {
+    /// The end of `phase`, for the start trace (nothing without one).
+    fn checkpoint(&self, phase: Phase) {
+        if self.trace_fd < 0 {
+            return;
+        }
+        if let Some(i) = INIT_PHASES.iter().position(|p| *p == phase) {
+            let mut mark = vec![i as u8];
+            mark.extend_from_slice(&sys::monotonic_ns().to_le_bytes());
+            sys::write_all(self.trace_fd, &mark);
+        }
+    }
 }
 
 /// Whether this process runs without root, so containers need a user namespace.
@@ -236,7 +253,11 @@ pub struct SyncPipe {
 }
 
 /// The container's init, run in the cloned child (PID 1 of the new PID namespace).
-/// `sync`: blocks until the monitor has put us in our cgroups (EOF: the monitor died);
+/// `sync`: "go" from the monitor once we are in our cgroups and our network is wired (EOF:
+/// the monitor died). In a user namespace of our own we wait for it first (the monitor writes
+/// our id maps meanwhile, without which our root cannot be made); otherwise we make our root,
+/// load the seccomp filter and drop capabilities meanwhile, and wait just before the exec;
+/// nothing of the image runs before "go" either way.
 /// `err_write`: where a setup or exec failure is reported (close-on-exec: EOF there means exec
 /// succeeded).
 pub fn container_init(spec: &Spec, stdio: Stdio, sync: SyncPipe, err_write: RawFd) -> i32 {
@@ -244,16 +265,21 @@ pub fn container_init(spec: &Spec, stdio: Stdio, sync: SyncPipe, err_write: RawF
     sys::reset_signals();
     // Our copy of the write end would keep the read below from ever seeing EOF.
     sys::close(sync.write);
-    let mut b = [0u8; 1];
-    let went = sys::read(sync.read, &mut b).is_ok_and(|n| n == 1);
-    sys::close(sync.read);
-    if !went {
+    let go = || {
+        let mut b = [0u8; 1];
+        let went = sys::read(sync.read, &mut b).is_ok_and(|n| n == 1);
+        sys::close(sync.read);
+        spec.checkpoint(Phase::InitGo);
+        // Only now: the monitor (and the network holder) had to reach into /proc/<pid>
+        // (id maps, namespaces), which a non-dumpable process's owner cannot.
+        sys::set_not_dumpable();
+        went
+    };
+    let early = !spec.new_user_ns;
+    if !early && !go() {
         // The monitor died before it let us go: nobody would ever hear of us.
         return 125;
     }
-    // Only now: the monitor had to write our id maps in /proc/<pid>, which a non-dumpable
-    // process's owner cannot.
-    sys::set_not_dumpable();
     let report = |failure: InitFailure| -> i32 {
         sys::write_all(err_write, &failure.encode());
         failure.exit_code()
@@ -278,6 +304,10 @@ pub fn container_init(spec: &Spec, stdio: Stdio, sync: SyncPipe, err_write: RawF
     if let Err(error) = setup_container(linux, spec, stdio, Path::new("/")) {
         return report(InitFailure::Syscall { error });
     }
+    spec.checkpoint(Phase::Capabilities);
+    if early && !go() {
+        return 125;
+    }
     sys::cloexec_from(3);
     report(exec_process(
         linux,
@@ -298,18 +328,23 @@ fn setup_container(
     root_after_pivot: &Path,
 ) -> SysResult<()> {
     mount_rootfs(sys, spec)?;
+    spec.checkpoint(Phase::Rootfs);
     mounts::mount_all(sys, &spec.rootfs, &spec.mounts)?;
+    spec.checkpoint(Phase::Mounts);
     sys.pivot_root(&spec.rootfs)?;
     if let Stdio::Tty { socket } = stdio {
         let slave = sys::open_pty_in_container(sys, socket)?;
         sys::take_terminal(slave)?;
     }
+    spec.checkpoint(Phase::Pivot);
     mask_paths(sys, root_after_pivot);
     sys.sethostname(&spec.hostname)?;
     if spec.new_net_ns {
         sys.loopback_up()?;
     }
+    spec.checkpoint(Phase::Mask);
     seccomp::install(sys)?;
+    spec.checkpoint(Phase::Seccomp);
     sys.set_capabilities(&capabilities(spec.allow_mknod))?;
     Ok(())
 }
@@ -458,6 +493,7 @@ mod tests {
             mounts: vec![],
             new_user_ns: rootless,
             new_net_ns: true,
+            trace_fd: -1,
         }
     }
 

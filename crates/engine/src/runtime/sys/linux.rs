@@ -382,21 +382,6 @@ pub fn clone_child(flags: libc::c_int, cb: &mut dyn FnMut() -> isize) -> Result<
     Ok(pid.as_raw())
 }
 
-/// Have the child of `cmd` start a new session and get `fd` as its fd `target`.
-pub fn on_spawn_setsid_dup(cmd: &mut std::process::Command, fd: RawFd, target: RawFd) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::setsid();
-            if libc::dup2(fd, target) < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-}
-
 /// Let the child of `cmd` inherit `fds` (they stay close-on-exec in this process, so no other
 /// child gets them); it finds them at the same numbers, e.g. as /proc/self/fd/N.
 pub fn on_spawn_keep_fds(cmd: &mut std::process::Command, fds: [RawFd; 2]) {
@@ -868,6 +853,18 @@ pub fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
             return Err(e);
         }
     }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds: one clock for the CLI, the monitor and the container's init
+/// (`Instant` has no value another process can compare with).
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime fills the timespec we own (vDSO: no syscall, safe after clone).
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 pub fn close(fd: RawFd) {
