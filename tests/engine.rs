@@ -133,14 +133,49 @@ fn a_traced_run_says_where_its_time_went_and_behaves_as_an_untraced_one() {
 #[test]
 fn run_pulls_implicitly_like_docker() {
     let s = Sandbox::new();
+    // `--pull never`: not there, not pulled, nothing made.
+    let r = s.docker(&["run", "--pull", "never", "busybox", "true"]);
+    assert_eq!(r.code, 125, "{}", r.stderr);
+    assert_eq!(
+        r.stderr.trim_end(),
+        "docker: Error response from daemon: No such image: busybox:latest"
+    );
+    assert_eq!(s.ok(&["ps", "-aq"]), "");
+    let r = s.docker(&["create", "--pull=sometimes", "busybox"]);
+    assert_eq!(r.code, 125, "{}", r.stderr);
+    assert_eq!(
+        r.stderr.trim_end(),
+        "docker: invalid pull option: 'sometimes': must be one of \"always\", \"missing\" or \"never\"\n\nRun 'docker create --help' for more information"
+    );
+    // Missing (the default): the daemon's lines only, as Docker's run shows them (no `Using
+    // default tag`, no canonical name: those are the pull command's own).
     let r = s.docker(&["run", "--rm", "busybox", "true"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines[0], "Unable to find image 'busybox:latest' locally");
+    assert_eq!(lines[1], "latest: Pulling from library/busybox");
+    assert!(lines[2].ends_with(": Pull complete"), "{}", r.stderr);
+    assert!(lines[3].starts_with("Digest: sha256:"), "{}", r.stderr);
+    assert_eq!(
+        lines[4],
+        "Status: Downloaded newer image for busybox:latest"
+    );
+    assert_eq!(lines.len(), 5, "{}", r.stderr);
+    // Present: nothing pulled; `--pull always` pulls anyway.
+    let r = s.docker(&["run", "--rm", "busybox", "true"]);
+    assert_eq!(r.stderr, "");
+    let r = s.docker(&["run", "--rm", "--pull", "always", "busybox", "echo", "hi"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "hi\n"), "{}", r.stderr);
     assert!(
         r.stderr
-            .contains("Unable to find image 'busybox:latest' locally"),
+            .contains("Status: Image is up to date for busybox:latest"),
         "{}",
         r.stderr
     );
+    assert!(!r.stderr.contains("Unable to find"), "{}", r.stderr);
+    // `--pull never` with the image there runs it.
+    let r = s.docker(&["run", "--rm", "--pull=never", "busybox", "echo", "ok"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "ok\n"), "{}", r.stderr);
 }
 
 #[test]

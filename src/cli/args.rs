@@ -463,6 +463,9 @@ pub struct RunArgs {
     /// Restart policy to apply when a container exits
     #[arg(long, default_value = "no")]
     pub restart: String,
+    /// Pull image before running ("always", "missing", "never")
+    #[arg(long, value_name = "string", default_value = "missing")]
+    pub pull: String,
     #[arg(long, value_name = "string", help = "Command to run to check health")]
     pub health_cmd: Option<String>,
     #[arg(

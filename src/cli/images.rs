@@ -34,7 +34,15 @@ impl PullProgress for LinePrinter<'_> {
 }
 
 /// Pull with Docker's output to `out` (stdout for `pull`, stderr for `run`'s implicit pull).
-pub fn pull_to(store: &Store, name: &str, quiet: bool, out: &mut dyn Write) -> Result<(), Failure> {
+/// `command`: the `pull` command's own lines too (`Using default tag`, the canonical name at
+/// the end); `run` shows only what Docker's daemon streams.
+pub fn pull_to(
+    store: &Store,
+    name: &str,
+    quiet: bool,
+    command: bool,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
     let r = Reference::parse(name)?;
     if !quiet {
         // A ':' before the last '/' is a registry port, not a tag.
@@ -42,7 +50,7 @@ pub fn pull_to(store: &Store, name: &str, quiet: bool, out: &mut dyn Write) -> R
             .rsplit('/')
             .next()
             .is_some_and(|last| last.contains(':'));
-        if !tag_given {
+        if !tag_given && command {
             let _ = writeln!(out, "Using default tag: latest");
         }
         let repo = crate::engine::registry::RemoteRef::of(&r).repository;
@@ -70,13 +78,15 @@ pub fn pull_to(store: &Store, name: &str, quiet: bool, out: &mut dyn Write) -> R
             outcome.reference.full()
         );
     }
-    let _ = writeln!(out, "{}", outcome.reference.canonical());
+    if command {
+        let _ = writeln!(out, "{}", outcome.reference.canonical());
+    }
     Ok(())
 }
 
 pub fn pull(store: &Store, name: &str, quiet: bool) -> CmdResult {
     let mut stdout = std::io::stdout();
-    pull_to(store, name, quiet, &mut stdout)?;
+    pull_to(store, name, quiet, true, &mut stdout)?;
     Ok(0)
 }
 

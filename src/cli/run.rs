@@ -40,18 +40,52 @@ fn docker_prefixed(e: EngineError) -> Failure {
     Failure::new(format!("docker: {}", describe(&e)), 125)
 }
 
-/// Make sure the image is in the store, pulling it from the catalog like `docker run` does.
-fn ensure_image(store: &Store, name: &str) -> Result<(), Failure> {
+/// `--pull`: when `run`/`create` pulls the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PullPolicy {
+    Always,
+    Missing,
+    Never,
+}
+
+/// Docker's validatePullOpt, refused before anything is made.
+fn pull_policy(value: &str, cmd: &str) -> Result<PullPolicy, Failure> {
+    match value {
+        "always" => Ok(PullPolicy::Always),
+        "missing" | "" => Ok(PullPolicy::Missing),
+        "never" => Ok(PullPolicy::Never),
+        _ => Err(Failure::new(
+            t("run.bad-pull", &[("value", value), ("cmd", cmd)]),
+            125,
+        )),
+    }
+}
+
+fn pull_now(store: &Store, name: &str) -> Result<(), Failure> {
+    let mut err = std::io::stderr();
+    images::pull_to(store, name, false, false, &mut err).map_err(|f| Failure {
+        message: format!("docker: {}", f.message),
+        code: 125,
+    })
+}
+
+/// Make sure the image is in the store as `--pull` asks: pulled from the catalog (or a
+/// registry) when missing, as `docker run` does, always, or never.
+fn ensure_image(store: &Store, name: &str, policy: PullPolicy) -> Result<(), Failure> {
+    if policy == PullPolicy::Always {
+        return pull_now(store, name);
+    }
     match store.resolve_image(name) {
         Ok(_) => Ok(()),
+        // Docker names the reference in full: `No such image: busybox:latest`.
+        Err(EngineError::NoSuchImage(_)) if policy == PullPolicy::Never => {
+            let r = crate::engine::image::Reference::parse(name).map_err(docker_prefixed)?;
+            Err(docker_prefixed(EngineError::NoSuchImage(r.full())))
+        }
         Err(EngineError::NoSuchImage(_)) => {
             let r = crate::engine::image::Reference::parse(name).map_err(docker_prefixed)?;
             eprintln!("{}", t("run-unable-to-find", &[("name", &r.full())]));
-            let mut err = std::io::stderr();
-            images::pull_to(store, name, false, &mut err).map_err(|f| Failure {
-                message: format!("docker: {}", f.message),
-                code: 125,
-            })
+            pull_now(store, name)
         }
         Err(e) => Err(docker_prefixed(e)),
     }
@@ -124,7 +158,8 @@ fn create_options(a: &RunArgs, cmd: &str) -> Result<CreateOptions, Failure> {
 
 pub fn create(store: &Store, a: RunArgs) -> CmdResult {
     let opts = create_options(&a, "create")?;
-    ensure_image(store, &a.image)?;
+    let pull = pull_policy(&a.pull, "create")?;
+    ensure_image(store, &a.image, pull)?;
     let c = store.create_container(&opts).map_err(docker_prefixed)?;
     println!("{}", c.id);
     Ok(0)
@@ -143,12 +178,13 @@ fn start_failed(store: &Store, c: &Container, e: &EngineError) -> Failure {
 pub fn run(store: &Store, a: RunArgs) -> CmdResult {
     super::trace::lap(Phase::CliStart);
     let opts = create_options(&a, "run")?;
+    let pull = pull_policy(&a.pull, "run")?;
     let detach_keys = attach::detach_keys(a.detach_keys.as_deref())?;
     if a.tty && a.interactive && !attach::stdin_is_tty() && !a.detach {
         return Err(Failure::new(t("err-not-a-tty", &[]), 1));
     }
     crate::engine::proxy::check_ports(&opts.ports).map_err(docker_prefixed)?;
-    ensure_image(store, &a.image)?;
+    ensure_image(store, &a.image, pull)?;
     super::trace::lap(Phase::Image);
     let c = store.create_container(&opts).map_err(docker_prefixed)?;
     super::trace::lap(Phase::Create);

@@ -147,7 +147,7 @@ fn ensure_image(
         return Ok(());
     }
     let mut err = std::io::stderr();
-    super::super::images::pull_to(store, &image, false, &mut err)
+    super::super::images::pull_to(store, &image, false, true, &mut err)
 }
 
 fn mount_flags(p: &Project, m: &Mount) -> String {
