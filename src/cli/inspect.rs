@@ -392,9 +392,14 @@ mod tests {
 
     #[test]
     fn durations_ago_parse() {
-        let now = crate::engine::now_millis();
+        // "10m" is ten minutes before the moment it is read, between these two.
+        let before = crate::engine::now_millis();
         let t = parse_when("10m").unwrap();
-        assert!(now - t >= 600_000 && now - t < 610_000);
+        let after = crate::engine::now_millis();
+        assert!(
+            before - 600_000 <= t && t <= after - 600_000,
+            "{before} {t} {after}"
+        );
         assert!(parse_when("abc").is_none());
     }
 }
