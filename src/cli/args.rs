@@ -466,44 +466,20 @@ pub struct RunArgs {
     /// Pull image before running ("always", "missing", "never")
     #[arg(long, value_name = "string", default_value = "missing")]
     pub pull: String,
-    #[arg(long, value_name = "string", help = "Command to run to check health")]
+    // Descriptions: `flag.health-*` in the catalogs (src/cli/help.rs reads them).
+    #[arg(long, value_name = "string")]
     pub health_cmd: Option<String>,
-    #[arg(
-        long,
-        value_name = "duration",
-        allow_hyphen_values = true,
-        help = "Time between running the check (ms|s|m|h) (default 0s)"
-    )]
+    #[arg(long, value_name = "duration", allow_hyphen_values = true)]
     pub health_interval: Option<String>,
-    #[arg(
-        long,
-        value_name = "int",
-        allow_hyphen_values = true,
-        help = "Consecutive failures needed to report unhealthy"
-    )]
+    #[arg(long, value_name = "int", allow_hyphen_values = true)]
     pub health_retries: Option<String>,
-    #[arg(
-        long,
-        value_name = "duration",
-        allow_hyphen_values = true,
-        help = "Time between running the check during the start period (ms|s|m|h) (default 0s)"
-    )]
+    #[arg(long, value_name = "duration", allow_hyphen_values = true)]
     pub health_start_interval: Option<String>,
-    #[arg(
-        long,
-        value_name = "duration",
-        allow_hyphen_values = true,
-        help = "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)"
-    )]
+    #[arg(long, value_name = "duration", allow_hyphen_values = true)]
     pub health_start_period: Option<String>,
-    #[arg(
-        long,
-        value_name = "duration",
-        allow_hyphen_values = true,
-        help = "Maximum time to allow one check to run (ms|s|m|h) (default 0s)"
-    )]
+    #[arg(long, value_name = "duration", allow_hyphen_values = true)]
     pub health_timeout: Option<String>,
-    #[arg(long, help = "Disable any container-specified HEALTHCHECK")]
+    #[arg(long)]
     pub no_healthcheck: bool,
     /// Proxy received signals to the process
     #[arg(value_name = "bool", long, default_value_t = true, action = ArgAction::Set)]
