@@ -118,7 +118,8 @@ fi
 
 if [ "$want_static" = 1 ]; then
   binary=$(build_release "-C target-feature=+crt-static" target/package-static)
-  if ldd "$binary" >/dev/null 2>&1; then
+  # A static binary needs no shared library (ldd's exit code cannot tell: it is 0 for static-pie).
+  if readelf -d "$binary" | grep -q '(NEEDED)'; then
     echo "package.sh: $binary is not static" >&2
     exit 1
   fi
