@@ -31,6 +31,7 @@ pub fn help_entries() -> Vec<(String, String, String)> {
         ("", "↑↓ PgUp PgDn Home End", t("tui_help_scroll", &[])),
         ("", "Ctrl-L", t("tui_help_follow", &[])),
         ("", "Space Enter", t("tui_help_demo_next", &[])),
+        ("", "+ -", t("tui_help_pace", &[])),
         ("", "Ctrl-C Ctrl-Z", t("tui_help_interrupt", &[])),
         ("", "Esc Tab", t("tui_help_back", &[])),
     ];
