@@ -402,25 +402,33 @@ fn hints_and_solution_show_under_the_step_and_f4_types_it() {
 }
 
 #[test]
-fn demo_mode_types_at_a_human_pace_waits_for_the_prompt_and_saves_nothing() {
+fn demo_mode_types_at_a_human_pace_waits_for_the_presenter_and_saves_nothing() {
     let mut r = rig_with(vec![Ok(lesson())], (120, 40), true);
     assert!(r.app.demo);
+    assert_eq!(
+        r.app.focus,
+        Focus::Lesson,
+        "the presenter's keys work at once"
+    );
     assert!(r.app.tick_interval().is_none(), "idle: no ticks");
     // The reading step: Space in the lesson pane moves on.
-    r.app.handle(ctrl('g'));
     r.app.handle(key(KeyCode::Char(' ')));
     assert_eq!(r.app.step, 1);
     r.app.handle(key(KeyCode::Char(' ')));
     assert!(r.app.tick_interval().is_some());
     let mut ticks = 0;
-    while r.app.typing.as_ref().is_some_and(|t| !t.waiting) {
+    while r.app.typing.as_ref().is_some_and(|t| !t.held) {
         r.app.handle(AppEvent::Tick);
         ticks += 1;
         assert!(ticks < 100);
     }
     assert_eq!(ticks, "docker pull".len());
-    assert_eq!(r.shell.borrow().written, b"docker pull\r");
-    assert!(r.app.typing.is_some(), "waiting for the prompt");
+    // The line was cleared first; the Enter waits for the presenter.
+    assert_eq!(r.shell.borrow().written, b"\x05\x15docker pull");
+    assert!(r.app.tick_interval().is_none(), "held: idle");
+    r.app.handle(key(KeyCode::Char(' ')));
+    assert_eq!(r.shell.borrow().written, b"\x05\x15docker pull\r");
+    assert!(r.app.typing.as_ref().is_some_and(|t| t.waiting));
     // Still waiting: ticks check for the prompt (a container's shell prints nothing more).
     r.app.handle(AppEvent::Tick);
     assert!(r.app.typing.is_some());
@@ -432,13 +440,43 @@ fn demo_mode_types_at_a_human_pace_waits_for_the_prompt_and_saves_nothing() {
         .verdicts
         .insert("pull".into(), Verdict::Pass);
     r.app.handle(AppEvent::Engine(vec![ev("pull")]));
+    // The explanation stays until the presenter moves on.
+    assert_eq!(r.app.step, 1);
+    let s = screen(&r.app);
+    assert!(s.contains("✓ 2. busybox 이미지 받기"), "{s}");
+    r.app.handle(key(KeyCode::Char(' ')));
     assert_eq!(r.app.step, 2);
     assert!(
         !r.app.progress.is_done("02-images", "pull"),
         "demo saves nothing"
     );
-    let s = screen(&r.app);
-    assert!(s.contains("✓ 2. busybox 이미지 받기"), "{s}");
+}
+
+#[test]
+fn demo_mode_esc_takes_a_command_back_and_plus_minus_change_the_pace() {
+    let mut r = rig_with(vec![Ok(lesson())], (120, 40), true);
+    r.app.handle(key(KeyCode::Char(' ')));
+    let before = r.app.pace;
+    r.app.handle(key(KeyCode::Char('-')));
+    assert!(r.app.pace > before, "slower");
+    r.app.handle(key(KeyCode::Char('+')));
+    r.app.handle(key(KeyCode::Char('+')));
+    assert!(r.app.pace < before, "faster");
+    assert!(r.app.tick_interval().is_none());
+    r.app.handle(key(KeyCode::Char(' ')));
+    assert_eq!(r.app.tick_interval(), Some(r.app.pace));
+    r.app.handle(AppEvent::Tick);
+    r.app.handle(AppEvent::Tick);
+    r.app.handle(key(KeyCode::Esc));
+    assert!(r.app.typing.is_none());
+    assert_eq!(r.app.focus, Focus::Lesson, "Esc while typing only stops it");
+    assert!(r.shell.borrow().written.ends_with(b"do\x05\x15"));
+    // The same command again, then the rest at once on a press while typing.
+    r.app.handle(key(KeyCode::Char(' ')));
+    r.app.handle(AppEvent::Tick);
+    r.app.handle(key(KeyCode::Enter));
+    assert!(r.app.typing.as_ref().is_some_and(|t| t.held));
+    assert!(r.shell.borrow().written.ends_with(b"\x05\x15docker pull"));
 }
 
 #[test]
@@ -597,9 +635,10 @@ fn state_panel_lists_containers_under_their_image() {
     r.app.handle(AppEvent::Engine(vec![ev("pull")]));
     r.app.handle(key(KeyCode::F(8)));
     let s = screen(&r.app);
-    assert!(s.contains("■ busybox:latest  aaaaaaaaaaaa  4.261MB"), "{s}");
+    // Sizes as `docker images` prints them (3 significant digits).
+    assert!(s.contains("■ busybox:latest  aaaaaaaaaaaa  4.26MB"), "{s}");
     assert!(
-        s.contains("├ cccccccccccc  4.261MB  ADD file:busybox in /"),
+        s.contains("├ cccccccccccc   4.26MB  ADD file:busybox in /"),
         "{s}"
     );
     let exited = crate::i18n::t("tui_state_exited", &[("code", "0")]);
@@ -704,6 +743,24 @@ fn snapshot_demo_120x40() {
     let mut r = rig_with(vec![Ok(lesson())], (120, 40), true);
     r.app.handle(key(KeyCode::F(6)));
     snapshot("snapshot_demo_120x40", &r.app);
+}
+
+#[test]
+fn snapshot_220x60() {
+    let mut r = rig_with(vec![Ok(lesson()), Ok(lesson2())], (220, 60), false);
+    r.app.handle(key(KeyCode::F(6)));
+    r.app.handle(key(KeyCode::F(8)));
+    snapshot("snapshot_220x60", &r.app);
+}
+
+/// A projector at 80x24: the lesson keeps most rows; a long message (the solution) wraps
+/// over the lesson's bottom, never over the terminal.
+#[test]
+fn snapshot_demo_80x24() {
+    let mut r = rig_with(vec![Ok(lesson())], (80, 24), true);
+    r.app.handle(key(KeyCode::Char(' ')));
+    r.app.handle(key(KeyCode::F(3)));
+    snapshot("snapshot_demo_80x24", &r.app);
 }
 
 #[test]

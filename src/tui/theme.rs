@@ -1,5 +1,6 @@
 //! Colours and emphasis for every pane. `NO_COLOR` keeps bold/reverse/dim but drops colours;
-//! the instructor demo theme is high-contrast with bigger markers.
+//! the instructor demo theme has bigger markers. Text and borders keep the terminal's own
+//! foreground, so light and dark themes (a projector's) both read.
 
 use ratatui::style::{Color, Modifier, Style};
 
@@ -35,12 +36,10 @@ impl Theme {
         if self.color { style.bg(c) } else { style }
     }
 
+    /// Body text in the terminal's own foreground: readable on a light projector theme as on
+    /// a dark one (a forced white vanishes on white).
     pub fn text(&self) -> Style {
-        if self.demo {
-            self.fg(Color::White)
-        } else {
-            Style::new()
-        }
+        Style::new()
     }
     pub fn h1(&self) -> Style {
         self.fg(Color::LightCyan).add_modifier(Modifier::BOLD)
@@ -54,12 +53,10 @@ impl Theme {
     pub fn rule(&self) -> Style {
         self.fg(Color::Cyan)
     }
+    /// Faint, relative to whatever the terminal's foreground is (a fixed grey is lost on
+    /// one of the two projector themes).
     pub fn dim(&self) -> Style {
-        if self.demo && self.color {
-            self.fg(Color::Gray)
-        } else {
-            Style::new().add_modifier(Modifier::DIM)
-        }
+        Style::new().add_modifier(Modifier::DIM)
     }
     pub fn code_inline(&self) -> Style {
         if self.color {
@@ -139,7 +136,8 @@ impl Theme {
         if focused {
             self.fg(Color::LightCyan).add_modifier(Modifier::BOLD)
         } else {
-            self.fg(Color::DarkGray)
+            // The terminal's foreground: dark grey disappears on a dark projector.
+            Style::new()
         }
     }
     pub fn selected(&self) -> Style {

@@ -102,7 +102,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
         frame.render_widget(block, b);
         state::render(app, inner, frame.buffer_mut());
     }
-    status::render_message(app, areas.message, frame.buffer_mut());
+    status::render_message(app, &areas, frame.buffer_mut());
     status::render_status(app, areas.status, frame.buffer_mut());
     if app.overlay.is_some() {
         overlay::render(app, buf_area, frame.buffer_mut());
