@@ -555,20 +555,14 @@ impl App {
                     }
                     KeyCode::Enter => {
                         if let Some(&(li, si)) = rows.get(sel) {
-                            self.overlay = None;
-                            self.typing = None;
-                            let si = match (si, &self.lessons[li]) {
-                                (Some(s), _) => s,
-                                (None, Ok(l)) => l
-                                    .steps
-                                    .iter()
-                                    .position(|s| !self.is_done(l, s))
-                                    .unwrap_or(0),
-                                (None, Err(_)) => 0,
-                            };
-                            self.message = None;
-                            self.enter(li, si);
-                            self.offer_preparation();
+                            self.jump(li, si);
+                        }
+                    }
+                    // 1 to 9, and 0 for the tenth: that lesson, where it was left.
+                    KeyCode::Char(c @ '0'..='9') => {
+                        let li = (c as usize + 9 - '0' as usize) % 10;
+                        if li < self.lessons.len() {
+                            self.jump(li, None);
                         }
                     }
                     _ => {}
@@ -621,6 +615,24 @@ impl App {
                 }
             }
         }
+    }
+
+    /// From the lesson list to a step, or to a lesson's first unfinished step.
+    fn jump(&mut self, li: usize, si: Option<usize>) {
+        self.overlay = None;
+        self.typing = None;
+        let si = match (si, &self.lessons[li]) {
+            (Some(s), _) => s,
+            (None, Ok(l)) => l
+                .steps
+                .iter()
+                .position(|s| !self.is_done(l, s))
+                .unwrap_or(0),
+            (None, Err(_)) => 0,
+        };
+        self.message = None;
+        self.enter(li, si);
+        self.offer_preparation();
     }
 
     fn mouse(&mut self, m: MouseEvent) -> bool {

@@ -141,7 +141,7 @@ impl Theme {
         }
     }
     pub fn selected(&self) -> Style {
-        Style::new().add_modifier(Modifier::REVERSED)
+        Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
     }
     pub fn progress_full(&self) -> Style {
         if self.color {
