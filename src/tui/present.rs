@@ -146,11 +146,12 @@ impl App {
         };
         let done = self.current_lesson().is_some_and(|l| self.is_done(l, step));
         let cmds = step.commands();
-        if done || is_reading(step) || cmds.is_empty() {
+        let i = self.aid.solution_typed;
+        // A reading step's commands (files to write) are typed too, then the key moves on.
+        if done || cmds.is_empty() || (is_reading(step) && i >= cmds.len()) {
             self.next_step();
             return;
         }
-        let i = self.aid.solution_typed;
         let Some(cmd) = cmds.get(i) else {
             self.aid.solution_typed = 0;
             let total = cmds.len().to_string();
