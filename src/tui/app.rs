@@ -46,6 +46,7 @@ impl App {
             focus: if demo { Focus::Lesson } else { Focus::Terminal },
             overlay: None,
             show_state: false,
+            state_scroll: 0,
             snapshot,
             events_since_step: Vec::new(),
             aid: StepAid::default(),
@@ -642,6 +643,7 @@ impl App {
         };
         let over_lesson = areas.lesson.is_some_and(inside);
         let over_term = areas.terminal.is_some_and(inside);
+        let over_state = areas.state.is_some_and(inside);
         if over_term
             && self.overlay.is_none()
             && let (Some(sh), Some(r)) = (self.shell.as_mut(), areas.terminal)
@@ -664,6 +666,11 @@ impl App {
                 }
                 if over_lesson {
                     self.scroll_lesson(d);
+                    true
+                } else if over_state {
+                    let rows = areas.state.map_or(0, |r| r.height as usize);
+                    let max = ui::state::lines(self).len().saturating_sub(rows) as i64;
+                    self.state_scroll = (self.state_scroll as i64 + d).clamp(0, max) as usize;
                     true
                 } else if over_term {
                     if let Some(sh) = self.shell.as_mut() {

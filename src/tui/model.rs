@@ -114,6 +114,8 @@ pub struct App {
     pub focus: Focus,
     pub overlay: Option<Overlay>,
     pub show_state: bool,
+    /// Lines of the state panel scrolled past (the mouse wheel over it).
+    pub state_scroll: usize,
     pub snapshot: Snapshot,
     pub events_since_step: Vec<Event>,
     pub aid: StepAid,

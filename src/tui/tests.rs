@@ -746,6 +746,46 @@ fn snapshot_demo_120x40() {
 }
 
 #[test]
+fn at_80x24_f8_keeps_the_lesson_and_the_wheel_scrolls_the_state_panel() {
+    let mut r = rig_with(vec![Ok(lesson())], (80, 24), false);
+    {
+        let mut w = r.world.borrow_mut();
+        for i in 0..6 {
+            w.snapshot.images.push(crate::engine::ImageInfo {
+                id: format!("sha256:{i}aaaaaaaaaaa"),
+                tags: vec![format!("img{i}:latest")],
+                layers: vec![format!("sha256:{i}ccccccccccc")],
+                layer_sizes: vec![1000],
+                history: vec![format!("ADD layer{i}")],
+                created: 0,
+                size: 1000,
+                bundled: false,
+                intermediate: false,
+            });
+        }
+    }
+    r.app.handle(AppEvent::Engine(vec![ev("pull")]));
+    r.app.handle(key(KeyCode::F(8)));
+    let areas = layout::layout(&r.app);
+    assert!(areas.lesson.is_some(), "the lesson stays");
+    let state = areas.state.expect("state panel");
+    let s = screen(&r.app);
+    assert!(s.contains("img0:latest"), "{s}");
+    assert!(!s.contains("img5:latest"), "{s}");
+    for _ in 0..6 {
+        r.app.handle(AppEvent::Mouse(MouseEvent {
+            kind: MouseEventKind::ScrollDown,
+            column: state.x + 2,
+            row: state.y + 1,
+            modifiers: KeyModifiers::NONE,
+        }));
+    }
+    let s = screen(&r.app);
+    assert!(s.contains("img5:latest"), "{s}");
+    assert!(!s.contains("img0:latest"), "{s}");
+}
+
+#[test]
 fn snapshot_220x60() {
     let mut r = rig_with(vec![Ok(lesson()), Ok(lesson2())], (220, 60), false);
     r.app.handle(key(KeyCode::F(6)));

@@ -237,7 +237,16 @@ fn volume_line(v: &VolumeInfo, th: &Theme) -> Line<'static> {
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let w = area.width as usize;
-    let clipped: Vec<Line<'static>> = lines(app).into_iter().map(|l| clip_line(l, w)).collect();
+    let all = lines(app);
+    // The wheel's offset, kept in range as the snapshot shrinks.
+    let skip = app
+        .state_scroll
+        .min(all.len().saturating_sub(area.height as usize));
+    let clipped: Vec<Line<'static>> = all
+        .into_iter()
+        .skip(skip)
+        .map(|l| clip_line(l, w))
+        .collect();
     Paragraph::new(clipped).render(area, buf);
 }
 

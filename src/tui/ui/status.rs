@@ -69,7 +69,7 @@ pub fn message_lines(app: &App, width: u16, cap: usize) -> Vec<Line<'static>> {
 }
 
 /// A message longer than the bar: a panel over the bottom of the reading side (the lesson,
-/// or the state panel where it stands in), never over the terminal, at most a third of it.
+/// or the state panel), never over the terminal, at most half of it.
 pub fn render_message(app: &App, areas: &Areas, buf: &mut Buffer) {
     let one = message_lines(app, areas.message.width, usize::MAX);
     if one.len() <= 1 {
@@ -80,7 +80,7 @@ pub fn render_message(app: &App, areas: &Areas, buf: &mut Buffer) {
         Paragraph::new(message_lines(app, areas.message.width, 1)).render(areas.message, buf);
         return;
     };
-    let cap = (side.height.saturating_sub(1) / 3).max(2) as usize;
+    let cap = (side.height.saturating_sub(1) / 2).max(2) as usize;
     let lines = message_lines(app, side.width, cap);
     let h = (lines.len() as u16 + 1).min(side.height);
     let r = Rect::new(side.x, side.y + side.height - h, side.width, h);
@@ -138,6 +138,14 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
     place.push(Span::styled("│".to_string(), base));
     // (key, label, essential): the rest are dropped first when the line is narrow.
     let keys: Vec<(&str, String, bool)> = match app.focus {
+        // The presenter's keys, where they work.
+        Focus::Lesson if app.demo => vec![
+            ("Space", t("tui_key_next", &[]), true),
+            ("+-", t("tui_key_pace", &[]), true),
+            ("F7", t("tui_key_list", &[]), false),
+            ("^G", t("tui_key_to_terminal", &[]), false),
+            ("F10", t("tui_key_quit", &[]), true),
+        ],
         Focus::Terminal => vec![
             ("F1", t("tui_key_help", &[]), true),
             ("F2", t("tui_key_hint", &[]), true),
