@@ -181,12 +181,7 @@ impl App {
             })
             .ok_or_else(|| t("tui_no_such_lesson", &[("lesson", lesson)]))?;
         let si = match (step, self.lessons[li].as_ref()) {
-            (None, Ok(l)) => l
-                .steps
-                .iter()
-                .position(|s| !self.is_done(l, s))
-                .unwrap_or(0),
-            (None, Err(_)) => 0,
+            (None, _) => self.first_unfinished(li),
             (Some(s), Ok(l)) => l
                 .steps
                 .iter()
@@ -237,15 +232,7 @@ impl App {
     pub(super) fn next_lesson(&mut self) {
         if self.lesson + 1 < self.lessons.len() {
             let li = self.lesson + 1;
-            let si = match &self.lessons[li] {
-                Ok(l) => l
-                    .steps
-                    .iter()
-                    .position(|s| !self.is_done(l, s))
-                    .unwrap_or(0),
-                Err(_) => 0,
-            };
-            self.enter(li, si);
+            self.enter(li, self.first_unfinished(li));
         } else {
             self.say(MsgKind::Success, t("tui_course_complete", &[]));
         }
@@ -618,19 +605,23 @@ impl App {
         }
     }
 
-    /// From the lesson list to a step, or to a lesson's first unfinished step.
-    fn jump(&mut self, li: usize, si: Option<usize>) {
-        self.overlay = None;
-        self.typing = None;
-        let si = match (si, &self.lessons[li]) {
-            (Some(s), _) => s,
-            (None, Ok(l)) => l
+    /// Lesson `li`'s first step not done yet (its first when all are, or it cannot be read).
+    fn first_unfinished(&self, li: usize) -> usize {
+        match &self.lessons[li] {
+            Ok(l) => l
                 .steps
                 .iter()
                 .position(|s| !self.is_done(l, s))
                 .unwrap_or(0),
-            (None, Err(_)) => 0,
-        };
+            Err(_) => 0,
+        }
+    }
+
+    /// From the lesson list to a step, or to a lesson's first unfinished step.
+    fn jump(&mut self, li: usize, si: Option<usize>) {
+        self.overlay = None;
+        self.typing = None;
+        let si = si.unwrap_or_else(|| self.first_unfinished(li));
         self.message = None;
         self.enter(li, si);
         self.offer_preparation();
