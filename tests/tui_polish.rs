@@ -183,3 +183,45 @@ fn demo_mode_waits_for_the_presenter_to_run_each_command() {
     let after = tmux.screen();
     assert!(!after.contains("# cd ~/hello-app"), "{s}\n{after}");
 }
+
+#[test]
+fn the_state_panel_labels_each_layer_with_what_made_it_in_the_clis_sizes() {
+    if !have_tmux() {
+        common::skip("tmux is not installed (CI installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = start("layers", dir.path(), "--lesson 3");
+    wait_prompt(&tmux);
+    tmux.literal("docker pull redis && docker history redis");
+    tmux.keys(&["Enter"]);
+    let s = wait(&tmux, "pulled redis", |s| s.contains("CREATED BY"));
+    // The CLI's sizes for the two layers, as `docker history` printed them.
+    let sizes: Vec<String> = s
+        .lines()
+        .filter(|l| l.contains("ADD debian packages"))
+        .filter_map(|l| l.split_whitespace().rev().find(|w| w.ends_with("MB")))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(sizes.len(), 2, "{s}");
+    tmux.keys(&["F8"]);
+    let s = wait(&tmux, "the state panel shows redis", |s| {
+        s.contains("■ redis:latest")
+    });
+    let layer_rows: Vec<&str> = s
+        .lines()
+        .filter(|l| l.contains("├ ") || l.contains("└ "))
+        .filter(|l| !l.contains('▶'))
+        .collect();
+    assert_eq!(layer_rows.len(), 2, "{s}");
+    for row in &layer_rows {
+        assert!(row.contains("ADD debian packages"), "{row}\n{s}");
+        assert!(
+            !row.contains("CMD"),
+            "a layer labelled by an empty history entry: {row}"
+        );
+    }
+    // Bottom layer first, as in the image's config; `docker history` lists it last.
+    assert!(layer_rows[0].contains(&format!(" {}  ", sizes[1])), "{s}");
+    assert!(layer_rows[1].contains(&format!(" {}  ", sizes[0])), "{s}");
+}
