@@ -147,7 +147,8 @@ fn demo_mode_waits_for_the_presenter_to_run_each_command() {
     // The focus starts in the lesson pane, where Space is the presenter's key.
     tmux.keys(&["Space"]);
     let s = wait(&tmux, "typed and holding", |s| {
-        s.contains("# mkdir -p ~/hello-app") && s.contains(&head(&ko("tui_demo_held", &[])))
+        s.contains("# mkdir -p ~/hello-app")
+            && s.contains(&head(&ko("tui_demo_held", &[("n", "1"), ("total", "4")])))
     });
     assert!(
         !dir.path().join("home/hello-app").exists(),

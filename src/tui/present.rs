@@ -56,9 +56,17 @@ impl App {
             sh.write(&bytes);
         }
         if typed {
-            self.say(MsgKind::Info, t("tui_demo_held", &[]));
+            self.say_held();
         }
         true
+    }
+
+    /// A typed command waits: which one of how many, and the keys.
+    fn say_held(&mut self) {
+        let total = self.current_step().map_or(0, |s| s.commands().len());
+        let n = self.aid.solution_typed.to_string();
+        let text = t("tui_demo_held", &[("n", &n), ("total", &total.to_string())]);
+        self.say(MsgKind::Info, text);
     }
 
     /// F3: the solution as the shell lines it is (a here-document keeps its lines).
@@ -134,7 +142,7 @@ impl App {
                 if let Some(sh) = self.shell.as_mut() {
                     sh.write(rest.as_bytes());
                 }
-                self.say(MsgKind::Info, t("tui_demo_held", &[]));
+                self.say_held();
                 return;
             }
             // Waiting for a prompt that may never look like ours (a container's shell): go on.
