@@ -497,7 +497,7 @@ fn korean_locale_gets_korean_messages() {
     let r = ko(&["run", "--rm", "-u", "nobody2", "busybox", "true"]);
     assert_ne!(r.code, 0);
     assert!(
-        r.stderr.contains("사용자 nobody2을(를) 찾을 수 없습니다"),
+        r.stderr.contains("사용자 nobody2를 찾을 수 없습니다"),
         "{}",
         r.stderr
     );

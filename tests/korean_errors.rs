@@ -67,7 +67,10 @@ fn run_failures_speak_korean() {
             125,
             &[
                 "컨테이너를 시작하지 못했습니다",
-                &format!("작업 디렉터리 \"{wd}\"(으)로 옮기지 못했습니다: 디렉터리가 아닙니다"),
+                &format!(
+                    "작업 디렉터리 \"{wd}\"{} 옮기지 못했습니다: 디렉터리가 아닙니다",
+                    to(wd)
+                ),
             ],
             &format!("run -w {wd}"),
         );
@@ -83,7 +86,7 @@ fn run_failures_speak_korean() {
     korean(
         &r,
         125,
-        &["사용자 nobody123을(를) 찾을 수 없습니다: 이미지의 /etc/passwd에 없습니다"],
+        &["사용자 nobody123을 찾을 수 없습니다: 이미지의 /etc/passwd에 없습니다"],
         "run -u nobody123",
     );
     assert_eq!(s.ok(&["ps", "-aq"]).trim(), "", "--rm left a container");
@@ -131,7 +134,10 @@ fn exec_failures_speak_korean_and_dockers_english() {
             126,
             &[
                 "exec 실패",
-                &format!("작업 디렉터리 \"{wd}\"(으)로 옮기지 못했습니다: 디렉터리가 아닙니다"),
+                &format!(
+                    "작업 디렉터리 \"{wd}\"{} 옮기지 못했습니다: 디렉터리가 아닙니다",
+                    to(wd)
+                ),
             ],
             &format!("exec -w {wd}"),
         );
@@ -166,7 +172,7 @@ fn exec_failures_speak_korean_and_dockers_english() {
     korean(
         &r,
         126,
-        &["exec 실패", "사용자 nobody123을(를) 찾을 수 없습니다"],
+        &["exec 실패", "사용자 nobody123을 찾을 수 없습니다"],
         "exec -u nobody123",
     );
     let r = en(&["exec", "-u", "nobody123", "box", "true"]);
@@ -203,4 +209,10 @@ fn lang_flag_overrides_the_locale() {
         let err = common::gorae(&[], env).stderr;
         assert!(err.contains(wanted), "LANG={env}: {err}");
     }
+}
+
+/// The particle gorae picks after a working directory: `…/passwd` (패스워드) takes 로,
+/// `…/fd/3` (삼) takes 으로.
+fn to(wd: &str) -> &'static str {
+    if wd.ends_with('3') { "으로" } else { "로" }
 }

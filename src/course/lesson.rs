@@ -50,6 +50,46 @@ impl Step {
     pub fn is_reading(&self) -> bool {
         self.check.is_empty() && self.any.is_empty()
     }
+
+    /// The solution as the commands a learner enters: one line each, except a here-document
+    /// (`cat > f <<'EOF'` … `EOF`), which is its opening line through its delimiter.
+    pub fn commands(&self) -> Vec<Vec<String>> {
+        let mut out: Vec<Vec<String>> = Vec::new();
+        let mut until: Option<String> = None;
+        for line in &self.solution {
+            match until.as_deref() {
+                Some(end) => {
+                    let closes = line.trim() == end;
+                    if let Some(cmd) = out.last_mut() {
+                        cmd.push(line.clone());
+                    }
+                    if closes {
+                        until = None;
+                    }
+                }
+                None => {
+                    until = heredoc_delimiter(line);
+                    out.push(vec![line.clone()]);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The delimiter of a here-document a shell line opens (`<<EOF`, `<<'EOF'`, `<<-"EOF"`).
+fn heredoc_delimiter(line: &str) -> Option<String> {
+    let at = line.find("<<")?;
+    let rest = line[at + 2..].trim_start_matches('-').trim_start();
+    if rest.starts_with('<') {
+        return None; // `<<<`, a here-string
+    }
+    let word: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !";|&>".contains(*c))
+        .filter(|c| !matches!(c, '\'' | '"' | '\\'))
+        .collect();
+    (!word.is_empty()).then_some(word)
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -456,6 +496,35 @@ title = "읽기"
 
 Reading step text.
 "#;
+
+    #[test]
+    fn a_here_document_is_one_command_with_its_lines() {
+        let lines = [
+            "mkdir -p ~/app",
+            "cat > hello.sh <<'EOF'",
+            "echo hi",
+            "EOF",
+            "cat <<-\"END\" > b",
+            "x",
+            "  END",
+            "cat <<< word",
+        ];
+        let step = Step {
+            solution: lines.iter().map(|l| l.to_string()).collect(),
+            ..parse(GOOD).unwrap().steps[0].clone()
+        };
+        let cmds = step.commands();
+        let joined: Vec<String> = cmds.iter().map(|c| c.join("\n")).collect();
+        assert_eq!(
+            joined,
+            [
+                "mkdir -p ~/app",
+                "cat > hello.sh <<'EOF'\necho hi\nEOF",
+                "cat <<-\"END\" > b\nx\n  END",
+                "cat <<< word",
+            ]
+        );
+    }
 
     fn parse(text: &str) -> Result<Lesson, LessonError> {
         parse_lesson(Path::new("lessons/ko/02-images.md"), text)

@@ -99,6 +99,8 @@ pub fn lang() -> Lang {
     *LANG.get_or_init(detect)
 }
 
+mod particle;
+
 type Catalog = HashMap<String, String>;
 
 /// The catalogs, from the top-level `assets/` folder.
@@ -138,17 +140,48 @@ pub fn t(key: &str, args: &[(&str, &str)]) -> String {
     t_in(lang(), key, args)
 }
 
+/// `raw` with each `{name}` replaced by its value; a both-forms particle after it
+/// (`{image}을(를)`, `"{dir}"(으)로`) becomes the one the value takes (`particle`).
 fn fill(raw: &str, args: &[(&str, &str)]) -> String {
-    let mut out = raw.to_string();
-    for (k, v) in args {
-        out = out.replace(&format!("{{{k}}}"), v);
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(open) = rest.find('{') {
+        let Some(len) = rest[open..].find('}') else {
+            break;
+        };
+        let name = &rest[open + 1..open + len];
+        let Some((_, value)) = args.iter().find(|(k, _)| *k == name) else {
+            out.push_str(&rest[..=open]);
+            rest = &rest[open + 1..];
+            continue;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str(value);
+        rest = &rest[open + len + 1..];
+        let quotes = rest.len() - rest.trim_start_matches(['"', '\'', '`']).len();
+        if let Some((n, form)) = particle::choose(value, &rest[quotes..]) {
+            out.push_str(&rest[..quotes]);
+            out.push_str(form);
+            rest = &rest[quotes + n..];
+        }
     }
+    out.push_str(rest);
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_placeholder_takes_the_particle_its_value_needs() {
+        let raw = "이미지 {image}을(를) 지울 수 없습니다. \"{dir}\"(으)로 옮기고 {id}은(는) {x}";
+        assert_eq!(
+            fill(raw, &[("image", "busybox"), ("dir", "/app"), ("id", "web")]),
+            "이미지 busybox를 지울 수 없습니다. \"/app\"으로 옮기고 web은 {x}"
+        );
+        assert_eq!(fill("{a}{b}", &[("a", "{b}"), ("b", "2")]), "{b}2");
+    }
 
     #[test]
     fn parses_posix_locales() {

@@ -4,7 +4,6 @@
 //! here, so tests drive the app with events and a fake shell and engine.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
@@ -16,8 +15,8 @@ use super::guide;
 use super::keys_api::encode_key;
 use super::layout;
 use super::model::{
-    App, Confirm, EngineView, Focus, Message, MsgKind, Overlay, PROMPT_CHECK_INTERVAL, StepAid,
-    TYPING_INTERVAL, Typing, is_reading,
+    App, Confirm, EngineView, Focus, Message, MsgKind, Overlay, StepAid, TYPING_INTERVAL,
+    is_reading,
 };
 use super::shell::ShellPane;
 use super::theme::Theme;
@@ -43,9 +42,11 @@ impl App {
             progress,
             demo_done: BTreeSet::new(),
             demo,
-            focus: Focus::Terminal,
+            // The presenter's keys (Space, Enter, Esc, + and -) work in the lesson pane.
+            focus: if demo { Focus::Lesson } else { Focus::Terminal },
             overlay: None,
             show_state: false,
+            state_scroll: 0,
             snapshot,
             events_since_step: Vec::new(),
             aid: StepAid::default(),
@@ -55,6 +56,7 @@ impl App {
             shell_alive: false,
             size,
             typing: None,
+            pace: TYPING_INTERVAL,
             resetting: None,
             reset_problems: Vec::new(),
             preparing: false,
@@ -108,15 +110,6 @@ impl App {
             .iter()
             .filter(|s| self.is_done(lesson, s))
             .count()
-    }
-
-    /// Time between ticks while something animates; None when idle (the loop then blocks).
-    pub fn tick_interval(&self) -> Option<Duration> {
-        match &self.typing {
-            Some(t) if !t.waiting => Some(TYPING_INTERVAL),
-            Some(_) => Some(PROMPT_CHECK_INTERVAL),
-            None => None,
-        }
     }
 
     pub fn running_containers(&self) -> Vec<String> {
@@ -188,12 +181,7 @@ impl App {
             })
             .ok_or_else(|| t("tui_no_such_lesson", &[("lesson", lesson)]))?;
         let si = match (step, self.lessons[li].as_ref()) {
-            (None, Ok(l)) => l
-                .steps
-                .iter()
-                .position(|s| !self.is_done(l, s))
-                .unwrap_or(0),
-            (None, Err(_)) => 0,
+            (None, _) => self.first_unfinished(li),
             (Some(s), Ok(l)) => l
                 .steps
                 .iter()
@@ -241,24 +229,16 @@ impl App {
         }
     }
 
-    fn next_lesson(&mut self) {
+    pub(super) fn next_lesson(&mut self) {
         if self.lesson + 1 < self.lessons.len() {
             let li = self.lesson + 1;
-            let si = match &self.lessons[li] {
-                Ok(l) => l
-                    .steps
-                    .iter()
-                    .position(|s| !self.is_done(l, s))
-                    .unwrap_or(0),
-                Err(_) => 0,
-            };
-            self.enter(li, si);
+            self.enter(li, self.first_unfinished(li));
         } else {
             self.say(MsgKind::Success, t("tui_course_complete", &[]));
         }
     }
 
-    fn mark_current_done(&mut self) {
+    pub(super) fn mark_current_done(&mut self) {
         let Some((lid, sid)) = self
             .current_lesson()
             .zip(self.current_step())
@@ -297,6 +277,14 @@ impl App {
             Verdict::Pass => {
                 let title = step.title.clone();
                 self.mark_current_done();
+                if self.demo {
+                    // The room reads the explanation until the presenter moves on.
+                    self.say(
+                        MsgKind::Success,
+                        t("tui_demo_step_done", &[("title", &title)]),
+                    );
+                    return;
+                }
                 self.say(MsgKind::Success, t("tui_step_done", &[("title", &title)]));
                 // Entering the next step checks it in turn.
                 self.advance();
@@ -319,7 +307,7 @@ impl App {
         }
     }
 
-    fn say(&mut self, kind: MsgKind, text: String) {
+    pub(super) fn say(&mut self, kind: MsgKind, text: String) {
         self.message = Some(Message { kind, text });
     }
 
@@ -437,33 +425,6 @@ impl App {
         }
     }
 
-    fn tick(&mut self) -> bool {
-        let Some(typing) = self.typing.as_mut() else {
-            return false;
-        };
-        if typing.waiting {
-            if self.shell.as_ref().is_some_and(|s| s.at_prompt()) {
-                self.typing = None;
-                return true;
-            }
-            return false;
-        }
-        let mut bytes = Vec::new();
-        if let Some(c) = typing.chars.get(typing.pos) {
-            let mut b = [0u8; 4];
-            bytes.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
-            typing.pos += 1;
-        }
-        if typing.pos >= typing.chars.len() {
-            bytes.push(b'\r');
-            typing.waiting = true;
-        }
-        if let Some(sh) = self.shell.as_mut() {
-            sh.write(&bytes);
-        }
-        true
-    }
-
     fn key(&mut self, k: KeyEvent) {
         if let Some(ov) = self.overlay.clone() {
             self.overlay_key(ov, k);
@@ -530,7 +491,7 @@ impl App {
                 let key = format!("Ctrl-{}", c.to_ascii_uppercase());
                 self.say(MsgKind::Info, t("tui_ctrl_sent", &[("key", &key)]));
             }
-            KeyCode::Char(' ') | KeyCode::Enter if self.demo => self.type_solution(),
+            _ if self.demo && self.presenter_key(k.code) => {}
             KeyCode::Esc | KeyCode::Tab => self.focus = Focus::Terminal,
             KeyCode::Char(_) | KeyCode::Enter | KeyCode::Backspace if !ctrl => {
                 self.say(MsgKind::Info, t("tui_lesson_typing", &[]));
@@ -582,20 +543,14 @@ impl App {
                     }
                     KeyCode::Enter => {
                         if let Some(&(li, si)) = rows.get(sel) {
-                            self.overlay = None;
-                            self.typing = None;
-                            let si = match (si, &self.lessons[li]) {
-                                (Some(s), _) => s,
-                                (None, Ok(l)) => l
-                                    .steps
-                                    .iter()
-                                    .position(|s| !self.is_done(l, s))
-                                    .unwrap_or(0),
-                                (None, Err(_)) => 0,
-                            };
-                            self.message = None;
-                            self.enter(li, si);
-                            self.offer_preparation();
+                            self.jump(li, si);
+                        }
+                    }
+                    // 1 to 9, and 0 for the tenth: that lesson, where it was left.
+                    KeyCode::Char(c @ '0'..='9') => {
+                        let li = (c as usize + 9 - '0' as usize) % 10;
+                        if li < self.lessons.len() {
+                            self.jump(li, None);
                         }
                     }
                     _ => {}
@@ -650,6 +605,28 @@ impl App {
         }
     }
 
+    /// Lesson `li`'s first step not done yet (its first when all are, or it cannot be read).
+    fn first_unfinished(&self, li: usize) -> usize {
+        match &self.lessons[li] {
+            Ok(l) => l
+                .steps
+                .iter()
+                .position(|s| !self.is_done(l, s))
+                .unwrap_or(0),
+            Err(_) => 0,
+        }
+    }
+
+    /// From the lesson list to a step, or to a lesson's first unfinished step.
+    fn jump(&mut self, li: usize, si: Option<usize>) {
+        self.overlay = None;
+        self.typing = None;
+        let si = si.unwrap_or_else(|| self.first_unfinished(li));
+        self.message = None;
+        self.enter(li, si);
+        self.offer_preparation();
+    }
+
     fn mouse(&mut self, m: MouseEvent) -> bool {
         let areas = layout::layout(self);
         let inside = |r: ratatui::layout::Rect| {
@@ -657,6 +634,7 @@ impl App {
         };
         let over_lesson = areas.lesson.is_some_and(inside);
         let over_term = areas.terminal.is_some_and(inside);
+        let over_state = areas.state.is_some_and(inside);
         if over_term
             && self.overlay.is_none()
             && let (Some(sh), Some(r)) = (self.shell.as_mut(), areas.terminal)
@@ -679,6 +657,11 @@ impl App {
                 }
                 if over_lesson {
                     self.scroll_lesson(d);
+                    true
+                } else if over_state {
+                    let rows = areas.state.map_or(0, |r| r.height as usize);
+                    let max = ui::state::lines(self).len().saturating_sub(rows) as i64;
+                    self.state_scroll = (self.state_scroll as i64 + d).clamp(0, max) as usize;
                     true
                 } else if over_term {
                     if let Some(sh) = self.shell.as_mut() {
@@ -714,7 +697,7 @@ impl App {
         self.lesson_scroll = Some(next);
     }
 
-    fn resize_shell(&mut self) {
+    pub(super) fn resize_shell(&mut self) {
         let areas = layout::layout(self);
         if let (Some(sh), Some(r)) = (self.shell.as_mut(), areas.terminal) {
             sh.resize(r.height.max(1), r.width.max(1));
@@ -749,57 +732,7 @@ impl App {
         self.lesson_scroll = None;
     }
 
-    fn show_solution(&mut self) {
-        let Some(step) = self.current_step() else {
-            return;
-        };
-        if step.solution.is_empty() {
-            self.say(MsgKind::Info, t("tui_no_solution", &[]));
-            return;
-        }
-        let text = step.solution.join(" ; ");
-        self.aid.solution_shown = true;
-        self.say(MsgKind::Hint, t("tui_solution", &[("text", &text)]));
-        self.lesson_scroll = None;
-    }
-
-    /// Type the next solution command into the terminal: at a human pace in demo mode, at
-    /// once otherwise. With nothing left to type, demo mode moves on to the next step.
-    fn type_solution(&mut self) {
-        // A press while waiting for the prompt goes on anyway: a command may have opened a
-        // shell inside a container, whose prompt is not ours.
-        if self.typing.as_ref().is_some_and(|t| !t.waiting) || !self.shell_alive {
-            return;
-        }
-        self.typing = None;
-        let Some(step) = self.current_step() else {
-            if self.demo {
-                self.next_lesson();
-            }
-            return;
-        };
-        let Some(cmd) = step.solution.get(self.aid.solution_typed).cloned() else {
-            if self.demo {
-                self.next_step();
-            } else {
-                self.say(MsgKind::Info, t("tui_no_solution", &[]));
-            }
-            return;
-        };
-        self.aid.solution_typed += 1;
-        if self.demo {
-            self.typing = Some(Typing {
-                chars: cmd.chars().collect(),
-                pos: 0,
-                waiting: false,
-            });
-        } else if let Some(sh) = self.shell.as_mut() {
-            sh.type_line(&cmd);
-            self.focus = Focus::Terminal;
-        }
-    }
-
-    fn next_step(&mut self) {
+    pub(super) fn next_step(&mut self) {
         let Some(step) = self.current_step() else {
             self.next_lesson();
             return;
@@ -830,19 +763,6 @@ impl App {
 
     fn toggle_state(&mut self) {
         self.show_state = !self.show_state;
-        self.resize_shell();
-    }
-
-    fn toggle_demo(&mut self) {
-        self.demo = !self.demo;
-        self.theme.demo = self.demo;
-        self.typing = None;
-        let key = if self.demo {
-            "tui_demo_on"
-        } else {
-            "tui_demo_off"
-        };
-        self.say(MsgKind::Info, t(key, &[]));
         self.resize_shell();
     }
 

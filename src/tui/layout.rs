@@ -81,16 +81,30 @@ pub fn layout(app: &App) -> Areas {
             a.terminal = Some(inner(right, true));
         }
     } else {
-        // Narrow: stacked, and the state panel takes the lesson's place while shown.
-        let top_h = (main.height / 2).max(4);
-        let top = Rect::new(0, 0, w, top_h);
-        let bottom = Rect::new(0, top_h, w, main.height - top_h);
-        if app.show_state {
-            a.state_box = Some(top);
-            a.state = Some(pad(inner(top, false), 1));
+        // Narrow: stacked. The lesson keeps the top (most of it in demo mode, for big text);
+        // the state panel, while shown, takes a band between it and the terminal.
+        let top_h = if app.demo {
+            main.height * 3 / 5
+        } else if app.show_state {
+            main.height * 2 / 5
         } else {
-            a.lesson_box = Some(top);
-            a.lesson = Some(pad(inner(top, false), lesson_pad));
+            main.height / 2
+        }
+        .max(4);
+        let (state_h, term_y) = if app.show_state {
+            let sh = (main.height / 4).max(3);
+            (sh, top_h + sh)
+        } else {
+            (0, top_h)
+        };
+        let top = Rect::new(0, 0, w, top_h);
+        let bottom = Rect::new(0, term_y, w, main.height.saturating_sub(term_y));
+        a.lesson_box = Some(top);
+        a.lesson = Some(pad(inner(top, false), lesson_pad));
+        if app.show_state {
+            let sbox = Rect::new(0, top_h, w, state_h);
+            a.state_box = Some(sbox);
+            a.state = Some(pad(inner(sbox, false), 1));
         }
         a.terminal_box = Some(bottom);
         a.terminal = Some(inner(bottom, false));

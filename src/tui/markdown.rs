@@ -502,38 +502,48 @@ impl Renderer {
         let border = self.theme.table_border();
         for (ri, row) in t.rows.iter().enumerate() {
             let header = ri < t.header_rows;
-            let mut line: Vec<Piece> = Vec::new();
-            for (ci, &w) in widths.iter().enumerate() {
-                if ci > 0 {
-                    line.push((" │ ".to_string(), border));
-                }
-                let empty = Vec::new();
-                let cell = row.get(ci).unwrap_or(&empty);
-                let mut cell = cell.clone();
-                if header {
-                    let h = self.theme.table_header();
-                    for p in cell.iter_mut() {
-                        p.1 = p.1.patch(h);
+            // A cell wider than its column wraps within it: the row grows, nothing is cut.
+            let cells: Vec<Vec<Vec<Piece>>> = widths
+                .iter()
+                .enumerate()
+                .map(|(ci, &w)| {
+                    let mut cell = row.get(ci).cloned().unwrap_or_default();
+                    if header {
+                        let h = self.theme.table_header();
+                        for p in cell.iter_mut() {
+                            p.1 = p.1.patch(h);
+                        }
+                    }
+                    wrap(&cell, w)
+                })
+                .collect();
+            let height = cells.iter().map(Vec::len).max().unwrap_or(1);
+            for sub in 0..height {
+                let mut line: Vec<Piece> = Vec::new();
+                for (ci, &w) in widths.iter().enumerate() {
+                    if ci > 0 {
+                        line.push((" │ ".to_string(), border));
+                    }
+                    let part = cells[ci].get(sub).cloned().unwrap_or_default();
+                    let (mut clipped, cw) = clip_pieces(&part, w);
+                    let pad = w - cw;
+                    let align = t.align.get(ci).copied().unwrap_or(Alignment::None);
+                    let (left, right) = match align {
+                        Alignment::Right => (pad, 0),
+                        Alignment::Center => (pad / 2, pad - pad / 2),
+                        _ => (0, pad),
+                    };
+                    if left > 0 {
+                        line.push((" ".repeat(left), Style::new()));
+                    }
+                    line.append(&mut clipped);
+                    if right > 0 && ci + 1 < ncols {
+                        line.push((" ".repeat(right), Style::new()));
                     }
                 }
-                let (mut clipped, cw) = clip_pieces(&cell, w);
-                let pad = w - cw;
-                let align = t.align.get(ci).copied().unwrap_or(Alignment::None);
-                let (left, right) = match align {
-                    Alignment::Right => (pad, 0),
-                    Alignment::Center => (pad / 2, pad - pad / 2),
-                    _ => (0, pad),
-                };
-                if left > 0 {
-                    line.push((" ".repeat(left), Style::new()));
-                }
-                line.append(&mut clipped);
-                if right > 0 && ci + 1 < ncols {
-                    line.push((" ".repeat(right), Style::new()));
-                }
+                // Trailing spaces of the last column carry no information.
+                self.emit(line, true);
             }
-            // Trailing spaces of the last column carry no information.
-            self.emit(line, true);
             if header && ri + 1 == t.header_rows {
                 let mut rule = Vec::new();
                 for (ci, &w) in widths.iter().enumerate() {
@@ -907,11 +917,19 @@ mod tests {
     }
 
     #[test]
-    fn wide_tables_are_clipped_to_fit() {
+    fn wide_tables_wrap_their_cells_to_fit() {
         let src = "| a | b |\n|---|---|\n| 아주아주아주긴내용입니다 | 두번째열도길어요 |";
         let lines = plain(src, 20);
         assert_fits(&lines, 20);
-        assert!(lines[2].contains('…'));
+        assert!(lines.len() > 3, "the row wraps: {lines:?}");
+        let column = |i: usize| -> String {
+            lines[2..]
+                .iter()
+                .map(|l| l.split('│').nth(i).unwrap_or("").trim().to_string())
+                .collect()
+        };
+        assert_eq!(column(0), "아주아주아주긴내용입니다", "{lines:?}");
+        assert_eq!(column(1), "두번째열도길어요", "{lines:?}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod keys_api;
 pub mod layout;
 pub mod markdown;
 pub mod model;
+mod present;
 pub mod reset;
 pub mod shell;
 pub mod term;

@@ -74,6 +74,8 @@ pub struct Typing {
     pub pos: usize,
     /// Everything typed and entered; waiting for the prompt to come back.
     pub waiting: bool,
+    /// Typed up to the last Enter, which waits for the presenter's key.
+    pub held: bool,
 }
 
 /// What the learner has asked to see for the current step.
@@ -112,6 +114,8 @@ pub struct App {
     pub focus: Focus,
     pub overlay: Option<Overlay>,
     pub show_state: bool,
+    /// Lines of the state panel scrolled past (the mouse wheel over it).
+    pub state_scroll: usize,
     pub snapshot: Snapshot,
     pub events_since_step: Vec<Event>,
     pub aid: StepAid,
@@ -122,6 +126,8 @@ pub struct App {
     pub shell_alive: bool,
     pub size: (u16, u16),
     pub typing: Option<Typing>,
+    /// Demo mode: time between typed characters (the presenter's + and - change it).
+    pub pace: Duration,
     pub resetting: Option<String>,
     /// What the running reset could not remove, told when it finishes.
     pub reset_problems: Vec<String>,

@@ -28,6 +28,7 @@ use std::path::PathBuf;
 mod guide;
 mod keys;
 mod live;
+mod present;
 mod reset;
 
 #[derive(Default)]
@@ -402,46 +403,6 @@ fn hints_and_solution_show_under_the_step_and_f4_types_it() {
 }
 
 #[test]
-fn demo_mode_types_at_a_human_pace_waits_for_the_prompt_and_saves_nothing() {
-    let mut r = rig_with(vec![Ok(lesson())], (120, 40), true);
-    assert!(r.app.demo);
-    assert!(r.app.tick_interval().is_none(), "idle: no ticks");
-    // The reading step: Space in the lesson pane moves on.
-    r.app.handle(ctrl('g'));
-    r.app.handle(key(KeyCode::Char(' ')));
-    assert_eq!(r.app.step, 1);
-    r.app.handle(key(KeyCode::Char(' ')));
-    assert!(r.app.tick_interval().is_some());
-    let mut ticks = 0;
-    while r.app.typing.as_ref().is_some_and(|t| !t.waiting) {
-        r.app.handle(AppEvent::Tick);
-        ticks += 1;
-        assert!(ticks < 100);
-    }
-    assert_eq!(ticks, "docker pull".len());
-    assert_eq!(r.shell.borrow().written, b"docker pull\r");
-    assert!(r.app.typing.is_some(), "waiting for the prompt");
-    // Still waiting: ticks check for the prompt (a container's shell prints nothing more).
-    r.app.handle(AppEvent::Tick);
-    assert!(r.app.typing.is_some());
-    r.shell.borrow_mut().at_prompt = true;
-    r.app.handle(AppEvent::PtyOutput(b"$ ".to_vec()));
-    assert!(r.app.typing.is_none());
-    r.world
-        .borrow_mut()
-        .verdicts
-        .insert("pull".into(), Verdict::Pass);
-    r.app.handle(AppEvent::Engine(vec![ev("pull")]));
-    assert_eq!(r.app.step, 2);
-    assert!(
-        !r.app.progress.is_done("02-images", "pull"),
-        "demo saves nothing"
-    );
-    let s = screen(&r.app);
-    assert!(s.contains("✓ 2. busybox 이미지 받기"), "{s}");
-}
-
-#[test]
 fn quitting_with_running_containers_asks_to_stop_them() {
     let mut r = rig();
     r.world
@@ -597,9 +558,10 @@ fn state_panel_lists_containers_under_their_image() {
     r.app.handle(AppEvent::Engine(vec![ev("pull")]));
     r.app.handle(key(KeyCode::F(8)));
     let s = screen(&r.app);
-    assert!(s.contains("■ busybox:latest  aaaaaaaaaaaa  4.261MB"), "{s}");
+    // Sizes as `docker images` prints them (3 significant digits).
+    assert!(s.contains("■ busybox:latest  aaaaaaaaaaaa  4.26MB"), "{s}");
     assert!(
-        s.contains("├ cccccccccccc  4.261MB  ADD file:busybox in /"),
+        s.contains("├ cccccccccccc   4.26MB  ADD file:busybox in /"),
         "{s}"
     );
     let exited = crate::i18n::t("tui_state_exited", &[("code", "0")]);
@@ -704,6 +666,24 @@ fn snapshot_demo_120x40() {
     let mut r = rig_with(vec![Ok(lesson())], (120, 40), true);
     r.app.handle(key(KeyCode::F(6)));
     snapshot("snapshot_demo_120x40", &r.app);
+}
+
+#[test]
+fn snapshot_220x60() {
+    let mut r = rig_with(vec![Ok(lesson()), Ok(lesson2())], (220, 60), false);
+    r.app.handle(key(KeyCode::F(6)));
+    r.app.handle(key(KeyCode::F(8)));
+    snapshot("snapshot_220x60", &r.app);
+}
+
+/// A projector at 80x24: the lesson keeps most rows; a long message (the solution) wraps
+/// over the lesson's bottom, never over the terminal.
+#[test]
+fn snapshot_demo_80x24() {
+    let mut r = rig_with(vec![Ok(lesson())], (80, 24), true);
+    r.app.handle(key(KeyCode::Char(' ')));
+    r.app.handle(key(KeyCode::F(3)));
+    snapshot("snapshot_demo_80x24", &r.app);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Colours and emphasis for every pane. `NO_COLOR` keeps bold/reverse/dim but drops colours;
-//! the instructor demo theme is high-contrast with bigger markers.
+//! the instructor demo theme has bigger markers. Text and borders keep the terminal's own
+//! foreground, so light and dark themes (a projector's) both read.
 
 use ratatui::style::{Color, Modifier, Style};
 
@@ -31,19 +32,24 @@ impl Theme {
         }
     }
 
+    /// The bright colour, or in demo mode its base one: a projector's theme tunes the eight
+    /// base colours for its own background, light or dark; the bright ones fade on white.
+    fn accent(&self, bright: Color, base: Color) -> Style {
+        self.fg(if self.demo { base } else { bright })
+    }
+
     fn bg(&self, style: Style, c: Color) -> Style {
         if self.color { style.bg(c) } else { style }
     }
 
+    /// Body text in the terminal's own foreground: readable on a light projector theme as on
+    /// a dark one (a forced white vanishes on white).
     pub fn text(&self) -> Style {
-        if self.demo {
-            self.fg(Color::White)
-        } else {
-            Style::new()
-        }
+        Style::new()
     }
     pub fn h1(&self) -> Style {
-        self.fg(Color::LightCyan).add_modifier(Modifier::BOLD)
+        self.accent(Color::LightCyan, Color::Cyan)
+            .add_modifier(Modifier::BOLD)
     }
     pub fn h2(&self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
@@ -54,12 +60,10 @@ impl Theme {
     pub fn rule(&self) -> Style {
         self.fg(Color::Cyan)
     }
+    /// Faint, relative to whatever the terminal's foreground is (a fixed grey is lost on
+    /// one of the two projector themes).
     pub fn dim(&self) -> Style {
-        if self.demo && self.color {
-            self.fg(Color::Gray)
-        } else {
-            Style::new().add_modifier(Modifier::DIM)
-        }
+        Style::new().add_modifier(Modifier::DIM)
     }
     pub fn code_inline(&self) -> Style {
         if self.color {
@@ -87,7 +91,8 @@ impl Theme {
         Style::new().add_modifier(Modifier::BOLD)
     }
     pub fn done(&self) -> Style {
-        self.fg(Color::LightGreen).add_modifier(Modifier::BOLD)
+        self.accent(Color::LightGreen, Color::Green)
+            .add_modifier(Modifier::BOLD)
     }
     pub fn current_bar(&self) -> Style {
         if self.color {
@@ -97,26 +102,33 @@ impl Theme {
         }
     }
     pub fn current_title(&self) -> Style {
-        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+        if self.demo {
+            // Yellow is lost on a white screen: the title stands out by weight.
+            Style::new().add_modifier(Modifier::BOLD)
+        } else {
+            self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+        }
     }
     pub fn error(&self) -> Style {
-        self.fg(Color::LightRed).add_modifier(Modifier::BOLD)
+        self.accent(Color::LightRed, Color::Red)
+            .add_modifier(Modifier::BOLD)
     }
     pub fn hint(&self) -> Style {
-        self.fg(Color::LightYellow)
+        if self.demo {
+            Style::new().add_modifier(Modifier::BOLD)
+        } else {
+            self.fg(Color::LightYellow)
+        }
     }
     pub fn ok(&self) -> Style {
-        self.fg(Color::LightGreen)
+        self.accent(Color::LightGreen, Color::Green)
     }
     pub fn running(&self) -> Style {
-        self.fg(Color::LightGreen).add_modifier(Modifier::BOLD)
+        self.accent(Color::LightGreen, Color::Green)
+            .add_modifier(Modifier::BOLD)
     }
     pub fn exited(&self) -> Style {
-        if self.color {
-            self.fg(Color::DarkGray)
-        } else {
-            Style::new().add_modifier(Modifier::DIM)
-        }
+        self.dim()
     }
     pub fn status(&self) -> Style {
         if self.color {
@@ -139,17 +151,61 @@ impl Theme {
         if focused {
             self.fg(Color::LightCyan).add_modifier(Modifier::BOLD)
         } else {
-            self.fg(Color::DarkGray)
+            // The terminal's foreground: dark grey disappears on a dark projector.
+            Style::new()
         }
     }
     pub fn selected(&self) -> Style {
-        Style::new().add_modifier(Modifier::REVERSED)
+        Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
     }
     pub fn progress_full(&self) -> Style {
         if self.color {
             Style::new().fg(Color::LightGreen).bg(Color::Cyan)
         } else {
             Style::new().add_modifier(Modifier::REVERSED)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a projector shows on a light and on a dark theme: no forced white or dark grey,
+    /// and in demo mode none of the bright colours that fade on white.
+    #[test]
+    fn text_and_borders_keep_the_terminals_foreground() {
+        for demo in [false, true] {
+            let th = Theme { color: true, demo };
+            assert_eq!(th.text().fg, None);
+            assert_eq!(th.border(false).fg, None);
+            assert_eq!(th.dim().fg, None);
+        }
+        let th = Theme {
+            color: true,
+            demo: true,
+        };
+        let bright = [
+            Color::White,
+            Color::DarkGray,
+            Color::Gray,
+            Color::LightCyan,
+            Color::LightGreen,
+            Color::LightYellow,
+            Color::LightRed,
+        ];
+        for style in [
+            th.h1(),
+            th.h2(),
+            th.done(),
+            th.ok(),
+            th.hint(),
+            th.error(),
+            th.running(),
+            th.current_title(),
+            th.exited(),
+        ] {
+            assert!(style.fg.is_none_or(|c| !bright.contains(&c)), "{style:?}");
         }
     }
 }

@@ -71,7 +71,8 @@ pub struct ImageInfo {
     pub layers: Vec<String>,
     /// Sizes of the layers (unpacked bytes), same order.
     pub layer_sizes: Vec<u64>,
-    /// One line per history entry: what made the layer (`created_by`).
+    /// What made each layer (`created_by`), same order as `layers`: history entries marked
+    /// `empty_layer` (ENV, CMD …) made none and are left out, as `docker history` pairs them.
     pub history: Vec<String>,
     /// Creation time, ms since the epoch.
     pub created: u64,
@@ -140,6 +141,7 @@ impl Store {
                         .config
                         .history
                         .iter()
+                        .filter(|h| !h.empty_layer)
                         .map(|h| h.created_by.clone())
                         .collect(),
                     created: img.created_millis(),

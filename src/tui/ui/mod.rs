@@ -14,12 +14,15 @@ use super::layout::{MIN_HEIGHT, MIN_WIDTH, layout};
 use super::model::{App, Focus};
 use crate::i18n::t;
 
-/// Rows of the lesson list: each lesson, then each of its steps.
+/// Rows of the lesson list: each lesson, and the current one's steps under it (the others
+/// stay collapsed, so ten lessons fit at 80x24).
 pub fn list_rows(app: &App) -> Vec<(usize, Option<usize>)> {
     let mut rows = Vec::new();
     for (li, l) in app.lessons.iter().enumerate() {
         rows.push((li, None));
-        if let Ok(l) = l {
+        if li == app.lesson
+            && let Ok(l) = l
+        {
             for si in 0..l.steps.len() {
                 rows.push((li, Some(si)));
             }
@@ -102,7 +105,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
         frame.render_widget(block, b);
         state::render(app, inner, frame.buffer_mut());
     }
-    status::render_message(app, areas.message, frame.buffer_mut());
+    status::render_message(app, &areas, frame.buffer_mut());
     status::render_status(app, areas.status, frame.buffer_mut());
     if app.overlay.is_some() {
         overlay::render(app, buf_area, frame.buffer_mut());

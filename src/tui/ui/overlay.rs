@@ -11,7 +11,7 @@ use super::state::clip_line;
 use crate::course::footprint::Names;
 use crate::i18n::{lang, t};
 use crate::tui::guide::{self, Page};
-use crate::tui::markdown::{str_width, wrap};
+use crate::tui::markdown::{line_width, str_width, wrap};
 use crate::tui::model::{App, Confirm, Overlay};
 
 /// Every key, as (key, key in the lesson pane, what it does).
@@ -31,6 +31,7 @@ pub fn help_entries() -> Vec<(String, String, String)> {
         ("", "↑↓ PgUp PgDn Home End", t("tui_help_scroll", &[])),
         ("", "Ctrl-L", t("tui_help_follow", &[])),
         ("", "Space Enter", t("tui_help_demo_next", &[])),
+        ("", "+ -", t("tui_help_pace", &[])),
         ("", "Ctrl-C Ctrl-Z", t("tui_help_interrupt", &[])),
         ("", "Esc Tab", t("tui_help_back", &[])),
     ];
@@ -204,7 +205,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                         ),
                     ]),
                 };
+                let w = area.width.saturating_sub(8).clamp(20, 90) as usize;
                 if selected {
+                    // A bar across the whole row, seen on any theme and without colours.
+                    let pad = w.saturating_sub(2 + line_width(&line));
+                    line.spans.push(Span::raw(" ".repeat(pad)));
                     line = line.patch_style(th.selected());
                 }
                 lines.push(line);

@@ -8,31 +8,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
+use crate::cli::format::human_size;
 use crate::engine::{ContainerInfo, ImageInfo, NetworkInfo, VolumeInfo};
 use crate::i18n::t;
 use crate::tui::markdown::{clip_str, str_width};
 use crate::tui::model::App;
 use crate::tui::theme::Theme;
-
-/// Docker's human sizes (powers of 1000).
-pub fn human_size(n: u64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u + 1 < units.len() {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n}B")
-    } else {
-        format!("{v:.3}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-            + units[u]
-    }
-}
 
 fn short(id: &str) -> String {
     let hex = id.strip_prefix("sha256:").unwrap_or(id);
@@ -95,7 +76,10 @@ fn image_lines(img: &ImageInfo, children: &[&ContainerInfo], th: &Theme) -> Vec<
     let n = img.layers.len();
     for (i, layer) in img.layers.iter().enumerate() {
         let size = img.layer_sizes.get(i).copied().unwrap_or(0);
-        let hist = img.history.get(i).cloned().unwrap_or_default();
+        // `docker history`'s text without the legacy builder's `/bin/sh -c #(nop) ` marker.
+        let hist = img.history.get(i).map_or("", |h| {
+            h.strip_prefix("/bin/sh -c #(nop) ").unwrap_or(h).trim()
+        });
         let branch = if i + 1 == n && children.is_empty() {
             "  └ "
         } else {
@@ -105,7 +89,7 @@ fn image_lines(img: &ImageInfo, children: &[&ContainerInfo], th: &Theme) -> Vec<
             Span::styled(branch.to_string(), th.dim()),
             Span::styled(format!("{} ", short(layer)), th.dim()),
             Span::raw(format!("{:>8}  ", human_size(size))),
-            Span::styled(hist, th.dim()),
+            Span::styled(hist.to_string(), th.dim()),
         ]));
     }
     for (i, c) in children.iter().enumerate() {
@@ -253,7 +237,16 @@ fn volume_line(v: &VolumeInfo, th: &Theme) -> Line<'static> {
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let w = area.width as usize;
-    let clipped: Vec<Line<'static>> = lines(app).into_iter().map(|l| clip_line(l, w)).collect();
+    let all = lines(app);
+    // The wheel's offset, kept in range as the snapshot shrinks.
+    let skip = app
+        .state_scroll
+        .min(all.len().saturating_sub(area.height as usize));
+    let clipped: Vec<Line<'static>> = all
+        .into_iter()
+        .skip(skip)
+        .map(|l| clip_line(l, w))
+        .collect();
     Paragraph::new(clipped).render(area, buf);
 }
 

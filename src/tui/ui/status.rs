@@ -4,17 +4,22 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
+
+use crate::tui::layout::Areas;
 
 use super::state::clip_line;
 use crate::i18n::t;
-use crate::tui::markdown::str_width;
+use crate::tui::markdown::{Piece, str_width, wrap};
 use crate::tui::model::{App, Focus, MsgKind};
 
-pub fn render_message(app: &App, area: Rect, buf: &mut Buffer) {
+/// The message as the bar shows it: its icon, `code` marked as in the lesson, wrapped to the
+/// width (a here-document keeps its lines), at most `cap` rows; a longer one ends in `…` (the
+/// lesson pane shows hints and the solution in full).
+pub fn message_lines(app: &App, width: u16, cap: usize) -> Vec<Line<'static>> {
     let th = &app.theme;
     let Some(m) = &app.message else {
-        return;
+        return Vec::new();
     };
     let (icon, style) = match m.kind {
         MsgKind::Info => ("ℹ ", th.text()),
@@ -23,12 +28,69 @@ pub fn render_message(app: &App, area: Rect, buf: &mut Buffer) {
         MsgKind::Warn => ("⚠ ", th.hint()),
         MsgKind::Error => ("✗ ", th.error()),
     };
-    let text = m.text.replace('\n', " ");
-    let line = Line::from(vec![
-        Span::styled(format!(" {icon} "), style),
-        Span::styled(text, style),
-    ]);
-    Paragraph::new(clip_line(line, area.width as usize)).render(area, buf);
+    let lead = format!(" {icon} ");
+    let indent = str_width(&lead);
+    let mut pieces: Vec<Piece> = Vec::new();
+    // Backticks pair up into code; an odd one out is shown as it is.
+    let parts: Vec<&str> = m.text.split('`').collect();
+    let paired = parts.len() % 2 == 1;
+    for (i, part) in parts.iter().enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        if paired && i % 2 == 1 {
+            pieces.push((part.to_string(), th.code_inline()));
+        } else if paired {
+            pieces.push((part.to_string(), style));
+        } else {
+            let sep = if i > 0 { "`" } else { "" };
+            pieces.push((format!("{sep}{part}"), style));
+        }
+    }
+    let width = width as usize;
+    let rows = wrap(&pieces, width.saturating_sub(indent + 1));
+    let cut = rows.len() > cap;
+    let mut out: Vec<Line<'static>> = Vec::new();
+    for (i, row) in rows.into_iter().take(cap).enumerate() {
+        let head = if i == 0 {
+            Span::styled(lead.clone(), style)
+        } else {
+            Span::raw(" ".repeat(indent))
+        };
+        let mut spans = vec![head];
+        spans.extend(row.into_iter().map(|(t, s)| Span::styled(t, s)));
+        out.push(clip_line(Line::from(spans), width));
+    }
+    if cut && let Some(last) = out.last_mut() {
+        last.spans.push(Span::styled(" …", style));
+        *last = clip_line(std::mem::take(last), width);
+    }
+    out
+}
+
+/// A message longer than the bar: a panel over the bottom of the reading side (the lesson,
+/// or the state panel), never over the terminal, at most half of it.
+pub fn render_message(app: &App, areas: &Areas, buf: &mut Buffer) {
+    let one = message_lines(app, areas.message.width, usize::MAX);
+    if one.len() <= 1 {
+        Paragraph::new(one).render(areas.message, buf);
+        return;
+    }
+    let Some(side) = areas.lesson_box.or(areas.state_box) else {
+        Paragraph::new(message_lines(app, areas.message.width, 1)).render(areas.message, buf);
+        return;
+    };
+    let cap = (side.height.saturating_sub(1) / 2).max(2) as usize;
+    let lines = message_lines(app, side.width, cap);
+    let h = (lines.len() as u16 + 1).min(side.height);
+    let r = Rect::new(side.x, side.y + side.height - h, side.width, h);
+    Clear.render(r, buf);
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .border_style(app.theme.border(false));
+    let inner = block.inner(r);
+    block.render(r, buf);
+    Paragraph::new(lines).render(inner, buf);
 }
 
 /// `██████░░░░ 60%`
@@ -76,6 +138,14 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
     place.push(Span::styled("│".to_string(), base));
     // (key, label, essential): the rest are dropped first when the line is narrow.
     let keys: Vec<(&str, String, bool)> = match app.focus {
+        // The presenter's keys, where they work.
+        Focus::Lesson if app.demo => vec![
+            ("Space", t("tui_key_next", &[]), true),
+            ("+-", t("tui_key_pace", &[]), true),
+            ("F7", t("tui_key_list", &[]), false),
+            ("^G", t("tui_key_to_terminal", &[]), false),
+            ("F10", t("tui_key_quit", &[]), true),
+        ],
         Focus::Terminal => vec![
             ("F1", t("tui_key_help", &[]), true),
             ("F2", t("tui_key_hint", &[]), true),
