@@ -62,6 +62,7 @@ impl App {
             stop_on_quit: Vec::new(),
             quit_asked: false,
             effects: Vec::new(),
+            class: None,
             engine,
         };
         if let Some(p) = app.progress.problem.as_ref() {
@@ -227,6 +228,7 @@ impl App {
                 self.progress.set_current(&lid, &sid);
                 // Where the learner is matters less than what they did: no message here.
                 let _ = self.progress.save();
+                self.class_step(false);
             }
         }
         self.evaluate();
@@ -270,6 +272,7 @@ impl App {
             self.demo_done.insert((lid, sid));
         } else {
             self.progress.mark_done(&lid, &sid);
+            self.class_step(true);
             if let Err(e) = self.progress.save() {
                 self.say(
                     MsgKind::Error,
@@ -312,6 +315,7 @@ impl App {
             Verdict::Avoid(hint) => {
                 if self.aid.avoid.as_deref() != Some(hint.as_str()) {
                     self.say(MsgKind::Warn, hint.clone());
+                    self.class_wrong(&hint);
                 }
                 self.aid.avoid = Some(hint);
             }
@@ -426,6 +430,10 @@ impl App {
                 }
                 true
             }
+            AppEvent::Class(news) => {
+                self.class_news(news);
+                true
+            }
             AppEvent::Stopped { n, problems } => {
                 self.stopped(n, problems);
                 true
@@ -465,6 +473,7 @@ impl App {
     }
 
     fn key(&mut self, k: KeyEvent) {
+        self.class_touch();
         if let Some(ov) = self.overlay.clone() {
             self.overlay_key(ov, k);
             return;
@@ -481,6 +490,7 @@ impl App {
             KeyCode::F(8) => self.toggle_state(),
             KeyCode::F(9) => self.toggle_demo(),
             KeyCode::F(10) => self.ask_quit(),
+            KeyCode::F(12) => self.class_ask_leave(),
             KeyCode::Char('g' | ']' | '5') if ctrl => {
                 self.focus = match self.focus {
                     Focus::Terminal => Focus::Lesson,
@@ -634,6 +644,15 @@ impl App {
                     Confirm::Prepare { .. } => {
                         self.say(MsgKind::Info, t("tui_prepare_declined", &[]))
                     }
+                    Confirm::ClassMove { lesson, step, .. } if yes => {
+                        self.message = None;
+                        self.typing = None;
+                        self.class_move(&lesson, step.as_deref());
+                    }
+                    Confirm::ClassMove { .. } => {
+                        self.say(MsgKind::Info, t("class_move_declined", &[]))
+                    }
+                    Confirm::LeaveClass if yes => self.class_leave(),
                     Confirm::LeftRunning { running } => {
                         if yes {
                             let ids = running.into_iter().map(|(id, _)| id).collect();
@@ -735,6 +754,7 @@ impl App {
         let shown = (self.aid.hints_shown + 1).min(n);
         let text = step.hints[shown - 1].clone();
         self.aid.hints_shown = shown;
+        self.class_send(crate::classroom::protocol::Kind::Hint { n: shown as u32 });
         self.say(
             MsgKind::Hint,
             t(
@@ -759,6 +779,7 @@ impl App {
         }
         let text = step.solution.join(" ; ");
         self.aid.solution_shown = true;
+        self.class_send(crate::classroom::protocol::Kind::Solution);
         self.say(MsgKind::Hint, t("tui_solution", &[("text", &text)]));
         self.lesson_scroll = None;
     }
@@ -974,6 +995,9 @@ impl App {
         self.resetting = Some(text.clone());
         self.reset_problems.clear();
         self.say(MsgKind::Info, text);
+        if !preparing {
+            self.class_send(crate::classroom::protocol::Kind::Reset);
+        }
         self.effects.push(Effect::Reset(plan));
     }
 }

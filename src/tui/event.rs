@@ -26,6 +26,8 @@ pub enum AppEvent {
         n: usize,
         problems: Vec<String>,
     },
+    /// The classroom's outbox: online or not, the instructor's broadcasts.
+    Class(crate::classroom::client::News),
     /// SIGTERM, SIGHUP or SIGINT.
     Quit,
 }

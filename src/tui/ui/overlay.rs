@@ -27,6 +27,7 @@ pub fn help_entries() -> Vec<(String, String, String)> {
         ("F8", "", t("tui_help_state", &[])),
         ("F9", "", t("tui_help_demo", &[])),
         ("F10", "", t("tui_help_quit", &[])),
+        ("F12", "", t("tui_help_class", &[])),
         ("Ctrl-G", "Ctrl-G", t("tui_help_focus", &[])),
         ("", "↑↓ PgUp PgDn Home End", t("tui_help_scroll", &[])),
         ("", "Ctrl-L", t("tui_help_follow", &[])),
@@ -233,6 +234,24 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                         ("n", &plan.replay.len().to_string()),
                     ],
                 ),
+                Confirm::ClassMove {
+                    lesson,
+                    step,
+                    message,
+                } => t(
+                    "class_confirm_move",
+                    &[
+                        (
+                            "place",
+                            &[lesson.as_str(), step.as_deref().unwrap_or("")]
+                                .join(" ")
+                                .trim()
+                                .to_string(),
+                        ),
+                        ("message", message),
+                    ],
+                ),
+                Confirm::LeaveClass => t("class_confirm_leave", &[]),
                 Confirm::LeftRunning { running } => {
                     let names: Vec<&str> = running.iter().map(|(_, name)| name.as_str()).collect();
                     t(

@@ -1,0 +1,160 @@
+//! The attendee's app in a class: the few hooks the TUI calls where it already records progress
+//! (a step entered, ✓, a hint, the solution, a reset, a wrong attempt's hint), and what the
+//! outbox tells it (online or not, the instructor's broadcasts). Only these events leave the
+//! machine; nothing typed, no file, nothing of a container.
+
+use super::client::{Attendance, News};
+use super::protocol::{Kind, MAX_HINT, MAX_MESSAGE, check_id};
+use crate::i18n::t;
+use crate::tui::model::{App, Confirm, MsgKind, Overlay};
+
+/// The app's class: the outbox and whether the server answered last time.
+pub struct Class {
+    pub attendance: Attendance,
+    pub online: bool,
+}
+
+/// Text from the network shown on the learner's terminal: no control characters (no escape
+/// sequence can reach the screen), at most `max` characters.
+fn clean(s: &str, max: usize) -> String {
+    s.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
+impl App {
+    pub fn class_send(&self, kind: Kind) {
+        if let Some(c) = &self.class {
+            c.attendance.send(kind);
+        }
+    }
+
+    /// The current step, as the board knows it.
+    pub fn class_step(&self, done: bool) {
+        let Some((lesson, step)) = self
+            .current_lesson()
+            .zip(self.current_step())
+            .map(|(l, s)| (l.id.clone(), s.id.clone()))
+        else {
+            return;
+        };
+        self.class_send(if done {
+            Kind::Done { lesson, step }
+        } else {
+            Kind::Step { lesson, step }
+        });
+    }
+
+    pub fn class_wrong(&self, hint: &str) {
+        let hint = clean(hint, MAX_HINT);
+        if !hint.trim().is_empty() {
+            self.class_send(Kind::Wrong { hint });
+        }
+    }
+
+    pub fn class_touch(&self) {
+        if let Some(c) = &self.class {
+            c.attendance.touch();
+        }
+    }
+
+    pub fn class_news(&mut self, news: News) {
+        match news {
+            News::Online(on) => {
+                if let Some(c) = self.class.as_mut() {
+                    c.online = on;
+                }
+            }
+            News::WrongCode => {
+                self.class = None;
+                self.message = Some(crate::tui::model::Message {
+                    kind: MsgKind::Error,
+                    text: t("class_wrong_code", &[]),
+                });
+            }
+            News::Broadcast(b) => {
+                let message = clean(&b.message, MAX_MESSAGE);
+                let ok =
+                    |v: &Option<String>| v.as_deref().is_none_or(|v| check_id("id", v).is_ok());
+                match b.lesson {
+                    Some(lesson) if ok(&Some(lesson.clone())) && ok(&b.step) => {
+                        self.overlay = Some(Overlay::Confirm(Confirm::ClassMove {
+                            lesson,
+                            step: b.step,
+                            message,
+                        }));
+                    }
+                    _ if !message.is_empty() => {
+                        self.message = Some(crate::tui::model::Message {
+                            kind: MsgKind::Info,
+                            text: t("class_message", &[("message", &message)]),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The learner said yes to the instructor's move.
+    pub fn class_move(&mut self, lesson: &str, step: Option<&str>) {
+        match self.start_at(lesson, step) {
+            Ok(()) => self.offer_preparation(),
+            Err(e) => {
+                self.message = Some(crate::tui::model::Message {
+                    kind: MsgKind::Error,
+                    text: e,
+                })
+            }
+        }
+    }
+
+    /// F12: leave the class (asked first); without a class, say how to join.
+    pub fn class_ask_leave(&mut self) {
+        if self.class.is_some() {
+            self.overlay = Some(Overlay::Confirm(Confirm::LeaveClass));
+        } else {
+            self.message = Some(crate::tui::model::Message {
+                kind: MsgKind::Info,
+                text: t("class_not_joined", &[]),
+            });
+        }
+    }
+
+    pub fn class_leave(&mut self) {
+        if let Some(c) = self.class.take() {
+            c.attendance.leave();
+            self.message = Some(crate::tui::model::Message {
+                kind: MsgKind::Info,
+                text: t("class_left", &[]),
+            });
+        }
+    }
+}
+
+/// Start the outbox for a membership (`--join`, or the one saved from the last session); the
+/// step the app opened on is sent first.
+pub fn start(
+    m: super::client::Membership,
+    state: &std::path::Path,
+    tx: std::sync::mpsc::Sender<crate::tui::event::AppEvent>,
+) -> Option<Class> {
+    let send = move |n| {
+        let _ = tx.send(crate::tui::event::AppEvent::Class(n));
+    };
+    Attendance::start(m, state.to_path_buf(), send)
+        .ok()
+        .map(|attendance| Class {
+            attendance,
+            online: false,
+        })
+}
+
+/// `--join`'s refusals, in the learner's language.
+pub fn join_error(e: &super::client::JoinError) -> String {
+    use super::client::JoinError;
+    match e {
+        JoinError::Address(a) => t("class_bad_address", &[("addr", a)]),
+        JoinError::Code => t("class_bad_code", &[]),
+        JoinError::Name(why) => t("class_bad_name", &[("error", why)]),
+        JoinError::Io(e) => t("class_io", &[("error", e)]),
+    }
+}
