@@ -21,6 +21,10 @@ fn clean(s: &str, max: usize) -> String {
 }
 
 impl App {
+    fn tell(&mut self, kind: MsgKind, text: String) {
+        self.message = Some(crate::tui::model::Message { kind, text });
+    }
+
     pub fn class_send(&self, kind: Kind) {
         if let Some(c) = &self.class {
             c.attendance.send(kind);
@@ -65,16 +69,22 @@ impl App {
             }
             News::WrongCode => {
                 self.class = None;
-                self.message = Some(crate::tui::model::Message {
-                    kind: MsgKind::Error,
-                    text: t("class_wrong_code", &[]),
-                });
+                self.tell(MsgKind::Error, t("class_wrong_code", &[]));
             }
             News::Broadcast(b) => {
                 let message = clean(&b.message, MAX_MESSAGE);
                 let ok =
                     |v: &Option<String>| v.as_deref().is_none_or(|v| check_id("id", v).is_ok());
                 match b.lesson {
+                    // Another question is open: it stays, the move is told instead.
+                    Some(lesson) if self.overlay.is_some() => {
+                        let place = b.step.map_or(lesson.clone(), |s| format!("{lesson}-{s}"));
+                        let text = t(
+                            "class_move_later",
+                            &[("message", &message), ("place", &place)],
+                        );
+                        self.tell(MsgKind::Info, text);
+                    }
                     Some(lesson) if ok(&Some(lesson.clone())) && ok(&b.step) => {
                         self.overlay = Some(Overlay::Confirm(Confirm::ClassMove {
                             lesson,
@@ -83,10 +93,7 @@ impl App {
                         }));
                     }
                     _ if !message.is_empty() => {
-                        self.message = Some(crate::tui::model::Message {
-                            kind: MsgKind::Info,
-                            text: t("class_message", &[("message", &message)]),
-                        });
+                        self.tell(MsgKind::Info, t("class_message", &[("message", &message)]));
                     }
                     _ => {}
                 }
@@ -94,15 +101,18 @@ impl App {
         }
     }
 
-    /// The learner said yes to the instructor's move.
-    pub fn class_move(&mut self, lesson: &str, step: Option<&str>) {
+    /// The learner's answer to the instructor's move: only yes moves.
+    pub fn class_answer(&mut self, yes: bool, lesson: &str, step: Option<&str>) {
+        if !yes {
+            self.tell(MsgKind::Info, t("class_move_declined", &[]));
+            return;
+        }
+        self.message = None;
+        self.typing = None;
         match self.start_at(lesson, step) {
             Ok(()) => self.offer_preparation(),
             Err(e) => {
-                self.message = Some(crate::tui::model::Message {
-                    kind: MsgKind::Error,
-                    text: e,
-                })
+                self.tell(MsgKind::Error, e);
             }
         }
     }
@@ -112,20 +122,14 @@ impl App {
         if self.class.is_some() {
             self.overlay = Some(Overlay::Confirm(Confirm::LeaveClass));
         } else {
-            self.message = Some(crate::tui::model::Message {
-                kind: MsgKind::Info,
-                text: t("class_not_joined", &[]),
-            });
+            self.tell(MsgKind::Info, t("class_not_joined", &[]));
         }
     }
 
     pub fn class_leave(&mut self) {
         if let Some(c) = self.class.take() {
             c.attendance.leave();
-            self.message = Some(crate::tui::model::Message {
-                kind: MsgKind::Info,
-                text: t("class_left", &[]),
-            });
+            self.tell(MsgKind::Info, t("class_left", &[]));
         }
     }
 }

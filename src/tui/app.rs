@@ -644,13 +644,8 @@ impl App {
                     Confirm::Prepare { .. } => {
                         self.say(MsgKind::Info, t("tui_prepare_declined", &[]))
                     }
-                    Confirm::ClassMove { lesson, step, .. } if yes => {
-                        self.message = None;
-                        self.typing = None;
-                        self.class_move(&lesson, step.as_deref());
-                    }
-                    Confirm::ClassMove { .. } => {
-                        self.say(MsgKind::Info, t("class_move_declined", &[]))
+                    Confirm::ClassMove { lesson, step, .. } => {
+                        self.class_answer(yes, &lesson, step.as_deref())
                     }
                     Confirm::LeaveClass if yes => self.class_leave(),
                     Confirm::LeftRunning { running } => {

@@ -243,10 +243,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                     &[
                         (
                             "place",
-                            &[lesson.as_str(), step.as_deref().unwrap_or("")]
-                                .join(" ")
-                                .trim()
-                                .to_string(),
+                            &step
+                                .as_ref()
+                                .map_or(lesson.clone(), |s| format!("{lesson}-{s}")),
                         ),
                         ("message", message),
                     ],
