@@ -386,15 +386,6 @@ fn export_is_written_when_the_board_ends() {
     );
 }
 
-/// A free loopback port (bound and released), for a server that must come back on the same one.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn attendee(name: &str, dir: &Path, join: &str) -> Tmux {
     let exe = env!("CARGO_BIN_EXE_gorae");
     let cmd = format!(
@@ -430,7 +421,7 @@ fn a_real_attendee_joins_resends_after_a_restart_and_accepts_a_move() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let listen = format!("127.0.0.1:{port}");
     let board = Board::start(&listen, &[]);
     let tmux = attendee(
@@ -636,11 +627,11 @@ fn a_hundred_attendees_every_event_once() {
                     round += 1;
                     // 1-3 new events, plus (every third round) the last two again.
                     let new = 1 + (round + i as u64) % 3;
-                    let from = if round % 3 == 0 { acked.saturating_sub(2) } else { acked } + 1;
+                    let from = if round.is_multiple_of(3) { acked.saturating_sub(2) } else { acked } + 1;
                     let to = seq + new;
                     let events: Vec<Value> = (from..=to)
                         .map(|s| {
-                            if s % 5 == 0 {
+                            if s.is_multiple_of(5) {
                                 json!({"seq": s, "at": now_ms(), "kind": "step", "lesson": "00-start", "step": format!("s{}", s % 7)})
                             } else {
                                 json!({"seq": s, "at": now_ms(), "kind": "hint", "n": 1})
@@ -699,7 +690,9 @@ fn a_hundred_attendees_every_event_once() {
         v.sort();
         v[(v.len() * p / 100).min(v.len() - 1)]
     };
-    eprintln!(
+    // Straight to the process's stderr (the harness hides eprintln! of a passing test).
+    let _ = writeln!(
+        std::io::stderr(),
         "classroom load: {n} attendees, {secs} s, {total} events, each applied once; \
          POST /api/events p50 {:?} p99 {:?} ({} requests); GET /api/board p50 {:?}; board RSS {rss} kB",
         pct(&mut all, 50),

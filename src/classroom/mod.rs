@@ -37,13 +37,7 @@ fn command() -> Command {
         )
         .disable_help_flag(true)
         .disable_version_flag(true)
-        .arg(
-            Arg::new("help")
-                .short('h')
-                .long("help")
-                .action(clap::ArgAction::Help)
-                .help(t("tui_arg_help", &[])),
-        )
+        .arg(crate::tui::help_option())
         .arg(
             Arg::new("listen")
                 .long("listen")

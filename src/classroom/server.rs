@@ -142,38 +142,29 @@ pub struct View {
     pub labels: std::collections::BTreeMap<&'static str, String>,
 }
 
+/// The board's columns, in the order the terminal shows them (their words: `classroom.web.KEY`).
+pub const COLUMNS: [&str; 8] = [
+    "name",
+    "place",
+    "done",
+    "on_step",
+    "hints",
+    "solutions",
+    "status",
+    "wrong",
+];
+
 /// The page's words, from the catalogs.
 fn labels() -> std::collections::BTreeMap<&'static str, String> {
-    [
-        "title",
-        "code",
-        "name",
-        "place",
-        "done",
-        "on_step",
-        "hints",
-        "solutions",
-        "wrong",
-        "status",
-        "plot",
-        "past",
-        "here",
-        "empty",
-        "send",
-        "lesson",
-        "step",
-        "message",
-        "sent",
-        "stuck",
-        "working",
-        "idle",
-        "away",
-        "left",
-        "export",
-    ]
-    .into_iter()
-    .map(|k| (k, t(&format!("classroom.web.{k}"), &[])))
-    .collect()
+    let others = [
+        "title", "code", "plot", "past", "here", "empty", "send", "lesson", "step", "message",
+        "sent", "stuck", "working", "idle", "away", "left", "export",
+    ];
+    COLUMNS
+        .into_iter()
+        .chain(others)
+        .map(|k| (k, t(&format!("classroom.web.{k}"), &[])))
+        .collect()
 }
 
 pub fn html_escape(s: &str) -> String {

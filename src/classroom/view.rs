@@ -80,20 +80,8 @@ pub fn draw(room: &Room, intro: &[String], bottom: &Bottom, f: &mut ratatui::Fra
     let lines: Vec<Line> = intro.iter().map(|l| Line::from(l.as_str())).collect();
     f.render_widget(Paragraph::new(lines), head);
 
-    let header = Row::new(
-        [
-            "name",
-            "place",
-            "done",
-            "on_step",
-            "hints",
-            "solutions",
-            "status",
-            "wrong",
-        ]
-        .map(|k| t(&format!("classroom.web.{k}"), &[])),
-    )
-    .style(Style::default().add_modifier(Modifier::BOLD));
+    let header = Row::new(super::server::COLUMNS.map(|k| t(&format!("classroom.web.{k}"), &[])))
+        .style(Style::default().add_modifier(Modifier::BOLD));
     let body: Vec<Row> = rows
         .iter()
         .map(|r| {

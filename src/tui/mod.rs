@@ -60,13 +60,7 @@ fn command() -> Command {
         .after_help(t("tui_commands", &[]))
         .disable_help_flag(true)
         .disable_version_flag(true)
-        .arg(
-            Arg::new("help")
-                .short('h')
-                .long("help")
-                .action(ArgAction::Help)
-                .help(t("tui_arg_help", &[])),
-        )
+        .arg(help_option())
         .arg(
             Arg::new("version")
                 .short('V')
@@ -114,6 +108,15 @@ fn command() -> Command {
                 .requires("join")
                 .help(t("tui_arg_name", &[])),
         )
+}
+
+/// `-h`/`--help` in the app's words (the TUI's and `gorae classroom`'s).
+pub(crate) fn help_option() -> Arg {
+    Arg::new("help")
+        .short('h')
+        .long("help")
+        .action(ArgAction::Help)
+        .help(t("tui_arg_help", &[]))
 }
 
 /// `--lang ko|en` (the TUI's and `gorae doctor`'s).
