@@ -126,8 +126,11 @@ pub fn draw(room: &Room, intro: &[String], bottom: &Bottom, f: &mut ratatui::Fra
         f.render_widget(Paragraph::new(t("classroom.web.empty", &[])), r);
     }
 
+    // Every step in the box: with more steps than half its width, bars touch.
     let n = plot.len().max(1) as u16;
-    let width = (chart.width.saturating_sub(2) / n).saturating_sub(1).max(1);
+    let inner = chart.width.saturating_sub(2);
+    let gap = u16::from(n * 2 <= inner);
+    let width = (inner / n).saturating_sub(gap).max(1);
     let bars: Vec<Bar> = plot
         .iter()
         .map(|b| {
@@ -143,7 +146,7 @@ pub fn draw(room: &Room, intro: &[String], bottom: &Bottom, f: &mut ratatui::Fra
         .block(Block::bordered().title(t("classroom.web.plot", &[])))
         .data(BarGroup::default().bars(&bars))
         .bar_width(width)
-        .bar_gap(1);
+        .bar_gap(gap);
     f.render_widget(chart_widget, chart);
 
     let foot_text = match bottom {
