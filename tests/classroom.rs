@@ -503,6 +503,42 @@ fn a_real_attendee_joins_resends_after_a_restart_and_accepts_a_move() {
     assert!(!dir.path().join("state/classroom.json").exists());
 }
 
+#[test]
+fn joining_from_inside_the_app_with_f12() {
+    if !have_tmux() {
+        common::skip("tmux is not installed (CI installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let board = Board::start("127.0.0.1:0", &[]);
+    let tmux = attendee("classjoin", dir.path(), "");
+    let (ok, s) = tmux.wait_for(Duration::from_secs(20), |s| s.contains("F1"));
+    assert!(ok, "the app did not start:\n{s}");
+    let fill = |addr: &str| {
+        tmux.keys(&["F12"]);
+        let (ok, s) = tmux.wait_for(Duration::from_secs(5), |s| s.contains("수업 참여"));
+        assert!(ok, "no join form:\n{s}");
+        for (i, text) in [addr, "abc234", "박 수강"].into_iter().enumerate() {
+            tmux.literal(text);
+            tmux.keys(&[if i < 2 { "Tab" } else { "Enter" }]);
+        }
+    };
+    // A wrong address is said in the form, which stays open; nothing is saved.
+    fill("nowhere");
+    let (ok, s) = tmux.wait_for(Duration::from_secs(5), |s| s.contains("수업 주소가 잘못되었습니다"));
+    assert!(ok, "no error in the form:\n{s}");
+    tmux.keys(&["Escape"]);
+    assert!(!dir.path().join("state/classroom.json").exists());
+    fill(&board.addr);
+    let (ok, s) = tmux.wait_for(Duration::from_secs(15), |s| s.contains("수업 참여 중"));
+    assert!(ok, "not joined:\n{s}");
+    let row = poll("the attendee's row", Duration::from_secs(10), || {
+        board.view()["rows"].as_array().and_then(|r| r.first().cloned())
+    });
+    assert_eq!(row["name"], "박 수강");
+    assert_eq!(row["place"], "1-1", "{row}");
+}
+
 fn client_heartbeat() -> Duration {
     gorae::classroom::client::HEARTBEAT
 }

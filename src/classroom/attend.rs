@@ -117,13 +117,13 @@ impl App {
         }
     }
 
-    /// F12: leave the class (asked first); without a class, say how to join.
+    /// F12: leave the class (asked first); without a class, the form that joins one.
     pub fn class_ask_leave(&mut self) {
-        if self.class.is_some() {
-            self.overlay = Some(Overlay::Confirm(Confirm::LeaveClass));
+        self.overlay = Some(if self.class.is_some() {
+            Overlay::Confirm(Confirm::LeaveClass)
         } else {
-            self.tell(MsgKind::Info, t("class_not_joined", &[]));
-        }
+            Overlay::ClassJoin(Default::default())
+        });
     }
 
     pub fn class_leave(&mut self) {

@@ -5,7 +5,7 @@
 //! - `protocol`: the wire types and their limits
 //! - `board`: the room's model (events applied once, rows, plot, export)
 //! - `http`: the small HTTP/1.1 server; `server`: the routes
-//! - `client`: the attendee's outbox; `attend`: its hooks in the TUI
+//! - `client`: the attendee's outbox; `attend`: its hooks in the TUI; `join_form`: F12's form
 //! - `view`: the instructor's terminal board
 //!
 //! The engine knows nothing of it.
@@ -14,6 +14,7 @@ pub mod attend;
 pub mod board;
 pub mod client;
 pub mod http;
+pub mod join_form;
 pub mod protocol;
 pub mod server;
 pub mod view;

@@ -611,6 +611,7 @@ impl App {
                     _ => {}
                 }
             }
+            Overlay::ClassJoin(form) => self.class_join_key(form, k),
             Overlay::Confirm(c) => {
                 // Only an explicit y (ㅛ on a Korean layout) says yes; Enter, Esc and any other
                 // key cancel, so a learner typing on cannot confirm by accident. A lone

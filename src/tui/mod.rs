@@ -346,6 +346,10 @@ fn run(
                 Effect::RespawnShell => start_shell(&mut app, &state, &tx),
                 Effect::Reset(plan) => reset::spawn(plan, store.clone(), state.clone(), tx.clone()),
                 Effect::StopLeftRunning(ids) => reset::spawn_stop(ids, store.clone(), tx.clone()),
+                Effect::JoinClass(m) => {
+                    app.class = crate::classroom::attend::start(*m, &state, tx.clone());
+                    app.class_step(false);
+                }
             }
         }
         if app.quit {

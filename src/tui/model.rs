@@ -29,6 +29,8 @@ pub enum Overlay {
         sel: usize,
     },
     Confirm(Confirm),
+    /// F12 without a class: join one.
+    ClassJoin(crate::classroom::join_form::JoinForm),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -213,6 +213,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             let w = area.width.saturating_sub(8).clamp(20, 90);
             boxed(t("tui_list_title", &[]), lines, area, w, buf, app);
         }
+        Some(Overlay::ClassJoin(form)) => {
+            let lines = crate::classroom::join_form::lines(form, th);
+            let w = area.width.saturating_sub(8).clamp(20, 64);
+            boxed(t("class_join_title", &[]), lines, area, w, buf, app);
+        }
         Some(Overlay::Confirm(c)) => {
             let text = match c {
                 Confirm::Quit { running } => {
