@@ -317,6 +317,43 @@ fn wrong_code_hostile_and_oversized_requests_change_nothing() {
     assert_eq!(board.view()["rows"].as_array().unwrap().len(), 1);
 }
 
+/// A client trickling its request a byte at a time is cut off: the whole request has 5 s, so
+/// it is answered 408 long before the 30 bytes it would take 15 s to send.
+#[test]
+fn a_trickling_request_is_cut_off() {
+    let board = Board::start("127.0.0.1:0", &[]);
+    let mut s = TcpStream::connect(&board.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut sent = 0;
+    let mut answer = Vec::new();
+    for b in b"GET /board.css HTTP/1.1\r\nX-Slow: aaaaaa"
+        .iter()
+        .cycle()
+        .take(30)
+    {
+        if s.write_all(&[*b]).is_err() {
+            break;
+        }
+        sent += 1;
+        let mut buf = [0u8; 512];
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                answer.extend_from_slice(&buf[..n]);
+                break;
+            }
+            Err(_) => {}
+        }
+    }
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        text.starts_with("HTTP/1.1 408"),
+        "after {sent} bytes: {text}"
+    );
+    assert!(sent < 30, "never cut off");
+}
+
 fn req(method: &str, path: &str, body: &str) -> Vec<u8> {
     format!(
         "{method} {path} HTTP/1.1\r\nContent-Length: {}\r\n\r\n{body}",
@@ -525,7 +562,9 @@ fn joining_from_inside_the_app_with_f12() {
     };
     // A wrong address is said in the form, which stays open; nothing is saved.
     fill("nowhere");
-    let (ok, s) = tmux.wait_for(Duration::from_secs(5), |s| s.contains("수업 주소가 잘못되었습니다"));
+    let (ok, s) = tmux.wait_for(Duration::from_secs(5), |s| {
+        s.contains("수업 주소가 잘못되었습니다")
+    });
     assert!(ok, "no error in the form:\n{s}");
     tmux.keys(&["Escape"]);
     assert!(!dir.path().join("state/classroom.json").exists());
@@ -533,7 +572,9 @@ fn joining_from_inside_the_app_with_f12() {
     let (ok, s) = tmux.wait_for(Duration::from_secs(15), |s| s.contains("수업 참여 중"));
     assert!(ok, "not joined:\n{s}");
     let row = poll("the attendee's row", Duration::from_secs(10), || {
-        board.view()["rows"].as_array().and_then(|r| r.first().cloned())
+        board.view()["rows"]
+            .as_array()
+            .and_then(|r| r.first().cloned())
     });
     assert_eq!(row["name"], "박 수강");
     assert_eq!(row["place"], "1-1", "{row}");

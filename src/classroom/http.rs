@@ -3,7 +3,7 @@
 //! Why not a crate: the board needs a handful of routes, JSON bodies and nothing else, and it
 //! faces a LAN of strangers, so every limit should be ours and visible here: a request head of
 //! at most `MAX_HEAD` bytes, a body of at most `MAX_BODY` with a Content-Length (no chunked
-//! bodies), 5 s to send a request, one request per connection, a fixed pool of workers fed by a
+//! bodies), 5 s to send the whole request (however slowly it trickles in), one request per connection, a fixed pool of workers fed by a
 //! bounded queue (a full queue answers 503 at once instead of piling up threads).
 
 use std::collections::BTreeMap;
@@ -12,7 +12,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::protocol::{MAX_BODY, MAX_HEAD};
 
@@ -261,14 +261,36 @@ fn worker(rx: &Mutex<Receiver<TcpStream>>, handler: &Handler) {
             Err(_) => return,
         };
         let Ok(mut s) = next else { return };
-        let _ = s.set_read_timeout(Some(IO_TIMEOUT));
         let _ = s.set_write_timeout(Some(IO_TIMEOUT));
-        let resp = match read_request(&mut s) {
+        let mut within = Deadline {
+            stream: &s,
+            until: Instant::now() + IO_TIMEOUT,
+        };
+        let resp = match read_request(&mut within) {
             Ok(req) => handler(req),
             Err(resp) => resp,
         };
         let _ = write_response(&mut s, &resp);
         let _ = s.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+/// Reads that all end by one moment: a client sending a byte now and then cannot hold a worker
+/// longer than `IO_TIMEOUT` in all.
+struct Deadline<'a> {
+    stream: &'a TcpStream,
+    until: Instant,
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        let mut s = self.stream;
+        s.read(buf)
     }
 }
 
