@@ -580,6 +580,49 @@ fn joining_from_inside_the_app_with_f12() {
     assert_eq!(row["place"], "1-1", "{row}");
 }
 
+#[test]
+fn the_terminal_board_shows_rows_and_sends_a_move() {
+    if !have_tmux() {
+        common::skip("tmux is not installed (CI installs it)");
+        return;
+    }
+    let exe = env!("CARGO_BIN_EXE_gorae");
+    let tmux = Tmux::start(
+        "classboard",
+        &format!(
+            "env LANG=C.UTF-8 TERM=xterm-256color '{exe}' classroom --lang ko --listen 127.0.0.1:0 --code {CODE}"
+        ),
+    );
+    let (ok, s) = tmux.wait_for(Duration::from_secs(10), |s| s.contains("주소: "));
+    assert!(ok, "no address on the board:\n{s}");
+    let addr = s
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("주소: "))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(join(&addr, "t1", "최 수강").0, 200);
+    let now = now_ms();
+    send(
+        &addr,
+        "t1",
+        json!([{"seq": 1, "at": now - 400_000, "kind": "step", "lesson": "00-start", "step": "keys"}]),
+    );
+    let (ok, s) = tmux.wait_for(Duration::from_secs(5), |s| {
+        s.contains("최 수강") && s.contains("막힘")
+    });
+    assert!(ok, "the row is not on the board:\n{s}");
+    tmux.keys(&["m"]);
+    tmux.literal("2 1 다 같이 2-1");
+    tmux.keys(&["Enter"]);
+    let (ok, s) = tmux.wait_for(Duration::from_secs(5), |s| s.contains("보냈습니다 (#1)"));
+    assert!(ok, "not sent:\n{s}");
+    let (_, ack) = send(&addr, "t1", json!([]));
+    assert_eq!(ack["broadcast"]["lesson"], "2", "{ack}");
+    assert_eq!(ack["broadcast"]["step"], "1");
+    assert_eq!(ack["broadcast"]["message"], "다 같이 2-1");
+}
+
 fn client_heartbeat() -> Duration {
     gorae::classroom::client::HEARTBEAT
 }
