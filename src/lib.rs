@@ -6,6 +6,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod classroom;
 pub mod cli;
 pub mod course;
 pub mod doctor;

@@ -25,6 +25,7 @@ fn main() {
             Some("docker") => gorae::cli::main(args.split_off(2)),
             Some(arg) if let Some(helper) = Helper::from_arg(arg) => run_helper(helper, &args[2..]),
             Some("doctor") => gorae::doctor::main(args.split_off(2)),
+            Some("classroom") => gorae::classroom::main(args.split_off(2)),
             Some("lesson") if args.get(2).map(String::as_str) == Some("check") => {
                 gorae::course::lint_main(args.split_off(3))
             }

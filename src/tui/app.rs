@@ -64,6 +64,7 @@ impl App {
             stop_on_quit: Vec::new(),
             quit_asked: false,
             effects: Vec::new(),
+            class: None,
             engine,
         };
         if let Some(p) = app.progress.problem.as_ref() {
@@ -215,6 +216,7 @@ impl App {
                 self.progress.set_current(&lid, &sid);
                 // Where the learner is matters less than what they did: no message here.
                 let _ = self.progress.save();
+                self.class_step(false);
             }
         }
         self.evaluate();
@@ -250,6 +252,7 @@ impl App {
             self.demo_done.insert((lid, sid));
         } else {
             self.progress.mark_done(&lid, &sid);
+            self.class_step(true);
             if let Err(e) = self.progress.save() {
                 self.say(
                     MsgKind::Error,
@@ -300,6 +303,7 @@ impl App {
             Verdict::Avoid(hint) => {
                 if self.aid.avoid.as_deref() != Some(hint.as_str()) {
                     self.say(MsgKind::Warn, hint.clone());
+                    self.class_wrong(&hint);
                 }
                 self.aid.avoid = Some(hint);
             }
@@ -414,6 +418,10 @@ impl App {
                 }
                 true
             }
+            AppEvent::Class(news) => {
+                self.class_news(news);
+                true
+            }
             AppEvent::Stopped { n, problems } => {
                 self.stopped(n, problems);
                 true
@@ -426,6 +434,7 @@ impl App {
     }
 
     fn key(&mut self, k: KeyEvent) {
+        self.class_touch();
         if let Some(ov) = self.overlay.clone() {
             self.overlay_key(ov, k);
             return;
@@ -442,6 +451,7 @@ impl App {
             KeyCode::F(8) => self.toggle_state(),
             KeyCode::F(9) => self.toggle_demo(),
             KeyCode::F(10) => self.ask_quit(),
+            KeyCode::F(12) => self.class_ask_leave(),
             KeyCode::Char('g' | ']' | '5') if ctrl => {
                 self.focus = match self.focus {
                     Focus::Terminal => Focus::Lesson,
@@ -556,6 +566,7 @@ impl App {
                     _ => {}
                 }
             }
+            Overlay::ClassJoin(form) => self.class_join_key(form, k),
             Overlay::Confirm(c) => {
                 // Only an explicit y (ㅛ on a Korean layout) says yes; Enter, Esc and any other
                 // key cancel, so a learner typing on cannot confirm by accident. A lone
@@ -589,6 +600,10 @@ impl App {
                     Confirm::Prepare { .. } => {
                         self.say(MsgKind::Info, t("tui_prepare_declined", &[]))
                     }
+                    Confirm::ClassMove { lesson, step, .. } => {
+                        self.class_answer(yes, &lesson, step.as_deref())
+                    }
+                    Confirm::LeaveClass if yes => self.class_leave(),
                     Confirm::LeftRunning { running } => {
                         if yes {
                             let ids = running.into_iter().map(|(id, _)| id).collect();
@@ -718,6 +733,7 @@ impl App {
         let shown = (self.aid.hints_shown + 1).min(n);
         let text = step.hints[shown - 1].clone();
         self.aid.hints_shown = shown;
+        self.class_send(crate::classroom::protocol::Kind::Hint { n: shown as u32 });
         self.say(
             MsgKind::Hint,
             t(
@@ -894,6 +910,9 @@ impl App {
         self.resetting = Some(text.clone());
         self.reset_problems.clear();
         self.say(MsgKind::Info, text);
+        if !preparing {
+            self.class_send(crate::classroom::protocol::Kind::Reset);
+        }
         self.effects.push(Effect::Reset(plan));
     }
 }

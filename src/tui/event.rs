@@ -26,6 +26,8 @@ pub enum AppEvent {
         n: usize,
         problems: Vec<String>,
     },
+    /// The classroom's outbox: online or not, the instructor's broadcasts.
+    Class(crate::classroom::client::News),
     /// SIGTERM, SIGHUP or SIGINT.
     Quit,
 }
@@ -49,6 +51,8 @@ pub enum Effect {
     RespawnShell,
     /// Stop what the last session left running (the learner said yes).
     StopLeftRunning(Vec<String>),
+    /// Start sending progress to this class (F12's form).
+    JoinClass(Box<crate::classroom::client::Membership>),
 }
 
 /// How to bring the engine back to the start of a step: remove what the lesson names (and

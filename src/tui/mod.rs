@@ -44,6 +44,8 @@ pub struct Options {
     pub demo: bool,
     pub lesson: Option<String>,
     pub step: Option<String>,
+    /// `--join ADDR --code CODE --name NAME`: the class to send progress to.
+    pub join: Option<(String, String, String)>,
 }
 
 fn command() -> Command {
@@ -52,18 +54,14 @@ fn command() -> Command {
         .version(crate::cli::VERSION)
         .override_usage(
             "gorae [OPTIONS]\n       gorae docker COMMAND [ARG...]\n       \
+             gorae --join ADDR:PORT --code CODE --name NAME\n       \
+             gorae classroom --listen ADDR:PORT [--code CODE] [--export FILE]\n       \
              gorae lesson check [PATH...]\n       gorae lesson try FILE STEP_ID -- CMD...",
         )
         .after_help(t("tui_commands", &[]))
         .disable_help_flag(true)
         .disable_version_flag(true)
-        .arg(
-            Arg::new("help")
-                .short('h')
-                .long("help")
-                .action(ArgAction::Help)
-                .help(t("tui_arg_help", &[])),
-        )
+        .arg(help_option())
         .arg(
             Arg::new("version")
                 .short('V')
@@ -90,6 +88,36 @@ fn command() -> Command {
                 .value_name("M")
                 .help(t("tui_arg_step", &[])),
         )
+        .arg(
+            Arg::new("join")
+                .long("join")
+                .value_name("ADDR:PORT")
+                .requires_all(["code", "name"])
+                .help(t("tui_arg_join", &[])),
+        )
+        .arg(
+            Arg::new("code")
+                .long("code")
+                .value_name("CODE")
+                .requires("join")
+                .help(t("tui_arg_code", &[])),
+        )
+        .arg(
+            Arg::new("name")
+                .long("name")
+                .value_name("NAME")
+                .requires("join")
+                .help(t("tui_arg_name", &[])),
+        )
+}
+
+/// `-h`/`--help` in the app's words (the TUI's and `gorae classroom`'s).
+pub(crate) fn help_option() -> Arg {
+    Arg::new("help")
+        .short('h')
+        .long("help")
+        .action(ArgAction::Help)
+        .help(t("tui_arg_help", &[]))
 }
 
 /// `--lang ko|en` (the TUI's and `gorae doctor`'s).
@@ -121,6 +149,10 @@ pub fn parse_args(args: &[String]) -> Result<Options, clap::Error> {
         demo: m.get_flag("demo"),
         lesson: m.get_one::<String>("lesson").cloned(),
         step: m.get_one::<String>("step").cloned(),
+        join: m.get_one::<String>("join").map(|a| {
+            let get = |k| m.get_one::<String>(k).cloned().unwrap_or_default();
+            (a.clone(), get("code"), get("name"))
+        }),
     })
 }
 
@@ -175,6 +207,19 @@ pub fn main(args: Vec<String>) -> i32 {
     if let Some(l) = opts.lang {
         i18n::set_lang(l);
     }
+    // A class that cannot be joined is said before anything else starts.
+    let class = match &opts.join {
+        Some((addr, code, name)) => {
+            match crate::classroom::client::Membership::join(&state_dir(), addr, code, name) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    eprintln!("gorae: {}", crate::classroom::attend::join_error(&e));
+                    return 1;
+                }
+            }
+        }
+        None => crate::classroom::client::Membership::load(&state_dir()),
+    };
     if !std::io::stdin().is_terminal() || !stdout().is_terminal() {
         eprintln!("{}", t("tui_not_a_terminal", &[]));
         return 1;
@@ -184,7 +229,7 @@ pub fn main(args: Vec<String>) -> i32 {
     if look == crate::doctor::FirstLook::Leave {
         return 1;
     }
-    match run(&opts, look) {
+    match run(&opts, look, class) {
         Ok((store, stop)) => {
             if stop.is_empty() {
                 return 0;
@@ -208,7 +253,11 @@ pub fn main(args: Vec<String>) -> i32 {
 
 /// Run the screen until the learner quits; returns the store and the containers to stop
 /// afterwards.
-fn run(opts: &Options, look: crate::doctor::FirstLook) -> anyhow::Result<(Store, Vec<String>)> {
+fn run(
+    opts: &Options,
+    look: crate::doctor::FirstLook,
+    class: Option<crate::classroom::client::Membership>,
+) -> anyhow::Result<(Store, Vec<String>)> {
     let lang = i18n::lang();
     let store = Store::open_default()
         .map_err(|e| anyhow::anyhow!(t("tui_store_failed", &[("error", &e.to_string())])))?;
@@ -232,6 +281,10 @@ fn run(opts: &Options, look: crate::doctor::FirstLook) -> anyhow::Result<(Store,
         live: engine_link::Live::spawn(tx.clone()),
     };
     let mut app = App::new(lessons, progress, Box::new(engine), theme, (cols, rows));
+    if let Some(m) = class {
+        app.class = crate::classroom::attend::start(m, &state, tx.clone());
+        app.class_step(false);
+    }
     // `--step` alone means a step of the lesson we resume in.
     let lesson = opts
         .lesson
@@ -294,6 +347,10 @@ fn run(opts: &Options, look: crate::doctor::FirstLook) -> anyhow::Result<(Store,
                 Effect::RespawnShell => start_shell(&mut app, &state, &tx),
                 Effect::Reset(plan) => reset::spawn(plan, store.clone(), state.clone(), tx.clone()),
                 Effect::StopLeftRunning(ids) => reset::spawn_stop(ids, store.clone(), tx.clone()),
+                Effect::JoinClass(m) => {
+                    app.class = crate::classroom::attend::start(*m, &state, tx.clone());
+                    app.class_step(false);
+                }
             }
         }
         if app.quit {

@@ -29,6 +29,8 @@ pub enum Overlay {
         sel: usize,
     },
     Confirm(Confirm),
+    /// F12 without a class: join one.
+    ClassJoin(crate::classroom::join_form::JoinForm),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +52,14 @@ pub enum Confirm {
         /// (id, name) of each.
         running: Vec<(String, String)>,
     },
+    /// The instructor asks everyone to this lesson (and step): y moves, anything else stays.
+    ClassMove {
+        lesson: String,
+        step: Option<String>,
+        message: String,
+    },
+    /// F12 in a class: leave it?
+    LeaveClass,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +150,8 @@ pub struct App {
     /// as meant. A signal (the window closed) leaves this false.
     pub quit_asked: bool,
     pub effects: Vec<Effect>,
+    /// The class this app has joined (`gorae --join`), if any.
+    pub class: Option<crate::classroom::attend::Class>,
     pub(super) engine: Box<dyn EngineView>,
 }
 

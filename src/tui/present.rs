@@ -80,6 +80,7 @@ impl App {
         }
         let text = format!("\n{}", step.solution.join("\n"));
         self.aid.solution_shown = true;
+        self.class_send(crate::classroom::protocol::Kind::Solution);
         self.say(MsgKind::Hint, t("tui_solution", &[("text", &text)]));
         self.lesson_scroll = None;
     }

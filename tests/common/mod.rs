@@ -164,3 +164,12 @@ pub fn skip(reason: impl std::fmt::Display) {
     }
     let _ = writeln!(std::io::stderr(), "skipped: {test}: {reason}");
 }
+
+/// A free loopback port (bound and released), for a server that must come back on the same one.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind a loopback port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}

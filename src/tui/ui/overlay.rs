@@ -27,6 +27,7 @@ pub fn help_entries() -> Vec<(String, String, String)> {
         ("F8", "", t("tui_help_state", &[])),
         ("F9", "", t("tui_help_demo", &[])),
         ("F10", "", t("tui_help_quit", &[])),
+        ("F12", "", t("tui_help_class", &[])),
         ("Ctrl-G", "Ctrl-G", t("tui_help_focus", &[])),
         ("", "↑↓ PgUp PgDn Home End", t("tui_help_scroll", &[])),
         ("", "Ctrl-L", t("tui_help_follow", &[])),
@@ -217,6 +218,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             let w = area.width.saturating_sub(8).clamp(20, 90);
             boxed(t("tui_list_title", &[]), lines, area, w, buf, app);
         }
+        Some(Overlay::ClassJoin(form)) => {
+            let lines = crate::classroom::join_form::lines(form, th);
+            let w = area.width.saturating_sub(8).clamp(20, 64);
+            boxed(t("class_join_title", &[]), lines, area, w, buf, app);
+        }
         Some(Overlay::Confirm(c)) => {
             let text = match c {
                 Confirm::Quit { running } => {
@@ -238,6 +244,23 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                         ("n", &plan.replay.len().to_string()),
                     ],
                 ),
+                Confirm::ClassMove {
+                    lesson,
+                    step,
+                    message,
+                } => t(
+                    "class_confirm_move",
+                    &[
+                        (
+                            "place",
+                            &step
+                                .as_ref()
+                                .map_or(lesson.clone(), |s| format!("{lesson}-{s}")),
+                        ),
+                        ("message", message),
+                    ],
+                ),
+                Confirm::LeaveClass => t("class_confirm_leave", &[]),
                 Confirm::LeftRunning { running } => {
                     let names: Vec<&str> = running.iter().map(|(_, name)| name.as_str()).collect();
                     t(

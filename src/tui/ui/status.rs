@@ -129,6 +129,14 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
             base,
         ));
     }
+    if let Some(c) = &app.class {
+        let key = if c.online {
+            "class_joined"
+        } else {
+            "class_offline"
+        };
+        place.push(Span::styled(format!("│ {} ", t(key, &[])), th.status_key()));
+    }
     if app.demo {
         place.push(Span::styled(
             format!("│ {} ", t("tui_demo", &[])),
