@@ -81,7 +81,10 @@ fn course(lang: Lang) -> Vec<Lesson> {
         .into_iter()
         .filter(|l| words.iter().any(|w| l.id.starts_with(w.as_str())))
         .collect();
-    assert!(!chosen.is_empty(), "GORAE_REPLAY_ONLY={words:?} names no lesson");
+    assert!(
+        !chosen.is_empty(),
+        "GORAE_REPLAY_ONLY={words:?} names no lesson"
+    );
     let ids: Vec<&str> = chosen.iter().map(|l| l.id.as_str()).collect();
     eprintln!("replaying only {ids:?} (GORAE_REPLAY_ONLY)");
     chosen
