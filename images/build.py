@@ -38,10 +38,11 @@ LOCK = HERE / "packages.lock"
 README = HERE / "README.md"
 
 # Essential-set packages of a minimal Debian 12 userland (what `docker run -it debian bash` users
-# reach for), plus dash for /bin/sh. Their dependencies are added by resolution.
+# reach for), plus dash for /bin/sh. Their dependencies are added by resolution. Only packages
+# Docker Hub's debian:12 has too: no procps, so `ps` fails here as it does there (lesson 04).
 DEBIAN_ROOTS = [
     "base-files", "base-passwd", "bash", "coreutils", "dash", "debianutils", "findutils",
-    "grep", "gzip", "hostname", "libc-bin", "mawk", "ncurses-base", "ncurses-bin", "procps",
+    "grep", "gzip", "hostname", "libc-bin", "mawk", "ncurses-base", "ncurses-bin",
     "sed", "tar",
 ]
 
