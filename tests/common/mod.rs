@@ -173,3 +173,37 @@ pub fn free_port() -> u16 {
         .expect("its address")
         .port()
 }
+
+/// Moves the calling thread (and every process and thread it starts from now on) into a new
+/// network namespace whose loopback is up, so the fixed host ports a lesson publishes (8080,
+/// 5000, …) cannot clash with another test's, and an `http` check made from this thread reaches
+/// them. Network namespaces are per thread, and unlike a user namespace a threaded process may
+/// enter one. Needs root; false (and nothing changed) otherwise. There is no route out, so
+/// nothing run in it has egress.
+#[allow(dead_code)]
+pub fn private_net() -> bool {
+    if !is_root() {
+        return false;
+    }
+    // SAFETY: unshare only changes this thread's namespaces.
+    if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+        return false;
+    }
+    // SAFETY: a datagram socket and two ioctls on a zeroed `ifreq` naming "lo", with the flags
+    // read back before IFF_UP is added; the socket is closed on every path.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0, "a socket in the new network namespace");
+        let mut req: libc::ifreq = std::mem::zeroed();
+        for (dst, src) in req.ifr_name.iter_mut().zip(b"lo") {
+            *dst = *src as libc::c_char;
+        }
+        let up = libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) == 0 && {
+            req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+            libc::ioctl(fd, libc::SIOCSIFFLAGS, &req) == 0
+        };
+        libc::close(fd);
+        assert!(up, "loopback up in the new network namespace");
+    }
+    true
+}
