@@ -34,7 +34,7 @@ pub fn split_flags(args: &[String]) -> Vec<String> {
             match long.split_once('=') {
                 Some((flag, value)) => {
                     out.push(short_form(&format!("--{flag}")).to_string());
-                    out.push(value.to_string());
+                    out.push(tidy_template(value));
                 }
                 None => out.push(short_form(arg).to_string()),
             }
@@ -44,9 +44,37 @@ pub fn split_flags(args: &[String]) -> Vec<String> {
         {
             out.extend(cluster.chars().map(|c| format!("-{c}")));
         } else {
-            out.push(arg.clone());
+            out.push(tidy_template(arg));
         }
     }
+    out
+}
+
+/// A Go template written with spaces inside its actions is the same template:
+/// `{{ .Server.Version }}` → `{{.Server.Version}}` (trim markers `{{-` / `-}}` are kept).
+fn tidy_template(arg: &str) -> String {
+    if !arg.contains("{{") {
+        return arg.to_string();
+    }
+    let mut out = String::with_capacity(arg.len());
+    let mut rest = arg;
+    while let Some(open) = rest.find("{{") {
+        let Some(len) = rest[open..].find("}}") else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        let inner = &rest[open + 2..open + len];
+        // A trim marker needs its space ("{{- x"), so only the bare action is tidied.
+        if inner.starts_with('-') || inner.ends_with('-') {
+            out.push_str(&rest[open..open + len + 2]);
+        } else {
+            out.push_str("{{");
+            out.push_str(inner.trim());
+            out.push_str("}}");
+        }
+        rest = &rest[open + len + 2..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -167,6 +195,20 @@ mod tests {
 
     fn v(s: &[&str]) -> Vec<String> {
         s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn templates_compare_without_the_spaces_inside_actions() {
+        assert_eq!(
+            split_flags(&v(&["version", "--format", "{{ .Server.Version }}"])),
+            v(&["version", "--format", "{{.Server.Version}}"])
+        );
+        assert_eq!(
+            tidy_template("table {{ .ID }}\t{{.Names}}"),
+            "table {{.ID}}\t{{.Names}}"
+        );
+        assert_eq!(tidy_template("{{- .ID -}}"), "{{- .ID -}}");
+        assert_eq!(tidy_template("{{ .ID"), "{{ .ID");
     }
 
     #[test]
