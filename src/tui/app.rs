@@ -63,6 +63,9 @@ impl App {
             quit_asked: false,
             effects: Vec::new(),
             engine,
+            settings: super::settings::Settings::default(),
+            selection: None,
+            mouse_released: false,
         };
         if let Some(p) = app.progress.problem.as_ref() {
             let text = p.to_string();
@@ -319,7 +322,7 @@ impl App {
         }
     }
 
-    fn say(&mut self, kind: MsgKind, text: String) {
+    pub(super) fn say(&mut self, kind: MsgKind, text: String) {
         self.message = Some(Message { kind, text });
     }
 
@@ -469,8 +472,17 @@ impl App {
             self.overlay_key(ov, k);
             return;
         }
-        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        if !matches!(k.code, KeyCode::Modifier(_)) {
+            self.selection = None;
+        }
         match k.code {
+            _ if self.is_switch_key(&k) => {
+                self.focus = match self.focus {
+                    Focus::Terminal => Focus::Lesson,
+                    Focus::Lesson => Focus::Terminal,
+                };
+            }
+            super::pane::MOUSE_KEY => self.toggle_mouse(),
             KeyCode::F(1) => self.overlay = Some(Overlay::Help),
             KeyCode::F(2) => self.show_hint(),
             KeyCode::F(3) => self.show_solution(),
@@ -481,12 +493,6 @@ impl App {
             KeyCode::F(8) => self.toggle_state(),
             KeyCode::F(9) => self.toggle_demo(),
             KeyCode::F(10) => self.ask_quit(),
-            KeyCode::Char('g' | ']' | '5') if ctrl => {
-                self.focus = match self.focus {
-                    Focus::Terminal => Focus::Lesson,
-                    Focus::Lesson => Focus::Terminal,
-                };
-            }
             _ => match self.focus {
                 Focus::Terminal => self.shell_key(k),
                 Focus::Lesson => self.lesson_key(k),
@@ -499,6 +505,9 @@ impl App {
             if k.code == KeyCode::Enter {
                 self.effects.push(Effect::RespawnShell);
             }
+            return;
+        }
+        if self.pane_key(&k) {
             return;
         }
         if let Some(sh) = self.shell.as_mut() {
@@ -528,12 +537,18 @@ impl App {
             KeyCode::Char(c @ ('c' | 'C' | 'z' | 'Z')) if ctrl => {
                 self.shell_key(k);
                 let key = format!("Ctrl-{}", c.to_ascii_uppercase());
-                self.say(MsgKind::Info, t("tui_ctrl_sent", &[("key", &key)]));
+                let switch = self.settings.switch_key.label();
+                let text = t("tui_ctrl_sent", &[("key", &key), ("switch", &switch)]);
+                self.say(MsgKind::Info, text);
             }
             KeyCode::Char(' ') | KeyCode::Enter if self.demo => self.type_solution(),
             KeyCode::Esc | KeyCode::Tab => self.focus = Focus::Terminal,
             KeyCode::Char(_) | KeyCode::Enter | KeyCode::Backspace if !ctrl => {
-                self.say(MsgKind::Info, t("tui_lesson_typing", &[]));
+                let switch = self.settings.switch_key.label();
+                self.say(
+                    MsgKind::Info,
+                    t("tui_lesson_typing", &[("switch", &switch)]),
+                );
             }
             _ => {}
         }
@@ -667,6 +682,12 @@ impl App {
             }
             return true;
         }
+        if self.overlay.is_none()
+            && let Some(r) = areas.terminal
+            && let Some(redraw) = self.pane_mouse(&m, r, over_term)
+        {
+            return redraw;
+        }
         match m.kind {
             MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
                 let d: i64 = if m.kind == MouseEventKind::ScrollUp {
@@ -679,11 +700,6 @@ impl App {
                 }
                 if over_lesson {
                     self.scroll_lesson(d);
-                    true
-                } else if over_term {
-                    if let Some(sh) = self.shell.as_mut() {
-                        sh.scroll(-d as i32);
-                    }
                     true
                 } else {
                     false
@@ -714,7 +730,7 @@ impl App {
         self.lesson_scroll = Some(next);
     }
 
-    fn resize_shell(&mut self) {
+    pub(super) fn resize_shell(&mut self) {
         let areas = layout::layout(self);
         if let (Some(sh), Some(r)) = (self.shell.as_mut(), areas.terminal) {
             sh.resize(r.height.max(1), r.width.max(1));

@@ -49,6 +49,10 @@ pub enum Effect {
     RespawnShell,
     /// Stop what the last session left running (the learner said yes).
     StopLeftRunning(Vec<String>),
+    /// Put text on the clipboard of the terminal gorae runs in (OSC 52).
+    Copy(String),
+    /// Take the mouse (true) or give it back to the outer terminal for its own selection.
+    MouseCapture(bool),
 }
 
 /// How to bring the engine back to the start of a step: remove what the lesson names (and

@@ -52,7 +52,10 @@ fn a_command_typed_into_the_lesson_pane_changes_nothing_and_says_how_to_reach_th
         assert_eq!(r.app.snapshot.images.len(), 1, "the store is untouched");
         // The learner is told the way to the terminal.
         let m = r.app.message.clone().expect("a hint");
-        assert_eq!(m.text, crate::i18n::t("tui_lesson_typing", &[]));
+        assert_eq!(
+            m.text,
+            crate::i18n::t("tui_lesson_typing", &[("switch", "Ctrl-G")])
+        );
         assert!(m.text.contains("Ctrl-G"), "{}", m.text);
         assert!(screen(&r.app).contains("Ctrl-G"));
         assert_eq!(r.app.focus, Focus::Lesson);
@@ -63,7 +66,7 @@ fn a_command_typed_into_the_lesson_pane_changes_nothing_and_says_how_to_reach_th
 
 #[test]
 fn the_hint_for_typing_in_the_lesson_pane_is_korean_first() {
-    let text = crate::i18n::t("tui_lesson_typing", &[]);
+    let text = crate::i18n::t("tui_lesson_typing", &[("switch", "Ctrl-G")]);
     if crate::i18n::lang().code() == "ko" {
         assert!(text.contains("수업 창"), "{text}");
     }
