@@ -279,9 +279,22 @@ fn alt_arrows_widen_the_terminal_and_the_width_is_kept() {
     {
         let tmux = start("widen", dir.path(), "C.UTF-8", "");
         assert_eq!(split(&tmux.screen()), Some(72), "45% lesson at 160 columns");
+        // 100 columns of x wrap in the 87-column pane…
+        let xs = "x".repeat(100);
+        run(&tmux, "printf 'x%.0s' $(seq 1 100); echo");
+        let (ok, s) = tmux.wait_for(WAIT, |s| {
+            s.lines()
+                .any(|l| l.ends_with(&format!("│{}", "x".repeat(13))))
+        });
+        assert!(ok, "{s}");
         tmux.keys(&["M-Left", "M-Left"]);
         let (ok, s) = tmux.wait_for(WAIT, |s| split(s) == Some(56));
         assert!(ok, "Alt-← twice is 10% wider:\n{s}");
+        // …and are one line again in the wider pane (re-wrapped, not cut).
+        assert!(
+            s.lines().any(|l| l.ends_with(&format!("│{xs}"))),
+            "not re-wrapped:\n{s}"
+        );
         // The shell knows its new width.
         run(&tmux, "clear; tput cols");
         let (ok, s) = tmux.wait_for(WAIT, |s| {
