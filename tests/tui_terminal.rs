@@ -156,22 +156,22 @@ fn dragging_in_the_terminal_selects_and_copies_through_osc_52() {
     });
     assert!(ok, "the selection is not highlighted:\n{s}");
     tmux.literal("\x1b[<0;100;3m");
-    let copied = head(&ko("tui_copied", &[("n", "17"), ("key", "F12")]), 15);
+    let copied = head(&ko("tui_copied", &[("n", "17"), ("key", "Alt-M")]), 15);
     let (ok, s) = tmux.wait_for(WAIT, |s| s.contains(&copied));
     assert!(ok, "no word of the copy:\n{s}");
     let buffer = String::from_utf8_lossy(&tmux.cmd(&["show-buffer"]).stdout).into_owned();
     assert_eq!(buffer, "copy me 고래\nsecond");
 
-    // F12 gives the mouse to the outer terminal and says so on the pane's border.
-    tmux.keys(&["F12"]);
-    let mark = ko("tui_mouse_off_mark", &[("key", "F12")]);
+    // Alt-M gives the mouse to the outer terminal and says so on the pane's border.
+    tmux.keys(&["M-m"]);
+    let mark = ko("tui_mouse_off_mark", &[("key", "Alt-M")]);
     let (ok, s) = tmux.wait_for(WAIT, |s| {
         s.lines().next().is_some_and(|l| l.contains(&mark))
     });
-    assert!(ok, "F12 did not release the mouse:\n{s}");
-    tmux.keys(&["F12"]);
+    assert!(ok, "Alt-M did not release the mouse:\n{s}");
+    tmux.keys(&["M-m"]);
     let (ok, s) = tmux.wait_for(WAIT, |s| !s.contains(&mark));
-    assert!(ok, "F12 again takes it back:\n{s}");
+    assert!(ok, "Alt-M again takes it back:\n{s}");
 }
 
 #[test]

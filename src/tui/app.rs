@@ -482,7 +482,7 @@ impl App {
                     Focus::Lesson => Focus::Terminal,
                 };
             }
-            super::pane::MOUSE_KEY => self.toggle_mouse(),
+            _ if super::pane::is_mouse_key(&k) => self.toggle_mouse(),
             KeyCode::F(1) => self.overlay = Some(Overlay::Help),
             KeyCode::F(2) => self.show_hint(),
             KeyCode::F(3) => self.show_solution(),

@@ -361,7 +361,7 @@ fn ended_unasked(marker: &std::path::Path) -> bool {
 
 /// Puts `text` on the clipboard of the terminal gorae runs in: OSC 52, which xterm, kitty,
 /// WezTerm, iTerm2, Windows Terminal and tmux (`set-clipboard`) understand. A terminal that
-/// does not ignores it; the outer terminal's own selection (F12) still works there.
+/// does not ignores it; the outer terminal's own selection (Alt-M) still works there.
 fn copy_to_clipboard(out: &mut impl std::io::Write, text: &str) {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD.encode(text);

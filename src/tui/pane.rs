@@ -1,7 +1,7 @@
 //! What the terminal pane does itself instead of passing it to the shell, so it feels like a
 //! terminal: the scrollback (Shift-PgUp/PgDn, Shift-↑/↓, the wheel), selecting text with the
 //! mouse and copying it (OSC 52, as xterm does on release), giving the mouse back to the outer
-//! terminal (F12), the pane's width (Alt-←/→, kept in `settings.toml`), and which keys
+//! terminal (Alt-M), the pane's width (Alt-←/→, kept in `settings.toml`), and which keys
 //! switch panes. A full-screen program (the alternate screen: nano, vim, less) keeps its keys.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -16,8 +16,14 @@ use super::settings::{
 };
 use crate::i18n::t;
 
-/// The key that gives the mouse back to the outer terminal, and takes it again.
-pub const MOUSE_KEY: KeyCode = KeyCode::F(12);
+/// The key that gives the mouse back to the outer terminal, and takes it again, as the help
+/// and messages name it. (F12 is the classroom's; F11 is full screen in most terminals.)
+pub const MOUSE_KEY: &str = "Alt-M";
+
+/// Alt-M, or Alt-ㅡ (the M key with the Korean 2-set layout on), in either pane.
+pub fn is_mouse_key(k: &KeyEvent) -> bool {
+    k.modifiers == KeyModifiers::ALT && matches!(k.code, KeyCode::Char('m' | 'M' | 'ㅡ'))
+}
 /// Lines one wheel notch scrolls.
 const WHEEL_LINES: i32 = 3;
 
@@ -150,14 +156,13 @@ impl App {
         }
         let n = text.chars().count();
         self.effects.push(Effect::Copy(text));
-        let key = key_name(MOUSE_KEY);
         self.say(
             MsgKind::Info,
-            t("tui_copied", &[("n", &n.to_string()), ("key", &key)]),
+            t("tui_copied", &[("n", &n.to_string()), ("key", MOUSE_KEY)]),
         );
     }
 
-    /// F12: give the mouse to the outer terminal (its own selection and copy work, across
+    /// Alt-M: give the mouse to the outer terminal (its own selection and copy work, across
     /// both panes), or take it back.
     pub(super) fn toggle_mouse(&mut self) {
         self.mouse_released = !self.mouse_released;
@@ -169,7 +174,7 @@ impl App {
         } else {
             "tui_mouse_taken"
         };
-        self.say(MsgKind::Info, t(msg, &[("key", &key_name(MOUSE_KEY))]));
+        self.say(MsgKind::Info, t(msg, &[("key", MOUSE_KEY)]));
     }
 
     /// Alt-←/→: the terminal pane takes `delta` percent more of a side-by-side screen;
@@ -195,13 +200,5 @@ impl App {
                 t("tui_width_not_saved", &[("pct", &pct), ("error", &e)]),
             ),
         }
-    }
-}
-
-/// `F12`, `Ctrl-G`: a key as the help and messages write it.
-pub fn key_name(code: KeyCode) -> String {
-    match code {
-        KeyCode::F(n) => format!("F{n}"),
-        other => format!("{other}"),
     }
 }

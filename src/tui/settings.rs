@@ -21,7 +21,7 @@ pub const TERMINAL_SHARE_MAX: u16 = 80;
 /// One Alt-←/→ press.
 pub const TERMINAL_SHARE_STEP: u16 = 5;
 
-/// A key that switches panes: Ctrl with a letter or punctuation, or F11/F12.
+/// A key that switches panes: Ctrl with a letter or punctuation, or F11 (F12 is the classroom's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SwitchKey {
     Ctrl(char),

@@ -18,7 +18,7 @@ use crate::tui::model::{App, Confirm, Overlay};
 pub fn help_entries(app: &App) -> Vec<(String, String, String)> {
     let switch = app.settings.switch_key.label();
     let second = crate::tui::settings::SECOND_SWITCH_KEY.label();
-    let mouse_key = crate::tui::pane::key_name(crate::tui::pane::MOUSE_KEY);
+    let mouse_key = crate::tui::pane::MOUSE_KEY;
     let rows: Vec<(&str, &str, String)> = vec![
         ("F1", "", t("tui_help_help", &[])),
         ("F2", "", t("tui_help_hint", &[])),

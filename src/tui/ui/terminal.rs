@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 
 use crate::i18n::t;
 use crate::tui::model::App;
-use crate::tui::pane::{MOUSE_KEY, key_name};
+use crate::tui::pane::MOUSE_KEY;
 
 /// The marks for the terminal's top border (right-aligned), if any: how far back the view
 /// is and how to return, and that the mouse belongs to the outer terminal.
@@ -21,7 +21,7 @@ pub fn marks(app: &App) -> Option<Line<'static>> {
         spans.push(Span::styled(format!(" {text} "), th.status_key()));
     }
     if app.mouse_released {
-        let text = t("tui_mouse_off_mark", &[("key", &key_name(MOUSE_KEY))]);
+        let text = t("tui_mouse_off_mark", &[("key", MOUSE_KEY)]);
         spans.push(Span::styled(format!(" {text} "), th.hint()));
     }
     (!spans.is_empty()).then(|| Line::from(spans).right_aligned())
