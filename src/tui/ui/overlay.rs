@@ -38,7 +38,7 @@ pub fn help_entries(app: &App) -> Vec<(String, String, String)> {
         ),
         ("Shift-PgUp PgDn", "", t("tui_help_scrollback", &[])),
         ("Alt-← →", "", t("tui_help_widen", &[])),
-        (&mouse_key, "", t("tui_help_mouse_key", &[])),
+        (mouse_key, "", t("tui_help_mouse_key", &[])),
         ("", "↑↓ PgUp PgDn Home End", t("tui_help_scroll", &[])),
         ("", "Ctrl-L", t("tui_help_follow", &[])),
         ("", "Space Enter", t("tui_help_demo_next", &[])),
