@@ -217,7 +217,7 @@ fn typing_into_the_lesson_pane_loses_nothing_and_a_restart_resumes_there() {
     tmux.keys(&["Enter"]);
     tmux.literal("rm -f d r");
     tmux.keys(&["Enter"]);
-    let hint = gorae::i18n::t_in(Lang::Ko, "tui_lesson_typing", &[]);
+    let hint = gorae::i18n::t_in(Lang::Ko, "tui_lesson_typing", &[("switch", "Ctrl-G")]);
     let head: String = hint.chars().take(20).collect();
     let (ok, s) = tmux.wait_for(Duration::from_secs(10), |s| s.contains(&head));
     assert!(ok, "no hint about the terminal:\n{s}");

@@ -66,6 +66,9 @@ impl App {
             effects: Vec::new(),
             class: None,
             engine,
+            settings: super::settings::Settings::default(),
+            selection: None,
+            mouse_released: false,
         };
         if let Some(p) = app.progress.problem.as_ref() {
             let text = p.to_string();
@@ -439,8 +442,17 @@ impl App {
             self.overlay_key(ov, k);
             return;
         }
-        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        if !matches!(k.code, KeyCode::Modifier(_)) {
+            self.selection = None;
+        }
         match k.code {
+            _ if self.is_switch_key(&k) => {
+                self.focus = match self.focus {
+                    Focus::Terminal => Focus::Lesson,
+                    Focus::Lesson => Focus::Terminal,
+                };
+            }
+            _ if super::pane::is_mouse_key(&k) => self.toggle_mouse(),
             KeyCode::F(1) => self.overlay = Some(Overlay::Help),
             KeyCode::F(2) => self.show_hint(),
             KeyCode::F(3) => self.show_solution(),
@@ -452,12 +464,6 @@ impl App {
             KeyCode::F(9) => self.toggle_demo(),
             KeyCode::F(10) => self.ask_quit(),
             KeyCode::F(12) => self.class_ask_leave(),
-            KeyCode::Char('g' | ']' | '5') if ctrl => {
-                self.focus = match self.focus {
-                    Focus::Terminal => Focus::Lesson,
-                    Focus::Lesson => Focus::Terminal,
-                };
-            }
             _ => match self.focus {
                 Focus::Terminal => self.shell_key(k),
                 Focus::Lesson => self.lesson_key(k),
@@ -470,6 +476,9 @@ impl App {
             if k.code == KeyCode::Enter {
                 self.effects.push(Effect::RespawnShell);
             }
+            return;
+        }
+        if self.pane_key(&k) {
             return;
         }
         if let Some(sh) = self.shell.as_mut() {
@@ -499,12 +508,18 @@ impl App {
             KeyCode::Char(c @ ('c' | 'C' | 'z' | 'Z')) if ctrl => {
                 self.shell_key(k);
                 let key = format!("Ctrl-{}", c.to_ascii_uppercase());
-                self.say(MsgKind::Info, t("tui_ctrl_sent", &[("key", &key)]));
+                let switch = self.settings.switch_key.label();
+                let text = t("tui_ctrl_sent", &[("key", &key), ("switch", &switch)]);
+                self.say(MsgKind::Info, text);
             }
             _ if self.demo && self.presenter_key(k.code) => {}
             KeyCode::Esc | KeyCode::Tab => self.focus = Focus::Terminal,
             KeyCode::Char(_) | KeyCode::Enter | KeyCode::Backspace if !ctrl => {
-                self.say(MsgKind::Info, t("tui_lesson_typing", &[]));
+                let switch = self.settings.switch_key.label();
+                self.say(
+                    MsgKind::Info,
+                    t("tui_lesson_typing", &[("switch", &switch)]),
+                );
             }
             _ => {}
         }
@@ -660,6 +675,12 @@ impl App {
             }
             return true;
         }
+        if self.overlay.is_none()
+            && let Some(r) = areas.terminal
+            && let Some(redraw) = self.pane_mouse(&m, r, over_term)
+        {
+            return redraw;
+        }
         match m.kind {
             MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
                 let d: i64 = if m.kind == MouseEventKind::ScrollUp {
@@ -677,11 +698,6 @@ impl App {
                     let rows = areas.state.map_or(0, |r| r.height as usize);
                     let max = ui::state::lines(self).len().saturating_sub(rows) as i64;
                     self.state_scroll = (self.state_scroll as i64 + d).clamp(0, max) as usize;
-                    true
-                } else if over_term {
-                    if let Some(sh) = self.shell.as_mut() {
-                        sh.scroll(-d as i32);
-                    }
                     true
                 } else {
                     false

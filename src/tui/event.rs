@@ -53,6 +53,10 @@ pub enum Effect {
     StopLeftRunning(Vec<String>),
     /// Start sending progress to this class (F12's form).
     JoinClass(Box<crate::classroom::client::Membership>),
+    /// Put text on the clipboard of the terminal gorae runs in (OSC 52).
+    Copy(String),
+    /// Take the mouse (true) or give it back to the outer terminal for its own selection.
+    MouseCapture(bool),
 }
 
 /// How to bring the engine back to the start of a step: remove what the lesson names (and

@@ -63,7 +63,7 @@ pub fn layout(app: &App) -> Areas {
         ..Areas::default()
     };
     if w >= SIDE_BY_SIDE {
-        let lw = w * 45 / 100;
+        let lw = w * (100 - app.settings.terminal_share) / 100;
         let lesson_box = Rect::new(0, 0, lw, main.height);
         let right = Rect::new(lw, 0, w - lw, main.height);
         a.lesson_box = Some(lesson_box);

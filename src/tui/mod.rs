@@ -14,7 +14,9 @@ pub mod layout;
 pub mod markdown;
 pub mod model;
 mod present;
+pub mod pane;
 pub mod reset;
+pub mod settings;
 pub mod shell;
 pub mod term;
 pub mod theme;
@@ -46,6 +48,8 @@ pub struct Options {
     pub step: Option<String>,
     /// `--join ADDR --code CODE --name NAME`: the class to send progress to.
     pub join: Option<(String, String, String)>,
+    /// `--switch-key`: this run's pane switch key, over `settings.toml`'s.
+    pub switch_key: Option<settings::SwitchKey>,
 }
 
 fn command() -> Command {
@@ -109,6 +113,12 @@ fn command() -> Command {
                 .requires("join")
                 .help(t("tui_arg_name", &[])),
         )
+        .arg(
+            Arg::new("switch-key")
+                .long("switch-key")
+                .value_name("KEY")
+                .help(t("tui_arg_switch_key", &[])),
+        )
 }
 
 /// `-h`/`--help` in the app's words (the TUI's and `gorae classroom`'s).
@@ -144,8 +154,16 @@ pub fn parse_args(args: &[String]) -> Result<Options, clap::Error> {
         },
         None => None,
     };
+    let switch_key = match m.get_one::<String>("switch-key") {
+        Some(k) => Some(
+            settings::SwitchKey::parse(k)
+                .map_err(|e| command().error(clap::error::ErrorKind::InvalidValue, e))?,
+        ),
+        None => None,
+    };
     Ok(Options {
         lang,
+        switch_key,
         demo: m.get_flag("demo"),
         lesson: m.get_one::<String>("lesson").cloned(),
         step: m.get_one::<String>("step").cloned(),
@@ -285,6 +303,11 @@ fn run(
         app.class = crate::classroom::attend::start(m, &state, tx.clone());
         app.class_step(false);
     }
+    let (mut settings, settings_problem) = settings::Settings::load(&state);
+    if let Some(k) = opts.switch_key {
+        settings.switch_key = k;
+    }
+    app.settings = settings;
     // `--step` alone means a step of the lesson we resume in.
     let lesson = opts
         .lesson
@@ -297,6 +320,9 @@ fn run(
     }
     app.started(unasked);
     app.machine_looked_at(look);
+    if let Some(p) = settings_problem {
+        app.say(model::MsgKind::Warn, p);
+    }
     let _ = std::fs::create_dir_all(&state);
     let _ = std::fs::write(&session, std::process::id().to_string());
 
@@ -351,6 +377,15 @@ fn run(
                     app.class = crate::classroom::attend::start(*m, &state, tx.clone());
                     app.class_step(false);
                 }
+                Effect::Copy(text) => copy_to_clipboard(terminal.backend_mut(), &text),
+                Effect::MouseCapture(on) => {
+                    use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+                    let _ = if on {
+                        crossterm::execute!(terminal.backend_mut(), EnableMouseCapture)
+                    } else {
+                        crossterm::execute!(terminal.backend_mut(), DisableMouseCapture)
+                    };
+                }
             }
         }
         if app.quit {
@@ -380,6 +415,16 @@ fn ended_unasked(marker: &std::path::Path) -> bool {
                 .is_some_and(|(a, b)| a == b)
     });
     !still_open
+}
+
+/// Puts `text` on the clipboard of the terminal gorae runs in: OSC 52, which xterm, kitty,
+/// WezTerm, iTerm2, Windows Terminal and tmux (`set-clipboard`) understand. A terminal that
+/// does not ignores it; the outer terminal's own selection (Alt-M) still works there.
+fn copy_to_clipboard(out: &mut impl std::io::Write, text: &str) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(text);
+    let _ = write!(out, "\x1b]52;c;{b64}\x07");
+    let _ = out.flush();
 }
 
 /// Read terminal input on its own thread; `read` blocks, so this costs nothing while idle.

@@ -153,6 +153,32 @@ pub struct App {
     /// The class this app has joined (`gorae --join`), if any.
     pub class: Option<crate::classroom::attend::Class>,
     pub(super) engine: Box<dyn EngineView>,
+    /// The switch key and the terminal pane's width (`settings.toml`, `--switch-key`).
+    pub settings: super::settings::Settings,
+    /// Text being selected (or selected) with the mouse in the terminal pane.
+    pub selection: Option<Selection>,
+    /// The learner let go of the mouse (F12): the outer terminal selects and copies itself.
+    pub mouse_released: bool,
+}
+
+/// A mouse selection in the terminal pane, in the pane's cells as (row, col): from where the
+/// button went down (`anchor`) to where it is (`head`). `done` once the button is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Selection {
+    pub anchor: (u16, u16),
+    pub head: (u16, u16),
+    pub done: bool,
+}
+
+impl Selection {
+    /// (first, last) cell in reading order.
+    pub fn span(&self) -> ((u16, u16), (u16, u16)) {
+        if self.anchor <= self.head {
+            (self.anchor, self.head)
+        } else {
+            (self.head, self.anchor)
+        }
+    }
 }
 
 /// A step with no check is read, then the learner moves on.

@@ -29,6 +29,20 @@ pub trait ShellPane {
     fn mouse(&mut self, _event: &crossterm::event::MouseEvent, _col: u16, _row: u16) -> bool {
         false
     }
+    /// How many lines back in the scrollback the view is (0: the live screen).
+    fn scrolled_back(&self) -> usize {
+        0
+    }
+    /// A full-screen program (nano, vim, less, top) holds the screen: the alternate screen,
+    /// which has no scrollback; its keys are its own.
+    fn full_screen(&self) -> bool {
+        false
+    }
+    /// The text shown from cell `from` to cell `to` (inclusive; (row, col) in the pane, in
+    /// reading order), lines joined as the program wrote them.
+    fn text(&self, _from: (u16, u16), _to: (u16, u16)) -> String {
+        String::new()
+    }
 }
 
 /// How long a program inside must stay quiet at a prompt-like line to count as waiting.
@@ -87,6 +101,24 @@ impl ShellPane for TermShell {
             self.term.write(&bytes);
         }
         true
+    }
+    fn scrolled_back(&self) -> usize {
+        self.term.scrollback_offset()
+    }
+    fn full_screen(&self) -> bool {
+        self.term.screen().alternate_screen()
+    }
+    fn text(&self, from: (u16, u16), to: (u16, u16)) -> String {
+        // vt100 ends before `end_col`; a wide cell's second half still takes the whole cell.
+        let text =
+            self.term
+                .screen()
+                .contents_between(from.0, from.1, to.0, to.1.saturating_add(1));
+        // Lines as a terminal copies them: without the blank cells right of the text.
+        text.split('\n')
+            .map(str::trim_end)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
     fn render(&self, area: Rect, buf: &mut Buffer, focused: bool) {
         use ratatui::widgets::Widget;

@@ -22,7 +22,7 @@ fn modifier_param(mods: KeyModifiers) -> u8 {
 /// The control byte for Ctrl+`c`, as terminals map it (Ctrl-A \x01 … Ctrl-Z \x1a,
 /// Ctrl-[ ESC, Ctrl-\ \x1c, Ctrl-] \x1d, Ctrl-^ \x1e, Ctrl-_ \x1f, Ctrl-Space/Ctrl-@ NUL,
 /// and the digit-row aliases Ctrl-2 … Ctrl-8).
-fn control_byte(c: char) -> Option<u8> {
+pub(crate) fn control_byte(c: char) -> Option<u8> {
     let b = match c {
         'a'..='z' => c as u8 - b'a' + 1,
         'A'..='Z' => c as u8 - b'A' + 1,

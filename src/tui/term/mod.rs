@@ -11,6 +11,7 @@
 pub mod keys;
 #[allow(unsafe_code)] // the PTY: forkpty-style setup and TIOCSWINSZ
 pub mod pty;
+pub mod reflow;
 pub mod replay;
 pub mod sandbox;
 pub mod view;
@@ -352,13 +353,18 @@ impl Terminal {
         self.write(&bytes);
     }
 
-    /// Resizes the emulator and the PTY (the program gets SIGWINCH).
+    /// Resizes the emulator and the PTY (the program gets SIGWINCH). A new width re-wraps
+    /// the main screen's lines ([`reflow`]); a full-screen program redraws its own.
     pub fn resize(&mut self, rows: u16, cols: u16) {
         let (r, c) = self.parser.screen().size();
         if (r.get(), c.get()) == (rows.max(1), cols.max(1)) {
             return;
         }
-        self.parser.screen_mut().set_size(nz(rows), nz(cols));
+        if c.get() != cols.max(1) && !self.parser.screen().alternate_screen() {
+            self.parser = reflow::reflow(&mut self.parser, nz(rows), nz(cols), SCROLLBACK_LINES);
+        } else {
+            self.parser.screen_mut().set_size(nz(rows), nz(cols));
+        }
         let _ = self.pty.resize(rows, cols);
     }
 

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::TermError;
+use crate::i18n::t;
 
 /// Which kind of shell runs in the sandbox (they take their rc file differently).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,9 @@ pub struct Sandbox {
     pub shell: PathBuf,
     /// How `shell` takes its rc file.
     pub kind: ShellKind,
+    /// Where both shells start: the learner's home (the lessons' `~/site`, `~/hello-app` and
+    /// `mkdir site` all mean the same folder there), else where gorae was started.
+    pub home: Option<PathBuf>,
 }
 
 /// `s` quoted for a POSIX shell.
@@ -100,6 +104,29 @@ fn pick_shell() -> Result<(PathBuf, ShellKind), TermError> {
     Err(TermError::NoShell)
 }
 
+/// The learner's home, when it is a directory.
+fn home_dir() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .filter(|h| h.is_dir())
+}
+
+/// The UTF-8 locale every glibc since 2.35 (and Debian, Ubuntu, Fedora before it) has.
+const FALLBACK_LOCALE: &str = "C.UTF-8";
+
+/// Whether the inherited locale variables name a locale this machine lacks. glibc's
+/// `locale` (which links the same locale code as bash) then warns `Cannot set …` on stderr:
+/// bash's `setlocale(LC_ALL, "")` fails as a whole, and the shell runs in the C locale. No
+/// `locale` program (not glibc): nothing to say.
+fn locale_missing() -> bool {
+    std::process::Command::new("locale")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|o| !o.stderr.is_empty())
+}
+
 /// The prompt's whale, unless the host terminal is the Linux console (no emoji glyphs).
 fn prompt_name() -> &'static str {
     if std::env::var("TERM").is_ok_and(|t| t == "linux") {
@@ -112,7 +139,7 @@ fn prompt_name() -> &'static str {
 /// The interactive rc file. It loads the user's usual rc (aliases, functions), then makes
 /// sure `docker` is ours whatever that rc did, and sets the sandbox prompt. The prompt
 /// starts with an OSC 133;A mark so the terminal knows when the shell is at its prompt.
-fn interactive_rc(kind: ShellKind, bin_dir: &Path, history: &Path) -> String {
+fn interactive_rc(kind: ShellKind, bin_dir: &Path, history: &Path, greeting: &str) -> String {
     let bin = shell_quote(&bin_dir.to_string_lossy());
     let name = prompt_name();
     let mut rc = String::from("# gorae sandbox shell (rewritten by gorae on each start)\n");
@@ -133,6 +160,11 @@ fn interactive_rc(kind: ShellKind, bin_dir: &Path, history: &Path) -> String {
          hash -r 2>/dev/null\n\
          HISTFILE={hist}\n",
         hist = shell_quote(&history.to_string_lossy()),
+    ));
+    // Where the shell is and why (the lessons' folders go there), once, before the first prompt.
+    rc.push_str(&format!(
+        "printf '\\033[2m%s\\033[0m\\n' {}\n",
+        shell_quote(greeting)
     ));
     match kind {
         ShellKind::Bash => rc.push_str(&format!(
@@ -188,10 +220,15 @@ impl Sandbox {
         // Compose v1's command, still in many guides (and in seed 002).
         link_atomic(exe, &bin_dir.join("docker-compose"))?;
         let (shell, kind) = pick_shell()?;
+        let home = home_dir();
+        let greeting = match &home {
+            Some(h) => t("term.start_home", &[("dir", &h.to_string_lossy())]),
+            None => t("term.start_here", &[]),
+        };
         let rcfile = dir.join("shellrc");
         write_atomic(
             &rcfile,
-            &interactive_rc(kind, &bin_dir, &dir.join("history")),
+            &interactive_rc(kind, &bin_dir, &dir.join("history"), &greeting),
         )?;
         let replay_rcfile = dir.join("replayrc");
         write_atomic(&replay_rcfile, &replay_rc(&bin_dir))?;
@@ -202,6 +239,7 @@ impl Sandbox {
             replay_rcfile,
             shell,
             kind,
+            home,
         })
     }
 
@@ -214,27 +252,42 @@ impl Sandbox {
         std::env::join_paths(dirs).unwrap_or_else(|_| self.bin_dir.clone().into_os_string())
     }
 
-    /// The environment both shells share: PATH with our `docker` first, an xterm-like
-    /// terminal, `GORAE_SANDBOX=1`. `GORAE_ROOT` and `LANG` are inherited unchanged; when
-    /// no locale is set at all, a UTF-8 one is, so Hangul is not shown as octal escapes.
+    /// The environment both shells share, started in [`Sandbox::home`]: PATH with our
+    /// `docker` first, an xterm-like terminal, `GORAE_SANDBOX=1`. `GORAE_ROOT` and `LANG`
+    /// are inherited; when no locale is set at all, a UTF-8 one is, so Hangul is not shown
+    /// as octal escapes.
     fn base_command(&self) -> Command {
         let mut cmd = Command::new(&self.shell);
         cmd.env("PATH", self.path_value())
             .env("TERM", "xterm-256color")
             .env("COLORTERM", "truecolor")
             .env("GORAE_SANDBOX", "1");
+        if let Some(home) = &self.home {
+            cmd.current_dir(home);
+        }
         let locale_set = ["LC_ALL", "LC_CTYPE", "LANG"]
             .iter()
             .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
         if !locale_set {
-            cmd.env("LC_CTYPE", "C.UTF-8");
+            cmd.env("LC_CTYPE", FALLBACK_LOCALE);
         }
         cmd
     }
 
-    /// The command for the learner's interactive shell.
+    /// The command for the learner's interactive shell. When the inherited locale does not
+    /// exist here (`ko_KR.UTF-8` without its locale data, common), bash would print
+    /// `setlocale: … cannot change locale` and edit Hangul byte by byte (a Backspace after
+    /// `가나` leaves half a character that then runs): the shell gets `LC_ALL=C.UTF-8`, and
+    /// `GORAE_LANG` keeps gorae's `docker` in the TUI's language. (Replay shells keep what
+    /// their caller sets: nobody edits a line there.)
     pub fn command(&self) -> Command {
         let mut cmd = self.base_command();
+        if locale_missing() {
+            cmd.env("LC_ALL", FALLBACK_LOCALE);
+            if std::env::var_os("GORAE_LANG").is_none_or(|v| v.is_empty()) {
+                cmd.env("GORAE_LANG", crate::i18n::lang().code());
+            }
+        }
         match self.kind {
             ShellKind::Bash => {
                 cmd.arg("--rcfile").arg(&self.rcfile).arg("-i");

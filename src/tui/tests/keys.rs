@@ -52,7 +52,10 @@ fn a_command_typed_into_the_lesson_pane_changes_nothing_and_says_how_to_reach_th
         assert_eq!(r.app.snapshot.images.len(), 1, "the store is untouched");
         // The learner is told the way to the terminal.
         let m = r.app.message.clone().expect("a hint");
-        assert_eq!(m.text, crate::i18n::t("tui_lesson_typing", &[]));
+        assert_eq!(
+            m.text,
+            crate::i18n::t("tui_lesson_typing", &[("switch", "Ctrl-G")])
+        );
         assert!(m.text.contains("Ctrl-G"), "{}", m.text);
         assert!(screen(&r.app).contains("Ctrl-G"));
         assert_eq!(r.app.focus, Focus::Lesson);
@@ -63,7 +66,7 @@ fn a_command_typed_into_the_lesson_pane_changes_nothing_and_says_how_to_reach_th
 
 #[test]
 fn the_hint_for_typing_in_the_lesson_pane_is_korean_first() {
-    let text = crate::i18n::t("tui_lesson_typing", &[]);
+    let text = crate::i18n::t("tui_lesson_typing", &[("switch", "Ctrl-G")]);
     if crate::i18n::lang().code() == "ko" {
         assert!(text.contains("수업 창"), "{text}");
     }
@@ -246,4 +249,48 @@ fn a_finished_lesson_reopens_on_its_lesson_done_page() {
     p.set_current("02-images", "images");
     let app = app_with(vec![Ok(lesson()), Ok(lesson2())], p);
     assert_eq!((app.lesson, app.step), (0, 2));
+}
+
+/// Issue 15: Shift-PgUp and friends scroll the terminal's view and send nothing to the shell
+/// (it used to print `2~`); Alt-←/→ move the split and resize the shell; Alt-M lets go of
+/// the mouse (Alt-ㅡ too, with the Korean layout on).
+#[test]
+fn terminal_pane_keys_scroll_widen_and_release_the_mouse_without_writing_to_the_shell() {
+    let mut r = rig();
+    r.app.handle(AppEvent::Resize(160, 45));
+    let shift = |code| AppEvent::Key(KeyEvent::new(code, KeyModifiers::SHIFT));
+    let alt = |code| AppEvent::Key(KeyEvent::new(code, KeyModifiers::ALT));
+    let rows = layout::layout(&r.app).terminal.expect("pane").height as i32;
+    r.app.handle(shift(KeyCode::PageUp));
+    r.app.handle(shift(KeyCode::Up));
+    assert_eq!(r.shell.borrow().scrolled, rows - 1 + 1);
+    r.app.handle(shift(KeyCode::Down));
+    r.app.handle(shift(KeyCode::PageDown));
+    assert_eq!(r.shell.borrow().scrolled, 0);
+    assert!(
+        r.shell.borrow().written.is_empty(),
+        "nothing reached the shell"
+    );
+
+    let before = layout::layout(&r.app).terminal.expect("pane").width;
+    r.app.handle(alt(KeyCode::Left));
+    let after = layout::layout(&r.app).terminal.expect("pane").width;
+    assert_eq!(r.app.settings.terminal_share, 60);
+    assert_eq!(after, before + 8, "5% of 160 columns");
+    assert_eq!(
+        r.shell.borrow().sizes.last().map(|s| s.1),
+        Some(after),
+        "the shell has the new width"
+    );
+    for _ in 0..10 {
+        r.app.handle(alt(KeyCode::Right));
+    }
+    assert_eq!(r.app.settings.terminal_share, 30, "the lower bound");
+    assert!(r.shell.borrow().written.is_empty());
+
+    r.app.handle(alt(KeyCode::Char('m')));
+    assert!(r.app.mouse_released);
+    assert_eq!(r.app.effects.last(), Some(&Effect::MouseCapture(false)));
+    r.app.handle(alt(KeyCode::Char('ㅡ')));
+    assert_eq!(r.app.effects.last(), Some(&Effect::MouseCapture(true)));
 }

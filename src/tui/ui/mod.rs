@@ -5,6 +5,7 @@ pub mod lesson;
 pub mod overlay;
 pub mod state;
 pub mod status;
+pub mod terminal;
 
 use ratatui::Frame;
 use ratatui::text::Line;
@@ -70,13 +71,19 @@ pub fn draw(app: &App, frame: &mut Frame) {
             Borders::TOP
         };
         let focused = app.focus == Focus::Terminal;
-        let block = Block::new()
+        let mut block = Block::new()
             .borders(borders)
             .border_style(th.border(focused))
             .title(Line::from(format!(" {} ", t("tui_terminal", &[]))).style(th.border(focused)));
+        if let Some(marks) = terminal::marks(app) {
+            block = block.title(marks);
+        }
         frame.render_widget(block, b);
         match app.shell.as_ref() {
-            Some(sh) => sh.render(inner, frame.buffer_mut(), focused && app.overlay.is_none()),
+            Some(sh) => {
+                sh.render(inner, frame.buffer_mut(), focused && app.overlay.is_none());
+                terminal::highlight(app, inner, frame.buffer_mut());
+            }
             None => frame.render_widget(
                 Paragraph::new(t("tui_terminal_starting", &[])).style(th.dim()),
                 inner,

@@ -15,7 +15,10 @@ use crate::tui::markdown::{line_width, str_width, wrap};
 use crate::tui::model::{App, Confirm, Overlay};
 
 /// Every key, as (key, key in the lesson pane, what it does).
-pub fn help_entries() -> Vec<(String, String, String)> {
+pub fn help_entries(app: &App) -> Vec<(String, String, String)> {
+    let switch = app.settings.switch_key.label();
+    let second = crate::tui::settings::SECOND_SWITCH_KEY.label();
+    let mouse_key = crate::tui::pane::MOUSE_KEY;
     let rows: Vec<(&str, &str, String)> = vec![
         ("F1", "", t("tui_help_help", &[])),
         ("F2", "", t("tui_help_hint", &[])),
@@ -28,7 +31,15 @@ pub fn help_entries() -> Vec<(String, String, String)> {
         ("F9", "", t("tui_help_demo", &[])),
         ("F10", "", t("tui_help_quit", &[])),
         ("F12", "", t("tui_help_class", &[])),
-        ("Ctrl-G", "Ctrl-G", t("tui_help_focus", &[])),
+        (&switch, &switch, t("tui_help_focus", &[])),
+        (
+            &second,
+            &second,
+            t("tui_help_focus_second", &[("switch", &switch)]),
+        ),
+        ("Shift-PgUp PgDn", "", t("tui_help_scrollback", &[])),
+        ("Alt-← →", "", t("tui_help_widen", &[])),
+        (mouse_key, "", t("tui_help_mouse_key", &[])),
         ("", "↑↓ PgUp PgDn Home End", t("tui_help_scroll", &[])),
         ("", "Ctrl-L", t("tui_help_follow", &[])),
         ("", "Space Enter", t("tui_help_demo_next", &[])),
@@ -102,7 +113,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     match &app.overlay {
         None => {}
         Some(Overlay::Help) => {
-            let entries = help_entries();
+            let entries = help_entries(app);
             let head1 = t("tui_help_anywhere", &[]);
             let head2 = t("tui_help_in_lesson", &[]);
             let k1 = entries
@@ -120,7 +131,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             let pad =
                 |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(str_width(s))));
             let mut lines = vec![
-                Line::from(Span::styled(t("tui_help_intro", &[]), th.dim())),
+                Line::from(Span::styled(
+                    t(
+                        "tui_help_intro",
+                        &[("switch", &app.settings.switch_key.label())],
+                    ),
+                    th.dim(),
+                )),
                 Line::from(Span::styled(t("tui_help_letters", &[]), th.dim())),
                 Line::default(),
                 Line::from(vec![
@@ -149,6 +166,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 ]));
             }
             lines.push(Line::default());
+            if let Some(file) = &app.settings.path {
+                let file = file.display().to_string();
+                let text = t("tui_help_settings", &[("file", &file)]);
+                lines.push(Line::from(Span::styled(text, th.dim())));
+            }
             lines.push(Line::from(Span::styled(t("tui_help_close", &[]), th.dim())));
             let w = lines
                 .iter()

@@ -145,6 +145,7 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
     }
     place.push(Span::styled("│".to_string(), base));
     // (key, label, essential): the rest are dropped first when the line is narrow.
+    let switch = app.switch_key_now().short();
     let keys: Vec<(&str, String, bool)> = match app.focus {
         // The presenter's keys, where they work.
         Focus::Lesson if app.demo => vec![
@@ -159,7 +160,7 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
             ("F2", t("tui_key_hint", &[]), true),
             ("F6", t("tui_key_next", &[]), true),
             ("F7", t("tui_key_list", &[]), false),
-            ("^G", t("tui_key_to_lesson", &[]), false),
+            (&switch, t("tui_key_to_lesson", &[]), false),
             ("F10", t("tui_key_quit", &[]), true),
         ],
         // The same function keys: letters typed in the lesson pane do nothing but say how
@@ -169,7 +170,7 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
             ("F2", t("tui_key_hint", &[]), true),
             ("F6", t("tui_key_next", &[]), false),
             ("F7", t("tui_key_list", &[]), false),
-            ("^G", t("tui_key_to_terminal", &[]), true),
+            (&switch, t("tui_key_to_terminal", &[]), true),
             ("F10", t("tui_key_quit", &[]), true),
         ],
     };
