@@ -140,21 +140,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 )),
                 Line::from(Span::styled(t("tui_help_letters", &[]), th.dim())),
                 Line::default(),
-                Line::from(vec![
-                    Span::styled(pad(&head1, k1 + 2), th.h3()),
-                    Span::styled(pad(&head2, k2 + 2), th.h3()),
-                ]),
             ];
-            for (a, b, what) in entries {
-                let gap = " ".repeat(k1 + 2 - str_width(&a));
-                lines.push(Line::from(vec![
-                    Span::styled(a, th.status_key().patch(th.h3())),
-                    Span::raw(gap),
-                    Span::styled(pad(&b, k2 + 2), th.h3()),
-                    Span::raw(what),
-                ]));
-            }
-            lines.push(Line::default());
+            // The two pages first: the key table below is cut on a short screen.
             for (k, what) in [
                 ("T", t("tui_help_troubleshooting", &[])),
                 ("C", t("tui_help_commands", &[])),
@@ -162,6 +149,20 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 lines.push(Line::from(vec![
                     Span::styled(k, th.status_key().patch(th.h3())),
                     Span::raw(" ".repeat(k1 + 2 - str_width(k) + k2 + 2)),
+                    Span::raw(what),
+                ]));
+            }
+            lines.push(Line::default());
+            lines.push(Line::from(vec![
+                Span::styled(pad(&head1, k1 + 2), th.h3()),
+                Span::styled(pad(&head2, k2 + 2), th.h3()),
+            ]));
+            for (a, b, what) in entries {
+                let gap = " ".repeat(k1 + 2 - str_width(&a));
+                lines.push(Line::from(vec![
+                    Span::styled(a, th.status_key().patch(th.h3())),
+                    Span::raw(gap),
+                    Span::styled(pad(&b, k2 + 2), th.h3()),
                     Span::raw(what),
                 ]));
             }
