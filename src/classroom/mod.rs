@@ -185,15 +185,23 @@ pub fn main(args: Vec<String>) -> i32 {
         t("classroom.intro.board", &[("url", &url)]),
         t("classroom.intro.join", &[("addr", &addr), ("code", &code_)]),
     ];
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let ended = if interactive {
         view::run(&room, &intro, export_to.as_deref())
     } else {
-        // No terminal (a service, a test): the lines, then serve until a signal.
-        for l in &intro {
-            println!("{l}");
+        // No terminal (a service, a test): the lines, then serve until a signal. The handler
+        // is in place before the lines go out: whoever reads them may signal at once.
+        match signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+            Ok(mut signals) => {
+                for l in &intro {
+                    println!("{l}");
+                }
+                let _ = signals.forever().next();
+                Ok(())
+            }
+            Err(e) => Err(e),
         }
-        wait_for_signal()
     };
     drop(server);
     if let Err(e) = ended {
@@ -215,11 +223,4 @@ pub fn main(args: Vec<String>) -> i32 {
         );
     }
     0
-}
-
-fn wait_for_signal() -> std::io::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
-    let _ = signals.forever().next();
-    Ok(())
 }
