@@ -62,6 +62,18 @@
 //!   their bind targets in the upper dir for images without them; a shared read-only init
 //!   layer, as Docker's `-init` layer, would keep upper empty); three process starts (CLI,
 //!   monitor, the container's exec; ~1 ms each here); the grace periods above.
+//! - Pull (issue 17, second session; no PMU on this VM, so `perf stat -e instructions` is not
+//!   supported: counted with `strace -c -f`). An unpack now makes each file with one
+//!   `openat(O_CREAT|O_EXCL|O_NOFOLLOW)` carrying its final mode, 256 KiB writes, one
+//!   `futimens` and a `close`; parent dirs are checked once per unpack, and `chown`/`chmod`
+//!   run only where the kernel's defaults differ from the archive. `pull debian` into an
+//!   empty store: 7095 syscalls for 756 files, none of them chown, chmod or lstat per entry
+//!   (before: an lstat per parent component, an lstat, chown, chmod and utimensat by path
+//!   per entry, and a write per 8 KiB). 64 % of the remaining syscall time is `openat` itself
+//!   (ext4 allocating inodes), 13 % mkdir. Syscalls, old binary → new: 18212 → 7095 (987 →
+//!   18 failed ones: the lstat of every path not there yet). Wall clock is noise here: three
+//!   interleaved A/B rounds gave 836/629, 808/981, 1027/1019 ms (other builds running);
+//!   alone at load ~0.1 the new one took 344–408 ms for 34.5 MB (du), still under 300 MB/s.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -297,7 +309,7 @@ fn main() {
     let unpacked = dir_size(&pull_root.join("layers"));
     if pulled {
         println!(
-            "gorae  pull debian (bundled): {:.0} ms, {:.1} MB unpacked, {:.0} MB/s (target ≥ 150 MB/s)",
+            "gorae  pull debian (bundled): {:.0} ms, {:.1} MB unpacked, {:.0} MB/s (target ≥ 300 MB/s)",
             pull_s * 1000.0,
             unpacked as f64 / 1e6,
             unpacked as f64 / 1e6 / pull_s

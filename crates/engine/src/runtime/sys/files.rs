@@ -17,6 +17,11 @@ pub fn lchown(path: &Path, uid: u32, gid: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// The effective group id (new files take it, unless their dir is set-group-ID).
+pub fn getegid() -> u32 {
+    nix::unistd::getegid().as_raw()
+}
+
 /// Set atime and mtime of `path` (not following a symlink); best effort.
 pub fn set_mtime_nofollow(path: &Path, secs: u64) {
     let Ok(c) = io_cpath(path) else { return };

@@ -9,13 +9,16 @@
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use super::runtime::sys;
 use super::{EngineError, Result};
+
+mod unpack;
+pub use unpack::{Limits, unpack, unpack_limited};
 
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
@@ -40,43 +43,6 @@ pub fn clean_path(raw: &Path) -> Result<PathBuf> {
         }
     }
     Ok(out)
-}
-
-/// Create the parent dirs of `rel` under `root`, refusing to pass through a symlink.
-fn ensure_parents(root: &Path, rel: &Path) -> Result<PathBuf> {
-    let mut cur = root.to_path_buf();
-    let parent = rel.parent().unwrap_or(Path::new(""));
-    for comp in parent.components() {
-        cur.push(comp);
-        match fs::symlink_metadata(&cur) {
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(EngineError::UnsafePath(format!(
-                    "{} (passes through a symlink)",
-                    rel.display()
-                )));
-            }
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => {
-                // A file where a dir is needed: a later layer entry replaces it.
-                fs::remove_file(&cur).map_err(|e| EngineError::io(&cur, e))?;
-                fs::create_dir(&cur).map_err(|e| EngineError::io(&cur, e))?;
-            }
-            Err(_) => {
-                fs::create_dir(&cur).map_err(|e| EngineError::io(&cur, e))?;
-            }
-        }
-    }
-    Ok(root.join(rel))
-}
-
-fn remove_existing(path: &Path) {
-    if let Ok(m) = fs::symlink_metadata(path) {
-        if m.is_dir() {
-            remove_tree(path);
-        } else {
-            let _ = fs::remove_file(path);
-        }
-    }
 }
 
 /// Remove a tree, never following symlinks; errors are ignored (best effort cleanup).
@@ -132,18 +98,6 @@ fn cstr(p: &Path) -> Result<CString> {
         .map_err(|_| EngineError::UnsafePath(p.display().to_string()))
 }
 
-fn lchown(path: &Path, uid: u64, gid: u64) -> Result<()> {
-    if !is_root() {
-        return Ok(());
-    }
-    cstr(path)?;
-    sys::lchown(path, uid as u32, gid as u32).map_err(|e| EngineError::io(path, e))
-}
-
-fn set_mtime(path: &Path, secs: u64) {
-    sys::set_mtime_nofollow(path, secs);
-}
-
 fn mknod_whiteout(path: &Path) -> Result<()> {
     cstr(path)?;
     sys::mknod_whiteout(path).map_err(|e| EngineError::io(path, e))
@@ -172,156 +126,6 @@ pub fn is_opaque(dir: &Path) -> bool {
 pub fn is_whiteout(m: &fs::Metadata) -> bool {
     use std::os::unix::fs::FileTypeExt;
     m.file_type().is_char_device() && m.rdev() == 0
-}
-
-/// How much an archive may unpack to: guards against decompression bombs, which stop at the
-/// limit instead of filling the disk.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Largest single file.
-    pub entry: u64,
-    /// Largest whole layer.
-    pub layer: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            entry: 8 << 30,
-            layer: 16 << 30,
-        }
-    }
-}
-
-/// Unpack a tar stream into `dest` (an empty dir), converting OCI whiteouts to overlayfs ones.
-/// Returns the unpacked size in bytes.
-pub fn unpack(reader: &mut dyn Read, dest: &Path) -> Result<u64> {
-    unpack_limited(reader, dest, Limits::default())
-}
-
-/// [`unpack`] within `limits`.
-pub fn unpack_limited(reader: &mut dyn Read, dest: &Path, limits: Limits) -> Result<u64> {
-    let mut archive = tar::Archive::new(reader);
-    let mut total = 0u64;
-    let mut dir_times: Vec<(PathBuf, u64, u32)> = Vec::new();
-    let entries = archive.entries().map_err(|e| EngineError::io(dest, e))?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| corrupt(dest, e))?;
-        let raw = entry.path().map_err(|e| corrupt(dest, e))?.into_owned();
-        let rel = clean_path(&raw)?;
-        if rel.as_os_str().is_empty() {
-            continue; // "./" itself
-        }
-        let header = entry.header();
-        let mode = header.mode().unwrap_or(0o644) & 0o7777;
-        let uid = header.uid().unwrap_or(0);
-        let gid = header.gid().unwrap_or(0);
-        let mtime = header.mtime().unwrap_or(0);
-        let kind = header.entry_type();
-        let file_name = rel
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-
-        if file_name == OPAQUE_MARKER {
-            let dir = ensure_parents(dest, &rel)?;
-            let dir = dir.parent().unwrap_or(dest).to_path_buf();
-            if dir != dest {
-                set_opaque(&dir)?;
-            }
-            continue;
-        }
-        if let Some(hidden) = file_name.strip_prefix(WHITEOUT_PREFIX) {
-            if hidden.is_empty() || hidden == "." || hidden == ".." || hidden.contains('/') {
-                return Err(EngineError::UnsafePath(raw.display().to_string()));
-            }
-            let target = ensure_parents(dest, &rel)?.with_file_name(hidden);
-            remove_existing(&target);
-            mknod_whiteout(&target)?;
-            continue;
-        }
-
-        let path = ensure_parents(dest, &rel)?;
-        if kind.is_dir() {
-            match fs::symlink_metadata(&path) {
-                Ok(m) if m.is_dir() => {}
-                Ok(_) => {
-                    remove_existing(&path);
-                    fs::create_dir(&path).map_err(|e| EngineError::io(&path, e))?;
-                }
-                Err(_) => fs::create_dir(&path).map_err(|e| EngineError::io(&path, e))?,
-            }
-            lchown(&path, uid, gid)?;
-            fs::set_permissions(&path, fs::Permissions::from_mode(mode))
-                .map_err(|e| EngineError::io(&path, e))?;
-            dir_times.push((path, mtime, mode));
-            continue;
-        }
-        remove_existing(&path);
-        if kind.is_symlink() {
-            let target = entry
-                .link_name()
-                .map_err(|e| corrupt(dest, e))?
-                .ok_or_else(|| EngineError::UnsafePath(raw.display().to_string()))?;
-            std::os::unix::fs::symlink(&target, &path).map_err(|e| EngineError::io(&path, e))?;
-            lchown(&path, uid, gid)?;
-            set_mtime(&path, mtime);
-        } else if kind.is_hard_link() {
-            let target = entry
-                .link_name()
-                .map_err(|e| corrupt(dest, e))?
-                .ok_or_else(|| EngineError::UnsafePath(raw.display().to_string()))?;
-            let target_rel = clean_path(&target)?;
-            let target_path = ensure_parents(dest, &target_rel)?;
-            let tm = fs::symlink_metadata(&target_path).map_err(|_| {
-                EngineError::UnsafePath(format!("{} (hardlink to a missing file)", raw.display()))
-            })?;
-            if tm.is_dir() {
-                return Err(EngineError::UnsafePath(format!(
-                    "{} (hardlink to a directory)",
-                    raw.display()
-                )));
-            }
-            fs::hard_link(&target_path, &path).map_err(|e| EngineError::io(&path, e))?;
-        } else if kind.is_file() || kind == tar::EntryType::Continuous || kind.is_gnu_sparse() {
-            let too_large = |limit: u64| EngineError::TooLarge {
-                path: raw.display().to_string(),
-                limit,
-            };
-            // The header's word first: a bomb of one huge file is refused before any write.
-            if entry.size() > limits.entry {
-                return Err(too_large(limits.entry));
-            }
-            let mut out = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .custom_flags(libc::O_NOFOLLOW)
-                .mode(0o600)
-                .open(&path)
-                .map_err(|e| EngineError::io(&path, e))?;
-            let budget = limits.entry.min(limits.layer.saturating_sub(total) + 1);
-            let n = io::copy(&mut (&mut entry).take(budget), &mut out)
-                .map_err(|e| corrupt(&path, e))?;
-            total += n;
-            if total > limits.layer {
-                return Err(too_large(limits.layer));
-            }
-            drop(out);
-            lchown(&path, uid, gid)?;
-            fs::set_permissions(&path, fs::Permissions::from_mode(mode))
-                .map_err(|e| EngineError::io(&path, e))?;
-            set_mtime(&path, mtime);
-        } else if kind.is_fifo() {
-            cstr(&path)?;
-            sys::mkfifo(&path, mode);
-            lchown(&path, uid, gid)?;
-        }
-        // Device nodes are skipped: the runtime provides /dev, and an image must not bring its own.
-    }
-    for (path, mtime, _) in dir_times.iter().rev() {
-        set_mtime(path, *mtime);
-    }
-    Ok(total)
 }
 
 fn corrupt(path: &Path, e: io::Error) -> EngineError {
