@@ -588,9 +588,7 @@ fn run(cli: Cli) -> CmdResult {
             force,
             volumes,
             containers,
-        } => containers::for_each(&containers, |c| {
-            store.remove_container_with(c, force, volumes).map(|_| ())
-        }),
+        } => containers::remove(&store, &containers, force, volumes),
         Cmd::Rename {
             container,
             new_name,
