@@ -345,8 +345,8 @@ fn daemon_refusals_are_worded_as_dockers() {
     assert_eq!(r.code, 1);
     assert_eq!(
         r.stderr,
-        "Error response from daemon: Cannot kill container: nope: No such container: nope\n\
-         Error response from daemon: Cannot kill container: gone: No such container: gone\n"
+        "Error response from daemon: cannot kill container: nope: No such container: nope\n\
+         Error response from daemon: cannot kill container: gone: No such container: gone\n"
     );
     let r = s.docker(&["start", "nope", "gone"]);
     assert_eq!(r.code, 1);

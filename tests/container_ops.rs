@@ -154,11 +154,12 @@ fn pause_freezes_a_container_and_the_other_commands_say_so_as_docker_does() {
     let refusals: [(&[&str], String); 5] = [
         (
             &["pause", "ticker"],
-            format!("container {id} is already paused"),
+            format!("Container {id} is already paused"),
         ),
         (
             &["exec", "ticker", "true"],
-            format!("Container {id} is paused, unpause the container before exec"),
+            // Docker's daemon names the container as typed for exec.
+            "Container ticker is paused, unpause the container before exec".into(),
         ),
         (
             &["start", "ticker"],
@@ -398,11 +399,11 @@ fn run_resource_flags_env_file_and_stop_signal() {
         ),
         (
             &["run", "--rm", "-m", "1m", "busybox", "true"],
-            "docker: Error response from daemon: Minimum memory limit allowed is 6MB.",
+            "docker: Error response from daemon: Minimum memory limit allowed is 6MB.\n\nRun 'docker run --help' for more information",
         ),
         (
             &["run", "--rm", "--stop-signal", "NOPE", "busybox", "true"],
-            "docker: Error response from daemon: Invalid signal: NOPE",
+            "docker: Error response from daemon: Invalid signal: NOPE\n\nRun 'docker run --help' for more information",
         ),
         (
             &[
@@ -413,7 +414,7 @@ fn run_resource_flags_env_file_and_stop_signal() {
                 "busybox",
                 "true",
             ],
-            "docker: open /nonexistent/gorae.env: no such file or directory",
+            "docker: open /nonexistent/gorae.env: no such file or directory\n\nRun 'docker run --help' for more information",
         ),
     ];
     for (args, want) in refusals {

@@ -22,15 +22,13 @@ fn pulled() -> Sandbox {
     s
 }
 
-/// The failure's message and code; nothing of it on stdout.
+/// The failure's message (on stderr; an exec's on stdout, as Docker's daemon writes it into
+/// the exec's stream) and code.
 fn fails(r: &Run, code: i32, wanted: &[&str], what: &str) {
     assert_eq!(r.code, code, "{what}: {}", r.stderr);
+    let said = format!("{}{}", r.stderr, r.stdout);
     for w in wanted {
-        assert!(
-            r.stderr.contains(w),
-            "{what}: wanted {w:?} in {:?}",
-            r.stderr
-        );
+        assert!(said.contains(w), "{what}: wanted {w:?} in {:?}", r.stderr);
     }
     // No Rust io::Error wording reaches the learner.
     assert!(!r.stderr.contains("os error"), "{what}: {:?}", r.stderr);
@@ -49,7 +47,7 @@ fn korean(r: &Run, code: i32, wanted: &[&str], what: &str) {
         "OCI runtime",
     ] {
         assert!(
-            !r.stderr.contains(english),
+            !format!("{}{}", r.stderr, r.stdout).contains(english),
             "{what}: English {english:?} in {:?}",
             r.stderr
         );
@@ -101,7 +99,7 @@ fn run_failures_in_english_are_dockers() {
         &r,
         125,
         &[
-            "docker: Error response from daemon: failed to create task for container: chdir to cwd (\"/etc/passwd\") set in config.json failed: not a directory",
+            "docker: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: chdir to cwd (\"/etc/passwd\") set in config.json failed: not a directory",
         ],
         "run -w /etc/passwd",
     );
@@ -146,7 +144,7 @@ fn exec_failures_speak_korean_and_dockers_english() {
             &r,
             126,
             &[&format!(
-                "OCI runtime exec failed: chdir to cwd (\"{wd}\") set in config.json failed: not a directory"
+                "OCI runtime exec failed: exec failed: unable to start container process: chdir to cwd (\"{wd}\") set in config.json failed: not a directory"
             )],
             &format!("exec -w {wd} (en)"),
         );
@@ -165,7 +163,9 @@ fn exec_failures_speak_korean_and_dockers_english() {
     fails(
         &r,
         126,
-        &["OCI runtime exec failed: exec: \"nope\": executable file not found in $PATH"],
+        &[
+            "OCI runtime exec failed: exec failed: unable to start container process: exec: \"nope\": executable file not found in $PATH",
+        ],
         "exec nope (en)",
     );
     let r = ko(&["exec", "-u", "nobody123", "box", "true"]);
@@ -180,7 +180,7 @@ fn exec_failures_speak_korean_and_dockers_english() {
         &r,
         126,
         &[
-            "OCI runtime exec failed: unable to find user nobody123: no matching entries in passwd file",
+            "OCI runtime exec failed: exec failed: unable to start container process: unable to find user nobody123: no matching entries in passwd file",
         ],
         "exec -u nobody123 (en)",
     );

@@ -433,7 +433,14 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
     if !c.is_running() {
         return Err(crate::engine::EngineError::NotRunning(c.id.clone()).into());
     }
-    store.refuse_if_paused(&c, "exec")?;
+    // Docker's daemon names the container as it was typed here.
+    if c.is_paused() {
+        return Err(crate::engine::EngineError::Paused {
+            id: a.container.clone(),
+            op: "exec".into(),
+        }
+        .into());
+    }
     if a.tty && a.interactive && !stdin_is_tty() {
         return Err(Failure::new(t("err-not-a-tty", &[]), 1));
     }
@@ -466,9 +473,10 @@ pub fn exec(store: &Store, a: ExecArgs) -> CmdResult {
             .attr("execID", a.command.join(" "))
             .attr("gorae.cmd", argv.clone()),
     );
-    // In the child, on failure: say it where the process's stderr goes.
+    // In the child, on failure: say it on the process's stdout, as Docker's daemon writes it
+    // into the exec's output stream (with its "\r\n").
     let report = |failure: &runtime::InitFailure| {
-        let _ = writeln!(std::io::stderr(), "{}", exec_error(failure));
+        sys::write_all(1, format!("{}\r\n", exec_error(failure)).as_bytes());
     };
     let spawn_failed = |e: sys::SysError| Failure::new(e.to_string(), 126);
     let code = if a.tty && !a.detach {

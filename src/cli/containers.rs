@@ -22,6 +22,24 @@ pub fn for_each(names: &[String], f: impl Fn(&str) -> Result<(), EngineError>) -
     Ok(code)
 }
 
+/// `docker rm`: with `-f`, a container that does not exist is reported but is no failure
+/// (docker/cli's rm skips not-found errors under --force).
+pub fn remove(store: &Store, names: &[String], force: bool, volumes: bool) -> CmdResult {
+    let mut code = 0;
+    for n in names {
+        match store.remove_container_with(n, force, volumes) {
+            Ok(_) => println!("{n}"),
+            Err(e) => {
+                eprintln!("{}", describe(&e));
+                if !(force && matches!(e, EngineError::NoSuchContainer(_))) {
+                    code = 1;
+                }
+            }
+        }
+    }
+    Ok(code)
+}
+
 pub fn restart(store: &Store, names: &[String], time: u64) -> CmdResult {
     for_each(names, |n| {
         let c = store.stop_container(n, time)?;
@@ -34,16 +52,30 @@ pub fn restart(store: &Store, names: &[String], time: u64) -> CmdResult {
 }
 
 pub fn rename(store: &Store, name: &str, new_name: &str) -> CmdResult {
+    // docker/cli's rename prints the daemon's error, then its own line.
+    rename_inner(store, name, new_name).map_err(|f| {
+        Failure::new(
+            format!("{}\n{}", f.message, t("rename.failed", &[("name", name)])),
+            1,
+        )
+    })
+}
+
+fn rename_inner(store: &Store, name: &str, new_name: &str) -> CmdResult {
     crate::engine::container::validate_name(new_name)?;
     let c = store.resolve_container(name)?;
     {
         let _lock = store.lock()?;
         if let Some(other) = store.containers()?.iter().find(|o| o.name == new_name) {
-            return Err(EngineError::NameInUse {
-                name: new_name.to_string(),
-                id: other.id.clone(),
-            }
-            .into());
+            let conflict = t("err-name-in-use", &[("name", new_name), ("id", &other.id)]);
+            return Err(Failure::new(
+                format!(
+                    "{}{}",
+                    t("err-daemon", &[]),
+                    t("rename.allocating", &[("detail", &conflict)])
+                ),
+                1,
+            ));
         }
         let mut rec = store.load_container(&c.id)?;
         // Its DNS names follow (the embedded DNS reads the name itself; inspect shows these).

@@ -331,7 +331,10 @@ pub fn remove(store: &Store, names: &[String], force: bool) -> CmdResult {
                 // Docker's daemon names the reference with its tag (`a:latest`).
                 let shown = crate::engine::EngineError::NoSuchImage(tagged(&n));
                 eprintln!("{}", super::describe(&shown));
-                code = 1;
+                // docker/cli's rmi skips not-found errors under --force.
+                if !force {
+                    code = 1;
+                }
             }
             Err(e) => {
                 eprintln!("{}", super::describe(&e));
@@ -348,7 +351,12 @@ pub fn tagged(name: &str) -> String {
 }
 
 pub fn history(store: &Store, name: &str, no_trunc: bool, quiet: bool, human: bool) -> CmdResult {
-    let img = store.resolve_image(name)?;
+    let img = store.resolve_image(name).map_err(|e| match e {
+        crate::engine::EngineError::NoSuchImage(n) => {
+            crate::engine::EngineError::NoSuchImage(tagged(&n))
+        }
+        other => other,
+    })?;
     let mut rows = vec![vec![
         "IMAGE".to_string(),
         "CREATED".into(),

@@ -3,9 +3,8 @@
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
 
-use super::{CmdResult, Failure};
+use super::CmdResult;
 use crate::engine::Store;
-use crate::i18n::t;
 
 pub fn logs(
     store: &Store,
@@ -16,14 +15,11 @@ pub fn logs(
 ) -> CmdResult {
     let c = store.resolve_container(name)?;
     let lines = store.read_logs(&c.id);
-    let skip = match tail {
-        None | Some("all") => 0,
-        Some(n) => {
-            let n: usize = n
-                .parse()
-                .map_err(|_| Failure::new(t("err-bad-tail", &[("value", n)]), 1))?;
-            count_skip(&lines, n)
-        }
+    // Docker's daemon reads `--tail` with Go's Atoi: anything else, or a negative number, is
+    // every line.
+    let skip = match tail.and_then(|n| n.parse::<i64>().ok()) {
+        Some(n) if n >= 0 => count_skip(&lines, usize::try_from(n).unwrap_or(usize::MAX)),
+        _ => 0,
     };
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();

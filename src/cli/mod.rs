@@ -477,7 +477,11 @@ fn run(cli: Cli) -> CmdResult {
             },
         ),
         Cmd::Tag { source, target } => {
-            store.tag(&source, &target)?;
+            // Docker's daemon names a missing source with its tag (`a:latest`).
+            store.tag(&source, &target).map_err(|e| match e {
+                EngineError::NoSuchImage(n) => EngineError::NoSuchImage(images::tagged(&n)),
+                other => other,
+            })?;
             Ok(0)
         }
         Cmd::Rmi { force, images } => images::remove(&store, &images, force),
@@ -588,9 +592,7 @@ fn run(cli: Cli) -> CmdResult {
             force,
             volumes,
             containers,
-        } => containers::for_each(&containers, |c| {
-            store.remove_container_with(c, force, volumes).map(|_| ())
-        }),
+        } => containers::remove(&store, &containers, force, volumes),
         Cmd::Rename {
             container,
             new_name,

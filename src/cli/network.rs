@@ -355,7 +355,11 @@ fn rm(store: &Store, a: RmArgs) -> CmdResult {
             }
         }
     }
-    Ok(code)
+    if code != 0 {
+        // docker/cli's network rm ends with a StatusError whose text main prints.
+        return Err(Failure::new(format!("exit status {code}"), code));
+    }
+    Ok(0)
 }
 
 fn prune(store: &Store, a: PruneArgs) -> CmdResult {
@@ -488,6 +492,7 @@ pub fn describe(e: &NetError) -> String {
         NetError::NotFound(n) => return t("net.not-found", &[("name", n)]),
         NetError::NameExists(n) => return t("net.exists", &[("name", n)]),
         NetError::Predefined(n) => return t("net.predefined", &[("name", n)]),
+        NetError::CreatePredefined(n) => return t("net.create-predefined", &[("name", n)]),
         NetError::InUse { name, id } => return t("net.in-use", &[("name", name), ("id", id)]),
         NetError::NoDriver(d) => return t("net.no-driver", &[("driver", d)]),
         NetError::BadSubnet(s) => return t("net.bad-subnet", &[("value", s)]),

@@ -25,6 +25,8 @@ pub fn parse_publish(spec: &str) -> Result<PortBinding, Failure> {
         [c, h, ip] => (*ip, if h.is_empty() { Some(0) } else { port(h) }, port(c)),
         _ => (spec, None, None),
     };
+    // Docker's nat.ParsePortSpec names the part it could not read.
+    let part = |key: &str, value: &str| Failure::new(t(key, &[("value", value)]), 125);
     match (host, container) {
         (Some(h), Some(c)) => Ok(PortBinding {
             host_ip: ip.to_string(),
@@ -32,8 +34,30 @@ pub fn parse_publish(spec: &str) -> Result<PortBinding, Failure> {
             container_port: c,
             proto: proto.to_string(),
         }),
+        (_, None) if parts.len() <= 3 => Err(part("err-bad-container-port", parts[0])),
+        (None, Some(_)) => Err(part("err-bad-host-port", parts[1])),
         _ => Err(bad()),
     }
+}
+
+/// Docker's withHelp: `docker: ERROR` and a line pointing at `docker CMD --help`, on the
+/// failures its `run` (and `create`, before the daemon) reports so.
+fn with_help(f: Failure, cmd: &str) -> Failure {
+    let more = t("run.more-help", &[("cmd", cmd)]);
+    if !f.message.starts_with("docker: ") || f.message.ends_with(&more) {
+        return f;
+    }
+    Failure::new(format!("{}\n\n{more}", f.message), f.code)
+}
+
+/// `create`'s daemon errors: as the daemon said them, exit 1 (docker/cli's runCreate returns
+/// them unwrapped).
+fn plain(f: Failure) -> Failure {
+    let message = match f.message.strip_prefix("docker: ") {
+        Some(rest) => rest.to_string(),
+        None => f.message,
+    };
+    Failure::new(message, 1)
 }
 
 fn docker_prefixed(e: EngineError) -> Failure {
@@ -112,17 +136,17 @@ fn create_options(a: &RunArgs, cmd: &str) -> Result<CreateOptions, Failure> {
         memory: a
             .memory
             .as_deref()
-            .map(|v| resources::memory("run", v))
+            .map(|v| resources::memory(cmd, v))
             .transpose()?,
         pids_limit: a
             .pids_limit
             .as_deref()
-            .map(|v| resources::pids_limit("run", v))
+            .map(|v| resources::pids_limit(cmd, v))
             .transpose()?,
         nano_cpus: a
             .cpus
             .as_deref()
-            .map(|v| resources::cpus("run", v))
+            .map(|v| resources::cpus(cmd, v))
             .transpose()?,
     };
     Ok(CreateOptions {
@@ -157,10 +181,10 @@ fn create_options(a: &RunArgs, cmd: &str) -> Result<CreateOptions, Failure> {
 }
 
 pub fn create(store: &Store, a: RunArgs) -> CmdResult {
-    let opts = create_options(&a, "create")?;
+    let opts = create_options(&a, "create").map_err(|f| with_help(f, "create"))?;
     let pull = pull_policy(&a.pull, "create")?;
-    ensure_image(store, &a.image, pull)?;
-    let c = store.create_container(&opts).map_err(docker_prefixed)?;
+    ensure_image(store, &a.image, pull).map_err(plain)?;
+    let c = store.create_container(&opts).map_err(|e| plain(e.into()))?;
     println!("{}", c.id);
     Ok(0)
 }
@@ -176,6 +200,10 @@ fn start_failed(store: &Store, c: &Container, e: &EngineError) -> Failure {
 }
 
 pub fn run(store: &Store, a: RunArgs) -> CmdResult {
+    run_container(store, a).map_err(|f| with_help(f, "run"))
+}
+
+fn run_container(store: &Store, a: RunArgs) -> CmdResult {
     super::trace::lap(Phase::CliStart);
     let opts = create_options(&a, "run")?;
     let pull = pull_policy(&a.pull, "run")?;

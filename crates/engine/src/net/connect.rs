@@ -90,7 +90,8 @@ impl Store {
             .map(|(n, _)| n.clone())
         else {
             return Err(NetError::NotConnected {
-                container: c.name.clone(),
+                // Docker's daemon names the container by its id here.
+                container: c.id.clone(),
                 network: net.name.clone(),
             }
             .into());

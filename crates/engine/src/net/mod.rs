@@ -37,6 +37,9 @@ pub enum NetError {
     NameExists(String),
     #[error("{0} is a pre-defined network and cannot be removed")]
     Predefined(String),
+    /// `network create` of a predefined network's name (Docker's text ends with a space).
+    #[error("operation is not permitted on predefined {0} network ")]
+    CreatePredefined(String),
     #[error("error while removing network: network {name} id {id} has active endpoints")]
     InUse { name: String, id: String },
     #[error("plugin \"{0}\" not found")]

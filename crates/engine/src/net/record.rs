@@ -205,6 +205,9 @@ impl Store {
         if !valid_name(&o.name) {
             return Err(NetError::BadName(o.name.clone()).into());
         }
+        if PREDEFINED.contains(&o.name.as_str()) {
+            return Err(NetError::CreatePredefined(o.name.clone()).into());
+        }
         self.networks()?;
         let _lock = self.lock()?;
         let all = self.read_networks()?;
