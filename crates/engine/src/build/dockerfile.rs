@@ -522,11 +522,9 @@ pub fn expand_shown(text: &str, vars: &dyn Fn(&str) -> Option<String>, escape: c
                 single = !single;
             }
             out.push(c);
-            if c == escape && !single {
-                if let Some(&n) = chars.get(i + 1) {
-                    out.push(n);
-                    i += 1;
-                }
+            if let (true, false, Some(&n)) = (c == escape, single, chars.get(i + 1)) {
+                out.push(n);
+                i += 1;
             }
             i += 1;
             continue;

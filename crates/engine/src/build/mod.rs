@@ -303,12 +303,10 @@ fn base_images(
         let lower = name.to_ascii_lowercase();
         let is_stage =
             aliases.contains(&lower) || name.parse::<usize>().is_ok_and(|i| i < aliases.len());
-        if !is_stage && name != "scratch" {
-            if let Ok(r) = Reference::parse(&name) {
-                let full = r.canonical();
-                if !names.contains(&full) {
-                    names.push(full);
-                }
+        if let (false, true, Ok(r)) = (is_stage, name != "scratch", Reference::parse(&name)) {
+            let full = r.canonical();
+            if !names.contains(&full) {
+                names.push(full);
             }
         }
         aliases.push(alias.clone().unwrap_or_default());
