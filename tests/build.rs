@@ -37,9 +37,10 @@ fn container_creates(s: &Sandbox) -> usize {
         .count()
 }
 
-/// The output of each `Step n/m` section.
-fn sections(out: &str) -> Vec<String> {
-    out.split("Step ").skip(1).map(str::to_string).collect()
+/// BuildKit's plain output (what `docker build` prints when stderr is no terminal): each
+/// `#N` block, from its name line to its DONE / CACHED / ERROR line.
+fn blocks(out: &str) -> Vec<String> {
+    out.split("\n\n").map(str::to_string).collect()
 }
 
 const FULL: &str = r#"# a comment
@@ -67,8 +68,16 @@ fn build_runs_every_instruction_and_the_image_works() {
             ("secret.txt", "x"),
         ],
     );
-    let r = build(&s, &["-t", "myapp:v1", "--build-arg", "VERSION=2.0"], &ctx);
+    let c = ctx.to_str().unwrap();
+    let args = ["build", "-t", "myapp:v1", "--build-arg", "VERSION=2.0", c];
+    let r = s.docker_env(&args, &[("DOCKER_BUILDKIT", "0")]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("DEPRECATED: The legacy builder is deprecated"),
+        "{}",
+        r.stderr
+    );
     assert!(
         r.stdout
             .starts_with("Sending build context to Docker daemon  "),
@@ -165,13 +174,27 @@ fn rebuild_uses_the_cache_and_a_changed_file_invalidates_from_its_step() {
     let creates = container_creates(&s);
     let again = build(&s, &["-t", "cached"], &ctx);
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert_eq!(
-        again.stdout.matches(" ---> Using cache\n").count(),
-        4,
+    // BuildKit's way: every step CACHED, the base image too, nothing printed on stdout.
+    assert_eq!(again.stdout, "");
+    for step in [
+        "[1/4] FROM docker.io/library/busybox:latest@sha256:",
+        "[2/4] RUN echo one > /one",
+        "[3/4] COPY app.txt /app.txt",
+        "[4/4] RUN cat /app.txt > /copy",
+    ] {
+        let block = blocks(&again.stderr)
+            .into_iter()
+            .find(|b| b.contains(step))
+            .unwrap_or_else(|| panic!("no {step} in {}", again.stderr));
+        assert!(block.ends_with(" CACHED"), "{block}");
+    }
+    assert!(
+        again
+            .stderr
+            .contains("naming to docker.io/library/cached:latest done"),
         "{}",
-        again.stdout
+        again.stderr
     );
-    assert!(!again.stdout.contains("Running in"), "{}", again.stdout);
     assert_eq!(
         container_creates(&s),
         creates,
@@ -190,17 +213,26 @@ fn rebuild_uses_the_cache_and_a_changed_file_invalidates_from_its_step() {
     fs::write(ctx.join("app.txt"), "v2\n").unwrap();
     let changed = build(&s, &["-t", "cached"], &ctx);
     assert_eq!(changed.code, 0, "{}", changed.stderr);
-    let steps = sections(&changed.stdout);
-    assert!(steps[1].contains("Using cache"), "{}", steps[1]);
+    let steps: Vec<String> = blocks(&changed.stderr)
+        .into_iter()
+        .filter(|b| b.contains("/4] "))
+        .collect();
+    assert_eq!(steps.len(), 4, "{}", changed.stderr);
+    assert!(steps[1].ends_with(" CACHED"), "{}", steps[1]);
     for later in &steps[2..] {
-        assert!(!later.contains("Using cache"), "{later}");
+        assert!(later.contains(" DONE "), "{later}");
     }
-    assert!(steps[3].contains("Running in"), "{}", steps[3]);
     assert_eq!(s.ok(&["run", "--rm", "cached"]), "v2\n");
 
     let fresh = build(&s, &["--no-cache", "-t", "cached"], &ctx);
     assert_eq!(fresh.code, 0, "{}", fresh.stderr);
-    assert!(!fresh.stdout.contains("Using cache"), "{}", fresh.stdout);
+    assert!(!fresh.stderr.contains("CACHED ["), "{}", fresh.stderr);
+    assert_eq!(
+        fresh.stderr.matches(" CACHED\n").count(),
+        1,
+        "{}",
+        fresh.stderr
+    );
 }
 
 #[test]
@@ -311,13 +343,31 @@ fn a_failing_run_leaves_no_tag_and_no_container() {
     );
     let r = build(&s, &["-t", "broken"], &ctx);
     assert_eq!(r.code, 1, "{}", r.stdout);
+    // BuildKit's words: the step's ERROR, the Dockerfile around it, the error last.
     assert!(
-        r.stderr
-            .contains("The command '/bin/sh -c exit 3' returned a non-zero code: 3"),
+        r.stderr.contains(
+            "#6 [3/3] RUN exit 3\n#6 ERROR: process \"/bin/sh -c exit 3\" did not complete successfully: exit code: 3\n"
+        ),
         "{}",
         r.stderr
     );
-    assert!(!r.stdout.contains("Successfully"), "{}", r.stdout);
+    assert!(
+        r.stderr.ends_with(
+            "Dockerfile:3\n--------------------\n   1 |     FROM busybox\n   2 |     RUN echo before\n   3 | >>> RUN exit 3\n   4 |     CMD [\"sh\"]\n   5 |     \n--------------------\nERROR: failed to build: failed to solve: process \"/bin/sh -c exit 3\" did not complete successfully: exit code: 3\n"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stdout, "");
+    let c = ctx.to_str().unwrap();
+    let classic = s.docker_env(&["build", c], &[("DOCKER_BUILDKIT", "0")]);
+    assert!(
+        classic
+            .stderr
+            .contains("The command '/bin/sh -c exit 3' returned a non-zero code: 3"),
+        "{}",
+        classic.stderr
+    );
     assert_eq!(s.ok(&["images", "-q", "broken"]).trim(), "");
     assert_eq!(s.ok(&["ps", "-aq"]).trim(), "");
 }
@@ -364,15 +414,15 @@ fn start_slow_build(s: &Sandbox, ctx: &std::path::Path) -> std::process::Child {
     use std::io::{BufRead, BufReader};
     let mut child = s
         .command(&["build", "-t", "slow", ctx.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
     loop {
         match lines.next() {
-            Some(Ok(l)) if l == "sleeping" => break,
+            Some(Ok(l)) if l.ends_with(" sleeping") => break,
             Some(Ok(_)) => {}
             _ => panic!("the build ended before its RUN started"),
         }
@@ -430,4 +480,112 @@ fn copy_follows_the_images_symlinked_dirs() {
         "readlink /bin; sh /usr/bin/tool.sh; ls /bin/ls",
     ]);
     assert_eq!(out, "usr/bin\ntool\n/bin/ls\n");
+}
+
+#[test]
+fn buildkit_plain_names_steps_as_docker_does() {
+    let s = Sandbox::new();
+    let ctx = context(&s, &[("Dockerfile", FULL), ("app.txt", "the app\n")]);
+    let r = build(&s, &["-t", "myapp:v1", "--build-arg", "VERSION=2.0"], &ctx);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "", "BuildKit's progress goes to stderr");
+    let e = &r.stderr;
+    assert!(
+        e.starts_with(
+            "#0 building with \"default\" instance using docker driver\n\n#1 [internal] load build definition from Dockerfile\n#1 transferring dockerfile: "
+        ),
+        "{e}"
+    );
+    for want in [
+        "#2 [internal] load metadata for docker.io/library/busybox:latest\n#2 DONE 0.0s\n",
+        "#3 [internal] load .dockerignore\n#3 transferring context: 2B done\n",
+        "#4 [1/4] FROM docker.io/library/busybox:latest@sha256:",
+        "[internal] load build context\n",
+        "[2/4] WORKDIR /app\n",
+        "[3/4] RUN echo hello > /hello.txt && echo \"built 2.0\"\n",
+        "[4/4] COPY app.txt ./\n",
+        "exporting to image\n",
+        "naming to docker.io/library/myapp:v1 done\n",
+    ] {
+        assert!(e.contains(want), "no {want:?} in\n{e}");
+    }
+    // The RUN's output, stamped with its time in the step.
+    let line = e.lines().find(|l| l.ends_with(" built 2.0")).unwrap();
+    let stamp = line.split(' ').nth(1).unwrap();
+    assert!(stamp.len() == 5 && stamp.parse::<f64>().is_ok(), "{line}");
+    // -q prints the image ID only.
+    let q = build(&s, &["-q", "-t", "myapp:v1"], &ctx);
+    assert_eq!(q.stderr, "");
+    assert!(
+        q.stdout.starts_with("sha256:") && q.stdout.len() == 72,
+        "{}",
+        q.stdout
+    );
+    let bad = build(&s, &["--progress=fancy"], &ctx);
+    assert_eq!(bad.code, 1);
+    assert_eq!(bad.stderr, "ERROR: invalid progress mode fancy\n");
+}
+
+#[test]
+fn buildkit_tty_redraws_within_an_80_column_terminal() {
+    if !common::tmux::have_tmux() {
+        common::skip("tmux is not installed");
+        return;
+    }
+    let s = Sandbox::new();
+    let long = "가나다라마바사아자차카타파하".repeat(4);
+    let ctx = context(
+        &s,
+        &[(
+            "Dockerfile",
+            &format!("FROM busybox\nRUN for i in 1 2 3; do echo \"$i {long}\"; sleep 0.2; done\n"),
+        )],
+    );
+    let script = s.dir.path().join("run.sh");
+    fs::write(
+        &script,
+        format!(
+            "GORAE_ROOT={} GORAE_IMAGES={} LANG=C.UTF-8 {} docker build -t tty {}; echo rc=$?; sleep 60\n",
+            s.root().display(),
+            common::catalog().display(),
+            common::bin().display(),
+            ctx.display()
+        ),
+    )
+    .unwrap();
+    let t =
+        common::tmux::Tmux::start_sized("buildtty", &format!("bash {}", script.display()), 80, 24);
+    let (ok, screen) = t.wait_for(std::time::Duration::from_secs(60), |s| s.contains("rc="));
+    assert!(ok, "{screen}");
+    assert!(screen.contains("rc=0"), "{screen}");
+    let lines: Vec<&str> = screen.lines().collect();
+    assert!(
+        lines[0].starts_with("[+] Building ")
+            && lines[0].contains(" FINISHED")
+            && lines[0].ends_with("docker:default"),
+        "{screen}"
+    );
+    assert!(
+        lines[1].starts_with(" => [internal] load build definition from Dockerfile "),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(" => [1/2] FROM docker.io/library/busybox:latest@sha256:"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(" => [2/2] RUN for i in 1 2 3; do echo"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(" => => naming to docker.io/library/tty:latest "),
+        "{screen}"
+    );
+    // Every line fits the pane (no wrapped halves), each step's line ends with its time,
+    // and the redrawn frames left nothing behind (one header).
+    for l in &lines {
+        assert!(unicode_width::UnicodeWidthStr::width(*l) <= 79, "{l:?}");
+    }
+    assert_eq!(screen.matches("[+] Building").count(), 1, "{screen}");
+    assert!(!screen.contains(" => => # "), "{screen}");
 }

@@ -358,6 +358,8 @@ pub enum Cmd {
         no_cache: bool,
         #[arg(short, long)]
         quiet: bool,
+        #[arg(long, value_name = "string")]
+        progress: Option<String>,
         #[arg(long)]
         build_arg: Vec<String>,
         path: String,

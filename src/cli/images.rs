@@ -17,7 +17,8 @@ struct LinePrinter<'a> {
 }
 
 impl PullProgress for LinePrinter<'_> {
-    fn layer(&mut self, short: &str, status: LayerStatus) {
+    fn layer(&mut self, digest: &str, _size: u64, status: LayerStatus) {
+        let short = crate::engine::image::short_hex(digest);
         if self.quiet {
             return;
         }

@@ -714,6 +714,7 @@ fn run(cli: Cli) -> CmdResult {
             file,
             no_cache,
             quiet,
+            progress,
             build_arg,
             path,
         } => build::build(
@@ -723,6 +724,7 @@ fn run(cli: Cli) -> CmdResult {
                 file: file.as_deref(),
                 no_cache,
                 quiet,
+                progress: progress.as_deref(),
                 build_args: &build_arg,
                 path: &path,
             },

@@ -20,6 +20,12 @@ impl Tmux {
     /// Starts `cmd` (a shell command line) in a 160×45 session on a server named after
     /// `name` and this test process.
     pub fn start(name: &str, cmd: &str) -> Tmux {
+        Tmux::start_sized(name, cmd, 160, 45)
+    }
+
+    /// Starts `cmd` in a `cols`×`rows` session.
+    pub fn start_sized(name: &str, cmd: &str, cols: u16, rows: u16) -> Tmux {
+        let (cols, rows) = (cols.to_string(), rows.to_string());
         let tmux = Tmux {
             socket: format!("gorae-{name}-{}", std::process::id()),
         };
@@ -28,9 +34,9 @@ impl Tmux {
             "new-session",
             "-d",
             "-x",
-            "160",
+            &cols,
             "-y",
-            "45",
+            &rows,
             "-s",
             "gorae",
             cmd,

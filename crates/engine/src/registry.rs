@@ -678,20 +678,19 @@ impl Store {
             });
         }
         for (layer, diff_id) in manifest.layers.iter().zip(&config.rootfs.diff_ids) {
-            let short = short_hex(&layer.digest);
             let blob = self.blob_path(&layer.digest);
             if self.layer_ready(diff_id) && blob.exists() {
-                progress.layer(&short, LayerStatus::AlreadyExists);
+                progress.layer(&layer.digest, layer.size, LayerStatus::AlreadyExists);
                 continue;
             }
-            progress.layer(&short, LayerStatus::Pulling);
+            progress.layer(&layer.digest, layer.size, LayerStatus::Pulling);
             if !blob.exists() {
                 let tmp = self.tmp_path("pull");
                 let res = client.download(layer, &tmp).map_err(&not_bundled);
                 let res = res.and_then(|(digest, size)| {
                     if digest != layer.digest || size != layer.size {
                         return Err(EngineError::DigestMismatch {
-                            what: format!("layer {short}"),
+                            what: format!("layer {}", short_hex(&layer.digest)),
                             expected: format!("{} ({} bytes)", layer.digest, layer.size),
                             actual: format!("{digest} ({size} bytes)"),
                         });
@@ -704,7 +703,7 @@ impl Store {
                 }
             }
             self.unpack_layer(&blob, diff_id)?;
-            progress.layer(&short, LayerStatus::Complete);
+            progress.layer(&layer.digest, layer.size, LayerStatus::Complete);
         }
         self.put_blob(image::MT_CONFIG, &config_bytes)?;
         let stored = self.put_blob(&manifest.media_type, &manifest_bytes)?;

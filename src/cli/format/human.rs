@@ -90,6 +90,35 @@ pub fn binary_size(bytes: u64) -> String {
     }
 }
 
+/// BuildKit's byte counts (tonistiigi/units `%.2f`): whole bytes below 1000 ("98B"), else
+/// decimal units with two decimals ("2.15MB").
+pub fn units_bytes(size: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let (mut v, mut i) = (size as f64, 0);
+    while v >= 1000.0 && i + 1 < UNITS.len() {
+        v /= 1000.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{size}B")
+    } else {
+        format!("{v:.2}{}", UNITS[i])
+    }
+}
+
+/// The longest start of `s` that fits in `max` display columns (no marker: BuildKit's
+/// display cuts its lines so).
+pub fn cut(s: &str, max: usize) -> &str {
+    let mut w = 0;
+    for (i, ch) in s.char_indices() {
+        w += unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+        if w > max {
+            return &s[..i];
+        }
+    }
+    s
+}
+
 /// Docker's Ellipsis: cut to `max` display columns with a trailing "…".
 pub fn ellipsis(s: &str, max: usize) -> String {
     if s.width() <= max {

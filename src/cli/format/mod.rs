@@ -6,6 +6,8 @@ mod listing;
 mod tabwriter;
 
 pub use gotmpl::{Scope, Template, TemplateError, go_quote};
-pub use human::{ago, binary_size, ellipsis, go_time, human_duration, human_size, human_size4};
+pub use human::{
+    ago, binary_size, cut, ellipsis, go_time, human_duration, human_size, human_size4, units_bytes,
+};
 pub use listing::Listing;
 pub use tabwriter::{table, table_min, tabwriter};

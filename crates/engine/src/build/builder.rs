@@ -10,7 +10,7 @@ use super::cache::cache_key;
 use super::copy::{Source, clean_abs, ensure_dir, resolve_in_image};
 use super::dockerfile::{Form, Instruction, Op, expand};
 use super::error::{BuildError, Result};
-use super::{BUILD_LABEL, BuildOptions, BuildProgress, Context};
+use super::{BUILD_LABEL, BaseKind, BuildEvent, BuildOptions, BuildProgress, Context};
 use crate::container::process_start_time;
 use crate::image::{History, Image, ImageConfig, Reference};
 use crate::lifecycle::CreateOptions;
@@ -135,30 +135,38 @@ impl Builder<'_> {
             .map(|(_, img)| img.clone())
     }
 
-    /// An image by name, pulled from the catalog when the store lacks it.
-    pub(super) fn image(&mut self, name: &str) -> Result<Image> {
+    /// An image by name, pulled from the catalog when the store lacks it (true: pulled).
+    pub(super) fn image(&mut self, name: &str) -> Result<(Image, bool)> {
         match self.store.resolve_image(name) {
-            Ok(img) => Ok(img),
+            Ok(img) => Ok((img, false)),
             Err(EngineError::NoSuchImage(_)) => {
                 let r = Reference::parse(name)?;
-                self.progress.pull_started(&r);
+                self.progress.event(BuildEvent::PullStarted(&r));
                 let outcome = self.store.pull(name, &mut *self.progress)?;
-                self.progress.pull_finished(&outcome);
-                Ok(self.store.resolve_image(&outcome.image_id)?)
+                self.progress.event(BuildEvent::PullFinished(&outcome));
+                Ok((self.store.resolve_image(&outcome.image_id)?, true))
             }
             Err(e) => Err(e.into()),
         }
     }
 
     pub(super) fn from(&mut self, name: &str) -> Result<Stage> {
-        let image = match self.stage_image(name) {
-            Some(img) => img,
-            None if name == "scratch" => scratch(),
-            None => self.image(name)?,
+        let (image, kind, named) = match self.stage_image(name) {
+            Some(img) => (img, BaseKind::Stage, None),
+            None if name == "scratch" => (scratch(), BaseKind::Scratch, None),
+            None => {
+                let (img, pulled) = self.image(name)?;
+                let named = Reference::parse(name)
+                    .ok()
+                    .map(|r| format!("{}@{}", r.canonical(), img.manifest_digest));
+                (img, BaseKind::Image { pulled }, named)
+            }
         };
-        if !image.id.is_empty() {
-            self.progress.step_image(&image.short_id());
-        }
+        self.progress.event(BuildEvent::Base {
+            kind,
+            short_id: &image.short_id(),
+            name: named,
+        });
         Ok(Stage {
             config: image.config.clone(),
             image,
@@ -188,9 +196,9 @@ impl Builder<'_> {
         {
             return Ok(false);
         }
-        self.progress.using_cache();
+        self.progress.event(BuildEvent::UsingCache);
         self.steps_cached += 1;
-        self.progress.step_image(&img.short_id());
+        self.progress.event(BuildEvent::StepImage(&img.short_id()));
         stage.config = img.config.clone();
         stage.image = img;
         Ok(true)
@@ -223,7 +231,7 @@ impl Builder<'_> {
         let img = self.store.resolve_image(&id)?;
         self.store.cache_put(key, &stage.image.id, &id)?;
         self.steps_built += 1;
-        self.progress.step_image(&img.short_id());
+        self.progress.event(BuildEvent::StepImage(&img.short_id()));
         stage.config = img.config.clone();
         stage.image = img;
         Ok(())
@@ -489,7 +497,7 @@ impl Builder<'_> {
             ..Default::default()
         };
         let c = self.store.create_container(&opts)?;
-        self.progress.running_in(&c.short_id());
+        self.progress.event(BuildEvent::RunningIn(&c.short_id()));
         let outcome = self.run_container(&c.id);
         let layer = match outcome {
             Ok(0) => self
@@ -504,7 +512,8 @@ impl Builder<'_> {
         let _ = self.store.remove_container(&c.id, true);
         match (outcome, layer) {
             (Ok(0), Ok(layer)) => {
-                self.progress.removed_container(&c.short_id());
+                self.progress
+                    .event(BuildEvent::RemovedContainer(&c.short_id()));
                 self.finish(stage, &key, created_by, Some(layer))
             }
             (Ok(0), Err(e)) => Err(e.into()),
@@ -549,8 +558,14 @@ impl Builder<'_> {
             frames.push(&buf[..got]);
             while let Ok(Some((kind, payload))) = frames.next_frame() {
                 match kind {
-                    proto::STDOUT => self.progress.output(false, &payload),
-                    proto::STDERR => self.progress.output(true, &payload),
+                    proto::STDOUT => self.progress.event(BuildEvent::Output {
+                        stderr: false,
+                        data: &payload,
+                    }),
+                    proto::STDERR => self.progress.event(BuildEvent::Output {
+                        stderr: true,
+                        data: &payload,
+                    }),
                     proto::EXIT if payload.len() == 4 => {
                         break 'outer i32::from_be_bytes([
                             payload[0], payload[1], payload[2], payload[3],
@@ -558,7 +573,7 @@ impl Builder<'_> {
                     }
                     proto::ERROR if payload.len() >= 4 => {
                         let e = EngineError::decode(&String::from_utf8_lossy(&payload[4..]));
-                        self.progress.start_failed(&e);
+                        self.progress.event(BuildEvent::StartFailed(&e));
                         break 'outer e.exit_code();
                     }
                     _ => {}

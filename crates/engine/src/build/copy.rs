@@ -223,9 +223,11 @@ impl Builder<'_> {
             Some(name) => {
                 let img = match self.stage_image(name) {
                     Some(img) => img,
-                    None => self
-                        .image(name)
-                        .map_err(|_| BuildError::NoSuchStage(name.clone()))?,
+                    None => {
+                        self.image(name)
+                            .map_err(|_| BuildError::NoSuchStage(name.clone()))?
+                            .0
+                    }
                 };
                 source_image = img;
                 Source::Image(self.store.lower_dirs(&source_image)?)

@@ -508,6 +508,51 @@ pub fn expand(word: &str, vars: &dyn Fn(&str) -> Option<String>, escape: char) -
     out
 }
 
+/// An instruction's text as BuildKit names its step: variables that are set expanded, quotes,
+/// escapes and unset variables kept as written (its lexer's `RawQuotes` and `SkipUnsetEnv`).
+pub fn expand_shown(text: &str, vars: &dyn Fn(&str) -> Option<String>, escape: char) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut single = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if single || c != '$' {
+            if c == '\'' {
+                single = !single;
+            }
+            out.push(c);
+            if let (true, false, Some(&n)) = (c == escape, single, chars.get(i + 1)) {
+                out.push(n);
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        let rest = &chars[i + 1..];
+        let (text, used) = expand_var(rest, vars, escape);
+        let name: String = match rest.first() {
+            Some('{') => rest[1..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
+                .collect(),
+            _ => rest
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
+                .collect(),
+        };
+        let modified = rest.first() == Some(&'{') && rest.get(1 + name.len()) == Some(&':');
+        if used == 0 || (!modified && vars(&name).is_none()) {
+            out.push('$');
+            out.extend(&rest[..used]);
+        } else {
+            out.push_str(&text);
+        }
+        i += 1 + used;
+    }
+    out
+}
+
 /// The value of the variable reference after a `$`, and how many chars it took.
 fn expand_var(
     rest: &[char],
@@ -543,7 +588,7 @@ fn expand_var(
 }
 
 /// The `# escape=` parser directive (default `\`).
-pub(super) fn escape_directive(text: &str) -> char {
+pub fn escape_directive(text: &str) -> char {
     for l in text.lines() {
         let Some(rest) = l.trim().strip_prefix('#') else {
             break;

@@ -14,12 +14,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::PathBuf;
 
-pub use dockerfile::{Form, Instruction, Op, expand, parse};
+pub use dockerfile::{Form, Instruction, Op, escape_directive, expand, expand_shown, parse};
 pub use error::{BuildError, Result, SyntaxKind};
 pub use ignore::IgnoreRules;
 
 use builder::{Builder, Stage};
-use dockerfile::escape_directive;
 
 use crate::image::{PullOutcome, PullProgress, Reference};
 use crate::{Action, EngineError, Event, Store, archive};
@@ -28,24 +27,81 @@ use crate::{Action, EngineError, Event, Store, archive};
 /// killed build's container is removed by the next command's reconcile.
 pub const BUILD_LABEL: &str = "io.gorae.build";
 
-/// What a build reports as it goes; the CLI prints Docker's lines from these.
+/// What a build reports as it goes; the CLI prints Docker's lines (BuildKit's display or the
+/// classic builder's) from these.
 pub trait BuildProgress: PullProgress {
-    fn context_size(&mut self, bytes: u64);
-    fn step(&mut self, n: usize, total: usize, text: &str);
-    fn pull_started(&mut self, r: &Reference);
-    fn pull_finished(&mut self, o: &PullOutcome);
-    fn running_in(&mut self, container_short: &str);
+    fn event(&mut self, e: BuildEvent<'_>);
+    /// Polled between steps and every 100 ms while a RUN runs (a live display redraws then);
+    /// true stops the build cleanly.
+    fn cancelled(&mut self) -> bool;
+}
+
+/// Where a stage starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaseKind {
+    /// An image: already in the store, or pulled for this build.
+    Image {
+        pulled: bool,
+    },
+    /// An earlier stage of this Dockerfile.
+    Stage,
+    Scratch,
+}
+
+#[derive(Debug)]
+pub enum BuildEvent<'a> {
+    /// The Dockerfile was read (`bytes`) and parsed.
+    Parsed {
+        bytes: u64,
+        instructions: &'a [Instruction],
+    },
+    /// The context: `.dockerignore`'s size (None: there is none), the tar the classic builder
+    /// sends, and the bytes of the files in it (what BuildKit transfers).
+    Context {
+        ignore_bytes: Option<u64>,
+        tar_bytes: u64,
+        file_bytes: u64,
+    },
+    /// A stage's base image was looked up before any step ran (BuildKit's "load metadata
+    /// for"): its name as Docker prints it (`docker.io/library/busybox:latest`).
+    Metadata {
+        name: String,
+    },
+    /// Instruction `n` of `total` begins; `shown` is it as BuildKit names the step (variables
+    /// expanded, the instruction word in capitals).
+    Step {
+        n: usize,
+        total: usize,
+        instruction: &'a Instruction,
+        shown: &'a str,
+    },
+    PullStarted(&'a Reference),
+    PullFinished(&'a PullOutcome),
+    /// The stage's base: `name` is its `name@digest` for an image.
+    Base {
+        kind: BaseKind,
+        short_id: &'a str,
+        name: Option<String>,
+    },
+    RunningIn(&'a str),
     /// Output of a RUN, as it comes.
-    fn output(&mut self, stderr: bool, data: &[u8]);
+    Output {
+        stderr: bool,
+        data: &'a [u8],
+    },
     /// A RUN's process could not start (the step then fails with its exit code).
-    fn start_failed(&mut self, e: &EngineError);
-    fn removed_container(&mut self, container_short: &str);
-    fn using_cache(&mut self);
+    StartFailed(&'a EngineError),
+    RemovedContainer(&'a str),
+    UsingCache,
     /// The image a step ended with.
-    fn step_image(&mut self, short: &str);
-    fn unused_args(&mut self, names: &[String]);
-    /// Polled between steps and while a RUN runs; true stops the build cleanly.
-    fn cancelled(&self) -> bool;
+    StepImage(&'a str),
+    UnusedArgs(&'a [String]),
+    /// The last step is done: the image (`sha256:…`) is stored and about to be tagged.
+    Exporting {
+        image_id: &'a str,
+    },
+    /// A tag now names the image (`name:tag`, as given).
+    Tagged(&'a Reference),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -83,6 +139,15 @@ pub fn build(
         source: e,
     })?;
     let instructions = parse(&opts.dockerfile_name, &text)?;
+    progress.event(BuildEvent::Parsed {
+        bytes: text.len() as u64,
+        instructions: &instructions,
+    });
+    let escape = escape_directive(&text);
+    let meta_args = meta_args(&instructions, opts);
+    for name in base_images(&instructions, &meta_args, escape) {
+        progress.event(BuildEvent::Metadata { name });
+    }
     let ctx_root = fs::canonicalize(&opts.context)
         .map_err(|e| BuildError::Context(format!("{}: {e}", opts.context.display())))?;
     if !ctx_root.is_dir() {
@@ -91,13 +156,18 @@ pub fn build(
             opts.context.display()
         )));
     }
-    let ignore =
-        IgnoreRules::parse(&fs::read_to_string(ctx_root.join(".dockerignore")).unwrap_or_default());
+    let ignore_text = fs::read_to_string(ctx_root.join(".dockerignore")).ok();
+    let ignore = IgnoreRules::parse(ignore_text.as_deref().unwrap_or_default());
     let ctx = Context {
         root: ctx_root,
         ignore,
     };
-    progress.context_size(context_size(&ctx));
+    let (tar_bytes, file_bytes) = context_size(&ctx);
+    progress.event(BuildEvent::Context {
+        ignore_bytes: ignore_text.map(|t| t.len() as u64),
+        tar_bytes,
+        file_bytes,
+    });
 
     let mut builder = Builder {
         store,
@@ -107,7 +177,7 @@ pub fn build(
         stages: Vec::new(),
         meta_args: BTreeMap::new(),
         used_args: HashSet::new(),
-        escape: escape_directive(&text),
+        escape,
         steps_cached: 0,
         steps_built: 0,
     };
@@ -117,7 +187,13 @@ pub fn build(
         if builder.progress.cancelled() {
             return Err(BuildError::Cancelled);
         }
-        builder.progress.step(n + 1, total, &ins.text);
+        let shown = shown(ins, current.as_ref().map(|(_, s)| s), &builder, escape);
+        builder.progress.event(BuildEvent::Step {
+            n: n + 1,
+            total,
+            instruction: ins,
+            shown: &shown,
+        });
         match (&ins.op, current.as_mut()) {
             (Op::Arg(list), None) => {
                 for (k, default) in list {
@@ -161,9 +237,12 @@ pub fn build(
         .cloned()
         .collect();
     if !unused.is_empty() {
-        builder.progress.unused_args(&unused);
+        builder.progress.event(BuildEvent::UnusedArgs(&unused));
     }
     let img = last.image;
+    builder
+        .progress
+        .event(BuildEvent::Exporting { image_id: &img.id });
     let size = fs::metadata(store.blob_path(&img.manifest_digest))
         .map(|m| m.len())
         .unwrap_or(0);
@@ -171,6 +250,7 @@ pub fn build(
     for r in &opts.tags {
         store.set_tag(r, &img.manifest_digest, size)?;
         store.emit(Event::on_image(Action::Tag).id(&img.id).name(&r.full()));
+        builder.progress.event(BuildEvent::Tagged(r));
         tags.push(r.full());
     }
     let mut ev = Event::on_image(Action::Build)
@@ -187,9 +267,76 @@ pub fn build(
     })
 }
 
-/// Roughly the size of the tar Docker would send: headers, padded contents, the end blocks.
-fn context_size(ctx: &Context) -> u64 {
+/// The ARGs before the first FROM with their values (build args win over defaults).
+fn meta_args(
+    instructions: &[Instruction],
+    opts: &BuildOptions,
+) -> BTreeMap<String, Option<String>> {
+    let mut args = BTreeMap::new();
+    for ins in instructions {
+        match &ins.op {
+            Op::Arg(list) => {
+                for (k, default) in list {
+                    let v = opts.build_args.get(k).cloned().or_else(|| default.clone());
+                    args.insert(k.clone(), v);
+                }
+            }
+            _ => break,
+        }
+    }
+    args
+}
+
+/// The images the stages start from, once each, in order: not `scratch`, not earlier stages.
+fn base_images(
+    instructions: &[Instruction],
+    meta: &BTreeMap<String, Option<String>>,
+    escape: char,
+) -> Vec<String> {
+    let mut aliases: Vec<String> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for ins in instructions {
+        let Op::From { image, alias } = &ins.op else {
+            continue;
+        };
+        let name = expand(image, &|k| meta.get(k).cloned().flatten(), escape);
+        let lower = name.to_ascii_lowercase();
+        let is_stage =
+            aliases.contains(&lower) || name.parse::<usize>().is_ok_and(|i| i < aliases.len());
+        if let (false, true, Ok(r)) = (is_stage, name != "scratch", Reference::parse(&name)) {
+            let full = r.canonical();
+            if !names.contains(&full) {
+                names.push(full);
+            }
+        }
+        aliases.push(alias.clone().unwrap_or_default());
+    }
+    names
+}
+
+/// An instruction as BuildKit names its step: RUN keeps its quotes and unset variables,
+/// COPY, ADD and WORKDIR are expanded as their words are; the instruction word in capitals.
+fn shown(ins: &Instruction, stage: Option<&Stage>, b: &Builder, escape: char) -> String {
+    let vars = |n: &str| match stage {
+        Some(s) => s.var(n),
+        None => b.meta_args.get(n).cloned().flatten(),
+    };
+    let text = match &ins.op {
+        Op::Run(_) => expand_shown(&ins.text, &vars, escape),
+        Op::Copy { .. } | Op::Workdir(_) => expand(&ins.text, &vars, escape),
+        _ => ins.text.clone(),
+    };
+    match text.split_once(' ') {
+        Some((word, rest)) => format!("{} {rest}", word.to_ascii_uppercase()),
+        None => text.to_ascii_uppercase(),
+    }
+}
+
+/// Roughly the size of the tar the classic builder sends (headers, padded contents, the end
+/// blocks), and the bytes of the files in it.
+fn context_size(ctx: &Context) -> (u64, u64) {
     let mut total = 1024u64;
+    let mut files = 0u64;
     let _ = archive::walk_sorted(&ctx.root, &mut |rel, _abs, meta| {
         let rel = rel.trim_start_matches('/');
         let always = rel == "Dockerfile" || rel == ".dockerignore";
@@ -199,8 +346,9 @@ fn context_size(ctx: &Context) -> u64 {
         total += 512;
         if meta.is_file() {
             total += meta.len().div_ceil(512) * 512;
+            files += meta.len();
         }
         Ok(())
     });
-    total
+    (total, files)
 }

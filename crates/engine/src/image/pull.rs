@@ -1,13 +1,13 @@
 //! The bundled catalog, and pulling from it.
 
-use super::hash::short_hex;
 use super::oci::{ImageConfig, Layout, MT_CONFIG, MT_MANIFEST, Manifest};
 use super::reference::Reference;
 use crate::{Action, EngineError, Event, Result, Store};
 
 /// What `pull` reports as it goes, so the CLI can print Docker's lines.
 pub trait PullProgress {
-    fn layer(&mut self, short: &str, status: LayerStatus);
+    /// A layer's state: its digest (`sha256:…`) and compressed size.
+    fn layer(&mut self, digest: &str, size: u64, status: LayerStatus);
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub enum LayerStatus {
 
 pub struct NoProgress;
 impl PullProgress for NoProgress {
-    fn layer(&mut self, _: &str, _: LayerStatus) {}
+    fn layer(&mut self, _: &str, _: u64, _: LayerStatus) {}
 }
 
 #[derive(Debug, Clone)]
@@ -96,15 +96,14 @@ impl Store {
             });
         }
         for (layer, diff_id) in manifest.layers.iter().zip(&config.rootfs.diff_ids) {
-            let short = short_hex(&layer.digest);
             if self.layer_ready(diff_id) && self.blob_path(&layer.digest).exists() {
-                progress.layer(&short, LayerStatus::AlreadyExists);
+                progress.layer(&layer.digest, layer.size, LayerStatus::AlreadyExists);
                 continue;
             }
-            progress.layer(&short, LayerStatus::Pulling);
+            progress.layer(&layer.digest, layer.size, LayerStatus::Pulling);
             self.import_blob(&catalog.blob(&layer.digest), layer)?;
             self.unpack_layer(&self.blob_path(&layer.digest), diff_id)?;
-            progress.layer(&short, LayerStatus::Complete);
+            progress.layer(&layer.digest, layer.size, LayerStatus::Complete);
         }
         self.put_blob(MT_CONFIG, &config_bytes)?;
         self.put_blob(MT_MANIFEST, &manifest_bytes)?;
