@@ -157,8 +157,9 @@ impl World {
         let finished = self.commands_finished();
         tmux.literal("docker ps");
         tmux.keys(&["Enter"]);
+        // The header row may wrap in the narrow pane (a wide STATUS column): two columns suffice.
         let (ok, s) = tmux.wait_for(Duration::from_secs(15), |s| {
-            s.contains("CONTAINER ID") && s.contains("NAMES")
+            s.contains("CONTAINER ID") && s.contains("COMMAND")
         });
         assert!(
             ok,
