@@ -573,8 +573,11 @@ fn joining_from_inside_the_app_with_f12() {
     tmux.keys(&["Escape"]);
     // The form closed before F12 again (an Esc and F12 read together are one Alt-F12).
     let (ok, s) = tmux.wait_for(Duration::from_secs(5), |s| !s.contains("수업 참여"));
-    assert!(ok, "the form did not close:
-{s}");
+    assert!(
+        ok,
+        "the form did not close:
+{s}"
+    );
     assert!(!dir.path().join("state/classroom.json").exists());
     fill(&board.addr);
     let (ok, s) = tmux.wait_for(Duration::from_secs(15), |s| s.contains("수업 참여 중"));
