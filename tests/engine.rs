@@ -138,7 +138,8 @@ fn run_pulls_implicitly_like_docker() {
     assert_eq!(r.code, 125, "{}", r.stderr);
     assert_eq!(
         r.stderr.trim_end(),
-        "docker: Error response from daemon: No such image: busybox:latest"
+        "docker: Error response from daemon: No such image: busybox:latest\n\n\
+         Run 'docker run --help' for more information"
     );
     assert_eq!(s.ok(&["ps", "-aq"]), "");
     let r = s.docker(&["create", "--pull=sometimes", "busybox"]);
