@@ -272,7 +272,8 @@ fn binds_read_only_missing_sources_and_tmpfs_behave_as_dockers() {
     assert_eq!(
         r.stderr.trim(),
         format!(
-            "docker: Error response from daemon: invalid mount config for type \"bind\": bind source path does not exist: {}",
+            "docker: Error response from daemon: invalid mount config for type \"bind\": bind source path does not exist: {}\n\n\
+             Run 'docker run --help' for more information",
             missing.display()
         )
     );
