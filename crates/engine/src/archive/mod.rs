@@ -427,6 +427,17 @@ pub fn diff_main(args: &[String]) -> i32 {
     if out.flush().is_ok() { 0 } else { 1 }
 }
 
+/// The header of an OCI whiteout or opaque marker: an empty 0644 file with the time of what it
+/// stands for.
+fn marker_header(meta: &std::fs::Metadata) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_size(0);
+    h.set_mode(0o644);
+    h.set_mtime(meta.mtime().max(0) as u64);
+    h
+}
+
 /// Pack a container's upper dir into a tar stream written to `out`, converting overlayfs
 /// whiteouts to OCI ones and skipping runtime-provided paths.
 pub fn pack_upper(upper: &Path, out: &mut dyn Write) -> Result<()> {
@@ -451,13 +462,8 @@ pub fn pack_upper(upper: &Path, out: &mut dyn Write) -> Result<()> {
                     p.file_name().unwrap_or_default().to_string_lossy()
                 )),
             };
-            let mut h = tar::Header::new_gnu();
-            h.set_entry_type(tar::EntryType::Regular);
-            h.set_size(0);
-            h.set_mode(0o644);
-            h.set_mtime(meta.mtime().max(0) as u64);
             builder
-                .append_data(&mut h, &wh, io::empty())
+                .append_data(&mut marker_header(meta), &wh, io::empty())
                 .map_err(|e| EngineError::io(abs, e))?;
             return Ok(());
         }
@@ -468,13 +474,9 @@ pub fn pack_upper(upper: &Path, out: &mut dyn Write) -> Result<()> {
                 .append_data(&mut h, format!("{name}/"), io::empty())
                 .map_err(|e| EngineError::io(abs, e))?;
             if is_opaque(abs) {
-                let mut oh = tar::Header::new_gnu();
-                oh.set_entry_type(tar::EntryType::Regular);
-                oh.set_size(0);
-                oh.set_mode(0o644);
-                oh.set_mtime(meta.mtime().max(0) as u64);
+                let marker = format!("{name}/{OPAQUE_MARKER}");
                 builder
-                    .append_data(&mut oh, format!("{name}/{OPAQUE_MARKER}"), io::empty())
+                    .append_data(&mut marker_header(meta), marker, io::empty())
                     .map_err(|e| EngineError::io(abs, e))?;
             }
         } else {
