@@ -750,3 +750,72 @@ fn egress_reaches_the_host_but_not_from_an_internal_network() {
         assert_eq!(inspect.trim(), "true");
     }
 }
+
+/// The holder is there only while something uses it: once the last container is gone it
+/// leaves (its record with it), and the next networked start brings up a new one that serves
+/// the same networks.
+#[test]
+fn the_holder_leaves_when_nothing_uses_it_and_comes_back() {
+    for w in Who::all() {
+        w.ok(&["network", "create", "brief"]);
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "b1",
+            "--network",
+            "brief",
+            "busybox",
+            "sleep",
+            "60",
+        ]);
+        let old = w.holder_pid();
+        w.ok(&["rm", "-f", "b1"]);
+        let info = w.sandbox.root().join("net/holder.json");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::path::Path::new(&format!("/proc/{old}")).exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "as {}: the holder {old} still runs 30 s after the last container left",
+                w.name()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        assert!(
+            !info.exists(),
+            "as {}: holder.json outlived the holder",
+            w.name()
+        );
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "b2",
+            "--network",
+            "brief",
+            "busybox",
+            "sleep",
+            "60",
+        ]);
+        w.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "b3",
+            "--network",
+            "brief",
+            "busybox",
+            "sleep",
+            "60",
+        ]);
+        assert_ne!(w.holder_pid(), old, "as {}", w.name());
+        assert_eq!(
+            w.lookup("b3", "b2"),
+            Some(w.ip("b2", "brief")),
+            "as {}",
+            w.name()
+        );
+        w.ok(&["rm", "-f", "b2", "b3"]);
+        w.ok(&["network", "rm", "brief"]);
+    }
+}

@@ -786,3 +786,78 @@ fn with_one_id_volumes_work_and_the_cli_says_what_cannot_be_kept() {
     r.ok(&["volume", "rm", "data"]);
     assert_eq!(r.ok(&["volume", "ls", "-q"]), "");
 }
+
+/// `-v /:/host` hands the container the host's whole file system, as Docker does: as root the
+/// container's root writes where the host's root can (lesson 09's warning), while rootless its
+/// root is the learner on the host and root's files stay out of reach.
+#[test]
+fn binding_the_host_root_gives_as_much_as_the_engine_has() {
+    if !common::is_root() {
+        common::skip("binding / as root needs root");
+        return;
+    }
+    let s = pulled(&["busybox"]);
+    // A root-only directory on the host: the container writes into it through /host.
+    let secret = tempfile::Builder::new()
+        .prefix("gorae-host-root-")
+        .tempdir()
+        .unwrap();
+    std::fs::set_permissions(
+        secret.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let inside = format!("/host{}/written", secret.path().display());
+    s.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "/:/host",
+        "busybox",
+        "sh",
+        "-c",
+        &format!("echo from-a-container > {inside}"),
+    ]);
+    let written = secret.path().join("written");
+    assert_eq!(
+        std::fs::read_to_string(&written).unwrap(),
+        "from-a-container\n"
+    );
+    assert_eq!(std::fs::metadata(&written).unwrap().uid(), 0);
+    let Some(u) = user("learner") else {
+        return;
+    };
+    let r = Rootless::new(u);
+    r.ok(&["pull", "busybox"]);
+    let (code, _, err) = r.docker(&[
+        "run",
+        "--rm",
+        "-v",
+        "/:/host",
+        "busybox",
+        "sh",
+        "-c",
+        &format!("id -u; echo again > {inside}"),
+    ]);
+    assert_eq!(
+        code, 1,
+        "a rootless container's root is not the host's: {err}"
+    );
+    assert!(err.contains("Permission denied"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&written).unwrap(),
+        "from-a-container\n"
+    );
+    // What the host lets the learner read, the container reads.
+    let (code, out, err) = r.docker(&[
+        "run",
+        "--rm",
+        "-v",
+        "/:/host",
+        "busybox",
+        "ls",
+        "/host/home",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().any(|l| l == "learner"), "{out}");
+}
