@@ -319,19 +319,26 @@ pub fn lint_main(args: Vec<String>) -> i32 {
     for m in &messages {
         println!("{m}");
     }
-    let files = files.to_string();
+    // English counts differ in number ("1 lesson file", "2 problems"): a key per form.
+    let files_text = t(
+        if files == 1 {
+            "course.lint.file"
+        } else {
+            "course.lint.files"
+        },
+        &[("files", &files.to_string())],
+    );
     if messages.is_empty() {
-        println!("{}", t("course.lint.clean", &[("files", &files)]));
+        println!("{}", t("course.lint.clean", &[("files", &files_text)]));
         0
     } else {
         let count = messages.len().to_string();
-        println!(
-            "{}",
-            t(
-                "course.lint.problems",
-                &[("count", &count), ("files", &files)]
-            )
-        );
+        let key = if messages.len() == 1 {
+            "course.lint.problem"
+        } else {
+            "course.lint.problems"
+        };
+        println!("{}", t(key, &[("count", &count), ("files", &files_text)]));
         1
     }
 }
