@@ -125,14 +125,6 @@ impl Drop for Actor {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Whether a registry answers `GET /v2/` on the port (any status: it is up).
 fn registry_up(port: u16) -> bool {
     let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
@@ -177,7 +169,7 @@ fn pushed_digest(out: &str, tag: &str) -> String {
 
 /// The bundled registry, run by gorae, a round trip through it: push, push again, rmi, pull.
 fn round_trip_through_the_bundled_registry(a: &Actor) {
-    let port = free_port();
+    let port = common::free_port();
     a.ok(&[
         "run",
         "-d",
@@ -300,7 +292,7 @@ const ALICE: &str = "alice:$2b$05$abcdefghijklmnopqrstuuLK7U1u6pVRmL7L1BBM2aS35P
 
 fn start_registry(htpasswd: bool) -> Registry {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let mut config = format!(
         "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
         dir.path().join("data").display()

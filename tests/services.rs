@@ -10,14 +10,6 @@ use std::time::Duration;
 
 use common::Sandbox;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn http_get(port: u16) -> Option<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
@@ -31,7 +23,7 @@ fn http_get(port: u16) -> Option<String> {
 #[test]
 fn nginx_serves_the_korean_page_through_a_published_port() {
     let s = Sandbox::new();
-    let port = free_port();
+    let port = common::free_port();
     s.ok(&[
         "run",
         "-d",

@@ -9,16 +9,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use crate::cli::format::human_size;
+use crate::engine::image::short_hex;
 use crate::engine::{ContainerInfo, ImageInfo, NetworkInfo, VolumeInfo};
 use crate::i18n::t;
 use crate::tui::markdown::{clip_str, str_width};
 use crate::tui::model::App;
 use crate::tui::theme::Theme;
-
-fn short(id: &str) -> String {
-    let hex = id.strip_prefix("sha256:").unwrap_or(id);
-    hex.chars().take(12).collect()
-}
 
 fn container_line(c: &ContainerInfo, th: &Theme, indent: &str) -> Line<'static> {
     let (dot, style) = match c.state.as_str() {
@@ -41,7 +37,7 @@ fn container_line(c: &ContainerInfo, th: &Theme, indent: &str) -> Line<'static> 
         Span::raw(indent.to_string()),
         Span::styled(format!("{dot} "), style),
         Span::styled(c.name.clone(), style),
-        Span::styled(format!("  {}  ", short(&c.id)), th.dim()),
+        Span::styled(format!("  {}  ", short_hex(&c.id)), th.dim()),
         Span::styled(state, style),
     ];
     if !c.ports.is_empty() {
@@ -70,7 +66,7 @@ fn image_lines(img: &ImageInfo, children: &[&ContainerInfo], th: &Theme) -> Vec<
     out.push(Line::from(vec![
         Span::styled("■ ".to_string(), th.h2()),
         Span::styled(name, th.h3()),
-        Span::styled(format!("  {}  ", short(&img.id)), th.dim()),
+        Span::styled(format!("  {}  ", short_hex(&img.id)), th.dim()),
         Span::raw(human_size(img.size)),
     ]));
     let n = img.layers.len();
@@ -87,7 +83,7 @@ fn image_lines(img: &ImageInfo, children: &[&ContainerInfo], th: &Theme) -> Vec<
         };
         out.push(Line::from(vec![
             Span::styled(branch.to_string(), th.dim()),
-            Span::styled(format!("{} ", short(layer)), th.dim()),
+            Span::styled(format!("{} ", short_hex(layer)), th.dim()),
             Span::raw(format!("{:>8}  ", human_size(size))),
             Span::styled(hist.to_string(), th.dim()),
         ]));
@@ -218,7 +214,7 @@ fn network_line(n: &NetworkInfo, th: &Theme) -> Line<'static> {
 /// `▤ data  web, db` (an anonymous volume by its short name, marked so).
 fn volume_line(v: &VolumeInfo, th: &Theme) -> Line<'static> {
     let name = if v.anonymous {
-        format!("{} ({})", short(&v.name), t("tui_state_anonymous", &[]))
+        format!("{} ({})", short_hex(&v.name), t("tui_state_anonymous", &[]))
     } else {
         v.name.clone()
     };
