@@ -72,8 +72,9 @@ fn f4_clears_a_half_typed_line_and_types_the_solution_one_command_at_a_time() {
     tmux.literal("dock");
     wait(&tmux, "dock on the prompt", |s| s.contains("# dock"));
     tmux.keys(&["F4"]);
+    // The status line can say so before the shell has echoed the line: wait for both.
     let s = wait(&tmux, "F4 typed the first command", |s| {
-        s.contains(&typed(1, 4))
+        s.contains(&typed(1, 4)) && s.contains("# mkdir -p ~/hello-app")
     });
     assert!(
         !s.contains("dockmkdir"),

@@ -7,6 +7,10 @@ use std::time::{Duration, Instant};
 /// A private tmux server (its own socket) with one session, "gorae"; killed on drop.
 pub struct Tmux {
     socket: String,
+    /// The session's HOME unless the command sets its own: an empty one, so the sandbox
+    /// shell sources no rc of the machine's user (root's `.bashrc` here runs `pyenv rehash`,
+    /// which waits ~60 s on a lock a killed shell left behind).
+    _home: tempfile::TempDir,
 }
 
 pub fn have_tmux() -> bool {
@@ -28,10 +32,17 @@ impl Tmux {
         let (cols, rows) = (cols.to_string(), rows.to_string());
         let tmux = Tmux {
             socket: format!("gorae-{name}-{}", std::process::id()),
+            _home: tempfile::Builder::new()
+                .prefix("gorae-tmux-home-")
+                .tempdir()
+                .expect("a temp home"),
         };
+        let home = format!("HOME={}", tmux._home.path().display());
         let out = tmux.cmd(&[
             "-u",
             "new-session",
+            "-e",
+            &home,
             "-d",
             "-x",
             &cols,
