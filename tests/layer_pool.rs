@@ -11,16 +11,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::Duration;
 
-use common::Sandbox;
-
-/// (device, inode) of `rel` (a path in an image) in one of the store's layers.
-fn layer_file(root: &Path, rel: &str) -> Option<(u64, u64)> {
-    std::fs::read_dir(root.join("layers"))
-        .ok()?
-        .flatten()
-        .find_map(|e| std::fs::metadata(e.path().join(rel)).ok())
-        .map(|m| (m.dev(), m.ino()))
-}
+use common::{Sandbox, layer_file};
 
 /// What the pool holds: names in `layers/` and `blobs/`.
 fn pool_entries(pool: &Path) -> Vec<String> {

@@ -434,16 +434,6 @@ fn rootless_health_checks_turn_healthy_and_unhealthy() {
     }
 }
 
-/// Where `rel` (a path in an image) is in one of the store's layers: (device, inode).
-fn layer_file(root: &std::path::Path, rel: &str) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::read_dir(root.join("layers"))
-        .ok()?
-        .flatten()
-        .find_map(|e| std::fs::metadata(e.path().join(rel)).ok())
-        .map(|m| (m.dev(), m.ino()))
-}
-
 /// Two stores of one user share the user's pool: one copy of redis, whose containers (run as
 /// the image's own user, a subordinate id) keep running when the other store removes the image;
 /// the last `rmi` frees the pool; root never uses a pool that is the user's.
@@ -459,8 +449,12 @@ fn a_users_stores_share_one_copy_of_each_layer_and_root_never_uses_it() {
         ok_as(&u, r, &["pull", "-q", "redis"]);
     }
     let bin = "usr/bin/redis-check-rdb";
-    let here = layer_file(&a, bin).expect("redis-server in a's layers");
-    assert_eq!(Some(here), layer_file(&b, bin), "one copy for both stores");
+    let here = common::layer_file(&a, bin).expect("redis-server in a's layers");
+    assert_eq!(
+        Some(here),
+        common::layer_file(&b, bin),
+        "one copy for both stores"
+    );
     ok_as(
         &u,
         &b,
@@ -506,7 +500,7 @@ fn a_users_stores_share_one_copy_of_each_layer_and_root_never_uses_it() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(layer_file(&mine, "bin/busybox").is_some());
+    assert!(common::layer_file(&mine, "bin/busybox").is_some());
     let layers: Vec<_> = std::fs::read_dir(mine.join("layers"))
         .unwrap()
         .flatten()

@@ -137,6 +137,17 @@ impl Drop for Sandbox {
     }
 }
 
+/// (device, inode) of `rel` (a path in an image) in one of the layers of the store at `root`:
+/// the same for two stores that share one copy.
+pub fn layer_file(root: &Path, rel: &str) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::read_dir(root.join("layers"))
+        .ok()?
+        .flatten()
+        .find_map(|e| std::fs::metadata(e.path().join(rel)).ok())
+        .map(|m| (m.dev(), m.ino()))
+}
+
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
