@@ -248,3 +248,59 @@ fn rename_or_drop(tmp: &Path, dst: &Path) -> Result<()> {
         EngineError::io(dst, e)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+    fn staged(store: &Store) -> PathBuf {
+        let staging = store.tmp_path("layer");
+        fs::create_dir_all(staging.join("bin")).unwrap();
+        fs::write(staging.join("bin/tool"), b"x").unwrap();
+        staging
+    }
+
+    fn forget(store: &Store) {
+        fs::remove_file(store.layer_done_marker(ID)).unwrap();
+        fs::remove_file(store.layer_dir(ID)).unwrap();
+    }
+
+    #[test]
+    fn an_entry_lives_while_any_store_refers_to_it() {
+        let t = tempfile::tempdir().unwrap();
+        let open = |n: &str| Store::open(t.path().join(n), t.path().join("cat")).unwrap();
+        let (a, b) = (open("a"), open("b"));
+        let pool = Pool {
+            dir: t.path().join("pool"),
+        };
+        fs::create_dir_all(pool.dir.join("layers")).unwrap();
+        assert!(!pool.adopt_layer(&a, ID).unwrap(), "nothing to adopt yet");
+        pool.publish_layer(&a, &staged(&a), ID, 1).unwrap();
+        assert!(a.layer_ready(ID) && a.layer_size(ID) == 1);
+        assert!(pool.adopt_layer(&b, ID).unwrap());
+        let ino = |s: &Store| {
+            fs::metadata(s.layer_dir(ID).join("bin/tool"))
+                .unwrap()
+                .ino()
+        };
+        assert_eq!(ino(&a), ino(&b));
+        // A second publish (b unpacked it meanwhile) keeps the entry in use.
+        let again = staged(&b);
+        forget(&b);
+        pool.publish_layer(&b, &again, ID, 1).unwrap();
+        assert_eq!(ino(&a), ino(&b));
+        assert!(!again.exists());
+        forget(&a);
+        pool.collect(&a).unwrap();
+        assert!(b.layer_ready(ID), "b still refers to it");
+        forget(&b);
+        // What a killed publisher left: a tree without its marker, a marker's temp file.
+        fs::create_dir_all(pool.layer("bb")).unwrap();
+        fs::write(pool.dir.join("layers/.bb.done.tmp-1-2"), b"1").unwrap();
+        pool.collect(&b).unwrap();
+        let left: Vec<_> = fs::read_dir(pool.dir.join("layers")).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}
