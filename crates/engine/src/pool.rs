@@ -110,28 +110,32 @@ impl Pool {
         size: u64,
     ) -> Result<()> {
         let hex = hex_of(diff_id);
-        let _store = store.lock()?;
-        // Another command on this store got it meanwhile; containers may run on it already.
-        if store.layer_ready(diff_id) {
-            archive::remove_tree(staging);
-            return Ok(());
-        }
-        let _pool = self.lock()?;
-        if self.ready(hex) {
-            archive::remove_tree(staging);
-        } else {
-            let dir = self.layer(hex);
-            // Left by a process killed between the rename and the marker: nobody refers to it.
-            if fs::symlink_metadata(&dir).is_ok() {
-                archive::remove_tree(&dir);
+        let published = (|| -> Result<bool> {
+            let _store = store.lock()?;
+            // Another command on this store got it meanwhile; containers may run on it already.
+            if store.layer_ready(diff_id) {
+                return Ok(false);
             }
-            if let Err(e) = fs::rename(staging, &dir) {
-                archive::remove_tree(staging);
-                return Err(EngineError::io(&dir, e));
+            let _pool = self.lock()?;
+            let mine = !self.ready(hex);
+            if mine {
+                let dir = self.layer(hex);
+                // Left by a process killed between the rename and the marker: nobody refers
+                // to it.
+                if fs::symlink_metadata(&dir).is_ok() {
+                    archive::remove_tree(&dir);
+                }
+                fs::rename(staging, &dir).map_err(|e| EngineError::io(&dir, e))?;
+                crate::store::atomic_write(&self.marker(hex), size.to_string().as_bytes())?;
             }
-            crate::store::atomic_write(&self.marker(hex), size.to_string().as_bytes())?;
+            self.refer(store, diff_id)?;
+            Ok(mine)
+        })();
+        // Not under the locks: a whole layer's tree takes a while to remove.
+        if !matches!(published, Ok(true)) {
+            archive::remove_tree(staging);
         }
-        self.refer(store, diff_id)
+        published.map(|_| ())
     }
 
     /// `<root>/layers/<hex>` → the pool's tree, then the marker's hard link (the reference,
