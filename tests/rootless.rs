@@ -36,8 +36,20 @@ fn ok_as(u: &User, root: &std::path::Path, args: &[&str]) -> String {
 }
 
 fn as_user(u: &User, root: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(common::bin())
-        .arg("docker")
+    let out = user_command(u, root, args)
+        .output()
+        .expect("spawn gorae as the user");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// `docker ARGS…` as `u` on the store at `root`, not started yet.
+fn user_command(u: &User, root: &std::path::Path, args: &[&str]) -> Command {
+    let mut c = Command::new(common::bin());
+    c.arg("docker")
         .args(args)
         .uid(u.uid)
         .gid(u.gid)
@@ -49,18 +61,12 @@ fn as_user(u: &User, root: &std::path::Path, args: &[&str]) -> (i32, String, Str
         .env("GORAE_LAYER_POOL", pool_of(root))
         .env("GORAE_IMAGES", common::catalog())
         .current_dir("/")
-        .stdin(Stdio::null())
-        .output()
-        .expect("spawn gorae as the user");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+        .stdin(Stdio::null());
+    c
 }
 
 /// The layer pool of the store at `root`: beside it, so tests share nothing with the user's
-/// own pool (`store_for` makes it the user's; `shared_store_for` shares it).
+/// own pool (`store_for` makes it the user's; other stores in the same dir share it).
 fn pool_of(root: &std::path::Path) -> std::path::PathBuf {
     root.parent().unwrap().join("layers")
 }
@@ -485,6 +491,34 @@ fn a_users_stores_share_one_copy_of_each_layer_and_root_never_uses_it() {
         .map(|e| e.file_name())
         .collect();
     assert!(left.is_empty(), "the last rmi frees the pool: {left:?}");
+
+    // A pull killed mid-unpack publishes nothing another store would take half.
+    let listing = [
+        "run",
+        "--rm",
+        "debian",
+        "sh",
+        "-c",
+        "find / -xdev | sort | md5sum",
+    ];
+    ok_as(&u, &b, &["pull", "-q", "debian"]);
+    let want = ok_as(&u, &b, &listing);
+    ok_as(&u, &b, &["rmi", "debian"]);
+    for delay_ms in [20u64, 100, 250] {
+        let mut child = user_command(&u, &a, &["pull", "-q", "debian"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        ok_as(&u, &b, &["pull", "-q", "debian"]);
+        assert_eq!(ok_as(&u, &b, &listing), want, "killed at {delay_ms} ms");
+        ok_as(&u, &b, &["rmi", "debian"]);
+    }
+    ok_as(&u, &a, &["system", "prune", "-a", "-f"]);
+    assert_owned_by(&a, u.uid);
 
     // Root's store given the user's pool unpacks its own copy and leaves the pool alone.
     let mine = dir.path().join("roots");
