@@ -4,6 +4,11 @@
 //! PSS of monitors + container processes from /proc, and the cgroups' own count where
 //! readable), the time to start them all, and the time of a `docker ps` in one sandbox while
 //! the others run. Everything is removed afterwards.
+//!
+//! Each room runs twice: with every store keeping its own copies of the layers
+//! (`GORAE_LAYER_POOL=none`, as before the pool) and with the stores sharing one layer pool.
+//! Before the rooms, the course's images (the bundled catalog's) are pulled into every store
+//! and the disk they take is printed: `du` of all stores and the pool, hard links counted once.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -23,11 +28,39 @@ fn catalog() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("images/layout")
 }
 
-fn docker(root: &Path, args: &[&str]) -> Option<String> {
+/// How the stores of a room keep their layers.
+#[derive(Clone, Copy)]
+enum Layers<'a> {
+    /// Each its own copies (`GORAE_LAYER_POOL=none`).
+    Own,
+    /// One pool shared by all.
+    Shared(&'a Path),
+}
+
+impl Layers<'_> {
+    fn env(&self) -> &std::ffi::OsStr {
+        match self {
+            Layers::Own => "none".as_ref(),
+            Layers::Shared(p) => p.as_os_str(),
+        }
+    }
+    fn label(&self) -> &'static str {
+        match self {
+            Layers::Own => "own copies",
+            Layers::Shared(_) => "shared pool",
+        }
+    }
+}
+
+/// The bundled catalog's images, which the course uses.
+const COURSE_IMAGES: [&str; 5] = ["busybox", "debian", "nginx", "redis", "registry"];
+
+fn docker(root: &Path, layers: Layers, args: &[&str]) -> Option<String> {
     let out = Command::new(bin())
         .arg("docker")
         .args(args)
         .env("GORAE_ROOT", root)
+        .env("GORAE_LAYER_POOL", layers.env())
         .env("GORAE_IMAGES", catalog())
         .env("LANG", "C.UTF-8")
         .stdin(Stdio::null())
@@ -87,19 +120,94 @@ fn mib(kb: u64) -> f64 {
     kb as f64 / 1024.0
 }
 
-fn room(n: usize, image: &str, cmd: &[&str]) {
-    let base = std::env::temp_dir().join(format!("gorae-crowd-bench-{}", std::process::id()));
+/// Disk used under `paths` in KiB (allocated blocks), each inode once, as `du` counts.
+fn disk_kib(paths: &[PathBuf]) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    let mut stack: Vec<PathBuf> = paths.to_vec();
+    while let Some(p) = stack.pop() {
+        let Ok(m) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        if seen.insert((m.dev(), m.ino())) {
+            total += m.blocks() / 2;
+        }
+        if m.is_dir()
+            && let Ok(rd) = std::fs::read_dir(&p)
+        {
+            stack.extend(rd.flatten().map(|e| e.path()));
+        }
+    }
+    total
+}
+
+fn bench_dir(what: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("gorae-crowd-bench-{}-{what}", std::process::id()))
+}
+
+/// The disk `n` stores with the course's images take, against one store alone (KiB).
+fn course_disk(n: usize, layers: Layers, base: &Path) -> Option<(u64, u64)> {
+    let roots: Vec<PathBuf> = (0..n).map(|i| base.join(format!("s{i}"))).collect();
+    let counted = |roots: &[PathBuf]| {
+        let mut paths = roots.to_vec();
+        if let Layers::Shared(p) = layers {
+            paths.push(p.to_path_buf());
+        }
+        disk_kib(&paths)
+    };
+    let mut one = 0;
+    let t = Instant::now();
+    for (i, r) in roots.iter().enumerate() {
+        for image in COURSE_IMAGES {
+            if docker(r, layers, &["pull", "-q", image]).is_none() {
+                println!(
+                    "course images ({}): pull of {image} failed; skipped",
+                    layers.label()
+                );
+                return None;
+            }
+        }
+        if i == 0 {
+            one = counted(&roots[..1]);
+        }
+    }
+    let all = counted(&roots);
+    println!(
+        "course images ({}): {} pulled into {n} stores in {:.1} s; disk: one store {:.1} MiB, {n} stores {:.1} MiB = {:.2}x one store",
+        layers.label(),
+        COURSE_IMAGES.join(" "),
+        t.elapsed().as_secs_f64(),
+        mib(one),
+        mib(all),
+        all as f64 / one.max(1) as f64
+    );
+    Some((one, all))
+}
+
+/// What a room measured: PSS per container (container processes only, and with monitors).
+struct RoomFigures {
+    pss: f64,
+    pss_with_monitor: f64,
+}
+
+fn room(n: usize, layers: Layers, image: &str, cmd: &[&str]) -> Option<RoomFigures> {
+    let label = layers.label();
+    // A room's own dirs: a store at a removed store's path would meet its network holder,
+    // which lingers for 5 s.
+    let base = bench_dir(&format!("{image}-{}", label.replace(' ', "-")));
+    let _ = std::fs::remove_dir_all(&base);
     let roots: Vec<PathBuf> = (0..n).map(|i| base.join(format!("s{i}"))).collect();
     let t = Instant::now();
     for r in &roots {
-        if docker(r, &["pull", "-q", image]).is_none() {
-            println!("{image}: pull failed; skipped");
+        if docker(r, layers, &["pull", "-q", image]).is_none() {
+            println!("{image} ({label}): pull failed; skipped");
             let _ = std::fs::remove_dir_all(&base);
-            return;
+            return None;
         }
     }
     println!(
-        "{image}: pulled into {n} stores one after another in {:.1} s",
+        "{image} ({label}): pulled into {n} stores one after another in {:.1} s",
         t.elapsed().as_secs_f64()
     );
 
@@ -112,7 +220,7 @@ fn room(n: usize, image: &str, cmd: &[&str]) {
                 s.spawn(move || {
                     let mut args = vec!["run", "-d", "--name", "app", image];
                     args.extend_from_slice(cmd);
-                    docker(r, &args).is_some()
+                    docker(r, layers, &args).is_some()
                 })
             })
             .collect();
@@ -161,6 +269,7 @@ fn room(n: usize, image: &str, cmd: &[&str]) {
         }
     }
     let per = |kb: u64| mib(kb) / running.max(1) as f64;
+    let image = format!("{image} ({label})");
     println!(
         "{image}: {running}/{n} containers running ({ok} `run -d` succeeded), all started in {:.2} s ({:.0} ms each on average)",
         start_time.as_secs_f64(),
@@ -194,7 +303,7 @@ fn room(n: usize, image: &str, cmd: &[&str]) {
     let mut times = Vec::new();
     for _ in 0..15 {
         let t = Instant::now();
-        let out = docker(&roots[0], &["ps"]);
+        let out = docker(&roots[0], layers, &["ps"]);
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         if out.is_none_or(|o| o.lines().count() != 2) {
             println!("{image}: docker ps in sandbox 0 did not list its one container");
@@ -211,7 +320,7 @@ fn room(n: usize, image: &str, cmd: &[&str]) {
     let t = Instant::now();
     std::thread::scope(|s| {
         for r in &roots {
-            s.spawn(move || docker(r, &["rm", "-f", "app"]));
+            s.spawn(move || docker(r, layers, &["rm", "-f", "app"]));
         }
     });
     println!(
@@ -219,6 +328,10 @@ fn room(n: usize, image: &str, cmd: &[&str]) {
         t.elapsed().as_secs_f64()
     );
     let _ = std::fs::remove_dir_all(&base);
+    Some(RoomFigures {
+        pss: per(container_pss),
+        pss_with_monitor: per(monitor_pss + container_pss),
+    })
 }
 
 fn main() {
@@ -227,6 +340,35 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .filter(|n: &usize| *n > 0)
         .unwrap_or(40);
-    room(n, "busybox", &["sleep", "3600"]);
-    room(n, "redis", &[]);
+    let pool = bench_dir("pool");
+    let modes = [Layers::Own, Layers::Shared(&pool)];
+    let mut disk = Vec::new();
+    let mut redis = Vec::new();
+    for layers in modes {
+        let _ = std::fs::remove_dir_all(&pool);
+        let base = bench_dir("disk");
+        let _ = std::fs::remove_dir_all(&base);
+        disk.push(course_disk(n, layers, &base));
+        let _ = std::fs::remove_dir_all(&base);
+        let _ = std::fs::remove_dir_all(&pool);
+        room(n, layers, "busybox", &["sleep", "3600"]);
+        redis.push(room(n, layers, "redis", &[]));
+        let _ = std::fs::remove_dir_all(&pool);
+    }
+    println!("side by side (own copies | shared pool):");
+    if let [Some((o1, oall)), Some((s1, sall))] = disk[..] {
+        println!(
+            "  disk, {n} stores with the course's images: {:.1} MiB ({:.2}x one store) | {:.1} MiB ({:.2}x one store)",
+            mib(oall),
+            oall as f64 / o1.max(1) as f64,
+            mib(sall),
+            sall as f64 / s1.max(1) as f64
+        );
+    }
+    if let [Some(o), Some(s)] = &redis[..] {
+        println!(
+            "  redis PSS per container: {:.2} MiB | {:.2} MiB (with its monitor: {:.2} | {:.2} MiB)",
+            o.pss, s.pss, o.pss_with_monitor, s.pss_with_monitor
+        );
+    }
 }

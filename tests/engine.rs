@@ -628,6 +628,7 @@ fn through_a_terminal(s: &Sandbox, args: &[&str], typed: &[(u64, &[u8])]) -> (i3
     let mut child = std::process::Command::new("script")
         .args(["-qfc", &line, "/dev/null"])
         .env("GORAE_ROOT", s.root())
+        .env("GORAE_LAYER_POOL", &s.pool)
         .env("GORAE_IMAGES", common::catalog())
         .env("LANG", "C.UTF-8")
         .stdin(std::process::Stdio::piped())

@@ -624,7 +624,17 @@ fn root_in_a_container_reaches_nothing_privileged_outside() {
         .collect();
     // The predefined networks exist before the look (a first run makes them).
     s.ok(&["network", "ls"]);
-    let store_before = store_listing(&s.root(), &s.root().join("containers"));
+    // The image's layers live in the layer pool, the store refers to them.
+    let listing = || {
+        let mut l = store_listing(&s.root(), &s.root().join("containers"));
+        l.extend(store_listing(&s.pool, &s.pool.join("lock")));
+        l
+    };
+    let store_before = listing();
+    assert!(
+        store_before.iter().any(|e| e.0.contains("/layers/")),
+        "the listing covers the image's layers"
+    );
     let script = format!(
         "echo b > /proc/sysrq-trigger 2>/dev/null && echo SYSRQ; \
          mount -o remount,rw /proc/sys 2>/dev/null && echo REMOUNT_PROC; \
@@ -664,7 +674,7 @@ fn root_in_a_container_reaches_nothing_privileged_outside() {
     // layers, other containers and the records are as they were, and the image still runs.
     let diff = s.ok(&["diff", "wrecker"]);
     assert!(diff.contains("D /bin") && diff.contains("D /etc"), "{diff}");
-    let store_after = store_listing(&s.root(), &s.root().join("containers"));
+    let store_after = listing();
     // The network holder's own record (net/) comes and goes with the holder.
     let holder = s.root().join("net");
     let changed: Vec<_> = store_before
@@ -736,4 +746,73 @@ fn cp_stays_inside_the_container_while_it_swaps_symlinks() {
     s.ok(&["rm", "-f", "swapper"]);
     let _ = std::fs::remove_file(&host_secret);
     let _ = std::fs::remove_file(&landed);
+}
+
+/// A hostile layer that claims another's diff ID (busybox's, which every store trusts by
+/// name) is refused, and the shared layer pool never publishes it: a store pulling busybox
+/// from the same pool afterwards gets the real one.
+#[test]
+fn a_layer_that_lies_about_its_diff_id_never_reaches_the_shared_pool() {
+    use sha2::{Digest, Sha256};
+    let sha = |d: &[u8]| hex::encode(Sha256::digest(d));
+    let hostile = Sandbox::new();
+    let victim = Sandbox::sharing(&hostile.pool);
+    let mut honest = Sandbox::new();
+    honest.pool = "none".into();
+    honest.ok(&["pull", "-q", "busybox"]);
+    let claimed = honest.ok(&["inspect", "-f", "{{index .RootFS.Layers 0}}", "busybox"]);
+    let claimed = claimed.trim().to_string();
+    assert!(claimed.starts_with("sha256:"), "{claimed}");
+
+    let mut layer = tar::Builder::new(Vec::new());
+    let evil = b"#!/bin/sh\necho owned\n";
+    let mut h = tar::Header::new_gnu();
+    h.set_size(evil.len() as u64);
+    h.set_mode(0o755);
+    layer.append_data(&mut h, "bin/evil", &evil[..]).unwrap();
+    let layer = layer.into_inner().unwrap();
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+        "rootfs": {"type": "layers", "diff_ids": [claimed]},
+    })
+    .to_string();
+    let config_path = format!("blobs/sha256/{}", sha(config.as_bytes()));
+    let layer_path = format!("blobs/sha256/{}", sha(&layer));
+    let manifest = serde_json::json!([{
+        "Config": config_path, "RepoTags": ["busybox:latest"], "Layers": [layer_path],
+    }])
+    .to_string();
+    let mut save = tar::Builder::new(Vec::new());
+    for (path, data) in [
+        (&config_path, config.as_bytes()),
+        (&layer_path, &layer[..]),
+        (&"manifest.json".to_string(), manifest.as_bytes()),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        save.append_data(&mut h, path, data).unwrap();
+    }
+    let path = hostile.dir.path().join("hostile.tar");
+    std::fs::write(&path, save.into_inner().unwrap()).unwrap();
+
+    let r = hostile.docker(&["load", "-i", path.to_str().unwrap()]);
+    assert_ne!(r.code, 0, "a lying layer was loaded: {}", r.stdout);
+    assert!(r.stderr.contains("digest"), "{}", r.stderr);
+    let hex = claimed.trim_start_matches("sha256:");
+    let pool_layers = hostile.pool.join("layers");
+    assert!(
+        !pool_layers.join(hex).exists(),
+        "published under busybox's name"
+    );
+    assert!(!pool_layers.join(format!("{hex}.done")).exists());
+    assert!(!hostile.root().join("layers").join(hex).exists());
+
+    victim.ok(&["pull", "-q", "busybox"]);
+    let r = victim.docker(&["run", "--rm", "busybox", "ls", "/bin/evil"]);
+    assert_ne!(r.code, 0, "the hostile file reached another store");
+    assert_eq!(
+        victim.ok(&["run", "--rm", "busybox", "echo", "real"]),
+        "real\n"
+    );
 }

@@ -36,19 +36,7 @@ fn ok_as(u: &User, root: &std::path::Path, args: &[&str]) -> String {
 }
 
 fn as_user(u: &User, root: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(common::bin())
-        .arg("docker")
-        .args(args)
-        .uid(u.uid)
-        .gid(u.gid)
-        .env_clear()
-        .env("HOME", &u.home)
-        .env("USER", &u.name)
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-        .env("GORAE_ROOT", root)
-        .env("GORAE_IMAGES", common::catalog())
-        .current_dir("/")
-        .stdin(Stdio::null())
+    let out = user_command(u, root, args)
         .output()
         .expect("spawn gorae as the user");
     (
@@ -58,6 +46,39 @@ fn as_user(u: &User, root: &std::path::Path, args: &[&str]) -> (i32, String, Str
     )
 }
 
+/// `docker ARGS…` as `u` on the store at `root`, not started yet.
+fn user_command(u: &User, root: &std::path::Path, args: &[&str]) -> Command {
+    let mut c = Command::new(common::bin());
+    c.arg("docker")
+        .args(args)
+        .uid(u.uid)
+        .gid(u.gid)
+        .env_clear()
+        .env("HOME", &u.home)
+        .env("USER", &u.name)
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("GORAE_ROOT", root)
+        .env("GORAE_LAYER_POOL", pool_of(root))
+        .env("GORAE_IMAGES", common::catalog())
+        .current_dir("/")
+        .stdin(Stdio::null());
+    c
+}
+
+/// The layer pool of the store at `root`: beside it, so tests share nothing with the user's
+/// own pool (`store_for` makes it the user's; other stores in the same dir share it).
+fn pool_of(root: &std::path::Path) -> std::path::PathBuf {
+    root.parent().unwrap().join("layers")
+}
+
+/// A dir this test made, given to `u`.
+fn give(u: &User, dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    // SAFETY: chown of a dir this test created.
+    let c = std::ffi::CString::new(dir.to_str().unwrap()).unwrap();
+    unsafe { libc::chown(c.as_ptr(), u.uid, u.gid) };
+}
+
 /// A store owned by `u` in a temporary dir (kept alive by the returned guard).
 fn store_for(u: &User) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::Builder::new()
@@ -65,10 +86,8 @@ fn store_for(u: &User) -> (tempfile::TempDir, std::path::PathBuf) {
         .tempdir()
         .unwrap();
     let root = dir.path().join("store");
-    std::fs::create_dir(&root).unwrap();
-    // SAFETY: chown of a dir this test created.
-    let c = std::ffi::CString::new(root.to_str().unwrap()).unwrap();
-    unsafe { libc::chown(c.as_ptr(), u.uid, u.gid) };
+    give(u, &root);
+    give(u, &pool_of(&root));
     (dir, root)
 }
 
@@ -146,7 +165,8 @@ fn an_unprivileged_user_runs_and_commits_containers() {
 fn assert_owned_by(root: &std::path::Path, uid: u32) {
     let u_uid = uid;
     // Every file the store holds belongs to the user: nothing was written as root.
-    let mut stack = vec![root.to_path_buf()];
+    // And its layer pool, where its images' files are.
+    let mut stack = vec![root.to_path_buf(), pool_of(root)];
     while let Some(p) = stack.pop() {
         use std::os::unix::fs::MetadataExt;
         let m = std::fs::symlink_metadata(&p).unwrap();
@@ -418,4 +438,116 @@ fn rootless_health_checks_turn_healthy_and_unhealthy() {
         ok(&["rm", "-f", "good", "lone", "sick"]);
         assert_owned_by(&root, u.uid);
     }
+}
+
+/// Two stores of one user share the user's pool: one copy of redis, whose containers (run as
+/// the image's own user, a subordinate id) keep running when the other store removes the image;
+/// the last `rmi` frees the pool; root never uses a pool that is the user's.
+#[test]
+fn a_users_stores_share_one_copy_of_each_layer_and_root_never_uses_it() {
+    let Some(u) = learner_with_ranges() else {
+        return;
+    };
+    let (dir, a) = store_for(&u);
+    let b = dir.path().join("second");
+    give(&u, &b);
+    for r in [&a, &b] {
+        ok_as(&u, r, &["pull", "-q", "redis"]);
+    }
+    let bin = "usr/bin/redis-check-rdb";
+    let here = common::layer_file(&a, bin).expect("redis-server in a's layers");
+    assert_eq!(
+        Some(here),
+        common::layer_file(&b, bin),
+        "one copy for both stores"
+    );
+    ok_as(
+        &u,
+        &b,
+        &["run", "-d", "--name", "db", "-u", "redis", "redis"],
+    );
+    ok_as(&u, &a, &["rmi", "redis"]);
+    let ping = common::restart::poll(
+        || as_user(&u, &b, &["exec", "db", "redis-cli", "ping"]).1,
+        |o| o.trim() == "PONG",
+        "redis in the other store answers",
+    );
+    assert_eq!(ping.trim(), "PONG");
+    // It runs as the image's redis user (a subordinate id outside).
+    let status = ok_as(&u, &b, &["exec", "db", "grep", "^Uid:", "/proc/1/status"]);
+    let redis = ok_as(&u, &b, &["exec", "db", "id", "-u", "redis"]);
+    assert_eq!(
+        status.split_whitespace().nth(1),
+        Some(redis.trim()),
+        "{status}"
+    );
+    assert_owned_by(&a, u.uid);
+    assert_owned_by(&b, u.uid);
+    ok_as(&u, &b, &["rm", "-f", "db"]);
+    ok_as(&u, &b, &["rmi", "redis"]);
+    let left: Vec<_> = std::fs::read_dir(pool_of(&a).join("layers"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "the last rmi frees the pool: {left:?}");
+
+    // A pull killed mid-unpack publishes nothing another store would take half.
+    let listing = [
+        "run",
+        "--rm",
+        "debian",
+        "sh",
+        "-c",
+        "find / -xdev | sort | md5sum",
+    ];
+    ok_as(&u, &b, &["pull", "-q", "debian"]);
+    let want = ok_as(&u, &b, &listing);
+    ok_as(&u, &b, &["rmi", "debian"]);
+    for delay_ms in [20u64, 100, 250] {
+        let mut child = user_command(&u, &a, &["pull", "-q", "debian"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        ok_as(&u, &b, &["pull", "-q", "debian"]);
+        assert_eq!(ok_as(&u, &b, &listing), want, "killed at {delay_ms} ms");
+        ok_as(&u, &b, &["rmi", "debian"]);
+    }
+    ok_as(&u, &a, &["system", "prune", "-a", "-f"]);
+    assert_owned_by(&a, u.uid);
+
+    // Root's store given the user's pool unpacks its own copy and leaves the pool alone.
+    let mine = dir.path().join("roots");
+    let out = std::process::Command::new(common::bin())
+        .args(["docker", "pull", "-q", "busybox"])
+        .env("GORAE_ROOT", &mine)
+        .env("GORAE_LAYER_POOL", pool_of(&a))
+        .env("GORAE_IMAGES", common::catalog())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(common::layer_file(&mine, "bin/busybox").is_some());
+    let layers: Vec<_> = std::fs::read_dir(mine.join("layers"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(
+        layers.iter().all(|e| !e.file_type().unwrap().is_symlink()),
+        "root's store refers to nothing of the user's"
+    );
+    assert_eq!(
+        std::fs::read_dir(pool_of(&a).join("layers"))
+            .unwrap()
+            .count(),
+        0,
+        "root published nothing into the user's pool"
+    );
 }

@@ -808,6 +808,7 @@ fn save_and_export_refuse_to_write_to_a_terminal() {
                 "/dev/null",
             ])
             .env("GORAE_ROOT", s.root())
+            .env("GORAE_LAYER_POOL", &s.pool)
             .env("GORAE_IMAGES", common::catalog())
             .env("LANG", "C.UTF-8")
             .env_remove("LC_ALL")

@@ -9,6 +9,9 @@ use std::process::{Command, Output, Stdio};
 
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
+    /// The layer pool (`GORAE_LAYER_POOL`): the sandbox's own unless made with `sharing`, so a
+    /// test's layers never meet another test's (or the machine's real pool).
+    pub pool: PathBuf,
 }
 
 pub struct Run {
@@ -55,12 +58,19 @@ pub fn gorae(args: &[&str], lang: &str) -> Run {
 
 impl Sandbox {
     pub fn new() -> Sandbox {
-        Sandbox {
-            dir: tempfile::Builder::new()
-                .prefix("gorae-test-")
-                .tempdir()
-                .expect("tempdir"),
-        }
+        let dir = tempfile::Builder::new()
+            .prefix("gorae-test-")
+            .tempdir()
+            .expect("tempdir");
+        let pool = dir.path().join("layers");
+        Sandbox { dir, pool }
+    }
+
+    /// A sandbox whose store shares the layer pool at `pool` (another sandbox's, say).
+    pub fn sharing(pool: &Path) -> Sandbox {
+        let mut s = Sandbox::new();
+        s.pool = pool.to_path_buf();
+        s
     }
 
     pub fn root(&self) -> PathBuf {
@@ -72,6 +82,7 @@ impl Sandbox {
         c.arg("docker")
             .args(args)
             .env("GORAE_ROOT", self.root())
+            .env("GORAE_LAYER_POOL", &self.pool)
             .env("GORAE_IMAGES", catalog());
         with_locale(&mut c, "C.UTF-8");
         c
@@ -124,6 +135,17 @@ impl Drop for Sandbox {
             let _ = self.docker(&["rm", "-f", id]);
         }
     }
+}
+
+/// (device, inode) of `rel` (a path in an image) in one of the layers of the store at `root`:
+/// the same for two stores that share one copy.
+pub fn layer_file(root: &Path, rel: &str) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::read_dir(root.join("layers"))
+        .ok()?
+        .flatten()
+        .find_map(|e| std::fs::metadata(e.path().join(rel)).ok())
+        .map(|m| (m.dev(), m.ino()))
 }
 
 pub fn is_root() -> bool {

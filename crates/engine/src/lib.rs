@@ -18,6 +18,7 @@
 //! - `push`: pushing to a registry (blob checks, uploads, cross-repository mounts, manifests)
 //! - `auth`: `docker login` credentials in ~/.docker/config.json
 //! - `restart`: restart policies (`--restart`) and their back-off, applied by the monitor
+//! - `pool`: unpacked layers and layer blobs shared by all stores of one user (hard-link references)
 //! - `prune`: container and image prune (what nothing uses), with Docker's events
 //! - `volume`: volumes (`<root>/volumes/<name>/_data`), a container's mounts, which containers use a volume
 //! - `net`: networks (`dns`: the embedded DNS server; `egress`: pasta/slirp4netns and NAT)
@@ -44,6 +45,7 @@ pub mod monitor;
 pub mod net;
 pub mod pattern;
 pub mod pause;
+mod pool;
 pub mod proxy;
 pub mod prune;
 pub mod push;

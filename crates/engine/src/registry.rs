@@ -684,7 +684,7 @@ impl Store {
                 continue;
             }
             progress.layer(&layer.digest, layer.size, LayerStatus::Pulling);
-            if !blob.exists() {
+            if !self.adopt_pooled_blob(&layer.digest)? {
                 let tmp = self.tmp_path("pull");
                 let res = client.download(layer, &tmp).map_err(&not_bundled);
                 let res = res.and_then(|(digest, size)| {

@@ -126,7 +126,7 @@ pub struct WriteGuard {
 }
 
 /// Open `path` and flock it with `op`; None when `op` has LOCK_NB and the lock is taken.
-fn flock(path: &Path, op: libc::c_int) -> Result<Option<File>, EngineError> {
+pub(crate) fn flock(path: &Path, op: libc::c_int) -> Result<Option<File>, EngineError> {
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -150,10 +150,15 @@ pub fn default_root() -> PathBuf {
     if let Some(r) = std::env::var_os("GORAE_ROOT").filter(|v| !v.is_empty()) {
         return PathBuf::from(r);
     }
-    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(x).join("gorae");
-    }
-    home().join(".local/share/gorae")
+    data_home().join("gorae")
+}
+
+/// `$XDG_DATA_HOME`, else `~/.local/share`.
+pub(crate) fn data_home() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home().join(".local/share"))
 }
 
 pub fn default_catalog() -> PathBuf {

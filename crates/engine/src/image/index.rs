@@ -258,10 +258,16 @@ impl Store {
                     if name.ends_with(".done") {
                         let _ = fs::remove_file(e.path());
                     } else {
+                        // A pool reference is a symlink: only the link goes.
                         archive::remove_tree(&e.path());
                     }
                 }
             }
+        }
+        drop(_lock);
+        // The last store's reference gone, the pool's copy goes too.
+        if let Some(pool) = crate::pool::Pool::for_store(self) {
+            pool.collect(self)?;
         }
         Ok(())
     }

@@ -9,6 +9,15 @@ use super::oci::{Descriptor, Image};
 use crate::{EngineError, Result, Store, archive};
 
 impl Store {
+    /// Link a blob from the layer pool into the store when the pool has it (see
+    /// `crate::pool`); true when the store has the blob now.
+    pub fn adopt_pooled_blob(&self, digest: &str) -> Result<bool> {
+        match crate::pool::Pool::for_store(self) {
+            Some(p) => p.adopt_blob(self, digest),
+            None => Ok(self.blob_path(digest).exists()),
+        }
+    }
+
     /// Copy a blob from a file into the store, verifying digest and size on the way.
     pub fn import_blob(&self, src: &Path, d: &Descriptor) -> Result<()> {
         let dst = self.blob_path(&d.digest);
@@ -54,6 +63,7 @@ impl Store {
         })
     }
 
+    /// Whether the store has a layer's files: its own, or a reference to the layer pool's.
     pub fn layer_ready(&self, diff_id: &str) -> bool {
         self.layer_done_marker(diff_id).exists() && self.layer_dir(diff_id).is_dir()
     }
@@ -67,8 +77,22 @@ impl Store {
     }
 
     /// Unpack a layer blob (gzip or plain tar) into `layers/<diff_id>`, checking the diff ID.
+    /// With a layer pool (`crate::pool`), the store refers to the pool's copy, unpacked here
+    /// only when the pool has none; a layer blob in the store is shared with the pool too.
     pub fn unpack_layer(&self, blob: &Path, diff_id: &str) -> Result<()> {
+        let pool = crate::pool::Pool::for_store(self);
+        if let Some(p) = &pool
+            && blob.starts_with(self.root.join("blobs"))
+            && let Some(name) = blob.file_name().and_then(|n| n.to_str())
+        {
+            p.share_blob(self, name)?;
+        }
         if self.layer_ready(diff_id) {
+            return Ok(());
+        }
+        if let Some(p) = &pool
+            && p.adopt_layer(self, diff_id)?
+        {
             return Ok(());
         }
         let file = File::open(blob).map_err(|e| EngineError::io(blob, e))?;
@@ -98,6 +122,9 @@ impl Store {
                 return Err(e);
             }
         };
+        if let Some(p) = &pool {
+            return p.publish_layer(self, &staging, diff_id, size);
+        }
         // Another command (a second learner on this store) may have unpacked the same layer
         // meanwhile, and containers may already run on it: under the lock, keep a finished
         // layer and only replace a half-finished one left by a killed process.
@@ -108,10 +135,12 @@ impl Store {
             return Ok(());
         }
         let dir = self.layer_dir(diff_id);
-        if dir.exists() {
+        if fs::symlink_metadata(&dir).is_ok() {
             archive::remove_tree(&dir);
         }
         fs::rename(&staging, &dir).map_err(|e| EngineError::io(&dir, e))?;
+        // A pool reference left from before must not be rewritten in place: it is the pool's.
+        let _ = fs::remove_file(self.layer_done_marker(diff_id));
         crate::store::atomic_write(
             &self.layer_done_marker(diff_id),
             size.to_string().as_bytes(),

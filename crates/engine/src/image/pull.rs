@@ -101,7 +101,9 @@ impl Store {
                 continue;
             }
             progress.layer(&layer.digest, layer.size, LayerStatus::Pulling);
-            self.import_blob(&catalog.blob(&layer.digest), layer)?;
+            if !self.adopt_pooled_blob(&layer.digest)? {
+                self.import_blob(&catalog.blob(&layer.digest), layer)?;
+            }
             self.unpack_layer(&self.blob_path(&layer.digest), diff_id)?;
             progress.layer(&layer.digest, layer.size, LayerStatus::Complete);
         }
