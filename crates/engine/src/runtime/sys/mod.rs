@@ -9,6 +9,7 @@
 
 mod at;
 pub mod dirfd;
+mod fds;
 mod files;
 mod linux;
 mod recording;
@@ -20,6 +21,7 @@ pub use nix::errno::Errno;
 use serde::{Deserialize, Serialize};
 
 pub use at::*;
+pub use fds::*;
 pub use files::*;
 pub use linux::*;
 pub use recording::{Call, RecordingSyscall};
