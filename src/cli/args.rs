@@ -430,6 +430,8 @@ pub struct RunArgs {
     pub publish: Vec<String>,
     #[arg(short = 'P', long)]
     pub publish_all: bool,
+    #[arg(long)]
+    pub init: bool,
     #[arg(short, long)]
     pub label: Vec<String>,
     /// Bind mount a volume

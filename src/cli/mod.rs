@@ -115,6 +115,9 @@ pub fn describe(e: &EngineError) -> String {
             daemon("err-health-too-short", &[("field", field)])
         }
         EngineError::HealthcheckRetriesNegative => daemon("err-health-retries", &[]),
+        EngineError::NoInit(path) => {
+            daemon("err-no-init", &[("path", &path.display().to_string())])
+        }
         EngineError::Bind { addr, source } => daemon(
             "err-bind",
             &[
