@@ -420,11 +420,14 @@ fn rootless_health_checks_turn_healthy_and_unhealthy() {
     }
 }
 
+/// Runs `docker ARGS…` somehow (as root, as a user): exit code, stdout, stderr.
+type Docker<'a> = dyn Fn(&[&str]) -> (i32, String, String) + 'a;
+
 /// `--init` as Docker has it, through `docker` run by `run` (root or a user): tini is PID 1
 /// with the command under it, reaps an orphan that `sleep` as PID 1 leaves a zombie, and
 /// passes `docker stop`'s SIGTERM on (143: the signal reached `sleep`; 137 would be the kill
 /// after the timeout, which is what `sleep` as PID 1, ignoring SIGTERM, gets).
-fn init_checks(run: &dyn Fn(&[&str]) -> (i32, String, String)) {
+fn init_checks(run: &Docker) {
     let ok = |args: &[&str]| {
         let (code, out, err) = run(args);
         assert_eq!(code, 0, "docker {args:?}: {err}");

@@ -23,6 +23,7 @@ mod ps;
 mod push;
 mod resources;
 mod run;
+mod search;
 mod stats;
 mod system;
 mod trace;
@@ -461,6 +462,22 @@ fn run(cli: Cli) -> CmdResult {
             password_stdin,
         }),
         Cmd::Logout { server } => push::logout(server.as_deref()),
+        Cmd::Search {
+            filter,
+            format,
+            limit,
+            no_trunc,
+            term,
+        } => search::search(
+            &store,
+            &search::SearchOptions {
+                term: &term,
+                limit,
+                filters: &filter,
+                format: format.as_deref(),
+                no_trunc,
+            },
+        ),
         Cmd::Images {
             all,
             quiet,
