@@ -77,6 +77,23 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 REF_NAME = "org.opencontainers.image.ref.name"
+DESCRIPTION = "org.opencontainers.image.description"
+
+# What `docker search` shows for each image: Docker Hub's short description of the official
+# image, carried in the index so the catalog describes itself.
+DESCRIPTIONS = {
+    "busybox": "Busybox base image.",
+    "debian": "Debian is a Linux distribution that's composed entirely of free and open-source software.",
+    "redis": "Redis is the world’s fastest data platform for caching, vector search, and NoSQL databases.",
+    "nginx": "Official build of Nginx.",
+    "registry": "Distribution implementation for storing and distributing of container images and artifacts",
+}
+
+# `docker run --init`'s init: Debian's statically linked tini (Docker's docker-init is tini
+# too), at layout/init/docker-init so the catalog and its init travel together.
+INIT_PACKAGE = "tini"
+INIT_MEMBER = "usr/bin/tini-static"
+INIT_PATH = "init/docker-init"
 
 
 
@@ -230,7 +247,7 @@ def update_lock() -> None:
     for spec in IMAGES:
         base = set(closure_all(spec.base, closure)) if spec.base else set()
         closure[spec.name] = resolve(spec.roots, base, lookup, provided_by)
-    names = sorted({n for pkgs in closure.values() for n in pkgs})
+    names = sorted({n for pkgs in closure.values() for n in pkgs} | {INIT_PACKAGE})
     lines = [f"{n}={lookup(n)['Version']}" for n in names]
     LOCK.write_text("".join(line + "\n" for line in lines))
     print(f"wrote {LOCK} ({len(lines)} packages)")
@@ -481,7 +498,8 @@ class Layout:
         return self.blob(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode(), media_type)
 
     def tag(self, manifest: dict, ref: str) -> None:
-        self.manifests.append({**manifest, "annotations": {REF_NAME: ref}})
+        repo = ref.split(":", 1)[0]
+        self.manifests.append({**manifest, "annotations": {DESCRIPTION: DESCRIPTIONS[repo], REF_NAME: ref}})
 
     def finish(self) -> None:
         (self.root / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
@@ -679,7 +697,7 @@ def build(out: Path, cache: Path) -> tuple[list[Built], str]:
     for spec in IMAGES:
         base = set(closure_all(spec.base, closure)) if spec.base else set()
         closure[spec.name] = resolve(spec.roots, base, controls.get, lambda v: provider.get(v, []))
-    used = {n for pkgs in closure.values() for n in pkgs}
+    used = {n for pkgs in closure.values() for n in pkgs} | {INIT_PACKAGE}
     unused = sorted(set(pins) - used)
     if unused:
         raise BuildError(f"packages.lock pins packages no image needs: {unused}; run --update-lock")
@@ -776,8 +794,21 @@ def build(out: Path, cache: Path) -> tuple[list[Built], str]:
                   'CMD ["/etc/docker/registry/config.yml"]'])
     built["registry"] = b
 
+    add_init(out, debs[INIT_PACKAGE])
     layout.finish()
     return list(built.values()), readme_text(built, debs)
+
+
+def add_init(out: Path, deb: Deb) -> None:
+    """The init binary, byte for byte as the package ships it, mode 0755."""
+    members, _ = deb_members(deb)
+    data = [d for m, d in members if clean(m.name) == INIT_MEMBER and m.isreg()]
+    if len(data) != 1:
+        raise BuildError(f"{deb.path}: no {INIT_MEMBER}")
+    path = out / INIT_PATH
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data[0])
+    path.chmod(0o755)
 
 
 def epoch_of(b: Built) -> int:

@@ -612,3 +612,80 @@ fn a_reader_closing_the_pipe_ends_the_command_quietly() {
     assert_eq!(last["attrs"]["args"], "[\"info\"]", "{last}");
     assert_eq!(last["attrs"]["exit"], "141", "{last}");
 }
+
+#[test]
+fn search_looks_through_the_bundled_catalog_in_dockers_columns() {
+    let s = Sandbox::new();
+    let out = s.ok(&["search", "e"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["NAME", "DESCRIPTION", "STARS", "OFFICIAL"],
+        "{out}"
+    );
+    // Descriptions from the catalog, cut to 45 columns with Docker's "…".
+    assert!(
+        out.contains("debian     Debian is a Linux distribution that's compos…   0         [OK]\n"),
+        "{out}"
+    );
+    // "e" is in busybox's, debian's, redis's and registry's texts, not in nginx's.
+    let names: Vec<&str> = lines[1..]
+        .iter()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(names, ["busybox", "debian", "redis", "registry"], "{out}");
+    let full = s.ok(&["search", "--no-trunc", "--limit", "1", "debian"]);
+    assert!(
+        full.contains("composed entirely of free and open-source software.")
+            && full.lines().count() == 2,
+        "{full}"
+    );
+    let f = s.ok(&[
+        "search",
+        "--format",
+        "{{.Name}}|{{.StarCount}}|{{.IsOfficial}}",
+        "-f",
+        "is-official=true",
+        "NGINX",
+    ]);
+    assert_eq!(f, "nginx|0|[OK]\n");
+    assert_eq!(
+        s.ok(&[
+            "search",
+            "--format",
+            "{{.Name}}",
+            "-f",
+            "is-official=false",
+            "nginx"
+        ]),
+        ""
+    );
+    // The catalog has no stars: a stars filter above 0 leaves the header alone.
+    let none = s.ok(&["search", "-f", "stars=1", "busybox"]);
+    assert_eq!(none.lines().count(), 1, "{none}");
+    for (args, err) in [
+        (&["search", "--limit", "0", "x"][..], ""),
+        (
+            &["search", "--limit", "101", "x"],
+            "Error response from daemon: limit 101 is outside the range of [1, 100]\n",
+        ),
+        (
+            &["search", "-f", "stars=many", "x"],
+            "Error response from daemon: invalid filter 'stars=many'\n",
+        ),
+        (
+            &["search", "-f", "color=red", "x"],
+            "Error response from daemon: invalid filter 'color'\n",
+        ),
+    ] {
+        let r = s.docker(args);
+        if err.is_empty() {
+            assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        } else {
+            assert_eq!((r.code, r.stderr.as_str()), (1, err), "{args:?}");
+        }
+    }
+    let r = s.docker(&["search", "localhost:5000/busybox"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("/v2/_catalog"), "{}", r.stderr);
+}

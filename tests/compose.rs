@@ -405,3 +405,45 @@ fn the_learner_runs_a_project_rootless() {
     run(&["down", "-v"]);
     assert_eq!(run(&["ps", "-a"]).1.lines().count(), 1);
 }
+
+#[test]
+fn init_true_runs_the_service_under_docker_init() {
+    if !common::is_root() {
+        common::skip("runs containers as root (tests/rootless.rs covers --init rootless)");
+        return;
+    }
+    let s = Sandbox::new();
+    let dir = s.dir.path().join("tini");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("compose.yaml");
+    std::fs::write(
+        &file,
+        "services:\n  app:\n    image: busybox\n    command: sleep 300\n    init: true\n  bare:\n    image: busybox\n    command: sleep 300\n",
+    )
+    .unwrap();
+    let config = ok(compose(&s, &file, &["config"]), "config");
+    assert!(
+        config.stdout.contains("    init: true\n"),
+        "{}",
+        config.stdout
+    );
+    ok(compose(&s, &file, &["up", "-d"]), "up");
+    let ps = s.ok(&["exec", "tini-app-1", "ps", "-o", "pid,args"]);
+    assert!(
+        ps.contains("    1 /sbin/docker-init -- sleep 300\n"),
+        "{ps}"
+    );
+    let ps = s.ok(&["exec", "tini-bare-1", "ps", "-o", "pid,args"]);
+    assert!(ps.contains("    1 sleep 300\n"), "{ps}");
+    let init = s.ok(&["inspect", "-f", "{{.HostConfig.Init}}", "tini-app-1"]);
+    assert_eq!(init.trim(), "true");
+    ok(compose(&s, &file, &["down"]), "down");
+    std::fs::write(
+        &file,
+        "services:\n  app:\n    image: busybox\n    init: maybe\n",
+    )
+    .unwrap();
+    let bad = compose(&s, &file, &["config"]);
+    assert_ne!(bad.code, 0);
+    assert!(bad.stderr.contains("init"), "{}", bad.stderr);
+}

@@ -551,3 +551,130 @@ fn a_users_stores_share_one_copy_of_each_layer_and_root_never_uses_it() {
         "root published nothing into the user's pool"
     );
 }
+
+/// Runs `docker ARGS…` somehow (as root, as a user): exit code, stdout, stderr.
+type Docker<'a> = dyn Fn(&[&str]) -> (i32, String, String) + 'a;
+
+/// `--init` as Docker has it, through `docker` run by `run` (root or a user): tini is PID 1
+/// with the command under it, reaps an orphan that `sleep` as PID 1 leaves a zombie, and
+/// passes `docker stop`'s SIGTERM on (143: the signal reached `sleep`; 137 would be the kill
+/// after the timeout, which is what `sleep` as PID 1, ignoring SIGTERM, gets).
+fn init_checks(run: &Docker) {
+    let ok = |args: &[&str]| {
+        let (code, out, err) = run(args);
+        assert_eq!(code, 0, "docker {args:?}: {err}");
+        out
+    };
+    let orphan = "(sleep 0.1 &); exec sleep 100";
+    ok(&[
+        "run", "-d", "--name", "tini", "--init", "busybox", "sh", "-c", orphan,
+    ]);
+    ok(&["run", "-d", "--name", "bare", "busybox", "sh", "-c", orphan]);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let zombies = |name: &str| {
+        let ps = ok(&["exec", name, "ps", "-o", "pid,stat,args"]);
+        let z = ps
+            .lines()
+            .filter(|l| l.split_whitespace().nth(1) == Some("Z"))
+            .count();
+        (ps, z)
+    };
+    let (ps, z) = zombies("tini");
+    assert_eq!(z, 0, "tini reaps the orphan:\n{ps}");
+    let first = ps.lines().nth(1).unwrap_or_default();
+    assert!(
+        first.trim_start().starts_with("1 ") && first.contains("/sbin/docker-init -- sh -c"),
+        "{ps}"
+    );
+    let (ps, z) = zombies("bare");
+    assert_eq!(z, 1, "without --init the orphan stays a zombie:\n{ps}");
+    let shown = ok(&[
+        "inspect",
+        "-f",
+        "{{.HostConfig.Init}} {{.Path}} {{json .Args}}",
+        "tini",
+    ]);
+    assert_eq!(shown.trim(), format!("true sh [\"-c\",\"{orphan}\"]"));
+    let shown = ok(&["inspect", "-f", "{{json .HostConfig}}", "bare"]);
+    assert!(!shown.contains("\"Init\""), "{shown}");
+    let cmd = ok(&[
+        "ps",
+        "--no-trunc",
+        "--filter",
+        "name=tini",
+        "--format",
+        "{{.Command}}",
+    ]);
+    assert_eq!(cmd.trim(), format!("\"sh -c '{orphan}'\""));
+    ok(&["rm", "-f", "tini", "bare"]);
+
+    ok(&[
+        "run", "-d", "--name", "s1", "--init", "busybox", "sleep", "100",
+    ]);
+    ok(&["run", "-d", "--name", "s2", "busybox", "sleep", "100"]);
+    ok(&["stop", "-t", "2", "s1", "s2"]);
+    let codes = ok(&["inspect", "-f", "{{.State.ExitCode}}", "s1", "s2"]);
+    assert_eq!(codes.split_whitespace().collect::<Vec<_>>(), ["143", "137"]);
+    ok(&["rm", "s1", "s2"]);
+}
+
+#[test]
+fn init_reaps_zombies_and_forwards_stop_as_root() {
+    if !common::is_root() {
+        return common::skip("the root case needs root");
+    }
+    let s = common::Sandbox::new();
+    init_checks(&|args| {
+        let r = s.docker(args);
+        (r.code, r.stdout, r.stderr)
+    });
+}
+
+#[test]
+fn init_reaps_zombies_and_forwards_stop_as_learner_and_plain() {
+    let Some(learner) = learner_with_ranges() else {
+        return;
+    };
+    let Some(plain) = switchable("plain") else {
+        return;
+    };
+    for u in [learner, plain] {
+        let (_dir, root) = store_for(&u);
+        init_checks(&|args| as_user(&u, &root, args));
+    }
+}
+
+#[test]
+fn init_without_its_binary_is_refused_in_korean_and_nothing_is_made() {
+    let s = common::Sandbox::new();
+    let empty = tempfile::tempdir().unwrap();
+    // A catalog that has the images but not the init: a copy of the index and blobs only.
+    let layout = empty.path().join("layout");
+    std::fs::create_dir_all(layout.join("blobs")).unwrap();
+    std::fs::copy(
+        common::catalog().join("index.json"),
+        layout.join("index.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        common::catalog().join("oci-layout"),
+        layout.join("oci-layout"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        common::catalog().join("blobs/sha256"),
+        layout.join("blobs/sha256"),
+    )
+    .unwrap();
+    let mut c = s.command(&["run", "--init", "busybox", "true"]);
+    c.env("GORAE_IMAGES", &layout).env("LANG", "ko_KR.UTF-8");
+    let out = c.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(
+        err.contains("docker-init이") && err.contains("images/layout/init"),
+        "{err}"
+    );
+    let left = s.ok(&["ps", "-aq"]);
+    assert_eq!(left.trim(), "", "no container is left half-made");
+}

@@ -68,6 +68,24 @@ pub enum Cmd {
         filter: Vec<String>,
         repository: Option<String>,
     },
+    /// Search Docker Hub for images
+    #[command(override_usage = "[OPTIONS] TERM")]
+    Search {
+        #[arg(value_name = "filter", short, long)]
+        filter: Vec<String>,
+        #[arg(long)]
+        format: Option<String>,
+        #[arg(
+            value_name = "int",
+            long,
+            default_value_t = 0,
+            allow_negative_numbers = true
+        )]
+        limit: i64,
+        #[arg(long)]
+        no_trunc: bool,
+        term: String,
+    },
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
     #[command(override_usage = "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")]
     Tag { source: String, target: String },
@@ -430,6 +448,8 @@ pub struct RunArgs {
     pub publish: Vec<String>,
     #[arg(short = 'P', long)]
     pub publish_all: bool,
+    #[arg(long)]
+    pub init: bool,
     #[arg(short, long)]
     pub label: Vec<String>,
     /// Bind mount a volume

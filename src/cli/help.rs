@@ -14,9 +14,10 @@ use super::Cli;
 use super::manage::{self, Page};
 use crate::i18n::{lookup, t};
 
-/// Docker's "Common Commands", in its order (`search` is left out: gorae has none).
-const COMMON: [&str; 11] = [
-    "run", "exec", "ps", "build", "pull", "push", "images", "login", "logout", "version", "info",
+/// Docker's "Common Commands", in its order.
+const COMMON: [&str; 12] = [
+    "run", "exec", "ps", "build", "pull", "push", "images", "login", "logout", "search", "version",
+    "info",
 ];
 
 /// The columns help is wrapped to: the terminal's width less one, as the docker CLI measures

@@ -77,6 +77,10 @@ fn container_json(store: &Store, c: &Container) -> Value {
         "NetworkSettings": super::network::network_settings(store, c, ports),
         "Mounts": super::volume::mounts_json(store, c),
     });
+    // Docker's *bool with omitempty: there only when `--init` was given.
+    if let Some(init) = c.config.init {
+        v["HostConfig"]["Init"] = json!(init);
+    }
     // Both omitted without a check, as Docker's omitempty does.
     if let Some(h) = &c.state.health {
         v["State"]["Health"] = json!(h);

@@ -23,6 +23,7 @@ mod ps;
 mod push;
 mod resources;
 mod run;
+mod search;
 mod stats;
 mod system;
 mod trace;
@@ -115,6 +116,9 @@ pub fn describe(e: &EngineError) -> String {
             daemon("err-health-too-short", &[("field", field)])
         }
         EngineError::HealthcheckRetriesNegative => daemon("err-health-retries", &[]),
+        EngineError::NoInit(path) => {
+            daemon("err-no-init", &[("path", &path.display().to_string())])
+        }
         EngineError::Bind { addr, source } => daemon(
             "err-bind",
             &[
@@ -458,6 +462,22 @@ fn run(cli: Cli) -> CmdResult {
             password_stdin,
         }),
         Cmd::Logout { server } => push::logout(server.as_deref()),
+        Cmd::Search {
+            filter,
+            format,
+            limit,
+            no_trunc,
+            term,
+        } => search::search(
+            &store,
+            &search::SearchOptions {
+                term: &term,
+                limit,
+                filters: &filter,
+                format: format.as_deref(),
+                no_trunc,
+            },
+        ),
         Cmd::Images {
             all,
             quiet,

@@ -177,6 +177,7 @@ fn create_options(a: &RunArgs, cmd: &str) -> Result<CreateOptions, Failure> {
         network: a.network.clone(),
         network_aliases: a.network_alias.clone(),
         ip: a.ip.clone(),
+        init: a.init.then_some(true),
     })
 }
 

@@ -50,6 +50,9 @@ pub struct RunConfig {
     /// The health check: `--health-*` over the image's HEALTHCHECK (`health`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<crate::health::HealthConfig>,
+    /// `--init` as given (None: not given; Docker's HostConfig.Init is omitted then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<bool>,
 }
 
 /// A container's own limits; None keeps gorae's defaults (`runtime::cgroup`).

@@ -76,6 +76,9 @@ pub enum EngineError {
     HealthcheckTooShort(String),
     #[error("Retries in Healthcheck cannot be negative")]
     HealthcheckRetriesNegative,
+    /// `--init` without the bundled init binary beside the catalog.
+    #[error("docker-init not found at {0}")]
+    NoInit(PathBuf),
     /// `docker commit --change` with an instruction it does not take.
     #[error("{0} is not a valid change command")]
     InvalidChange(String),

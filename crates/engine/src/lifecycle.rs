@@ -48,6 +48,8 @@ pub struct CreateOptions {
     pub restart_policy: super::restart::RestartPolicy,
     /// `--health-*` / `--no-healthcheck` (None: the image's HEALTHCHECK, if any).
     pub healthcheck: Option<crate::health::HealthConfig>,
+    /// `--init`: tini as PID 1 (`Store::init_binary`), the command under it.
+    pub init: Option<bool>,
 }
 
 /// Merge `-e` values over the image's env (same key replaced, order kept).
@@ -135,6 +137,9 @@ impl Store {
         if argv.is_empty() {
             return Err(EngineError::Start(crate::runtime::InitFailure::NoCommand));
         }
+        if opts.init == Some(true) {
+            self.init_binary()?;
+        }
         if let Some(bad) = opts.healthcheck.as_ref().and_then(|h| h.invalid()) {
             use crate::health::Invalid;
             return Err(match bad {
@@ -197,6 +202,7 @@ impl Store {
                     opts.healthcheck.as_ref(),
                     defaults.healthcheck.as_ref(),
                 ),
+                init: opts.init,
             },
             ..Default::default()
         };

@@ -24,6 +24,9 @@ use super::time::rfc3339_now;
 use super::trace::{INIT_PHASES, Phase, Trace};
 use super::{Action, EngineError, Event, Result, Store, net};
 
+/// Where `--init`'s binary is bound inside the container (Docker's path).
+const INIT_TARGET: &str = "/sbin/docker-init";
+
 /// Largest log file before it is rotated (one previous file is kept).
 pub const LOG_MAX_BYTES: u64 = 16 << 20;
 
@@ -325,7 +328,19 @@ fn run(
     if ports != c.config.ports {
         store.update_container(id, |c| c.config.ports = ports.clone())?;
     }
-    let mounts = store.runtime_mounts(&c)?;
+    let mut mounts = store.runtime_mounts(&c)?;
+    let mut argv = c.config.argv.clone();
+    if c.config.init == Some(true) {
+        // Docker's layout: the init bound read-only at /sbin/docker-init, the command after
+        // `--`; inspect's Path/Args stay the user's.
+        mounts.push(runtime::mounts::Mount {
+            source: runtime::mounts::MountSource::Bind(store.init_binary()?),
+            target: INIT_TARGET.into(),
+            readonly: true,
+            copy_up: false,
+        });
+        argv.splice(0..0, [INIT_TARGET.to_string(), "--".to_string()]);
+    }
     trace.lap(Phase::Prepare);
     let cg = cgroup::create_with(id, &c.config.resources.limits());
     trace.lap(Phase::CgroupCreate);
@@ -353,7 +368,7 @@ fn run(
         work: store.work_dir(id),
         rootfs: dir.join("rootfs"),
         hostname: c.config.hostname.clone(),
-        argv: c.config.argv.clone(),
+        argv,
         env: c.config.env.clone(),
         workdir: c.config.workdir.clone(),
         user: c.config.user.clone(),

@@ -45,6 +45,17 @@ impl Store {
         Ok(Store { root, catalog })
     }
 
+    /// `--init`'s binary: Debian's static tini, built into the catalog (`images/build.py`),
+    /// so it is there offline wherever the images are.
+    pub fn init_binary(&self) -> Result<PathBuf, EngineError> {
+        let path = self.catalog.join("init/docker-init");
+        if path.is_file() {
+            Ok(path)
+        } else {
+            Err(EngineError::NoInit(path))
+        }
+    }
+
     pub fn blob_path(&self, digest: &str) -> PathBuf {
         let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
         self.root.join("blobs/sha256").join(hex)

@@ -284,6 +284,7 @@ fn create_options(
             _ => Default::default(),
         },
         healthcheck: s.healthcheck.as_ref().map(health_config),
+        init: s.init,
         ..Default::default()
     })
     .map(|mut o| {

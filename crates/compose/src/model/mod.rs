@@ -50,6 +50,9 @@ pub struct Service {
     pub hostname: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// `init: true`: `docker run --init`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init: Option<bool>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
     /// Network name (the key under top-level `networks`) → aliases.
@@ -268,7 +271,6 @@ const UNSUPPORTED_SERVICE_KEYS: &[&str] = &[
     "extra_hosts",
     "gpus",
     "group_add",
-    "init",
     "ipc",
     "isolation",
     "links",
@@ -682,6 +684,7 @@ const SERVICE_KEYS: &[&str] = &[
     "labels",
     "tty",
     "stdin_open",
+    "init",
 ];
 
 fn read_service(
@@ -734,6 +737,9 @@ fn read_service(
     }
     if let Some(x) = n.get("stdin_open") {
         s.stdin_open = ctx.bool(x, &k("stdin_open"))?;
+    }
+    if let Some(x) = n.get("init").filter(|x| !x.is_null()) {
+        s.init = Some(ctx.bool(x, &k("init"))?);
     }
     if let Some(x) = n.get("labels") {
         for (lk, lv) in ctx.key_values(x, &k("labels"))? {

@@ -19,6 +19,8 @@ pub const MT_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 pub const MT_LAYER_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
 pub const MT_DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
+/// A catalog tag's description (`docker search`).
+pub const DESCRIPTION: &str = "org.opencontainers.image.description";
 pub(super) const UNTAGGED: &str = "io.gorae.untagged";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

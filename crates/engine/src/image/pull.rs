@@ -52,6 +52,27 @@ impl Store {
         names
     }
 
+    /// The catalog's repositories with their descriptions (the index's
+    /// `org.opencontainers.image.description`, empty where a tag has none), sorted by name:
+    /// what `docker search` looks through.
+    pub fn catalog_repositories(&self) -> Result<Vec<(String, String)>> {
+        let mut repos = std::collections::BTreeMap::<String, String>::new();
+        for d in &self.catalog()?.index.manifests {
+            let Some(a) = &d.annotations else { continue };
+            let Some((name, _)) = a.get(super::oci::REF_NAME).and_then(|r| r.rsplit_once(':'))
+            else {
+                continue;
+            };
+            let desc = repos.entry(name.to_string()).or_default();
+            if desc.is_empty()
+                && let Some(text) = a.get(super::oci::DESCRIPTION)
+            {
+                desc.clone_from(text);
+            }
+        }
+        Ok(repos.into_iter().collect())
+    }
+
     /// Whether an image ID belongs to the bundled catalog (pulled, not made here).
     pub fn is_bundled(&self, image_id: &str) -> bool {
         let Ok(cat) = self.catalog() else {
