@@ -29,7 +29,9 @@ fn root_help_has_dockers_groups_and_only_commands_gorae_has() {
     ] {
         assert!(out.contains(heading), "{heading}: {out}");
     }
-    assert!(out.contains("\n  compose*    Docker Compose\n  container   Manage containers\n"));
+    assert!(out.contains(
+        "\n  builder     Manage builds\n  compose*    Docker Compose\n  container   Manage containers\n"
+    ));
     assert!(out.contains("\n  -v, --version   Print version information and quit\n"));
     assert!(out.ends_with(
         "\nRun 'docker COMMAND --help' for more information on a command.\n\n\
@@ -38,7 +40,6 @@ fn root_help_has_dockers_groups_and_only_commands_gorae_has() {
     // Commands gorae lacks are not offered, and Swarm is left out.
     for absent in [
         "search",
-        "builder",
         "context",
         "plugin",
         "Swarm",
