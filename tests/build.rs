@@ -183,7 +183,10 @@ fn buildkit_keeps_its_steps_as_build_cache_not_images() {
     let rows: Vec<&str> = hist.lines().skip(1).collect();
     let top = s.ok(&["images", "-q", "--no-trunc", "myapp:v1"]);
     assert!(rows[0].starts_with(top.trim()), "{hist}");
-    assert!(rows[0].contains("   CMD [\"cat\" \"/hello.txt\"]   "), "{hist}");
+    assert!(
+        rows[0].contains("   CMD [\"cat\" \"/hello.txt\"]   "),
+        "{hist}"
+    );
     for want in [
         "USER nobody",
         "EXPOSE map[8080/tcp:{}]",
@@ -199,7 +202,10 @@ fn buildkit_keeps_its_steps_as_build_cache_not_images() {
         assert!(row.starts_with("<missing>   "), "{hist}");
         assert!(row.ends_with("   buildkit.dockerfile.v0"), "{hist}");
     }
-    assert!(rows[1..].iter().all(|r| r.starts_with("<missing>")), "{hist}");
+    assert!(
+        rows[1..].iter().all(|r| r.starts_with("<missing>")),
+        "{hist}"
+    );
 
     // No intermediate images: `images -a` lists the result and the base image only.
     let all = s.ok(&["images", "-a"]);
@@ -221,7 +227,10 @@ fn buildkit_keeps_its_steps_as_build_cache_not_images() {
         "{pruned}"
     );
     assert_eq!(pruned.lines().count(), count + 2, "{pruned}");
-    assert!(pruned.lines().last().unwrap().starts_with("Total:\t"), "{pruned}");
+    assert!(
+        pruned.lines().last().unwrap().starts_with("Total:\t"),
+        "{pruned}"
+    );
     let df = s.ok(&["system", "df"]);
     assert!(
         df.lines().any(|l| l.split_whitespace().collect::<Vec<_>>()
@@ -237,15 +246,28 @@ fn buildkit_keeps_its_steps_as_build_cache_not_images() {
     let third = build(&s, &["-t", "myapp:v1", "--build-arg", "VERSION=2.0"], &ctx);
     assert_eq!(third.code, 0, "{}", third.stderr);
     // Only the base image is CACHED (as in Docker: it is in the store).
-    assert_eq!(third.stderr.matches("CACHED").count(), 1, "{}", third.stderr);
+    assert_eq!(
+        third.stderr.matches("CACHED").count(),
+        1,
+        "{}",
+        third.stderr
+    );
     let dangling = s.ok(&["images", "-a", "--filter", "dangling=true", "-q"]);
     assert_eq!(dangling, old, "{}", s.ok(&["images", "-a"]));
 
     // `system prune` names the build cache and removes it with the dangling image.
     let r = s.docker(&["system", "prune", "-f"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("Deleted build cache objects:\n"), "{}", r.stdout);
-    assert!(s.ok(&["system", "df"]).contains("Build Cache     0 "), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Deleted build cache objects:\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        s.ok(&["system", "df"]).contains("Build Cache     0 "),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

@@ -38,13 +38,7 @@ fn root_help_has_dockers_groups_and_only_commands_gorae_has() {
          For more help on how to use Docker, head to https://docs.docker.com/go/guides/\n"
     ));
     // Commands gorae lacks are not offered, and Swarm is left out.
-    for absent in [
-        "search",
-        "context",
-        "plugin",
-        "Swarm",
-        "--tlsverify",
-    ] {
+    for absent in ["search", "context", "plugin", "Swarm", "--tlsverify"] {
         assert!(!out.contains(absent), "{absent}: {out}");
     }
     // Every listed command answers to --help.

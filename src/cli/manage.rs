@@ -165,7 +165,14 @@ const SYSTEM: &[Sub] = &[
 const BUILDER: &[Sub] = &[own("prune", &[])];
 
 /// The management commands, in Docker's order (compose, a plugin in Docker, is apart).
-pub const GROUPS: [&str; 6] = ["builder", "container", "image", "network", "system", "volume"];
+pub const GROUPS: [&str; 6] = [
+    "builder",
+    "container",
+    "image",
+    "network",
+    "system",
+    "volume",
+];
 
 fn group_subs(group: &str) -> Option<&'static [Sub]> {
     Some(match group {

@@ -239,7 +239,11 @@ impl Builder<'_> {
         config.history.push(History {
             created: config.created.clone(),
             created_by,
-            comment: if buildkit { BUILDKIT_COMMENT.into() } else { String::new() },
+            comment: if buildkit {
+                BUILDKIT_COMMENT.into()
+            } else {
+                String::new()
+            },
             empty_layer: layer.is_none(),
             ..Default::default()
         });
@@ -377,12 +381,12 @@ impl Builder<'_> {
                 } else {
                     stage.config.config.cmd == base_cmd
                         && !stage
-                        .image
-                        .config
-                        .history
-                        .iter()
-                        .rev()
-                        .take_while(|h| h.created_by.contains("#(nop)"))
+                            .image
+                            .config
+                            .history
+                            .iter()
+                            .rev()
+                            .take_while(|h| h.created_by.contains("#(nop)"))
                             .any(|h| h.created_by.contains("#(nop)  CMD "))
                 };
                 self.meta(stage, nop(format!("ENTRYPOINT {shown}")), |s| {

@@ -82,7 +82,12 @@ impl Store {
     }
 
     /// BuildKit mode: keep a step's result as a cache record, not an image.
-    pub(super) fn record_put(&self, key: &str, manifest: &str, layer: Option<String>) -> Result<()> {
+    pub(super) fn record_put(
+        &self,
+        key: &str,
+        manifest: &str,
+        layer: Option<String>,
+    ) -> Result<()> {
         let _lock = self.lock()?;
         let mut cache = self.read_cache();
         let now = now_millis();
@@ -161,7 +166,11 @@ impl Store {
                 })
             })
             .collect();
-        out.sort_by(|a, b| a.created_millis.cmp(&b.created_millis).then(a.id.cmp(&b.id)));
+        out.sort_by(|a, b| {
+            a.created_millis
+                .cmp(&b.created_millis)
+                .then(a.id.cmp(&b.id))
+        });
         out
     }
 
