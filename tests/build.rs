@@ -57,17 +57,22 @@ USER nobody
 CMD ["cat", "/hello.txt"]
 "#;
 
-#[test]
-fn build_runs_every_instruction_and_the_image_works() {
-    let s = Sandbox::new();
-    let ctx = context(
-        &s,
+/// A context for [`FULL`]: its file, one it copies, one it does not.
+fn full_context(s: &Sandbox) -> PathBuf {
+    context(
+        s,
         &[
             ("Dockerfile", FULL),
             ("app.txt", "the app\n"),
             ("secret.txt", "x"),
         ],
-    );
+    )
+}
+
+#[test]
+fn build_runs_every_instruction_and_the_image_works() {
+    let s = Sandbox::new();
+    let ctx = full_context(&s);
     let c = ctx.to_str().unwrap();
     let args = ["build", "-t", "myapp:v1", "--build-arg", "VERSION=2.0", c];
     let r = s.docker_env(&args, &[("DOCKER_BUILDKIT", "0")]);
@@ -165,14 +170,7 @@ fn build_runs_every_instruction_and_the_image_works() {
 #[test]
 fn buildkit_keeps_its_steps_as_build_cache_not_images() {
     let s = Sandbox::new();
-    let ctx = context(
-        &s,
-        &[
-            ("Dockerfile", FULL),
-            ("app.txt", "the app\n"),
-            ("secret.txt", "x"),
-        ],
-    );
+    let ctx = full_context(&s);
     let r = build(&s, &["-t", "myapp:v1", "--build-arg", "VERSION=2.0"], &ctx);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(s.ok(&["run", "--rm", "myapp:v1"]), "hello\n");
