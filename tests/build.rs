@@ -57,17 +57,22 @@ USER nobody
 CMD ["cat", "/hello.txt"]
 "#;
 
-#[test]
-fn build_runs_every_instruction_and_the_image_works() {
-    let s = Sandbox::new();
-    let ctx = context(
-        &s,
+/// A context for [`FULL`]: its file, one it copies, one it does not.
+fn full_context(s: &Sandbox) -> PathBuf {
+    context(
+        s,
         &[
             ("Dockerfile", FULL),
             ("app.txt", "the app\n"),
             ("secret.txt", "x"),
         ],
-    );
+    )
+}
+
+#[test]
+fn build_runs_every_instruction_and_the_image_works() {
+    let s = Sandbox::new();
+    let ctx = full_context(&s);
     let c = ctx.to_str().unwrap();
     let args = ["build", "-t", "myapp:v1", "--build-arg", "VERSION=2.0", c];
     let r = s.docker_env(&args, &[("DOCKER_BUILDKIT", "0")]);
@@ -160,6 +165,107 @@ fn build_runs_every_instruction_and_the_image_works() {
     assert_eq!(rmi.matches("Deleted: sha256:").count(), 9, "{rmi}");
     let left = s.ok(&["images", "-a", "-q"]);
     assert_eq!(left.trim(), busybox.trim());
+}
+
+#[test]
+fn buildkit_keeps_its_steps_as_build_cache_not_images() {
+    let s = Sandbox::new();
+    let ctx = full_context(&s);
+    let r = build(&s, &["-t", "myapp:v1", "--build-arg", "VERSION=2.0"], &ctx);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(s.ok(&["run", "--rm", "myapp:v1"]), "hello\n");
+
+    // BuildKit's history: the instruction as written, `# buildkit` on RUN and COPY, its
+    // comment on every row of the build, and no image IDs below the top row.
+    let hist = s.ok(&["history", "--no-trunc", "myapp:v1"]);
+    let rows: Vec<&str> = hist.lines().skip(1).collect();
+    let top = s.ok(&["images", "-q", "--no-trunc", "myapp:v1"]);
+    assert!(rows[0].starts_with(top.trim()), "{hist}");
+    assert!(
+        rows[0].contains("   CMD [\"cat\" \"/hello.txt\"]   "),
+        "{hist}"
+    );
+    for want in [
+        "USER nobody",
+        "EXPOSE map[8080/tcp:{}]",
+        "LABEL version=2.0",
+        "COPY app.txt ./ # buildkit",
+        "RUN |1 VERSION=2.0 /bin/sh -c echo hello > /hello.txt && echo \"built $VERSION\" # buildkit",
+        "WORKDIR /app",
+        "ENV APP_VERSION=2.0 GREETING=hi there",
+        "ARG VERSION=1.0",
+    ] {
+        let row = rows.iter().find(|r| r.contains(&format!("   {want}   ")));
+        let row = row.unwrap_or_else(|| panic!("{want}\n{hist}"));
+        assert!(row.starts_with("<missing>   "), "{hist}");
+        assert!(row.ends_with("   buildkit.dockerfile.v0"), "{hist}");
+    }
+    assert!(
+        rows[1..].iter().all(|r| r.starts_with("<missing>")),
+        "{hist}"
+    );
+
+    // No intermediate images: `images -a` lists the result and the base image only.
+    let all = s.ok(&["images", "-a"]);
+    assert!(!all.contains("<none>"), "{all}");
+    assert_eq!(all.lines().count(), 3, "{all}");
+
+    // The steps are Build Cache: counted by `system df`, reused by a rebuild.
+    let df = s.ok(&["system", "df"]);
+    let row = df.lines().find(|l| l.starts_with("Build Cache")).unwrap();
+    let count: usize = row.split_whitespace().nth(2).unwrap().parse().unwrap();
+    assert!(count >= 3, "{df}");
+    let again = build(&s, &["-t", "myapp:v1", "--build-arg", "VERSION=2.0"], &ctx);
+    assert!(again.stderr.contains(" CACHED"), "{}", again.stderr);
+
+    // `builder prune` empties it, as buildx prints it; the image stays and still runs.
+    let pruned = s.ok(&["builder", "prune", "-f"]);
+    assert!(
+        pruned.starts_with("ID\t\t\t\t\t\tRECLAIMABLE\tSIZE\t\tLAST ACCESSED\n"),
+        "{pruned}"
+    );
+    assert_eq!(pruned.lines().count(), count + 2, "{pruned}");
+    assert!(
+        pruned.lines().last().unwrap().starts_with("Total:\t"),
+        "{pruned}"
+    );
+    let df = s.ok(&["system", "df"]);
+    assert!(
+        df.lines().any(|l| l.split_whitespace().collect::<Vec<_>>()
+            == ["Build", "Cache", "0", "0", "0B", "0B"]),
+        "{df}"
+    );
+    assert_eq!(s.ok(&["builder", "prune", "-f"]), "Total:\t0B\n");
+    assert_eq!(s.ok(&["run", "--rm", "myapp:v1"]), "hello\n");
+
+    // A rebuild after the prune runs its steps again; the old result is then dangling.
+    let old = s.ok(&["images", "-q", "myapp:v1"]);
+    fs::write(ctx.join("app.txt"), "changed\n").unwrap();
+    let third = build(&s, &["-t", "myapp:v1", "--build-arg", "VERSION=2.0"], &ctx);
+    assert_eq!(third.code, 0, "{}", third.stderr);
+    // Only the base image is CACHED (as in Docker: it is in the store).
+    assert_eq!(
+        third.stderr.matches("CACHED").count(),
+        1,
+        "{}",
+        third.stderr
+    );
+    let dangling = s.ok(&["images", "-a", "--filter", "dangling=true", "-q"]);
+    assert_eq!(dangling, old, "{}", s.ok(&["images", "-a"]));
+
+    // `system prune` names the build cache and removes it with the dangling image.
+    let r = s.docker(&["system", "prune", "-f"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("Deleted build cache objects:\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        s.ok(&["system", "df"]).contains("Build Cache     0 "),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

@@ -538,7 +538,7 @@ fn system_prune_asks_then_removes_stopped_containers_and_dangling_images() {
     let s = pulled();
     s.ok(&["run", "--name", "done", "busybox", "true"]);
     s.ok(&["run", "-d", "--name", "up", "busybox", "sleep", "60"]);
-    let warning = "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - all dangling images\n\nAre you sure you want to continue? [y/N] ";
+    let warning = "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - all dangling images\n  - unused build cache\n\nAre you sure you want to continue? [y/N] ";
     let no = answer(&s, &["system", "prune"], "n\n", &[]);
     assert_eq!((no.code, no.stdout.as_str()), (0, warning));
     assert_eq!(names(&s).len(), 2);

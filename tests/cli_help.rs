@@ -29,7 +29,9 @@ fn root_help_has_dockers_groups_and_only_commands_gorae_has() {
     ] {
         assert!(out.contains(heading), "{heading}: {out}");
     }
-    assert!(out.contains("\n  compose*    Docker Compose\n  container   Manage containers\n"));
+    assert!(out.contains(
+        "\n  builder     Manage builds\n  compose*    Docker Compose\n  container   Manage containers\n"
+    ));
     assert!(out.contains("\n  -v, --version   Print version information and quit\n"));
     assert!(out.ends_with(
         "\nRun 'docker COMMAND --help' for more information on a command.\n\n\
@@ -43,7 +45,7 @@ fn root_help_has_dockers_groups_and_only_commands_gorae_has() {
         ),
         "{out}"
     );
-    for absent in ["builder", "context", "plugin", "Swarm", "--tlsverify"] {
+    for absent in ["context", "plugin", "Swarm", "--tlsverify"] {
         assert!(!out.contains(absent), "{absent}: {out}");
     }
     // Every listed command answers to --help.

@@ -9,7 +9,7 @@ use clap::{Args, Command, CommandFactory, FromArgMatches};
 use super::help;
 
 use super::prune::{ContainerPruneArgs, ImagePruneArgs};
-use super::system::{DfArgs, SystemPruneArgs};
+use super::system::{BuilderPruneArgs, DfArgs, SystemPruneArgs};
 use super::{Cli, version};
 use crate::i18n::t;
 
@@ -161,8 +161,18 @@ const SYSTEM: &[Sub] = &[
     own("prune", &[]),
 ];
 
+/// `docker builder COMMAND`: prune (Docker's `builder build` is `docker build` here).
+const BUILDER: &[Sub] = &[own("prune", &[])];
+
 /// The management commands, in Docker's order (compose, a plugin in Docker, is apart).
-pub const GROUPS: [&str; 5] = ["container", "image", "network", "system", "volume"];
+pub const GROUPS: [&str; 6] = [
+    "builder",
+    "container",
+    "image",
+    "network",
+    "system",
+    "volume",
+];
 
 fn group_subs(group: &str) -> Option<&'static [Sub]> {
     Some(match group {
@@ -171,6 +181,7 @@ fn group_subs(group: &str) -> Option<&'static [Sub]> {
         "volume" => VOLUME,
         "network" => NETWORK,
         "system" => SYSTEM,
+        "builder" => BUILDER,
         _ => return None,
     })
 }
@@ -235,6 +246,7 @@ fn own_command(group: &str, name: &'static str) -> Option<Command> {
         }
         ("system", "df") => DfArgs::augment_args(base).override_usage("[OPTIONS]"),
         ("system", "prune") => SystemPruneArgs::augment_args(base).override_usage("[OPTIONS]"),
+        ("builder", "prune") => BuilderPruneArgs::augment_args(base).override_usage("[OPTIONS]"),
         _ => return None,
     })
 }
@@ -391,6 +403,7 @@ fn only_here(group: &str, name: &'static str, m: &clap::ArgMatches) -> i32 {
         ("image", _) => super::prune::images(&store, &parsed(m)?),
         ("system", "df") => super::system::df(&store, &parsed(m)?),
         ("system", _) => super::system::prune(&store, &parsed(m)?),
+        ("builder", _) => super::system::builder_prune(&store, &parsed(m)?),
         _ => super::prune::containers(&store, &parsed(m)?),
     });
     super::finish(result)

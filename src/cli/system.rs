@@ -1,5 +1,6 @@
-//! `docker system df [-v]` and `docker system prune [-a] [-f] [--filter]`: Docker's tables,
-//! prompt and report, over `engine::df` and `engine::prune`.
+//! `docker system df [-v]`, `docker system prune [-a] [-f] [--filter]` and `docker builder
+//! prune [-a] [-f]`: Docker's tables, prompts and reports, over `engine::df`, `engine::prune`
+//! and the build cache.
 
 use clap::Args;
 
@@ -9,6 +10,7 @@ use super::prune::{
 };
 use super::{CmdResult, ps};
 use crate::engine::Store;
+use crate::engine::build::CacheRecord;
 use crate::engine::df::DiskUsage;
 use crate::i18n::t;
 
@@ -37,6 +39,17 @@ pub struct SystemPruneArgs {
     pub filter: Vec<String>,
 }
 
+/// Remove build cache
+#[derive(Args, Debug, Clone)]
+pub struct BuilderPruneArgs {
+    /// Remove all unused build cache, not just dangling ones
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+}
+
 /// Docker's RECLAIMABLE cell: the size, and its share of the total when there is one.
 fn reclaimable(part: u64, total: u64) -> String {
     match (part * 100).checked_div(total) {
@@ -47,8 +60,10 @@ fn reclaimable(part: u64, total: u64) -> String {
 
 pub fn df(store: &Store, a: &DfArgs) -> CmdResult {
     let du = store.disk_usage()?;
+    let cache = store.build_cache();
+    let cache_size: u64 = cache.iter().map(|r| r.size).sum();
     if a.verbose {
-        print!("{}", verbose(&du));
+        print!("{}", verbose(&du, &cache));
         return Ok(0);
     }
     let containers_size: u64 = du.containers.iter().map(|c| c.size).sum();
@@ -107,14 +122,20 @@ pub fn df(store: &Store, a: &DfArgs) -> CmdResult {
             human_size4(volumes_size),
             reclaimable(unused_volumes, volumes_size),
         ],
-        // gorae's builder keeps no BuildKit cache records: none to count.
-        vec![s("Build Cache"), s("0"), s("0"), s("0B"), s("0B")],
+        // No cache record is in use between builds: all of it is reclaimable.
+        vec![
+            s("Build Cache"),
+            cache.len().to_string(),
+            s("0"),
+            human_size4(cache_size),
+            human_size4(cache_size),
+        ],
     ];
     print!("{}", table(&rows));
     Ok(0)
 }
 
-fn verbose(du: &DiskUsage) -> String {
+fn verbose(du: &DiskUsage, records: &[CacheRecord]) -> String {
     let s = |v: &str| v.to_string();
     let mut images = vec![vec![
         s("REPOSITORY"),
@@ -180,7 +201,7 @@ fn verbose(du: &DiskUsage) -> String {
             human_size4(v.size),
         ]);
     }
-    let cache = vec![vec![
+    let mut cache = vec![vec![
         s("CACHE ID"),
         s("CACHE TYPE"),
         s("SIZE"),
@@ -189,11 +210,24 @@ fn verbose(du: &DiskUsage) -> String {
         s("USAGE"),
         s("SHARED"),
     ]];
+    for r in records {
+        cache.push(vec![
+            r.id.chars().take(12).collect(),
+            s("regular"),
+            human_size(r.size),
+            ago(r.created_millis),
+            ago(r.last_used_millis),
+            r.usage.to_string(),
+            s("false"),
+        ]);
+    }
+    let cache_size: u64 = records.iter().map(|r| r.size).sum();
     format!(
-        "Images space usage:\n\n{}\nContainers space usage:\n\n{}\nLocal Volumes space usage:\n\n{}\nBuild cache usage: 0B\n\n{}",
+        "Images space usage:\n\n{}\nContainers space usage:\n\n{}\nLocal Volumes space usage:\n\n{}\nBuild cache usage: {}\n\n{}",
         table(&images),
         table(&containers),
         table(&volumes),
+        human_size4(cache_size),
         table(&cache)
     )
 }
@@ -212,6 +246,12 @@ fn warning(a: &SystemPruneArgs) -> String {
         "system.prune-images-dangling"
     };
     out.push_str(&format!("\n  - {}", t(images, &[])));
+    let cache = if a.all {
+        "system.prune-cache-all"
+    } else {
+        "system.prune-cache-unused"
+    };
+    out.push_str(&format!("\n  - {}", t(cache, &[])));
     out.push('\n');
     let mut filters: Vec<String> = a
         .filter
@@ -276,6 +316,82 @@ pub fn prune(store: &Store, a: &SystemPruneArgs) -> CmdResult {
     }
     let images = prune_images_with(store, a.all, &f)?;
     report_images(&images);
-    reclaimed(containers.space_reclaimed + volumes_reclaimed + images.space_reclaimed);
+    // Docker's builder pruner here: what `builder prune` removes, listed by ID.
+    let cache = store.prune_build_cache()?;
+    if !cache.deleted.is_empty() {
+        println!("{}", t("builder.prune-deleted", &[]));
+        for r in &cache.deleted {
+            println!("{}", r.id);
+        }
+        println!();
+    }
+    reclaimed(
+        containers.space_reclaimed
+            + volumes_reclaimed
+            + images.space_reclaimed
+            + cache.space_reclaimed,
+    );
     Ok(0)
+}
+
+/// `docker builder prune`, as buildx (Docker's builder) prints it: the records removed in a
+/// tab-padded table (its tabwriter flushes after each row), then the total.
+pub fn builder_prune(store: &Store, a: &BuilderPruneArgs) -> CmdResult {
+    let warning = if a.all {
+        "builder.prune-warning-all"
+    } else {
+        "builder.prune-warning"
+    };
+    if !a.force && !confirm(&t(warning, &[])) {
+        return Ok(0);
+    }
+    let report = store.prune_build_cache()?;
+    let mut out = String::new();
+    for (i, r) in report.deleted.iter().enumerate() {
+        let cells = [
+            format!("{:<40}", r.id),
+            format!("{:<5}", "true"),
+            format!("{:<10}", human_size4(r.size)),
+            ago(r.last_used_millis),
+        ];
+        let block: Vec<Vec<String>> = if i == 0 {
+            let header = ["ID", "RECLAIMABLE", "SIZE", "LAST ACCESSED"];
+            vec![header.map(String::from).to_vec(), cells.to_vec()]
+        } else {
+            vec![cells.to_vec()]
+        };
+        out.push_str(&tab_padded(&block));
+    }
+    out.push_str(&tab_padded(&[vec![
+        "Total:".to_string(),
+        human_size4(report.space_reclaimed),
+    ]]));
+    print!("{out}");
+    Ok(0)
+}
+
+/// Go's tabwriter with minwidth 1, tabwidth 8, padding 1 and tabs as padding: each cell but
+/// the last filled with tabs up to the column's width rounded up to a multiple of 8.
+fn tab_padded(rows: &[Vec<String>]) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0usize; cols];
+    for row in rows {
+        for (i, cell) in row.iter().enumerate().take(row.len().saturating_sub(1)) {
+            widths[i] = widths[i].max(cell.width() + 1);
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            out.push_str(cell);
+            if i + 1 < row.len() {
+                let cellw = widths[i].div_ceil(8) * 8;
+                let tabs = (cellw - cell.width()).div_ceil(8);
+                out.push_str(&"\t".repeat(tabs));
+            }
+        }
+        out.push('\n');
+    }
+    out
 }

@@ -613,6 +613,29 @@ impl Store {
         new_layer: Option<Descriptor>,
         reference: Option<&Reference>,
     ) -> Result<String> {
+        let (config_desc, manifest_desc) = self.store_image_blobs(base, config, new_layer)?;
+        match reference {
+            Some(r) => {
+                self.set_tag(r, &manifest_desc.digest, manifest_desc.size)?;
+                self.emit(
+                    Event::on_image(Action::Tag)
+                        .id(&config_desc.digest)
+                        .name(&r.full()),
+                );
+            }
+            None => self.add_untagged(&manifest_desc.digest)?,
+        }
+        Ok(config_desc.digest)
+    }
+
+    /// An image's config and manifest blobs, not (yet) in the index: BuildKit's build steps
+    /// stay so. Returns the config's and the manifest's descriptors.
+    pub fn store_image_blobs(
+        &self,
+        base: &Image,
+        config: ImageConfig,
+        new_layer: Option<Descriptor>,
+    ) -> Result<(Descriptor, Descriptor)> {
         let config_bytes = serde_json::to_vec(&config).map_err(|e| EngineError::Corrupt {
             path: self.root.clone(),
             detail: e.to_string(),
@@ -626,18 +649,7 @@ impl Store {
             detail: e.to_string(),
         })?;
         let manifest_desc = self.put_blob(MT_MANIFEST, &manifest_bytes)?;
-        match reference {
-            Some(r) => {
-                self.set_tag(r, &manifest_desc.digest, manifest_desc.size)?;
-                self.emit(
-                    Event::on_image(Action::Tag)
-                        .id(&config_desc.digest)
-                        .name(&r.full()),
-                );
-            }
-            None => self.add_untagged(&manifest_desc.digest)?,
-        }
-        Ok(config_desc.digest)
+        Ok((config_desc, manifest_desc))
     }
 
     /// `docker wait`: block until the container exits (for good: restarts do not count, as

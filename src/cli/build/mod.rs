@@ -231,6 +231,7 @@ pub fn build(store: &Store, a: BuildArgs) -> CmdResult {
         tags,
         no_cache: a.no_cache,
         build_args,
+        buildkit,
     };
     catch_sigint();
     if !buildkit {

@@ -72,9 +72,11 @@ fn image_lines(img: &ImageInfo, children: &[&ContainerInfo], th: &Theme) -> Vec<
     let n = img.layers.len();
     for (i, layer) in img.layers.iter().enumerate() {
         let size = img.layer_sizes.get(i).copied().unwrap_or(0);
-        // `docker history`'s text without the legacy builder's `/bin/sh -c #(nop) ` marker.
+        // `docker history`'s text without the legacy builder's `/bin/sh -c #(nop) ` marker
+        // or BuildKit's ` # buildkit`.
         let hist = img.history.get(i).map_or("", |h| {
-            h.strip_prefix("/bin/sh -c #(nop) ").unwrap_or(h).trim()
+            let h = h.strip_prefix("/bin/sh -c #(nop) ").unwrap_or(h);
+            h.strip_suffix(" # buildkit").unwrap_or(h).trim()
         });
         let branch = if i + 1 == n && children.is_empty() {
             "  └ "

@@ -24,6 +24,8 @@ pub(super) struct Stage {
     /// ARGs declared in this stage: name → value (None: declared without a value).
     pub(super) args: BTreeMap<String, Option<String>>,
     pub(super) shell: Vec<String>,
+    /// A CMD was given in this stage (BuildKit's `cmdSet`: ENTRYPOINT keeps it then).
+    pub(super) cmd_set: bool,
 }
 
 impl Stage {
@@ -105,9 +107,19 @@ pub(super) struct Builder<'a> {
     /// rebuild by its cache use).
     pub(super) steps_cached: usize,
     pub(super) steps_built: usize,
+    /// BuildKit mode: the cache records this build reused (their use is counted at the end).
+    pub(super) records_used: Vec<String>,
 }
 
+/// What BuildKit's history says for a step (Docker shows it as the COMMENT).
+const BUILDKIT_COMMENT: &str = "buildkit.dockerfile.v0";
+
 const DEFAULT_SHELL: [&str; 2] = ["/bin/sh", "-c"];
+
+/// A list as Go's `%v` prints it, which BuildKit's history shows: `[/bin/bash -c]`.
+fn go_plain_list(v: &[String]) -> String {
+    format!("[{}]", v.join(" "))
+}
 
 /// A list as Go's `%q` prints it, which is what Docker's history shows: `["cat" "/x"]`.
 fn go_list(v: &[String]) -> String {
@@ -172,6 +184,7 @@ impl Builder<'_> {
             image,
             args: BTreeMap::new(),
             shell: DEFAULT_SHELL.iter().map(|s| s.to_string()).collect(),
+            cmd_set: false,
         })
     }
 
@@ -180,11 +193,16 @@ impl Builder<'_> {
         if self.opts.no_cache {
             return Ok(false);
         }
-        let cache = self.store.read_cache();
-        let Some(child) = cache.steps.get(key) else {
-            return Ok(false);
+        let found = if self.opts.buildkit {
+            self.store.record_image(key)
+        } else {
+            let cache = self.store.read_cache();
+            cache
+                .steps
+                .get(key)
+                .and_then(|child| self.store.resolve_image(child).ok())
         };
-        let Ok(img) = self.store.resolve_image(child) else {
+        let Some(img) = found else {
             return Ok(false);
         };
         if img
@@ -195,6 +213,9 @@ impl Builder<'_> {
             .any(|d| !self.store.layer_ready(d))
         {
             return Ok(false);
+        }
+        if self.opts.buildkit {
+            self.records_used.push(key.to_string());
         }
         self.progress.event(BuildEvent::UsingCache);
         self.steps_cached += 1;
@@ -214,22 +235,36 @@ impl Builder<'_> {
     ) -> Result<()> {
         let mut config = stage.config.clone();
         config.created = rfc3339_now();
+        let buildkit = self.opts.buildkit;
         config.history.push(History {
             created: config.created.clone(),
             created_by,
+            comment: if buildkit {
+                BUILDKIT_COMMENT.into()
+            } else {
+                String::new()
+            },
             empty_layer: layer.is_none(),
             ..Default::default()
         });
-        let desc = match layer {
+        let (desc, diff_id) = match layer {
             Some((desc, diff_id)) => {
-                config.rootfs.diff_ids.push(diff_id);
-                Some(desc)
+                config.rootfs.diff_ids.push(diff_id.clone());
+                (Some(desc), Some(diff_id))
             }
-            None => None,
+            None => (None, None),
         };
-        let id = self.store.store_image(&stage.image, config, desc, None)?;
-        let img = self.store.resolve_image(&id)?;
-        self.store.cache_put(key, &stage.image.id, &id)?;
+        let img = if buildkit {
+            let (_, manifest) = self.store.store_image_blobs(&stage.image, config, desc)?;
+            self.store.record_put(key, &manifest.digest, diff_id)?;
+            self.store
+                .load_image(&manifest.digest, Vec::new())
+                .ok_or_else(|| EngineError::NoSuchImage(manifest.digest.clone()))?
+        } else {
+            let id = self.store.store_image(&stage.image, config, desc, None)?;
+            self.store.cache_put(key, &stage.image.id, &id)?;
+            self.store.resolve_image(&id)?
+        };
         self.steps_built += 1;
         self.progress.event(BuildEvent::StepImage(&img.short_id()));
         stage.config = img.config.clone();
@@ -265,7 +300,16 @@ impl Builder<'_> {
 
     pub(super) fn step(&mut self, stage: &mut Stage, ins: &Instruction) -> Result<()> {
         let esc = self.escape;
-        let nop = |s: String| format!("/bin/sh -c #(nop)  {s}");
+        let kit = self.opts.buildkit;
+        // The classic builder's `#(nop)` marks a step that ran no command; BuildKit writes
+        // the instruction alone.
+        let nop = |s: String| {
+            if kit {
+                s
+            } else {
+                format!("/bin/sh -c #(nop)  {s}")
+            }
+        };
         match &ins.op {
             Op::From { .. } => Ok(()),
             Op::Arg(list) => {
@@ -323,6 +367,7 @@ impl Builder<'_> {
             Op::Cmd(f) => {
                 let argv = Self::argv(stage, f);
                 let shown = go_list(&argv);
+                stage.cmd_set = true;
                 self.meta(stage, nop(format!("CMD {shown}")), |s| {
                     s.config.config.cmd = Some(argv)
                 })
@@ -331,15 +376,19 @@ impl Builder<'_> {
                 let argv = Self::argv(stage, f);
                 let shown = go_list(&argv);
                 let base_cmd = stage.image.config.config.cmd.clone();
-                let cmd_from_base = stage.config.config.cmd == base_cmd
-                    && !stage
-                        .image
-                        .config
-                        .history
-                        .iter()
-                        .rev()
-                        .take_while(|h| h.created_by.contains("#(nop)"))
-                        .any(|h| h.created_by.contains("#(nop)  CMD "));
+                let cmd_from_base = if kit {
+                    !stage.cmd_set
+                } else {
+                    stage.config.config.cmd == base_cmd
+                        && !stage
+                            .image
+                            .config
+                            .history
+                            .iter()
+                            .rev()
+                            .take_while(|h| h.created_by.contains("#(nop)"))
+                            .any(|h| h.created_by.contains("#(nop)  CMD "))
+                };
                 self.meta(stage, nop(format!("ENTRYPOINT {shown}")), |s| {
                     s.config.config.entrypoint = Some(argv);
                     // An inherited CMD would become the new entrypoint's arguments: Docker drops it.
@@ -361,7 +410,15 @@ impl Builder<'_> {
                         }
                     })
                     .collect();
-                self.meta(stage, nop(format!("EXPOSE {}", ports.join(" "))), |s| {
+                // BuildKit prints the instruction's port set as a Go map: sorted, deduplicated.
+                let shown = if kit {
+                    let set: std::collections::BTreeSet<&String> = ports.iter().collect();
+                    let items: Vec<String> = set.iter().map(|p| format!("{p}:{{}}")).collect();
+                    format!("map[{}]", items.join(" "))
+                } else {
+                    ports.join(" ")
+                };
+                self.meta(stage, nop(format!("EXPOSE {shown}")), |s| {
                     let map = s
                         .config
                         .config
@@ -381,7 +438,7 @@ impl Builder<'_> {
             Op::Volume(v) => {
                 let vars = |n: &str| stage.var(n);
                 let v: Vec<String> = v.iter().map(|p| expand(p, &vars, esc)).collect();
-                let shown = go_list(&v);
+                let shown = if kit { go_plain_list(&v) } else { go_list(&v) };
                 self.meta(stage, nop(format!("VOLUME {shown}")), |s| {
                     let map = s.config.config.volumes.get_or_insert_with(BTreeMap::new);
                     for p in v {
@@ -411,7 +468,7 @@ impl Builder<'_> {
             }
             Op::Shell(v) => {
                 stage.shell = v.clone();
-                let shown = go_list(v);
+                let shown = if kit { go_plain_list(v) } else { go_list(v) };
                 self.meta(stage, nop(format!("SHELL {shown}")), |_| {})
             }
             Op::Workdir(w) => self.workdir(stage, w),
@@ -439,7 +496,11 @@ impl Builder<'_> {
         };
         let comps = clean_abs(&joined);
         let path = format!("/{}", comps.join("/"));
-        let created_by = format!("/bin/sh -c #(nop) WORKDIR {path}");
+        let created_by = if self.opts.buildkit {
+            format!("WORKDIR {path}")
+        } else {
+            format!("/bin/sh -c #(nop) WORKDIR {path}")
+        };
         let lowers = self.store.lower_dirs(&stage.image)?;
         let comps = resolve_in_image(&lowers, &comps);
         let exists = Source::Image(lowers.clone())
@@ -478,6 +539,11 @@ impl Builder<'_> {
         if self.cached(stage, &key)? {
             return Ok(());
         }
+        let created_by = if self.opts.buildkit {
+            format!("RUN {created_by} # buildkit")
+        } else {
+            created_by
+        };
         let me = std::process::id() as i32;
         let owner = format!("{me}:{}", process_start_time(me).unwrap_or(0));
         let defaults = &stage.config.config;

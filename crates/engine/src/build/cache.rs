@@ -1,4 +1,7 @@
-//! The build cache in `<root>/build-cache.json`: step keys to images, and the parent chain.
+//! The build cache in `<root>/build-cache.json`. The classic builder's steps are images in the
+//! index (step keys to images, and the parent chain); BuildKit's are cache records that only
+//! the builder sees: step keys to manifests whose blobs and layers stay out of the index,
+//! counted by `system df` as Build Cache and removed by `builder prune`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -18,6 +21,46 @@ pub(super) struct CacheFile {
     /// child image id → parent image id (Docker's image parent chain).
     #[serde(default)]
     parents: BTreeMap<String, String>,
+    /// BuildKit mode: sha256(parent id + step key) → the step's result, outside the index.
+    #[serde(default)]
+    pub(super) records: BTreeMap<String, Record>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct Record {
+    pub(super) manifest: String,
+    /// The layer the step made (None: a step that only changes the config, which BuildKit
+    /// keeps no snapshot for and so neither counts nor lists).
+    #[serde(default)]
+    pub(super) layer: Option<String>,
+    pub(super) created: u64,
+    pub(super) last_used: u64,
+    pub(super) usage: u64,
+}
+
+/// A BuildKit cache record as `system df` and `builder prune` show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheRecord {
+    /// BuildKit-style record ID (25 characters).
+    pub id: String,
+    pub size: u64,
+    pub created_millis: u64,
+    pub last_used_millis: u64,
+    pub usage: u64,
+}
+
+/// What `builder prune` removed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CachePruned {
+    pub deleted: Vec<CacheRecord>,
+    pub space_reclaimed: u64,
+}
+
+fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 impl Store {
@@ -36,6 +79,123 @@ impl Store {
         cache.parents.insert(child.to_string(), parent.to_string());
         write_json(&self.cache_path(), &cache)?;
         Ok(())
+    }
+
+    /// BuildKit mode: keep a step's result as a cache record, not an image.
+    pub(super) fn record_put(
+        &self,
+        key: &str,
+        manifest: &str,
+        layer: Option<String>,
+    ) -> Result<()> {
+        let _lock = self.lock()?;
+        let mut cache = self.read_cache();
+        let now = now_millis();
+        cache.records.insert(
+            key.to_string(),
+            Record {
+                manifest: manifest.to_string(),
+                layer,
+                created: now,
+                last_used: now,
+                usage: 1,
+            },
+        );
+        write_json(&self.cache_path(), &cache)?;
+        Ok(())
+    }
+
+    /// The records a build took from the cache were used again (one write per build).
+    pub(super) fn records_used(&self, keys: &[String]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let _lock = self.lock()?;
+        let mut cache = self.read_cache();
+        let now = now_millis();
+        for k in keys {
+            if let Some(r) = cache.records.get_mut(k) {
+                r.last_used = now;
+                r.usage += 1;
+            }
+        }
+        write_json(&self.cache_path(), &cache)?;
+        Ok(())
+    }
+
+    /// The image a cache record holds, when its blobs are all still there.
+    pub(super) fn record_image(&self, key: &str) -> Option<crate::image::Image> {
+        let cache = self.read_cache();
+        let r = cache.records.get(key)?;
+        self.load_image(&r.manifest, Vec::new())
+    }
+
+    /// A build step's image by its full ID, for the build container that runs on it (the
+    /// records are not in the index, so `resolve_image` asks here last).
+    pub(crate) fn build_cache_image(&self, id: &str) -> Option<crate::image::Image> {
+        if id.len() != 71 || !id.starts_with("sha256:") {
+            return None;
+        }
+        let cache = self.read_cache();
+        cache.records.values().find_map(|r| {
+            self.load_image(&r.manifest, Vec::new())
+                .filter(|img| img.id == id)
+        })
+    }
+
+    /// Manifests the build cache holds: garbage collection keeps their blobs and layers.
+    pub(crate) fn build_cache_manifests(&self) -> Vec<String> {
+        let cache = self.read_cache();
+        cache.records.values().map(|r| r.manifest.clone()).collect()
+    }
+
+    /// BuildKit's cache records with a snapshot (a layer), oldest first.
+    pub fn build_cache(&self) -> Vec<CacheRecord> {
+        let cache = self.read_cache();
+        let mut out: Vec<CacheRecord> = cache
+            .records
+            .iter()
+            .filter_map(|(key, r)| {
+                let layer = r.layer.as_ref()?;
+                Some(CacheRecord {
+                    id: record_id(key),
+                    size: self.layer_size(layer),
+                    created_millis: r.created,
+                    last_used_millis: r.last_used,
+                    usage: r.usage,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            a.created_millis
+                .cmp(&b.created_millis)
+                .then(a.id.cmp(&b.id))
+        });
+        out
+    }
+
+    /// `docker builder prune`: drop every cache record (no build runs meanwhile: the builder
+    /// holds the store's writing guard), then collect what only they kept.
+    pub fn prune_build_cache(&self) -> Result<CachePruned, EngineError> {
+        let Some(_collecting) = self.try_collecting()? else {
+            return Ok(CachePruned::default());
+        };
+        let deleted = self.build_cache();
+        {
+            let _lock = self.lock()?;
+            let mut cache = self.read_cache();
+            if cache.records.is_empty() {
+                return Ok(CachePruned::default());
+            }
+            cache.records.clear();
+            write_json(&self.cache_path(), &cache)?;
+        }
+        drop(_collecting);
+        self.collect_garbage()?;
+        Ok(CachePruned {
+            space_reclaimed: deleted.iter().map(|r| r.size).sum(),
+            deleted,
+        })
     }
 
     /// IDs of images another image in the store was built on: Docker's intermediate images,
@@ -91,6 +251,22 @@ impl Store {
         }
         Ok(deleted)
     }
+}
+
+/// A record's ID as BuildKit shows one: 25 lower-case base-36 characters (here from the key).
+fn record_id(key: &str) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let bytes = hex::decode(key).unwrap_or_default();
+    let mut n: u128 = bytes
+        .iter()
+        .take(16)
+        .fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
+    let mut out = Vec::with_capacity(25);
+    for _ in 0..25 {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 pub(super) fn cache_key(parent: &str, step: &str) -> String {

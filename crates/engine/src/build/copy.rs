@@ -286,6 +286,12 @@ impl Builder<'_> {
         if self.cached(stage, &key)? {
             return Ok(());
         }
+        // BuildKit's history names the sources and the destination as written (no flags).
+        let created_by = if self.opts.buildkit {
+            format!("{keyword} {} {dest} # buildkit", words.join(" "))
+        } else {
+            created_by
+        };
 
         let lowers = self.store.lower_dirs(&stage.image)?;
         let dest_comps = resolve_in_image(&lowers, &dest_comps);

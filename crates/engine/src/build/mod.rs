@@ -1,6 +1,7 @@
-//! `docker build` the way Docker's classic builder does it: a Dockerfile parser, one image per
-//! step (untagged intermediates), RUN in real build containers, COPY/ADD into staged layers, a
-//! build cache in `<root>/build-cache.json`. Nothing here prints: progress goes through
+//! `docker build`: a Dockerfile parser, RUN in real build containers, COPY/ADD into staged
+//! layers, a build cache in `<root>/build-cache.json` — BuildKit's way by default (steps are
+//! cache records outside the image index), the classic builder's (one untagged intermediate
+//! image per step) when asked. Nothing here prints: progress goes through
 //! [`BuildProgress`] so the CLI decides what the user sees.
 
 mod builder;
@@ -14,6 +15,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::PathBuf;
 
+pub use cache::{CachePruned, CacheRecord};
 pub use dockerfile::{Form, Instruction, Op, escape_directive, expand, expand_shown, parse};
 pub use error::{BuildError, Result, SyntaxKind};
 pub use ignore::IgnoreRules;
@@ -113,6 +115,9 @@ pub struct BuildOptions {
     pub tags: Vec<Reference>,
     pub no_cache: bool,
     pub build_args: BTreeMap<String, String>,
+    /// BuildKit (Docker's default): steps are cache records, not images, and the history is
+    /// in BuildKit's words. Off: the classic builder's intermediate images and `#(nop)`s.
+    pub buildkit: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -180,6 +185,7 @@ pub fn build(
         escape,
         steps_cached: 0,
         steps_built: 0,
+        records_used: Vec::new(),
     };
     let total = instructions.len();
     let mut current: Option<(Option<String>, Stage)> = None;
@@ -243,6 +249,18 @@ pub fn build(
     builder
         .progress
         .event(BuildEvent::Exporting { image_id: &img.id });
+    if opts.buildkit {
+        store.records_used(&builder.records_used)?;
+        // Only the result is an image: untagged until a tag names it (a `FROM` alone names
+        // an image that is in the index already).
+        if !store
+            .images()?
+            .iter()
+            .any(|i| i.manifest_digest == img.manifest_digest)
+        {
+            store.add_untagged(&img.manifest_digest)?;
+        }
+    }
     let size = fs::metadata(store.blob_path(&img.manifest_digest))
         .map(|m| m.len())
         .unwrap_or(0);

@@ -41,24 +41,10 @@ impl Store {
             }
         }
         let mut out = Vec::new();
-        for (digest, (desc, mut tags)) in by_manifest {
-            let manifest: Manifest = match read_json(&self.blob_path(&digest)) {
-                Ok(m) => m,
-                Err(_) => continue, // a manifest lost to a crash: the image is not usable
-            };
-            let config: ImageConfig = match read_json(&self.blob_path(&manifest.config.digest)) {
-                Ok(c) => c,
-                Err(_) => continue,
-            };
+        for (digest, (_, mut tags)) in by_manifest {
             tags.sort();
-            let _ = desc;
-            out.push(Image {
-                id: manifest.config.digest.clone(),
-                manifest_digest: digest,
-                manifest,
-                config,
-                tags,
-            });
+            // A manifest or config lost to a crash: the image is not usable.
+            out.extend(self.load_image(&digest, tags));
         }
         out.sort_by(|a, b| {
             b.created_millis()
@@ -66,6 +52,19 @@ impl Store {
                 .then(a.tags.cmp(&b.tags))
         });
         Ok(out)
+    }
+
+    /// An image from its manifest blob and config blob, None when either is gone.
+    pub(crate) fn load_image(&self, manifest_digest: &str, tags: Vec<String>) -> Option<Image> {
+        let manifest: Manifest = read_json(&self.blob_path(manifest_digest)).ok()?;
+        let config: ImageConfig = read_json(&self.blob_path(&manifest.config.digest)).ok()?;
+        Some(Image {
+            id: manifest.config.digest.clone(),
+            manifest_digest: manifest_digest.to_string(),
+            manifest,
+            config,
+            tags,
+        })
     }
 
     /// Find an image by tag, by ID (full or a unique prefix of at least 1 hex digit), or by
@@ -87,6 +86,10 @@ impl Store {
             if let [one] = matches.as_slice() {
                 return Ok((*one).clone());
             }
+        }
+        // A BuildKit build step a build container runs on (full IDs only: never listed).
+        if let Some(img) = self.build_cache_image(name) {
+            return Ok(img);
         }
         Err(EngineError::NoSuchImage(name.to_string()))
     }
@@ -217,7 +220,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Remove blobs and unpacked layers no image in the index refers to. Skipped while another
+    /// Remove blobs and unpacked layers no image in the index and no build cache record
+    /// refers to. Skipped while another
     /// command writes blobs not yet in the index (see `Store::writing`); a later `rmi` collects.
     pub fn collect_garbage(&self) -> Result<()> {
         let Some(_collecting) = self.try_collecting()? else {
@@ -227,9 +231,10 @@ impl Store {
         let index = self.read_index()?;
         let mut keep_blobs = std::collections::HashSet::new();
         let mut keep_layers = std::collections::HashSet::new();
-        for d in &index.manifests {
-            keep_blobs.insert(d.digest.trim_start_matches("sha256:").to_string());
-            let Ok(m) = read_json::<Manifest>(&self.blob_path(&d.digest)) else {
+        let digests = index.manifests.iter().map(|d| d.digest.clone());
+        for digest in digests.chain(self.build_cache_manifests()) {
+            keep_blobs.insert(digest.trim_start_matches("sha256:").to_string());
+            let Ok(m) = read_json::<Manifest>(&self.blob_path(&digest)) else {
                 continue;
             };
             keep_blobs.insert(m.config.digest.trim_start_matches("sha256:").to_string());
