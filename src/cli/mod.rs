@@ -404,7 +404,7 @@ fn parse_and_run(args: &[String]) -> i32 {
         return 1;
     }
     let mut argv = vec!["docker".to_string()];
-    argv.extend(args.iter().cloned());
+    argv.extend(args::go_bool_flags(&Cli::command(), args));
     match Cli::try_parse_from(&argv) {
         Ok(cli) => {
             // `--time` is Docker's old name of `--timeout`, still taken with a notice.
