@@ -88,6 +88,9 @@ pub enum Cmd {
         quiet: bool,
         #[arg(value_name = "bool", short = 'H', long, default_value_t = true, action = ArgAction::Set)]
         human: bool,
+        /// Format output using a custom template, "table …" or "json"
+        #[arg(long)]
+        format: Option<String>,
         image: String,
     },
     /// Return low-level information on objects

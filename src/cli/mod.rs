@@ -33,7 +33,7 @@ mod volume;
 use clap::{CommandFactory, Parser};
 
 use crate::engine::runtime::InitFailure;
-use crate::engine::{Action, EngineError, Event, Store};
+use crate::engine::{Action, EngineError, Event, RefProblem, Store};
 use crate::i18n::t;
 
 pub use args::Cli;
@@ -95,7 +95,11 @@ pub fn describe(e: &EngineError) -> String {
                 &[("image", image), ("container", container), ("how", how)],
             )
         }
-        EngineError::InvalidReference(r) => t("err-invalid-reference", &[("ref", r)]),
+        EngineError::InvalidReference(_, problem) => match problem {
+            RefProblem::Format => t("err-invalid-reference", &[]),
+            RefProblem::Uppercase(name) => t("err-reference-lowercase", &[("name", name)]),
+            RefProblem::TooLong => t("err-reference-too-long", &[]),
+        },
         EngineError::DigestMismatch { what, .. } => {
             daemon("err-digest", &[("what", what), ("detail", &e.to_string())])
         }
@@ -479,8 +483,16 @@ fn run(cli: Cli) -> CmdResult {
         Cmd::Tag { source, target } => {
             // Docker's daemon names a missing source with its tag (`a:latest`).
             store.tag(&source, &target).map_err(|e| match e {
-                EngineError::NoSuchImage(n) => EngineError::NoSuchImage(images::tagged(&n)),
-                other => other,
+                EngineError::NoSuchImage(n) => EngineError::NoSuchImage(images::tagged(&n)).into(),
+                // Docker's client parses both names first and wraps the parser's words.
+                EngineError::InvalidReference(ref given, _) => Failure::new(
+                    t(
+                        "err-tag-reference",
+                        &[("ref", given), ("detail", &describe(&e))],
+                    ),
+                    1,
+                ),
+                other => other.into(),
             })?;
             Ok(0)
         }
@@ -489,8 +501,18 @@ fn run(cli: Cli) -> CmdResult {
             no_trunc,
             quiet,
             human,
+            format,
             image,
-        } => images::history(&store, &image, no_trunc, quiet, human),
+        } => images::history(
+            &store,
+            &image,
+            images::HistoryOptions {
+                no_trunc,
+                quiet,
+                human,
+                format: format.as_deref(),
+            },
+        ),
         Cmd::Inspect {
             format,
             kind,
