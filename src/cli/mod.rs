@@ -79,6 +79,18 @@ pub fn describe(e: &EngineError) -> String {
         }
         EngineError::NotRunning(id) => daemon("err-not-running", &[("id", id)]),
         EngineError::PortInUse(addr) => daemon("err-port-in-use", &[("addr", addr)]),
+        EngineError::ReferenceInUse {
+            reference,
+            container,
+            image,
+        } => daemon(
+            "err-reference-in-use",
+            &[
+                ("ref", reference),
+                ("container", container),
+                ("image", image),
+            ],
+        ),
         EngineError::ImageInUse {
             image,
             container,

@@ -79,6 +79,16 @@ pub enum EngineError {
         state: String,
         how: String,
     },
+    /// `rmi NAME:TAG` of an image's only name while a container uses the image (moby's
+    /// image_delete.go: removing it would leave the image dangling).
+    #[error(
+        "conflict: unable to remove repository reference {reference:?} (must force) - container {container} is using its referenced image {image}"
+    )]
+    ReferenceInUse {
+        reference: String,
+        container: String,
+        image: String,
+    },
     /// The container's process could not be started (see `InitFailure::exit_code`).
     #[error("{0}")]
     Start(#[from] InitFailure),
