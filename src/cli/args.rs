@@ -107,7 +107,13 @@ pub enum Cmd {
     #[command(override_usage = "[OPTIONS] IMAGE [COMMAND] [ARG...]")]
     Run(RunArgs),
     /// Create a new container
-    #[command(override_usage = "[OPTIONS] IMAGE [COMMAND] [ARG...]")]
+    // `run`'s definition, less the flags Docker's create has not (refused: help::refused_on_create).
+    #[command(
+        override_usage = "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+        mut_arg("detach", |a| a.hide(true)),
+        mut_arg("detach_keys", |a| a.hide(true)),
+        mut_arg("sig_proxy", |a| a.hide(true))
+    )]
     Create(RunArgs),
     /// Start one or more stopped containers
     #[command(override_usage = "[OPTIONS] CONTAINER [CONTAINER...]")]
@@ -116,8 +122,8 @@ pub enum Cmd {
         attach: bool,
         #[arg(short, long)]
         interactive: bool,
-        /// Proxy all received signals to the process
-        #[arg(value_name = "bool", long, default_value_t = true, action = ArgAction::Set)]
+        /// Proxy all received signals to the process (hidden in Docker's help)
+        #[arg(value_name = "bool", long, default_value_t = true, action = ArgAction::Set, hide = true)]
         sig_proxy: bool,
         /// Override the key sequence for detaching a container
         #[arg(long)]

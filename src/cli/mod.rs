@@ -30,7 +30,7 @@ mod transfer;
 mod version;
 mod volume;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::engine::runtime::InitFailure;
 use crate::engine::{Action, EngineError, Event, RefProblem, Store};
@@ -421,8 +421,18 @@ fn parse_and_run(args: &[String]) -> i32 {
     }
     let mut argv = vec!["docker".to_string()];
     argv.extend(args::go_bool_flags(&Cli::command(), args));
-    match Cli::try_parse_from(&argv) {
-        Ok(cli) => {
+    let parsed = Cli::command().try_get_matches_from(&argv).and_then(|m| {
+        if let Some(detail) = help::refused_on_create(&m, &args[1..]) {
+            return Ok(Err(detail));
+        }
+        Cli::from_arg_matches(&m).map(Ok)
+    });
+    match parsed {
+        Ok(Err(detail)) => {
+            eprintln!("{}", help::usage_error(&detail, first, false));
+            125
+        }
+        Ok(Ok(cli)) => {
             // `--time` is Docker's old name of `--timeout`, still taken with a notice.
             let old_time = |a: &String| a == "--time" || a.starts_with("--time=");
             if matches!(first, "stop" | "restart") && args[1..].iter().any(old_time) {
