@@ -98,16 +98,7 @@ pub fn split_domain(name: &str) -> (Option<&str>, &str) {
 /// ParseNormalizedNamed, which splits the domain as `splitDockerDomain` and adds Docker Hub's
 /// `library/` before it looks at the case.
 fn upper_case_remote(s: &str) -> Option<String> {
-    let (domain, rest) = match s.split_once('/') {
-        Some((first, rest))
-            if first == "localhost"
-                || first.contains(['.', ':'])
-                || first.chars().any(|c| c.is_ascii_uppercase()) =>
-        {
-            (Some(first), rest)
-        }
-        _ => (None, s),
-    };
+    let (domain, rest) = split_domain(s);
     let hub = domain.is_none_or(|d| d == "docker.io" || d == "index.docker.io");
     let remainder = if hub && !rest.contains('/') {
         format!("library/{rest}")
