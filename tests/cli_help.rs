@@ -143,7 +143,30 @@ fn command_help_is_laid_out_as_dockers() {
 #[test]
 fn flag_and_argument_errors_are_dockers() {
     let s = Sandbox::new();
-    let cases: [(&[&str], i32, &str); 9] = [
+    let cases: [(&[&str], i32, &str); 12] = [
+        // Docker's create has no -d, --detach-keys or --sig-proxy, which gorae's run has.
+        (
+            &["create", "-dit", "busybox"],
+            125,
+            "unknown shorthand flag: 'd' in -dit\n\n\
+             Usage:  docker create [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n\
+             Run 'docker create --help' for more information\n",
+        ),
+        (
+            &["create", "--sig-proxy=false", "busybox"],
+            125,
+            "unknown flag: --sig-proxy\n\n\
+             Usage:  docker create [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n\
+             Run 'docker create --help' for more information\n",
+        ),
+        // pflag's bool flags take a value; a bad one in strconv's words, under the long name.
+        (
+            &["ps", "-a=maybe"],
+            125,
+            "invalid argument \"maybe\" for \"-a, --all\" flag: strconv.ParseBool: parsing \"maybe\": invalid syntax\n\n\
+             Usage:  docker ps [OPTIONS]\n\n\
+             Run 'docker ps --help' for more information\n",
+        ),
         (
             &["ps", "--rm"],
             125,

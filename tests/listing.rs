@@ -307,7 +307,7 @@ fn ps_errors_are_worded_like_docker() {
     assert_eq!(r.code, 1);
     assert_eq!(
         r.stderr,
-        "Error response from daemon: invalid filter 'status=sleeping'\n"
+        "Error response from daemon: invalid filter 'status=sleeping': invalid value for state (sleeping): must be one of created, running, paused, restarting, removing, exited, dead\n"
     );
     let r = s.docker(&["ps", "-a", "-f", "exited=x"]);
     assert_eq!(r.code, 1);

@@ -106,6 +106,9 @@ pub enum Cmd {
         quiet: bool,
         #[arg(value_name = "bool", short = 'H', long, default_value_t = true, action = ArgAction::Set)]
         human: bool,
+        /// Format output using a custom template, "table …" or "json"
+        #[arg(long)]
+        format: Option<String>,
         image: String,
     },
     /// Return low-level information on objects
@@ -122,7 +125,13 @@ pub enum Cmd {
     #[command(override_usage = "[OPTIONS] IMAGE [COMMAND] [ARG...]")]
     Run(RunArgs),
     /// Create a new container
-    #[command(override_usage = "[OPTIONS] IMAGE [COMMAND] [ARG...]")]
+    // `run`'s definition, less the flags Docker's create has not (refused: help::refused_on_create).
+    #[command(
+        override_usage = "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+        mut_arg("detach", |a| a.hide(true)),
+        mut_arg("detach_keys", |a| a.hide(true)),
+        mut_arg("sig_proxy", |a| a.hide(true))
+    )]
     Create(RunArgs),
     /// Start one or more stopped containers
     #[command(override_usage = "[OPTIONS] CONTAINER [CONTAINER...]")]
@@ -131,8 +140,8 @@ pub enum Cmd {
         attach: bool,
         #[arg(short, long)]
         interactive: bool,
-        /// Proxy all received signals to the process
-        #[arg(value_name = "bool", long, default_value_t = true, action = ArgAction::Set)]
+        /// Proxy all received signals to the process (hidden in Docker's help)
+        #[arg(value_name = "bool", long, default_value_t = true, action = ArgAction::Set, hide = true)]
         sig_proxy: bool,
         /// Override the key sequence for detaching a container
         #[arg(long)]
@@ -534,4 +543,115 @@ pub struct ExecArgs {
     pub container: String,
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
+}
+
+/// Go's strconv.ParseBool, the values pflag takes for a boolean flag's `=VALUE`.
+fn go_bool(value: &str) -> Option<bool> {
+    match value {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// pflag's `--flag=true` / `-a=false` for boolean flags, which clap's SetTrue refuses: `=true`
+/// becomes the bare flag, `=false` drops it. `args` are the arguments after `root`'s name
+/// (subcommands descended as they come). Other values are left for clap to refuse, in Go's
+/// words (help::clap_exit); nothing after `--` or a command's trailing arguments is touched.
+pub fn go_bool_flags(root: &clap::Command, args: &[String]) -> Vec<String> {
+    let mut cmd = root;
+    let mut out = Vec::with_capacity(args.len());
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--" {
+            out.push(a.clone());
+            break;
+        }
+        if let Some(body) = a.strip_prefix("--") {
+            let (name, value) = match body.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (body, None),
+            };
+            let found = cmd.get_arguments().find(|x| {
+                x.get_long() == Some(name) || x.get_all_aliases().is_some_and(|v| v.contains(&name))
+            });
+            match (found, value) {
+                (Some(x), Some(v)) if matches!(x.get_action(), ArgAction::SetTrue) => {
+                    match go_bool(v) {
+                        Some(true) => out.push(format!("--{name}")),
+                        Some(false) => {}
+                        None => out.push(a.clone()),
+                    }
+                }
+                (Some(x), None) if x.get_action().takes_values() => {
+                    out.push(a.clone());
+                    out.extend(it.next().cloned());
+                }
+                _ => out.push(a.clone()),
+            }
+        } else if let Some(body) = a.strip_prefix('-').filter(|b| !b.is_empty()) {
+            out.extend(shorthands(cmd, a, body, &mut it));
+        } else {
+            out.push(a.clone());
+            if let Some(sub) = cmd.find_subcommand(a) {
+                cmd = sub;
+            } else if cmd.get_arguments().any(|x| x.is_trailing_var_arg_set()) {
+                // The first positional of `run IMAGE CMD…`-like commands: the rest is theirs.
+                break;
+            }
+        }
+    }
+    out.extend(it.cloned());
+    out
+}
+
+/// A shorthand cluster `-abc`, pflag's way: letters until one takes a value (the rest, or the
+/// next argument, is that value); `-a=VALUE` gives one letter its value.
+fn shorthands<'a>(
+    cmd: &clap::Command,
+    whole: &str,
+    body: &str,
+    rest: &mut impl Iterator<Item = &'a String>,
+) -> Vec<String> {
+    let mut kept = String::new();
+    for (i, c) in body.char_indices() {
+        let Some(x) = cmd.get_arguments().find(|x| x.get_short() == Some(c)) else {
+            return vec![whole.to_string()];
+        };
+        let after = &body[i + c.len_utf8()..];
+        if x.get_action().takes_values() {
+            let mut out = vec![format!("-{kept}{c}{after}")];
+            if after.is_empty() {
+                out.extend(rest.next().cloned());
+            }
+            return out;
+        }
+        if let Some(v) = after.strip_prefix('=') {
+            if !matches!(x.get_action(), ArgAction::SetTrue) {
+                return vec![whole.to_string()];
+            }
+            match (go_bool(v), x.get_long()) {
+                (Some(true), _) => kept.push(c),
+                (Some(false), _) => {}
+                // Its long form, for clap to refuse in Go's words ("-a, --all").
+                (None, Some(long)) => {
+                    let mut out: Vec<String> = Some(kept)
+                        .filter(|k| !k.is_empty())
+                        .map(|k| format!("-{k}"))
+                        .into_iter()
+                        .collect();
+                    out.push(format!("--{long}={v}"));
+                    return out;
+                }
+                (None, None) => return vec![whole.to_string()],
+            }
+            break;
+        }
+        kept.push(c);
+    }
+    if kept.is_empty() {
+        vec![]
+    } else {
+        vec![format!("-{kept}")]
+    }
 }

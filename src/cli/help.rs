@@ -7,7 +7,7 @@
 use std::io::IsTerminal;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{Arg, Command};
+use clap::{Arg, Command, CommandFactory};
 use unicode_width::UnicodeWidthStr;
 
 use super::Cli;
@@ -419,6 +419,38 @@ fn value_reason(a: &Arg, value: &str, clap_reason: &str) -> String {
 fn value_reason_for(cmd: &Command, shown: &str, value: &str, clap_reason: &str) -> Option<String> {
     let a = arg_named(cmd, shown)?;
     Some(value_reason(a, value, clap_reason)).filter(|r| !r.is_empty())
+}
+
+/// `run` flags gorae's `create` shares in its definition (hidden there) but Docker's create has
+/// not: typed, they are refused as pflag refuses an unknown flag.
+const NOT_ON_CREATE: [&str; 3] = ["detach", "detach_keys", "sig_proxy"];
+
+/// The refusal for a `create` given one of NOT_ON_CREATE (`argv` after `create`).
+pub fn refused_on_create(m: &clap::ArgMatches, argv: &[String]) -> Option<String> {
+    let ("create", sub) = m.subcommand()? else {
+        return None;
+    };
+    let root = Cli::command();
+    let create = root.find_subcommand("create")?;
+    let id = NOT_ON_CREATE
+        .into_iter()
+        .find(|id| sub.value_source(id) == Some(clap::parser::ValueSource::CommandLine))?;
+    let a = create.get_arguments().find(|a| a.get_id() == id)?;
+    let long = a.get_long()?;
+    let typed_long = argv
+        .iter()
+        .take_while(|x| x.as_str() != "--")
+        .any(|x| x == &format!("--{long}") || x.starts_with(&format!("--{long}=")));
+    Some(match (typed_long, a.get_short()) {
+        (false, Some(letter)) => t(
+            "help.unknown-shorthand",
+            &[
+                ("letter", &letter.to_string()),
+                ("cluster", &cluster_of(argv, letter)),
+            ],
+        ),
+        _ => unknown_flag(long),
+    })
 }
 
 /// The shorthand cluster an unknown letter came from (`-rm` for `r`).

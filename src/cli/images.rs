@@ -3,7 +3,9 @@
 use std::io::Write;
 
 use super::filter::{Filters, daemon_failure, filter_failure};
-use super::format::{Listing, Scope, ago, ellipsis, go_time, human_size, human_size4, table};
+use super::format::{
+    Listing, Scope, ago, ellipsis, go_rfc3339, go_time, human_size, human_size4, table,
+};
 use super::{CmdResult, Failure};
 use crate::engine::Store;
 use crate::engine::image::{Image, LayerStatus, PullProgress, Reference};
@@ -155,7 +157,13 @@ fn select<'a>(
     for v in filters.get("since") {
         since = Some(created_of(v)?);
     }
-    let references = filters.get("reference");
+    // Docker's CLI sends the REPOSITORY argument as one more `reference` filter: a glob.
+    let mut references: Vec<&str> = filters
+        .get("reference")
+        .iter()
+        .map(|r| r.as_str())
+        .collect();
+    references.extend(o.repository);
     let used: Vec<String> = store
         .containers()
         .map(|cs| cs.into_iter().map(|c| c.image_id).collect())
@@ -177,7 +185,7 @@ fn select<'a>(
             let dangling_shown =
                 o.all || (!used.contains(&img.id) && !intermediate.contains(&img.id));
             let filtered_out = (!dangling.is_empty() && !dangling_only) || !references.is_empty();
-            if o.repository.is_none() && dangling_shown && !filtered_out {
+            if dangling_shown && !filtered_out {
                 rows.push(ImageRow {
                     img,
                     repo: "<none>".into(),
@@ -191,20 +199,9 @@ fn select<'a>(
         }
         for tag in &img.tags {
             let (name, tag) = tag.rsplit_once(':').unwrap_or((tag, "latest"));
-            if let Some(r) = o.repository {
-                let want = Reference::parse(r).ok();
-                let matches = match &want {
-                    Some(w) if r.contains(':') => w.name == name && w.tag == tag,
-                    Some(w) => w.name == name,
-                    None => false,
-                };
-                if !matches {
-                    continue;
-                }
-            }
             if !references.is_empty() {
                 let mut found = false;
-                for pattern in references {
+                for pattern in &references {
                     let full = format!("{name}:{tag}");
                     let hit = path_match(pattern, &full).and_then(|hit| {
                         if hit {
@@ -351,20 +348,28 @@ pub fn tagged(name: &str) -> String {
     Reference::parse(name).map_or_else(|_| name.to_string(), |r| r.full())
 }
 
-pub fn history(store: &Store, name: &str, no_trunc: bool, quiet: bool, human: bool) -> CmdResult {
+/// `docker history`'s flags.
+pub struct HistoryOptions<'a> {
+    pub no_trunc: bool,
+    pub quiet: bool,
+    pub human: bool,
+    pub format: Option<&'a str>,
+}
+
+pub fn history(store: &Store, name: &str, o: HistoryOptions) -> CmdResult {
     let img = store.resolve_image(name).map_err(|e| match e {
         crate::engine::EngineError::NoSuchImage(n) => {
             crate::engine::EngineError::NoSuchImage(tagged(&n))
         }
         other => other,
     })?;
-    let mut rows = vec![vec![
-        "IMAGE".to_string(),
-        "CREATED".into(),
-        "CREATED BY".into(),
-        "SIZE".into(),
-        "COMMENT".into(),
-    ]];
+    // Docker's `-q` is `{{.ID}}` unless a format is given.
+    let format = match (o.format.filter(|f| !f.is_empty()), o.quiet) {
+        (None, true) => Some("{{.ID}}"),
+        (f, _) => f,
+    };
+    let listing = Listing::parse(format)
+        .map_err(|e| Failure::new(t("listing.template-error", &[("detail", &e.0)]), 1))?;
     let diff_ids = &img.config.rootfs.diff_ids;
     let mut layer_index = diff_ids.len();
     let n = img.config.history.len();
@@ -376,6 +381,8 @@ pub fn history(store: &Store, name: &str, no_trunc: bool, quiet: bool, human: bo
         }
         step_ids.push(p);
     }
+    // Docker's historyContext, one object per entry, newest first.
+    let mut entries = Vec::new();
     for (i, h) in img.config.history.iter().enumerate().rev() {
         let size = if h.empty_layer {
             0
@@ -387,36 +394,77 @@ pub fn history(store: &Store, name: &str, no_trunc: bool, quiet: bool, human: bo
                 .unwrap_or(0)
         };
         let id = match step_ids.get(n - 1 - i) {
-            Some(id) if no_trunc => id.clone(),
+            Some(id) if o.no_trunc => id.clone(),
             Some(id) => crate::engine::image::short_hex(id),
             None => "<missing>".into(),
         };
-        if quiet {
-            println!("{id}");
-            continue;
-        }
         let created_ms = crate::engine::image::parse_time_millis(&h.created);
-        let created = if !human {
-            h.created.clone()
+        let created_at = if created_ms == 0 {
+            "N/A".to_string()
+        } else {
+            go_rfc3339(created_ms)
+        };
+        let created = if !o.human {
+            created_at.clone()
         } else if created_ms == 0 {
             "N/A".into()
         } else {
             ago(created_ms)
         };
-        let by = if no_trunc {
-            h.created_by.clone()
-        } else {
-            ellipsis(&h.created_by, 45)
-        };
-        let size = if human {
+        let by = h.created_by.replace('\t', " ");
+        let by = if o.no_trunc { by } else { ellipsis(&by, 45) };
+        let size = if o.human {
             human_size(size)
         } else {
             size.to_string()
         };
-        rows.push(vec![id, created, by, size, h.comment.clone()]);
+        entries.push(serde_json::json!({
+            "ID": id,
+            "CreatedSince": created,
+            "CreatedAt": created_at,
+            "CreatedBy": by,
+            "Size": size,
+            "Comment": h.comment,
+        }));
     }
-    if !quiet {
+    let Listing::Custom {
+        template,
+        table: as_table,
+    } = listing
+    else {
+        let mut rows = vec![vec![
+            "IMAGE".to_string(),
+            "CREATED".into(),
+            "CREATED BY".into(),
+            "SIZE".into(),
+            "COMMENT".into(),
+        ]];
+        for e in &entries {
+            let field = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+            rows.push(
+                ["ID", "CreatedSince", "CreatedBy", "Size", "Comment"]
+                    .map(field)
+                    .to_vec(),
+            );
+        }
         print!("{}", table(&rows));
-    }
+        return Ok(0);
+    };
+    let scope = Scope::Struct {
+        go_type: "*formatter.historyContext",
+        labels: None,
+    };
+    let rows: Vec<_> = entries.into_iter().map(|e| (e, scope)).collect();
+    let headers = serde_json::json!({
+        "ID": "IMAGE",
+        "CreatedSince": "CREATED",
+        "CreatedAt": "CREATED AT",
+        "CreatedBy": "CREATED BY",
+        "Size": "SIZE",
+        "Comment": "COMMENT",
+    });
+    let out = Listing::render(&template, as_table, &rows, &headers)
+        .map_err(|e| Failure::new(t("listing.template-exec", &[("detail", &e.0)]), 1))?;
+    print!("{out}");
     Ok(0)
 }

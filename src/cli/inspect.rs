@@ -108,7 +108,7 @@ fn image_json(store: &Store, img: &Image) -> Value {
 }
 
 #[cfg(test)]
-/// `inspect -f`: Docker's template over the inspect document (a missing key is `<no value>`).
+/// `inspect -f`: Docker's template over the inspect document (a missing key is an error).
 pub fn render_template(tpl: &str, v: &Value) -> Result<String, super::format::TemplateError> {
     Template::parse(tpl)?
         .execute(v, Scope::Map)
@@ -166,13 +166,27 @@ pub fn inspect(
 pub(super) fn print_inspected(values: &[Value], format: Option<&str>) -> Result<(), Failure> {
     match format {
         Some(f) => {
+            // Docker's inspect exits 64 on a template that does not parse.
             let tpl = Template::parse(f)
-                .map_err(|e| Failure::new(t("listing.template-error", &[("detail", &e.0)]), 1))?;
+                .map_err(|e| Failure::new(t("listing.template-error", &[("detail", &e.0)]), 64))?;
+            // Docker's TemplateInspector: every object is tried, the errors come after, and
+            // a flush with nothing written prints an empty line.
+            let mut errors = Vec::new();
+            let mut printed = false;
             for v in values {
                 match tpl.execute(v, Scope::Map) {
-                    Ok(line) => println!("{line}"),
-                    Err((_, e)) => return Err(Failure::new(e.0, 1)),
+                    Ok(line) => {
+                        println!("{line}");
+                        printed = true;
+                    }
+                    Err((_, e)) => errors.push(t("listing.template-error", &[("detail", &e.0)])),
                 }
+            }
+            if !printed {
+                println!();
+            }
+            if !errors.is_empty() {
+                return Err(Failure::new(errors.join("\n"), 1));
             }
         }
         None => println!(
@@ -385,7 +399,7 @@ mod tests {
         assert_eq!(r("{{.State.Status}}"), "running");
         assert_eq!(r("code={{.State.ExitCode}}"), "code=0");
         assert_eq!(r("{{json .Config.Cmd}}"), "[\"sh\",\"-c\"]");
-        assert_eq!(r("{{.Nope}}"), "<no value>");
+        assert!(render_template("{{.Nope}}", &v).is_err());
         assert_eq!(r("{{.Config.Cmd}}"), "[sh -c]");
         assert_eq!(r("{{.State}}"), "map[ExitCode:0 Status:running]");
         assert_eq!(

@@ -377,7 +377,8 @@ pub fn route(args: &[String]) -> Route {
     let Some(page) = page(&path) else {
         return Route::Short(args.to_vec());
     };
-    let argv = std::iter::once(format!("docker {path}")).chain(rest.iter().cloned());
+    let argv = std::iter::once(format!("docker {path}"))
+        .chain(super::args::go_bool_flags(&page.cmd, rest));
     let m = match page.cmd.try_get_matches_from(argv) {
         Ok(m) => m,
         Err(e) => return Route::Done(help::clap_exit(e, &path, rest)),

@@ -31,10 +31,10 @@ mod transfer;
 mod version;
 mod volume;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::engine::runtime::InitFailure;
-use crate::engine::{Action, EngineError, Event, Store};
+use crate::engine::{Action, EngineError, Event, RefProblem, Store};
 use crate::i18n::t;
 
 pub use args::Cli;
@@ -80,6 +80,18 @@ pub fn describe(e: &EngineError) -> String {
         }
         EngineError::NotRunning(id) => daemon("err-not-running", &[("id", id)]),
         EngineError::PortInUse(addr) => daemon("err-port-in-use", &[("addr", addr)]),
+        EngineError::ReferenceInUse {
+            reference,
+            container,
+            image,
+        } => daemon(
+            "err-reference-in-use",
+            &[
+                ("ref", reference),
+                ("container", container),
+                ("image", image),
+            ],
+        ),
         EngineError::ImageInUse {
             image,
             container,
@@ -96,7 +108,11 @@ pub fn describe(e: &EngineError) -> String {
                 &[("image", image), ("container", container), ("how", how)],
             )
         }
-        EngineError::InvalidReference(r) => t("err-invalid-reference", &[("ref", r)]),
+        EngineError::InvalidReference(_, problem) => match problem {
+            RefProblem::Format => t("err-invalid-reference", &[]),
+            RefProblem::Uppercase(name) => t("err-reference-lowercase", &[("name", name)]),
+            RefProblem::TooLong => t("err-reference-too-long", &[]),
+        },
         EngineError::DigestMismatch { what, .. } => {
             daemon("err-digest", &[("what", what), ("detail", &e.to_string())])
         }
@@ -408,9 +424,19 @@ fn parse_and_run(args: &[String]) -> i32 {
         return 1;
     }
     let mut argv = vec!["docker".to_string()];
-    argv.extend(args.iter().cloned());
-    match Cli::try_parse_from(&argv) {
-        Ok(cli) => {
+    argv.extend(args::go_bool_flags(&Cli::command(), args));
+    let parsed = Cli::command().try_get_matches_from(&argv).and_then(|m| {
+        if let Some(detail) = help::refused_on_create(&m, &args[1..]) {
+            return Ok(Err(detail));
+        }
+        Cli::from_arg_matches(&m).map(Ok)
+    });
+    match parsed {
+        Ok(Err(detail)) => {
+            eprintln!("{}", help::usage_error(&detail, first, false));
+            125
+        }
+        Ok(Ok(cli)) => {
             // `--time` is Docker's old name of `--timeout`, still taken with a notice.
             let old_time = |a: &String| a == "--time" || a.starts_with("--time=");
             if matches!(first, "stop" | "restart") && args[1..].iter().any(old_time) {
@@ -499,8 +525,16 @@ fn run(cli: Cli) -> CmdResult {
         Cmd::Tag { source, target } => {
             // Docker's daemon names a missing source with its tag (`a:latest`).
             store.tag(&source, &target).map_err(|e| match e {
-                EngineError::NoSuchImage(n) => EngineError::NoSuchImage(images::tagged(&n)),
-                other => other,
+                EngineError::NoSuchImage(n) => EngineError::NoSuchImage(images::tagged(&n)).into(),
+                // Docker's client parses both names first and wraps the parser's words.
+                EngineError::InvalidReference(ref given, _) => Failure::new(
+                    t(
+                        "err-tag-reference",
+                        &[("ref", given), ("detail", &describe(&e))],
+                    ),
+                    1,
+                ),
+                other => other.into(),
             })?;
             Ok(0)
         }
@@ -509,8 +543,18 @@ fn run(cli: Cli) -> CmdResult {
             no_trunc,
             quiet,
             human,
+            format,
             image,
-        } => images::history(&store, &image, no_trunc, quiet, human),
+        } => images::history(
+            &store,
+            &image,
+            images::HistoryOptions {
+                no_trunc,
+                quiet,
+                human,
+                format: format.as_deref(),
+            },
+        ),
         Cmd::Inspect {
             format,
             kind,

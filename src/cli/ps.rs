@@ -68,13 +68,13 @@ const PS_FILTERS: &[&str] = &[
     "ancestor", "before", "exited", "health", "id", "label", "name", "since", "status", "volume",
 ];
 const PS_DOCKER_ONLY: &[&str] = &["expose", "isolation", "is-task", "network", "publish"];
-/// Docker's container states (`status=` accepts only these).
+/// Docker's container states (`status=` accepts only these), in the order its refusal names them.
 const STATES: &[&str] = &[
     "created",
-    "restarting",
     "running",
-    "removing",
     "paused",
+    "restarting",
+    "removing",
     "exited",
     "dead",
 ];
@@ -174,8 +174,8 @@ fn ps_select(store: &Store, o: &PsOptions, filters: &Filters) -> Result<Vec<Cont
     for s in filters.get("status") {
         if !STATES.contains(&s.as_str()) {
             return Err(daemon_failure(&t(
-                "listing.invalid-filter",
-                &[("filter", &format!("status={s}"))],
+                "listing.bad-state",
+                &[("value", s), ("states", &STATES.join(", "))],
             )));
         }
     }

@@ -4,11 +4,11 @@
 
 use clap::Args;
 
-use super::format::{ago, human_size, human_size4, table};
+use super::format::{Listing, Scope, ago, human_size, human_size4, table};
 use super::prune::{
     PruneFilter, confirm, prune_images_with, reclaimed, report_containers, report_images,
 };
-use super::{CmdResult, ps};
+use super::{CmdResult, Failure, ps};
 use crate::engine::Store;
 use crate::engine::build::CacheRecord;
 use crate::engine::df::DiskUsage;
@@ -17,6 +17,9 @@ use crate::i18n::t;
 /// Show docker disk usage
 #[derive(Args, Debug, Clone)]
 pub struct DfArgs {
+    /// Format output using a custom template, "table …" or "json"
+    #[arg(long)]
+    pub format: Option<String>,
     /// Show detailed information on space usage
     #[arg(short, long)]
     pub verbose: bool,
@@ -59,6 +62,12 @@ fn reclaimable(part: u64, total: u64) -> String {
 }
 
 pub fn df(store: &Store, a: &DfArgs) -> CmdResult {
+    let listing = Listing::parse(a.format.as_deref())
+        .map_err(|e| Failure::new(t("listing.template-error", &[("detail", &e.0)]), 1))?;
+    if a.verbose && !matches!(listing, Listing::Default) {
+        // Docker runs such a template once over all four lists; gorae does not.
+        return Err(Failure::new(t("df.verbose-format", &[]), 1));
+    }
     let du = store.disk_usage()?;
     let cache = store.build_cache();
     let cache_size: u64 = cache.iter().map(|r| r.size).sum();
@@ -80,58 +89,95 @@ pub fn df(store: &Store, a: &DfArgs) -> CmdResult {
         .filter(|v| v.links == 0)
         .map(|v| v.size)
         .sum();
-    let s = |v: &str| v.to_string();
-    let rows = vec![
-        vec![
-            s("TYPE"),
-            s("TOTAL"),
-            s("ACTIVE"),
-            s("SIZE"),
-            s("RECLAIMABLE"),
-        ],
-        vec![
-            s("Images"),
-            du.images.len().to_string(),
-            du.images
-                .iter()
-                .filter(|i| i.containers > 0)
-                .count()
-                .to_string(),
+    // Docker's diskUsage contexts: every field a string, one Go type per row.
+    let row = |kind: &str, go_type: &'static str, total: usize, active: usize, size, reclaim| {
+        let v = serde_json::json!({
+            "Type": kind,
+            "TotalCount": total.to_string(),
+            "Active": active.to_string(),
+            "Size": size,
+            "Reclaimable": reclaim,
+        });
+        (v, go_type)
+    };
+    let rows = [
+        row(
+            "Images",
+            "*formatter.diskUsageImagesContext",
+            du.images.len(),
+            du.images.iter().filter(|i| i.containers > 0).count(),
             human_size4(du.layers_size),
             reclaimable(du.images_reclaimable(), du.layers_size),
-        ],
-        vec![
-            s("Containers"),
-            du.containers.len().to_string(),
+        ),
+        row(
+            "Containers",
+            "*formatter.diskUsageContainersContext",
+            du.containers.len(),
             du.containers
                 .iter()
                 .filter(|c| c.container.is_running())
-                .count()
-                .to_string(),
+                .count(),
             human_size4(containers_size),
             reclaimable(stopped_size, containers_size),
-        ],
-        vec![
-            s("Local Volumes"),
-            du.volumes.len().to_string(),
-            du.volumes
-                .iter()
-                .filter(|v| v.links > 0)
-                .count()
-                .to_string(),
+        ),
+        row(
+            "Local Volumes",
+            "*formatter.diskUsageVolumesContext",
+            du.volumes.len(),
+            du.volumes.iter().filter(|v| v.links > 0).count(),
             human_size4(volumes_size),
             reclaimable(unused_volumes, volumes_size),
-        ],
+        ),
         // No cache record is in use between builds: all of it is reclaimable.
-        vec![
-            s("Build Cache"),
-            cache.len().to_string(),
-            s("0"),
+        row(
+            "Build Cache",
+            "*formatter.diskUsageBuilderContext",
+            cache.len(),
+            0,
             human_size4(cache_size),
             human_size4(cache_size),
-        ],
+        ),
     ];
-    print!("{}", table(&rows));
+    let fields = ["Type", "TotalCount", "Active", "Size", "Reclaimable"];
+    let headers = serde_json::json!({
+        "Type": "TYPE",
+        "TotalCount": "TOTAL",
+        "Active": "ACTIVE",
+        "Size": "SIZE",
+        "Reclaimable": "RECLAIMABLE",
+    });
+    match listing {
+        Listing::Default => {
+            let mut out = vec![
+                fields
+                    .map(|f| headers[f].as_str().unwrap_or_default().to_string())
+                    .to_vec(),
+            ];
+            for (v, _) in &rows {
+                out.push(
+                    fields
+                        .map(|f| v[f].as_str().unwrap_or_default().to_string())
+                        .to_vec(),
+                );
+            }
+            print!("{}", table(&out));
+        }
+        Listing::Custom { template, table } => {
+            let rows: Vec<_> = rows
+                .into_iter()
+                .map(|(v, go_type)| {
+                    let scope = Scope::Struct {
+                        go_type,
+                        labels: None,
+                    };
+                    (v, scope)
+                })
+                .collect();
+            let text = Listing::render(&template, table, &rows, &headers)
+                .map_err(|e| Failure::new(t("listing.template-exec", &[("detail", &e.0)]), 1))?;
+            print!("{text}");
+        }
+    }
     Ok(0)
 }
 

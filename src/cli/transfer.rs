@@ -61,9 +61,32 @@ fn read_in(input: Option<&str>) -> Result<(Box<dyn Read>, String), Failure> {
 pub fn save(store: &Store, output: Option<&str>, images: &[String]) -> CmdResult {
     // Resolve first, so a typo fails before any file is created.
     for name in images {
-        store.resolve_image(name)?;
+        match store.resolve_image(name) {
+            // moby's tarexport looks a tagged name up in its reference store, whose miss is
+            // "reference does not exist"; a bare name or id is searched as an image.
+            Err(EngineError::NoSuchImage(_)) if has_tag(name) => {
+                return Err(Failure::new(
+                    format!(
+                        "{}{}",
+                        t("err-daemon", &[]),
+                        t("transfer.err-no-reference", &[])
+                    ),
+                    1,
+                ));
+            }
+            other => {
+                other?;
+            }
+        }
     }
     write_out(output, |w| store.save_images(images, w))
+}
+
+/// Whether a name carries a `:TAG` (a `:` after its last `/`; before it, a registry port).
+fn has_tag(name: &str) -> bool {
+    name.rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains(':'))
 }
 
 /// `docker load [-i FILE] [-q]`. On a terminal without `-q`, each layer the load unpacked

@@ -9,6 +9,20 @@ use crate::runtime::InitFailure;
 use crate::runtime::sys::SysError;
 
 /// Errors a user can cause or meet; each maps to a clear message in `cli`.
+/// Why an image reference is refused, as distribution/reference tells them apart.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum RefProblem {
+    /// Not the grammar at all (`busybox:`, `a@b`).
+    #[error("invalid reference format")]
+    Format,
+    /// The repository part has capitals; the name is the remote name Docker shows
+    /// (`library/Foo`).
+    #[error("repository name ({0}) must be lowercase")]
+    Uppercase(String),
+    #[error("repository name must not be more than 255 characters")]
+    TooLong,
+}
+
 #[derive(Debug, thiserror::Error, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum EngineError {
@@ -39,8 +53,9 @@ pub enum EngineError {
         "{path}: the image layer unpacks to more than {limit} bytes (refused as a decompression bomb)"
     )]
     TooLarge { path: String, limit: u64 },
-    #[error("invalid reference format: {0}")]
-    InvalidReference(String),
+    /// The reference as given, and what distribution/reference finds wrong with it.
+    #[error("invalid reference {0:?}: {1}")]
+    InvalidReference(String, RefProblem),
     #[error("conflict: {0}")]
     Conflict(String),
     #[error(
@@ -63,6 +78,16 @@ pub enum EngineError {
         container: String,
         state: String,
         how: String,
+    },
+    /// `rmi NAME:TAG` of an image's only name while a container uses the image (moby's
+    /// image_delete.go: removing it would leave the image dangling).
+    #[error(
+        "conflict: unable to remove repository reference {reference:?} (must force) - container {container} is using its referenced image {image}"
+    )]
+    ReferenceInUse {
+        reference: String,
+        container: String,
+        image: String,
     },
     /// The container's process could not be started (see `InitFailure::exit_code`).
     #[error("{0}")]

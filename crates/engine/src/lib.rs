@@ -60,7 +60,7 @@ pub mod trace;
 pub mod transfer;
 pub mod volume;
 
-pub use error::EngineError;
+pub use error::{EngineError, RefProblem};
 pub use events::{Action, Event, EventType};
 pub use snapshot::{
     ContainerInfo, ImageInfo, MountInfo, NetworkInfo, NetworkMember, PortInfo, Snapshot, VolumeInfo,

@@ -1,5 +1,7 @@
 //! Running a parsed template against JSON data, with Go's and Docker's template functions.
 
+use std::cell::RefCell;
+
 use serde_json::Value;
 
 use crate::lex::line_col;
@@ -10,6 +12,8 @@ pub(crate) struct Exec<'a> {
     pub(crate) src: &'a str,
     pub(crate) scope: Scope<'a>,
     pub(crate) root: &'a Value,
+    /// The variables in scope, innermost last (`$` itself is `root`).
+    pub(crate) vars: RefCell<Vec<(String, Value)>>,
 }
 
 /// Go's `%v` of a value.
@@ -70,61 +74,97 @@ impl Exec<'_> {
         out: &mut String,
     ) -> Result<(), TemplateError> {
         for n in nodes {
-            match n {
-                Node::Text(t) => out.push_str(t),
-                Node::Action(p) => {
-                    let v = self.pipeline(p, dot)?;
+            let scope = self.vars.borrow().len();
+            self.node(n, dot, out)?;
+            // Variables an action declares live to the end of its block; a block's own end here.
+            if !matches!(n, Node::Action(_)) {
+                self.vars.borrow_mut().truncate(scope);
+            }
+        }
+        Ok(())
+    }
+
+    fn declare(&self, p: &Pipeline, values: &[Value]) {
+        let mut vars = self.vars.borrow_mut();
+        vars.extend(p.decl.iter().cloned().zip(values.iter().cloned()));
+    }
+
+    fn node(&self, n: &Node, dot: &Value, out: &mut String) -> Result<(), TemplateError> {
+        match n {
+            Node::Text(t) => out.push_str(t),
+            Node::Action(p) => {
+                let v = self.pipeline(p, dot)?;
+                // A declaration prints nothing.
+                if p.decl.is_empty() {
                     out.push_str(&go_print(&v));
+                } else {
+                    self.declare(p, &[v]);
                 }
-                Node::If {
-                    cond,
-                    then,
-                    otherwise,
-                } => {
-                    if truthy(&self.pipeline(cond, dot)?) {
-                        self.nodes(then, dot, out)?;
-                    } else {
-                        self.nodes(otherwise, dot, out)?;
-                    }
+            }
+            Node::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let v = self.pipeline(cond, dot)?;
+                let yes = truthy(&v);
+                self.declare(cond, &[v]);
+                if yes {
+                    self.nodes(then, dot, out)?;
+                } else {
+                    self.nodes(otherwise, dot, out)?;
                 }
-                Node::With {
-                    value,
-                    body,
-                    otherwise,
-                } => {
-                    let v = self.pipeline(value, dot)?;
-                    if truthy(&v) {
-                        self.nodes(body, &v, out)?;
-                    } else {
-                        self.nodes(otherwise, dot, out)?;
-                    }
+            }
+            Node::With {
+                value,
+                body,
+                otherwise,
+            } => {
+                let v = self.pipeline(value, dot)?;
+                self.declare(value, std::slice::from_ref(&v));
+                if truthy(&v) {
+                    self.nodes(body, &v, out)?;
+                } else {
+                    self.nodes(otherwise, dot, out)?;
                 }
-                Node::Range {
-                    over,
-                    body,
-                    otherwise,
-                } => {
-                    let v = self.pipeline(over, dot)?;
-                    let items: Vec<Value> = match v {
-                        Value::Array(a) => a,
-                        Value::Object(m) => m.into_iter().map(|(_, v)| v).collect(),
-                        Value::Null => Vec::new(),
-                        Value::Number(n) => (0..n.as_i64().unwrap_or(0).max(0))
-                            .map(Value::from)
-                            .collect(),
-                        other => {
-                            return Err(TemplateError(format!(
-                                "template: :1: range can't iterate over {}",
-                                go_print(&other)
-                            )));
-                        }
-                    };
-                    if items.is_empty() {
-                        self.nodes(otherwise, dot, out)?;
+            }
+            Node::Range {
+                over,
+                body,
+                otherwise,
+            } => {
+                let v = self.pipeline(over, dot)?;
+                // (key, element); Go visits a map's keys in sorted order, as serde_json's map is.
+                let items: Vec<(Value, Value)> = match v {
+                    Value::Array(a) => a
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, v)| (Value::from(i), v))
+                        .collect(),
+                    Value::Object(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+                    Value::Null => Vec::new(),
+                    Value::Number(n) => (0..n.as_i64().unwrap_or(0).max(0))
+                        .map(|i| (Value::from(i), Value::from(i)))
+                        .collect(),
+                    other => {
+                        return Err(TemplateError(format!(
+                            "template: :1: range can't iterate over {}",
+                            go_print(&other)
+                        )));
                     }
-                    for item in &items {
-                        self.nodes(body, item, out)?;
+                };
+                if items.is_empty() {
+                    self.nodes(otherwise, dot, out)?;
+                }
+                for (key, item) in items {
+                    let scope = self.vars.borrow().len();
+                    // One variable is the element; two are the key (or index) and the element.
+                    match over.decl.len() {
+                        1 => self.declare(over, std::slice::from_ref(&item)),
+                        _ => self.declare(over, &[key, item.clone()]),
                     }
+                    self.nodes(body, &item, out)?;
+                    self.vars.borrow_mut().truncate(scope);
                 }
             }
         }
@@ -189,7 +229,22 @@ impl Exec<'_> {
                         &format!("can't evaluate field {name} in type string"),
                     ));
                 }
-                (_, Value::Object(m)) => m.get(name).cloned().unwrap_or(Value::Null),
+                (_, Value::Object(m)) => match m.get(name) {
+                    Some(v) => v.clone(),
+                    // Docker runs inspect's template over the JSON with missingkey=error; a
+                    // map[string]string such as Labels gives its zero value instead.
+                    None if matches!(self.scope, Scope::Map)
+                        && (i == 0 || chain[i - 1] != "Labels") =>
+                    {
+                        return Err(self.fail(
+                            pos,
+                            &at,
+                            &format!("map has no entry for key {name:?}"),
+                        ));
+                    }
+                    None if matches!(self.scope, Scope::Map) => Value::String(String::new()),
+                    None => Value::Null,
+                },
                 _ => Value::Null,
             };
             if last && !args.is_empty() {
@@ -211,6 +266,24 @@ impl Exec<'_> {
             Operand::Bool(b) => Ok(Value::Bool(*b)),
             Operand::Sub(p) => self.pipeline(p, dot),
             Operand::Func { name, pos } => self.call(name, *pos, Vec::new()),
+            Operand::Var { name, chain, pos } => {
+                if name == "$" {
+                    return self.field(chain, *pos, self.root, Vec::new());
+                }
+                let value = self
+                    .vars
+                    .borrow()
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or(Value::Null);
+                self.field(chain, *pos, &value, Vec::new())
+            }
+            Operand::Chain { base, chain, pos } => {
+                let value = self.pipeline(base, dot)?;
+                self.field(chain, *pos, &value, Vec::new())
+            }
         }
     }
 

@@ -9,9 +9,16 @@ pub(crate) enum Tok {
     Str(String),
     Num(i64),
     Ident(String, usize),
+    /// `$name` (`$` alone: the data), with a field chain after it (`$v.Name`).
+    Var(String, Vec<String>, usize),
+    /// `:=`
+    Declare,
+    /// `,` between the two variables of a range
+    Comma,
     Pipe,
     Open,
-    Close,
+    /// `)`, with the offset just after it (a field chain may follow at once: `(…).Name`).
+    Close(usize),
 }
 
 /// A piece of the source: text to print, or an action's tokens with the action's offset.
@@ -73,6 +80,26 @@ pub(crate) fn nesting_depth(src: &str) -> usize {
 /// "template: :LINE: msg" for an error at byte `pos`.
 pub(crate) fn error_at(src: &str, pos: usize, msg: &str) -> TemplateError {
     TemplateError(format!("template: :{}: {msg}", line_of(src, pos)))
+}
+
+/// The field names of `.A.B` starting at `k` (none if no `.` is there), and where it ends.
+fn field_chain(src: &str, mut k: usize) -> (Vec<String>, usize) {
+    let bytes = src.as_bytes();
+    let mut chain = Vec::new();
+    while k < src.len() && bytes[k] == b'.' {
+        let name_start = k + 1;
+        let mut e = name_start;
+        while e < src.len() && (bytes[e].is_ascii_alphanumeric() || bytes[e] == b'_') {
+            e += 1;
+        }
+        if e == name_start {
+            k = e;
+            break;
+        }
+        chain.push(src[name_start..e].to_string());
+        k = e;
+    }
+    (chain, k)
 }
 
 /// Split `src` into text and actions: `{{-`/`-}}` trim the text beside them, comments go.
@@ -150,7 +177,15 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Item>, TemplateError> {
                     k += 1;
                 }
                 b')' => {
-                    toks.push(Tok::Close);
+                    k += 1;
+                    toks.push(Tok::Close(k));
+                }
+                b':' if src[k..].starts_with(":=") => {
+                    toks.push(Tok::Declare);
+                    k += 2;
+                }
+                b',' => {
+                    toks.push(Tok::Comma);
                     k += 1;
                 }
                 b'"' => {
@@ -188,23 +223,9 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Item>, TemplateError> {
                 }
                 b'.' => {
                     let pos = k;
-                    let mut chain = Vec::new();
-                    while k < src.len() && bytes[k] == b'.' {
-                        let name_start = k + 1;
-                        let mut e = name_start;
-                        while e < src.len()
-                            && (bytes[e].is_ascii_alphanumeric() || bytes[e] == b'_')
-                        {
-                            e += 1;
-                        }
-                        if e == name_start {
-                            k = e;
-                            break;
-                        }
-                        chain.push(src[name_start..e].to_string());
-                        k = e;
-                    }
+                    let (chain, e) = field_chain(src, k);
                     toks.push(Tok::Field(chain, pos));
+                    k = e;
                 }
                 b'-' | b'0'..=b'9' => {
                     let mut e = k + 1;
@@ -230,7 +251,9 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Item>, TemplateError> {
                     while e < src.len() && (bytes[e].is_ascii_alphanumeric() || bytes[e] == b'_') {
                         e += 1;
                     }
-                    return Err(err(k, &format!("undefined variable {:?}", &src[k..e])));
+                    let (chain, after) = field_chain(src, e);
+                    toks.push(Tok::Var(src[k..e].to_string(), chain, k));
+                    k = after;
                 }
                 _ => {
                     let ch = src[k..].chars().next().unwrap_or('?');

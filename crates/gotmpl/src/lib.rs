@@ -76,6 +76,7 @@ impl Template {
             src: &self.src,
             scope,
             root: data,
+            vars: Default::default(),
         };
         match ex.nodes(&self.nodes, data, &mut out) {
             Ok(()) => Ok(out),
@@ -92,6 +93,11 @@ impl Template {
                     // `.` itself (as in `{{json .}}`) reads every field.
                     Operand::Field { chain, .. } => chain.first().is_none_or(|f| f == name),
                     Operand::Sub(p) => in_pipe(p, name),
+                    Operand::Chain { base, .. } => in_pipe(base, name),
+                    // `$` is the data: `$.Size` reads Size, `$` alone every field.
+                    Operand::Var { name: v, chain, .. } if v == "$" => {
+                        chain.first().is_none_or(|f| f == name)
+                    }
                     _ => false,
                 })
             })
@@ -223,6 +229,63 @@ mod tests {
             run("{{end}}").unwrap_err().0,
             "template: :1: unexpected {{end}}"
         );
+    }
+
+    fn inspect(tpl: &str) -> Result<String, TemplateError> {
+        let doc = serde_json::json!({
+            "Name": "/db",
+            "Config": {"Labels": {"tier": "db"}},
+            "Networks": {"b": {"IP": "10.0.0.3"}, "a": {"IP": "10.0.0.2"}},
+            "Mounts": [{"Name": "v1"}, {"Name": "v2"}],
+            "Health": null
+        });
+        Template::parse(tpl)?
+            .execute(&doc, Scope::Map)
+            .map_err(|(_, e)| e)
+    }
+
+    #[test]
+    fn variables_range_declarations_and_parenthesised_fields() {
+        assert_eq!(
+            inspect("{{range $k, $v := .Networks}}{{$k}}={{$v.IP}} {{end}}").unwrap(),
+            "a=10.0.0.2 b=10.0.0.3 "
+        );
+        assert_eq!(
+            inspect("{{range $i, $m := .Mounts}}{{$i}}:{{$m.Name}},{{$.Name}} {{end}}").unwrap(),
+            "0:v1,/db 1:v2,/db "
+        );
+        assert_eq!(
+            inspect("{{range $m := .Mounts}}{{$m.Name}}{{end}}").unwrap(),
+            "v1v2"
+        );
+        assert_eq!(inspect("{{$n := .Name}}[{{$n}}]").unwrap(), "[/db]");
+        assert_eq!(inspect("{{(index .Mounts 1).Name}}").unwrap(), "v2");
+        assert_eq!(
+            inspect("{{(index .Networks \"a\").IP}}").unwrap(),
+            "10.0.0.2"
+        );
+        // Go scopes a range's variables to its body.
+        assert_eq!(
+            inspect("{{range $m := .Mounts}}{{end}}{{$m}}")
+                .unwrap_err()
+                .0,
+            "template: :1: undefined variable \"$m\""
+        );
+    }
+
+    #[test]
+    fn inspect_missing_keys_are_errors_as_in_docker() {
+        assert_eq!(
+            inspect("{{.Nope}}").unwrap_err().0,
+            "template: :1:2: executing \"\" at <.Nope>: map has no entry for key \"Nope\""
+        );
+        assert_eq!(
+            inspect("{{.Config.Nope}}").unwrap_err().0,
+            "template: :1:2: executing \"\" at <.Config.Nope>: map has no entry for key \"Nope\""
+        );
+        // Labels is a map[string]string in Docker's types: a missing label is empty.
+        assert_eq!(inspect("[{{.Config.Labels.nope}}]").unwrap(), "[]");
+        assert_eq!(inspect("{{.Health}}").unwrap(), "<no value>");
     }
 
     #[test]

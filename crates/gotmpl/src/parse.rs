@@ -26,6 +26,8 @@ pub(crate) enum Node {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Pipeline {
+    /// The variables it declares (`$x := …`, a range's `$k, $v := …`).
+    pub(crate) decl: Vec<String>,
     pub(crate) cmds: Vec<Command>,
 }
 
@@ -49,6 +51,18 @@ pub(crate) enum Operand {
         pos: usize,
     },
     Sub(Pipeline),
+    /// `$name.A.B` (`$` is the data the template was given).
+    Var {
+        name: String,
+        chain: Vec<String>,
+        pos: usize,
+    },
+    /// `(pipeline).A.B`
+    Chain {
+        base: Pipeline,
+        chain: Vec<String>,
+        pos: usize,
+    },
 }
 
 pub(crate) const FUNCS: &[&str] = &[
@@ -67,12 +81,16 @@ pub(crate) fn parse(src: &str) -> Result<Vec<Node>, TemplateError> {
     // Build the tree: actions that open/close blocks nest.
     struct Frame {
         kind: &'static str,
+        /// How many variables were in scope when the block opened (Go drops the rest at end).
+        vars: usize,
         pipe: Option<Pipeline>,
         body: Vec<Node>,
         otherwise: Option<Vec<Node>>,
     }
+    let mut vars = vec!["$".to_string()];
     let mut stack = vec![Frame {
         kind: "root",
+        vars: 1,
         pipe: None,
         body: Vec::new(),
         otherwise: None,
@@ -103,8 +121,10 @@ pub(crate) fn parse(src: &str) -> Result<Vec<Node>, TemplateError> {
                 };
                 match keyword.as_deref() {
                     Some(kw @ ("if" | "range" | "with")) => {
-                        let pipe = parse_pipeline(src, &toks[1..], pos)?;
+                        let at = vars.len();
+                        let pipe = parse_action(src, &toks[1..], pos, &mut vars, kw == "range")?;
                         stack.push(Frame {
+                            vars: at,
                             kind: match kw {
                                 "if" => "if",
                                 "range" => "range",
@@ -131,7 +151,11 @@ pub(crate) fn parse(src: &str) -> Result<Vec<Node>, TemplateError> {
                         let Some(f) = stack.pop() else {
                             return Err(err(pos, "unexpected {{end}}"));
                         };
-                        let pipe = f.pipe.unwrap_or(Pipeline { cmds: Vec::new() });
+                        vars.truncate(f.vars);
+                        let pipe = f.pipe.unwrap_or(Pipeline {
+                            decl: Vec::new(),
+                            cmds: Vec::new(),
+                        });
                         let otherwise = f.otherwise.unwrap_or_default();
                         let node = match f.kind {
                             "if" => Node::If {
@@ -153,7 +177,7 @@ pub(crate) fn parse(src: &str) -> Result<Vec<Node>, TemplateError> {
                         push(&mut stack, node);
                     }
                     None => {
-                        let pipe = parse_pipeline(src, &toks, pos)?;
+                        let pipe = parse_action(src, &toks, pos, &mut vars, false)?;
                         push(&mut stack, Node::Action(pipe));
                     }
                 }
@@ -166,7 +190,44 @@ pub(crate) fn parse(src: &str) -> Result<Vec<Node>, TemplateError> {
     Ok(stack.pop().map(|f| f.body).unwrap_or_default())
 }
 
-fn parse_pipeline(src: &str, toks: &[Tok], pos: usize) -> Result<Pipeline, TemplateError> {
+/// An action's pipeline with the variables it may declare first (two only in a range); the
+/// declared names come into scope after it.
+fn parse_action(
+    src: &str,
+    toks: &[Tok],
+    pos: usize,
+    vars: &mut Vec<String>,
+    range: bool,
+) -> Result<Pipeline, TemplateError> {
+    let err = |msg: &str| error_at(src, pos, msg);
+    let mut decl = Vec::new();
+    let mut rest = toks;
+    let declares = toks.iter().position(|t| matches!(t, Tok::Declare));
+    if let Some(d) = declares {
+        for (i, t) in toks[..d].iter().enumerate() {
+            match (i % 2, t) {
+                (0, Tok::Var(name, chain, _)) if chain.is_empty() => decl.push(name.clone()),
+                (1, Tok::Comma) => {}
+                _ => return Err(err("unexpected \":=\" in operand")),
+            }
+        }
+        if d % 2 == 0 || decl.len() > if range { 2 } else { 1 } {
+            return Err(err("too many declarations in command"));
+        }
+        rest = &toks[d + 1..];
+    }
+    let mut pipe = parse_pipeline(src, rest, pos, vars)?;
+    vars.extend(decl.iter().cloned());
+    pipe.decl = decl;
+    Ok(pipe)
+}
+
+fn parse_pipeline(
+    src: &str,
+    toks: &[Tok],
+    pos: usize,
+    vars: &[String],
+) -> Result<Pipeline, TemplateError> {
     let err = |msg: &str| error_at(src, pos, msg);
     let mut cmds = Vec::new();
     let mut args = Vec::new();
@@ -187,7 +248,7 @@ fn parse_pipeline(src: &str, toks: &[Tok], pos: usize) -> Result<Pipeline, Templ
                 while j < toks.len() {
                     match toks[j] {
                         Tok::Open => depth += 1,
-                        Tok::Close => {
+                        Tok::Close(_) => {
                             depth -= 1;
                             if depth == 0 {
                                 break;
@@ -200,10 +261,36 @@ fn parse_pipeline(src: &str, toks: &[Tok], pos: usize) -> Result<Pipeline, Templ
                 if depth != 0 {
                     return Err(err("unclosed left paren"));
                 }
-                args.push(Operand::Sub(parse_pipeline(src, &toks[i + 1..j], pos)?));
+                let sub = parse_pipeline(src, &toks[i + 1..j], pos, vars)?;
+                // `(…).A.B`: a field chain right after the parenthesis.
+                match (&toks[j], toks.get(j + 1)) {
+                    (Tok::Close(end), Some(Tok::Field(chain, p)))
+                        if p == end && !chain.is_empty() =>
+                    {
+                        args.push(Operand::Chain {
+                            base: sub,
+                            chain: chain.clone(),
+                            pos: *p,
+                        });
+                        j += 1;
+                    }
+                    _ => args.push(Operand::Sub(sub)),
+                }
                 i = j;
             }
-            Tok::Close => return Err(err("unexpected right paren")),
+            Tok::Close(_) => return Err(err("unexpected right paren")),
+            Tok::Var(name, chain, p) => {
+                if !vars.contains(name) {
+                    return Err(err(&format!("undefined variable {name:?}")));
+                }
+                args.push(Operand::Var {
+                    name: name.clone(),
+                    chain: chain.clone(),
+                    pos: *p,
+                });
+            }
+            Tok::Declare => return Err(err("unexpected \":=\" in operand")),
+            Tok::Comma => return Err(err("unexpected \",\" in command")),
             Tok::Field(chain, p) => args.push(Operand::Field {
                 chain: chain.clone(),
                 pos: *p,
@@ -227,5 +314,8 @@ fn parse_pipeline(src: &str, toks: &[Tok], pos: usize) -> Result<Pipeline, Templ
         return Err(err("missing value for command"));
     }
     cmds.push(Command { args });
-    Ok(Pipeline { cmds })
+    Ok(Pipeline {
+        decl: Vec::new(),
+        cmds,
+    })
 }

@@ -8,7 +8,7 @@ mod view;
 
 use std::collections::BTreeMap;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use gorae_compose::{ComposeError, LoadOptions, Loaded, Project, Warning};
 
 use super::{CmdResult, Failure};
@@ -164,7 +164,9 @@ struct RunArgs {
 
 /// `docker compose ARGS…` (the arguments after `compose`).
 pub fn main(args: &[String]) -> i32 {
-    let argv = std::iter::once("docker compose".to_string()).chain(args.iter().cloned());
+    let argv = std::iter::once("docker compose".to_string()).chain(
+        crate::cli::args::go_bool_flags(&ComposeCli::command(), args),
+    );
     let cli = match ComposeCli::try_parse_from(argv) {
         Ok(c) => c,
         Err(e) => return super::clap_exit(e, "compose", args),

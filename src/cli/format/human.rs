@@ -163,6 +163,31 @@ pub fn go_time(millis: u64) -> String {
     )
 }
 
+/// Go's `Format(time.RFC3339)` for a Unix time in the local zone: "2024-05-01T09:30:00+09:00",
+/// "…Z" in UTC.
+pub fn go_rfc3339(millis: u64) -> String {
+    let secs = (millis / 1000) as i64;
+    let Some(t) = crate::engine::runtime::sys::local_time(secs) else {
+        return chrono::DateTime::from_timestamp(secs, 0)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default();
+    };
+    let abs = t.utc_offset.unsigned_abs();
+    let zone = match t.utc_offset {
+        0 => "Z".to_string(),
+        o => format!(
+            "{}{:02}:{:02}",
+            if o < 0 { '-' } else { '+' },
+            abs / 3600,
+            abs / 60 % 60
+        ),
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{zone}",
+        t.year, t.month, t.day, t.hour, t.minute, t.second
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

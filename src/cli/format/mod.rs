@@ -7,7 +7,8 @@ mod tabwriter;
 
 pub use gotmpl::{Scope, Template, TemplateError, go_quote};
 pub use human::{
-    ago, binary_size, cut, ellipsis, go_time, human_duration, human_size, human_size4, units_bytes,
+    ago, binary_size, cut, ellipsis, go_rfc3339, go_time, human_duration, human_size, human_size4,
+    units_bytes,
 };
 pub use listing::Listing;
 pub use tabwriter::{table, table_min, tabwriter};

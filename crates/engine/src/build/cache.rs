@@ -222,7 +222,7 @@ impl Store {
 
     /// After `removed` was deleted: delete its build parents, one step back at a time, while
     /// each is untagged, has no other image built on it, and no container uses it. Returns the
-    /// deleted IDs.
+    /// deleted IDs, each followed by the layers its deletion released.
     pub fn remove_unused_build_parents(&self, removed: &str) -> Result<Vec<String>, EngineError> {
         let cache = self.read_cache();
         let mut deleted = Vec::new();
@@ -247,6 +247,7 @@ impl Store {
             write_json(&self.index_path(), &index)?;
             self.emit(Event::on_image(Action::Delete).id(&p.id));
             deleted.push(p.id.clone());
+            deleted.extend(self.released_layers(&p.config.rootfs.diff_ids)?);
             cur = p.id.clone();
         }
         Ok(deleted)

@@ -171,6 +171,16 @@ impl Store {
             }
             _ => {}
         }
+        if let Some(c) = users.first()
+            && by_tag.is_some()
+            && !force
+        {
+            return Err(EngineError::ReferenceInUse {
+                reference: name.to_string(),
+                container: c.short_id(),
+                image: img.short_id(),
+            });
+        }
         if let Some(c) = users.iter().find(|c| c.state.status == "running") {
             return Err(EngineError::ImageInUse {
                 image: img.short_id(),
@@ -210,14 +220,32 @@ impl Store {
             self.emit(Event::on_image(Action::Untag).id(&img.id).name(t));
         }
         out.push(format!("Deleted: {}", img.id));
+        for layer in self.released_layers(&img.config.rootfs.diff_ids)? {
+            out.push(format!("Deleted: {layer}"));
+        }
         self.emit(Event::on_image(Action::Delete).id(&img.id));
         drop(_lock);
-        // A built image's untagged build steps go with it, as in Docker.
+        // A built image's untagged build steps go with it, as in Docker (each with its layers).
         for id in self.remove_unused_build_parents(&img.id)? {
             out.push(format!("Deleted: {id}"));
         }
         self.collect_garbage()?;
         Ok(out)
+    }
+
+    /// The layers an image's deletion released, as Docker's `rmi` lists them: chain ids, top
+    /// first, down to the first one an image left in the index still holds.
+    pub(crate) fn released_layers(&self, diff_ids: &[String]) -> Result<Vec<String>> {
+        let kept: std::collections::HashSet<String> = self
+            .images()?
+            .iter()
+            .flat_map(|i| chain_ids(&i.config.rootfs.diff_ids))
+            .collect();
+        Ok(chain_ids(diff_ids)
+            .into_iter()
+            .rev()
+            .take_while(|c| !kept.contains(c))
+            .collect())
     }
 
     /// Remove blobs and unpacked layers no image in the index and no build cache record
@@ -276,6 +304,23 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The OCI chain ids of a stack of layers: the first diff id, then
+/// sha256("PARENT_CHAIN DIFF_ID") for each above it.
+fn chain_ids(diff_ids: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(diff_ids.len());
+    for d in diff_ids {
+        let next = match out.last() {
+            None => d.clone(),
+            Some(prev) => format!(
+                "sha256:{}",
+                super::sha256_hex(format!("{prev} {d}").as_bytes())
+            ),
+        };
+        out.push(next);
+    }
+    out
 }
 
 fn keep_untagged(index: &mut Index, manifest_digest: &str) {

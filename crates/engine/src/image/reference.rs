@@ -1,5 +1,6 @@
 //! Image references: `name[:tag]`.
 
+use crate::error::RefProblem;
 use crate::{EngineError, Result};
 
 /// A parsed image reference: `name[:tag]`, with Docker Hub's `docker.io/library/` folded away.
@@ -14,7 +15,14 @@ impl Reference {
     /// an IPv4 address or a bracketed IPv6 address, with an optional port; path components
     /// lower-case alphanumerics joined by `.`, `_`, `__` or dashes.
     pub fn parse(s: &str) -> Result<Reference> {
-        let bad = || EngineError::InvalidReference(s.to_string());
+        let bad = || EngineError::InvalidReference(s.to_string(), RefProblem::Format);
+        // ParseNormalizedNamed checks the case of the remote name before the grammar.
+        if let Some(remote) = upper_case_remote(s) {
+            return Err(EngineError::InvalidReference(
+                s.to_string(),
+                RefProblem::Uppercase(remote),
+            ));
+        }
         if s.is_empty() || s.contains('@') || s.chars().any(|c| c.is_whitespace()) {
             return Err(bad());
         }
@@ -44,7 +52,11 @@ impl Reference {
                 .next()
                 .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
         if !name_ok || !tag_ok {
-            return Err(bad());
+            return Err(if name.len() > 255 {
+                EngineError::InvalidReference(s.to_string(), RefProblem::TooLong)
+            } else {
+                bad()
+            });
         }
         Ok(Reference {
             name: name.to_string(),
@@ -80,6 +92,21 @@ pub fn split_domain(name: &str) -> (Option<&str>, &str) {
         }
         _ => (None, name),
     }
+}
+
+/// The remote name (`library/Foo`, `me/Repo`) when it holds capitals: distribution/reference's
+/// ParseNormalizedNamed, which splits the domain as `splitDockerDomain` and adds Docker Hub's
+/// `library/` before it looks at the case.
+fn upper_case_remote(s: &str) -> Option<String> {
+    let (domain, rest) = split_domain(s);
+    let hub = domain.is_none_or(|d| d == "docker.io" || d == "index.docker.io");
+    let remainder = if hub && !rest.contains('/') {
+        format!("library/{rest}")
+    } else {
+        rest.to_string()
+    };
+    let remote = remainder.split(':').next().unwrap_or("");
+    (remote.to_lowercase() != remote).then(|| remote.to_string())
 }
 
 /// `host[:port]`: a DNS name, an IPv4 address, or `[IPv6]`.
@@ -127,6 +154,32 @@ fn path_component_ok(part: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_say_what_distribution_reference_says() {
+        let problem = |s: &str| match Reference::parse(s) {
+            Err(EngineError::InvalidReference(_, p)) => p,
+            other => panic!("{s}: {other:?}"),
+        };
+        assert_eq!(
+            problem("Mybox"),
+            RefProblem::Uppercase("library/Mybox".into())
+        );
+        assert_eq!(
+            problem("Bad:Name"),
+            RefProblem::Uppercase("library/Bad".into())
+        );
+        assert_eq!(problem("me/Box:1"), RefProblem::Uppercase("me/Box".into()));
+        assert_eq!(
+            problem("docker.io/Foo"),
+            RefProblem::Uppercase("library/Foo".into())
+        );
+        assert_eq!(problem("busybox:"), RefProblem::Format);
+        assert_eq!(problem("busybox:bad@tag"), RefProblem::Format);
+        assert_eq!(problem(&"a".repeat(300)), RefProblem::TooLong);
+        // A registry may have capitals; the tag may too.
+        assert!(Reference::parse("My.Registry:5000/app:V1").is_ok());
+    }
 
     #[test]
     fn references_fold_docker_hub_names() {
