@@ -407,6 +407,28 @@ fn with_dangling(s: &Sandbox) -> String {
     old
 }
 
+/// The chain id of an image's top layer (what Docker's `rmi` and prune name as deleted).
+fn top_chain_id(s: &Sandbox, image: &str) -> String {
+    use sha2::Digest;
+    let layers = s.ok(&[
+        "inspect",
+        "-f",
+        "{{range .RootFS.Layers}}{{.}} {{end}}",
+        image,
+    ]);
+    let mut chain: Option<String> = None;
+    for d in layers.split_whitespace() {
+        chain = Some(match chain {
+            None => d.to_string(),
+            Some(prev) => format!(
+                "sha256:{}",
+                hex::encode(sha2::Sha256::digest(format!("{prev} {d}").as_bytes()))
+            ),
+        });
+    }
+    chain.expect("an image has layers")
+}
+
 #[test]
 fn image_prune_removes_dangling_then_unused() {
     let s = pulled();
@@ -423,13 +445,15 @@ fn image_prune_removes_dangling_then_unused() {
     );
     assert_eq!(s.ok(&["images", "-q"]).lines().count(), 3);
 
+    // Docker lists the layer the image released (its chain id) after the image.
+    let old_layer = top_chain_id(&s, &old);
     let r = answer(&s, &["image", "prune"], "y\n", &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
         r.stdout,
         format!(
             "WARNING! This will remove all dangling images.\nAre you sure you want to continue? \
-             [y/N] Deleted Images:\ndeleted: {old}\n\nTotal reclaimed space: 2B\n"
+             [y/N] Deleted Images:\ndeleted: {old}\ndeleted: {old_layer}\n\nTotal reclaimed space: 2B\n"
         )
     );
     assert_eq!(
@@ -448,11 +472,12 @@ fn image_prune_removes_dangling_then_unused() {
         .ok(&["inspect", "-f", "{{.Id}}", "mine:1"])
         .trim()
         .to_string();
+    let mine_layer = top_chain_id(&s, &mine);
     let out = s.ok(&["image", "prune", "-a", "-f"]);
     assert_eq!(
         out,
         format!(
-            "Deleted Images:\nuntagged: mine:1\ndeleted: {mine}\n\nTotal reclaimed space: 2B\n"
+            "Deleted Images:\nuntagged: mine:1\ndeleted: {mine}\ndeleted: {mine_layer}\n\nTotal reclaimed space: 2B\n"
         )
     );
     assert_eq!(
