@@ -573,7 +573,11 @@ impl Store {
         let res = (|| -> Result<(Descriptor, String)> {
             let file = File::create(&tmp).map_err(|e| EngineError::io(&tmp, e))?;
             let gz_hash = HashWriter::new(std::io::BufWriter::new(file));
-            let gz = flate2::write::GzEncoder::new(gz_hash, flate2::Compression::fast());
+            // Stored (level 0) deflate blocks: still a valid gzip layer, but the commit costs a
+            // crc instead of compression. Level 1 (zlib-rs's quick mode) spent 600 ms on 10 MB of
+            // random data here, made it 5 % larger and slower to unpack again (benches/engine.rs
+            // notes); Docker does not compress a committed layer either until a push.
+            let gz = flate2::write::GzEncoder::new(gz_hash, flate2::Compression::none());
             let mut tar_hash = HashWriter::new(gz);
             match denied {
                 None => archive::pack_upper(dir, &mut tar_hash)?,
