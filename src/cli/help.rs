@@ -22,7 +22,7 @@ const COMMON: [&str; 12] = [
 
 /// The columns help is wrapped to: the terminal's width less one, as the docker CLI measures
 /// it on standard input; 79 when that is no terminal.
-fn columns() -> usize {
+pub(super) fn columns() -> usize {
     let width = if std::io::stdin().is_terminal() {
         crossterm::terminal::size().map(|(c, _)| c as usize).ok()
     } else {
@@ -32,7 +32,7 @@ fn columns() -> usize {
 }
 
 /// One flag as pflag prints it.
-struct Flag {
+pub(super) struct Flag {
     short: Option<char>,
     long: String,
     kind: String,
@@ -52,9 +52,10 @@ pub fn kind_of(a: &Arg) -> String {
         .map(|n| n.as_str())
     {
         Some("bool") => String::new(),
+        // pflag's type names: lower case, or camel case (`stringArray`).
         Some(n)
-            if n.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) =>
+            if n.starts_with(|c: char| c.is_ascii_lowercase())
+                && n.chars().all(|c| c.is_ascii_alphanumeric()) =>
         {
             n.into()
         }
@@ -79,7 +80,7 @@ fn usage_of(key: &str, a: &Arg, long: &str) -> String {
 
 /// The flags a help page lists, sorted by long name as pflag sorts them. The help flag shows
 /// only where `-h` means something else (run, create), as in Docker.
-fn flags_of(cmd: &Command, key: &str) -> Vec<Flag> {
+pub(super) fn flags_of(cmd: &Command, key: &str) -> Vec<Flag> {
     let mut flags: Vec<Flag> = cmd
         .get_arguments()
         .filter(|a| !a.is_positional() && !a.is_hide_set())
@@ -99,7 +100,7 @@ fn flags_of(cmd: &Command, key: &str) -> Vec<Flag> {
 }
 
 /// pflag's `FlagUsagesWrapped`: names, a column, descriptions wrapped to `cols`.
-fn flag_usages(flags: &[Flag], cols: usize) -> String {
+pub(super) fn flag_usages(flags: &[Flag], cols: usize) -> String {
     let heads: Vec<String> = flags
         .iter()
         .map(|f| {
@@ -212,7 +213,7 @@ pub fn command_help(page: &Page) -> String {
 }
 
 /// A list of commands and their descriptions, padded as cobra pads them.
-fn command_list(out: &mut String, heading: &str, rows: &[(String, String)]) {
+pub(super) fn command_list(out: &mut String, heading: &str, rows: &[(String, String)]) {
     let width = rows
         .iter()
         .map(|(n, _)| n.width())
@@ -454,7 +455,7 @@ pub fn refused_on_create(m: &clap::ArgMatches, argv: &[String]) -> Option<String
 }
 
 /// The shorthand cluster an unknown letter came from (`-rm` for `r`).
-fn cluster_of(argv: &[String], letter: char) -> String {
+pub(super) fn cluster_of(argv: &[String], letter: char) -> String {
     argv.iter()
         .take_while(|a| a.as_str() != "--")
         .find(|a| !a.starts_with("--") && a.starts_with('-') && a[1..].contains(letter))
@@ -497,11 +498,6 @@ fn first_line(e: &clap::Error) -> String {
 /// error (125) or an argument count error (1) on stderr. Returns the exit code.
 pub fn clap_exit(e: clap::Error, path: &str, argv: &[String]) -> i32 {
     let Some(page) = manage::page(path) else {
-        // `docker compose` keeps clap's help (Compose's own layout is not Docker's).
-        if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-            let _ = e.print();
-            return 0;
-        }
         let word = context(&e, ContextKind::InvalidArg);
         let detail = match word.strip_prefix("--") {
             Some(flag) if e.kind() == ErrorKind::UnknownArgument => unknown_flag(flag),

@@ -3,6 +3,7 @@
 //! removes things (up, down, start, stop, restart, build, run, exec); `view.rs` shows them
 //! (ps, logs, ls, config).
 
+mod help;
 mod up;
 mod view;
 
@@ -42,10 +43,10 @@ pub const COMPOSE_VERSION: &str = "2.40.0";
 )]
 struct ComposeCli {
     /// Compose configuration files
-    #[arg(short = 'f', long = "file")]
+    #[arg(short = 'f', long = "file", value_name = "stringArray")]
     file: Vec<String>,
     /// Project name
-    #[arg(short = 'p', long = "project-name")]
+    #[arg(short = 'p', long = "project-name", value_name = "string")]
     project_name: Option<String>,
     #[command(subcommand)]
     cmd: Cmd,
@@ -54,6 +55,7 @@ struct ComposeCli {
 #[derive(Subcommand, Debug)]
 enum Cmd {
     /// Create and start containers
+    #[command(override_usage = "[OPTIONS] [SERVICE...]")]
     Up {
         /// Detached mode: Run containers in the background
         #[arg(short, long)]
@@ -64,15 +66,17 @@ enum Cmd {
         services: Vec<String>,
     },
     /// Stop and remove containers, networks
+    #[command(override_usage = "[OPTIONS]")]
     Down {
         /// Remove named volumes declared in the "volumes" section of the Compose file and anonymous volumes attached to containers
         #[arg(short, long)]
         volumes: bool,
         /// Remove images used by services. "local" remove only images that don't have a custom tag ("local"|"all")
-        #[arg(long)]
+        #[arg(long, value_name = "string")]
         rmi: Option<String>,
     },
     /// List containers
+    #[command(override_usage = "[OPTIONS] [SERVICE...]")]
     Ps {
         /// Show all stopped containers (including those created by the run command)
         #[arg(short, long)]
@@ -83,6 +87,7 @@ enum Cmd {
         services: Vec<String>,
     },
     /// View output from containers
+    #[command(override_usage = "[OPTIONS] [SERVICE...]")]
     Logs {
         /// Follow log output
         #[arg(short, long)]
@@ -93,18 +98,25 @@ enum Cmd {
         services: Vec<String>,
     },
     /// Build or rebuild services
+    #[command(override_usage = "[SERVICE...]")]
     Build { services: Vec<String> },
     /// Execute a command in a running container
+    #[command(override_usage = "[OPTIONS] SERVICE COMMAND [ARGS...]")]
     Exec(ExecArgs),
     /// Run a one-off command on a service
+    #[command(override_usage = "[OPTIONS] SERVICE [COMMAND] [ARGS...]")]
     Run(RunArgs),
     /// Stop services
+    #[command(override_usage = "[SERVICE...]")]
     Stop { services: Vec<String> },
     /// Start services
+    #[command(override_usage = "[SERVICE...]")]
     Start { services: Vec<String> },
     /// Restart service containers
+    #[command(override_usage = "[SERVICE...]")]
     Restart { services: Vec<String> },
     /// Parse, resolve and render compose file in canonical format
+    #[command(override_usage = "[OPTIONS]")]
     Config {
         /// Print the service names, one per line
         #[arg(long)]
@@ -117,6 +129,7 @@ enum Cmd {
         quiet: bool,
     },
     /// List running compose projects
+    #[command(override_usage = "[OPTIONS]")]
     Ls {
         /// Show all stopped Compose projects
         #[arg(short, long)]
@@ -127,16 +140,16 @@ enum Cmd {
 #[derive(Args, Debug)]
 struct ExecArgs {
     /// Disable pseudo-TTY allocation. By default `docker compose exec` allocates a TTY
-    #[arg(short = 'T', long = "no-TTY")]
+    #[arg(short = 'T', long = "no-tty", alias = "no-TTY")]
     no_tty: bool,
     /// Set environment variables
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "stringArray")]
     env: Vec<String>,
     /// Run the command as this user
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "string")]
     user: Option<String>,
     /// Path to workdir directory for this command
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "string")]
     workdir: Option<String>,
     service: String,
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
@@ -152,10 +165,10 @@ struct RunArgs {
     #[arg(short, long)]
     detach: bool,
     /// Set environment variables
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "stringArray")]
     env: Vec<String>,
     /// Disable pseudo-TTY allocation (default: auto-detected)
-    #[arg(short = 'T', long = "no-TTY")]
+    #[arg(short = 'T', long = "no-tty", alias = "no-TTY")]
     no_tty: bool,
     service: String,
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -169,7 +182,7 @@ pub fn main(args: &[String]) -> i32 {
     );
     let cli = match ComposeCli::try_parse_from(argv) {
         Ok(c) => c,
-        Err(e) => return super::clap_exit(e, "compose", args),
+        Err(e) => return help::clap_exit(e, args),
     };
     super::finish(run(cli))
 }
