@@ -198,6 +198,13 @@ fn round_trip_through_the_bundled_registry(a: &Actor) {
     assert_eq!(lines[1], format!("{short}: Preparing"), "{out}");
     assert_eq!(lines[2], format!("{short}: Pushed"), "{out}");
     let digest = pushed_digest(&out, "1.0");
+    // Docker records the pushed repository's digest beside the catalog pull's.
+    let repo_digests = a.ok(&["inspect", "-f", "{{json .RepoDigests}}", &name]);
+    assert!(
+        repo_digests.contains(&format!("\"localhost:{port}/hello-app@{digest}\""))
+            && repo_digests.contains("\"busybox@sha256:"),
+        "{repo_digests}"
+    );
 
     let again = a.ok(&["push", &name]);
     assert!(
@@ -217,6 +224,11 @@ fn round_trip_through_the_bundled_registry(a: &Actor) {
         a.ok(&["inspect", "-f", "{{.Id}}", &name]),
         id,
         "same image ID"
+    );
+    assert_eq!(
+        a.ok(&["inspect", "-f", "{{json .RepoDigests}}", &name]),
+        format!("[\"localhost:{port}/hello-app@{digest}\"]\n"),
+        "a pull from a registry records that registry's digest"
     );
     assert_eq!(a.ok(&["run", "--rm", &name, "echo", "back"]), "back\n");
     a.ok(&["rm", "-f", "registry"]);

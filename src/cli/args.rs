@@ -56,6 +56,8 @@ pub enum Cmd {
     Images {
         #[arg(short, long)]
         all: bool,
+        #[arg(long)]
+        digests: bool,
         #[arg(short, long)]
         quiet: bool,
         #[arg(long)]

@@ -95,6 +95,8 @@ pub fn pull(store: &Store, name: &str, quiet: bool) -> CmdResult {
 
 /// `docker images` flags.
 pub struct ListOptions<'a> {
+    /// `--digests`: the DIGEST column.
+    pub digests: bool,
     pub all: bool,
     pub quiet: bool,
     pub no_trunc: bool,
@@ -129,6 +131,8 @@ struct ImageRow<'a> {
     img: &'a Image,
     repo: String,
     tag: String,
+    /// The repository's digest, `<none>` when none (or digests are not shown).
+    digest: String,
 }
 
 /// Which images and names `docker images` lists: Docker's hiding of intermediate images,
@@ -170,6 +174,8 @@ fn select<'a>(
         .unwrap_or_default();
     // Build steps' images: shown only with -a, as Docker hides intermediate images.
     let intermediate = store.build_parents();
+    // Docker's needDigest: a template naming `.Digest` shows them as --digests does.
+    let digest_in_format = o.format.is_some_and(|f| f.contains("{{.Digest}}"));
     let mut rows = Vec::new();
     for img in images {
         let created = img.created_millis();
@@ -180,7 +186,17 @@ fn select<'a>(
         if !filters.matches_labels(img.config.config.labels.as_ref().unwrap_or(&no_labels)) {
             continue;
         }
-        if img.tags.is_empty() {
+        // Docker's CLI: a row per tag and per digest of its repository when digests are shown,
+        // and one `<none>` tag row for a repository known only by a digest reference.
+        let digests_of = |repo: &str| -> Vec<&str> {
+            img.repo_digests
+                .iter()
+                .filter_map(|d| d.split_once('@'))
+                .filter(|(r, _)| *r == repo)
+                .map(|(_, d)| d)
+                .collect()
+        };
+        if img.tags.is_empty() && img.repo_digests.is_empty() {
             // Untagged images kept only for a container are intermediate: shown with -a.
             let dangling_shown =
                 o.all || (!used.contains(&img.id) && !intermediate.contains(&img.id));
@@ -190,6 +206,7 @@ fn select<'a>(
                     img,
                     repo: "<none>".into(),
                     tag: "<none>".into(),
+                    digest: "<none>".into(),
                 });
             }
             continue;
@@ -197,8 +214,18 @@ fn select<'a>(
         if dangling_only {
             continue;
         }
-        for tag in &img.tags {
-            let (name, tag) = tag.rsplit_once(':').unwrap_or((tag, "latest"));
+        let mut names: Vec<(&str, &str)> = img
+            .tags
+            .iter()
+            .map(|t| t.rsplit_once(':').unwrap_or((t, "latest")))
+            .collect();
+        for d in &img.repo_digests {
+            let repo = d.split_once('@').map(|(r, _)| r).unwrap_or(d);
+            if !names.iter().any(|(n, _)| *n == repo) {
+                names.push((repo, "<none>"));
+            }
+        }
+        for (name, tag) in names {
             if !references.is_empty() {
                 let mut found = false;
                 for pattern in &references {
@@ -221,11 +248,25 @@ fn select<'a>(
                     continue;
                 }
             }
-            rows.push(ImageRow {
-                img,
-                repo: name.into(),
-                tag: tag.into(),
-            });
+            let digests = digests_of(name);
+            let shown = o.digests || (digest_in_format && tag != "<none>");
+            if !shown || digests.is_empty() {
+                rows.push(ImageRow {
+                    img,
+                    repo: name.into(),
+                    tag: tag.into(),
+                    digest: "<none>".into(),
+                });
+                continue;
+            }
+            for d in digests {
+                rows.push(ImageRow {
+                    img,
+                    repo: name.into(),
+                    tag: tag.into(),
+                    digest: d.into(),
+                });
+            }
         }
     }
     Ok(rows)
@@ -266,21 +307,23 @@ pub fn list(store: &Store, o: &ListOptions) -> CmdResult {
         table: as_table,
     } = listing
     else {
-        let mut out = vec![vec![
-            "REPOSITORY".to_string(),
-            "TAG".into(),
-            "IMAGE ID".into(),
-            "CREATED".into(),
-            "SIZE".into(),
-        ]];
+        let mut head = vec!["REPOSITORY".to_string(), "TAG".into()];
+        if o.digests {
+            head.push("DIGEST".into());
+        }
+        head.extend(["IMAGE ID".into(), "CREATED".into(), "SIZE".into()]);
+        let mut out = vec![head];
         for r in &rows {
-            out.push(vec![
-                r.repo.clone(),
-                r.tag.clone(),
+            let mut row = vec![r.repo.clone(), r.tag.clone()];
+            if o.digests {
+                row.push(r.digest.clone());
+            }
+            row.extend([
                 id_of(r.img),
                 created_since(r.img),
                 human_size(store.image_size(r.img)),
             ]);
+            out.push(row);
         }
         print!("{}", table(&out));
         return Ok(0);
@@ -294,7 +337,7 @@ pub fn list(store: &Store, o: &ListOptions) -> CmdResult {
                     "Containers": "N/A",
                     "CreatedAt": go_time(r.img.created_millis()),
                     "CreatedSince": created_since(r.img),
-                    "Digest": "<none>",
+                    "Digest": r.digest,
                     "ID": id_of(r.img),
                     "Repository": r.repo,
                     "SharedSize": "N/A",

@@ -95,7 +95,7 @@ fn image_json(store: &Store, img: &Image) -> Value {
     json!({
         "Id": img.id,
         "RepoTags": img.tags,
-        "RepoDigests": [],
+        "RepoDigests": img.repo_digests,
         "Created": img.config.created,
         "Author": img.config.author,
         "Comment": img.config.history.last().map(|h| h.comment.clone()).unwrap_or_default(),

@@ -506,6 +506,7 @@ fn run(cli: Cli) -> CmdResult {
         ),
         Cmd::Images {
             all,
+            digests,
             quiet,
             no_trunc,
             format,
@@ -515,6 +516,7 @@ fn run(cli: Cli) -> CmdResult {
             &store,
             &images::ListOptions {
                 all,
+                digests,
                 quiet,
                 no_trunc,
                 format: format.as_deref(),

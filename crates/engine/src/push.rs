@@ -166,6 +166,10 @@ impl Store {
             )
             .map_err(fail)?;
             let (digest, size) = self.put_manifest(&mut client, img, &tag).map_err(fail)?;
+            let local_size = std::fs::metadata(self.blob_path(&img.manifest_digest))
+                .map(|m| m.len())
+                .unwrap_or(0);
+            self.add_repo_digest(&r.name, &img.manifest_digest, &digest, local_size)?;
             self.remember_sources(&remote, layers.iter().map(|l| l.digest.as_str()))?;
             self.emit(
                 Event::on_image(Action::Push)

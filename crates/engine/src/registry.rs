@@ -708,6 +708,7 @@ impl Store {
         self.put_blob(image::MT_CONFIG, &config_bytes)?;
         let stored = self.put_blob(&manifest.media_type, &manifest_bytes)?;
         let updated = self.set_tag(r, &stored.digest, stored.size)?;
+        self.add_repo_digest(&r.name, &stored.digest, &manifest_digest, stored.size)?;
         // Where these blobs are, for cross-repository mounts of a later push.
         self.remember_sources(
             &client.remote,

@@ -90,6 +90,7 @@ pub(super) fn scratch() -> Image {
             ..Default::default()
         },
         tags: Vec::new(),
+        repo_digests: Vec::new(),
     }
 }
 

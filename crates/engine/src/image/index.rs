@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::fs;
 
 use super::oci::{
-    Descriptor, Image, ImageConfig, Index, MT_INDEX, MT_MANIFEST, Manifest, REF_NAME, UNTAGGED,
-    annotation,
+    Descriptor, Image, ImageConfig, Index, MT_INDEX, MT_MANIFEST, Manifest, REF_NAME, REPO_DIGEST,
+    UNTAGGED, annotation,
 };
 use super::reference::Reference;
 use crate::store::{read_json, write_json};
@@ -31,20 +31,25 @@ impl Store {
     /// Every image in the store, tags gathered per image, newest first.
     pub fn images(&self) -> Result<Vec<Image>> {
         let index = self.read_index()?;
-        let mut by_manifest: BTreeMap<String, (Descriptor, Vec<String>)> = BTreeMap::new();
+        let mut by_manifest: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
         for d in &index.manifests {
-            let entry = by_manifest
-                .entry(d.digest.clone())
-                .or_insert_with(|| (d.clone(), Vec::new()));
+            let entry = by_manifest.entry(d.digest.clone()).or_default();
             if let Some(tag) = annotation(d, REF_NAME) {
-                entry.1.push(tag.to_string());
+                entry.0.push(tag.to_string());
+            }
+            if let Some(r) = annotation(d, REPO_DIGEST) {
+                entry.1.push(r.to_string());
             }
         }
         let mut out = Vec::new();
-        for (digest, (_, mut tags)) in by_manifest {
+        for (digest, (mut tags, mut repo_digests)) in by_manifest {
             tags.sort();
+            repo_digests.sort();
             // A manifest or config lost to a crash: the image is not usable.
-            out.extend(self.load_image(&digest, tags));
+            out.extend(self.load_image(&digest, tags).map(|mut img| {
+                img.repo_digests = repo_digests;
+                img
+            }));
         }
         out.sort_by(|a, b| {
             b.created_millis()
@@ -64,6 +69,7 @@ impl Store {
             manifest,
             config,
             tags,
+            repo_digests: Vec::new(),
         })
     }
 
@@ -131,6 +137,31 @@ impl Store {
         Ok(true)
     }
 
+    /// Record `name@remote_digest` for the image of `manifest_digest`: Docker's RepoDigests
+    /// entry for an image pulled from, or pushed to, a registry.
+    pub fn add_repo_digest(
+        &self,
+        name: &str,
+        manifest_digest: &str,
+        remote_digest: &str,
+        size: u64,
+    ) -> Result<()> {
+        let _lock = self.lock()?;
+        let mut index = self.read_index()?;
+        let reference = format!("{name}@{remote_digest}");
+        index.manifests.retain(|d| {
+            annotation(d, REPO_DIGEST) != Some(reference.as_str())
+                && !(d.digest == manifest_digest && annotation(d, UNTAGGED).is_some())
+        });
+        index.manifests.push(Descriptor {
+            media_type: MT_MANIFEST.into(),
+            digest: manifest_digest.into(),
+            size,
+            annotations: Some(BTreeMap::from([(REPO_DIGEST.to_string(), reference)])),
+        });
+        self.write_index(&index)
+    }
+
     /// `docker tag SOURCE TARGET`.
     pub fn tag(&self, source: &str, target: &str) -> Result<()> {
         let img = self.resolve_image(source)?;
@@ -158,15 +189,30 @@ impl Store {
             .filter(|f| img.tags.contains(f));
         let mut out = Vec::new();
         let mut index = self.read_index()?;
-        match by_tag {
-            // Removing one of several tags only untags.
-            Some(tag) if img.tags.len() > 1 => {
-                index
-                    .manifests
-                    .retain(|d| annotation(d, REF_NAME) != Some(tag.as_str()));
+        match &by_tag {
+            // With references left in other repositories, or another tag, only untag: the
+            // tag, and its repository's digest references when no tag of it is left (moby's
+            // ImageDelete).
+            Some(tag) if !single_reference(&img) => {
+                let repo = repo_of(tag);
+                let mut removed = vec![tag.clone()];
+                if !img.tags.iter().any(|t| t != tag && repo_of(t) == repo) {
+                    removed.extend(
+                        img.repo_digests
+                            .iter()
+                            .filter(|d| repo_of(d) == repo)
+                            .cloned(),
+                    );
+                }
+                index.manifests.retain(|d| {
+                    let r = annotation(d, REF_NAME).or_else(|| annotation(d, REPO_DIGEST));
+                    !r.is_some_and(|r| removed.iter().any(|x| x == r))
+                });
                 self.write_index(&index)?;
-                self.emit(Event::on_image(Action::Untag).id(&img.id).name(&tag));
-                out.push(format!("Untagged: {tag}"));
+                for r in removed {
+                    self.emit(Event::on_image(Action::Untag).id(&img.id).name(&r));
+                    out.push(format!("Untagged: {r}"));
+                }
                 return Ok(out);
             }
             _ => {}
@@ -203,21 +249,24 @@ impl Store {
             });
         }
         index.manifests.retain(|d| d.digest != img.manifest_digest);
-        for t in &img.tags {
-            out.push(format!("Untagged: {t}"));
+        // Docker's reference store lists them lexically: a tag before its digest reference.
+        let mut refs: Vec<&String> = img.tags.iter().chain(&img.repo_digests).collect();
+        refs.sort();
+        for r in &refs {
+            out.push(format!("Untagged: {r}"));
         }
         if !users.is_empty() {
             // Forced while a stopped container uses it: Docker untags and keeps the image.
             keep_untagged(&mut index, &img.manifest_digest);
             self.write_index(&index)?;
-            for t in &img.tags {
-                self.emit(Event::on_image(Action::Untag).id(&img.id).name(t));
+            for r in &refs {
+                self.emit(Event::on_image(Action::Untag).id(&img.id).name(r));
             }
             return Ok(out);
         }
         self.write_index(&index)?;
-        for t in &img.tags {
-            self.emit(Event::on_image(Action::Untag).id(&img.id).name(t));
+        for r in &refs {
+            self.emit(Event::on_image(Action::Untag).id(&img.id).name(r));
         }
         out.push(format!("Deleted: {}", img.id));
         for layer in self.released_layers(&img.config.rootfs.diff_ids)? {
@@ -321,6 +370,32 @@ fn chain_ids(diff_ids: &[String]) -> Vec<String> {
         out.push(next);
     }
     out
+}
+
+/// The repository of a tag or digest reference (`busybox` of `busybox:1` and `busybox@sha256:…`).
+fn repo_of(reference: &str) -> &str {
+    if let Some((name, _)) = reference.split_once('@') {
+        return name;
+    }
+    let last_slash = reference.rfind('/').map(|i| i + 1).unwrap_or(0);
+    match reference[last_slash..].rfind(':') {
+        Some(i) => &reference[..last_slash + i],
+        None => reference,
+    }
+}
+
+/// moby's isSingleReference: every reference in one repository, and at most one tag.
+fn single_reference(img: &Image) -> bool {
+    let Some(first) = img.tags.first().or(img.repo_digests.first()) else {
+        return true;
+    };
+    let repo = repo_of(first);
+    img.tags.len() <= 1
+        && img
+            .tags
+            .iter()
+            .chain(&img.repo_digests)
+            .all(|r| repo_of(r) == repo)
 }
 
 fn keep_untagged(index: &mut Index, manifest_digest: &str) {

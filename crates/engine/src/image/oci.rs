@@ -22,6 +22,9 @@ pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 /// A catalog tag's description (`docker search`).
 pub const DESCRIPTION: &str = "org.opencontainers.image.description";
 pub(super) const UNTAGGED: &str = "io.gorae.untagged";
+/// A digest reference (`busybox@sha256:…`) Docker keeps for an image pulled from or pushed to
+/// a registry: its own index entry, as Docker's reference store keeps it beside the tags.
+pub(super) const REPO_DIGEST: &str = "io.gorae.repo-digest";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Descriptor {
@@ -171,6 +174,8 @@ pub struct Image {
     pub manifest: Manifest,
     pub config: ImageConfig,
     pub tags: Vec<String>,
+    /// `repo@sha256:…` references (Docker's RepoDigests), sorted.
+    pub repo_digests: Vec<String>,
 }
 
 impl Image {

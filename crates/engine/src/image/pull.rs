@@ -131,6 +131,8 @@ impl Store {
         self.put_blob(MT_CONFIG, &config_bytes)?;
         self.put_blob(MT_MANIFEST, &manifest_bytes)?;
         let updated = self.set_tag(&r, &desc.digest, desc.size)?;
+        // The catalog stands in for Docker Hub: Docker records the pull's digest reference.
+        self.add_repo_digest(&r.name, &desc.digest, &desc.digest, desc.size)?;
         let image_id = manifest.config.digest.clone();
         if updated {
             self.emit(Event::on_image(Action::Pull).id(&image_id).name(&r.full()));
