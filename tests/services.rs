@@ -63,16 +63,53 @@ fn nginx_serves_the_korean_page_through_a_published_port() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(logs.contains("GET / "), "{logs}");
-    // The same port again: a clear error and no half-created container.
-    let before = s.ok(&["ps", "-aq"]);
-    let busy = s.docker(&["run", "-d", "-p", &format!("{port}:80"), "nginx"]);
-    assert_ne!(busy.code, 0);
+    // The same port again: as Docker, the container is created, its start fails with the
+    // network's words, and it stays Created until the port is free.
+    let busy = s.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "busy",
+        "-p",
+        &format!("{port}:80"),
+        "nginx",
+    ]);
+    assert_eq!(busy.code, 125, "{}", busy.stderr);
     assert!(
-        busy.stderr.contains("port is already allocated"),
+        busy.stderr.contains(
+            "failed to set up container networking: driver failed programming external \
+             connectivity on endpoint busy ("
+        ) && busy.stderr.contains(&format!(
+            "): Bind for 0.0.0.0:{port} failed: port is already allocated"
+        )),
         "{}",
         busy.stderr
     );
-    assert_eq!(s.ok(&["ps", "-aq"]), before);
+    assert_eq!(busy.stdout.trim().len(), 64, "{}", busy.stdout);
+    let state = |name: &str| {
+        s.ok(&[
+            "ps",
+            "-a",
+            "--filter",
+            &format!("name={name}"),
+            "--format",
+            "{{.State}}",
+        ])
+    };
+    assert_eq!(state("busy").trim(), "created");
+    let again = s.docker(&["start", "busy"]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("port is already allocated")
+            && again
+                .stderr
+                .ends_with("Error: failed to start containers: busy\n"),
+        "{}",
+        again.stderr
+    );
+    s.ok(&["rm", "-f", "web"]);
+    assert_eq!(s.ok(&["start", "busy"]).trim(), "busy");
+    assert_eq!(state("busy").trim(), "running");
 }
 
 #[test]

@@ -79,7 +79,14 @@ pub fn describe(e: &EngineError) -> String {
             daemon("err-name-in-use", &[("name", name), ("id", id)])
         }
         EngineError::NotRunning(id) => daemon("err-not-running", &[("id", id)]),
-        EngineError::PortInUse(addr) => daemon("err-port-in-use", &[("addr", addr)]),
+        EngineError::PortInUse {
+            endpoint,
+            endpoint_id,
+            addr,
+        } => daemon(
+            "err-port-in-use",
+            &[("endpoint", endpoint), ("id", endpoint_id), ("addr", addr)],
+        ),
         EngineError::ReferenceInUse {
             reference,
             container,

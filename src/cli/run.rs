@@ -192,12 +192,24 @@ pub fn create(store: &Store, a: RunArgs) -> CmdResult {
 
 fn start_failed(store: &Store, c: &Container, e: &EngineError) -> Failure {
     let code = super::run_exit_code(e);
-    let msg = t("err-start-failed", &[("detail", &start_detail(e))]);
-    // A container that never ran is not left half-made (Docker would keep it as Created).
-    if c.config.auto_remove || !c.config.ports.is_empty() {
+    // As Docker: a container that did not start stays Created, unless `--rm` removes it.
+    if c.config.auto_remove {
         let _ = store.remove_container(&c.id, true);
     }
-    Failure::new(format!("docker: {}{}", t("err-daemon", &[]), msg), code)
+    Failure::new(format!("docker: {}", start_error(e)), code)
+}
+
+/// The daemon's answer to a start that failed: the network's own words for a busy port,
+/// the runtime's for a process that could not start.
+fn start_error(e: &EngineError) -> String {
+    match e {
+        EngineError::PortInUse { .. } => describe(e),
+        _ => format!(
+            "{}{}",
+            t("err-daemon", &[]),
+            t("err-start-failed", &[("detail", &start_detail(e))])
+        ),
+    }
 }
 
 pub fn run(store: &Store, a: RunArgs) -> CmdResult {
@@ -212,18 +224,16 @@ fn run_container(store: &Store, a: RunArgs) -> CmdResult {
     if a.tty && a.interactive && !attach::stdin_is_tty() && !a.detach {
         return Err(Failure::new(t("err-not-a-tty", &[]), 1));
     }
-    crate::engine::proxy::check_ports(&opts.ports).map_err(docker_prefixed)?;
     ensure_image(store, &a.image, pull)?;
     super::trace::lap(Phase::Image);
     let c = store.create_container(&opts).map_err(docker_prefixed)?;
     super::trace::lap(Phase::Create);
     if a.detach {
+        // Docker's CLI prints the id once the container is created, before it starts.
+        println!("{}", c.id);
         let mut m = store.start_monitor(&c, false).map_err(docker_prefixed)?;
         return match m.wait_started() {
-            Ok(_) => {
-                println!("{}", c.id);
-                Ok(0)
-            }
+            Ok(_) => Ok(0),
             Err(e) => Err(start_failed(store, &c, &e)),
         };
     }
@@ -317,14 +327,9 @@ pub fn start(store: &Store, names: &[String], flags: AttachFlags) -> CmdResult {
                         emit_detach(store, &c);
                         Ok(0)
                     }
-                    Ok(Outcome::StartFailed(e)) => Err(Failure::new(
-                        format!(
-                            "{}{}",
-                            t("err-daemon", &[]),
-                            t("err-start-failed", &[("detail", &start_detail(&e))])
-                        ),
-                        e.exit_code(),
-                    )),
+                    Ok(Outcome::StartFailed(e)) => {
+                        Err(Failure::new(start_error(&e), e.exit_code()))
+                    }
                     Err(e) => Err(Failure::new(e, 1)),
                 };
             }
@@ -334,14 +339,7 @@ pub fn start(store: &Store, names: &[String], flags: AttachFlags) -> CmdResult {
                     println!("{name}");
                     Ok(0)
                 }
-                Err(e) => Err(Failure::new(
-                    format!(
-                        "{}{}",
-                        t("err-daemon", &[]),
-                        t("err-start-failed", &[("detail", &start_detail(&e))])
-                    ),
-                    1,
-                )),
+                Err(e) => Err(Failure::new(start_error(&e), 1)),
             }
         })();
         match res {

@@ -66,8 +66,15 @@ pub enum EngineError {
         "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name."
     )]
     NameInUse { name: String, id: String },
-    #[error("Bind for {0} failed: port is already allocated")]
-    PortInUse(String),
+    /// A published port is taken; Docker 28's daemon wraps the driver's error this way.
+    #[error(
+        "failed to set up container networking: driver failed programming external connectivity on endpoint {endpoint} ({endpoint_id}): Bind for {addr} failed: port is already allocated"
+    )]
+    PortInUse {
+        endpoint: String,
+        endpoint_id: String,
+        addr: String,
+    },
     #[error("container {0} is not running")]
     NotRunning(String),
     #[error(
@@ -250,7 +257,11 @@ mod tests {
     #[test]
     fn errors_cross_the_wire_intact() {
         let cases = [
-            EngineError::PortInUse("0.0.0.0:8080".into()),
+            EngineError::PortInUse {
+                endpoint: "web".into(),
+                endpoint_id: "ab".repeat(32),
+                addr: "0.0.0.0:8080".into(),
+            },
             EngineError::Start(InitFailure::NotFound { cmd: "nope".into() }),
             EngineError::io("/x", std::io::Error::from_raw_os_error(libc::ENOSPC)),
             EngineError::NameInUse {

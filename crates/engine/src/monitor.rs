@@ -322,9 +322,26 @@ fn run(
         )
     };
 
-    // Published ports are bound before the container exists, so a busy port fails cleanly.
+    // Published ports are bound before the container's process exists: a busy port fails the
+    // start and the record stays created, as Docker leaves it.
     let mut ports = c.config.ports.clone();
-    let listeners = super::proxy::bind_ports(&mut ports)?;
+    let on = super::proxy::PublishedOn {
+        endpoint: &c.name,
+        endpoint_id: c
+            .state
+            .networks
+            .values()
+            .find(|e| e.ifname == "eth0")
+            .map_or("", |e| e.endpoint_id.as_str()),
+    };
+    let listeners = match super::proxy::bind_ports(&mut ports, &on) {
+        Ok(l) => l,
+        Err(e) => {
+            // An attached client waits for the start: it hears why there is none.
+            tell_failure(&mut clients, &e);
+            return Err(e);
+        }
+    };
     if ports != c.config.ports {
         store.update_container(id, |c| c.config.ports = ports.clone())?;
     }
@@ -632,13 +649,18 @@ fn init_failed(
     let _ = store.update_container(id, |c| {
         c.state.exit_code = Some(code);
     });
-    let mut payload = code.to_be_bytes().to_vec();
-    payload.extend_from_slice(msg.as_bytes());
+    tell_failure(clients, &failure);
+    status(status_fd, &format!("error {code} {msg}"));
+    code
+}
+
+/// Tell the attached clients the start failed, and why (an ERROR frame: code, encoded error).
+fn tell_failure(clients: &mut [Client], failure: &EngineError) {
+    let mut payload = failure.exit_code().to_be_bytes().to_vec();
+    payload.extend_from_slice(failure.encode().as_bytes());
     for cl in clients.iter_mut() {
         let _ = attach::write_frame(&mut cl.stream, attach::ERROR, &payload);
     }
-    status(status_fd, &format!("error {code} {msg}"));
-    code
 }
 
 fn redirect_stdio_to_null() {

@@ -1,5 +1,6 @@
 //! Published ports: a user-space TCP proxy in the monitor, as docker-proxy does. The listener
-//! is bound on the host before the container starts (so a busy port fails cleanly); each
+//! is bound on the host before the container's process starts (a busy port fails the start,
+//! leaving the container created, as Docker does); each
 //! accepted connection is relayed to 127.0.0.1:<container port> inside the container's network
 //! namespace, through a socket made there by the `Connector` process.
 
@@ -47,9 +48,16 @@ pub fn published_text(p: &PortBinding) -> Vec<String> {
         .collect()
 }
 
+/// The network endpoint the ports are published on, named in a busy port's error as Docker
+/// names it: the container's name and the endpoint's id.
+pub struct PublishedOn<'a> {
+    pub endpoint: &'a str,
+    pub endpoint_id: &'a str,
+}
+
 /// Bind every TCP binding; host port 0 gets a free port, written back into the binding. No
 /// host address binds `0.0.0.0` and, where the host has IPv6, `[::]` on the same port.
-pub fn bind_ports(ports: &mut [PortBinding]) -> Result<Vec<(TcpListener, u16)>> {
+pub fn bind_ports(ports: &mut [PortBinding], on: &PublishedOn) -> Result<Vec<(TcpListener, u16)>> {
     let mut out = Vec::new();
     for p in ports.iter_mut() {
         if p.proto != "tcp" {
@@ -67,7 +75,11 @@ pub fn bind_ports(ports: &mut [PortBinding]) -> Result<Vec<(TcpListener, u16)>> 
                 format!("{ip}:{port}")
             };
             if e.kind() == io::ErrorKind::AddrInUse {
-                EngineError::PortInUse(addr)
+                EngineError::PortInUse {
+                    endpoint: on.endpoint.to_string(),
+                    endpoint_id: on.endpoint_id.to_string(),
+                    addr,
+                }
             } else {
                 EngineError::Bind { addr, source: e }
             }
@@ -85,12 +97,6 @@ pub fn bind_ports(ports: &mut [PortBinding]) -> Result<Vec<(TcpListener, u16)>> 
         }
     }
     Ok(out)
-}
-
-/// Check that the bindings are free (before anything is created), then release them.
-pub fn check_ports(ports: &[PortBinding]) -> Result<()> {
-    let mut copy: Vec<PortBinding> = ports.iter().filter(|p| p.host_port != 0).cloned().collect();
-    bind_ports(&mut copy).map(|_| ())
 }
 
 fn relay(mut from: TcpStream, mut to: TcpStream) {
