@@ -426,11 +426,12 @@ impl Store {
 }
 
 /// Whether the process that made a staging entry (`Store::tmp_path`'s name) still runs: the
-/// same pid with the same start time.
+/// same pid with the same start time. Read from the end: the kind may hold a hyphen
+/// (`layer-link`), and misreading it would remove a live command's staging under it.
 fn staging_owner_alive(name: &str) -> bool {
-    let mut parts = name.split('-').skip(1);
-    let pid: Option<i32> = parts.next().and_then(|p| p.parse().ok());
+    let mut parts = name.rsplitn(4, '-').skip(1);
     let start: Option<u64> = parts.next().and_then(|s| s.parse().ok());
+    let pid: Option<i32> = parts.next().and_then(|p| p.parse().ok());
     match (pid, start) {
         (Some(pid), Some(start)) => process_start_time(pid) == Some(start),
         _ => false,
@@ -830,6 +831,13 @@ mod tests {
             start + 1
         )));
         assert!(!staging_owner_alive("blob-nonsense"));
+        // Kinds with a hyphen (the layer pool's links) are read as well.
+        assert!(staging_owner_alive(&format!(
+            "layer-link-{pid}-{start}-abc123"
+        )));
+        assert!(!staging_owner_alive(&format!(
+            "layer-link-1-{start}-abc123"
+        )));
     }
 
     #[test]
