@@ -231,6 +231,37 @@ fn round_trip_through_the_bundled_registry(a: &Actor) {
         "a pull from a registry records that registry's digest"
     );
     assert_eq!(a.ok(&["run", "--rm", &name, "echo", "back"]), "back\n");
+
+    // Pulled again by digest: fetched by it and verified, recorded without a tag.
+    let pinned = format!("localhost:{port}/hello-app@{digest}");
+    a.ok(&["rmi", &name]);
+    let out = a.ok(&["pull", &pinned]);
+    assert_eq!(
+        out.lines().next(),
+        Some(format!("{pinned}: Pulling from hello-app").as_str()),
+        "{out}"
+    );
+    assert!(
+        out.ends_with(&format!(
+            "Digest: {digest}\nStatus: Downloaded newer image for {pinned}\n{pinned}\n"
+        )),
+        "{out}"
+    );
+    assert_eq!(
+        a.ok(&["inspect", "-f", "{{.Id}} {{json .RepoTags}}", &pinned]),
+        format!("{} []\n", id.trim())
+    );
+    assert_eq!(
+        a.ok(&["run", "--rm", &pinned, "echo", "pinned"]),
+        "pinned\n"
+    );
+    let unknown = format!("localhost:{port}/hello-app@sha256:{}", "0".repeat(64));
+    let missing = a.docker(&["pull", &unknown]);
+    assert!(
+        missing.code == 1 && missing.stderr.contains("manifest unknown"),
+        "{}",
+        missing.stderr
+    );
     a.ok(&["rm", "-f", "registry"]);
 }
 

@@ -16,9 +16,17 @@ use crate::i18n::t;
 struct LinePrinter<'a> {
     out: &'a mut dyn Write,
     quiet: bool,
+    /// `…: Pulling from …`, printed once the manifest is found.
+    header: Option<String>,
 }
 
 impl PullProgress for LinePrinter<'_> {
+    fn found(&mut self) {
+        if let Some(h) = self.header.take() {
+            let _ = writeln!(self.out, "{h}");
+        }
+    }
+
     fn layer(&mut self, digest: &str, _size: u64, status: LayerStatus) {
         let short = crate::engine::image::short_hex(digest);
         if self.quiet {
@@ -46,21 +54,27 @@ pub fn pull_to(
     command: bool,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let r = Reference::parse(name)?;
+    let r = Reference::parse_any(name)?;
+    let mut header = None;
     if !quiet {
         // A ':' before the last '/' is a registry port, not a tag.
         let tag_given = name
             .rsplit('/')
             .next()
             .is_some_and(|last| last.contains(':'));
-        if !tag_given && command {
+        if !tag_given && r.digest.is_none() && command {
             let _ = writeln!(out, "Using default tag: latest");
         }
         let repo = crate::engine::registry::RemoteRef::of(&r).repository;
-        let _ = writeln!(out, "{}: Pulling from {repo}", r.tag);
+        // By digest, Docker's daemon names the whole reference (tag dropped).
+        let what = match r.digest {
+            Some(_) => r.canonical_full(),
+            None => r.tag.clone(),
+        };
+        header = Some(format!("{what}: Pulling from {repo}"));
     }
     let outcome = {
-        let mut printer = LinePrinter { out, quiet };
+        let mut printer = LinePrinter { out, quiet, header };
         store.pull(name, &mut printer)?
     };
     if quiet {
@@ -251,11 +265,18 @@ fn select<'a>(
             let digests = digests_of(name);
             let shown = o.digests || (digest_in_format && tag != "<none>");
             if !shown || digests.is_empty() {
+                // A repository known only by digest, digests not shown: Docker's CLI leaves
+                // the cell empty rather than `<none>`.
+                let digest = if tag == "<none>" && !digests.is_empty() {
+                    ""
+                } else {
+                    "<none>"
+                };
                 rows.push(ImageRow {
                     img,
                     repo: name.into(),
                     tag: tag.into(),
-                    digest: "<none>".into(),
+                    digest: digest.into(),
                 });
                 continue;
             }
@@ -388,7 +409,7 @@ pub fn remove(store: &Store, names: &[String], force: bool) -> CmdResult {
 
 /// A name as Docker's daemon prints a reference it looked up: with its tag (`a:latest`).
 pub fn tagged(name: &str) -> String {
-    Reference::parse(name).map_or_else(|_| name.to_string(), |r| r.full())
+    Reference::parse_any(name).map_or_else(|_| name.to_string(), |r| r.full())
 }
 
 /// `docker history`'s flags.

@@ -119,6 +119,10 @@ pub fn describe(e: &EngineError) -> String {
             RefProblem::Format => t("err-invalid-reference", &[]),
             RefProblem::Uppercase(name) => t("err-reference-lowercase", &[("name", name)]),
             RefProblem::TooLong => t("err-reference-too-long", &[]),
+            RefProblem::DigestTag => t("err-reference-digest-tag", &[]),
+            RefProblem::DigestAlgorithm => t("err-digest-algorithm", &[]),
+            RefProblem::DigestLength => t("err-digest-length", &[]),
+            RefProblem::DigestFormat => t("err-digest-format", &[]),
         },
         EngineError::DigestMismatch { what, .. } => {
             daemon("err-digest", &[("what", what), ("detail", &e.to_string())])
@@ -154,6 +158,9 @@ pub fn describe(e: &EngineError) -> String {
         ),
         EngineError::Registry { image, detail } => {
             daemon("err-registry", &[("image", image), ("detail", detail)])
+        }
+        EngineError::ManifestUnknown(detail) => {
+            daemon("err-manifest-unknown", &[("detail", detail)])
         }
         EngineError::NoLocalTag(n) => t("err-no-local-tag", &[("name", n)]),
         EngineError::TagDoesNotExist(n) => t("err-tag-does-not-exist", &[("name", n)]),
@@ -535,7 +542,11 @@ fn run(cli: Cli) -> CmdResult {
             // Docker's daemon names a missing source with its tag (`a:latest`).
             store.tag(&source, &target).map_err(|e| match e {
                 EngineError::NoSuchImage(n) => EngineError::NoSuchImage(images::tagged(&n)).into(),
-                // Docker's client parses both names first and wraps the parser's words.
+                // Docker's client parses both names first and wraps the parser's words; a
+                // digest reference is the daemon's refusal, unwrapped.
+                EngineError::InvalidReference(_, RefProblem::DigestTag) => {
+                    Failure::new(describe(&e), 1)
+                }
                 EngineError::InvalidReference(ref given, _) => Failure::new(
                     t(
                         "err-tag-reference",

@@ -122,6 +122,16 @@ pub(super) fn row_for(c: &Container, trunc: bool, size: Option<(u64, u64)>) -> s
     ps_row(c, trunc, size)
 }
 
+/// The IMAGE cell: Docker's ContainerContext drops a digest unless `--no-trunc`
+/// (`busybox@sha256:…` shows as `busybox`, `a:1@sha256:…` as `a:1`).
+fn image_shown(image: &str) -> String {
+    match crate::engine::image::Reference::parse_any(image) {
+        Ok(r) if r.digest.is_some() && r.tag.is_empty() => r.name,
+        Ok(r) if r.digest.is_some() => format!("{}:{}", r.name, r.tag),
+        _ => image.to_string(),
+    }
+}
+
 /// One container as Docker's ContainerContext shows it (the fields `{{json .}}` prints).
 fn ps_row(c: &Container, trunc: bool, size: Option<(u64, u64)>) -> serde_json::Value {
     let command = daemon_command(c);
@@ -142,7 +152,7 @@ fn ps_row(c: &Container, trunc: bool, size: Option<(u64, u64)>) -> serde_json::V
         "Command": go_quote(&if trunc { ellipsis(&command, 20) } else { command }),
         "CreatedAt": go_time(c.created_millis()),
         "ID": if trunc { c.short_id() } else { c.id.clone() },
-        "Image": c.image,
+        "Image": if trunc { image_shown(&c.image) } else { c.image.clone() },
         "Labels": labels,
         "LocalVolumes": super::volume::local_volumes(c),
         "Mounts": super::volume::ps_mounts(c, trunc),

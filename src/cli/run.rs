@@ -103,11 +103,11 @@ fn ensure_image(store: &Store, name: &str, policy: PullPolicy) -> Result<(), Fai
         Ok(_) => Ok(()),
         // Docker names the reference in full: `No such image: busybox:latest`.
         Err(EngineError::NoSuchImage(_)) if policy == PullPolicy::Never => {
-            let r = crate::engine::image::Reference::parse(name).map_err(docker_prefixed)?;
+            let r = crate::engine::image::Reference::parse_any(name).map_err(docker_prefixed)?;
             Err(docker_prefixed(EngineError::NoSuchImage(r.full())))
         }
         Err(EngineError::NoSuchImage(_)) => {
-            let r = crate::engine::image::Reference::parse(name).map_err(docker_prefixed)?;
+            let r = crate::engine::image::Reference::parse_any(name).map_err(docker_prefixed)?;
             eprintln!("{}", t("run-unable-to-find", &[("name", &r.full())]));
             pull_now(store, name)
         }

@@ -21,6 +21,15 @@ pub enum RefProblem {
     Uppercase(String),
     #[error("repository name must not be more than 255 characters")]
     TooLong,
+    /// A digest reference where a tag is made (`tag`, `commit`, `build -t`).
+    #[error("refusing to create a tag with a digest reference")]
+    DigestTag,
+    #[error("unsupported digest algorithm")]
+    DigestAlgorithm,
+    #[error("invalid checksum digest length")]
+    DigestLength,
+    #[error("invalid checksum digest format")]
+    DigestFormat,
 }
 
 #[derive(Debug, thiserror::Error, Serialize, Deserialize)]
@@ -125,6 +134,10 @@ pub enum EngineError {
     /// A registry answered, but not as the distribution API says (or refused us).
     #[error("{image}: {detail}")]
     Registry { image: String, detail: String },
+    /// The registry has no manifest for the tag or digest (its own words, as Docker relays
+    /// them: `manifest for … not found: manifest unknown: …`).
+    #[error("{0}")]
+    ManifestUnknown(String),
     /// What a paused (or, for unpause, a not paused) container refuses. `op`: `pause`
     /// (already paused), `unpause` (not paused), `exec`, `attach`, `start`, `rm` (not forced).
     #[error("container {id} is paused ({op})")]

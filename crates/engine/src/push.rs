@@ -455,6 +455,7 @@ mod tests {
             host: "localhost:5000".into(),
             repository: "app".into(),
             tag: "1.0".into(),
+            digest: None,
         };
         let mut s = BTreeMap::new();
         s.insert(

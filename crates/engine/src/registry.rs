@@ -30,6 +30,8 @@ pub struct RemoteRef {
     pub host: String,
     pub repository: String,
     pub tag: String,
+    /// A pull by digest fetches the manifest by it, not by the tag.
+    pub digest: Option<String>,
 }
 
 impl RemoteRef {
@@ -45,6 +47,7 @@ impl RemoteRef {
             host,
             repository,
             tag: r.tag.clone(),
+            digest: r.digest.clone(),
         }
     }
 
@@ -473,9 +476,18 @@ impl Client {
             MT_DOCKER_LIST,
         ]
         .join(", ");
-        let what = format!("manifest for {}:{}", self.display_name(), self.remote.tag);
-        let url = self.remote.url("manifests", &self.remote.tag);
-        let (bytes, content_type) = self.document(&url, &accept, &what, None)?;
+        let (what, url) = match &self.remote.digest {
+            Some(d) => (
+                format!("manifest for {}@{d}", self.display_name()),
+                self.remote.url("manifests", d),
+            ),
+            None => (
+                format!("manifest for {}:{}", self.display_name(), self.remote.tag),
+                self.remote.url("manifests", &self.remote.tag),
+            ),
+        };
+        let asked = self.remote.digest.clone();
+        let (bytes, content_type) = self.document(&url, &accept, &what, asked.as_deref())?;
         let kind = media_type_of(&bytes, &content_type);
         if kind == image::MT_INDEX || kind == MT_DOCKER_LIST {
             let index: PlatformIndex = serde_json::from_slice(&bytes)
@@ -653,6 +665,7 @@ impl Store {
                     name: r.full(),
                     available: self.catalog_names().join(", "),
                 },
+                RegistryError::NotFound(detail) => EngineError::ManifestUnknown(detail),
                 other => EngineError::Registry {
                     image: r.full(),
                     detail: other.to_string(),
@@ -660,6 +673,9 @@ impl Store {
             }
         };
         let (manifest_bytes, manifest_digest) = client.manifest().map_err(&not_bundled)?;
+        progress.found();
+        // Docker records the digest asked for (an index's, when it names one).
+        let manifest_digest = r.digest.clone().unwrap_or(manifest_digest);
         let manifest: Manifest =
             serde_json::from_slice(&manifest_bytes).map_err(|e| EngineError::Registry {
                 image: r.full(),
@@ -707,8 +723,7 @@ impl Store {
         }
         self.put_blob(image::MT_CONFIG, &config_bytes)?;
         let stored = self.put_blob(&manifest.media_type, &manifest_bytes)?;
-        let updated = self.set_tag(r, &stored.digest, stored.size)?;
-        self.add_repo_digest(&r.name, &stored.digest, &manifest_digest, stored.size)?;
+        let updated = self.record_pull(r, &stored.digest, &manifest_digest, stored.size)?;
         // Where these blobs are, for cross-repository mounts of a later push.
         self.remember_sources(
             &client.remote,
@@ -740,6 +755,7 @@ pub fn login(server: &str, creds: &Credentials) -> Result<()> {
         host,
         repository: String::new(),
         tag: String::new(),
+        digest: None,
     });
     client.login(creds).map_err(|e| match e {
         RegistryError::Unreachable(d) => EngineError::RegistryUnreachable(d),

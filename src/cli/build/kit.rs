@@ -673,7 +673,7 @@ impl BuildProgress for Kit {
                 let name = match &instruction.op {
                     // Named again once the image (and its digest) is known.
                     Op::From { image, .. } => {
-                        let image = crate::engine::image::Reference::parse(image)
+                        let image = crate::engine::image::Reference::parse_any(image)
                             .map(|r| r.canonical())
                             .unwrap_or_else(|_| image.clone());
                         format!("{label}FROM {image}")

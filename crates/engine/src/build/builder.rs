@@ -153,7 +153,7 @@ impl Builder<'_> {
         match self.store.resolve_image(name) {
             Ok(img) => Ok((img, false)),
             Err(EngineError::NoSuchImage(_)) => {
-                let r = Reference::parse(name)?;
+                let r = Reference::parse_any(name)?;
                 self.progress.event(BuildEvent::PullStarted(&r));
                 let outcome = self.store.pull(name, &mut *self.progress)?;
                 self.progress.event(BuildEvent::PullFinished(&outcome));
@@ -169,9 +169,10 @@ impl Builder<'_> {
             None if name == "scratch" => (scratch(), BaseKind::Scratch, None),
             None => {
                 let (img, pulled) = self.image(name)?;
-                let named = Reference::parse(name)
-                    .ok()
-                    .map(|r| format!("{}@{}", r.canonical(), img.manifest_digest));
+                let named = Reference::parse_any(name).ok().map(|r| match r.digest {
+                    Some(_) => r.canonical_full(),
+                    None => format!("{}@{}", r.canonical(), img.manifest_digest),
+                });
                 (img, BaseKind::Image { pulled }, named)
             }
         };

@@ -321,7 +321,7 @@ fn base_images(
         let lower = name.to_ascii_lowercase();
         let is_stage =
             aliases.contains(&lower) || name.parse::<usize>().is_ok_and(|i| i < aliases.len());
-        if let (false, true, Ok(r)) = (is_stage, name != "scratch", Reference::parse(&name)) {
+        if let (false, true, Ok(r)) = (is_stage, name != "scratch", Reference::parse_any(&name)) {
             let full = r.canonical();
             if !names.contains(&full) {
                 names.push(full);

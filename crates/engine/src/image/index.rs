@@ -73,13 +73,17 @@ impl Store {
         })
     }
 
-    /// Find an image by tag, by ID (full or a unique prefix of at least 1 hex digit), or by
-    /// "sha256:" ID.
+    /// Find an image by tag, by digest reference (`name@sha256:…`, its RepoDigests), by ID
+    /// (full or a unique prefix of at least 1 hex digit), or by "sha256:" ID.
     pub fn resolve_image(&self, name: &str) -> Result<Image> {
         let images = self.images()?;
-        if let Ok(r) = Reference::parse(name) {
+        if let Ok(r) = Reference::parse_any(name) {
             let full = r.full();
-            if let Some(img) = images.iter().find(|i| i.tags.contains(&full)) {
+            let refs = |i: &Image| match r.digest {
+                Some(_) => i.repo_digests.contains(&full),
+                None => i.tags.contains(&full),
+            };
+            if let Some(img) = images.iter().find(|i| refs(i)) {
                 return Ok(img.clone());
             }
         }
@@ -138,17 +142,20 @@ impl Store {
     }
 
     /// Record `name@remote_digest` for the image of `manifest_digest`: Docker's RepoDigests
-    /// entry for an image pulled from, or pushed to, a registry.
+    /// entry for an image pulled from, or pushed to, a registry. False when it was there.
     pub fn add_repo_digest(
         &self,
         name: &str,
         manifest_digest: &str,
         remote_digest: &str,
         size: u64,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let _lock = self.lock()?;
         let mut index = self.read_index()?;
         let reference = format!("{name}@{remote_digest}");
+        let had = index.manifests.iter().any(|d| {
+            d.digest == manifest_digest && annotation(d, REPO_DIGEST) == Some(reference.as_str())
+        });
         index.manifests.retain(|d| {
             annotation(d, REPO_DIGEST) != Some(reference.as_str())
                 && !(d.digest == manifest_digest && annotation(d, UNTAGGED).is_some())
@@ -159,13 +166,15 @@ impl Store {
             size,
             annotations: Some(BTreeMap::from([(REPO_DIGEST.to_string(), reference)])),
         });
-        self.write_index(&index)
+        self.write_index(&index)?;
+        Ok(!had)
     }
 
     /// `docker tag SOURCE TARGET`.
     pub fn tag(&self, source: &str, target: &str) -> Result<()> {
-        let img = self.resolve_image(source)?;
+        // The target first: Docker's CLI refuses a digest reference before it looks.
         let r = Reference::parse(target)?;
+        let img = self.resolve_image(source)?;
         let size = fs::metadata(self.blob_path(&img.manifest_digest))
             .map(|m| m.len())
             .unwrap_or(0);
@@ -183,20 +192,24 @@ impl Store {
         let img = self.resolve_image(name)?;
         let containers = self.containers()?;
         let users: Vec<_> = containers.iter().filter(|c| c.image_id == img.id).collect();
-        let by_tag = Reference::parse(name)
+        // The reference named (a tag or a digest reference), not an ID.
+        let by_tag = Reference::parse_any(name)
             .ok()
             .map(|r| r.full())
-            .filter(|f| img.tags.contains(f));
+            .filter(|f| img.tags.contains(f) || img.repo_digests.contains(f));
         let mut out = Vec::new();
         let mut index = self.read_index()?;
         match &by_tag {
             // With references left in other repositories, or another tag, only untag: the
             // tag, and its repository's digest references when no tag of it is left (moby's
             // ImageDelete).
-            Some(tag) if !single_reference(&img) => {
+            // A digest reference goes alone; the image with it only when it was the last.
+            Some(tag)
+                if !single_reference(&img) || (is_digest(tag) && reference_count(&img) > 1) =>
+            {
                 let repo = repo_of(tag);
                 let mut removed = vec![tag.clone()];
-                if !img.tags.iter().any(|t| t != tag && repo_of(t) == repo) {
+                if !is_digest(tag) && !img.tags.iter().any(|t| t != tag && repo_of(t) == repo) {
                     removed.extend(
                         img.repo_digests
                             .iter()
@@ -382,6 +395,14 @@ fn repo_of(reference: &str) -> &str {
         Some(i) => &reference[..last_slash + i],
         None => reference,
     }
+}
+
+fn is_digest(reference: &str) -> bool {
+    reference.contains('@')
+}
+
+fn reference_count(img: &Image) -> usize {
+    img.tags.len() + img.repo_digests.len()
 }
 
 /// moby's isSingleReference: every reference in one repository, and at most one tag.

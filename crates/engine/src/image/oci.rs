@@ -221,12 +221,21 @@ impl Layout {
         tags.sort();
         tags
     }
+    /// The manifest a reference names: by tag, or (a digest reference) by digest under a tag
+    /// of the same repository.
     pub fn find(&self, r: &Reference) -> Option<&Descriptor> {
         let full = r.full();
-        self.index
-            .manifests
-            .iter()
-            .find(|d| annotation(d, REF_NAME) == Some(full.as_str()))
+        self.index.manifests.iter().find(|d| {
+            let Some(tag) = annotation(d, REF_NAME) else {
+                return false;
+            };
+            match &r.digest {
+                Some(digest) => {
+                    d.digest == *digest && tag.rsplit_once(':').is_some_and(|(n, _)| n == r.name)
+                }
+                None => tag == full,
+            }
+        })
     }
     /// Read a blob whole, checking its digest and size.
     pub fn read_verified(&self, d: &Descriptor) -> Result<Vec<u8>> {

@@ -8,6 +8,9 @@ use crate::{Action, EngineError, Event, Result, Store};
 pub trait PullProgress {
     /// A layer's state: its digest (`sha256:…`) and compressed size.
     fn layer(&mut self, digest: &str, size: u64, status: LayerStatus);
+    /// The manifest was found; its layers follow (Docker's `Pulling from` line comes now, so
+    /// a reference the registry lacks gets only the error).
+    fn found(&mut self) {}
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +30,7 @@ pub struct PullOutcome {
     pub reference: Reference,
     pub manifest_digest: String,
     pub image_id: String,
-    /// False when the tag already pointed at this image ("Image is up to date").
+    /// False when the reference already named this image ("Image is up to date").
     pub updated: bool,
 }
 
@@ -88,7 +91,7 @@ impl Store {
 
     /// Pull `name` from the bundled catalog into the store.
     pub fn pull(&self, name: &str, progress: &mut dyn PullProgress) -> Result<PullOutcome> {
-        let r = Reference::parse(name)?;
+        let r = Reference::parse_any(name)?;
         let _writing = self.writing()?;
         let catalog = match self.catalog() {
             Ok(c) => c,
@@ -99,6 +102,7 @@ impl Store {
             return self.pull_remote(&r, progress);
         };
         let manifest_bytes = catalog.read_verified(&desc)?;
+        progress.found();
         let manifest: Manifest =
             serde_json::from_slice(&manifest_bytes).map_err(|e| EngineError::Corrupt {
                 path: catalog.blob(&desc.digest),
@@ -130,9 +134,8 @@ impl Store {
         }
         self.put_blob(MT_CONFIG, &config_bytes)?;
         self.put_blob(MT_MANIFEST, &manifest_bytes)?;
-        let updated = self.set_tag(&r, &desc.digest, desc.size)?;
         // The catalog stands in for Docker Hub: Docker records the pull's digest reference.
-        self.add_repo_digest(&r.name, &desc.digest, &desc.digest, desc.size)?;
+        let updated = self.record_pull(&r, &desc.digest, &desc.digest, desc.size)?;
         let image_id = manifest.config.digest.clone();
         if updated {
             self.emit(Event::on_image(Action::Pull).id(&image_id).name(&r.full()));
@@ -143,5 +146,22 @@ impl Store {
             image_id,
             updated,
         })
+    }
+
+    /// A pull's references: the tag (none for a pull by digest) and the digest reference.
+    /// True when the reference named was new ("Downloaded newer image").
+    pub(crate) fn record_pull(
+        &self,
+        r: &Reference,
+        manifest_digest: &str,
+        remote_digest: &str,
+        size: u64,
+    ) -> Result<bool> {
+        let tagged = match r.digest {
+            None => self.set_tag(r, manifest_digest, size)?,
+            Some(_) => false,
+        };
+        let digested = self.add_repo_digest(&r.name, manifest_digest, remote_digest, size)?;
+        Ok(tagged || (r.digest.is_some() && digested))
     }
 }

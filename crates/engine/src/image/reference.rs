@@ -1,20 +1,71 @@
-//! Image references: `name[:tag]`.
+//! Image references: `name[:tag]`, and `name[:tag]@digest` where an image is looked up.
 
 use crate::error::RefProblem;
 use crate::{EngineError, Result};
 
-/// A parsed image reference: `name[:tag]`, with Docker Hub's `docker.io/library/` folded away.
+/// A parsed image reference: `name[:tag]`, with Docker Hub's `docker.io/library/` folded away,
+/// or (from [`Reference::parse_any`]) `name[:tag]@sha256:…`, which names content: the digest
+/// decides, a tag beside it is only echoed back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
     pub name: String,
+    /// `latest` when none was given, except beside a digest (then empty unless given).
     pub tag: String,
+    pub digest: Option<String>,
 }
 
 impl Reference {
-    /// Docker's grammar (distribution/reference): `[domain/]path[:tag]`, the domain a host name,
-    /// an IPv4 address or a bracketed IPv6 address, with an optional port; path components
-    /// lower-case alphanumerics joined by `.`, `_`, `__` or dashes.
+    /// A reference that can name a tag: Docker's grammar (distribution/reference),
+    /// `[domain/]path[:tag]`, the domain a host name, an IPv4 address or a bracketed IPv6
+    /// address, with an optional port; path components lower-case alphanumerics joined by `.`,
+    /// `_`, `__` or dashes. A digest reference is refused in Docker's words.
     pub fn parse(s: &str) -> Result<Reference> {
+        let r = Reference::parse_any(s)?;
+        if r.digest.is_some() {
+            return Err(EngineError::InvalidReference(
+                s.to_string(),
+                RefProblem::DigestTag,
+            ));
+        }
+        Ok(r)
+    }
+
+    /// A reference to look an image up by or pull: a tag, or a digest (`name@sha256:…`,
+    /// Docker's RepoDigests), checked as go-digest checks it.
+    pub fn parse_any(s: &str) -> Result<Reference> {
+        let Some((named, digest)) = s.split_once('@') else {
+            return Reference::parse_named(s);
+        };
+        let problem = |p| EngineError::InvalidReference(s.to_string(), p);
+        let (algorithm, encoded) = digest
+            .split_once(':')
+            .filter(|(a, e)| digest_grammar_ok(a, e))
+            .ok_or_else(|| problem(RefProblem::Format))?;
+        if algorithm != "sha256" {
+            return Err(problem(RefProblem::DigestAlgorithm));
+        }
+        if encoded.len() != 64 {
+            return Err(problem(RefProblem::DigestLength));
+        }
+        if encoded.chars().any(|c| c.is_ascii_uppercase()) {
+            return Err(problem(RefProblem::DigestFormat));
+        }
+        let tag_given = named
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains(':'));
+        let mut r = Reference::parse_named(named).map_err(|e| match e {
+            EngineError::InvalidReference(_, p) => problem(p),
+            other => other,
+        })?;
+        if !tag_given {
+            r.tag.clear();
+        }
+        r.digest = Some(digest.to_string());
+        Ok(r)
+    }
+
+    fn parse_named(s: &str) -> Result<Reference> {
         let bad = || EngineError::InvalidReference(s.to_string(), RefProblem::Format);
         // ParseNormalizedNamed checks the case of the remote name before the grammar.
         if let Some(remote) = upper_case_remote(s) {
@@ -61,21 +112,56 @@ impl Reference {
         Ok(Reference {
             name: name.to_string(),
             tag: tag.to_string(),
+            digest: None,
         })
     }
 
+    /// What the reference names in the store: `name:tag`, or `name@digest` (the tag beside a
+    /// digest does not count, as in Docker's reference store).
     pub fn full(&self) -> String {
-        format!("{}:{}", self.name, self.tag)
+        match &self.digest {
+            Some(d) => format!("{}@{d}", self.name),
+            None => format!("{}:{}", self.name, self.tag),
+        }
+    }
+
+    /// The reference as given, tag and digest both (`name:tag@digest`).
+    pub fn given(&self) -> String {
+        match (&self.digest, self.tag.is_empty()) {
+            (Some(d), false) => format!("{}:{}@{d}", self.name, self.tag),
+            _ => self.full(),
+        }
     }
 
     /// The name as Docker prints it after a pull ("docker.io/library/busybox:latest").
     pub fn canonical(&self) -> String {
+        self.on_registry(&self.given())
+    }
+
+    /// [`Reference::full`] with its registry ("docker.io/library/busybox@sha256:…").
+    pub fn canonical_full(&self) -> String {
+        self.on_registry(&self.full())
+    }
+
+    fn on_registry(&self, familiar: &str) -> String {
         match split_domain(&self.name) {
-            (Some(_), _) => self.full(),
-            (None, _) if self.name.contains('/') => format!("docker.io/{}", self.full()),
-            (None, _) => format!("docker.io/library/{}", self.full()),
+            (Some(_), _) => familiar.to_string(),
+            (None, _) if self.name.contains('/') => format!("docker.io/{familiar}"),
+            (None, _) => format!("docker.io/library/{familiar}"),
         }
     }
+}
+
+/// distribution/reference's digest grammar: an algorithm (components `[A-Za-z][A-Za-z0-9]*`
+/// joined by one of `-_+.`) and at least 32 hex digits; what fails it is not a reference.
+fn digest_grammar_ok(algorithm: &str, encoded: &str) -> bool {
+    let component = |p: &str| {
+        p.starts_with(|c: char| c.is_ascii_alphabetic())
+            && p.chars().all(|c| c.is_ascii_alphanumeric())
+    };
+    algorithm.split(['-', '_', '+', '.']).all(component)
+        && encoded.len() >= 32
+        && encoded.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// The registry a name starts with, and the rest. Docker's rule (distribution/reference's
@@ -218,6 +304,47 @@ mod tests {
             Reference::parse("team/app").unwrap().canonical(),
             "docker.io/team/app:latest"
         );
+    }
+
+    #[test]
+    fn digest_references_name_content() {
+        let hex = "ab".repeat(32);
+        let r = Reference::parse_any(&format!("docker.io/library/busybox@sha256:{hex}")).unwrap();
+        assert_eq!((r.name.as_str(), r.tag.as_str()), ("busybox", ""));
+        assert_eq!(r.full(), format!("busybox@sha256:{hex}"));
+        assert_eq!(
+            r.canonical(),
+            format!("docker.io/library/busybox@sha256:{hex}")
+        );
+        let both = Reference::parse_any(&format!("localhost:5000/a:1@sha256:{hex}")).unwrap();
+        assert_eq!(both.full(), format!("localhost:5000/a@sha256:{hex}"));
+        assert_eq!(both.given(), format!("localhost:5000/a:1@sha256:{hex}"));
+        let problem = |s: &str| match Reference::parse_any(s) {
+            Err(EngineError::InvalidReference(_, p)) => p,
+            other => panic!("{s}: {other:?}"),
+        };
+        assert_eq!(
+            problem(&format!("a@md5:{hex}")),
+            RefProblem::DigestAlgorithm
+        );
+        assert_eq!(
+            problem(&format!("a@sha256:{hex}00")),
+            RefProblem::DigestLength
+        );
+        assert_eq!(
+            problem(&format!("a@sha256:{}", hex.to_uppercase())),
+            RefProblem::DigestFormat
+        );
+        assert_eq!(problem("a@sha256:00"), RefProblem::Format);
+        assert_eq!(
+            problem(&format!("A@sha256:{hex}")),
+            RefProblem::Uppercase("library/A".into())
+        );
+        // Where a tag is made, a digest is refused in Docker's words.
+        assert!(matches!(
+            Reference::parse(&format!("a@sha256:{hex}")),
+            Err(EngineError::InvalidReference(_, RefProblem::DigestTag))
+        ));
     }
 
     #[test]
