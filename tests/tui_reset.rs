@@ -218,9 +218,10 @@ fn containers_left_running_by_a_closed_window_are_offered_to_stop_at_the_next_st
         "state-exited",
         20,
     );
-    // Quit with F10: the start after it asks nothing.
-    tmux.keys(&["F10"]);
+    // Quit with F10: the start after it asks nothing. (The pid first: a quick quit takes
+    // the pane with it.)
     let pid = tmux.pane_pid().expect("the pane's pid");
+    tmux.keys(&["F10"]);
     assert!(gone_within(pid, 10), "F10 did not quit");
     drop(tmux);
     assert!(
