@@ -143,7 +143,7 @@ fn command_help_is_laid_out_as_dockers() {
 #[test]
 fn flag_and_argument_errors_are_dockers() {
     let s = Sandbox::new();
-    let cases: [(&[&str], i32, &str); 12] = [
+    let cases: [(&[&str], i32, &str); 13] = [
         // Docker's create has no -d, --detach-keys or --sig-proxy, which gorae's run has.
         (
             &["create", "-dit", "busybox"],
@@ -151,6 +151,13 @@ fn flag_and_argument_errors_are_dockers() {
             "unknown shorthand flag: 'd' in -dit\n\n\
              Usage:  docker create [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n\
              Run 'docker create --help' for more information\n",
+        ),
+        (
+            &["container", "create", "-d", "busybox"],
+            125,
+            "unknown shorthand flag: 'd' in -d\n\n\
+             Usage:  docker container create [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n\
+             Run 'docker container create --help' for more information\n",
         ),
         (
             &["create", "--sig-proxy=false", "busybox"],
@@ -414,4 +421,64 @@ fn daemon_refusals_are_worded_as_dockers() {
         r.stderr,
         "Error response from daemon: No such container: nope\n"
     );
+}
+
+/// `docker compose --help` and its commands' help in the compose CLI's (cobra) layout, in
+/// both languages; a bare `docker compose` prints it too, as Compose does.
+#[test]
+fn compose_help_is_laid_out_as_composes() {
+    let s = Sandbox::new();
+    let out = s.ok(&["compose", "--help"]);
+    assert!(
+        out.starts_with(
+            "Usage:  docker compose [OPTIONS] COMMAND\n\n\
+             Define and run multi-container applications with Docker\n\nOptions:\n"
+        ),
+        "{out}"
+    );
+    for line in [
+        "  -f, --file stringArray      Compose configuration files\n",
+        "\nCommands:\n",
+        "  up          Create and start containers\n",
+        "  down        Stop and remove containers, networks\n",
+    ] {
+        assert!(out.contains(line), "{line:?}: {out}");
+    }
+    assert!(
+        out.ends_with("\nRun 'docker compose COMMAND --help' for more information on a command.\n"),
+        "{out}"
+    );
+    assert_eq!(s.ok(&["compose"]), out, "a bare `docker compose` helps");
+
+    let up = s.ok(&["compose", "up", "--help"]);
+    assert!(
+        up.starts_with(
+            "Usage:  docker compose up [OPTIONS] [SERVICE...]\n\nCreate and start containers\n\nOptions:\n"
+        ),
+        "{up}"
+    );
+    assert!(
+        up.contains("  -d, --detach   Detached mode: Run containers in the background\n"),
+        "{up}"
+    );
+
+    let unknown = s.docker(&["compose", "nosuch"]);
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown
+            .stderr
+            .contains("unknown docker command: \"compose nosuch\""),
+        "{}",
+        unknown.stderr
+    );
+
+    let ko = s.docker_env(&["compose", "--help"], &KO);
+    assert_eq!(ko.code, 0);
+    assert!(
+        ko.stdout
+            .starts_with("사용법:  docker compose [OPTIONS] COMMAND\n"),
+        "{}",
+        ko.stdout
+    );
+    assert!(ko.stdout.contains("\n옵션:\n"), "{}", ko.stdout);
 }

@@ -107,6 +107,15 @@ fn nginx_serves_the_korean_page_through_a_published_port() {
         "{}",
         again.stderr
     );
+    // Attached, Docker's start relays the refusal alone, and exits 1 as well.
+    let attached = s.docker(&["start", "-a", "busy"]);
+    assert_eq!(attached.code, 1, "{}", attached.stderr);
+    assert!(
+        attached.stderr.contains("port is already allocated")
+            && !attached.stderr.contains("failed to start containers"),
+        "{}",
+        attached.stderr
+    );
     s.ok(&["rm", "-f", "web"]);
     assert_eq!(s.ok(&["start", "busy"]).trim(), "busy");
     assert_eq!(state("busy").trim(), "running");

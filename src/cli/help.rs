@@ -431,6 +431,11 @@ pub fn refused_on_create(m: &clap::ArgMatches, argv: &[String]) -> Option<String
     let ("create", sub) = m.subcommand()? else {
         return None;
     };
+    refused_create_flag(sub, argv)
+}
+
+/// [`refused_on_create`] given `create`'s own matches (`docker container create`'s too).
+pub fn refused_create_flag(sub: &clap::ArgMatches, argv: &[String]) -> Option<String> {
     let root = Cli::command();
     let create = root.find_subcommand("create")?;
     let id = NOT_ON_CREATE

@@ -383,6 +383,13 @@ pub fn route(args: &[String]) -> Route {
         Ok(m) => m,
         Err(e) => return Route::Done(help::clap_exit(e, &path, rest)),
     };
+    // Refused here, so the usage names `docker container create` as Docker's does.
+    if path == "container create"
+        && let Some(detail) = help::refused_create_flag(&m, rest)
+    {
+        eprintln!("{}", help::usage_error(&detail, &path, false));
+        return Route::Done(125);
+    }
     match (group, sub.target) {
         ("volume", _) => Route::Done(super::volume::run(sub.name, &m)),
         ("network", _) => Route::Done(super::finish(

@@ -327,9 +327,9 @@ pub fn start(store: &Store, names: &[String], flags: AttachFlags) -> CmdResult {
                         emit_detach(store, &c);
                         Ok(0)
                     }
-                    Ok(Outcome::StartFailed(e)) => {
-                        Err(Failure::new(start_error(&e), e.exit_code()))
-                    }
+                    // Docker's `start` relays the daemon's refusal as a plain error: exit 1,
+                    // not `run`'s 125/126/127.
+                    Ok(Outcome::StartFailed(e)) => Err(Failure::new(start_error(&e), 1)),
                     Err(e) => Err(Failure::new(e, 1)),
                 };
             }
