@@ -86,28 +86,13 @@
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-/// Median and the middle half of a sample, in ms.
-struct Spread {
-    median: f64,
-    p25: f64,
-    p75: f64,
-}
-
-fn spread(mut v: Vec<f64>) -> Option<Spread> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    Some(Spread {
-        median: v[v.len() / 2],
-        p25: v[v.len() / 4],
-        p75: v[(3 * v.len()) / 4],
-    })
-}
+use common::{Spread, spread};
 
 fn median_ms(runs: usize, mut f: impl FnMut() -> bool) -> Option<f64> {
     let mut times = Vec::with_capacity(runs);
