@@ -45,7 +45,71 @@ pub fn clip_str(s: &str, width: usize) -> (String, usize) {
 }
 
 /// Render `src` for a pane `width` columns wide.
+///
+/// The lesson pane renders every step's text on each frame; parsing and wrapping a long lesson
+/// took ~4 ms of a 200x50 frame, a lookup here takes microseconds. The result depends only on
+/// the arguments, so drawing stays a pure function of state.
 pub fn render(src: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
+    memo((Kind::Markdown, src, width, theme), || {
+        render_uncached(src, width, theme)
+    })
+}
+
+/// Plain text in one style wrapped to `width` columns (titles, notes), remembered as `render`.
+pub fn wrap_text(text: &str, style: Style, width: usize) -> Vec<Line<'static>> {
+    memo((Kind::Text, text, width, style), || {
+        let pieces: Vec<Piece> = vec![(text.to_string(), style)];
+        wrap(&pieces, width)
+            .into_iter()
+            .map(|l| {
+                Line::from(
+                    l.into_iter()
+                        .map(|(s, st)| Span::styled(s, st))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect()
+    })
+}
+
+#[derive(Hash)]
+enum Kind {
+    Markdown,
+    Text,
+}
+
+/// Enough for every text of the longest lesson at two widths.
+const MEMO_MAX: usize = 1024;
+
+thread_local! {
+    /// Lines by a hash of everything they were made from (a 64-bit hash: a collision would
+    /// need one in 2^64 between two texts shown in one session).
+    static MEMO: std::cell::RefCell<std::collections::HashMap<u64, Vec<Line<'static>>>> =
+        std::cell::RefCell::default();
+}
+
+fn memo(
+    inputs: impl std::hash::Hash,
+    make: impl FnOnce() -> Vec<Line<'static>>,
+) -> Vec<Line<'static>> {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let key =
+        BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(inputs);
+    if let Some(lines) = MEMO.with_borrow(|m| m.get(&key).cloned()) {
+        return lines;
+    }
+    let lines = make();
+    MEMO.with_borrow_mut(|m| {
+        // A resize or a lesson change makes new keys; the old ones go wholesale.
+        if m.len() >= MEMO_MAX {
+            m.clear();
+        }
+        m.insert(key, lines.clone());
+    });
+    lines
+}
+
+fn render_uncached(src: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     let mut r = Renderer::new(width.max(1) as usize, *theme);
     let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     for ev in Parser::new_ext(src, opts) {

@@ -5,10 +5,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget};
 
 use crate::i18n::t;
-use crate::tui::markdown::{self, Piece, str_width, wrap};
+use crate::tui::markdown::{self, str_width};
 use crate::tui::model::{App, MsgKind, is_reading};
 
 pub struct LessonDoc {
@@ -45,13 +44,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .lesson_scroll
         .unwrap_or_else(|| follow_offset(&doc, app.step, area.height))
         .min(max);
-    let visible: Vec<Line<'static>> = doc
-        .lines
-        .into_iter()
-        .skip(offset)
-        .take(area.height as usize)
-        .collect();
-    Paragraph::new(visible).render(area, buf);
+    // Lines come wrapped to the width: set directly (a Paragraph would re-flow each one).
+    for (y, line) in (area.y..).zip(doc.lines.iter().skip(offset).take(area.height as usize)) {
+        buf.set_line(area.x, y, line, area.width);
+    }
     // A scroll mark on the right edge when there is more above or below.
     let th = &app.theme;
     if offset > 0 {
@@ -71,7 +67,8 @@ fn prefixed(lines: Vec<Line<'static>>, gutter: Span<'static>, dim: bool) -> Vec<
     lines
         .into_iter()
         .map(|l| {
-            let mut spans = vec![gutter.clone()];
+            let mut spans = Vec::with_capacity(l.spans.len() + 1);
+            spans.push(gutter.clone());
             for s in l.spans {
                 let st = if dim {
                     s.style.add_modifier(Modifier::DIM)
@@ -85,20 +82,6 @@ fn prefixed(lines: Vec<Line<'static>>, gutter: Span<'static>, dim: bool) -> Vec<
         .collect()
 }
 
-fn wrapped(text: &str, style: Style, width: usize) -> Vec<Line<'static>> {
-    let pieces: Vec<Piece> = vec![(text.to_string(), style)];
-    wrap(&pieces, width)
-        .into_iter()
-        .map(|l| {
-            Line::from(
-                l.into_iter()
-                    .map(|(s, st)| Span::styled(s, st))
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect()
-}
-
 pub fn build(app: &App, width: u16) -> LessonDoc {
     let th = &app.theme;
     let mut lines: Vec<Line<'static>> = Vec::new();
@@ -107,13 +90,13 @@ pub fn build(app: &App, width: u16) -> LessonDoc {
     let lesson = match app.lessons.get(app.lesson) {
         Some(Ok(l)) => l,
         Some(Err(e)) => {
-            lines.extend(wrapped(
+            lines.extend(markdown::wrap_text(
                 &t("tui_lesson_broken", &[]),
                 th.error(),
                 w as usize,
             ));
             lines.push(Line::default());
-            lines.extend(wrapped(e, th.text(), w as usize));
+            lines.extend(markdown::wrap_text(e, th.text(), w as usize));
             let end = lines.len();
             return LessonDoc {
                 lines,
@@ -122,7 +105,11 @@ pub fn build(app: &App, width: u16) -> LessonDoc {
             };
         }
         None => {
-            lines.extend(wrapped(&t("tui_no_lessons", &[]), th.dim(), w as usize));
+            lines.extend(markdown::wrap_text(
+                &t("tui_no_lessons", &[]),
+                th.dim(),
+                w as usize,
+            ));
             let end = lines.len();
             return LessonDoc {
                 lines,
@@ -139,7 +126,7 @@ pub fn build(app: &App, width: u16) -> LessonDoc {
             ("minutes", &lesson.minutes.to_string()),
         ],
     );
-    lines.extend(wrapped(&meta, th.dim(), w as usize));
+    lines.extend(markdown::wrap_text(&meta, th.dim(), w as usize));
     if !lesson.intro.trim_start().starts_with("# ") {
         lines.extend(markdown::render(&format!("# {}", lesson.title), w, th));
     }
@@ -159,9 +146,11 @@ pub fn build(app: &App, width: u16) -> LessonDoc {
         step_starts.push(lines.len());
         let bar = if app.demo { "█▌ " } else { "▌ " };
         let gutter = if current {
-            Span::styled(bar.to_string(), th.current_bar())
+            Span::styled(bar, th.current_bar())
+        } else if app.demo {
+            Span::raw("   ")
         } else {
-            Span::raw(" ".repeat(gutter_w as usize))
+            Span::raw("  ")
         };
         let (mark, mark_style) = if done {
             ("✓ ", th.done())
@@ -180,11 +169,12 @@ pub fn build(app: &App, width: u16) -> LessonDoc {
             th.h3()
         };
         let title = format!("{}. {}", i + 1, step.title);
-        let title_lines = wrapped(&title, title_style, text_w.saturating_sub(2) as usize);
+        let title_lines =
+            markdown::wrap_text(&title, title_style, text_w.saturating_sub(2) as usize);
         for (k, tl) in title_lines.into_iter().enumerate() {
             let mut spans = vec![gutter.clone()];
             spans.push(if k == 0 {
-                Span::styled(mark.to_string(), mark_style)
+                Span::styled(mark, mark_style)
             } else {
                 Span::raw("  ")
             });
@@ -209,7 +199,11 @@ pub fn build(app: &App, width: u16) -> LessonDoc {
         } else {
             t("tui_course_complete", &[])
         };
-        lines.extend(wrapped(&format!("★ {note}"), th.done(), w as usize));
+        lines.extend(markdown::wrap_text(
+            &format!("★ {note}"),
+            th.done(),
+            w as usize,
+        ));
     }
     lines.push(Line::default());
     LessonDoc {
