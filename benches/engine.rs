@@ -7,10 +7,11 @@
 //!   (see src/cli/trace.rs; the phases overlap where processes work at once);
 //! - the same start with `-v vol:/d` (what a volume costs), `--network none` and a user network;
 //! - `pull debian` from the bundled catalog into an empty store, as MB/s of unpacked data
-//!   (target ≥ 150 MB/s). `perf` shows half the time is creating ~5000 files, mostly ext4
-//!   looking for free inodes on a file system where many were recently deleted (as after a
-//!   test run); decompression is an eighth (moving it to a thread of its own did not change
-//!   the median, so it was taken out again);
+//!   (target ≥ 300 MB/s). The gzip stream is inflated on a thread of its own while the
+//!   unpacker creates files and hashes the tar stream, and the blob's copy into the store
+//!   (hash, fsync) runs beside both: `perf` then shows the inflate thread as the longest
+//!   (zlib-rs, ~400 MB/s of output here), and ext4 looking for free inodes where many were
+//!   recently deleted (as after a test run) as the unpacker's;
 //! - `commit` of a container with a 10 MB change;
 //! - a fully cached `build` (target: < 200 ms);
 //! - `docker compose up -d` of lesson 09's project (a web service built from a Dockerfile,
@@ -83,6 +84,14 @@
 //!   0.14–0.32 s (not A/B interleaved; no release bench run yet). Cost: committed and built
 //!   layers' blobs are tar-sized (pushed as such). The blob fsync stays: containerd's content
 //!   store and moby's layer store sync content before committing it.
+//! - Pull (issue 17, fourth session, release binaries A/B interleaved, 12 pulls each, load
+//!   ~1.5): copying the blob in beside the unpack instead of before it, then hashing the tar
+//!   stream on the unpacking side instead of on the inflate thread: medians on ext4 193 →
+//!   166 → 144 ms (30 MB unpacked: 208 MB/s), on tmpfs 156 → 138 → 116 ms and 168 → 148 →
+//!   129 ms (260 MB/s). ext4 runs after many deletions (stores removed between pulls) take
+//!   twice as long for all three binaries. The inflate alone is ~75 ms of the 116: more needs
+//!   a faster inflater (libdeflate is ~2x, but whole-buffer only, so no overlap) or a
+//!   parallel-friendly compression for the bundled layers.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
