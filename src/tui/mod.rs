@@ -19,6 +19,7 @@ pub mod reset;
 pub mod settings;
 pub mod shell;
 pub mod term;
+pub mod text;
 pub mod theme;
 pub mod ui;
 

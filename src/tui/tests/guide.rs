@@ -109,7 +109,7 @@ fn the_pages_say_the_same_in_both_languages() {
         // Bold CommonMark would not close (`**볼륨(volume)**을`) shows as asterisks.
         for l in [Lang::Ko, Lang::En] {
             for line in crate::tui::markdown::render(page.source(l), 80, &Theme::plain()) {
-                let text = crate::tui::markdown::line_text(&line);
+                let text = crate::tui::text::line_text(&line);
                 assert!(!text.contains("**"), "{page:?} {l:?}: {text}");
             }
         }

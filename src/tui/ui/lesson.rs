@@ -7,8 +7,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use crate::i18n::t;
-use crate::tui::markdown::{self, str_width};
+use crate::tui::markdown;
 use crate::tui::model::{App, MsgKind, is_reading};
+use crate::tui::text::{self, str_width};
 
 pub struct LessonDoc {
     pub lines: Vec<Line<'static>>,
@@ -90,13 +91,13 @@ pub fn build(app: &App, width: u16) -> LessonDoc {
     let lesson = match app.lessons.get(app.lesson) {
         Some(Ok(l)) => l,
         Some(Err(e)) => {
-            lines.extend(markdown::wrap_text(
+            lines.extend(text::wrap_text(
                 &t("tui_lesson_broken", &[]),
                 th.error(),
                 w as usize,
             ));
             lines.push(Line::default());
-            lines.extend(markdown::wrap_text(e, th.text(), w as usize));
+            lines.extend(text::wrap_text(e, th.text(), w as usize));
             let end = lines.len();
             return LessonDoc {
                 lines,
@@ -105,7 +106,7 @@ pub fn build(app: &App, width: u16) -> LessonDoc {
             };
         }
         None => {
-            lines.extend(markdown::wrap_text(
+            lines.extend(text::wrap_text(
                 &t("tui_no_lessons", &[]),
                 th.dim(),
                 w as usize,
@@ -126,7 +127,7 @@ pub fn build(app: &App, width: u16) -> LessonDoc {
             ("minutes", &lesson.minutes.to_string()),
         ],
     );
-    lines.extend(markdown::wrap_text(&meta, th.dim(), w as usize));
+    lines.extend(text::wrap_text(&meta, th.dim(), w as usize));
     if !lesson.intro.trim_start().starts_with("# ") {
         lines.extend(markdown::render(&format!("# {}", lesson.title), w, th));
     }
@@ -169,8 +170,7 @@ pub fn build(app: &App, width: u16) -> LessonDoc {
             th.h3()
         };
         let title = format!("{}. {}", i + 1, step.title);
-        let title_lines =
-            markdown::wrap_text(&title, title_style, text_w.saturating_sub(2) as usize);
+        let title_lines = text::wrap_text(&title, title_style, text_w.saturating_sub(2) as usize);
         for (k, tl) in title_lines.into_iter().enumerate() {
             let mut spans = vec![gutter.clone()];
             spans.push(if k == 0 {
@@ -199,11 +199,7 @@ pub fn build(app: &App, width: u16) -> LessonDoc {
         } else {
             t("tui_course_complete", &[])
         };
-        lines.extend(markdown::wrap_text(
-            &format!("★ {note}"),
-            th.done(),
-            w as usize,
-        ));
+        lines.extend(text::wrap_text(&format!("★ {note}"), th.done(), w as usize));
     }
     lines.push(Line::default());
     LessonDoc {
@@ -214,7 +210,7 @@ pub fn build(app: &App, width: u16) -> LessonDoc {
 }
 
 fn trim_blank(mut lines: Vec<Line<'static>>) -> Vec<Line<'static>> {
-    while lines.last().is_some_and(|l| markdown::line_width(l) == 0) {
+    while lines.last().is_some_and(|l| text::line_width(l) == 0) {
         lines.pop();
     }
     lines

@@ -11,8 +11,8 @@ use super::state::clip_line;
 use crate::course::footprint::Names;
 use crate::i18n::{lang, t};
 use crate::tui::guide::{self, Page};
-use crate::tui::markdown::{line_width, str_width, wrap};
 use crate::tui::model::{App, Confirm, Overlay};
+use crate::tui::text::{line_width, str_width, wrap};
 
 /// Every key, as (key, key in the lesson pane, what it does).
 pub fn help_entries(app: &App) -> Vec<(String, String, String)> {

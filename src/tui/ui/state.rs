@@ -12,8 +12,8 @@ use crate::cli::format::human_size;
 use crate::engine::image::short_hex;
 use crate::engine::{ContainerInfo, ImageInfo, NetworkInfo, VolumeInfo};
 use crate::i18n::t;
-use crate::tui::markdown::{clip_str, str_width};
 use crate::tui::model::App;
+use crate::tui::text::{clip_str, str_width};
 use crate::tui::theme::Theme;
 
 fn container_line(c: &ContainerInfo, th: &Theme, indent: &str) -> Line<'static> {

@@ -10,8 +10,8 @@ use crate::tui::layout::Areas;
 
 use super::state::clip_line;
 use crate::i18n::t;
-use crate::tui::markdown::{Piece, str_width, wrap};
 use crate::tui::model::{App, Focus, MsgKind};
+use crate::tui::text::{Piece, str_width, wrap};
 
 /// The message as the bar shows it: its icon, `code` marked as in the lesson, wrapped to the
 /// width (a here-document keeps its lines), at most `cap` rows; a longer one ends in `…` (the
