@@ -18,7 +18,8 @@ use gorae::engine::build::{
 };
 use gorae::engine::image::{ImageConfig, Index, Manifest, Reference};
 use gorae::engine::{EngineError, Store};
-use gorae::tui::markdown::{line_width, render};
+use gorae::tui::markdown::render;
+use gorae::tui::text::line_width;
 use gorae::tui::theme::Theme;
 
 /// The fixture files saved for one fuzz target (found crashes, hangs and hand-made cases).

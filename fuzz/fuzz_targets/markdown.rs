@@ -2,7 +2,8 @@
 //! (in display columns), never a panic.
 #![no_main]
 
-use gorae::tui::markdown::{line_width, render};
+use gorae::tui::markdown::render;
+use gorae::tui::text::line_width;
 use gorae::tui::theme::Theme;
 use libfuzzer_sys::fuzz_target;
 
