@@ -135,7 +135,8 @@ pub fn pids_limit(cmd: &str, value: &str) -> Result<i64, Failure> {
 /// next to `--rm` (exit 125, with its help hint), its daemon an unknown policy or a misplaced
 /// count (`run` words that as its own failure, 125; `create` passes it on as is, 1).
 pub fn restart_policy(cmd: &str, value: &str, auto_remove: bool) -> Result<RestartPolicy, Failure> {
-    let more = t("run.more-help", &[("cmd", cmd)]);
+    // Worded only on a refusal: the first message parses a catalog (~1 ms of every run).
+    let more = || t("run.more-help", &[("cmd", cmd)]);
     let p = restart::parse(value).map_err(|e| {
         let from_daemon = !matches!(
             e,
@@ -145,12 +146,12 @@ pub fn restart_policy(cmd: &str, value: &str, auto_remove: bool) -> Result<Resta
         if from_daemon && cmd == "create" {
             Failure::new(why, 1)
         } else {
-            Failure::new(format!("docker: {why}\n\n{more}"), 125)
+            Failure::new(format!("docker: {why}\n\n{}", more()), 125)
         }
     })?;
     if auto_remove && !p.is_none() {
         return Err(Failure::new(
-            format!("docker: {}\n\n{more}", t("run.restart-and-rm", &[])),
+            format!("docker: {}\n\n{}", t("run.restart-and-rm", &[]), more()),
             125,
         ));
     }
