@@ -644,7 +644,9 @@ fn host_arch() -> &'static str {
 /// A registry that demands a bearer token (Docker Hub's flow) and serves `lib/box:v1` as a
 /// manifest list whose entry for this machine is the catalog's busybox. Returns its port and
 /// the log of requests ("GET /path auth=yes|no").
-fn token_registry() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+/// A registry behind a token flow serving busybox through a two-platform manifest list;
+/// also returns the list's digest.
+fn token_registry() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>, String) {
     use std::io::BufRead;
     let layout = common::catalog();
     let index: serde_json::Value =
@@ -674,6 +676,7 @@ fn token_registry() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
         ]
     });
     let list = serde_json::to_vec(&list).unwrap();
+    let list_digest = format!("sha256:{}", sha(&list));
     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let log2 = log.clone();
     std::thread::spawn(move || {
@@ -758,16 +761,22 @@ fn token_registry() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
             let _ = stream.write_all(&body);
         }
     });
-    (port, log)
+    (port, log, list_digest)
 }
 
 #[test]
 fn pull_follows_the_token_flow_and_picks_this_platform_from_a_list() {
-    let (port, log) = token_registry();
+    let (port, log, list_digest) = token_registry();
     let s = Sandbox::new();
     let name = format!("127.0.0.1:{port}/lib/box:v1");
     let out = s.ok(&["pull", &name]);
     assert!(out.contains(": Pull complete"), "{out}");
+    // As Docker: the digest of what the tag names (the list), not of this platform's manifest.
+    assert!(out.contains(&format!("Digest: {list_digest}\n")), "{out}");
+    assert_eq!(
+        s.ok(&["images", "--format", "{{.Digest}}", &name]),
+        format!("{list_digest}\n")
+    );
     assert_eq!(
         s.ok(&["run", "--rm", &name, "echo", "via token"]),
         "via token\n"

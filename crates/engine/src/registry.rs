@@ -467,7 +467,9 @@ impl Client {
     }
 
     /// The image manifest for the tag, resolving an index to this machine's platform.
-    /// Returns (manifest bytes, manifest digest).
+    /// Returns the manifest's bytes and the digest of what the reference named: the index's
+    /// when it names one, which is what Docker records as the image's RepoDigest (and prints
+    /// as `Digest:`), so `name@digest` pulls the same on any platform.
     pub fn manifest(&mut self) -> std::result::Result<(Vec<u8>, String), RegistryError> {
         let accept = [
             image::MT_MANIFEST,
@@ -506,10 +508,11 @@ impl Client {
                         "no matching manifest for linux/{arch} in the manifest list entries"
                     ))
                 })?;
+            let named = format!("sha256:{}", image::sha256_hex(&bytes));
             let digest = chosen.digest.clone();
             let url = self.remote.url("manifests", &digest);
             let (bytes, _) = self.document(&url, &accept, &what, Some(&digest))?;
-            return Ok((bytes, digest));
+            return Ok((bytes, named));
         }
         let digest = format!("sha256:{}", image::sha256_hex(&bytes));
         Ok((bytes, digest))
@@ -674,8 +677,6 @@ impl Store {
         };
         let (manifest_bytes, manifest_digest) = client.manifest().map_err(&not_bundled)?;
         progress.found();
-        // Docker records the digest asked for (an index's, when it names one).
-        let manifest_digest = r.digest.clone().unwrap_or(manifest_digest);
         let manifest: Manifest =
             serde_json::from_slice(&manifest_bytes).map_err(|e| EngineError::Registry {
                 image: r.full(),
