@@ -12,7 +12,7 @@ use crate::course::footprint::Names;
 use crate::i18n::{lang, t};
 use crate::tui::guide::{self, Page};
 use crate::tui::model::{App, Confirm, Overlay};
-use crate::tui::text::{line_width, str_width, wrap};
+use crate::tui::text::{line_width, str_width, wrap_text};
 
 /// Every key, as (key, key in the lesson pane, what it does).
 pub fn help_entries(app: &App) -> Vec<(String, String, String)> {
@@ -296,17 +296,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 }
             };
             let w = area.width.saturating_sub(8).clamp(20, 64);
-            let lines: Vec<Line<'static>> =
-                wrap(&[(text, th.text())], w.saturating_sub(4) as usize)
-                    .into_iter()
-                    .map(|l| {
-                        Line::from(
-                            l.into_iter()
-                                .map(|(s, st)| Span::styled(s, st))
-                                .collect::<Vec<_>>(),
-                        )
-                    })
-                    .collect();
+            let lines = wrap_text(&text, th.text(), w.saturating_sub(4) as usize);
             boxed(t("tui_confirm_title", &[]), lines, area, w, buf, app);
         }
     }
