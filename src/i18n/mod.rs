@@ -1,10 +1,9 @@
-//! Locale detection and the message catalogs (`assets/i18n/ko.toml`, `en.toml`, embedded at
-//! build time).
+//! Locale detection and the message catalogs (`assets/i18n/ko.toml`, `en.toml`, compiled into
+//! sorted tables at build time by `build.rs`).
 //!
 //! `t("key", &[("name", value)])` looks a message up in the active language, falling back to
 //! English, and fills `{name}` placeholders.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use unic_langid::LanguageIdentifier;
@@ -101,20 +100,25 @@ pub fn lang() -> Lang {
 
 mod particle;
 
-type Catalog = HashMap<String, String>;
+/// The catalogs as `build.rs` compiled them from `assets/i18n/`: (key, message), sorted.
+mod tables {
+    include!(concat!(env!("OUT_DIR"), "/catalogs.rs"));
+}
 
-/// The catalogs, from the top-level `assets/` folder.
-const KO_TOML: &str = include_str!("../../assets/i18n/ko.toml");
-const EN_TOML: &str = include_str!("../../assets/i18n/en.toml");
+fn catalog(lang: Lang) -> Catalog {
+    Catalog(match lang {
+        Lang::Ko => tables::KO,
+        Lang::En => tables::EN,
+    })
+}
 
-fn catalog(lang: Lang) -> &'static Catalog {
-    static KO: OnceLock<Catalog> = OnceLock::new();
-    static EN: OnceLock<Catalog> = OnceLock::new();
-    let (cell, src) = match lang {
-        Lang::Ko => (&KO, KO_TOML),
-        Lang::En => (&EN, EN_TOML),
-    };
-    cell.get_or_init(|| toml::from_str(src).unwrap_or_default())
+struct Catalog(&'static [(&'static str, &'static str)]);
+
+impl Catalog {
+    fn get(&self, key: &str) -> Option<&'static str> {
+        let i = self.0.binary_search_by(|(k, _)| (*k).cmp(key)).ok()?;
+        Some(self.0[i].1)
+    }
 }
 
 /// Look a message up in `lang` and fill its `{placeholders}`.
@@ -122,7 +126,6 @@ pub fn t_in(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
     let raw = catalog(lang)
         .get(key)
         .or_else(|| catalog(Lang::En).get(key))
-        .map(String::as_str)
         .unwrap_or(key);
     fill(raw, args)
 }
@@ -317,12 +320,21 @@ mod tests {
     }
 
     #[test]
-    fn both_catalogs_parse_and_have_the_same_keys() {
-        let ko: Catalog = toml::from_str(KO_TOML).expect("ko.toml");
-        let en: Catalog = toml::from_str(EN_TOML).expect("en.toml");
-        let mut missing: Vec<_> = en.keys().filter(|k| !ko.contains_key(*k)).collect();
-        missing.extend(ko.keys().filter(|k| !en.contains_key(*k)));
+    fn both_catalogs_have_the_same_keys_and_are_sorted() {
+        let keys = |l: Lang| catalog(l).0.iter().map(|(k, _)| *k).collect::<Vec<_>>();
+        let (ko, en) = (keys(Lang::Ko), keys(Lang::En));
+        let mut missing: Vec<_> = en.iter().filter(|k| !ko.contains(k)).collect();
+        missing.extend(ko.iter().filter(|k| !en.contains(k)));
         assert!(missing.is_empty(), "keys in one catalog only: {missing:?}");
+        assert!(
+            en.windows(2).all(|w| w[0] < w[1]),
+            "lookups need sorted keys"
+        );
+        assert_eq!(
+            catalog(Lang::En).get("tui_about"),
+            Some("Learn Docker by doing: a lesson on the left, a real shell on the right.")
+        );
+        assert_eq!(catalog(Lang::En).get("no such key"), None);
     }
 
     #[test]
