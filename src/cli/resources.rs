@@ -135,7 +135,7 @@ pub fn pids_limit(cmd: &str, value: &str) -> Result<i64, Failure> {
 /// next to `--rm` (exit 125, with its help hint), its daemon an unknown policy or a misplaced
 /// count (`run` words that as its own failure, 125; `create` passes it on as is, 1).
 pub fn restart_policy(cmd: &str, value: &str, auto_remove: bool) -> Result<RestartPolicy, Failure> {
-    // Worded only on a refusal: the first message parses a catalog (~1 ms of every run).
+    // Worded only on a refusal: a start formats nothing it does not print.
     let more = || t("run.more-help", &[("cmd", cmd)]);
     let p = restart::parse(value).map_err(|e| {
         let from_daemon = !matches!(
