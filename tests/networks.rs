@@ -117,6 +117,19 @@ impl Who {
         self.ok(&["inspect", "-f", &f, name]).trim().to_string()
     }
 
+    /// Wait up to 30 s for `pid` to end (after the last container left).
+    fn wait_gone(&self, pid: i32, what: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "as {}: {what} {pid} still runs 30 s after the last container left",
+                self.name()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
     fn holder_pid(&self) -> i32 {
         let text = std::fs::read_to_string(self.sandbox.root().join("net/holder.json")).unwrap();
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -479,6 +492,16 @@ fn a_holder_killed_with_sigkill_is_replaced_and_the_network_keeps_working() {
             w.name()
         );
         w.ok(&["network", "disconnect", "mesh", "n2"]);
+        // The killed holder's pasta (where egress runs) is the new holder's now, and ends
+        // with it: it holds N itself, so nothing else would end it.
+        let pasta = std::fs::read_to_string(w.sandbox.root().join("net/pasta.pid"))
+            .ok()
+            .and_then(|p| p.trim().parse::<i32>().ok());
+        w.ok(&["rm", "-f", "n1", "n2", "n3"]);
+        w.wait_gone(new, "the holder");
+        if let Some(pasta) = pasta {
+            w.wait_gone(pasta, "the adopted holder's pasta");
+        }
     }
 }
 
@@ -772,15 +795,7 @@ fn the_holder_leaves_when_nothing_uses_it_and_comes_back() {
         let old = w.holder_pid();
         w.ok(&["rm", "-f", "b1"]);
         let info = w.sandbox.root().join("net/holder.json");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while std::path::Path::new(&format!("/proc/{old}")).exists() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "as {}: the holder {old} still runs 30 s after the last container left",
-                w.name()
-            );
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }
+        w.wait_gone(old, "the holder");
         assert!(
             !info.exists(),
             "as {}: holder.json outlived the holder",

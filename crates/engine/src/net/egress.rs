@@ -18,7 +18,7 @@
 //!         // masquerade out of non-internal ones), then forwarding on. Again whenever the
 //!         // networks change. The holder does both through [`Outlet`].
 //!         egress::masquerade(&[Nat { bridge: "gorae0".into(), subnet: (Ipv4Addr::new(172, 17, 0, 0), 16), internal: false }], gw)?;
-//!         // link.stop() (or drop) ends pasta; it also ends by itself when N goes away.
+//!         // link.stop() (or drop) ends pasta: it holds N open itself, so nothing else does.
 //!     }
 //! }
 //! ```
@@ -155,7 +155,7 @@ impl Link {
     pub fn pid(&self) -> i32 {
         self.pid
     }
-    /// Whether the tool still runs (it ends by itself when N goes away).
+    /// Whether the tool still runs (and is the tool: a pid reused by another program is not).
     pub fn alive(&self) -> bool {
         std::fs::read(format!("/proc/{}/cmdline", self.pid)).is_ok_and(|c| {
             c.split(|b| *b == 0)
@@ -477,9 +477,9 @@ pub fn default_gateway() -> Option<Ipv4Addr> {
 /// stays off (networks are isolated by that alone).
 pub struct Outlet {
     host: std::sync::Arc<super::dns::HostSockets>,
+    /// pasta serving N: started here, or an earlier holder's when we adopted N (a holder
+    /// killed with -9 left it running); ended with this holder either way.
     link: Option<Link>,
-    /// pasta of an earlier holder, still serving N (we adopted N): left running.
-    inherited: bool,
     gateway: Option<Ipv4Addr>,
     applied: Option<Vec<Nat>>,
 }
@@ -489,7 +489,6 @@ impl Outlet {
         Outlet {
             host,
             link: None,
-            inherited: false,
             gateway: None,
             applied: None,
         }
@@ -497,7 +496,7 @@ impl Outlet {
 
     /// Whether N has a way out.
     pub fn connected(&self) -> bool {
-        self.inherited || self.link.as_ref().is_some_and(Link::alive)
+        self.link.as_ref().is_some_and(Link::alive)
     }
 
     /// Connect N (`infra`, the calling thread's netns) to the host. An adopted N keeps the
@@ -517,13 +516,12 @@ impl Outlet {
                     pid,
                     program: "pasta",
                 };
-                let alive = old.alive();
-                std::mem::forget(old);
-                if alive {
-                    self.inherited = true;
+                if old.alive() {
+                    self.link = Some(old);
                     self.gateway = default_gateway();
                     return;
                 }
+                // Not pasta (ended, its pid reused): dropping the Link leaves it alone.
             }
         }
         let Ok(n) = infra.try_clone() else {
