@@ -45,16 +45,9 @@ pub fn clip_str(s: &str, width: usize) -> (String, usize) {
 /// Plain text in one style wrapped to `width` columns (titles, notes), remembered as `render`.
 pub fn wrap_text(text: &str, style: Style, width: usize) -> Vec<Line<'static>> {
     memo((Kind::Text, text, width, style), || {
-        let pieces: Vec<Piece> = vec![(text.to_string(), style)];
-        wrap(&pieces, width)
+        wrap(&[(text.to_string(), style)], width)
             .into_iter()
-            .map(|l| {
-                Line::from(
-                    l.into_iter()
-                        .map(|(s, st)| Span::styled(s, st))
-                        .collect::<Vec<_>>(),
-                )
-            })
+            .map(to_line)
             .collect()
     })
 }
