@@ -218,6 +218,8 @@ pub fn run(store: &Store, a: RunArgs) -> CmdResult {
 
 fn run_container(store: &Store, a: RunArgs) -> CmdResult {
     super::trace::lap(Phase::CliStart);
+    // The kernel's wait before the container joins its cgroups, begun while this starts it.
+    crate::engine::runtime::cgroup::prime();
     let opts = create_options(&a, "run")?;
     let pull = pull_policy(&a.pull, "run")?;
     let detach_keys = attach::detach_keys(a.detach_keys.as_deref())?;

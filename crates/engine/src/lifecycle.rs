@@ -248,11 +248,14 @@ impl Store {
         }
         // A start by the user: thawed (if paused when it last ran), no stop of theirs
         // pending, and its restart policy counts again from zero, as Docker's start does.
-        self.update_container(&c.id, |c| {
-            c.state.paused = false;
-            c.state.stopped_by_user = false;
-            c.state.restart_count = 0;
-        })?;
+        if c.state.paused || c.state.stopped_by_user || c.state.restart_count != 0 {
+            self.update_container(&c.id, |c| {
+                c.state.paused = false;
+                c.state.stopped_by_user = false;
+                c.state.restart_count = 0;
+            })?;
+        }
+        crate::runtime::cgroup::prime();
         let (r, w) = sys::pipe_owned().map_err(EngineError::Sys)?;
         let mut cmd = crate::helper::Helper::Monitor.command();
         cmd.arg(&c.id);

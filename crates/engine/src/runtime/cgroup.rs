@@ -345,6 +345,64 @@ pub fn set_frozen_in(
     }
 }
 
+/// Begin now the wait that a container's join ([`Cgroups::add`]) would otherwise begin.
+///
+/// The first move of a process between cgroups takes the kernel's threadgroup rwsem for
+/// writing, and that waits for an RCU grace period (5–15 ms on a 2-CPU VM: most of a start's
+/// time). Moves that come while that wait is under way, or within a grace period after it,
+/// do not wait again. Writing our own process into the cgroup it is already in takes the
+/// same lock and moves nothing, so a thread doing it when a start begins overlaps the wait
+/// with the monitor's spawn. Once per process; errors (no cgroup of ours to write, rootless)
+/// are silent, as the start then has no cgroups to join either. Cgroup v2's
+/// CLONE_INTO_CGROUP would avoid the move itself, but not for v1 controllers' hierarchies.
+pub fn prime() {
+    static PRIMED: std::sync::Once = std::sync::Once::new();
+    PRIMED.call_once(|| {
+        let _ = std::thread::Builder::new()
+            .name("cgroup-prime".into())
+            .spawn(|| {
+                if let Ok(text) = fs::read_to_string("/proc/self/cgroup") {
+                    prime_in(&LinuxSyscall, Path::new(CGROUP), &text);
+                }
+            });
+    });
+}
+
+/// [`prime`]'s write: "0" (the writer's own process) into its own cgroup's `cgroup.procs`
+/// in one hierarchy of those `/proc/self/cgroup` lists in `text` (one is enough: the lock is
+/// the kernel's, not a hierarchy's), a v1 controller's where there is one.
+fn prime_in(sys: &dyn Syscall, root: &Path, text: &str) {
+    let listed = listed_dirs(root, text);
+    let pick = listed
+        .iter()
+        .find(|(ctrls, ..)| ctrls.split(',').any(|c| V1_CONTROLLERS.contains(&c)))
+        .or_else(|| listed.iter().find(|(ctrls, ..)| ctrls.is_empty()));
+    if let Some((.., dir)) = pick {
+        write(sys, &dir.join("cgroup.procs"), "0");
+    }
+}
+
+/// The cgroups `/proc/<pid>/cgroup` (`text`) lists: each hierarchy's controllers (empty for
+/// v2's), the cgroup's path as listed, and its dir under the cgroup mount `root`.
+fn listed_dirs<'a>(root: &Path, text: &'a str) -> Vec<(&'a str, &'a str, PathBuf)> {
+    text.lines()
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, ':');
+            let (Some(_), Some(ctrls), Some(path)) = (parts.next(), parts.next(), parts.next())
+            else {
+                return None;
+            };
+            let rel = path.trim_start_matches('/');
+            let dir = if ctrls.is_empty() {
+                root.join(rel)
+            } else {
+                root.join(ctrls.split(',').next().unwrap_or("")).join(rel)
+            };
+            Some((ctrls, path, dir))
+        })
+        .collect()
+}
+
 /// Put the calling process into the cgroups of process `pid` (for `exec`).
 pub fn join_existing(sys: &dyn Syscall, pid: i32) {
     let Ok(text) = fs::read_to_string(format!("/proc/{pid}/cgroup")) else {
@@ -356,21 +414,10 @@ pub fn join_existing(sys: &dyn Syscall, pid: i32) {
 /// Put process `me` into gorae's cgroups among those `/proc/<pid>/cgroup` lists in `text`.
 fn join_listed(sys: &dyn Syscall, root: &Path, text: &str, me: u32) {
     let me = me.to_string();
-    for line in text.lines() {
-        let mut parts = line.splitn(3, ':');
-        let (Some(_), Some(ctrls), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
-            continue;
-        };
-        if !path.contains("/gorae/") {
-            continue;
+    for (_, path, dir) in listed_dirs(root, text) {
+        if path.contains("/gorae/") {
+            write(sys, &dir.join("cgroup.procs"), &me);
         }
-        let dir = if ctrls.is_empty() {
-            root.join(path.trim_start_matches('/'))
-        } else {
-            let ctrl = ctrls.split(',').next().unwrap_or("");
-            root.join(ctrl).join(path.trim_start_matches('/'))
-        };
-        write(sys, &dir.join("cgroup.procs"), &me);
     }
 }
 
@@ -525,5 +572,27 @@ mod tests {
                 (root.join("gorae/abc/cgroup.procs"), "7".into()),
             ]
         );
+    }
+
+    #[test]
+    fn prime_writes_itself_into_its_own_cgroup_once() {
+        let root = Path::new("/cg");
+        let hybrid =
+            "9:name=systemd:/user.slice/s\n8:pids:/user.slice/s\n7:cpu,cpuacct:/x\n0::/u\n";
+        let rec = RecordingSyscall::new();
+        prime_in(&rec, root, hybrid);
+        assert_eq!(
+            rec.writes(),
+            vec![(root.join("pids/user.slice/s/cgroup.procs"), "0".into())]
+        );
+        let rec = RecordingSyscall::new();
+        prime_in(&rec, root, "0::/user.slice/app.scope\n");
+        assert_eq!(
+            rec.writes(),
+            vec![(root.join("user.slice/app.scope/cgroup.procs"), "0".into())]
+        );
+        let rec = RecordingSyscall::new();
+        prime_in(&rec, root, "");
+        assert!(rec.writes().is_empty());
     }
 }
