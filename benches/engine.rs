@@ -98,6 +98,23 @@
 //!   (checked with a breakpoint on `i18n::t_in`/`lookup` for run, run -v, run -d, ps, rm,
 //!   images). `cli-start` (~1 ms) is the exec of a 17 MB binary (page faults) and clap
 //!   building every command's definition (moves of `Command`: memmove is 7 % of a `ps`).
+//! - Start, fifth session (release, traced medians of 12–20 runs, machine noisier than before:
+//!   the same binary's totals swung 19–45 ms at load 1–2): the first cgroup move's RCU grace
+//!   period (13 ms in one strace -T, the first `cgroup.procs` write of seven) now begins when
+//!   `run` starts: a thread writes the CLI into its own cgroup (a move that moves nothing but
+//!   takes the same lock), so the init's join finds it passed: cgroup-join 10.9 → 0.22 ms,
+//!   init-go 6.0 → 0.02 ms; whole `run`, untraced, 30 alternating runs: median 19.7 → 15.0 ms.
+//!   `start_monitor` no longer rewrites the record when nothing in it changes. The seccomp
+//!   allowlist is a binary search over runs of call numbers instead of a walk of ~300 (the
+//!   kernel runs the filter for every call number when it loads it): seccomp 0.62 → 0.14 ms,
+//!   and the holder's network-attach, which shares the two cores with the init, 2.2–2.5 →
+//!   1.6–1.8 ms; traced totals 11.0–12.0 → 9.6–10.7 ms.
+//! - Tried and left out: making the cgroups on a thread during the monitor's load (the thread
+//!   and the other work slowed each other: no gain); nice 19 for a pull's blob copy (no change
+//!   beyond noise). A pull's inflate thread takes ~120 ms of CPU of its own for debian's 30 MB
+//!   (perf, 5 kHz samples), the unpacker 65 ms, the copy 21 ms: the inflate alone decides the
+//!   wall clock. libdeflate (whole buffer) inflated the same blob in 70–98 ms against
+//!   zlib-rs's 100–134 ms in one process: 1.3–1.6x, not enough once nothing overlaps it.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
