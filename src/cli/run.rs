@@ -218,14 +218,15 @@ pub fn run(store: &Store, a: RunArgs) -> CmdResult {
 
 fn run_container(store: &Store, a: RunArgs) -> CmdResult {
     super::trace::lap(Phase::CliStart);
-    // The kernel's wait before the container joins its cgroups, begun while this starts it.
-    crate::engine::runtime::cgroup::prime();
     let opts = create_options(&a, "run")?;
     let pull = pull_policy(&a.pull, "run")?;
     let detach_keys = attach::detach_keys(a.detach_keys.as_deref())?;
     if a.tty && a.interactive && !attach::stdin_is_tty() && !a.detach {
         return Err(Failure::new(t("err-not-a-tty", &[]), 1));
     }
+    // The kernel's wait before the container joins its cgroups, begun while this starts it
+    // (`start_monitor` would begin it too, a millisecond later).
+    crate::engine::runtime::cgroup::prime();
     ensure_image(store, &a.image, pull)?;
     super::trace::lap(Phase::Image);
     let c = store.create_container(&opts).map_err(docker_prefixed)?;
