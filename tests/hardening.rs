@@ -307,8 +307,8 @@ fn assert_clean_after_kills(s: &Sandbox, mark: &str) {
         "mounts leaked: {:?}",
         store_mounts(s)
     );
-    let tmp = std::fs::read_dir(s.root().join("tmp")).unwrap().count();
-    assert_eq!(tmp, 0, "staging files left behind");
+    let tmp = common::tmp_left(&s.root());
+    assert!(tmp.is_empty(), "staging files left behind: {tmp:?}");
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(
         marked_processes(mark),

@@ -168,11 +168,7 @@ fn a_pull_killed_mid_unpack_publishes_nothing_half() {
     }
     killed.ok(&["pull", "-q", "debian"]);
     assert_eq!(killed.ok(&listing), want);
-    let staged: Vec<_> = std::fs::read_dir(killed.root().join("tmp"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name())
-        .collect();
+    let staged = common::tmp_left(&killed.root());
     assert!(staged.is_empty(), "left in tmp/: {staged:?}");
 }
 

@@ -283,11 +283,7 @@ fn removed_containers_leave_nothing_behind() {
             ]);
         }
         ok(&["ps", "-a"]);
-        let left: Vec<_> = std::fs::read_dir(root.join("tmp"))
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
+        let left = common::tmp_left(&root);
         assert!(left.is_empty(), "{name}: left in tmp/: {left:?}");
     }
 }

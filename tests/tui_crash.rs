@@ -251,9 +251,7 @@ impl World {
         // The next command: its reconcile clears what the killed processes left.
         let ps = self.docker_ok(&["ps", "-a"], what);
         assert!(ps.starts_with("CONTAINER ID"), "{what}: {ps}");
-        let staging: Vec<_> = std::fs::read_dir(root.join("tmp"))
-            .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
-            .unwrap_or_default();
+        let staging = common::tmp_left(&root);
         assert!(
             staging.is_empty(),
             "{what}: staging left in tmp/ after the next command: {staging:?}"

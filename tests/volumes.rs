@@ -725,7 +725,7 @@ fn with_a_subuid_range_files_in_a_volume_keep_their_owners_inside() {
         std::fs::read_dir(r.root.join("volumes")).unwrap().count(),
         0
     );
-    assert_eq!(std::fs::read_dir(r.root.join("tmp")).unwrap().count(), 0);
+    assert_eq!(common::tmp_left(&r.root), Vec::<std::ffi::OsString>::new());
 }
 
 #[test]

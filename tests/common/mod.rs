@@ -137,6 +137,21 @@ impl Drop for Sandbox {
     }
 }
 
+/// What is in the store's `tmp/` at `root` once it settles: a `--rm` container's monitor
+/// removes its files just after the run returns, so this waits up to 10 s for it to empty.
+pub fn tmp_left(root: &Path) -> Vec<std::ffi::OsString> {
+    let left = || -> Vec<_> {
+        std::fs::read_dir(root.join("tmp"))
+            .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default()
+    };
+    let began = std::time::Instant::now();
+    while !left().is_empty() && began.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    left()
+}
+
 /// (device, inode) of `rel` (a path in an image) in one of the layers of the store at `root`:
 /// the same for two stores that share one copy.
 pub fn layer_file(root: &Path, rel: &str) -> Option<(u64, u64)> {

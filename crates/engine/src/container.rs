@@ -326,16 +326,30 @@ impl Store {
 
     /// Remove a container's dir and record; emits `destroy`.
     pub fn destroy_container(&self, c: &Container) -> Result<()> {
+        if let Some(trash) = self.unlist_container(c)? {
+            super::archive::remove_tree(&trash);
+        }
+        Ok(())
+    }
+
+    /// [`Store::destroy_container`] but for the tree's removal: the container is gone from
+    /// the store (its dir renamed into `tmp/`, the `destroy` emitted, `--rm`'s anonymous
+    /// volumes removed), and the renamed dir is returned for the caller to remove when it
+    /// suits (a killed caller's is removed by `reconcile`, as any staging).
+    pub fn unlist_container(&self, c: &Container) -> Result<Option<PathBuf>> {
         let dir = self.container_dir(&c.id);
         // Rename first so a crash mid-delete never leaves a half record that looks valid.
         let trash = self.tmp_path("rm");
-        match fs::rename(&dir, &trash) {
-            Ok(()) => super::archive::remove_tree(&trash),
+        let left = match fs::rename(&dir, &trash) {
+            Ok(()) => Some(trash),
             // Another command (the monitor of a --rm container, a second `rm`) got there first
             // and emitted the `destroy`.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(_) => super::archive::remove_tree(&dir),
-        }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(_) => {
+                super::archive::remove_tree(&dir);
+                None
+            }
+        };
         let mut ev = Event::container(Action::Destroy, c);
         if c.config.auto_remove {
             ev = ev.attr("gorae.autoRemove", "true");
@@ -345,7 +359,7 @@ impl Store {
         if c.config.auto_remove {
             self.remove_anonymous_volumes(c);
         }
-        Ok(())
+        Ok(left)
     }
 
     /// Bring records in line with reality: a `running` container whose monitor is gone is

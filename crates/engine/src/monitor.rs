@@ -591,12 +591,13 @@ fn run(
     store.emit_network_membership(&c, Action::Disconnect, running.state.networks.values());
     store.emit_volume_mounts(&c, Action::Unmount);
     trace.lap(Phase::EventsDie);
-    // `run --rm` returns once the container is gone, as Docker's does: remove it before
-    // telling the attached CLI, or its next `ps -a` could still list it.
+    // `run --rm` returns once the container is gone, as Docker's does: unlist it before
+    // telling the attached CLI, or its next `ps -a` could still list it. Its files go after
+    // (unlinks take ~0.7 ms that the CLI need not wait for).
     let removed = if c.config.auto_remove {
-        store.destroy_container(&c)
+        store.unlist_container(&c)
     } else {
-        Ok(())
+        Ok(None)
     };
     if trace.is_on() {
         trace.lap(Phase::Remove);
@@ -607,6 +608,9 @@ fn run(
     }
     for cl in clients.iter_mut() {
         let _ = attach::write_frame(&mut cl.stream, attach::EXIT, &code.to_be_bytes());
+    }
+    if let Ok(Some(trash)) = &removed {
+        crate::archive::remove_tree(trash);
     }
     removed.map(|_| 0)
 }

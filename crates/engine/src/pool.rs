@@ -86,6 +86,11 @@ impl Pool {
         self.marker(hex).exists() && self.layer(hex).is_dir()
     }
 
+    /// Whether the pool has a layer unpacked (no lock: a hint, `adopt_layer` decides).
+    pub(crate) fn has_layer(&self, diff_id: &str) -> bool {
+        self.ready(hex_of(diff_id))
+    }
+
     /// Refer `store` to the pool's copy of a layer when there is one. Takes the store lock.
     pub(crate) fn adopt_layer(&self, store: &Store, diff_id: &str) -> Result<bool> {
         let _store = store.lock()?;
@@ -126,7 +131,8 @@ impl Pool {
                     archive::remove_tree(&dir);
                 }
                 fs::rename(staging, &dir).map_err(|e| EngineError::io(&dir, e))?;
-                crate::store::atomic_write(&self.marker(hex), size.to_string().as_bytes())?;
+                // No fsync (see `Store::unpack_layer`'s marker).
+                crate::store::replace_file(&self.marker(hex), size.to_string().as_bytes())?;
             }
             self.refer(store, diff_id)?;
             Ok(mine)

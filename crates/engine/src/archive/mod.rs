@@ -21,6 +21,9 @@ mod unpack;
 pub use unpack::{Limits, unpack, unpack_limited};
 
 const WHITEOUT_PREFIX: &str = ".wh.";
+/// Bytes a file's copy reads before each write (unpacking, packing): with std's 8 KiB, a
+/// 10 MB file took ~1200 reads and writes.
+pub(crate) const COPY_BUF: usize = 256 << 10;
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
 const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
 /// What overlayfs uses in a user namespace (rootless), where trusted.* is not ours to set.
@@ -329,7 +332,8 @@ pub fn append_leaf_from<W: Write>(
         }
         links.insert(key, name.to_path_buf());
     }
-    let f = (leaf.open)().map_err(err)?;
+    // Read in large pieces: `io::copy` takes a `BufReader`'s buffer as its own (8 KiB else).
+    let f = io::BufReader::with_capacity(COPY_BUF, (leaf.open)().map_err(err)?);
     builder.append_data(&mut h, name, f).map_err(err)
 }
 

@@ -16,14 +16,12 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsE
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
+use super::{COPY_BUF, remove_tree, set_opaque};
 use super::{OPAQUE_MARKER, WHITEOUT_PREFIX, clean_path, corrupt, cstr, mknod_whiteout};
-use super::{remove_tree, set_opaque};
 use crate::runtime::sys;
 use crate::{EngineError, Result};
 
 const S_ISGID: u32 = 0o2000;
-/// Bytes read from the stream before each write: 8 KiB (std's copy) meant a write per 8 KiB.
-const COPY_BUF: usize = 256 << 10;
 
 /// How much an archive may unpack to: guards against decompression bombs, which stop at the
 /// limit instead of filling the disk.

@@ -49,6 +49,19 @@ impl Store {
         res
     }
 
+    /// Move a blob file already checked against `d` (a load's, under the store's `tmp/`) into
+    /// the store: synced, then renamed, rather than copied and hashed again.
+    pub(crate) fn take_blob(&self, src: &Path, d: &Descriptor) -> Result<()> {
+        let dst = self.blob_path(&d.digest);
+        if dst.exists() {
+            return Ok(());
+        }
+        File::open(src)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| EngineError::io(src, e))?;
+        fs::rename(src, &dst).map_err(|e| EngineError::io(&dst, e))
+    }
+
     /// Store bytes as a blob; returns its descriptor.
     pub fn put_blob(&self, media_type: &str, data: &[u8]) -> Result<Descriptor> {
         let digest = format!("sha256:{}", sha256_hex(data));
@@ -81,6 +94,24 @@ impl Store {
     /// With a layer pool (`crate::pool`), the store refers to the pool's copy, unpacked here
     /// only when the pool has none; a layer blob in the store is shared with the pool too.
     pub fn unpack_layer(&self, blob: &Path, diff_id: &str) -> Result<()> {
+        self.place_layer(blob, diff_id, None)
+    }
+
+    /// Whether the store or its layer pool has a layer unpacked.
+    pub(crate) fn layer_at_hand(&self, diff_id: &str) -> bool {
+        self.layer_ready(diff_id)
+            || crate::pool::Pool::for_store(self).is_some_and(|p| p.has_layer(diff_id))
+    }
+
+    /// [`Store::unpack_layer`]; `unpacked`: a dir under the store's `tmp/` that holds this
+    /// layer unpacked and checked already (a load's), and its size, moved in rather than
+    /// unpacking the blob again. Left where it is when the layer is at hand already.
+    pub(crate) fn place_layer(
+        &self,
+        blob: &Path,
+        diff_id: &str,
+        unpacked: Option<(&Path, u64)>,
+    ) -> Result<()> {
         let pool = crate::pool::Pool::for_store(self);
         if let Some(p) = &pool
             && blob.starts_with(self.root.join("blobs"))
@@ -96,31 +127,28 @@ impl Store {
         {
             return Ok(());
         }
-        let file = File::open(blob).map_err(|e| EngineError::io(blob, e))?;
-        let staging = self.tmp_path("layer");
-        let res = (|| -> Result<u64> {
-            fs::create_dir_all(&staging).map_err(|e| EngineError::io(&staging, e))?;
-            // Layers may be gzip'd (pulled, committed) or plain tar (loaded from `docker save`).
-            let mut reader = Inflated::spawn(open_layer_stream(file, blob)?);
-            let size = archive::unpack(&mut reader, &staging)?;
-            // Read what is left (tar padding) so the hash covers the whole stream.
-            io::copy(&mut reader, &mut io::sink()).map_err(|e| EngineError::io(blob, e))?;
-            let hex = reader.finish().map_err(|e| EngineError::io(blob, e))?;
-            let actual = format!("sha256:{hex}");
-            if actual != diff_id {
-                return Err(EngineError::DigestMismatch {
-                    what: format!("layer {}", short_hex(diff_id)),
-                    expected: diff_id.to_string(),
-                    actual,
+        let (staging, size) = match unpacked {
+            Some((dir, size)) => (dir.to_path_buf(), size),
+            None => {
+                let staging = self.tmp_path("layer");
+                let checked = unpack_blob_into(blob, &staging).and_then(|(size, hex)| {
+                    let actual = format!("sha256:{hex}");
+                    if actual != diff_id {
+                        return Err(EngineError::DigestMismatch {
+                            what: format!("layer {}", short_hex(diff_id)),
+                            expected: diff_id.to_string(),
+                            actual,
+                        });
+                    }
+                    Ok(size)
                 });
-            }
-            Ok(size)
-        })();
-        let size = match res {
-            Ok(s) => s,
-            Err(e) => {
-                archive::remove_tree(&staging);
-                return Err(e);
+                match checked {
+                    Ok(size) => (staging, size),
+                    Err(e) => {
+                        archive::remove_tree(&staging);
+                        return Err(e);
+                    }
+                }
             }
         };
         if let Some(p) = &pool {
@@ -142,7 +170,10 @@ impl Store {
         fs::rename(&staging, &dir).map_err(|e| EngineError::io(&dir, e))?;
         // A pool reference left from before must not be rewritten in place: it is the pool's.
         let _ = fs::remove_file(self.layer_done_marker(diff_id));
-        crate::store::atomic_write(
+        // No fsync: the tree's files are not synced either (as Docker's and containerd's
+        // unpacked layers are not), so a synced marker would promise nothing more after a
+        // crash; it was a journal commit, 15 ms of a commit under `strace -T`.
+        crate::store::replace_file(
             &self.layer_done_marker(diff_id),
             size.to_string().as_bytes(),
         )
@@ -252,6 +283,20 @@ impl Read for Inflated {
         self.pos += n;
         Ok(n)
     }
+}
+
+/// Unpack a layer blob (gzip or plain tar) into `dest`, a new dir, the gzip stream inflated
+/// on a thread of its own beside the unpack: the unpacked size and the tar stream's sha256
+/// (hex). The caller checks it and removes `dest` on failure.
+pub(crate) fn unpack_blob_into(blob: &Path, dest: &Path) -> Result<(u64, String)> {
+    let file = File::open(blob).map_err(|e| EngineError::io(blob, e))?;
+    fs::create_dir_all(dest).map_err(|e| EngineError::io(dest, e))?;
+    let mut reader = Inflated::spawn(open_layer_stream(file, blob)?);
+    let size = archive::unpack(&mut reader, dest)?;
+    // Read what is left (tar padding) so the hash covers the whole stream.
+    io::copy(&mut reader, &mut io::sink()).map_err(|e| EngineError::io(blob, e))?;
+    let hex = reader.finish().map_err(|e| EngineError::io(blob, e))?;
+    Ok((size, hex))
 }
 
 /// A layer blob's tar stream: gunzipped when the blob starts with gzip's magic bytes.

@@ -16,6 +16,7 @@ mod reference;
 pub use crate::time::{parse_time_millis, rfc3339_now};
 pub use hash::{HashReader, HashWriter, sha256_hex, short_hex, verify_bytes};
 pub use layers::open_layer_stream;
+pub(crate) use layers::unpack_blob_into;
 pub use oci::{
     Descriptor, History, Image, ImageConfig, Index, Layout, MT_CONFIG, MT_DOCKER_MANIFEST,
     MT_INDEX, MT_LAYER_GZIP, MT_LAYER_TAR, MT_MANIFEST, Manifest, REF_NAME, RootFs, RunDefaults,

@@ -23,7 +23,7 @@ use super::lifecycle::apply_change;
 use super::{Action, EngineError, Event, Result, Store};
 
 mod plan;
-use plan::{Planned, extract_tarball, plan_load};
+use plan::{Planned, Unpack, extract_tarball, plan_load};
 
 /// Docker's (containerd's) annotation with the full image name in a saved `index.json`.
 const CONTAINERD_NAME: &str = "io.containerd.image.name";
@@ -352,9 +352,17 @@ impl Store {
         let _writing = self.writing()?;
         let staging = self.tmp_path("load");
         let res = (|| -> Result<Vec<LoadedImage>> {
-            fs::create_dir_all(&staging).map_err(|e| EngineError::io(&staging, e))?;
-            let tree = extract_tarball(input, &staging, source)?;
-            let plans = plan_load(&tree, source)?;
+            let (archive_dir, layers_dir) = (staging.join("archive"), staging.join("layers"));
+            for dir in [&archive_dir, &layers_dir] {
+                fs::create_dir_all(dir).map_err(|e| EngineError::io(dir, e))?;
+            }
+            let tree = extract_tarball(input, &archive_dir, source)?;
+            let wanted = |diff_id: &str| !self.layer_at_hand(diff_id);
+            let unpack = Unpack {
+                dir: &layers_dir,
+                wanted: &wanted,
+            };
+            let plans = plan_load(&tree, source, &unpack)?;
             let mut loaded = Vec::new();
             for plan in plans {
                 loaded.push(self.store_planned(plan)?);
@@ -390,9 +398,13 @@ impl Store {
             };
             // A blob the layer pool has is linked, not copied again.
             if !self.adopt_pooled_blob(&desc.digest)? {
-                self.import_blob(&l.path, &desc)?;
+                self.take_blob(&l.path, &desc)?;
             }
-            self.unpack_layer(&self.blob_path(&desc.digest), &l.diff_id)?;
+            let unpacked = l
+                .unpacked
+                .as_ref()
+                .map(|(dir, size)| (dir.as_path(), *size));
+            self.place_layer(&self.blob_path(&desc.digest), &l.diff_id, unpacked)?;
             layers.push(desc);
         }
         let config_desc = self.put_blob(MT_CONFIG, &plan.config_bytes)?;

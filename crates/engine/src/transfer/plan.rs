@@ -14,7 +14,7 @@ use super::{
     CONTAINERD_NAME, GZIP_MAGIC, LegacyEntry, MAX_LINK_HOPS, blob_name, checked_digest,
     maybe_gunzip,
 };
-use crate::archive::clean_path;
+use crate::archive::{COPY_BUF, clean_path};
 use crate::image::{
     self, Descriptor, HashReader, ImageConfig, Index, Manifest, REF_NAME, Reference, short_hex,
 };
@@ -132,6 +132,8 @@ pub(super) fn extract_tarball(input: &mut dyn Read, staging: &Path, source: &Pat
                 fs::create_dir_all(parent).map_err(|e| EngineError::io(parent, e))?;
             }
             let mut out = File::create(&dest).map_err(|e| EngineError::io(&dest, e))?;
+            // Large pieces: `io::copy` reads a `BufReader` through its buffer (8 KiB else).
+            let mut entry = BufReader::with_capacity(COPY_BUF, &mut entry);
             io::copy(&mut entry, &mut out)
                 .map_err(|e| corrupt(source, format!("bad archive: {e}")))?;
         }
@@ -155,6 +157,8 @@ pub(super) struct PlannedLayer {
     pub(super) size: u64,
     pub(super) gzip: bool,
     pub(super) diff_id: String,
+    /// Where the layer was unpacked while it was checked, and its unpacked size.
+    pub(super) unpacked: Option<(PathBuf, u64)>,
 }
 
 pub(super) struct Planned {
@@ -163,9 +167,27 @@ pub(super) struct Planned {
     pub(super) tags: Vec<Reference>,
 }
 
-/// Hash a layer file: its own digest and size, whether it is gzip'd, and the digest of the
-/// tar inside (its diff ID).
-fn hash_layer(path: &Path, source: &Path, raw: &str) -> Result<(String, u64, bool, String)> {
+/// Where a load unpacks, while it checks them, the layers the store has not got: each such
+/// layer is read once (it was inflated to check it, then again to unpack it).
+pub(super) struct Unpack<'a> {
+    /// A dir under the load's staging; each layer goes into `<dir>/<diff ID hex>`.
+    pub(super) dir: &'a Path,
+    /// Whether the store lacks a layer (by diff ID).
+    pub(super) wanted: &'a dyn Fn(&str) -> bool,
+}
+
+/// What a layer file is: its own digest and size, whether it is gzip'd, and the digest of
+/// the tar inside (its diff ID); and its unpacked size when it was unpacked on the way.
+struct Hashed {
+    digest: String,
+    size: u64,
+    gzip: bool,
+    diff_id: String,
+    unpacked: Option<u64>,
+}
+
+/// Hash a layer file, and unpack it into `unpack_to` while at it.
+fn hash_layer(path: &Path, source: &Path, raw: &str, unpack_to: Option<&Path>) -> Result<Hashed> {
     let file = File::open(path).map_err(|_| missing(source, raw))?;
     let mut outer = HashReader::new(BufReader::new(file));
     let gzip = outer
@@ -174,6 +196,33 @@ fn hash_layer(path: &Path, source: &Path, raw: &str) -> Result<(String, u64, boo
         .map_err(|e| EngineError::io(path, e))?
         .starts_with(&GZIP_MAGIC);
     let bad = |e: io::Error| corrupt(source, format!("layer {raw}: {e}"));
+    if let Some(dest) = unpack_to {
+        // A plain tar's digest is its diff ID: hashed once, by the unpack.
+        if gzip {
+            io::copy(&mut outer, &mut io::sink()).map_err(bad)?;
+        }
+        let (own, size) = outer.finish();
+        let (unpacked, diff) = crate::image::unpack_blob_into(path, dest).map_err(|e| match e {
+            // Reading the staged file: its path means nothing to the user, the archive's does.
+            EngineError::Io { path: p, source: e } if p == path => bad(e),
+            other => other,
+        })?;
+        let size = if gzip {
+            size
+        } else {
+            fs::metadata(path)
+                .map_err(|e| EngineError::io(path, e))?
+                .len()
+        };
+        let own = if gzip { own } else { diff.clone() };
+        return Ok(Hashed {
+            digest: format!("sha256:{own}"),
+            size,
+            gzip,
+            diff_id: format!("sha256:{diff}"),
+            unpacked: Some(unpacked),
+        });
+    }
     let diff = if gzip {
         let mut inner = HashReader::new(flate2::read::MultiGzDecoder::new(&mut outer));
         io::copy(&mut inner, &mut io::sink()).map_err(bad)?;
@@ -184,12 +233,13 @@ fn hash_layer(path: &Path, source: &Path, raw: &str) -> Result<(String, u64, boo
     io::copy(&mut outer, &mut io::sink()).map_err(bad)?;
     let (hex, size) = outer.finish();
     let diff = if gzip { diff } else { hex.clone() };
-    Ok((
-        format!("sha256:{hex}"),
+    Ok(Hashed {
+        digest: format!("sha256:{hex}"),
         size,
         gzip,
-        format!("sha256:{diff}"),
-    ))
+        diff_id: format!("sha256:{diff}"),
+        unpacked: None,
+    })
 }
 
 /// The digest a path in the archive promises, if its name carries one
@@ -225,6 +275,7 @@ fn plan_layers(
     source: &Path,
     config: &ImageConfig,
     layers: &[(String, Option<Descriptor>)],
+    unpack: &Unpack<'_>,
 ) -> Result<Vec<PlannedLayer>> {
     if config.rootfs.diff_ids.len() != layers.len() {
         return Err(corrupt(
@@ -240,7 +291,16 @@ fn plan_layers(
     for ((raw, desc), diff_id) in layers.iter().zip(&config.rootfs.diff_ids) {
         checked_digest(diff_id)?;
         let path = tree.resolve(raw)?;
-        let (digest, size, gzip, actual_diff) = hash_layer(&path, source, raw)?;
+        // Once per layer: a second image with the same layer only checks its file.
+        let dest = unpack.dir.join(diff_id.trim_start_matches("sha256:"));
+        let unpack_to = ((unpack.wanted)(diff_id) && !dest.exists()).then_some(dest.as_path());
+        let Hashed {
+            digest,
+            size,
+            gzip,
+            diff_id: actual_diff,
+            unpacked,
+        } = hash_layer(&path, source, raw, unpack_to)?;
         verify_promise(raw, &digest, source)?;
         if let Some(d) = desc
             && (d.digest != digest || d.size != size)
@@ -264,6 +324,7 @@ fn plan_layers(
             size,
             gzip,
             diff_id: diff_id.clone(),
+            unpacked: unpacked.map(|u| (dest, u)),
         });
     }
     Ok(out)
@@ -276,7 +337,7 @@ fn parse_tags(tags: &[String], source: &Path) -> Result<Vec<Reference>> {
 }
 
 /// Read and check everything a tarball holds, touching nothing in the store.
-pub(super) fn plan_load(tree: &Tree, source: &Path) -> Result<Vec<Planned>> {
+pub(super) fn plan_load(tree: &Tree, source: &Path, unpack: &Unpack<'_>) -> Result<Vec<Planned>> {
     let manifest_json = tree.root.join("manifest.json");
     if manifest_json.is_file() {
         let entries: Vec<LegacyEntry> = read_json(&manifest_json)
@@ -289,7 +350,7 @@ pub(super) fn plan_load(tree: &Tree, source: &Path) -> Result<Vec<Planned>> {
             let config = parse_config(&config_bytes, source, &entry.config)?;
             let layers: Vec<(String, Option<Descriptor>)> =
                 entry.layers.iter().map(|l| (l.clone(), None)).collect();
-            let layers = plan_layers(tree, source, &config, &layers)?;
+            let layers = plan_layers(tree, source, &config, &layers, unpack)?;
             plans.push(Planned {
                 config_bytes,
                 layers,
@@ -335,7 +396,7 @@ pub(super) fn plan_load(tree: &Tree, source: &Path) -> Result<Vec<Planned>> {
             checked_digest(&l.digest)?;
             layers.push((blob_name(&l.digest), Some(l.clone())));
         }
-        let layers = plan_layers(tree, source, &config, &layers)?;
+        let layers = plan_layers(tree, source, &config, &layers, unpack)?;
         plans.push(Planned {
             config_bytes,
             layers,
