@@ -130,7 +130,12 @@
 //!   Packing reads files through a 256 KiB buffer (it was std's 8 KiB) and a commit writes its
 //!   blob in 1 MiB pieces: a 10 MB commit makes 495 syscalls instead of 2266 (strace -c -f),
 //!   56–67 ms in two bench runs (no A/B gain beyond noise in wall clock). The layer's `.done`
-//!   marker is no longer fsynced (the tree it marks never was).
+//!   marker is no longer fsynced (the tree it marks never was). For scale, 30 alternating
+//!   runs just after: the floor (`unshare --mount --pid --uts --ipc --net --fork chroot
+//!   <busybox layer> /bin/true`) median 4.1 ms, gorae's `run --rm busybox true` 12.2 ms.
+//!   Tried and left out: handing the pull's inflate chunks back for reuse instead of a new
+//!   zeroed 256 KiB each (~30 MB zeroed per debian pull): 16 pulls of each binary on tmpfs,
+//!   medians 112.5 → 122 and 128 → 115 ms in two rounds, inside the noise.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
