@@ -133,6 +133,38 @@
 //!   marker is no longer fsynced (the tree it marks never was). For scale, 30 alternating
 //!   runs just after: the floor (`unshare --mount --pid --uts --ipc --net --fork chroot
 //!   <busybox layer> /bin/true`) median 4.1 ms, gorae's `run --rm busybox true` 12.2 ms.
+//! - Seventh session (release, load 1.5–2.3; traced medians of 30 alternating runs, base →
+//!   now): the monitor holds the container's mount namespace (an nsfs fd) until the CLI has
+//!   the exit, so the kernel's unmount of its mounts (an RCU grace period) no longer comes
+//!   between the init's exit and the monitor hearing of it: `run` 0.66–0.91 → 0.12–0.17 ms.
+//!   A `--rm` container's exit is only read, not written into the record unlisted right after
+//!   (record-exit 0.42 → 0.15 ms), and its cgroups, whose name no later container takes, go
+//!   after the CLI has the exit (cgroup-remove 0.18 ms). `run` spawns the monitor before it
+//!   looks up the image and writes the record (the container's ID chosen first, so `ps`
+//!   still names it; the monitor waits for "go" on stdin): create → listening 2.8 → 2.2 ms,
+//!   while `image` grows by posix_spawn's vfork wait (0.23 → 0.62). Traced totals 14.2 →
+//!   12.1 ms; untraced, 4 blocks of 20 runs each (the holder restarted per block): 14.9 →
+//!   13.1 ms, the floor 4.1 ms in the same blocks.
+//! - Tried and left out (seventh session): the spawn on a thread (off the CLI's: no gain in
+//!   two rounds of 60–80 alternating runs); the cgroups made on a thread again (cgroup-create
+//!   0.50 → 0.35 ms, etc-files 0.12 → 0.24: the work moved); RELR relocations (`-z
+//!   pack-relative-relocs`: 549 KB of RELA → 6 KB): no change beyond noise; a record's
+//!   rename over the old one costs ~65 µs on ext4 against ~18 µs for RENAME_EXCHANGE and an
+//!   unlink (ext4's auto_da_alloc writes out a file that replaces another), but that
+//!   write-out is what keeps an unsynced record from being empty after a power cut, so it
+//!   stays; forking the monitor rather than exec'ing it (~1.2 ms): the CLI has threads by
+//!   then (the cgroup prime), `ps` would show the CLI's command line for each monitor, and
+//!   the monitor would keep the CLI's heap. IPv6 is now off on container interfaces (current
+//!   Docker does so since 26.0.2, CVE-2024-32473), which spares the kernel each interface's
+//!   link-local address and MLD reports; no change in the start beyond noise.
+//! - Pull, seventh session: debian takes ~213 ms of CPU (task-clock) in 146 ms (1.46 cores).
+//!   perf: inflate 48 % (zlib-rs, ~105 ms for 30.7 MB), sha256 20 % (the tar stream and the
+//!   12 MB blob, 1.15 GB/s with SHA-NI), the kernel's file creation and writes ~25 %. The
+//!   same blob on this VM: Python's zlib 241 ms, `gzip -dc` 326 ms, libdeflate 71–86 ms
+//!   (whole buffer). With today's work the 2-core ideal is ~107 ms (286 MB/s): ≥ 300 MB/s
+//!   needs both a faster inflater and the inflate split over the cores, i.e. bundled layers
+//!   compressed as independent members (new layer digests, which lesson 02 and
+//!   tests/flows/images.flow show).
 //!   Tried and left out: handing the pull's inflate chunks back for reuse instead of a new
 //!   zeroed 256 KiB each (~30 MB zeroed per debian pull): 16 pulls of each binary on tmpfs,
 //!   medians 112.5 → 122 and 128 → 115 ms in two rounds, inside the noise.

@@ -461,3 +461,61 @@ fn update_changes_the_limits_of_a_running_container() {
         "you must provide one or more flags when using this command"
     );
 }
+
+/// The monitor processes (`gorae __monitor <id> …`) serving the store at `root`, as
+/// (pid, arguments after `__monitor`).
+fn monitors_of(root: &std::path::Path) -> Vec<(String, Vec<String>)> {
+    let want = format!("GORAE_ROOT={}", root.display());
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let (Ok(cmdline), Ok(environ)) = (
+            std::fs::read(e.path().join("cmdline")),
+            std::fs::read(e.path().join("environ")),
+        ) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).to_string())
+            .collect();
+        let ours = environ.split(|b| *b == 0).any(|v| v == want.as_bytes());
+        if let Some(pos) = args.iter().position(|a| a == "__monitor")
+            && ours
+        {
+            out.push((
+                e.file_name().to_string_lossy().to_string(),
+                args[pos + 1..].to_vec(),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn runs_spawn_their_monitor_first_and_one_that_fails_leaves_none() {
+    // `run` spawns the container's monitor before it creates the record: `ps` names the
+    // container it serves, and a run that fails before its container exists leaves none.
+    let s = pulled();
+    let id = s.ok(&["run", "-d", "--name", "held", "busybox", "sleep", "30"]);
+    let id = id.trim();
+    let mons = monitors_of(&s.root());
+    assert!(
+        mons.iter()
+            .any(|(_, a)| a.first().map(String::as_str) == Some(id)),
+        "no monitor named {id}: {mons:?}"
+    );
+    s.ok(&["rm", "-f", "held"]);
+    s.ok(&["create", "--name", "dup", "busybox"]);
+    let r = s.docker(&["run", "--rm", "--name", "dup", "busybox", "true"]);
+    assert_eq!(r.code, 125, "{}", r.stderr);
+    assert!(r.stderr.contains("is already in use"), "{}", r.stderr);
+    let r = s.docker(&["run", "--rm", "nosuchimage:9"]);
+    assert_eq!(r.code, 125, "{}", r.stderr);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !monitors_of(&s.root()).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(monitors_of(&s.root()), Vec::new());
+    let all = s.ok(&["ps", "-a", "--format", "{{.Names}}"]);
+    assert_eq!(all.trim(), "dup");
+}

@@ -183,6 +183,21 @@ fn the_default_bridge_gives_every_container_an_address_and_they_reach_each_other
             "as {}: {ping}",
             w.name()
         );
+        // An IPv4-only network's interface has IPv6 off, as since Docker 26.0.2
+        // (CVE-2024-32473): no link-local address on eth0; lo keeps ::1.
+        let v6 = w.ok(&["exec", "one", "ip", "-o", "-6", "addr"]);
+        assert!(
+            v6.contains("lo") && v6.contains("::1/128") && !v6.contains("eth0"),
+            "as {}: {v6}",
+            w.name()
+        );
+        let off = w.ok(&[
+            "exec",
+            "one",
+            "cat",
+            "/proc/sys/net/ipv6/conf/eth0/disable_ipv6",
+        ]);
+        assert_eq!(off.trim(), "1", "as {}", w.name());
         // /etc/hosts names its own address; no embedded DNS on the default bridge.
         let hosts = w.ok(&["exec", "one", "cat", "/etc/hosts"]);
         let hostname = w.ok(&["exec", "one", "hostname"]);
@@ -342,6 +357,13 @@ fn connect_and_disconnect_change_a_running_containers_interfaces() {
             links.contains("eth1") && links.contains("10.31.0."),
             "{links}"
         );
+        let off = w.ok(&[
+            "exec",
+            "box",
+            "cat",
+            "/proc/sys/net/ipv6/conf/eth1/disable_ipv6",
+        ]);
+        assert_eq!(off.trim(), "1", "as {}", w.name());
         let ping = w.ok(&["exec", "box", "ping", "-c", "1", "-W", "3", "10.31.0.50"]);
         assert!(ping.contains("1 packets received"));
         w.ok(&["network", "disconnect", "side", "box"]);

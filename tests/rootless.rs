@@ -164,6 +164,9 @@ fn an_unprivileged_user_runs_and_commits_containers() {
 /// Every file the store holds belongs to `uid`: nothing was written as root.
 fn assert_owned_by(root: &std::path::Path, uid: u32) {
     let u_uid = uid;
+    // A `--rm` run's monitor removes its files just after the run returns: walk once settled.
+    let left = common::tmp_left(root);
+    assert!(left.is_empty(), "left in tmp/: {left:?}");
     // Every file the store holds belongs to the user: nothing was written as root.
     // And its layer pool, where its images' files are.
     let mut stack = vec![root.to_path_buf(), pool_of(root)];

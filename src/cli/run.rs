@@ -224,25 +224,28 @@ fn run_container(store: &Store, a: RunArgs) -> CmdResult {
     if a.tty && a.interactive && !attach::stdin_is_tty() && !a.detach {
         return Err(Failure::new(t("err-not-a-tty", &[]), 1));
     }
-    // The kernel's wait before the container joins its cgroups, begun while this starts it
-    // (`start_monitor` would begin it too, a millisecond later).
-    crate::engine::runtime::cgroup::prime();
+    // The monitor's exec (and the kernel's wait before the container joins its cgroups,
+    // `cgroup::prime`) run while this finds the image and creates the container; it is
+    // named the container below, or exits with nothing done should that fail.
+    let monitor = store
+        .spawn_monitor(!a.detach, super::trace::on())
+        .map_err(docker_prefixed)?;
     ensure_image(store, &a.image, pull)?;
     super::trace::lap(Phase::Image);
-    let c = store.create_container(&opts).map_err(docker_prefixed)?;
+    let c = store
+        .create_container_as(&opts, Some(monitor.container_id()))
+        .map_err(docker_prefixed)?;
     super::trace::lap(Phase::Create);
     if a.detach {
         // Docker's CLI prints the id once the container is created, before it starts.
         println!("{}", c.id);
-        let mut m = store.start_monitor(&c, false).map_err(docker_prefixed)?;
+        let mut m = monitor.start(store, &c).map_err(docker_prefixed)?;
         return match m.wait_started() {
             Ok(_) => Ok(0),
             Err(e) => Err(start_failed(store, &c, &e)),
         };
     }
-    let m = store
-        .start_monitor_traced(&c, true, super::trace::on())
-        .map_err(docker_prefixed)?;
+    let m = monitor.start(store, &c).map_err(docker_prefixed)?;
     super::trace::lap(Phase::MonitorSpawn);
     // Docker's attached `run` and `start -a` report an `attach`, as `docker attach` does.
     store.emit(Event::container(Action::Attach, &c));

@@ -289,7 +289,8 @@ impl Store {
         Err(EngineError::NoSuchContainer(key.to_string()))
     }
 
-    /// Create a record (and its dir) with a fresh ID; the name must be free.
+    /// Create a record (and its dir) with a fresh ID (or `c.id`, chosen by the caller, e.g.
+    /// `Store::spawn_monitor`'s); the name must be free.
     /// Call with the store lock held so the name check and the write are one step.
     pub fn create_container_record(&self, mut c: Container) -> Result<Container> {
         let existing = self.containers()?;
@@ -310,7 +311,20 @@ impl Store {
                 });
             }
         }
-        c.id = super::random_hex(32);
+        if c.id.is_empty() {
+            c.id = super::random_hex(32);
+        } else if c.id.len() != 64
+            || !c
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            || self.container_dir(&c.id).exists()
+        {
+            return Err(EngineError::Conflict(format!(
+                "container ID {} is not a new one",
+                c.id
+            )));
+        }
         if c.config.hostname.is_empty() {
             c.config.hostname = c.short_id();
         }

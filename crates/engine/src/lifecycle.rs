@@ -85,6 +85,69 @@ pub struct MonitorStart {
     pub id: String,
 }
 
+/// A monitor spawned ahead of its container (`Store::spawn_monitor`). Dropped unnamed, its
+/// stdin closes and it exits, having done nothing.
+pub struct SpawnedMonitor {
+    container_id: String,
+    go: File,
+    status: BufReader<File>,
+    root: PathBuf,
+}
+
+impl SpawnedMonitor {
+    /// The ID the container is to be created with (`Store::create_container_as`).
+    pub fn container_id(&self) -> &str {
+        &self.container_id
+    }
+
+    /// Start `c` (checked and reset as any start by the user) in this monitor.
+    pub fn start(self, store: &Store, c: &Container) -> Result<MonitorStart> {
+        store.ready_to_start(c)?;
+        self.name(c)
+    }
+
+    /// Tell the monitor its container `c` is there; Ok once it listens for clients.
+    fn name(self, c: &Container) -> Result<MonitorStart> {
+        let SpawnedMonitor {
+            container_id,
+            mut go,
+            status,
+            root,
+        } = self;
+        if container_id != c.id {
+            // A container created without this monitor's ID (`create_container_as`).
+            return Err(EngineError::Runtime(format!(
+                "the monitor was spawned for container {container_id}, not {}",
+                c.id
+            )));
+        }
+        // A monitor that died meanwhile closed its stdin: the status line below says why.
+        let _ = go.write_all(b"go\n");
+        drop(go);
+        let mut start = MonitorStart {
+            status,
+            root,
+            id: c.id.clone(),
+        };
+        let mut line = String::new();
+        match start.status.read_line(&mut line) {
+            Ok(n) if n > 0 && line.trim_end() == "listening" => Ok(start),
+            _ => {
+                let rest = line
+                    .trim_end()
+                    .strip_prefix("error ")
+                    .unwrap_or(line.trim_end());
+                let msg = rest.split_once(' ').map(|(_, m)| m).unwrap_or(rest);
+                Err(if msg.is_empty() {
+                    EngineError::Runtime("the container monitor failed to start".into())
+                } else {
+                    EngineError::decode(msg)
+                })
+            }
+        }
+    }
+}
+
 impl MonitorStart {
     /// Wait for `started <pid>` (Ok) or `error <code> <json>` (the monitor's failure).
     pub fn wait_started(&mut self) -> Result<i32> {
@@ -114,6 +177,12 @@ impl MonitorStart {
 impl Store {
     /// `docker create`: a record and dirs; the image must be in the store.
     pub fn create_container(&self, opts: &CreateOptions) -> Result<Container> {
+        self.create_container_as(opts, None)
+    }
+
+    /// [`Store::create_container`] with the ID `id` (a spawned monitor's,
+    /// [`SpawnedMonitor::container_id`]) rather than a fresh one.
+    pub fn create_container_as(&self, opts: &CreateOptions, id: Option<&str>) -> Result<Container> {
         let img = self.resolve_image(&opts.image)?;
         let defaults = &img.config.config;
         let entrypoint: Vec<String> = match &opts.entrypoint {
@@ -172,6 +241,7 @@ impl Store {
         labels.extend(opts.labels.clone());
         let (network_mode, networks) = self.network_choice(opts)?;
         let c = Container {
+            id: id.map(str::to_string).unwrap_or_default(),
             name: opts.name.clone().unwrap_or_default(),
             image: opts.image.clone(),
             image_id: img.id.clone(),
@@ -239,6 +309,12 @@ impl Store {
         wait_attach: bool,
         trace: bool,
     ) -> Result<MonitorStart> {
+        self.ready_to_start(c)?;
+        self.spawn_monitor_for(&c.id, wait_attach, trace)?.name(c)
+    }
+
+    /// What a start by the user checks and resets before the monitor runs the container.
+    fn ready_to_start(&self, c: &Container) -> Result<()> {
         self.refuse_if_paused(c, "start")?;
         if c.is_running() || c.is_restarting() {
             return Err(EngineError::Conflict(format!(
@@ -255,10 +331,29 @@ impl Store {
                 c.state.restart_count = 0;
             })?;
         }
+        Ok(())
+    }
+
+    /// A monitor for a container that is not there yet: `run` spawns it first, so its exec
+    /// (~1 ms) overlaps the image lookup and the record's creation, then names the container
+    /// with [`SpawnedMonitor::start`]. Its arguments are as for `start_monitor_traced`.
+    pub fn spawn_monitor(&self, wait_attach: bool, trace: bool) -> Result<SpawnedMonitor> {
+        self.spawn_monitor_for(&crate::random_hex(32), wait_attach, trace)
+    }
+
+    fn spawn_monitor_for(
+        &self,
+        id: &str,
+        wait_attach: bool,
+        trace: bool,
+    ) -> Result<SpawnedMonitor> {
         crate::runtime::cgroup::prime();
         let (r, w) = sys::pipe_owned().map_err(EngineError::Sys)?;
+        let (go_r, go_w) = sys::pipe_owned().map_err(EngineError::Sys)?;
         let mut cmd = crate::helper::Helper::Monitor.command();
-        cmd.arg(&c.id);
+        // The container's ID is chosen here, so `ps` shows whose monitor this is; it waits
+        // for a line on stdin saying the record is there (EOF first: nothing to start).
+        cmd.arg(id).arg("--await-create");
         if wait_attach {
             cmd.arg("--wait-attach");
         }
@@ -270,40 +365,25 @@ impl Store {
         // spawns with posix_spawn (vfork) instead of copying this process with fork.
         cmd.env("GORAE_ROOT", &self.root)
             .env("GORAE_IMAGES", &self.catalog)
-            .stdin(Stdio::null())
+            .stdin(Stdio::from(go_r))
             .stdout(Stdio::from(w))
             .stderr(Stdio::null());
         let spawned = cmd.spawn();
-        // Our copy of the write end goes with the command: EOF then means the monitor is gone.
+        // Our copies of the pipes' other ends go with the command: EOF then means the
+        // monitor is gone (or, on its stdin, that no container is coming).
         drop(cmd);
-        let status = File::from(r);
         let child = spawned.map_err(|e| EngineError::Runtime(format!("start monitor: {e}")))?;
         // The monitor is reparented when we exit; reap it in the background if we live on.
         std::thread::spawn(move || {
             let mut child = child;
             let _ = child.wait();
         });
-        let mut start = MonitorStart {
-            status: BufReader::new(status),
+        Ok(SpawnedMonitor {
+            container_id: id.to_string(),
+            go: File::from(go_w),
+            status: BufReader::new(File::from(r)),
             root: self.root.clone(),
-            id: c.id.clone(),
-        };
-        let mut line = String::new();
-        match start.status.read_line(&mut line) {
-            Ok(n) if n > 0 && line.trim_end() == "listening" => Ok(start),
-            _ => {
-                let rest = line
-                    .trim_end()
-                    .strip_prefix("error ")
-                    .unwrap_or(line.trim_end());
-                let msg = rest.split_once(' ').map(|(_, m)| m).unwrap_or(rest);
-                Err(if msg.is_empty() {
-                    EngineError::Runtime("the container monitor failed to start".into())
-                } else {
-                    EngineError::decode(msg)
-                })
-            }
-        }
+        })
     }
 
     /// Wait until the container is no longer running (its monitor exited). None on timeout.

@@ -122,8 +122,10 @@ fn write_etc_files(store: &Store, dir: &Path, c: &Container) -> Result<Vec<(Path
     ])
 }
 
-/// Entry point of `gorae __monitor <id> [--wait-attach] [--trace]`. Returns the process exit
-/// code. With `--trace` the attached client gets the start's spans (`trace`) before the exit.
+/// Entry point of `gorae __monitor <id> [--await-create] [--wait-attach] [--trace]`. Returns
+/// the process exit code. With `--await-create` it waits for "go" on stdin (the record made
+/// after the spawn); with `--trace` the attached client gets the start's spans (`trace`)
+/// before the exit.
 pub fn main(args: &[String]) -> i32 {
     // Signals that would kill the monitor when its CLI or terminal goes away.
     sys::ignore_signals(&[libc::SIGHUP, libc::SIGINT, libc::SIGPIPE, libc::SIGTERM]);
@@ -133,7 +135,6 @@ pub fn main(args: &[String]) -> i32 {
     let wait_attach = args.iter().any(|a| a == "--wait-attach");
     // A restart policy's next run (`restart`): the back-off before it, and no CLI waiting.
     let restarted = restart_arg(args);
-    let mut trace = Trace::new(args.iter().any(|a| a == "--trace"));
     // stdout is the status pipe the CLI passed (`Store::start_monitor`); it is ours from here
     // on, and nothing printed by accident can reach it. A restarted run is the same process
     // after exec: its session is made and no CLI waits on it.
@@ -154,6 +155,12 @@ pub fn main(args: &[String]) -> i32 {
             return 125;
         }
     };
+    // Spawned before its container was created (`Store::spawn_monitor`): on with it once the
+    // CLI says the record is there.
+    if args.iter().any(|a| a == "--await-create") && !record_created() {
+        return 0;
+    }
+    let mut trace = Trace::new(args.iter().any(|a| a == "--trace"));
     let previous = restarted.unwrap_or_default();
     let mut next = None;
     let result = run(
@@ -185,6 +192,17 @@ pub fn main(args: &[String]) -> i32 {
             125
         }
     }
+}
+
+/// Whether the CLI said "go" on stdin (which is /dev/null after): false at EOF before it
+/// (the CLI that spawned us had no container to start after all).
+fn record_created() -> bool {
+    let mut line = String::new();
+    let read = std::io::stdin().read_line(&mut line);
+    if let Ok(null) = File::open("/dev/null") {
+        let _ = sys::dup_onto(null.as_raw_fd(), 0);
+    }
+    read.is_ok() && line.trim_end() == "go"
 }
 
 /// `--restarted <ms>`: this run follows a restart policy's back-off of that many ms.
@@ -409,6 +427,10 @@ fn run(
         err_w,
     )
     .map_err(EngineError::Start)?;
+    // The container's mount namespace, held until the CLI has its exit: the kernel unmounts a
+    // namespace's mounts when its last user goes, and the init's exit would otherwise wait
+    // for that (an RCU grace period) before we hear of it.
+    let mount_ns = File::open(format!("/proc/{pid}/ns/mnt")).ok();
     for fd in child_fds {
         sys::close(fd);
     }
@@ -571,21 +593,36 @@ fn run(
     );
     trace.lap(Phase::Run);
     let oom = cg.oom_killed();
-    // Record the exit before the cgroup cleanup, which waits for the namespace's last
-    // processes: `ps` should not show a dead container as up meanwhile.
-    let updated = store.update_container(id, |c| {
+    let exited = |c: &mut Container| {
         c.state.status = "exited".into();
         c.state.exit_code = Some(code);
         c.state.finished_at = rfc3339_now();
         c.state.pid = 0;
         c.state.oom_killed = oom;
         c.state.networks.clear();
-        *next = super::restart::on_exit(c, started.elapsed(), previous);
         super::health::on_stop(&mut c.state);
-    });
+    };
+    let auto_remove = running.config.auto_remove;
+    // Record the exit before the cgroup cleanup, which waits for the namespace's last
+    // processes: `ps` should not show a dead container as up meanwhile. A `--rm` container's
+    // record goes with it (unlisted below), so its exit is only told, and its cgroups, whose
+    // name no later container takes, go once the CLI has its exit.
+    let updated = if auto_remove {
+        store.load_container(id).map(|mut c| {
+            exited(&mut c);
+            c
+        })
+    } else {
+        store.update_container(id, |c| {
+            exited(c);
+            *next = super::restart::on_exit(c, started.elapsed(), previous);
+        })
+    };
     trace.lap(Phase::RecordExit);
-    cg.remove();
-    trace.lap(Phase::CgroupRemove);
+    if !auto_remove {
+        cg.remove();
+        trace.lap(Phase::CgroupRemove);
+    }
     let c = updated?;
     store.emit(Event::container(Action::Die, &c).attr("exitCode", code.to_string()));
     store.emit_network_membership(&c, Action::Disconnect, running.state.networks.values());
@@ -594,7 +631,7 @@ fn run(
     // `run --rm` returns once the container is gone, as Docker's does: unlist it before
     // telling the attached CLI, or its next `ps -a` could still list it. Its files go after
     // (unlinks take ~0.7 ms that the CLI need not wait for).
-    let removed = if c.config.auto_remove {
+    let removed = if auto_remove {
         store.unlist_container(&c)
     } else {
         Ok(None)
@@ -608,6 +645,10 @@ fn run(
     }
     for cl in clients.iter_mut() {
         let _ = attach::write_frame(&mut cl.stream, attach::EXIT, &code.to_be_bytes());
+    }
+    drop(mount_ns);
+    if auto_remove {
+        cg.remove();
     }
     if let Ok(Some(trash)) = &removed {
         crate::archive::remove_tree(trash);

@@ -389,7 +389,14 @@ impl Holder {
             .map_err(|e| NetError::Sys(SysError::io("open", Some(Path::new(&path)), &e)))?;
         self.egress.update(&self.store);
         let infra_nl = RtNetlink::open()?;
-        let ctr_nl = in_netns(&ctr, &self.infra, RtNetlink::open)?;
+        let ctr_nl = in_netns(&ctr, &self.infra, || {
+            // gorae's networks are IPv4 only: as current Docker does, their interfaces in the
+            // container have IPv6 off (lo keeps ::1), which also spares the kernel the IPv6
+            // link-local address, duplicate address detection and MLD reports of each new
+            // interface. A kernel without IPv6 has no such file, nor anything to turn off.
+            let _ = fs::write("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+            RtNetlink::open()
+        })?;
         for w in wirings {
             wire_endpoint(&infra_nl, &ctr_nl, w, ctr.as_raw_fd())?;
         }
