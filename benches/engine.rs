@@ -134,9 +134,13 @@
 //!   runs just after: the floor (`unshare --mount --pid --uts --ipc --net --fork chroot
 //!   <busybox layer> /bin/true`) median 4.1 ms, gorae's `run --rm busybox true` 12.2 ms.
 //! - Seventh session (release, load 1.5–2.3; traced medians of 30 alternating runs, base →
-//!   now): the monitor holds the container's mount namespace (an nsfs fd) until the CLI has
-//!   the exit, so the kernel's unmount of its mounts (an RCU grace period) no longer comes
-//!   between the init's exit and the monitor hearing of it: `run` 0.66–0.91 → 0.12–0.17 ms.
+//!   now): the monitor of a `--rm` container holds its mount namespace (an nsfs fd) until
+//!   the CLI has the exit, so the kernel's unmount of its mounts (an RCU grace period) no
+//!   longer comes between the init's exit and the monitor hearing of it: `run` 0.66–0.91 →
+//!   0.12–0.17 ms. Not for other containers: a `start` right after the exit mounts the same
+//!   upper dir again (held for all at first, a `start -a` right after a `run -t` failed 2 in
+//!   8 times with four stores side by side: tests/container_ops.rs now checks). The monitor
+//!   also closes its attach socket before it sends the exit, so that `start` can bind it.
 //!   A `--rm` container's exit is only read, not written into the record unlisted right after
 //!   (record-exit 0.42 → 0.15 ms), and its cgroups, whose name no later container takes, go
 //!   after the CLI has the exit (cgroup-remove 0.18 ms). `run` spawns the monitor before it

@@ -519,3 +519,24 @@ fn runs_spawn_their_monitor_first_and_one_that_fails_leaves_none() {
     let all = s.ok(&["ps", "-a", "--format", "{{.Names}}"]);
     assert_eq!(all.trim(), "dup");
 }
+
+#[test]
+fn a_container_starts_again_right_after_its_run_returns() {
+    // The monitor of the run that just ended may still be finishing: its attach socket and
+    // the container's root must be free by the time the CLI returns. Four stores side by
+    // side, so the monitors' last steps are slow as on a busy machine.
+    let stores: Vec<Sandbox> = (0..4).map(|_| Sandbox::new()).collect();
+    std::thread::scope(|sc| {
+        for s in &stores {
+            sc.spawn(move || {
+                s.ok(&["pull", "debian"]);
+                for i in 0..8 {
+                    let name = format!("again{i}");
+                    s.ok(&["run", "-t", "--name", &name, "debian", "bash", "-c", "true"]);
+                    let r = s.docker(&["start", "-a", &name]);
+                    assert_eq!(r.code, 0, "start {name}: {}", r.stderr);
+                }
+            });
+        }
+    });
+}

@@ -427,10 +427,16 @@ fn run(
         err_w,
     )
     .map_err(EngineError::Start)?;
-    // The container's mount namespace, held until the CLI has its exit: the kernel unmounts a
-    // namespace's mounts when its last user goes, and the init's exit would otherwise wait
-    // for that (an RCU grace period) before we hear of it.
-    let mount_ns = File::open(format!("/proc/{pid}/ns/mnt")).ok();
+    // A `--rm` container's mount namespace, held until the CLI has its exit: the kernel
+    // unmounts a namespace's mounts when its last user goes, and the init's exit would
+    // otherwise wait for that (an RCU grace period) before we hear of it. Any other
+    // container's goes with its init: a `start` right after the exit mounts its root again,
+    // and this monitor must be gone by then (its attach socket, its overlay).
+    let mount_ns = c
+        .config
+        .auto_remove
+        .then(|| File::open(format!("/proc/{pid}/ns/mnt")).ok())
+        .flatten();
     for fd in child_fds {
         sys::close(fd);
     }
@@ -636,6 +642,9 @@ fn run(
     } else {
         Ok(None)
     };
+    // The attach socket's name is free before the CLI hears of the exit: a `start` of this
+    // container right after binds it for its own monitor while this one finishes.
+    drop(listener);
     if trace.is_on() {
         trace.lap(Phase::Remove);
         let spans = trace.encode();
