@@ -314,10 +314,7 @@ impl Store {
         if c.id.is_empty() {
             c.id = super::random_hex(32);
         } else if c.id.len() != 64
-            || !c
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            || !c.id.chars().all(|ch| ch.is_ascii_hexdigit())
             || self.container_dir(&c.id).exists()
         {
             return Err(EngineError::Conflict(format!(
