@@ -7,7 +7,7 @@ Everything that ends up in a blob is a pure function of the pinned .deb files an
 file times are clamped to one epoch per layer (the newest file time found in that layer's
 packages, which dpkg-deb already clamps to each package's changelog date), owners and modes
 are set explicitly (no root, no fakeroot), entries are sorted, and layers are compressed with
-`gzip -n -9` (no name, no time stamp).
+`gzip -n -9` (no name, no time stamp), a gzip member per MiB of tar (see gzip_bytes).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import json
 import posixpath
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tarfile
@@ -472,9 +473,27 @@ def layer_tar(layer: Tree, mtime: int, names_from: Tree) -> bytes:
     return buf.getvalue()
 
 
+# A layer's tar is cut into pieces of this many bytes, each compressed as a gzip member of its
+# own, so gorae inflates a layer's members on all cores at once (crates/engine/src/image/
+# members.rs). Any gzip reader reads the members one after another as the one tar.
+MEMBER_BYTES = 1 << 20
+
+
 def gzip_bytes(raw: bytes) -> bytes:
-    # GNU gzip's deflate has produced the same bytes for decades; zlib's output has not.
-    return run(["gzip", "-n", "-9", "-c"], input=raw).stdout
+    """`raw` as gzip members of MEMBER_BYTES each, every member recording its own length in an
+    extra subfield "GR" (4 bytes, little-endian, the member's length from its first header
+    byte through its trailer), so a reader finds each member without inflating the one before."""
+    out = bytearray()
+    for start in range(0, max(len(raw), 1), MEMBER_BYTES):
+        # GNU gzip's deflate has produced the same bytes for decades; zlib's output has not.
+        member = run(["gzip", "-n", "-9", "-c"], input=raw[start:start + MEMBER_BYTES]).stdout
+        # gzip -n writes FLG 0 and MTIME 0: set FEXTRA and put the subfield after the 10-byte
+        # header (XLEN 8: SI1 SI2, SLEN 4, the length).
+        if member[:4] != b"\x1f\x8b\x08\x00":
+            raise BuildError(f"gzip wrote an unexpected header: {member[:10].hex()}")
+        length = len(member) + 10
+        out += member[:3] + b"\x04" + member[4:10] + struct.pack("<H2sHI", 8, b"GR", 4, length) + member[10:]
+    return bytes(out)
 
 
 def sha256(data: bytes) -> str:

@@ -707,3 +707,32 @@ fn buildkit_tty_redraws_within_an_80_column_terminal() {
     assert_eq!(screen.matches("[+] Building").count(), 1, "{screen}");
     assert!(!screen.contains(" => => # "), "{screen}");
 }
+
+#[test]
+fn add_unpacks_every_member_of_a_gzipped_tar() {
+    // Docker's ADD reads a .tar.gz as gzip does, every member to the end (pigz, bgzip and the
+    // bundled catalog's layers write several); once gorae's read only the first.
+    let s = Sandbox::new();
+    let ctx = context(&s, &[("Dockerfile", "FROM busybox\nADD two.tar.gz /x/\n")]);
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, body) in [("a.txt", "first\n"), ("b.txt", "second\n")] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, name, body.as_bytes()).unwrap();
+    }
+    let tar = tar.into_inner().unwrap();
+    let gzip = |part: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut e, part).unwrap();
+        e.finish().unwrap()
+    };
+    // The cut falls after a.txt (its header and one data block): b.txt is all in member two.
+    let (one, two) = tar.split_at(1024);
+    fs::write(ctx.join("two.tar.gz"), [gzip(one), gzip(two)].concat()).unwrap();
+    let r = build(&s, &["-t", "added"], &ctx);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let out = s.ok(&["run", "--rm", "added", "cat", "/x/a.txt", "/x/b.txt"]);
+    assert_eq!(out, "first\nsecond\n");
+}

@@ -10,7 +10,7 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -250,7 +250,7 @@ fn check_image(blobs: &Path, desc: &Value, tag: &str) -> Result<Vec<String>, Str
         let path = check_descriptor(blobs, layer, LAYER_TYPE, &what)?;
         let digest = str_field(layer, "digest", &what)?.to_string();
         let unpacked = File::open(&path)
-            .map(GzDecoder::new)
+            .map(MultiGzDecoder::new)
             .and_then(sha256_reader)
             .map_err(|e| format!("{what} ({digest}): cannot gunzip: {e}"))?;
         if diff_id.as_str() != Some(unpacked.as_str()) {
@@ -258,9 +258,54 @@ fn check_image(blobs: &Path, desc: &Value, tag: &str) -> Result<Vec<String>, Str
                 "{what} ({digest}): uncompressed sha256 is {unpacked}, config diff_id is {diff_id}"
             ));
         }
+        let bytes = fs::read(&path).map_err(|e| format!("{what} ({digest}): {e}"))?;
+        member_walk(&bytes).map_err(|e| {
+            format!("{what} ({digest}): {e}: not as images/build.py writes layers (a pull would inflate it on one core)")
+        })?;
         digests.push(digest);
     }
     Ok(digests)
+}
+
+/// The most a member of a catalog layer holds: images/build.py's `MEMBER_BYTES`.
+const MEMBER_BYTES: u32 = 1 << 20;
+
+/// Walks a layer blob's gzip members by the length each records in its "GR" extra subfield
+/// (images/build.py's `gzip_bytes`; crates/engine/src/image/members.rs reads it): the
+/// number of members, or where the walk stops.
+fn member_walk(blob: &[u8]) -> Result<usize, String> {
+    let mut at = 0;
+    let mut members = 0;
+    while at < blob.len() {
+        let h = blob
+            .get(at..at + 20)
+            .ok_or(format!("byte {at}: a member header cut short"))?;
+        if h[..4] != [0x1f, 0x8b, 8, 0x04] || h[10..16] != [8, 0, b'G', b'R', 4, 0] {
+            return Err(format!(
+                "byte {at}: a member without the GR length subfield"
+            ));
+        }
+        let len = u32::from_le_bytes([h[16], h[17], h[18], h[19]]) as usize;
+        let end = at + len;
+        let isize = blob
+            .get(end.wrapping_sub(4)..end)
+            .filter(|_| len >= 30)
+            .ok_or(format!(
+                "byte {at}: a member length of {len} past the blob's end"
+            ))?;
+        let isize = u32::from_le_bytes([isize[0], isize[1], isize[2], isize[3]]);
+        if isize > MEMBER_BYTES {
+            return Err(format!(
+                "byte {at}: a member of {isize} bytes, over {MEMBER_BYTES}"
+            ));
+        }
+        at = end;
+        members += 1;
+    }
+    if members == 0 {
+        return Err("no members".into());
+    }
+    Ok(members)
 }
 
 fn dir_size(path: &Path) -> u64 {
@@ -346,6 +391,77 @@ fn corrupted_layer_blob_is_named() {
     assert!(
         errors.iter().any(|e| e.starts_with("debian:latest")),
         "no error names the tag using the corrupted blob: {errors:#?}"
+    );
+}
+
+#[test]
+fn every_layer_is_written_as_members_that_record_their_lengths() {
+    let layout = images_dir().join("layout");
+    let blobs = layout.join("blobs/sha256");
+    let layer = first_debian_layer(&layout);
+    let debian = fs::read(blobs.join(layer.trim_start_matches("sha256:"))).expect("read blob");
+    let members = member_walk(&debian).expect("debian's layer");
+    let mut tar = Vec::new();
+    MultiGzDecoder::new(&debian[..])
+        .read_to_end(&mut tar)
+        .expect("gunzip");
+    assert_eq!(
+        members,
+        tar.len().div_ceil(MEMBER_BYTES as usize),
+        "a member per MiB of tar"
+    );
+
+    // busybox's layer as plain gzip (one member, no lengths): its diff_id still matches, and
+    // the manifest is re-pointed at it, yet it is refused.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let copy = tmp.path().join("layout");
+    copy_dir(&layout, &copy);
+    let index_path = copy.join("index.json");
+    let mut index = read_json(&index_path).expect("index.json");
+    let old_manifest = index["manifests"]
+        .as_array()
+        .expect("manifests")
+        .iter()
+        .find(|m| {
+            m.pointer("/annotations/org.opencontainers.image.ref.name")
+                == Some(&Value::from("busybox:latest"))
+        })
+        .and_then(|m| m["digest"].as_str())
+        .expect("busybox:latest")
+        .to_string();
+    let mut manifest =
+        read_json(&blobs.join(old_manifest.trim_start_matches("sha256:"))).expect("manifest");
+    let layer_hex = manifest["layers"][0]["digest"]
+        .as_str()
+        .expect("digest")
+        .trim_start_matches("sha256:")
+        .to_string();
+    let mut tar = Vec::new();
+    File::open(blobs.join(&layer_hex))
+        .map(MultiGzDecoder::new)
+        .and_then(|mut r| r.read_to_end(&mut tar))
+        .expect("gunzip busybox");
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut e, &tar).expect("gzip");
+    let plain = e.finish().expect("gzip");
+    assert!(member_walk(&plain).is_err());
+    let (digest, size) = put_blob(&copy, &plain);
+    manifest["layers"][0]["digest"] = Value::from(digest);
+    manifest["layers"][0]["size"] = Value::from(size);
+    let (digest, size) = put_blob(&copy, &serde_json::to_vec(&manifest).expect("json"));
+    for m in index["manifests"].as_array_mut().expect("manifests") {
+        if m["digest"].as_str() == Some(old_manifest.as_str()) {
+            m["digest"] = Value::from(digest.clone());
+            m["size"] = Value::from(size);
+        }
+    }
+    fs::write(&index_path, serde_json::to_vec(&index).expect("json")).expect("write index");
+    let errors = check_layout(&copy).expect_err("a plain gzip layer must be reported");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("busybox:latest: layer 0") && e.contains("GR length subfield")),
+        "{errors:#?}"
     );
 }
 

@@ -181,10 +181,18 @@ impl Pool {
     }
 
     /// Share a store's (verified) blob: linked into the pool, or, when the pool has it
-    /// already, the store's copy replaced by a link to the pool's.
+    /// already, the store's copy replaced by a link to the pool's. A blob that is a link to
+    /// the bundled catalog's file (`Store::import_blob`) is shared by the catalog already:
+    /// in the pool, that link would outlive every store using it (collected at one link).
     pub(crate) fn share_blob(&self, store: &Store, digest: &str) -> Result<()> {
         let mine = store.blob_path(digest);
         let pooled = self.blob(hex_of(digest));
+        let bundled = store.catalog.join("blobs/sha256").join(hex_of(digest));
+        if let (Ok(m), Ok(c)) = (fs::metadata(&mine), fs::metadata(&bundled))
+            && (m.dev(), m.ino()) == (c.dev(), c.ino())
+        {
+            return Ok(());
+        }
         let _pool = self.lock()?;
         match (fs::metadata(&mine), fs::metadata(&pooled)) {
             (Ok(m), Ok(p)) if m.ino() == p.ino() => Ok(()),

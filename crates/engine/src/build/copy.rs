@@ -180,7 +180,7 @@ fn is_tar_archive(path: &Path) -> bool {
         let Ok(f) = fs::File::open(path) else {
             return false;
         };
-        let mut gz = flate2::read::GzDecoder::new(f);
+        let mut gz = flate2::read::MultiGzDecoder::new(f);
         let mut inner = vec![0u8; 512];
         return gz.read_exact(&mut inner).is_ok() && &inner[257..262] == b"ustar";
     }
@@ -319,7 +319,7 @@ impl Builder<'_> {
                         .is_ok()
                         && head == [0x1f, 0x8b];
                     let mut reader: Box<dyn Read> = if gz {
-                        Box::new(flate2::read::GzDecoder::new(f))
+                        Box::new(flate2::read::MultiGzDecoder::new(f))
                     } else {
                         Box::new(f)
                     };

@@ -8,6 +8,7 @@
 mod hash;
 mod index;
 mod layers;
+mod members;
 mod oci;
 mod pull;
 mod reference;
