@@ -181,18 +181,10 @@ impl Pool {
     }
 
     /// Share a store's (verified) blob: linked into the pool, or, when the pool has it
-    /// already, the store's copy replaced by a link to the pool's. A blob that is a link to
-    /// the bundled catalog's file (`Store::import_blob`) is shared by the catalog already:
-    /// in the pool, that link would outlive every store using it (collected at one link).
+    /// already, the store's copy replaced by a link to the pool's.
     pub(crate) fn share_blob(&self, store: &Store, digest: &str) -> Result<()> {
         let mine = store.blob_path(digest);
         let pooled = self.blob(hex_of(digest));
-        let bundled = store.catalog.join("blobs/sha256").join(hex_of(digest));
-        if let (Ok(m), Ok(c)) = (fs::metadata(&mine), fs::metadata(&bundled))
-            && (m.dev(), m.ino()) == (c.dev(), c.ino())
-        {
-            return Ok(());
-        }
         let _pool = self.lock()?;
         match (fs::metadata(&mine), fs::metadata(&pooled)) {
             (Ok(m), Ok(p)) if m.ino() == p.ino() => Ok(()),
@@ -240,6 +232,9 @@ impl Pool {
                     *dir = tmp;
                 }
             }
+            // A blob a pull linked from the bundled catalog (`Store::import_blob`) has the
+            // catalog's link too: it stays while the catalog has the file, which holds its
+            // bytes anyway, and goes at one link once a new catalog no longer has it.
             let blobs = self.dir.join("blobs");
             if let Ok(rd) = fs::read_dir(&blobs) {
                 for e in rd.flatten() {
