@@ -2,6 +2,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, Read};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
@@ -25,14 +26,19 @@ impl Store {
     /// can share the file, and its bytes, on disk already, need no copy and no sync (on ext4
     /// the sync of debian's 12 MB was most of a pull). Elsewhere, or where the kernel refuses
     /// the link (`fs.protected_hardlinks` for a file of another user's), it is copied and synced.
+    /// Only a file that no one but us (or root) may change is linked: the store's blob must not
+    /// change after its check, as a copy would not.
     pub fn import_blob(&self, src: &Path, d: &Descriptor) -> Result<()> {
         let dst = self.blob_path(&d.digest);
         if dst.exists() {
             return Ok(());
         }
         let tmp = self.tmp_path("blob");
+        let ours = fs::metadata(src).is_ok_and(|m| {
+            (m.uid() == 0 || m.uid() == crate::runtime::sys::geteuid()) && m.mode() & 0o022 == 0
+        });
         let res = (|| -> Result<()> {
-            let (hex, n) = if fs::hard_link(src, &tmp).is_ok() {
+            let (hex, n) = if ours && fs::hard_link(src, &tmp).is_ok() {
                 let mut linked = File::open(&tmp).map_err(|e| EngineError::io(&tmp, e))?;
                 let mut w = HashWriter::new(io::sink());
                 copy_in_pieces(&mut linked, &mut w).map_err(|e| EngineError::io(src, e))?;
@@ -405,7 +411,7 @@ pub fn open_layer_stream(mut file: File, path: &Path) -> Result<Box<dyn Read + S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::fs::PermissionsExt;
 
     fn descriptor(data: &[u8]) -> Descriptor {
         Descriptor {
@@ -449,6 +455,18 @@ mod tests {
             fs::read(&src).unwrap(),
             b"other bytes",
             "the source is untouched"
+        );
+
+        // A file others may write to could change after the check: it is copied.
+        let shared = t.path().join("shared");
+        fs::write(&shared, b"group bytes").unwrap();
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o664)).unwrap();
+        let d = descriptor(b"group bytes");
+        store.import_blob(&shared, &d).unwrap();
+        assert_eq!(fs::metadata(&shared).unwrap().nlink(), 1, "not linked");
+        assert_eq!(
+            fs::read(store.blob_path(&d.digest)).unwrap(),
+            b"group bytes"
         );
     }
 

@@ -27,7 +27,11 @@ const HEADER_LEN: usize = 20;
 
 /// The most a member may inflate to (its trailer's ISIZE): the catalog's are 1 MiB; a blob
 /// claiming more is read as one stream, so no header makes a worker allocate much.
-const MAX_MEMBER_OUT: u32 = 16 << 20;
+const MAX_MEMBER_OUT: u32 = 4 << 20;
+
+/// The most inflating threads: past a few, the unpack (file creation) decides anyway, and
+/// memory in flight stays under `MAX_WORKERS × (MEMBERS_AHEAD + 1) × MAX_MEMBER_OUT` (48 MiB).
+const MAX_WORKERS: usize = 4;
 
 /// Inflated members waiting for the unpack, per worker: with two workers a few MiB in flight.
 const MEMBERS_AHEAD: usize = 2;
@@ -91,7 +95,7 @@ pub(crate) type Inflating = (
 /// Inflate `members` of `file` on up to `workers` threads (libdeflate: about 1.6x zlib's speed
 /// here, but whole buffers only, which members are).
 pub(crate) fn inflate(file: File, members: &[Member], workers: usize) -> Inflating {
-    let workers = workers.clamp(1, members.len().max(1));
+    let workers = workers.clamp(1, members.len().clamp(1, MAX_WORKERS));
     let file = Arc::new(file);
     let mut receivers = Vec::with_capacity(workers);
     let mut handles = Vec::with_capacity(workers);
