@@ -23,11 +23,11 @@ impl Store {
     /// Bring a blob from a file (the catalog's) into the store, verifying digest and size on
     /// the way. On the same file system it is a hard link: a blob is never written in place
     /// once named (content-addressed, replaced only by a rename), so the store and the catalog
-    /// can share the file, and its bytes, on disk already, need no copy and no sync (on ext4
-    /// the sync of debian's 12 MB was most of a pull). Elsewhere, or where the kernel refuses
-    /// the link (`fs.protected_hardlinks` for a file of another user's), it is copied and synced.
-    /// Only a file that no one but us (or root) may change is linked: the store's blob must not
-    /// change after its check, as a copy would not.
+    /// can share the file, and its bytes, on disk already, need no copy and no sync (12 MB of
+    /// writes for debian). Only a file that no one but us (or root) may change is linked: the
+    /// store's blob must not change after its check, as a copy would not. Otherwise, on another
+    /// file system, or where the kernel refuses the link (`fs.protected_hardlinks`), it is
+    /// copied and synced.
     pub fn import_blob(&self, src: &Path, d: &Descriptor) -> Result<()> {
         let dst = self.blob_path(&d.digest);
         if dst.exists() {

@@ -29,6 +29,11 @@ const HEADER_LEN: usize = 20;
 /// claiming more is read as one stream, so no header makes a worker allocate much.
 const MAX_MEMBER_OUT: u32 = 4 << 20;
 
+/// The most members a blob may have: a layer may unpack to 16 GiB at most
+/// (`archive::Limits`), 16384 of the catalog's 1 MiB members. A blob of more (tiny members)
+/// is read as one stream, so no blob makes the walk long or its list large.
+const MAX_MEMBERS: usize = 16 << 10;
+
 /// The most inflating threads: past a few, the unpack (file creation) decides anyway, and
 /// memory in flight stays under `MAX_WORKERS × (MEMBERS_AHEAD + 1) × MAX_MEMBER_OUT` (48 MiB).
 const MAX_WORKERS: usize = 4;
@@ -61,6 +66,9 @@ pub(crate) fn members(file: &File) -> Option<Vec<Member>> {
     let mut found = Vec::new();
     let mut offset = 0u64;
     while offset < size {
+        if found.len() == MAX_MEMBERS {
+            return None;
+        }
         let mut head = [0u8; HEADER_LEN];
         file.read_exact_at(&mut head, offset).ok()?;
         let len = recorded_len(&head)?;
@@ -246,6 +254,10 @@ mod tests {
         let n = huge.len();
         huge[n - 4..].copy_from_slice(&(MAX_MEMBER_OUT + 1).to_le_bytes());
         assert_eq!(members(&file_of(&huge)), None, "an ISIZE over the cap");
+        let tiny = write_members(&data[..MAX_MEMBERS + 1], 1);
+        assert_eq!(members(&file_of(&tiny)), None, "more members than the cap");
+        let tiny = write_members(&data[..MAX_MEMBERS], 1);
+        assert_eq!(members(&file_of(&tiny)).map(|m| m.len()), Some(MAX_MEMBERS));
     }
 
     #[test]
