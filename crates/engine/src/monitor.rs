@@ -245,7 +245,7 @@ fn run(
         // Stopped while this restart was on its way: it stays exited (settled by `main`).
         return Ok(c.state.exit_code.unwrap_or(0));
     }
-    let img = store.resolve_image(&c.image_id)?;
+    let lowers = store.lower_dirs_of_id(&c.image_id)?;
     let dir = store.container_dir(id);
     let mode = net::NetworkMode::parse(&c.config.network_mode);
     let networked = matches!(mode, net::NetworkMode::Bridge(_));
@@ -398,7 +398,7 @@ fn run(
         (-1, -1)
     };
     let spec = Spec {
-        lowers: store.lower_dirs(&img)?,
+        lowers,
         upper: store.upper_dir(id),
         work: store.work_dir(id),
         rootfs: dir.join("rootfs"),

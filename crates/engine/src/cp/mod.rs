@@ -181,9 +181,8 @@ impl Store {
         let root = if c.is_running() {
             RootSpec::Running { pid: c.state.pid }
         } else {
-            let img = self.resolve_image(&c.image_id)?;
             RootSpec::Stopped {
-                lowers: self.lower_dirs(&img)?,
+                lowers: self.lower_dirs_of_id(&c.image_id)?,
                 upper: self.upper_dir(&c.id),
                 work: self.work_dir(&c.id),
                 mountpoint: self.container_dir(&c.id).join("rootfs"),

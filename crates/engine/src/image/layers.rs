@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use super::hash::{HashWriter, sha256_hex, short_hex};
-use super::oci::{Descriptor, Image};
+use super::oci::{Descriptor, Image, ImageConfig};
 use crate::{EngineError, Result, Store, archive};
 
 impl Store {
@@ -201,8 +201,25 @@ impl Store {
 
     /// The unpacked layer dirs of an image, top layer first (overlay's lowerdir order).
     pub fn lower_dirs(&self, img: &Image) -> Result<Vec<PathBuf>> {
+        self.layer_dirs(&img.config.rootfs.diff_ids)
+    }
+
+    /// [`Store::lower_dirs`] of the image with this ID (its config's digest), read from its
+    /// config blob alone: a container's start needs only the layers, while resolving an image
+    /// by ID reads every image's manifest and config (two files per image in the store).
+    pub fn lower_dirs_of_id(&self, image_id: &str) -> Result<Vec<PathBuf>> {
+        let hex = image_id.strip_prefix("sha256:").unwrap_or(image_id);
+        if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(EngineError::NoSuchImage(image_id.to_string()));
+        }
+        let config: ImageConfig = crate::store::read_json(&self.blob_path(image_id))
+            .map_err(|_| EngineError::NoSuchImage(image_id.to_string()))?;
+        self.layer_dirs(&config.rootfs.diff_ids)
+    }
+
+    fn layer_dirs(&self, diff_ids: &[String]) -> Result<Vec<PathBuf>> {
         let mut dirs = Vec::new();
-        for id in img.config.rootfs.diff_ids.iter().rev() {
+        for id in diff_ids.iter().rev() {
             if !self.layer_ready(id) {
                 return Err(EngineError::Corrupt {
                     path: self.layer_dir(id),
@@ -467,6 +484,41 @@ mod tests {
         assert_eq!(
             fs::read(store.blob_path(&d.digest)).unwrap(),
             b"group bytes"
+        );
+    }
+
+    #[test]
+    fn an_images_layers_are_found_from_its_config_alone() {
+        let t = tempfile::tempdir().unwrap();
+        let store = Store::open(t.path().join("s"), t.path().join("cat")).unwrap();
+        let missing = format!("sha256:{}", "a".repeat(64));
+        for id in ["busybox", "sha256:abc", missing.as_str()] {
+            let e = store.lower_dirs_of_id(id).unwrap_err();
+            assert!(matches!(e, EngineError::NoSuchImage(_)), "{id}: {e}");
+        }
+        let (lower, upper) = (
+            format!("sha256:{}", "1".repeat(64)),
+            format!("sha256:{}", "2".repeat(64)),
+        );
+        let config =
+            format!(r#"{{"rootfs":{{"type":"layers","diff_ids":["{lower}","{upper}"]}}}}"#);
+        let id = store
+            .put_blob(super::super::MT_CONFIG, config.as_bytes())
+            .unwrap()
+            .digest;
+        let e = store.lower_dirs_of_id(&id).unwrap_err();
+        assert!(
+            matches!(e, EngineError::Corrupt { .. }),
+            "layers not unpacked: {e}"
+        );
+        for diff_id in [&lower, &upper] {
+            fs::create_dir_all(store.layer_dir(diff_id)).unwrap();
+            fs::write(store.layer_done_marker(diff_id), "0").unwrap();
+        }
+        assert_eq!(
+            store.lower_dirs_of_id(&id).unwrap(),
+            [store.layer_dir(&upper), store.layer_dir(&lower)],
+            "top layer first"
         );
     }
 
