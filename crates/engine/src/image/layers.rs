@@ -8,6 +8,7 @@ use std::sync::mpsc;
 
 use super::hash::{HashWriter, sha256_hex, short_hex};
 use super::oci::{Descriptor, Image, ImageConfig};
+use crate::archive::COPY_BUF;
 use crate::{EngineError, Result, Store, archive};
 
 impl Store {
@@ -39,16 +40,18 @@ impl Store {
         });
         let res = (|| -> Result<()> {
             let (hex, n) = if ours && fs::hard_link(src, &tmp).is_ok() {
-                let mut linked = File::open(&tmp).map_err(|e| EngineError::io(&tmp, e))?;
+                let linked = File::open(&tmp).map_err(|e| EngineError::io(&tmp, e))?;
                 let mut w = HashWriter::new(io::sink());
-                copy_in_pieces(&mut linked, &mut w).map_err(|e| EngineError::io(src, e))?;
+                io::copy(&mut io::BufReader::with_capacity(COPY_BUF, linked), &mut w)
+                    .map_err(|e| EngineError::io(src, e))?;
                 let (_, hex, n) = w.finish();
                 (hex, n)
             } else {
-                let mut input = File::open(src).map_err(|e| EngineError::io(src, e))?;
+                let input = File::open(src).map_err(|e| EngineError::io(src, e))?;
                 let out = File::create(&tmp).map_err(|e| EngineError::io(&tmp, e))?;
                 let mut w = HashWriter::new(out);
-                copy_in_pieces(&mut input, &mut w).map_err(|e| EngineError::io(src, e))?;
+                io::copy(&mut io::BufReader::with_capacity(COPY_BUF, input), &mut w)
+                    .map_err(|e| EngineError::io(src, e))?;
                 let (out, hex, n) = w.finish();
                 out.sync_all().map_err(|e| EngineError::io(&tmp, e))?;
                 (hex, n)
@@ -381,23 +384,6 @@ pub(crate) fn unpack_blob_into(blob: &Path, dest: &Path) -> Result<(u64, String)
     io::copy(&mut reader, &mut io::sink()).map_err(|e| EngineError::io(blob, e))?;
     let hex = reader.finish().map_err(|e| EngineError::io(blob, e))?;
     Ok((size, hex))
-}
-
-/// `io::copy` in 256 KiB reads (its own buffer is 8 KiB: a read(2) per 8 KiB).
-fn copy_in_pieces(from: &mut File, to: &mut impl io::Write) -> io::Result<u64> {
-    let mut buf = vec![0; 256 << 10];
-    let mut n = 0;
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) => return Ok(n),
-            Ok(k) => {
-                to.write_all(&buf[..k])?;
-                n += k as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
 }
 
 /// A layer blob's tar stream: gunzipped when the blob starts with gzip's magic bytes.
