@@ -205,6 +205,28 @@
 //!   (`Store::lower_dirs_of_id`; `cp` from a stopped container too). In a store with the
 //!   five catalog images and five more tags, 20 alternating traced runs: monitor-load 0.92 →
 //!   0.58 ms, monitor-spawn 1.61 → 1.17, totals 14.3 → 12.4 ms.
+//! - Start, ninth session (release, store on tmpfs, load < 0.3): traced total 8.9 ms; untraced
+//!   (Python's subprocess, 40 runs) `run --rm busybox true` 11.5 ms, `--network none` 9.3, the
+//!   floor (`unshare … chroot`) 3.7, `/bin/true` 0.70, `gorae --version` 1.53, `gorae docker ps`
+//!   2.43. So a start of the 18 MB binary costs ~0.8 ms before any work, and a `run` starts it
+//!   twice (CLI, monitor). `perf record` of `gorae --version`: 17 % of its samples in ld.so
+//!   (binding 215 GLOB_DAT symbols under BIND_NOW, mapping libc and libgcc_s; its 22721
+//!   relative relocations are cheap), 65 % in the kernel (exec, faults, exit), 2 % in gorae.
+//!   The same binary with glibc linked statically (`+crt-static`, as packaging/package.sh
+//!   builds the .deb and the tarball): task-clock 1.73 → 1.08 ms and page faults 204 → 176 per
+//!   `--version`, wall 1.85 → 1.39 ms, `docker ps` 2.78 → 2.35 ms (60 alternating runs); `run
+//!   --rm`, blocks of 20 per binary (the holder restarts when the binary changes): 14.05 → 12.88
+//!   and 15.76 → 14.27 ms in two rounds of 80–100 runs. `cargo build` cannot link the binary
+//!   so on stable without `--target` (the flag would reach proc-macros, which then fail to
+//!   build), so this bench's binary, and `cargo run`'s, stay dynamic. `run` also built clap's
+//!   whole command tree three times (the unknown-command check, the Go-style bool rewrite and
+//!   the parse); once now: cli-start 1.26 → 1.11 ms (medians of 15 traced runs, two rounds).
+//!   `perf record -a` over 60 runs: 37 % of the two cores idle (waits: the holder's wiring, the
+//!   RCU grace periods above), gorae's processes 48 % (39 of it in the kernel: the new network
+//!   namespace's devices and sysctls, veth creation, mounts, faults; no single item over 3 %).
+//!   An overlay mount alone is 75–90 µs on tmpfs (15 for a tmpfs). What is left for ≤ 5 ms is
+//!   structural: a process start fewer (a pre-started monitor, or the holder forking one), and
+//!   the network namespace with its veth made ahead of the start instead of during it.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
