@@ -227,6 +227,23 @@
 //!   An overlay mount alone is 75–90 µs on tmpfs (15 for a tmpfs). What is left for ≤ 5 ms is
 //!   structural: a process start fewer (a pre-started monitor, or the holder forking one), and
 //!   the network namespace with its veth made ahead of the start instead of during it.
+//! - Start, tenth session (release, dynamic, store on tmpfs; this session's machine was
+//!   slower: the same binary's `run --rm` 14.7–17.3 ms in blocks). The holder now makes the
+//!   next start's network namespace ahead (`net::spare`: lo up, IPv6 off for new interfaces,
+//!   the pair's container end in it as eth0), once 3 ms pass without a request after an
+//!   attach; the monitor reserves it before its clone, the init joins it (no CLONE_NEWNET),
+//!   and the attach renames, addresses and bridges the pair instead of making it. A netlink
+//!   handle also keeps the link indices it looked up (each lookup had the kernel write out
+//!   the whole link, and one attach looked eth0 up four times). Traced medians of 48 runs in
+//!   blocks of 12, base → now: clone 0.99 → 0.36 ms, network-attach 2.41 → 1.78 (no longer
+//!   the longer of the two paths after the clone: init-go 0.31 → 0.06), holder-connect 0.10
+//!   → 0.19 (the reservation), total 10.98 → 9.18 ms. Untraced, blocks of 20 (the holder
+//!   restarts per binary): 14.72 → 13.68 and 15.10 → 14.53 ms. When the spare was made right
+//!   after the attach's answer, it took the two cores from the start it followed (no gain:
+//!   15.7–16.4 ms without, 15.7–15.9 ms with); after 3 ms of quiet 15.2; after 10 ms nothing,
+//!   as back-to-back runs leave no such gap. With 50 ms between runs (a person typing) every
+//!   start is slower (cold caches: 25.2 ms) and the spare saves 1.6 ms (23.6). A failed
+//!   attach also left the container's cgroups behind; it removes them now.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

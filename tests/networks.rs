@@ -183,21 +183,42 @@ fn the_default_bridge_gives_every_container_an_address_and_they_reach_each_other
             "as {}: {ping}",
             w.name()
         );
-        // An IPv4-only network's interface has IPv6 off, as since Docker 26.0.2
-        // (CVE-2024-32473): no link-local address on eth0; lo keeps ::1.
-        let v6 = w.ok(&["exec", "one", "ip", "-o", "-6", "addr"]);
-        assert!(
-            v6.contains("lo") && v6.contains("::1/128") && !v6.contains("eth0"),
-            "as {}: {v6}",
-            w.name()
-        );
-        let off = w.ok(&[
-            "exec",
-            "one",
-            "cat",
-            "/proc/sys/net/ipv6/conf/eth0/disable_ipv6",
-        ]);
-        assert_eq!(off.trim(), "1", "as {}", w.name());
+        // The first start made its netns; the second joined the one the holder made ahead
+        // (net::spare): both look the same from inside.
+        for (name, ip) in [("one", &ip1), ("two", &ip2)] {
+            let last = ip.rsplit('.').next().unwrap().parse::<u8>().unwrap();
+            let links = w.ok(&["exec", name, "ip", "-o", "link"]);
+            let names: Vec<&str> = links
+                .lines()
+                .filter_map(|l| l.split(": ").nth(1))
+                .map(|n| n.split('@').next().unwrap())
+                .collect();
+            assert_eq!(names, ["lo", "eth0"], "as {}: {links}", w.name());
+            assert!(
+                links.contains(&format!("link/ether 02:42:ac:11:00:{last:02x}")),
+                "as {}: {name}: {links}",
+                w.name()
+            );
+            let route = w.ok(&["exec", name, "ip", "route"]);
+            assert!(route.contains("default via 172.17.0.1 dev eth0"), "{route}");
+            // An IPv4-only network's interface has IPv6 off, as since Docker 26.0.2
+            // (CVE-2024-32473): no link-local address on eth0; lo keeps ::1.
+            let v6 = w.ok(&["exec", name, "ip", "-o", "-6", "addr"]);
+            assert!(
+                v6.contains("lo") && v6.contains("::1/128") && !v6.contains("eth0"),
+                "as {}: {name}: {v6}",
+                w.name()
+            );
+            let off = w.ok(&[
+                "exec",
+                name,
+                "cat",
+                "/proc/sys/net/ipv6/conf/eth0/disable_ipv6",
+            ]);
+            assert_eq!(off.trim(), "1", "as {}: {name}", w.name());
+            let sys = w.ok(&["exec", name, "ls", "/sys/class/net"]);
+            assert_eq!(sys.split_whitespace().collect::<Vec<_>>(), ["eth0", "lo"]);
+        }
         // /etc/hosts names its own address; no embedded DNS on the default bridge.
         let hosts = w.ok(&["exec", "one", "cat", "/etc/hosts"]);
         let hostname = w.ok(&["exec", "one", "hostname"]);

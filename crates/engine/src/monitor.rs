@@ -387,6 +387,12 @@ fn run(
     } else {
         None
     };
+    // The netns made ahead, with the pair for its first endpoint in it (`net::spare`).
+    let first_ifname = c.state.networks.values().map(|e| e.ifname.as_str()).min();
+    let spare = match &mut holder {
+        Some(h) if first_ifname == Some(net::spare::IFNAME) => h.reserve(id),
+        _ => None,
+    };
     trace.lap(Phase::HolderConnect);
     if rootless && let Some(h) = &holder {
         sys::setns_path(Path::new(&h.userns_path()), libc::CLONE_NEWUSER)
@@ -411,7 +417,11 @@ fn run(
         allow_mknod: cg.devices_guarded,
         rootless,
         new_user_ns: rootless && holder.is_none(),
-        new_net_ns: mode != net::NetworkMode::Host,
+        net: match &spare {
+            _ if mode == net::NetworkMode::Host => runtime::NetNs::Host,
+            Some(fd) => runtime::NetNs::Join(fd.as_raw_fd()),
+            None => runtime::NetNs::New,
+        },
         mounts,
         trace_fd: trace_w,
     };
@@ -440,6 +450,7 @@ fn run(
     for fd in child_fds {
         sys::close(fd);
     }
+    drop(spare);
     sys::close(sync_r);
     sys::close(err_w);
     sys::close(trace_w);
@@ -486,6 +497,7 @@ fn run(
             let told = read_to_end(err_r);
             if told.is_empty() {
                 sys::wait_child(pid, false);
+                cg.remove();
                 return Err(e);
             }
             return Ok(init_failed(

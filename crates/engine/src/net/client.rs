@@ -128,8 +128,29 @@ fn spawn_holder(store: &Store, adopt: Option<i32>) -> Result<HolderInfo> {
 }
 
 impl HolderConn {
-    /// Send one request; the reply and the fd of N that came with it.
+    /// Send one request; the fd of N that came with its answer.
     pub fn request(&mut self, req: &Request) -> Result<OwnedFd> {
+        match self.exchange(req)? {
+            (Reply::Ok, fd) => Ok(fd),
+            (Reply::Failed(e), _) => Err(e.into()),
+            (Reply::NoSpare, _) => Err(holder_err("no spare network namespace")),
+        }
+    }
+
+    /// The spare network namespace for `container`'s init to join (`net::spare`), if the
+    /// holder has one; its attach on this connection then uses the pair made in it.
+    pub fn reserve(&mut self, container: &str) -> Option<OwnedFd> {
+        let req = Request::Reserve {
+            container: container.to_string(),
+        };
+        match self.exchange(&req) {
+            Ok((Reply::Ok, fd)) => Some(fd),
+            _ => None,
+        }
+    }
+
+    /// Send one request; the reply and the fd that came with it.
+    fn exchange(&mut self, req: &Request) -> Result<(Reply, OwnedFd)> {
         let mut line = serde_json::to_vec(req).map_err(|e| holder_err(e.to_string()))?;
         line.push(b'\n');
         self.stream
@@ -141,11 +162,9 @@ impl HolderConn {
         self.reader
             .read_line(&mut answer)
             .map_err(|e| holder_err(e.to_string()))?;
-        match serde_json::from_str::<Reply>(&answer) {
-            Ok(Reply::Ok) => Ok(fd),
-            Ok(Reply::Failed(e)) => Err(e.into()),
-            Err(e) => Err(holder_err(format!("bad reply: {e}"))),
-        }
+        serde_json::from_str::<Reply>(&answer)
+            .map(|r| (r, fd))
+            .map_err(|e| holder_err(format!("bad reply: {e}")))
     }
 
     /// The holder's user namespace (rootless: where networked containers are made).

@@ -3,10 +3,10 @@
 //! One holder process per store (`holder`) owns an infra network namespace N (rootless: inside
 //! a user namespace U it also owns) with one Linux bridge per network; a container's eth0 is a
 //! veth pair made there over netlink (`netlink`), its other end moved into the container's
-//! netns. Rootless containers share U, so the holder may configure their netns. Network
-//! records (`record`) are Docker's `network inspect` objects; addresses come from `ipam`;
-//! what a container asked for and got lives in its record (`endpoint`); the monitor and the
-//! CLI reach the holder through `client`.
+//! netns (or made ahead, with the netns itself: `spare`). Rootless containers share U, so the
+//! holder may configure their netns. Network records (`record`) are Docker's `network
+//! inspect` objects; addresses come from `ipam`; what a container asked for and got lives in
+//! its record (`endpoint`); the monitor and the CLI reach the holder through `client`.
 
 pub mod client;
 pub mod connect;
@@ -18,6 +18,7 @@ pub mod ipam;
 pub mod names;
 pub mod netlink;
 pub mod record;
+pub mod spare;
 
 use serde::{Deserialize, Serialize};
 

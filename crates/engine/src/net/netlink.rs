@@ -4,7 +4,8 @@
 //! [`RecordingNetlink`] writes the calls down, so the wiring plan ([`wire_endpoint`]) is tested
 //! without root.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::RawFd;
 use std::sync::Mutex;
@@ -40,6 +41,10 @@ pub trait Netlink {
     ) -> SysResult<()>;
     fn set_master(&self, name: &str, master: &str) -> SysResult<()>;
     fn set_up(&self, name: &str) -> SysResult<()>;
+    /// Rename a link that is down.
+    fn rename_link(&self, name: &str, new_name: &str) -> SysResult<()>;
+    /// Set the MAC of a link that is down.
+    fn set_mac(&self, name: &str, mac: [u8; 6]) -> SysResult<()>;
     fn add_address(&self, name: &str, ip: Ipv4Addr, prefix: u8) -> SysResult<()>;
     fn add_default_route(&self, name: &str, gateway: Ipv4Addr) -> SysResult<()>;
     fn delete_link(&self, name: &str) -> SysResult<()>;
@@ -86,7 +91,36 @@ pub fn wire_endpoint(
 ) -> SysResult<()> {
     ensure_bridge(infra, &w.bridge, w.gateway, w.prefix)?;
     infra.add_veth(&w.host_veth, &w.ifname, ctr_netns, w.mac)?;
+    finish_endpoint(infra, ctr, w, |_| Ok(()))
+}
+
+/// Wire one endpoint onto a pair made ahead (`net::spare`): its end in the container is
+/// already there, named `w.ifname`; the end in N, `spare_host`, takes the endpoint's name,
+/// and the container's end its MAC. A failure removes the pair, as [`wire_endpoint`]'s does.
+pub fn wire_spare(
+    infra: &dyn Netlink,
+    ctr: &dyn Netlink,
+    w: &Wiring,
+    spare_host: &str,
+) -> SysResult<()> {
+    ensure_bridge(infra, &w.bridge, w.gateway, w.prefix)?;
+    if let Err(e) = infra.rename_link(spare_host, &w.host_veth) {
+        let _ = infra.delete_link(spare_host);
+        return Err(e);
+    }
+    finish_endpoint(infra, ctr, w, |ctr| ctr.set_mac(&w.ifname, w.mac))
+}
+
+/// The rest of an endpoint once its pair exists (`first` in the container, then the bridge
+/// port, the address, link and default route); a failure removes the pair.
+fn finish_endpoint(
+    infra: &dyn Netlink,
+    ctr: &dyn Netlink,
+    w: &Wiring,
+    first: impl FnOnce(&dyn Netlink) -> SysResult<()>,
+) -> SysResult<()> {
     let rest = (|| {
+        first(ctr)?;
         infra.set_master(&w.host_veth, &w.bridge)?;
         infra.set_up(&w.host_veth)?;
         ctr.add_address(&w.ifname, w.ip, w.prefix)?;
@@ -103,9 +137,13 @@ pub fn wire_endpoint(
 }
 
 /// The kernel's netlink, in the network namespace the calling thread was in when it opened.
+/// A handle lives for one attach or detach, while nobody else renames or removes links there:
+/// the links' indices it found are kept (each lookup is a round trip that makes the kernel
+/// write out the whole link, ~1.5 KB).
 pub struct RtNetlink {
     sock: Socket,
     seq: Cell<u32>,
+    indices: RefCell<HashMap<String, u32>>,
 }
 
 impl RtNetlink {
@@ -118,6 +156,7 @@ impl RtNetlink {
         Ok(RtNetlink {
             sock,
             seq: Cell::new(1),
+            indices: RefCell::new(HashMap::new()),
         })
     }
 
@@ -178,13 +217,22 @@ impl RtNetlink {
     }
 
     fn find(&self, name: &str) -> SysResult<Option<u32>> {
+        if let Some(i) = self.indices.borrow().get(name) {
+            return Ok(Some(*i));
+        }
         let mut msg = LinkMessage::default();
         msg.attributes.push(LinkAttribute::IfName(name.to_string()));
         match self.request("netlink get link", RouteNetlinkMessage::GetLink(msg), 0) {
-            Ok(answers) => Ok(answers.into_iter().find_map(|a| match a {
-                RouteNetlinkMessage::NewLink(l) => Some(l.header.index),
-                _ => None,
-            })),
+            Ok(answers) => {
+                let found = answers.into_iter().find_map(|a| match a {
+                    RouteNetlinkMessage::NewLink(l) => Some(l.header.index),
+                    _ => None,
+                });
+                if let Some(i) = found {
+                    self.indices.borrow_mut().insert(name.to_string(), i);
+                }
+                Ok(found)
+            }
             Err(e) if e.errno == Errno::ENODEV => Ok(None),
             Err(e) => Err(e),
         }
@@ -257,6 +305,26 @@ impl Netlink for RtNetlink {
         self.set_link("netlink set up", msg)
     }
 
+    fn rename_link(&self, name: &str, new_name: &str) -> SysResult<()> {
+        let index = self.index(name)?;
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        msg.attributes
+            .push(LinkAttribute::IfName(new_name.to_string()));
+        self.set_link("netlink rename link", msg)?;
+        let mut known = self.indices.borrow_mut();
+        known.remove(name);
+        known.insert(new_name.to_string(), index);
+        Ok(())
+    }
+
+    fn set_mac(&self, name: &str, mac: [u8; 6]) -> SysResult<()> {
+        let mut msg = LinkMessage::default();
+        msg.header.index = self.index(name)?;
+        msg.attributes.push(LinkAttribute::Address(mac.to_vec()));
+        self.set_link("netlink set mac", msg)
+    }
+
     fn add_address(&self, name: &str, ip: Ipv4Addr, prefix: u8) -> SysResult<()> {
         let mut msg = AddressMessage::default();
         msg.header.family = AddressFamily::Inet;
@@ -297,6 +365,7 @@ impl Netlink for RtNetlink {
     fn delete_link(&self, name: &str) -> SysResult<()> {
         let mut msg = LinkMessage::default();
         msg.header.index = self.index(name)?;
+        self.indices.borrow_mut().remove(name);
         self.request("netlink delete link", RouteNetlinkMessage::DelLink(msg), 0)
             .map(|_| ())
     }
@@ -315,6 +384,8 @@ pub enum NlCall {
     },
     SetMaster(String, String),
     SetUp(String),
+    RenameLink(String, String),
+    SetMac(String, [u8; 6]),
     AddAddress(String, Ipv4Addr, u8),
     AddDefaultRoute(String, Ipv4Addr),
     DeleteLink(String),
@@ -393,6 +464,15 @@ impl Netlink for RecordingNetlink {
     }
     fn set_up(&self, name: &str) -> SysResult<()> {
         self.record("set_up", NlCall::SetUp(name.into()))
+    }
+    fn rename_link(&self, name: &str, new_name: &str) -> SysResult<()> {
+        self.record(
+            "rename_link",
+            NlCall::RenameLink(name.into(), new_name.into()),
+        )
+    }
+    fn set_mac(&self, name: &str, mac: [u8; 6]) -> SysResult<()> {
+        self.record("set_mac", NlCall::SetMac(name.into(), mac))
     }
     fn add_address(&self, name: &str, ip: Ipv4Addr, prefix: u8) -> SysResult<()> {
         self.record("add_address", NlCall::AddAddress(name.into(), ip, prefix))
@@ -474,6 +554,46 @@ mod tests {
                 .iter()
                 .any(|c| matches!(c, NlCall::AddDefaultRoute(..)))
         );
+    }
+
+    #[test]
+    fn a_spare_pair_is_renamed_given_the_mac_and_wired_like_a_new_one() {
+        let infra = RecordingNetlink::with_links(&["gorae0"]);
+        let ctr = RecordingNetlink::new();
+        wire_spare(&infra, &ctr, &wiring(true), "gspare3").unwrap();
+        assert_eq!(
+            infra.calls(),
+            vec![
+                NlCall::LinkExists("gorae0".into()),
+                NlCall::RenameLink("gspare3".into(), "veth1a2b3c4".into()),
+                NlCall::SetMaster("veth1a2b3c4".into(), "gorae0".into()),
+                NlCall::SetUp("veth1a2b3c4".into()),
+            ]
+        );
+        let gw = Ipv4Addr::new(172, 17, 0, 1);
+        assert_eq!(
+            ctr.calls(),
+            vec![
+                NlCall::SetMac("eth0".into(), [2, 0x42, 172, 17, 0, 2]),
+                NlCall::AddAddress("eth0".into(), Ipv4Addr::new(172, 17, 0, 2), 16),
+                NlCall::SetUp("eth0".into()),
+                NlCall::AddDefaultRoute("eth0".into(), gw),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_spare_that_cannot_take_the_name_is_removed() {
+        let infra = RecordingNetlink::with_links(&["gorae0"]);
+        infra.fail("rename_link", Errno::EEXIST);
+        let ctr = RecordingNetlink::new();
+        let e = wire_spare(&infra, &ctr, &wiring(true), "gspare3").unwrap_err();
+        assert_eq!(e.errno, Errno::EEXIST);
+        assert_eq!(
+            infra.calls().last(),
+            Some(&NlCall::DeleteLink("gspare3".into()))
+        );
+        assert!(ctr.calls().is_empty());
     }
 
     #[test]

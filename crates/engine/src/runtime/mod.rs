@@ -32,6 +32,18 @@ pub use userns::{
     remove_tree_main, spawn_as_container_root, subordinate_range_in, write_id_maps,
 };
 
+/// Where the container's init gets its network namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetNs {
+    /// The monitor's (`--network host`).
+    Host,
+    /// A new one, cloned with the init.
+    New,
+    /// The one open at this fd of the monitor's (a spare made ahead, `net::spare`), joined
+    /// before anything else.
+    Join(RawFd),
+}
+
 /// Everything the container's init needs, prepared by the monitor before the clone.
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -55,8 +67,8 @@ pub struct Spec {
     /// Clone a new user namespace (rootless, unless the monitor joined the network holder's,
     /// which networked rootless containers share).
     pub new_user_ns: bool,
-    /// Clone a new network namespace (all but `--network host`).
-    pub new_net_ns: bool,
+    /// The container's network namespace.
+    pub net: NetNs,
     /// Where the init writes its `trace::INIT_PHASES` checkpoints (-1: no trace).
     pub trace_fd: RawFd,
 }
@@ -327,6 +339,13 @@ fn setup_container(
     stdio: Stdio,
     root_after_pivot: &Path,
 ) -> SysResult<()> {
+    // Before /sys is mounted: its net/ shows the namespace of whoever mounts it.
+    if let NetNs::Join(fd) = spec.net {
+        sys.setns(
+            Path::new(&format!("/proc/self/fd/{fd}")),
+            libc::CLONE_NEWNET,
+        )?;
+    }
     mount_rootfs(sys, spec)?;
     spec.checkpoint(Phase::Rootfs);
     mounts::mount_all(sys, &spec.rootfs, &spec.mounts)?;
@@ -339,7 +358,7 @@ fn setup_container(
     spec.checkpoint(Phase::Pivot);
     mask_paths(sys, root_after_pivot);
     sys.sethostname(&spec.hostname)?;
-    if spec.new_net_ns {
+    if spec.net != NetNs::Host {
         sys.loopback_up()?;
     }
     spec.checkpoint(Phase::Mask);
@@ -358,7 +377,7 @@ pub fn spawn_container(
 ) -> Result<i32, InitFailure> {
     let mut flags =
         libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
-    if spec.new_net_ns {
+    if spec.net == NetNs::New {
         flags |= libc::CLONE_NEWNET;
     }
     if spec.new_user_ns {
@@ -492,7 +511,7 @@ mod tests {
             rootless,
             mounts: vec![],
             new_user_ns: rootless,
-            new_net_ns: true,
+            net: NetNs::New,
             trace_fd: -1,
         }
     }
@@ -752,6 +771,36 @@ mod tests {
             "sethostname: Operation not permitted (os error 1)"
         );
         assert!(!rec.calls().iter().any(|c| c.name() == "capset"));
+    }
+
+    #[test]
+    fn a_spare_netns_is_joined_before_any_mount_and_host_networking_leaves_lo_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let stdio = Stdio::Pipes {
+            stdin: 0,
+            stdout: 1,
+            stderr: 2,
+        };
+        let mut spec = make_spec(tmp.path(), false);
+        spec.net = NetNs::Join(9);
+        let rec = RecordingSyscall::new();
+        setup_container(&rec, &spec, stdio, tmp.path()).unwrap();
+        let calls = rec.calls();
+        assert_eq!(
+            calls.first(),
+            Some(&Call::Setns {
+                path: "/proc/self/fd/9".into(),
+                nstype: libc::CLONE_NEWNET,
+            })
+        );
+        assert!(calls.iter().any(|c| c.name() == "loopback_up"));
+
+        let mut spec = make_spec(&tmp.path().join("host"), false);
+        spec.net = NetNs::Host;
+        let rec = RecordingSyscall::new();
+        setup_container(&rec, &spec, stdio, tmp.path()).unwrap();
+        let names: Vec<&str> = rec.calls().iter().map(Call::name).collect();
+        assert!(!names.contains(&"setns") && !names.contains(&"loopback_up"));
     }
 
     #[test]
