@@ -4,7 +4,9 @@
 //! machine's noise falls on all of them alike, with gorae's busybox and debian loaded into them
 //! (`docker save | docker load`): medians, the middle half (p25–p75) and each engine's median
 //! as a multiple of gorae's:
-//! - `docker run --rm busybox true` (target for gorae: ≤ 5 ms);
+//! - `docker run --rm busybox true` (target for gorae: ≤ 5 ms), back to back and 100 ms apart
+//!   (as a person types: the machine idle when each begins, which the kernel's RCU grace
+//!   periods notice, see the tenth session's notes);
 //! - where gorae's start spends its time: the median of each phase of `GORAE_TRACE_START=1`
 //!   (see src/cli/trace.rs; the phases overlap where processes work at once);
 //! - gorae's start with `-v vol:/d` (what a volume costs), `--network none` and a user network;
@@ -242,8 +244,25 @@
 //!   after the attach's answer, it took the two cores from the start it followed (no gain:
 //!   15.7–16.4 ms without, 15.7–15.9 ms with); after 3 ms of quiet 15.2; after 10 ms nothing,
 //!   as back-to-back runs leave no such gap. With 50 ms between runs (a person typing) every
-//!   start is slower (cold caches: 25.2 ms) and the spare saves 1.6 ms (23.6). A failed
-//!   attach also left the container's cgroups behind; it removes them now.
+//!   start is slower (25.2 ms) and the spare saves 1.6 ms (23.6). A failed attach also left
+//!   the container's cgroups behind; it removes them now.
+//! - Start, tenth session, paced: that slower start was not cold caches. Traced with 100 ms
+//!   between runs, `cgroup-create` took 9.3 ms (0.5 back to back): the CLI's cgroup prime
+//!   (fifth session) moved itself through `cgroup.procs`, which takes the kernel's global
+//!   threadgroup rwsem and, when nothing moved for ~20 ms, waits for an RCU grace period
+//!   while holding the cgroup mutex, so the monitor's mkdirs waited too. A move through
+//!   `cgroup.procs` in Python: 0.03 ms back to back, 9.5–11.6 ms after 20–200 ms of idle;
+//!   "0" (the caller itself) into a v1 `tasks` file skips that lock (kernel/cgroup/cgroup.c
+//!   `cgroup_procs_write_start`): 0.24 ms after the same idle. So in v1 the init (one thread
+//!   until it execs) now joins its cgroups itself first thing (`cgroup::SELF_JOIN`, as `exec`'s
+//!   child does), in v2 the monitor clones it straight into its cgroup (clone3
+//!   CLONE_INTO_CGROUP, a move only where that fails), and the prime is gone. `run --rm`
+//!   with 50 ms between runs, 4 blocks of 15: 22.3 ms (base) → 21.9 (spare) → 13.7 ms; back
+//!   to back, blocks of 20: 13.97 → 13.39 → 13.84 and 13.04 → 12.52 → 12.93 ms (the init's
+//!   own seven moves, 0.49 ms, are on its path, where the monitor's thread made them beside
+//!   it; traced totals 8.65 → 8.34 ms). Cgroup v2, tried in a mount namespace with cgroup2
+//!   mounted on /sys/fs/cgroup (no controllers: the timing, not the limits): paced 22.0 →
+//!   11.3 ms, back to back 12.0 → 10.8 ms.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -251,7 +270,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use common::{Spread, spread};
 
@@ -442,6 +461,16 @@ fn main() {
         rounds,
         &engines,
         |e| timed(|| e.run(&start_args)),
+    );
+    compare(
+        "docker run --rm busybox true, 100 ms apart",
+        "",
+        rounds,
+        &engines,
+        |e| {
+            std::thread::sleep(Duration::from_millis(100));
+            timed(|| e.run(&start_args))
+        },
     );
     start_phases(&bin, &root, &manifest, &start_args);
     // The same with a named volume: what a mount (resolved in the root, bound) costs a start,

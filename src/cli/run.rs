@@ -224,8 +224,7 @@ fn run_container(store: &Store, a: RunArgs) -> CmdResult {
     if a.tty && a.interactive && !attach::stdin_is_tty() && !a.detach {
         return Err(Failure::new(t("err-not-a-tty", &[]), 1));
     }
-    // The monitor's exec (and the kernel's wait before the container joins its cgroups,
-    // `cgroup::prime`) run while this finds the image and creates the container; it is
+    // The monitor's exec runs while this finds the image and creates the container; it is
     // named the container below, or exits with nothing done should that fail.
     let monitor = store
         .spawn_monitor(!a.detach, super::trace::on())

@@ -347,7 +347,6 @@ impl Store {
         wait_attach: bool,
         trace: bool,
     ) -> Result<SpawnedMonitor> {
-        crate::runtime::cgroup::prime();
         let (r, w) = sys::pipe_owned().map_err(EngineError::Sys)?;
         let (go_r, go_w) = sys::pipe_owned().map_err(EngineError::Sys)?;
         let mut cmd = crate::helper::Helper::Monitor.command();

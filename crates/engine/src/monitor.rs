@@ -378,6 +378,9 @@ fn run(
     }
     trace.lap(Phase::Prepare);
     let cg = cgroup::create_with(id, &c.config.resources.limits());
+    // v2: the init is cloned into its cgroup, so nobody moves it (a move may wait for an RCU
+    // grace period, see `cgroup::SELF_JOIN`).
+    let into_cgroup = cg.v2_dir().and_then(|d| File::open(d).ok());
     trace.lap(Phase::CgroupCreate);
     let rootless = runtime::is_rootless();
     // The holder before the clone: rootless, networked containers are made in its user
@@ -423,11 +426,13 @@ fn run(
             None => runtime::NetNs::New,
         },
         mounts,
+        cgroup_tasks: cg.self_join_files(),
+        into_cgroup: into_cgroup.as_ref().map(|d| d.as_raw_fd()),
         trace_fd: trace_w,
     };
     let (sync_r, sync_w) = sys::pipe().map_err(EngineError::Sys)?;
     let (err_r, err_w) = sys::pipe().map_err(EngineError::Sys)?;
-    let pid = runtime::spawn_container(
+    let (pid, in_cgroup) = runtime::spawn_container(
         &spec,
         stdio,
         runtime::SyncPipe {
@@ -451,21 +456,24 @@ fn run(
         sys::close(fd);
     }
     drop(spare);
+    drop(into_cgroup);
     sys::close(sync_r);
     sys::close(err_w);
     sys::close(trace_w);
     trace.lap(Phase::Clone);
     let cloned = super::trace::now();
-    // Joining cgroup v1 hierarchies waits for an RCU grace period (milliseconds): a thread
-    // does it while the holder wires the endpoints and the init makes its root (`runtime::
-    // container_init`); the init runs nothing of the image's before our "go".
+    // Moving the init into v2 cgroups (where it could not be cloned there) may wait for an
+    // RCU grace period (milliseconds): a thread does it while the holder wires the endpoints
+    // and the init makes its root (`runtime::container_init`; in v1 the init joins by
+    // itself); the init runs nothing of the image's before our "go".
     let (wired, joined) = std::thread::scope(|s| {
         let join = || {
             let t = super::trace::now();
             cg.add(pid);
             (t, super::trace::now())
         };
-        let joining = std::thread::Builder::new().spawn_scoped(s, join);
+        let joining = (cg.needs_add() && !in_cgroup)
+            .then(|| std::thread::Builder::new().spawn_scoped(s, join));
         let wired = (|| -> Result<Option<std::os::fd::OwnedFd>> {
             if spec.new_user_ns {
                 runtime::write_id_maps(pid).map_err(EngineError::Sys)?;
@@ -480,8 +488,9 @@ fn run(
         })();
         trace.lap(Phase::NetworkAttach);
         let joined = match joining {
-            Ok(j) => j.join().ok(),
-            Err(_) => Some(join()),
+            Some(Ok(j)) => j.join().ok(),
+            Some(Err(_)) => Some(join()),
+            None => None,
         };
         (wired, joined)
     });

@@ -90,7 +90,7 @@ impl Phase {
 }
 
 /// The init's checkpoints: it writes each as (index here, u8; time, u64 LE) to its trace pipe.
-pub const INIT_PHASES: [Phase; 7] = [
+pub const INIT_PHASES: [Phase; 8] = [
     Phase::InitGo,
     Phase::Rootfs,
     Phase::Mounts,
@@ -98,6 +98,7 @@ pub const INIT_PHASES: [Phase; 7] = [
     Phase::Mask,
     Phase::Seccomp,
     Phase::Capabilities,
+    Phase::CgroupJoin,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

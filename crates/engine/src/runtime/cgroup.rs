@@ -37,6 +37,8 @@ pub struct Cgroups {
     pub dirs: Vec<PathBuf>,
     /// A devices controller guards device nodes (else CAP_MKNOD is dropped).
     pub devices_guarded: bool,
+    /// The dirs are v1 hierarchies' (the init joins them itself: [`Cgroups::self_join_files`]).
+    pub v1: bool,
 }
 
 fn is_v2(root: &Path) -> bool {
@@ -118,6 +120,7 @@ fn create_limited(sys: &dyn Syscall, root: &Path, id: &str, limits: &Limits) -> 
         }
         return cg;
     }
+    cg.v1 = true;
     for ctrl in V1_CONTROLLERS {
         let base = root.join(ctrl);
         if !base.is_dir() {
@@ -167,11 +170,37 @@ impl Cgroups {
         self.add_with(&LinuxSyscall, pid);
     }
 
-    /// Put `pid` in every one of our cgroups.
+    /// Put `pid` in every one of our cgroups, where it does not join them itself (cgroup
+    /// v2: a process can join a domain cgroup only through `cgroup.procs`).
     pub fn add_with(&self, sys: &dyn Syscall, pid: i32) {
+        if self.v1 {
+            return;
+        }
         for d in &self.dirs {
             write(sys, &d.join("cgroup.procs"), &pid.to_string());
         }
+    }
+
+    /// The v2 cgroup to clone the init into (`runtime::Spec::into_cgroup`).
+    pub fn v2_dir(&self) -> Option<&Path> {
+        if self.v1 {
+            return None;
+        }
+        self.dirs.first().map(PathBuf::as_path)
+    }
+
+    /// Whether [`Cgroups::add`] has anything to move.
+    pub fn needs_add(&self) -> bool {
+        !self.v1 && !self.dirs.is_empty()
+    }
+
+    /// The files a single-threaded process writes [`SELF_JOIN`] into to join our v1 cgroups
+    /// itself; none for v2.
+    pub fn self_join_files(&self) -> Vec<PathBuf> {
+        if !self.v1 {
+            return Vec::new();
+        }
+        self.dirs.iter().map(|d| d.join("tasks")).collect()
     }
 
     /// Remove the cgroup dirs once every process in them is gone.
@@ -228,7 +257,7 @@ pub fn kill_leftovers(id: &str) {
     }
     Cgroups {
         dirs,
-        devices_guarded: false,
+        ..Cgroups::default()
     }
     .remove();
 }
@@ -345,43 +374,6 @@ pub fn set_frozen_in(
     }
 }
 
-/// Begin now the wait that a container's join ([`Cgroups::add`]) would otherwise begin.
-///
-/// The first move of a process between cgroups takes the kernel's threadgroup rwsem for
-/// writing, and that waits for an RCU grace period (5–15 ms on a 2-CPU VM: most of a start's
-/// time). Moves that come while that wait is under way, or within a grace period after it,
-/// do not wait again. Writing our own process into the cgroup it is already in takes the
-/// same lock and moves nothing, so a thread doing it when a start begins overlaps the wait
-/// with the monitor's spawn. Once per process; errors (no cgroup of ours to write, rootless)
-/// are silent, as the start then has no cgroups to join either. Cgroup v2's
-/// CLONE_INTO_CGROUP would avoid the move itself, but not for v1 controllers' hierarchies.
-pub fn prime() {
-    static PRIMED: std::sync::Once = std::sync::Once::new();
-    PRIMED.call_once(|| {
-        let _ = std::thread::Builder::new()
-            .name("cgroup-prime".into())
-            .spawn(|| {
-                if let Ok(text) = fs::read_to_string("/proc/self/cgroup") {
-                    prime_in(&LinuxSyscall, Path::new(CGROUP), &text);
-                }
-            });
-    });
-}
-
-/// [`prime`]'s write: "0" (the writer's own process) into its own cgroup's `cgroup.procs`
-/// in one hierarchy of those `/proc/self/cgroup` lists in `text` (one is enough: the lock is
-/// the kernel's, not a hierarchy's), a v1 controller's where there is one.
-fn prime_in(sys: &dyn Syscall, root: &Path, text: &str) {
-    let listed = listed_dirs(root, text);
-    let pick = listed
-        .iter()
-        .find(|(ctrls, ..)| ctrls.split(',').any(|c| V1_CONTROLLERS.contains(&c)))
-        .or_else(|| listed.iter().find(|(ctrls, ..)| ctrls.is_empty()));
-    if let Some((.., dir)) = pick {
-        write(sys, &dir.join("cgroup.procs"), "0");
-    }
-}
-
 /// The cgroups `/proc/<pid>/cgroup` (`text`) lists: each hierarchy's controllers (empty for
 /// v2's), the cgroup's path as listed, and its dir under the cgroup mount `root`.
 fn listed_dirs<'a>(root: &Path, text: &'a str) -> Vec<(&'a str, &'a str, PathBuf)> {
@@ -411,15 +403,32 @@ pub fn join_existing(sys: &dyn Syscall, pid: i32) {
     join_listed(sys, Path::new(CGROUP), &text, std::process::id());
 }
 
-/// Put process `me` into gorae's cgroups among those `/proc/<pid>/cgroup` lists in `text`.
+/// Put process `me` (the caller, single-threaded) into gorae's cgroups among those
+/// `/proc/<pid>/cgroup` lists in `text`: v1 hierarchies by "0" into `tasks` (see
+/// [`SELF_JOIN`]), v2 by its pid into `cgroup.procs`.
 fn join_listed(sys: &dyn Syscall, root: &Path, text: &str, me: u32) {
     let me = me.to_string();
-    for (_, path, dir) in listed_dirs(root, text) {
-        if path.contains("/gorae/") {
+    for (ctrls, path, dir) in listed_dirs(root, text) {
+        if !path.contains("/gorae/") {
+            continue;
+        }
+        if ctrls.is_empty() {
             write(sys, &dir.join("cgroup.procs"), &me);
+        } else {
+            write(sys, &dir.join("tasks"), SELF_JOIN);
         }
     }
 }
+
+/// What a single-threaded process writes into a v1 hierarchy's `tasks` to move itself there.
+///
+/// A move through `cgroup.procs` (or of another task) takes the kernel's global threadgroup
+/// rwsem for writing, which first waits for an RCU grace period while it holds the cgroup
+/// mutex, so every mkdir of a cgroup waits too: ~10 ms on this 2-CPU VM when nothing moved
+/// for 20 ms (a person typing), 0.03 ms in a burst of moves. The calling thread moving itself
+/// ("0" into `tasks`) skips that lock (kernel/cgroup/cgroup.c `cgroup_procs_write_start`):
+/// 0.24 ms after the same idle, in Python. A container's init is one thread until it execs.
+pub const SELF_JOIN: &str = "0";
 
 #[cfg(test)]
 mod tests {
@@ -454,6 +463,36 @@ mod tests {
             rec.writes().last().unwrap(),
             &(own.join("cgroup.procs"), "42".to_string())
         );
+    }
+
+    #[test]
+    fn a_v1_init_joins_by_itself_and_a_v2_one_is_cloned_into_its_cgroup() {
+        let tmp = tempfile::tempdir().unwrap();
+        let v1 = tmp.path().join("v1");
+        fs::create_dir_all(v1.join("pids")).unwrap();
+        fs::create_dir_all(v1.join("memory")).unwrap();
+        let rec = RecordingSyscall::new();
+        let cg = create_in(&rec, &v1, "abc");
+        assert!(!cg.needs_add());
+        assert_eq!(
+            cg.self_join_files(),
+            vec![
+                v1.join("pids/gorae/abc/tasks"),
+                v1.join("memory/gorae/abc/tasks")
+            ]
+        );
+        let before = rec.writes().len();
+        cg.add_with(&rec, 42);
+        assert_eq!(rec.writes().len(), before, "nothing moved into v1 by pid");
+
+        let v2 = tmp.path().join("v2");
+        fs::create_dir_all(&v2).unwrap();
+        fs::write(v2.join("cgroup.controllers"), "memory pids\n").unwrap();
+        let cg = create_in(&RecordingSyscall::new(), &v2, "abc");
+        assert_eq!(cg.v2_dir(), Some(v2.join("gorae/abc").as_path()));
+        assert!(cg.self_join_files().is_empty());
+        // Moved by the monitor only where the clone into it failed.
+        assert!(cg.needs_add());
     }
 
     #[test]
@@ -567,32 +606,10 @@ mod tests {
         assert_eq!(
             rec.writes(),
             vec![
-                (root.join("pids/gorae/abc/cgroup.procs"), "7".into()),
-                (root.join("memory/gorae/abc/cgroup.procs"), "7".into()),
+                (root.join("pids/gorae/abc/tasks"), "0".into()),
+                (root.join("memory/gorae/abc/tasks"), "0".into()),
                 (root.join("gorae/abc/cgroup.procs"), "7".into()),
             ]
         );
-    }
-
-    #[test]
-    fn prime_writes_itself_into_its_own_cgroup_once() {
-        let root = Path::new("/cg");
-        let hybrid =
-            "9:name=systemd:/user.slice/s\n8:pids:/user.slice/s\n7:cpu,cpuacct:/x\n0::/u\n";
-        let rec = RecordingSyscall::new();
-        prime_in(&rec, root, hybrid);
-        assert_eq!(
-            rec.writes(),
-            vec![(root.join("pids/user.slice/s/cgroup.procs"), "0".into())]
-        );
-        let rec = RecordingSyscall::new();
-        prime_in(&rec, root, "0::/user.slice/app.scope\n");
-        assert_eq!(
-            rec.writes(),
-            vec![(root.join("user.slice/app.scope/cgroup.procs"), "0".into())]
-        );
-        let rec = RecordingSyscall::new();
-        prime_in(&rec, root, "");
-        assert!(rec.writes().is_empty());
     }
 }

@@ -69,6 +69,12 @@ pub struct Spec {
     pub new_user_ns: bool,
     /// The container's network namespace.
     pub net: NetNs,
+    /// The v1 cgroups' `tasks` files the init joins by itself, first thing
+    /// (`cgroup::SELF_JOIN`).
+    pub cgroup_tasks: Vec<PathBuf>,
+    /// The v2 cgroup (an open dir) the init is cloned into; where that fails, the monitor
+    /// moves it there.
+    pub into_cgroup: Option<RawFd>,
     /// Where the init writes its `trace::INIT_PHASES` checkpoints (-1: no trace).
     pub trace_fd: RawFd,
 }
@@ -339,6 +345,14 @@ fn setup_container(
     stdio: Stdio,
     root_after_pivot: &Path,
 ) -> SysResult<()> {
+    if !spec.cgroup_tasks.is_empty() {
+        // Best effort, as the monitor's move into v2 ones: a controller that refuses (a
+        // sandbox's) leaves the container without it.
+        for tasks in &spec.cgroup_tasks {
+            let _ = sys.write_file(tasks, cgroup::SELF_JOIN);
+        }
+        spec.checkpoint(Phase::CgroupJoin);
+    }
     // Before /sys is mounted: its net/ shows the namespace of whoever mounts it.
     if let NetNs::Join(fd) = spec.net {
         sys.setns(
@@ -368,13 +382,14 @@ fn setup_container(
     Ok(())
 }
 
-/// Clone the container's init into new namespaces. Returns its pid (in our PID namespace).
+/// Clone the container's init into new namespaces. Returns its pid (in our PID namespace) and
+/// whether it was cloned into `spec.into_cgroup`.
 pub fn spawn_container(
     spec: &Spec,
     stdio: Stdio,
     sync: SyncPipe,
     err_write: RawFd,
-) -> Result<i32, InitFailure> {
+) -> Result<(i32, bool), InitFailure> {
     let mut flags =
         libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
     if spec.net == NetNs::New {
@@ -384,9 +399,15 @@ pub fn spawn_container(
         flags |= libc::CLONE_NEWUSER;
     }
     let rootless = spec.rootless;
+    let into = spec.into_cgroup;
     let spec = spec.clone();
     let mut cb = move || -> isize { container_init(&spec, stdio, sync, err_write) as isize };
-    sys::clone_child(flags, &mut cb).map_err(|e| {
+    if let Some(cgroup) = into
+        && let Ok(pid) = sys::clone_child_into(flags, cgroup, &mut cb)
+    {
+        return Ok((pid, true));
+    }
+    let pid = sys::clone_child(flags, &mut cb).map_err(|e| {
         if rootless && (e == Errno::EPERM || e == Errno::ENOSPC) {
             InitFailure::UsernsDenied {
                 detail: e.to_string(),
@@ -396,7 +417,8 @@ pub fn spawn_container(
                 error: SysError::new("clone", None, e),
             }
         }
-    })
+    })?;
+    Ok((pid, false))
 }
 
 /// Join a running container's namespaces from a fresh child and run `argv` there (for `exec`).
@@ -512,6 +534,8 @@ mod tests {
             mounts: vec![],
             new_user_ns: rootless,
             net: NetNs::New,
+            cgroup_tasks: vec![],
+            into_cgroup: None,
             trace_fd: -1,
         }
     }
@@ -801,6 +825,33 @@ mod tests {
         setup_container(&rec, &spec, stdio, tmp.path()).unwrap();
         let names: Vec<&str> = rec.calls().iter().map(Call::name).collect();
         assert!(!names.contains(&"setns") && !names.contains(&"loopback_up"));
+    }
+
+    #[test]
+    fn a_v1_init_joins_its_cgroups_itself_before_anything_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut spec = make_spec(tmp.path(), false);
+        spec.cgroup_tasks = vec![
+            "/cg/pids/gorae/c0/tasks".into(),
+            "/cg/memory/gorae/c0/tasks".into(),
+        ];
+        spec.net = NetNs::Join(9);
+        let rec = RecordingSyscall::new();
+        let stdio = Stdio::Pipes {
+            stdin: 0,
+            stdout: 1,
+            stderr: 2,
+        };
+        setup_container(&rec, &spec, stdio, tmp.path()).unwrap();
+        let names: Vec<&str> = rec.calls().iter().map(Call::name).take(3).collect();
+        assert_eq!(names, ["write", "write", "setns"]);
+        assert_eq!(
+            rec.writes()[..2],
+            [
+                (PathBuf::from("/cg/pids/gorae/c0/tasks"), "0".to_string()),
+                (PathBuf::from("/cg/memory/gorae/c0/tasks"), "0".to_string()),
+            ]
+        );
     }
 
     #[test]

@@ -381,6 +381,43 @@ pub fn clone_child(flags: libc::c_int, cb: &mut dyn FnMut() -> isize) -> Result<
     Ok(pid.as_raw())
 }
 
+/// CLONE_INTO_CGROUP (Linux 5.7; libc's constant overflows its `c_int`).
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// [`clone_child`] straight into the cgroup v2 dir open at `cgroup` (clone3's
+/// CLONE_INTO_CGROUP), so nobody has to move the child there. An error (a kernel without
+/// clone3 or the flag, a cgroup that refuses) leaves it to [`clone_child`] and a move.
+pub fn clone_child_into(
+    flags: libc::c_int,
+    cgroup: RawFd,
+    cb: &mut dyn FnMut() -> isize,
+) -> Result<i32, Errno> {
+    // SAFETY: all-zero is a valid clone_args (no pidfd, tid pointers, stack or tls).
+    let mut args: libc::clone_args = unsafe { std::mem::zeroed() };
+    args.flags = u64::from(flags as u32) | CLONE_INTO_CGROUP;
+    args.exit_signal = libc::SIGCHLD as u64;
+    args.cgroup = cgroup as u64;
+    // SAFETY: as for `clone_child`, the monitor that calls this is single-threaded. Without
+    // CLONE_VM and a stack the child runs on a copy of ours, as after fork: it runs `cb` and
+    // exits without returning into the caller.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &mut args as *mut libc::clone_args,
+            std::mem::size_of::<libc::clone_args>(),
+        )
+    };
+    match r {
+        -1 => Err(Errno::last()),
+        0 => {
+            let code = cb();
+            // SAFETY: the child's end; nothing of the parent's to unwind or flush.
+            unsafe { libc::_exit(code as libc::c_int) }
+        }
+        pid => Ok(pid as i32),
+    }
+}
+
 /// Let the child of `cmd` inherit `fds` (they stay close-on-exec in this process, so no other
 /// child gets them); it finds them at the same numbers, e.g. as /proc/self/fd/N.
 pub fn on_spawn_keep_fds(cmd: &mut std::process::Command, fds: [RawFd; 2]) {
