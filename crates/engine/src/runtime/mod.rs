@@ -507,6 +507,13 @@ mod tests {
     use super::sys::{Call, RecordingSyscall};
     use super::*;
 
+    /// The init's stdio as the recording tests give it.
+    const PIPES: Stdio = Stdio::Pipes {
+        stdin: 0,
+        stdout: 1,
+        stderr: 2,
+    };
+
     fn make_spec(dir: &Path, rootless: bool) -> Spec {
         let layers = dir.join("layers");
         for l in ["l1", "l2"] {
@@ -744,11 +751,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let spec = make_spec(tmp.path(), true);
         let rec = RecordingSyscall::new();
-        let stdio = Stdio::Pipes {
-            stdin: 0,
-            stdout: 1,
-            stderr: 2,
-        };
+        let stdio = PIPES;
         setup_container(&rec, &spec, stdio, tmp.path()).unwrap();
         let names: Vec<&str> = rec
             .calls()
@@ -800,11 +803,7 @@ mod tests {
     #[test]
     fn a_spare_netns_is_joined_before_any_mount_and_host_networking_leaves_lo_alone() {
         let tmp = tempfile::tempdir().unwrap();
-        let stdio = Stdio::Pipes {
-            stdin: 0,
-            stdout: 1,
-            stderr: 2,
-        };
+        let stdio = PIPES;
         let mut spec = make_spec(tmp.path(), false);
         spec.net = NetNs::Join(9);
         let rec = RecordingSyscall::new();
@@ -837,11 +836,7 @@ mod tests {
         ];
         spec.net = NetNs::Join(9);
         let rec = RecordingSyscall::new();
-        let stdio = Stdio::Pipes {
-            stdin: 0,
-            stdout: 1,
-            stderr: 2,
-        };
+        let stdio = PIPES;
         setup_container(&rec, &spec, stdio, tmp.path()).unwrap();
         let names: Vec<&str> = rec.calls().iter().map(Call::name).take(3).collect();
         assert_eq!(names, ["write", "write", "setns"]);
