@@ -7,7 +7,7 @@
 use std::io::IsTerminal;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{Arg, Command, CommandFactory};
+use clap::{Arg, Command};
 use unicode_width::UnicodeWidthStr;
 
 use super::Cli;
@@ -436,8 +436,7 @@ pub fn refused_on_create(m: &clap::ArgMatches, argv: &[String]) -> Option<String
 
 /// [`refused_on_create`] given `create`'s own matches (`docker container create`'s too).
 pub fn refused_create_flag(sub: &clap::ArgMatches, argv: &[String]) -> Option<String> {
-    let root = Cli::command();
-    let create = root.find_subcommand("create")?;
+    let create = super::args::command_of("create")?;
     let id = NOT_ON_CREATE
         .into_iter()
         .find(|id| sub.value_source(id) == Some(clap::parser::ValueSource::CommandLine))?;

@@ -197,7 +197,7 @@ pub struct Page {
 /// The page of `docker PATH`, a short form or a management form.
 pub fn page(path: &str) -> Option<Page> {
     let Some((group, name)) = path.split_once(' ') else {
-        let cmd = Cli::command().find_subcommand(path)?.clone();
+        let cmd = super::args::command_of(path)?;
         return Some(Page {
             cmd,
             path: path.to_string(),
@@ -213,12 +213,20 @@ pub fn page(path: &str) -> Option<Page> {
             } else {
                 "CONTAINER"
             };
-            let cmd = Cli::command().find_subcommand("inspect")?.clone();
-            cmd.mut_arg("kind", |a| a.hide(true))
-                .override_usage(format!("[OPTIONS] {what} [{what}...]"))
+            let cmd = super::args::command_of("inspect")?;
+            // Its flags are made (`args::command_of`): `mut_arg` would move the arg out of the
+            // place clap's built lookup has it, `mut_args` keeps each where it is.
+            cmd.mut_args(|a| {
+                if a.get_id() == "kind" {
+                    a.hide(true)
+                } else {
+                    a
+                }
+            })
+            .override_usage(format!("[OPTIONS] {what} [{what}...]"))
         }
         Some(target) => {
-            let cmd = Cli::command().find_subcommand(target)?.clone();
+            let cmd = super::args::command_of(target)?;
             return Some(Page {
                 cmd: cmd.name(sub.name),
                 path: path.to_string(),
