@@ -395,29 +395,37 @@ fn listed_dirs<'a>(root: &Path, text: &'a str) -> Vec<(&'a str, &'a str, PathBuf
         .collect()
 }
 
-/// Put the calling process into the cgroups of process `pid` (for `exec`).
-pub fn join_existing(sys: &dyn Syscall, pid: i32) {
-    let Ok(text) = fs::read_to_string(format!("/proc/{pid}/cgroup")) else {
-        return;
-    };
-    join_listed(sys, Path::new(CGROUP), &text, std::process::id());
+/// Put the calling process into the v1 cgroups of process `pid` (for `exec`); its v2 cgroup,
+/// if gorae made it, is returned for the caller's child to be born in (`sys::fork_into`), or
+/// to join by [`join_v2_at`] where it cannot be.
+pub fn join_existing(sys: &dyn Syscall, pid: i32) -> Option<PathBuf> {
+    let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    join_listed(sys, Path::new(CGROUP), &text)
 }
 
-/// Put process `me` (the caller, single-threaded) into gorae's cgroups among those
-/// `/proc/<pid>/cgroup` lists in `text`: v1 hierarchies by "0" into `tasks` (see
-/// [`SELF_JOIN`]), v2 by its pid into `cgroup.procs`.
-fn join_listed(sys: &dyn Syscall, root: &Path, text: &str, me: u32) {
-    let me = me.to_string();
+/// Put the caller (single-threaded) into gorae's v1 cgroups among those `/proc/<pid>/cgroup`
+/// lists in `text` by "0" into `tasks` (see [`SELF_JOIN`]); the v2 one's dir is returned.
+fn join_listed(sys: &dyn Syscall, root: &Path, text: &str) -> Option<PathBuf> {
+    let mut v2 = None;
     for (ctrls, path, dir) in listed_dirs(root, text) {
         if !path.contains("/gorae/") {
             continue;
         }
         if ctrls.is_empty() {
-            write(sys, &dir.join("cgroup.procs"), &me);
+            v2 = Some(dir);
         } else {
             write(sys, &dir.join("tasks"), SELF_JOIN);
         }
     }
+    v2
+}
+
+/// Move the caller into the v2 cgroup open at `dir` (a kernel without CLONE_INTO_CGROUP),
+/// through the descriptor: the caller may be in the container's mount namespace by now.
+pub fn join_v2_at(dir: &std::os::fd::OwnedFd) -> std::io::Result<()> {
+    use std::io::Write;
+    let procs = super::sys::dirfd::open_at(dir, "cgroup.procs".as_ref(), libc::O_WRONLY, 0)?;
+    fs::File::from(procs).write_all(std::process::id().to_string().as_bytes())
 }
 
 /// What a single-threaded process writes into a v1 hierarchy's `tasks` to move itself there.
@@ -597,19 +605,19 @@ mod tests {
     fn exec_joins_only_gorae_cgroups_of_the_container() {
         let rec = RecordingSyscall::new();
         let root = Path::new("/cg");
-        join_listed(
+        let v2 = join_listed(
             &rec,
             root,
             "12:pids:/gorae/abc\n11:memory,foo:/gorae/abc\n3:cpu:/user.slice\n0::/gorae/abc\n",
-            7,
         );
         assert_eq!(
             rec.writes(),
             vec![
                 (root.join("pids/gorae/abc/tasks"), "0".into()),
                 (root.join("memory/gorae/abc/tasks"), "0".into()),
-                (root.join("gorae/abc/cgroup.procs"), "7".into()),
             ]
         );
+        // The v2 one is left to the exec's child to be born in (`sys::fork_into`).
+        assert_eq!(v2, Some(root.join("gorae/abc")));
     }
 }

@@ -18,7 +18,7 @@ mod userns;
 
 use std::ffi::CString;
 use std::fs;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -434,7 +434,8 @@ pub fn join_and_exec(
     let join = |error: SysError| InitFailure::JoinSyscall { error };
     let linux = &LinuxSyscall;
     sys::set_not_dumpable();
-    cgroup::join_existing(linux, pid);
+    // Opened here, in our mount namespace: the child is born in it (a move would wait).
+    let v2 = cgroup::join_existing(linux, pid).and_then(|d| sys::dirfd::open_dir_path(&d).ok());
     let user_ns = format!("/proc/{pid}/ns/user");
     if fs::read_link(&user_ns).ok() != fs::read_link("/proc/self/ns/user").ok()
         && let Err(e) = linux.setns(Path::new(&user_ns), libc::CLONE_NEWUSER)
@@ -454,8 +455,17 @@ pub fn join_and_exec(
     }
     // Entering a PID namespace applies to children: fork once more.
     // The caller is a single-threaded forked child.
-    match sys::fork() {
+    let forked = match v2.as_ref().map(|d| (d, sys::fork_into(0, d.as_raw_fd()))) {
+        Some((_, Ok(forked))) => Ok(forked),
+        Some((dir, Err(_))) => {
+            let _ = cgroup::join_v2_at(dir);
+            sys::fork()
+        }
+        None => sys::fork(),
+    };
+    match forked {
         Ok(sys::Forked::Child) => {
+            drop(v2);
             sys::reset_signals();
             // Killing the process we fork (a health probe's timeout) ends this one too.
             sys::die_with_parent();

@@ -392,14 +392,29 @@ pub fn clone_child_into(
     cgroup: RawFd,
     cb: &mut dyn FnMut() -> isize,
 ) -> Result<i32, Errno> {
+    match fork_into(flags, cgroup)? {
+        Forked::Child => {
+            let code = cb();
+            // SAFETY: the child's end; nothing of the parent's to unwind or flush.
+            unsafe { libc::_exit(code as libc::c_int) }
+        }
+        Forked::Parent(pid) => Ok(pid),
+    }
+}
+
+/// [`fork`] with clone `flags` (new namespaces), the child born in the cgroup v2 dir open at
+/// `cgroup` (clone3's CLONE_INTO_CGROUP): a move through `cgroup.procs` waits for an RCU grace
+/// period when nothing moved for a while (see `cgroup::SELF_JOIN`), a birth there does not.
+/// An error (a kernel before 5.7, a cgroup that refuses) leaves it to the caller to move.
+/// Only for a single-threaded caller, as [`fork`].
+pub fn fork_into(flags: libc::c_int, cgroup: RawFd) -> Result<Forked, Errno> {
     // SAFETY: all-zero is a valid clone_args (no pidfd, tid pointers, stack or tls).
     let mut args: libc::clone_args = unsafe { std::mem::zeroed() };
     args.flags = u64::from(flags as u32) | CLONE_INTO_CGROUP;
     args.exit_signal = libc::SIGCHLD as u64;
     args.cgroup = cgroup as u64;
-    // SAFETY: as for `clone_child`, the monitor that calls this is single-threaded. Without
-    // CLONE_VM and a stack the child runs on a copy of ours, as after fork: it runs `cb` and
-    // exits without returning into the caller.
+    // SAFETY: callers are single-threaded. Without CLONE_VM and a stack the child runs on a
+    // copy of ours, as after fork.
     let r = unsafe {
         libc::syscall(
             libc::SYS_clone3,
@@ -409,12 +424,8 @@ pub fn clone_child_into(
     };
     match r {
         -1 => Err(Errno::last()),
-        0 => {
-            let code = cb();
-            // SAFETY: the child's end; nothing of the parent's to unwind or flush.
-            unsafe { libc::_exit(code as libc::c_int) }
-        }
-        pid => Ok(pid as i32),
+        0 => Ok(Forked::Child),
+        pid => Ok(Forked::Parent(pid as i32)),
     }
 }
 
