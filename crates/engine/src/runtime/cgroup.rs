@@ -149,9 +149,9 @@ fn create_limited(sys: &dyn Syscall, root: &Path, id: &str, limits: &Limits) -> 
             "freezer" | "cpuacct" | "blkio" => true,
             _ => {
                 let ok = write(&own.join("devices.deny"), "a")
-                    && DEVICE_ALLOW
-                        .iter()
-                        .all(|r| write(&own.join("devices.allow"), r));
+                    && sys
+                        .write_each(&own.join("devices.allow"), DEVICE_ALLOW)
+                        .is_ok();
                 cg.devices_guarded = ok;
                 ok
             }
@@ -217,7 +217,10 @@ impl Cgroups {
 
     /// Whether the memory controller recorded an OOM kill.
     pub fn oom_killed(&self) -> bool {
-        self.dirs.iter().any(|d| {
+        // v1: only the memory hierarchy has the counter (the others would be failed opens on
+        // the exit path).
+        let memory = |d: &&PathBuf| !self.v1 || d.components().any(|c| c.as_os_str() == "memory");
+        self.dirs.iter().filter(memory).any(|d| {
             fs::read_to_string(d.join("memory.events"))
                 .or_else(|_| fs::read_to_string(d.join("memory.oom_control")))
                 .map(|s| {

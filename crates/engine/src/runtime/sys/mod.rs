@@ -127,6 +127,11 @@ pub trait Syscall {
     fn set_parent_death_signal(&self, sig: i32) -> SysResult<()>;
     /// Write a whole (cgroup, /proc) file.
     fn write_file(&self, path: &Path, value: &str) -> SysResult<()>;
+    /// Write each of `values` into `path` with a write of its own (cgroupfs takes one rule per
+    /// write: `devices.allow`), stopping at the first refused.
+    fn write_each(&self, path: &Path, values: &[&str]) -> SysResult<()> {
+        values.iter().try_for_each(|v| self.write_file(path, v))
+    }
     /// Create a directory and its parents (cgroups).
     fn create_dir_all(&self, path: &Path) -> SysResult<()>;
     fn remove_dir(&self, path: &Path) -> SysResult<()>;
