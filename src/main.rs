@@ -50,5 +50,6 @@ fn run_helper(helper: Helper, args: &[String]) -> i32 {
         Helper::Copy => gorae::engine::cp::main(args),
         Helper::Health => gorae::engine::health::main(args),
         Helper::Probe => gorae::engine::doctor::probe_main(args),
+        Helper::SpareMonitor => monitor::spare::main(args),
     }
 }

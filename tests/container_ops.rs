@@ -465,6 +465,12 @@ fn update_changes_the_limits_of_a_running_container() {
 /// The monitor processes (`gorae __monitor <id> …`) serving the store at `root`, as
 /// (pid, arguments after `__monitor`).
 fn monitors_of(root: &std::path::Path) -> Vec<(String, Vec<String>)> {
+    helpers_of(root, "__monitor")
+}
+
+/// The processes of helper `name` (`gorae __monitor …`, `gorae __spare-monitor …`) of the
+/// store at `root`, as (pid, arguments after the name).
+fn helpers_of(root: &std::path::Path, name: &str) -> Vec<(String, Vec<String>)> {
     let want = format!("GORAE_ROOT={}", root.display());
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -479,7 +485,7 @@ fn monitors_of(root: &std::path::Path) -> Vec<(String, Vec<String>)> {
             .map(|a| String::from_utf8_lossy(a).to_string())
             .collect();
         let ours = environ.split(|b| *b == 0).any(|v| v == want.as_bytes());
-        if let Some(pos) = args.iter().position(|a| a == "__monitor")
+        if let Some(pos) = args.iter().position(|a| a == name)
             && ours
         {
             out.push((
@@ -489,6 +495,95 @@ fn monitors_of(root: &std::path::Path) -> Vec<(String, Vec<String>)> {
         }
     }
     out
+}
+
+/// The spare monitors (`gorae __spare-monitor`) of the store at `root`, by pid.
+fn spares_of(root: &std::path::Path) -> Vec<String> {
+    helpers_of(root, "__spare-monitor")
+        .into_iter()
+        .map(|(pid, _)| pid)
+        .collect()
+}
+
+/// `f()` once it is true, polled for up to `secs`.
+fn within(secs: u64, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !f() {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    true
+}
+
+#[test]
+fn a_finished_monitor_waits_for_the_next_run_and_leaves_with_its_store() {
+    let s = pulled();
+    let root = s.root();
+    s.ok(&["run", "--rm", "busybox", "true"]);
+    assert!(
+        within(5, || spares_of(&root).len() == 1),
+        "{:?}",
+        spares_of(&root)
+    );
+    let spare = spares_of(&root).remove(0);
+    // The next run claims it: the same process is the new container's monitor, named on its
+    // command line as a spawned one is, and no spare is left until a monitor finishes.
+    let id = s.ok(&["run", "-d", "--name", "next", "busybox", "sleep", "30"]);
+    let id = id.trim();
+    let mons = monitors_of(&root);
+    assert!(
+        mons.iter()
+            .any(|(pid, a)| pid == &spare && a.first().map(String::as_str) == Some(id)),
+        "spare {spare} is not the monitor of {id}: {mons:?}"
+    );
+    assert_eq!(spares_of(&root), Vec::<String>::new());
+    assert_eq!(s.ok(&["logs", "next"]), "");
+    // Its container ended: `stop` and `rm` see that by the monitor's end, and the next
+    // spare is a process of its own.
+    s.ok(&["stop", "-t", "0", "next"]);
+    s.ok(&["rm", "next"]);
+    assert!(
+        within(5, || spares_of(&root).len() == 1),
+        "{:?}",
+        spares_of(&root)
+    );
+    let spare = spares_of(&root).remove(0);
+    assert!(monitors_of(&root).is_empty(), "{:?}", monitors_of(&root));
+    // A run in another mount namespace is not served by it (its containers' mounts would be
+    // made in this one): it spawns its own monitor, and this spare leaves.
+    if common::is_root() {
+        let out = std::process::Command::new("unshare")
+            .args(["-m", "--propagation", "private"])
+            .arg(common::bin())
+            .args(["docker", "run", "--rm", "busybox", "echo", "apart"])
+            .env("GORAE_ROOT", &root)
+            .env("GORAE_IMAGES", common::catalog())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "apart\n");
+        assert!(
+            within(5, || !spares_of(&root).contains(&spare)),
+            "{:?}",
+            spares_of(&root)
+        );
+    } else {
+        eprintln!("skipped: a run in another mount namespace (unshare -m needs root)");
+    }
+    // With its store gone, a spare leaves (it looks every few seconds).
+    assert!(within(5, || !spares_of(&root).is_empty()));
+    std::fs::remove_dir_all(&root).unwrap();
+    assert!(
+        within(10, || spares_of(&root).is_empty()),
+        "{:?}",
+        spares_of(&root)
+    );
 }
 
 #[test]

@@ -26,10 +26,13 @@ pub enum Helper {
     Health,
     /// `__probe <scratch dir>`: try the namespaces and mounts containers need (`doctor`).
     Probe,
+    /// `__spare-monitor <room>`: a monitor made ahead, waiting for the next `run` to claim it
+    /// (`monitor::spare`); `<room>` only holds room for the command line it takes on.
+    SpareMonitor,
 }
 
 impl Helper {
-    pub const ALL: [Helper; 8] = [
+    pub const ALL: [Helper; 9] = [
         Helper::Monitor,
         Helper::RemoveTree,
         Helper::PackUpper,
@@ -38,6 +41,7 @@ impl Helper {
         Helper::Copy,
         Helper::Health,
         Helper::Probe,
+        Helper::SpareMonitor,
     ];
 
     pub fn arg(self) -> &'static str {
@@ -50,6 +54,7 @@ impl Helper {
             Helper::Copy => "__cp",
             Helper::Health => "__health",
             Helper::Probe => "__probe",
+            Helper::SpareMonitor => "__spare-monitor",
         }
     }
 

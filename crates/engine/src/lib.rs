@@ -29,6 +29,7 @@ pub mod archive;
 pub mod attach;
 pub mod auth;
 pub mod build;
+pub mod claim;
 pub mod container;
 pub mod cp;
 pub mod df;

@@ -347,18 +347,28 @@ impl Store {
         wait_attach: bool,
         trace: bool,
     ) -> Result<SpawnedMonitor> {
+        // The container's ID is chosen here, so `ps` shows whose monitor this is; it waits
+        // for a line on stdin saying the record is there (EOF first: nothing to start).
+        let mut args = vec![id.to_string(), "--await-create".to_string()];
+        if wait_attach {
+            args.push("--wait-attach".into());
+        }
+        if trace {
+            args.push("--trace".into());
+        }
+        // A monitor made ahead (`monitor::spare`) saves the exec of one.
+        if let Some((go, status)) = crate::claim::claim(&self.root, &args) {
+            return Ok(SpawnedMonitor {
+                container_id: id.to_string(),
+                go,
+                status: BufReader::new(status),
+                root: self.root.clone(),
+            });
+        }
         let (r, w) = sys::pipe_owned().map_err(EngineError::Sys)?;
         let (go_r, go_w) = sys::pipe_owned().map_err(EngineError::Sys)?;
         let mut cmd = crate::helper::Helper::Monitor.command();
-        // The container's ID is chosen here, so `ps` shows whose monitor this is; it waits
-        // for a line on stdin saying the record is there (EOF first: nothing to start).
-        cmd.arg(id).arg("--await-create");
-        if wait_attach {
-            cmd.arg("--wait-attach");
-        }
-        if trace {
-            cmd.arg("--trace");
-        }
+        cmd.args(&args);
         // The status pipe is the monitor's stdout until it takes it (`monitor::main`), and the
         // monitor starts its own session: with nothing to run between fork and exec, std
         // spawns with posix_spawn (vfork) instead of copying this process with fork.

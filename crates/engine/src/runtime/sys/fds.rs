@@ -380,23 +380,37 @@ pub fn open_pty_in_container(sys: &dyn Syscall, socket: RawFd) -> SysResult<RawF
 
 /// Receive one fd sent with SCM_RIGHTS; None when the peer closed without sending.
 pub fn recv_fd(socket: RawFd) -> Option<RawFd> {
-    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
     let mut buf = [0u8; 1];
-    let mut iov = [io::IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let (_, fds) = recv_with_fds(socket, &mut buf).ok()?;
+    let mut fds = fds.into_iter();
+    let first = fds.next()?;
+    Some(std::os::fd::IntoRawFd::into_raw_fd(first))
+}
+
+/// Receive bytes into `buf` and the descriptors sent with them (SCM_RIGHTS, close-on-exec):
+/// the count read (0: the peer closed) and the descriptors, owned.
+pub fn recv_with_fds(socket: RawFd, buf: &mut [u8]) -> io::Result<(usize, Vec<OwnedFd>)> {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+    let mut iov = [io::IoSliceMut::new(buf)];
+    let mut space = nix::cmsg_space!([RawFd; 4]);
     let msg = recvmsg::<()>(
         socket,
         &mut iov,
         Some(&mut space),
         MsgFlags::MSG_CMSG_CLOEXEC,
     )
-    .ok()?;
-    for c in msg.cmsgs().ok()? {
-        if let ControlMessageOwned::ScmRights(fds) = c {
-            return fds.first().copied();
+    .map_err(io::Error::from)?;
+    let mut fds = Vec::new();
+    for c in msg.cmsgs().map_err(io::Error::from)? {
+        if let ControlMessageOwned::ScmRights(got) = c {
+            // SAFETY: SCM_RIGHTS just installed these fds in our table; nothing else has them.
+            fds.extend(
+                got.into_iter()
+                    .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
+            );
         }
     }
-    None
+    Ok((msg.bytes, fds))
 }
 
 /// [`recv_fd`], owned: the received descriptor closes when dropped.
@@ -424,9 +438,13 @@ pub fn socketpair() -> SysResult<(RawFd, RawFd)> {
 
 /// Send one fd with SCM_RIGHTS (and one byte). False when the peer is gone.
 pub fn send_fd(socket: RawFd, fd: RawFd) -> bool {
+    send_with_fds(socket, b"f", &[fd]).is_ok_and(|n| n == 1)
+}
+
+/// Send `data` (or as much as the socket takes at once: the count) with `fds` (SCM_RIGHTS).
+pub fn send_with_fds(socket: RawFd, data: &[u8], fds: &[RawFd]) -> io::Result<usize> {
     use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
-    let fds = [fd];
-    let cmsg = [ControlMessage::ScmRights(&fds)];
-    let iov = [io::IoSlice::new(b"f")];
-    sendmsg::<()>(socket, &iov, &cmsg, MsgFlags::empty(), None).is_ok()
+    let cmsg = [ControlMessage::ScmRights(fds)];
+    let iov = [io::IoSlice::new(data)];
+    sendmsg::<()>(socket, &iov, &cmsg, MsgFlags::MSG_NOSIGNAL, None).map_err(io::Error::from)
 }

@@ -607,6 +607,57 @@ pub fn fill_random(buf: &mut [u8]) -> bool {
 }
 
 /// The seccomp filter, as the kernel applies it (raw syscalls in forked children).
+/// Replace this process's environment with `vars` (a spare monitor taking on its CLI's).
+/// Only for a single-threaded process: the C library's environment is not guarded against a
+/// reader on another thread.
+pub fn replace_environment(vars: &[(std::ffi::OsString, std::ffi::OsString)]) {
+    let old: Vec<std::ffi::OsString> = std::env::vars_os().map(|(k, _)| k).collect();
+    for k in old {
+        // SAFETY: the caller is single-threaded (see above).
+        unsafe { std::env::remove_var(k) };
+    }
+    for (k, v) in vars {
+        if !k.is_empty() && !k.as_encoded_bytes().contains(&b'=') {
+            // SAFETY: as above.
+            unsafe { std::env::set_var(k, v) };
+        }
+    }
+}
+
+/// Write `args` over this process's command line, as `ps` and /proc/<pid>/cmdline show it,
+/// within the room its own arguments took at exec (a spare monitor that took on a container
+/// names it, as a spawned monitor does). The rest of that room is left as NUL bytes. False
+/// when they do not fit.
+pub fn overwrite_cmdline(args: &[&str]) -> bool {
+    // /proc/self/stat's fields 48 and 49 (proc(5)): where the argument strings are; the
+    // comm field in parentheses may hold spaces, so count from after its closing one.
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return false;
+    };
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return false;
+    };
+    // `rest` starts with field 3 (state).
+    let field = |n: usize| -> Option<usize> { rest.split_whitespace().nth(n - 3)?.parse().ok() };
+    let (Some(start), Some(end)) = (field(48), field(49)) else {
+        return false;
+    };
+    let mut text: Vec<u8> = Vec::new();
+    for a in args {
+        text.extend_from_slice(a.as_bytes());
+        text.push(0);
+    }
+    if start == 0 || end <= start || text.len() > end - start {
+        return false;
+    }
+    text.resize(end - start, 0);
+    // SAFETY: [start, end) is where the kernel put our argument strings at exec, in our own
+    // writable stack mapping; nothing holds a Rust reference into it (std reads argv through
+    // raw pointers, only when asked), and the caller is single-threaded.
+    unsafe { std::ptr::copy_nonoverlapping(text.as_ptr(), start as *mut u8, text.len()) };
+    true
+}
+
 #[cfg(test)]
 mod seccomp_tests {
     use super::super::super::seccomp::{install, program};

@@ -9,7 +9,8 @@
 //!
 //! When the process exits and its restart policy says so (`restart`), the monitor waits out the
 //! back-off and re-executes itself with `--restarted <ms>` for the next run (no status pipe
-//! then: nobody waits for it).
+//! then: nobody waits for it). Otherwise it starts the store's next monitor ahead before it
+//! exits (`spare`), unless one is waiting already.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -23,6 +24,8 @@ use super::runtime::{self, Spec, Stdio, cgroup, sys};
 use super::time::rfc3339_now;
 use super::trace::{INIT_PHASES, Phase, Trace};
 use super::{Action, EngineError, Event, Result, Store, net};
+
+pub mod spare;
 
 /// Where `--init`'s binary is bound inside the container (Docker's path).
 const INIT_TARGET: &str = "/sbin/docker-init";
@@ -132,6 +135,9 @@ pub fn main(args: &[String]) -> i32 {
     let Some(id) = args.first() else {
         return 2;
     };
+    // A rootless run joins its holder's user namespace; a monitor that did cannot be the
+    // next run's spare (`spare::offer`).
+    let userns = fs::read_link("/proc/self/ns/user").ok();
     let wait_attach = args.iter().any(|a| a == "--wait-attach");
     // A restart policy's next run (`restart`): the back-off before it, and no CLI waiting.
     let restarted = restart_arg(args);
@@ -158,6 +164,8 @@ pub fn main(args: &[String]) -> i32 {
     // Spawned before its container was created (`Store::spawn_monitor`): on with it once the
     // CLI says the record is there.
     if args.iter().any(|a| a == "--await-create") && !record_created() {
+        drop(status_fd);
+        spare::offer(&store, fs::read_link("/proc/self/ns/user").ok() == userns);
         return 0;
     }
     let mut trace = Trace::new(args.iter().any(|a| a == "--trace"));
@@ -182,7 +190,7 @@ pub fn main(args: &[String]) -> i32 {
     }
     // Not restarted (or the exec failed): a record left `restarting` is exited.
     super::restart::settle(&store, id);
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(e) => {
             status(
@@ -191,7 +199,10 @@ pub fn main(args: &[String]) -> i32 {
             );
             125
         }
-    }
+    };
+    drop(status_fd);
+    spare::offer(&store, fs::read_link("/proc/self/ns/user").ok() == userns);
+    code
 }
 
 /// Whether the CLI said "go" on stdin (which is /dev/null after): false at EOF before it

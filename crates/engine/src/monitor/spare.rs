@@ -1,0 +1,135 @@
+//! The spare monitor: a monitor made ahead of the next `run`, as the holder makes the next
+//! network namespace ahead (`net::spare`). A monitor whose container has ended starts
+//! `__spare-monitor` (`offer`) and listens on the store's `…/spare-monitor`; the
+//! next `run` claims it there (`claim::claim`) instead of spawning a monitor, which takes
+//! the exec of the binary off the start's path (the CLI's vfork wait and ~0.7 ms of CPU
+//! beside its own work). A claimed spare names the container on its command line, as a
+//! spawned monitor does, and runs `monitor::main` with the claim's arguments, environment
+//! and working directory.
+//!
+//! At most one per store: the abstract name has one listener. A spare leaves when its store
+//! is removed (it looks every `LOOK_EVERY`), after `IDLE` without a claim, or when a claim comes from another build of the
+//! binary (an upgrade or a rebuild: that one's own monitors take over). It only serves its
+//! own user (SO_PEERCRED): root's spare never runs a container for anyone else.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixListener;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::claim::{self, Claim};
+use crate::helper::Helper;
+use crate::runtime::sys;
+use crate::store::Store;
+
+/// How long a spare waits for a claim before it leaves.
+const IDLE: Duration = Duration::from_secs(600);
+/// How often an idle spare looks whether its store is still there.
+const LOOK_EVERY: Duration = Duration::from_secs(5);
+/// Room kept on the spare's command line for the one it takes on (`gorae __monitor <64 hex>
+/// --await-create --wait-attach --trace` is under 140 bytes after the binary's path).
+const ROOM: usize = 160;
+
+/// Start the store's spare monitor, unless it has one (or this process's user namespace is
+/// not the one it started in: a rootless monitor joins its holder's, which a later run must
+/// join itself). A process of its own, not this one re-executed: a monitor's pid and start
+/// time are its container's, and their end is how others see the container end.
+pub fn offer(store: &Store, same_userns: bool) {
+    use std::os::unix::process::CommandExt;
+    if !same_userns {
+        return;
+    }
+    let Ok(addr) = claim::address(&store.root) else {
+        return;
+    };
+    let Ok(listener) = UnixListener::bind_addr(&addr) else {
+        // Taken: a spare is there already.
+        return;
+    };
+    let mut cmd = std::process::Command::new("/proc/self/exe");
+    if let Some(arg0) = std::env::args_os().next() {
+        cmd.arg0(arg0);
+    }
+    // The listener is its stdin. Nobody waits for it: we exit now and it is reparented.
+    let _ = cmd
+        .arg(Helper::SpareMonitor.arg())
+        .arg(" ".repeat(ROOM))
+        .stdin(std::process::Stdio::from(OwnedFd::from(listener)))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}
+
+/// `__spare-monitor`: wait for a claim, then be the monitor it asks for.
+pub fn main(_args: &[String]) -> i32 {
+    // A claim arrives at any time; the terminal the last CLI ran in is not ours.
+    sys::ignore_signals(&[libc::SIGHUP, libc::SIGINT, libc::SIGPIPE]);
+    // The offering monitor's listener is our stdin (`offer`).
+    let Some(listener) = sys::inherited_file(0) else {
+        return 2;
+    };
+    let listener = UnixListener::from(OwnedFd::from(listener));
+    // Hold no directory of anyone's (a sandbox's, say) while idle.
+    let _ = std::env::set_current_dir("/");
+    let Some(exe) = claim::identity(Path::new("/proc/self/exe")) else {
+        return 1;
+    };
+    // The store's removal (a test's sandbox, a reset) ends the wait within `LOOK_EVERY`.
+    // Not inotify: closing an inotify instance waits for the kernel's SRCU grace period
+    // (milliseconds when idle), which would come between a claim and its start.
+    let root = crate::store::default_root();
+    let store_is = |p: &Path| claim::identity(p);
+    let Some(store) = store_is(&root) else {
+        return 0;
+    };
+    let me = sys::geteuid();
+    let until = Instant::now() + IDLE;
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() || store_is(&root) != Some(store) {
+            return 0;
+        }
+        let mut fds = [sys::pollfd(listener.as_raw_fd(), libc::POLLIN)];
+        let ms = i32::try_from(left.min(LOOK_EVERY).as_millis()).unwrap_or(i32::MAX);
+        if sys::poll(&mut fds, ms).is_err() || fds[0].revents & libc::POLLIN == 0 {
+            continue;
+        }
+        let Ok((stream, _)) = listener.accept() else {
+            continue;
+        };
+        if crate::attach::peer_uid(&stream) != Some(me) {
+            continue;
+        }
+        let Some((claim, go, status)) = claim::read_claim(&stream) else {
+            continue;
+        };
+        if claim.exe != exe || claim.world != claim::world() {
+            // Another build claims (it spawns its own monitors from now on), or a process in
+            // other namespaces than ours (whose own monitor would then be the spare).
+            let _ = std::io::Write::write_all(&mut &stream, b"n");
+            return 0;
+        }
+        if std::io::Write::write_all(&mut &stream, b"y").is_err() {
+            // The claimant gave up; its pipes are closed.
+            continue;
+        }
+        // The name is free for the next spare once this one is taken.
+        drop(listener);
+        return take_on(claim, go, status);
+    }
+}
+
+/// Be the monitor `claim` asks for, as if spawned with its pipes, environment and directory.
+fn take_on(claim: Claim, go: OwnedFd, status: OwnedFd) -> i32 {
+    if sys::dup_onto(go.as_raw_fd(), 0).is_err() || sys::dup_onto(status.as_raw_fd(), 1).is_err() {
+        return 1;
+    }
+    drop((go, status));
+    sys::replace_environment(&claim.env);
+    let _ = std::env::set_current_dir(&claim.cwd);
+    let arg0 = std::env::args().next().unwrap_or_else(|| "gorae".into());
+    let mut line: Vec<&str> = vec![&arg0, Helper::Monitor.arg()];
+    line.extend(claim.args.iter().map(String::as_str));
+    sys::overwrite_cmdline(&line);
+    super::main(&claim.args)
+}
