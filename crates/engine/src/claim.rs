@@ -135,6 +135,10 @@ impl Claim {
 /// starts nothing.
 pub fn claim(store_root: &Path, args: &[String]) -> Option<(File, File)> {
     let stream = UnixStream::connect_addr(&address(store_root).ok()?).ok()?;
+    // Anyone may bind an abstract name: only a spare of our own user gets our environment.
+    if crate::attach::peer_uid(&stream) != Some(sys::geteuid()) {
+        return None;
+    }
     let claim = Claim {
         exe: identity(&crate::helper::gorae_exe())?,
         world: world(),

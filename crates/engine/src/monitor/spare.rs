@@ -78,15 +78,14 @@ pub fn main(_args: &[String]) -> i32 {
     // Not inotify: closing an inotify instance waits for the kernel's SRCU grace period
     // (milliseconds when idle), which would come between a claim and its start.
     let root = crate::store::default_root();
-    let store_is = |p: &Path| claim::identity(p);
-    let Some(store) = store_is(&root) else {
+    let Some(store) = claim::identity(&root) else {
         return 0;
     };
     let me = sys::geteuid();
     let until = Instant::now() + IDLE;
     loop {
         let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() || store_is(&root) != Some(store) {
+        if left.is_zero() || claim::identity(&root) != Some(store) {
             return 0;
         }
         let mut fds = [sys::pollfd(listener.as_raw_fd(), libc::POLLIN)];
