@@ -11,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use gorae::course::attempt::Trial;
+use gorae::course::attempt::{Trial, settle};
 use gorae::course::{Lesson, Verdict, evaluate, load_course};
 use gorae::engine::events;
 use gorae::i18n::Lang;
@@ -100,9 +100,15 @@ fn course(lang: Lang) -> Vec<Lesson> {
 fn replay_lesson(world: &World, lesson: &Lesson) -> Vec<String> {
     let mut lines = Vec::new();
     let mut last_line_of: Vec<(usize, usize)> = Vec::new(); // (line index, step index)
+    // Where a step's setup ends and its solution starts: a learner reads the step there.
+    let mut setup_ends = Vec::new();
     for (si, step) in lesson.steps.iter().enumerate() {
         // A step's setup runs before it, as the TUI's reset runs it.
-        lines.extend(step.setup.iter().chain(&step.solution).cloned());
+        lines.extend(step.setup.iter().cloned());
+        if !step.setup.is_empty() {
+            setup_ends.push(lines.len() - 1);
+        }
+        lines.extend(step.solution.iter().cloned());
         if !step.solution.is_empty() {
             last_line_of.push((lines.len() - 1, si));
         }
@@ -111,6 +117,9 @@ fn replay_lesson(world: &World, lesson: &Lesson) -> Vec<String> {
     let mut step_start = world.events_len();
     let mut checked = Vec::new();
     let result = replay_with(&world.sandbox, &lines, &world.opts, &mut |i, line| {
+        if setup_ends.contains(&i) {
+            settle(&world.store);
+        }
         if let Some(&(_, si)) = last_line_of.iter().find(|(li, _)| *li == i) {
             let step = &lesson.steps[si];
             checked.push(si);
@@ -131,6 +140,8 @@ fn replay_lesson(world: &World, lesson: &Lesson) -> Vec<String> {
                     ));
                 }
             }
+            // The next step is read before it is typed (`attempt::settle`).
+            settle(&world.store);
             step_start = world.events_len();
         }
     });

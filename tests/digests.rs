@@ -272,3 +272,38 @@ fn a_dockerfile_may_pin_its_base_by_digest() {
     );
     assert_eq!(s.ok(&["run", "--rm", "app", "cat", "/x"]), "pinned\n");
 }
+
+#[test]
+fn an_image_named_by_tag_or_digest_among_others_carries_all_its_names() {
+    let s = Sandbox::new();
+    let digest = digest_of_pull(&s.ok(&["pull", "busybox"]));
+    s.ok(&["pull", "debian"]);
+    s.ok(&["tag", "busybox", "mybox:1"]);
+    s.ok(&["tag", "debian", "mybox:2"]);
+    let names = "{{json .RepoTags}} {{json .RepoDigests}}";
+    let busybox = format!("[\"busybox:latest\",\"mybox:1\"] [\"busybox@{digest}\"]\n");
+    // By either tag, by the digest reference: the same image, every name of it.
+    for name in ["mybox:1", "busybox", &format!("busybox@{digest}")] {
+        assert_eq!(
+            s.ok(&["image", "inspect", "-f", names, name]),
+            busybox,
+            "{name}"
+        );
+    }
+    assert_eq!(
+        s.ok(&["image", "inspect", "-f", "{{json .RepoTags}}", "mybox:2"]),
+        "[\"debian:latest\",\"mybox:2\"]\n"
+    );
+    // A run by tag starts that image, not another one of the same repository.
+    assert!(
+        s.ok(&["run", "--rm", "mybox:2", "cat", "/etc/debian_version"])
+            .starts_with("12.")
+    );
+    let missing = s.docker(&["run", "--rm", "--pull", "never", "mybox:3", "true"]);
+    assert_eq!(missing.code, 125, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("No such image: mybox:3"),
+        "{}",
+        missing.stderr
+    );
+}

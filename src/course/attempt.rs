@@ -18,6 +18,32 @@ use super::lesson::{Lesson, load_lesson};
 /// request's log line) before the step is judged as it stands.
 pub const PATIENCE: Duration = Duration::from_secs(2);
 
+/// How long the containers a step's start state started have run before its attempt is typed.
+/// A learner reads the step first, and by then a service (redis loading its data, nginx) is
+/// up; typed at once, `docker exec db redis-cli …` can meet a redis that does not listen yet.
+pub const SETTLE: Duration = Duration::from_millis(500);
+
+/// Wait until every running container in `store` has run for [`SETTLE`] (at once when none
+/// has just started).
+pub fn settle(store: &Store) {
+    let newest = store
+        .containers()
+        .unwrap_or_default()
+        .iter()
+        .filter(|c| c.is_running())
+        .map(|c| crate::engine::time::parse_time_millis(&c.state.started_at))
+        .max();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    if let Some(started) = newest {
+        let until = started.saturating_add(SETTLE.as_millis() as u64);
+        if until > now {
+            std::thread::sleep(Duration::from_millis(until - now));
+        }
+    }
+}
+
 /// A temporary store, home and sandbox shell for one attempt. Containers left running are
 /// removed when it is dropped.
 pub struct Trial {
@@ -107,6 +133,23 @@ impl Trial {
             .collect()
     }
 
+    /// Where in [`Trial::start_lines`] a learner would stop to read: after each step's
+    /// setup and after each solution (indices of those lines' last ones).
+    pub fn reading_pauses(lesson: &Lesson, index: usize) -> Vec<usize> {
+        let mut pauses = Vec::new();
+        let mut n = 0;
+        let earlier = lesson.steps[..index]
+            .iter()
+            .flat_map(|s| [s.setup.len(), s.solution.len()]);
+        for len in earlier.chain([lesson.steps[index].setup.len()]) {
+            n += len;
+            if len > 0 {
+                pauses.push(n - 1);
+            }
+        }
+        pauses
+    }
+
     /// Build step `index`'s start state, type `attempt`, and judge the step on what happened
     /// since the attempt began (waiting up to [`PATIENCE`] for it to pass).
     pub fn attempt(
@@ -118,10 +161,14 @@ impl Trial {
         let step = &lesson.steps[index];
         let mut lines = Trial::start_lines(lesson, index);
         let prefix = lines.len();
+        let pauses = Trial::reading_pauses(lesson, index);
         lines.extend(attempt.iter().cloned());
         let mut start = self.events_len();
         let mut transcript = Vec::new();
         replay_with(&self.sandbox, &lines, &self.opts, &mut |i, line| {
+            if pauses.contains(&i) {
+                settle(&self.store);
+            }
             if i + 1 == prefix {
                 start = self.events_len();
             }
@@ -280,5 +327,49 @@ fn locale_of(file: &str) -> String {
     match dir.as_deref() {
         Some("ko") => "ko_KR.UTF-8".into(),
         _ => "C.UTF-8".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_learner_pauses_after_each_setup_and_each_solution_of_the_start_state() {
+        let text = r#"+++
+id = "99-pauses"
+title = "pauses"
+minutes = 1
++++
+
+```step
+id = "one"
+title = "one"
+setup = ["docker rm -f db"]
+solution = ["docker run -d --name db redis", "docker exec db redis-cli set a b"]
+check = [{ image = "redis" }]
+```
+
+```step
+id = "two"
+title = "two"
+solution = ["docker exec db redis-cli get a"]
+check = [{ image = "redis" }]
+```
+
+```step
+id = "three"
+title = "three"
+setup = ["docker restart db"]
+solution = ["docker ps"]
+check = [{ image = "redis" }]
+```
+"#;
+        let lesson = super::super::lesson::parse_lesson(Path::new("99.md"), text).unwrap();
+        // Lines: 0 setup one, 1–2 solution one, 3 solution two, 4 setup three.
+        assert_eq!(Trial::start_lines(&lesson, 2).len(), 5);
+        assert_eq!(Trial::reading_pauses(&lesson, 2), vec![0, 2, 3, 4]);
+        assert_eq!(Trial::reading_pauses(&lesson, 1), vec![0, 2]);
+        assert!(Trial::reading_pauses(&lesson, 0).len() == 1);
     }
 }

@@ -128,12 +128,18 @@ impl Claim {
     }
 }
 
+/// A claim sent to the store's spare monitor, its answer not read yet: the claimant finds its
+/// image and creates its record meanwhile, while the spare wakes and checks the claim.
+pub struct Pending {
+    stream: UnixStream,
+    go: OwnedFd,
+    status: OwnedFd,
+}
+
 /// Claim the store's spare monitor for a monitor with `args`: its stdin (our end: "go" once
 /// the record is there) and stdout (the status lines), as `Store::spawn_monitor` would have
-/// them. None when there is no spare, it is another build's, or it did not answer in time:
-/// then spawn one. A spare that answers after we gave up finds our pipes closed and
-/// starts nothing.
-pub fn claim(store_root: &Path, args: &[String]) -> Option<(File, File)> {
+/// them. None when there is no spare (or it is not our user's): then spawn one.
+pub fn claim(store_root: &Path, args: &[String]) -> Option<Pending> {
     let stream = UnixStream::connect_addr(&address(store_root).ok()?).ok()?;
     // Anyone may bind an abstract name: only a spare of our own user gets our environment.
     if crate::attach::peer_uid(&stream) != Some(sys::geteuid()) {
@@ -160,10 +166,23 @@ pub fn claim(store_root: &Path, args: &[String]) -> Option<(File, File)> {
     (&stream).write_all(&message[sent..]).ok()?;
     // The spare has its own copies now: EOF on the status pipe means it is gone.
     drop((go_r, status_w));
-    stream.set_read_timeout(Some(ANSWER_WAIT)).ok()?;
-    let mut answer = [0u8; 1];
-    (&stream).read_exact(&mut answer).ok()?;
-    (answer[0] == b'y').then(|| (File::from(go_w), File::from(status_r)))
+    Some(Pending {
+        stream,
+        go: go_w,
+        status: status_r,
+    })
+}
+
+impl Pending {
+    /// The spare's answer: the pipes when it took the claim; None when it refused (another
+    /// build of the binary, other namespaces) or did not answer in time. A spare that answers
+    /// after we gave up finds our pipes closed and starts nothing.
+    pub fn answer(self) -> Option<(File, File)> {
+        self.stream.set_read_timeout(Some(ANSWER_WAIT)).ok()?;
+        let mut answer = [0u8; 1];
+        (&self.stream).read_exact(&mut answer).ok()?;
+        (answer[0] == b'y').then(|| (File::from(self.go), File::from(self.status)))
+    }
 }
 
 /// Read one claim from `stream` (the spare's side): the claim and the two pipes.

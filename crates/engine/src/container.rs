@@ -137,6 +137,11 @@ pub struct Container {
     pub state: RunState,
 }
 
+/// A full container ID: 64 hex digits.
+pub fn is_full_id(id: &str) -> bool {
+    id.len() == 64 && id.chars().all(|c| c.is_ascii_hexdigit())
+}
+
 pub fn short_id(id: &str) -> String {
     id.chars().take(12).collect()
 }
@@ -313,10 +318,7 @@ impl Store {
         }
         if c.id.is_empty() {
             c.id = super::random_hex(32);
-        } else if c.id.len() != 64
-            || !c.id.chars().all(|ch| ch.is_ascii_hexdigit())
-            || self.container_dir(&c.id).exists()
-        {
+        } else if !is_full_id(&c.id) || self.container_dir(&c.id).exists() {
             return Err(EngineError::Conflict(format!(
                 "container ID {} is not a new one",
                 c.id

@@ -89,9 +89,21 @@ pub struct MonitorStart {
 /// stdin closes and it exits, having done nothing.
 pub struct SpawnedMonitor {
     container_id: String,
-    go: File,
-    status: BufReader<File>,
+    pipes: MonitorPipes,
     root: PathBuf,
+}
+
+/// A spawned monitor's stdin ("go") and status pipe, or a claim of the spare monitor whose
+/// answer is read only when the container is there (`claim::Pending`).
+enum MonitorPipes {
+    Spawned {
+        go: File,
+        status: BufReader<File>,
+    },
+    Claimed {
+        claim: crate::claim::Pending,
+        args: Vec<String>,
+    },
 }
 
 impl SpawnedMonitor {
@@ -103,15 +115,14 @@ impl SpawnedMonitor {
     /// Start `c` (checked and reset as any start by the user) in this monitor.
     pub fn start(self, store: &Store, c: &Container) -> Result<MonitorStart> {
         store.ready_to_start(c)?;
-        self.name(c)
+        self.name(store, c)
     }
 
     /// Tell the monitor its container `c` is there; Ok once it listens for clients.
-    fn name(self, c: &Container) -> Result<MonitorStart> {
+    fn name(self, store: &Store, c: &Container) -> Result<MonitorStart> {
         let SpawnedMonitor {
             container_id,
-            mut go,
-            status,
+            pipes,
             root,
         } = self;
         if container_id != c.id {
@@ -121,6 +132,14 @@ impl SpawnedMonitor {
                 c.id
             )));
         }
+        let (mut go, status) = match pipes {
+            MonitorPipes::Spawned { go, status } => (go, status),
+            MonitorPipes::Claimed { claim, args } => match claim.answer() {
+                Some((go, status)) => (go, BufReader::new(status)),
+                // Refused or too slow: a monitor of our own after all.
+                None => store.spawn_monitor_process(&args)?,
+            },
+        };
         // A monitor that died meanwhile closed its stdin: the status line below says why.
         let _ = go.write_all(b"go\n");
         drop(go);
@@ -310,7 +329,8 @@ impl Store {
         trace: bool,
     ) -> Result<MonitorStart> {
         self.ready_to_start(c)?;
-        self.spawn_monitor_for(&c.id, wait_attach, trace)?.name(c)
+        self.spawn_monitor_for(&c.id, wait_attach, trace)?
+            .name(self, c)
     }
 
     /// What a start by the user checks and resets before the monitor runs the container.
@@ -356,19 +376,28 @@ impl Store {
         if trace {
             args.push("--trace".into());
         }
-        // A monitor made ahead (`monitor::spare`) saves the exec of one.
-        if let Some((go, status)) = crate::claim::claim(&self.root, &args) {
-            return Ok(SpawnedMonitor {
-                container_id: id.to_string(),
-                go,
-                status: BufReader::new(status),
-                root: self.root.clone(),
-            });
-        }
+        // A monitor made ahead (`monitor::spare`) saves the exec of one; its answer is read
+        // once the record is there (`SpawnedMonitor::start`).
+        let pipes = match crate::claim::claim(&self.root, &args) {
+            Some(claim) => MonitorPipes::Claimed { claim, args },
+            None => {
+                let (go, status) = self.spawn_monitor_process(&args)?;
+                MonitorPipes::Spawned { go, status }
+            }
+        };
+        Ok(SpawnedMonitor {
+            container_id: id.to_string(),
+            pipes,
+            root: self.root.clone(),
+        })
+    }
+
+    /// Spawn `gorae __monitor ARGS`: its stdin ("go") and its status pipe.
+    fn spawn_monitor_process(&self, args: &[String]) -> Result<(File, BufReader<File>)> {
         let (r, w) = sys::pipe_owned().map_err(EngineError::Sys)?;
         let (go_r, go_w) = sys::pipe_owned().map_err(EngineError::Sys)?;
         let mut cmd = crate::helper::Helper::Monitor.command();
-        cmd.args(&args);
+        cmd.args(args);
         // The status pipe is the monitor's stdout until it takes it (`monitor::main`), and the
         // monitor starts its own session: with nothing to run between fork and exec, std
         // spawns with posix_spawn (vfork) instead of copying this process with fork.
@@ -387,12 +416,7 @@ impl Store {
             let mut child = child;
             let _ = child.wait();
         });
-        Ok(SpawnedMonitor {
-            container_id: id.to_string(),
-            go: File::from(go_w),
-            status: BufReader::new(File::from(r)),
-            root: self.root.clone(),
-        })
+        Ok((File::from(go_w), BufReader::new(File::from(r))))
     }
 
     /// Wait until the container is no longer running (its monitor exited). None on timeout.

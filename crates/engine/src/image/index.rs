@@ -42,14 +42,8 @@ impl Store {
             }
         }
         let mut out = Vec::new();
-        for (digest, (mut tags, mut repo_digests)) in by_manifest {
-            tags.sort();
-            repo_digests.sort();
-            // A manifest or config lost to a crash: the image is not usable.
-            out.extend(self.load_image(&digest, tags).map(|mut img| {
-                img.repo_digests = repo_digests;
-                img
-            }));
+        for (digest, names) in by_manifest {
+            out.extend(self.image_named(&digest, names));
         }
         out.sort_by(|a, b| {
             b.created_millis()
@@ -57,6 +51,44 @@ impl Store {
                 .then(a.tags.cmp(&b.tags))
         });
         Ok(out)
+    }
+
+    /// The image of manifest `digest` with its (tags, repo digests), sorted; None when a
+    /// manifest or config was lost to a crash (the image is not usable).
+    fn image_named(&self, digest: &str, names: (Vec<String>, Vec<String>)) -> Option<Image> {
+        let (mut tags, mut repo_digests) = names;
+        tags.sort();
+        repo_digests.sort();
+        self.load_image(digest, tags).map(|mut img| {
+            img.repo_digests = repo_digests;
+            img
+        })
+    }
+
+    /// The one image `full` names (a tag, or with `by_digest` a repo digest), read alone:
+    /// `run` and `create` resolve a name on each start, and a store of a course's images
+    /// would otherwise have every manifest and config parsed for it. None when no manifest
+    /// or more than one is so named (the full listing decides then).
+    fn image_by_name(&self, full: &str, by_digest: bool) -> Result<Option<Image>> {
+        let index = self.read_index()?;
+        let key = if by_digest { REPO_DIGEST } else { REF_NAME };
+        let mut named = index
+            .manifests
+            .iter()
+            .filter(|d| annotation(d, key) == Some(full));
+        let (Some(d), None) = (named.next(), named.next()) else {
+            return Ok(None);
+        };
+        let mut names = (Vec::new(), Vec::new());
+        for other in index.manifests.iter().filter(|o| o.digest == d.digest) {
+            names
+                .0
+                .extend(annotation(other, REF_NAME).map(str::to_string));
+            names
+                .1
+                .extend(annotation(other, REPO_DIGEST).map(str::to_string));
+        }
+        Ok(self.image_named(&d.digest, names))
     }
 
     /// An image from its manifest blob and config blob, None when either is gone.
@@ -76,8 +108,14 @@ impl Store {
     /// Find an image by tag, by digest reference (`name@sha256:…`, its RepoDigests), by ID
     /// (full or a unique prefix of at least 1 hex digit), or by "sha256:" ID.
     pub fn resolve_image(&self, name: &str) -> Result<Image> {
+        let parsed = Reference::parse_any(name);
+        if let Ok(r) = &parsed
+            && let Some(img) = self.image_by_name(&r.full(), r.digest.is_some())?
+        {
+            return Ok(img);
+        }
         let images = self.images()?;
-        if let Ok(r) = Reference::parse_any(name) {
+        if let Ok(r) = parsed {
             let full = r.full();
             let refs = |i: &Image| match r.digest {
                 Some(_) => i.repo_digests.contains(&full),

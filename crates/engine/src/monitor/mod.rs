@@ -104,20 +104,20 @@ fn status(fd: &mut Option<File>, line: &str) {
 
 /// Files the container sees as /etc/hostname, /etc/hosts, /etc/resolv.conf (contents from
 /// `net::endpoint`: its address once it has one, the embedded DNS on user networks).
-fn write_etc_files(store: &Store, dir: &Path, c: &Container) -> Result<Vec<(PathBuf, String)>> {
+/// `nets`: the store's networks (as read when its endpoints were allocated).
+fn write_etc_files(
+    dir: &Path,
+    c: &Container,
+    nets: &[net::record::Network],
+) -> Result<Vec<(PathBuf, String)>> {
     let hostname = dir.join("hostname");
     let hosts = dir.join("hosts");
     let resolv = dir.join("resolv.conf");
     let w = |p: &Path, s: String| fs::write(p, s).map_err(|e| EngineError::io(p, e));
     w(&hostname, format!("{}\n", c.config.hostname))?;
     w(&hosts, net::endpoint::hosts_file(c))?;
-    let nets = if c.state.networks.is_empty() {
-        Vec::new()
-    } else {
-        store.networks()?
-    };
     let host_resolv = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    w(&resolv, net::endpoint::resolv_file(c, &nets, &host_resolv))?;
+    w(&resolv, net::endpoint::resolv_file(c, nets, &host_resolv))?;
     Ok(vec![
         (hostname, "/etc/hostname".into()),
         (hosts, "/etc/hosts".into()),
@@ -162,8 +162,19 @@ pub fn main(args: &[String]) -> i32 {
         }
     };
     // Spawned before its container was created (`Store::spawn_monitor`): on with it once the
-    // CLI says the record is there.
-    if args.iter().any(|a| a == "--await-create") && !record_created() {
+    // CLI says the record is there. Its cgroups (gorae's default limits; the record's are
+    // applied once read) are made meanwhile, while the CLI still writes the record: ~0.6 ms
+    // of mkdirs and writes off the start's path.
+    let awaiting = args.iter().any(|a| a == "--await-create");
+    // The ID is the one `Store::spawn_monitor` drew for a container it has yet to create.
+    let ahead = (awaiting && crate::container::is_full_id(id)).then(|| {
+        let from = super::trace::now();
+        (cgroup::create(id), from, super::trace::now())
+    });
+    if awaiting && !record_created() {
+        if let Some((cg, ..)) = &ahead {
+            cg.remove();
+        }
         drop(status_fd);
         spare::offer(&store, fs::read_link("/proc/self/ns/user").ok() == userns);
         return 0;
@@ -171,6 +182,10 @@ pub fn main(args: &[String]) -> i32 {
     let mut trace = Trace::new(args.iter().any(|a| a == "--trace"));
     let previous = restarted.unwrap_or_default();
     let mut next = None;
+    let made = ahead.map(|(cg, from, to)| {
+        trace.span(Phase::CgroupCreate, from, to);
+        cg
+    });
     let result = run(
         &store,
         id,
@@ -179,7 +194,12 @@ pub fn main(args: &[String]) -> i32 {
         previous,
         &mut next,
         &mut trace,
+        made.clone(),
     );
+    // Gone already, unless the run failed before it used them.
+    if let Some(cg) = made {
+        cg.remove();
+    }
     // Addresses are ours only while the container runs (others see them free once we are
     // gone anyway; this keeps the record honest).
     let _ = store.update_container(id, |c| c.state.networks.clear());
@@ -241,7 +261,9 @@ fn restart_now(id: &str, delay: std::time::Duration) {
 }
 
 /// One run of the container; `previous`: the restart back-off before it (zero for a start by
-/// the user), `next`: set when its restart policy starts it again.
+/// the user), `next`: set when its restart policy starts it again; `made`: its cgroups, made
+/// with the default limits while the record was written (None: made here).
+#[allow(clippy::too_many_arguments)]
 fn run(
     store: &Store,
     id: &str,
@@ -250,6 +272,7 @@ fn run(
     previous: std::time::Duration,
     next: &mut Option<std::time::Duration>,
     trace: &mut Trace,
+    made: Option<cgroup::Cgroups>,
 ) -> Result<i32> {
     let c = store.load_container(id)?;
     if !previous.is_zero() && c.state.stopped_by_user {
@@ -261,13 +284,13 @@ fn run(
     let mode = net::NetworkMode::parse(&c.config.network_mode);
     let networked = matches!(mode, net::NetworkMode::Bridge(_));
     // Addresses first, so /etc/hosts can name ours.
-    let c = if networked {
+    let (c, nets) = if networked {
         store.allocate_endpoints(id)?
     } else {
-        c
+        (c, Vec::new())
     };
     trace.lap(Phase::MonitorLoad);
-    let etc_files = write_etc_files(store, &dir, &c)?;
+    let etc_files = write_etc_files(&dir, &c, &nets)?;
     trace.lap(Phase::EtcFiles);
     let sock_path = dir.join("attach");
     let listener = attach::listen(&store.root, id).map_err(|e| EngineError::io(&sock_path, e))?;
@@ -388,11 +411,23 @@ fn run(
         argv.splice(0..0, [INIT_TARGET.to_string(), "--".to_string()]);
     }
     trace.lap(Phase::Prepare);
-    let cg = cgroup::create_with(id, &c.config.resources.limits());
+    let limits = c.config.resources.limits();
+    let cg = match made {
+        Some(cg) => {
+            if limits != cgroup::Limits::default() {
+                cgroup::update_limits(id, &limits);
+            }
+            cg
+        }
+        None => {
+            let cg = cgroup::create_with(id, &limits);
+            trace.lap(Phase::CgroupCreate);
+            cg
+        }
+    };
     // v2: the init is cloned into its cgroup, so nobody moves it (a move may wait for an RCU
     // grace period, see `cgroup::SELF_JOIN`).
     let into_cgroup = cg.v2_dir().and_then(|d| File::open(d).ok());
-    trace.lap(Phase::CgroupCreate);
     let rootless = runtime::is_rootless();
     // The holder before the clone: rootless, networked containers are made in its user
     // namespace (joined while we are single-threaded), so it may configure their netns.

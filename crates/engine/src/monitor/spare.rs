@@ -82,6 +82,8 @@ pub fn main(_args: &[String]) -> i32 {
         return 0;
     };
     let me = sys::geteuid();
+    // Ours cannot change while we wait: looked up once, not on each claim's path.
+    let world = claim::world();
     let until = Instant::now() + IDLE;
     loop {
         let left = until.saturating_duration_since(Instant::now());
@@ -102,7 +104,7 @@ pub fn main(_args: &[String]) -> i32 {
         let Some((claim, go, status)) = claim::read_claim(&stream) else {
             continue;
         };
-        if claim.exe != exe || claim.world != claim::world() {
+        if claim.exe != exe || claim.world != world {
             // Another build claims (it spawns its own monitors from now on), or a process in
             // other namespaces than ours (whose own monitor would then be the spare).
             let _ = std::io::Write::write_all(&mut &stream, b"n");

@@ -159,10 +159,9 @@ fn find_network(all: &[Network], name: &str, cfg: &EndpointConfig) -> Result<Net
 impl Store {
     /// Give a starting container an address on each of its networks (recorded in its state,
     /// owned by the calling monitor). None of them wired yet: see `client::attach`.
-    pub fn allocate_endpoints(&self, id: &str) -> Result<Container> {
-        self.networks()?;
+    pub fn allocate_endpoints(&self, id: &str) -> Result<(Container, Vec<Network>)> {
         let _lock = self.lock()?;
-        let nets = self.read_networks()?;
+        let nets = self.networks_locked()?;
         let all = self.containers()?;
         let mut c = self.load_container(id)?;
         c.state.networks.clear();
@@ -173,7 +172,7 @@ impl Store {
             c.state.networks.insert(name, ep);
         }
         self.save_container(&c)?;
-        Ok(c)
+        Ok((c, nets))
     }
 
     /// One more endpoint for a running container (`network connect`), owned by `owner` (its

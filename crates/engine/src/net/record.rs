@@ -136,13 +136,20 @@ impl Store {
         let mut all = self.read_networks()?;
         if PREDEFINED.iter().any(|p| !all.iter().any(|n| n.name == *p)) {
             let _lock = self.lock()?;
-            all = self.read_networks()?;
-            for p in PREDEFINED {
-                if !all.iter().any(|n| n.name == p) {
-                    let n = predefined(p);
-                    self.save_network(&n)?;
-                    all.push(n);
-                }
+            return self.networks_locked();
+        }
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(all)
+    }
+
+    /// [`Store::networks`] for a caller that holds the store lock.
+    pub(crate) fn networks_locked(&self) -> Result<Vec<Network>> {
+        let mut all = self.read_networks()?;
+        for p in PREDEFINED {
+            if !all.iter().any(|n| n.name == p) {
+                let n = predefined(p);
+                self.save_network(&n)?;
+                all.push(n);
             }
         }
         all.sort_by(|a, b| a.name.cmp(&b.name));
