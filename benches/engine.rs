@@ -308,6 +308,27 @@
 //!   --rm` 11.3 → 13.1 ms, load 153.8 → 205.9 ms (Docker 143.4: the one row gorae loses in
 //!   that run), pull 113 → 119 ms. The A/B blocks above, which alternate binaries in one
 //!   stretch, are the comparison to trust.
+//! - Start, twelfth session (release, stores on tmpfs, A/B in blocks of 15–20 runs per binary
+//!   in one stretch). `perf record -a` over 200 back-to-back runs: the two cores are 74 % busy,
+//!   ~20 ms of CPU per run (under perf) for ~14 ms of wall clock, so back to back a start is
+//!   CPU-bound: the holder 11 % of all samples (the next spare netns 2.9 %, veth creation and
+//!   IPv6/sysctl registration of the pair 2.5 %), the kernel's netns teardown in kworkers ~5 %,
+//!   and a claimed spare took 0.15–1.4 ms to wake for its claim (monotonic stamps written by
+//!   each process). Changed: the monitor makes the container's cgroups (default limits; the
+//!   record's are written once read) while it waits for "go", i.e. while the CLI still looks
+//!   up the image and writes the record; `run` reads the claim's answer only once its record
+//!   is there (a refusal or a late answer still spawns a monitor then, and a spare that took
+//!   a claim too late leaves those cgroups to the record's own monitor); the monitor reads
+//!   the networks once, under the lock it allocates the endpoints with, instead of three
+//!   times; `resolve_image` reads the one image a tag or digest names instead of every
+//!   manifest and config in the store. Blocks, base → now: back to back 13.51 → 12.49 ms
+//!   (5 × 20; the cgroups alone 15.86 → 14.63 in a noisier stretch), 100 ms apart 11.85 →
+//!   10.40 ms (4 × 15; the cgroups alone 13.91 → 11.91). Left for ≤ 5 ms, measured: the
+//!   init's path after the clone (seven v1 joins 0.56 ms, rootfs 0.93, pivot 0.21, mask 0.30,
+//!   seccomp 0.22) and the clone itself (0.55), which an init cloned ahead by the spare (in a
+//!   spare cgroup renamed to the container's on claim) would take off the path; the CLI's
+//!   0.6 ms before `run`'s code (exec, loader, clap); and, back to back, CPU: the holder's
+//!   netns and veth per start and the kernel's teardown of the last one.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -576,7 +576,21 @@ fn a_finished_monitor_waits_for_the_next_run_and_leaves_with_its_store() {
     } else {
         eprintln!("skipped: a run in another mount namespace (unshare -m needs root)");
     }
+    // An idle spare goes with a SIGTERM, as any process does (its monitor ignored it).
+    assert!(within(5, || !spares_of(&root).is_empty()));
+    let spare = spares_of(&root).remove(0);
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &spare])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    assert!(
+        within(5, || !spares_of(&root).contains(&spare)),
+        "{:?}",
+        spares_of(&root)
+    );
     // With its store gone, a spare leaves (it looks every few seconds).
+    s.ok(&["run", "--rm", "busybox", "true"]);
     assert!(within(5, || !spares_of(&root).is_empty()));
     std::fs::remove_dir_all(&root).unwrap();
     assert!(

@@ -18,30 +18,74 @@ use super::lesson::{Lesson, load_lesson};
 /// request's log line) before the step is judged as it stands.
 pub const PATIENCE: Duration = Duration::from_secs(2);
 
-/// How long the containers a step's start state started have run before its attempt is typed.
-/// A learner reads the step first, and by then a service (redis loading its data, nginx) is
-/// up; typed at once, `docker exec db redis-cli …` can meet a redis that does not listen yet.
+/// A learner reads a step before typing its first command, and by then the services its
+/// start state started (redis loading its data, nginx) are up; typed at once, `docker exec db
+/// redis-cli …` can meet a redis that does not listen yet. [`settle`] waits for that: until
+/// every process of a container started in the last `SETTLE` sleeps (a service waiting for
+/// requests) and has had `QUIET_AFTER`, or `SETTLE` has passed.
 pub const SETTLE: Duration = Duration::from_millis(500);
+const QUIET_AFTER: u64 = 50;
 
-/// Wait until every running container in `store` has run for [`SETTLE`] (at once when none
-/// has just started).
+/// Wait until the containers just started in `store` have settled (at once when none has).
 pub fn settle(store: &Store) {
-    let newest = store
-        .containers()
-        .unwrap_or_default()
-        .iter()
-        .filter(|c| c.is_running())
-        .map(|c| crate::engine::time::parse_time_millis(&c.state.started_at))
-        .max();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    if let Some(started) = newest {
-        let until = started.saturating_add(SETTLE.as_millis() as u64);
-        if until > now {
-            std::thread::sleep(Duration::from_millis(until - now));
+    let deadline = Instant::now() + SETTLE;
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let young: Vec<(u64, i32)> = store
+            .containers()
+            .unwrap_or_default()
+            .iter()
+            .filter(|c| c.is_running())
+            .map(|c| {
+                let started = crate::engine::time::parse_time_millis(&c.state.started_at);
+                (now.saturating_sub(started), c.state.pid)
+            })
+            .filter(|(age, _)| *age < SETTLE.as_millis() as u64)
+            .collect();
+        let settled = young
+            .iter()
+            .all(|(age, pid)| *age >= QUIET_AFTER && asleep(*pid));
+        if settled || Instant::now() >= deadline {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Whether process `pid` and every process under it sleeps (none running or in disk wait).
+fn asleep(pid: i32) -> bool {
+    let mut todo = vec![pid];
+    let mut seen = 0;
+    while let Some(p) = todo.pop() {
+        seen += 1;
+        if seen > 512 {
+            break;
+        }
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
+        // The state follows the command's closing parenthesis.
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next());
+        if matches!(state, Some('R' | 'D')) {
+            return false;
+        }
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            let children = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+            todo.extend(
+                children
+                    .split_whitespace()
+                    .filter_map(|c| c.parse::<i32>().ok()),
+            );
         }
     }
+    true
 }
 
 /// A temporary store, home and sandbox shell for one attempt. Containers left running are

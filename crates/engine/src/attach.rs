@@ -21,7 +21,16 @@ pub fn listen(store_root: &std::path::Path, id: &str) -> io::Result<UnixListener
 }
 
 pub fn connect(store_root: &std::path::Path, id: &str) -> io::Result<UnixStream> {
-    UnixStream::connect_addr(&address(store_root, id)?)
+    let stream = UnixStream::connect_addr(&address(store_root, id)?)?;
+    // Anyone may bind an abstract name (a container's between two of its runs, say): what
+    // is typed into an attached container goes only to a monitor of ours.
+    if !peer_allowed(&stream) {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "the container's attach socket is another user's",
+        ));
+    }
+    Ok(stream)
 }
 
 /// The uid of the process at the other end of a unix socket.
@@ -30,7 +39,8 @@ pub fn peer_uid(stream: &UnixStream) -> Option<u32> {
     crate::runtime::sys::peer_uid(stream.as_raw_fd())
 }
 
-/// Whether a client may use this monitor: the same user, or root.
+/// Whether the other end may be trusted as ours: the same user, or root (a client of a
+/// monitor, a monitor or holder to its client).
 pub fn peer_allowed(stream: &UnixStream) -> bool {
     let me = crate::runtime::sys::geteuid();
     peer_uid(stream).is_some_and(|u| u == me || u == 0)

@@ -172,7 +172,11 @@ pub fn main(args: &[String]) -> i32 {
         (cgroup::create(id), from, super::trace::now())
     });
     if awaiting && !record_created() {
-        if let Some((cg, ..)) = &ahead {
+        // A run that failed before its record: nobody's. A record there is another
+        // monitor's to start (a claim answered too late, its CLI spawned one): not ours.
+        if let Some((cg, ..)) = &ahead
+            && !store.container_dir(id).exists()
+        {
             cg.remove();
         }
         drop(status_fd);

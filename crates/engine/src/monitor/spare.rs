@@ -64,6 +64,9 @@ pub fn offer(store: &Store, same_userns: bool) {
 pub fn main(_args: &[String]) -> i32 {
     // A claim arrives at any time; the terminal the last CLI ran in is not ours.
     sys::ignore_signals(&[libc::SIGHUP, libc::SIGINT, libc::SIGPIPE]);
+    // The monitor that offered us ignores SIGTERM (its container outlives a `kill` of it);
+    // an idle spare has nothing to outlive, and goes as any process does.
+    sys::default_signals(&[libc::SIGTERM]);
     // The offering monitor's listener is our stdin (`offer`).
     let Some(listener) = sys::inherited_file(0) else {
         return 2;

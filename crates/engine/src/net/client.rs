@@ -60,6 +60,10 @@ pub fn connect(store: &Store) -> Result<HolderConn> {
     };
     let addr = holder::address(store).map_err(|e| holder_err(e.to_string()))?;
     let stream = UnixStream::connect_addr(&addr).map_err(|e| holder_err(e.to_string()))?;
+    // Anyone may bind an abstract name: only a holder of ours wires our containers.
+    if !crate::attach::peer_allowed(&stream) {
+        return Err(holder_err("the network holder's socket is another user's"));
+    }
     let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(20)));
     let reader = BufReader::new(stream.try_clone().map_err(|e| holder_err(e.to_string()))?);
     Ok(HolderConn {

@@ -528,6 +528,14 @@ pub fn reset_signals() {
     }
 }
 
+/// Give `signals` their default dispositions back (an ignored one stays ignored across exec).
+pub fn default_signals(signals: &[libc::c_int]) {
+    for &sig in signals {
+        // SAFETY: setting a disposition to SIG_DFL.
+        unsafe { libc::signal(sig, libc::SIG_DFL) };
+    }
+}
+
 /// Ignore `signals` (SIG_IGN).
 pub fn ignore_signals(signals: &[libc::c_int]) {
     for &sig in signals {
