@@ -337,6 +337,11 @@
 //!   files, so the init neither copies /etc up nor creates their bind targets in the upper
 //!   dir) is the next thing to try; it touches every reader of a container's layers (diff,
 //!   commit, export, cp, build).
+//!   A store a learner has used keeps many exited containers, and every command's reconcile
+//!   read and parsed every record twice (the dead-monitor pass, then the build containers'):
+//!   with 30 exited containers `run --rm` 100 ms apart took 13.5 ms against 10.4 with none
+//!   (cli-start 0.6 → 2.1 ms traced). One pass now, and only records whose bytes can say
+//!   running or restarting, or carry the build label, are parsed: 13.50 → 11.23 ms (3 × 15).
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

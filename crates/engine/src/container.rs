@@ -137,6 +137,16 @@ pub struct Container {
     pub state: RunState,
 }
 
+/// Whether a record's bytes could be a running or restarting container's: its status is one
+/// of those JSON strings, which appear in it verbatim (nothing in them is escaped).
+fn may_be_live(record: &[u8]) -> bool {
+    has_bytes(record, b"\"running\"") || has_bytes(record, b"\"restarting\"")
+}
+
+fn has_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 /// A full container ID: 64 hex digits.
 pub fn is_full_id(id: &str) -> bool {
     id.len() == 64 && id.chars().all(|c| c.is_ascii_hexdigit())
@@ -381,6 +391,7 @@ impl Store {
         let Ok(rd) = fs::read_dir(self.containers_dir()) else {
             return Ok(());
         };
+        let mut builds = Vec::new();
         for e in rd.flatten() {
             let id = e.file_name().to_string_lossy().to_string();
             let record = self.container_record_path(&id);
@@ -397,9 +408,22 @@ impl Store {
                 }
                 continue;
             }
-            let Ok(c) = self.load_container(&id) else {
+            // Most records are of stopped containers (a learner keeps dozens), and every
+            // command reconciles: only a record that can say running or restarting is parsed.
+            // Build containers are looked at after this loop, as it may change them.
+            let Ok(raw) = fs::read(&record) else {
                 continue;
             };
+            let build = has_bytes(&raw, crate::build::BUILD_LABEL.as_bytes());
+            if !may_be_live(&raw) && !build {
+                continue;
+            }
+            let Ok(c) = serde_json::from_slice::<Container>(&raw) else {
+                continue;
+            };
+            if build {
+                builds.push(id.clone());
+            }
             if !(c.is_running() || c.is_restarting()) {
                 continue;
             }
@@ -435,7 +459,11 @@ impl Store {
             }
         }
         // Build containers of builds that were killed.
-        self.reconcile_builds();
+        for id in builds {
+            if let Ok(c) = self.load_container(&id) {
+                self.reconcile_build(c);
+            }
+        }
         // A network holder that was killed while containers use their networks.
         crate::net::client::reconcile(self);
         // Staging left by killed processes.
@@ -846,6 +874,28 @@ pub fn generate_name() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_records_that_can_be_live_are_parsed_by_reconcile() {
+        let mut c = Container {
+            name: "not \"running\" at all".into(),
+            ..Default::default()
+        };
+        c.config.labels.insert("note".into(), "exited".into());
+        for (status, live) in [
+            ("running", true),
+            ("restarting", true),
+            ("exited", false),
+            ("created", false),
+        ] {
+            c.state.status = status.into();
+            // As the store writes it (pretty) and compact: the status is there verbatim.
+            let pretty = serde_json::to_vec_pretty(&c).unwrap();
+            let compact = serde_json::to_vec(&c).unwrap();
+            assert_eq!(may_be_live(&pretty), live, "{status}");
+            assert_eq!(may_be_live(&compact), live, "{status}");
+        }
+    }
 
     #[test]
     fn staging_belongs_to_the_same_pid_started_at_the_same_time() {

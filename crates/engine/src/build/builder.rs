@@ -657,41 +657,36 @@ impl Builder<'_> {
 }
 
 impl Store {
-    /// Remove build containers whose builder is gone (a build killed mid-RUN).
-    pub fn reconcile_builds(&self) {
-        let Ok(containers) = self.containers() else {
+    /// Remove `c` if it is a build container whose builder is gone (a build killed mid-RUN).
+    pub(crate) fn reconcile_build(&self, c: crate::container::Container) {
+        let Some(owner) = c.config.labels.get(BUILD_LABEL) else {
             return;
         };
-        for c in containers {
-            let Some(owner) = c.config.labels.get(BUILD_LABEL) else {
-                continue;
-            };
-            let (pid, start) = owner.split_once(':').unwrap_or((owner, "0"));
-            let pid: i32 = pid.parse().unwrap_or(0);
-            let start: u64 = start.parse().unwrap_or(0);
-            let alive = process_start_time(pid).is_some_and(|t| start == 0 || t == start);
-            if alive {
-                continue;
-            }
-            if c.is_running() {
-                // Not through remove_container: its wait reconciles, which would land here again.
-                crate::runtime::sys::kill(c.state.pid, libc::SIGKILL);
-                let deadline = std::time::Instant::now() + Duration::from_secs(3);
-                while process_start_time(c.state.monitor_pid)
-                    .is_some_and(|t| c.state.monitor_start == 0 || t == c.state.monitor_start)
-                {
-                    if std::time::Instant::now() > deadline {
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                if self.load_container(&c.id).is_ok_and(|r| r.is_running())
-                    && process_start_time(c.state.monitor_pid).is_some()
-                {
-                    continue;
-                }
-            }
-            let _ = self.destroy_container(&c);
+        let (pid, start) = owner.split_once(':').unwrap_or((owner, "0"));
+        let pid: i32 = pid.parse().unwrap_or(0);
+        let start: u64 = start.parse().unwrap_or(0);
+        let alive = process_start_time(pid).is_some_and(|t| start == 0 || t == start);
+        if alive {
+            return;
         }
+        if c.is_running() {
+            // Not through remove_container: its wait reconciles, which would land here again.
+            crate::runtime::sys::kill(c.state.pid, libc::SIGKILL);
+            let deadline = std::time::Instant::now() + Duration::from_secs(3);
+            while process_start_time(c.state.monitor_pid)
+                .is_some_and(|t| c.state.monitor_start == 0 || t == c.state.monitor_start)
+            {
+                if std::time::Instant::now() > deadline {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if self.load_container(&c.id).is_ok_and(|r| r.is_running())
+                && process_start_time(c.state.monitor_pid).is_some()
+            {
+                return;
+            }
+        }
+        let _ = self.destroy_container(&c);
     }
 }
