@@ -196,6 +196,8 @@ pub fn atomic_write(path: &Path, data: &[u8]) -> Result<(), EngineError> {
 
 /// As `atomic_write`, without fsync: for records rewritten on every start and stop, where
 /// rename's atomicity covers a killed process and an fsync would cost more than the start.
+/// A power cut within seconds of a write may lose that record (a reader skips a record it
+/// cannot parse), as ext4 no longer writes its data out ahead of the swap.
 pub fn replace_file(path: &Path, data: &[u8]) -> Result<(), EngineError> {
     write_replace(path, data, false)
 }
@@ -213,8 +215,21 @@ fn write_replace(path: &Path, data: &[u8], sync: bool) -> Result<(), EngineError
         f.write_all(data)?;
         if sync {
             f.sync_all()?;
+            return fs::rename(&tmp, path);
         }
-        fs::rename(&tmp, path)
+        drop(f);
+        // Renaming over a file makes ext4 write the new one's data out first, there and then
+        // (auto_da_alloc: ~0.3 ms a record here, twice per start); swapping the two names and
+        // removing the old content does not. Readers see the old or the new record either way.
+        // Where there is no file yet to swap with (or no RENAME_EXCHANGE), a rename.
+        match crate::runtime::sys::exchange(&tmp, path) {
+            Ok(()) => {
+                // Written already; an old copy left behind (it failed to go) harms no reader.
+                let _ = fs::remove_file(&tmp);
+                Ok(())
+            }
+            Err(_) => fs::rename(&tmp, path),
+        }
     })();
     if let Err(e) = res {
         let _ = fs::remove_file(&tmp);

@@ -86,3 +86,9 @@ pub fn lgetxattr(path: &Path, name: &str, buf: &mut [u8]) -> Option<usize> {
     let r = unsafe { libc::lgetxattr(c.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
     usize::try_from(r).ok()
 }
+
+/// renameat2(2) with RENAME_EXCHANGE: `a` and `b` swap names in one step (both must exist).
+pub fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
+    renameat2(AT_FDCWD, a, AT_FDCWD, b, RenameFlags::RENAME_EXCHANGE).map_err(io::Error::from)
+}
