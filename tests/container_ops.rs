@@ -517,6 +517,45 @@ fn within(secs: u64, mut f: impl FnMut() -> bool) -> bool {
     true
 }
 
+/// A spare's init copied the host's mount tree when it was made: a mount made after that is
+/// seen by the container it starts all the same (the spare clones afresh then).
+#[test]
+fn a_mount_made_while_a_spare_waits_is_seen_by_the_container_it_starts() {
+    if !common::is_root() {
+        common::skip("mounting a tmpfs needs root");
+        return;
+    }
+    let s = pulled();
+    let root = s.root();
+    s.ok(&["run", "--rm", "busybox", "true"]);
+    assert!(within(5, || spares_of(&root).len() == 1));
+    let dir = root.with_file_name("mounted-later");
+    std::fs::create_dir(&dir).unwrap();
+    let mount = |args: &[&str]| {
+        assert!(
+            std::process::Command::new(args[0])
+                .args(&args[1..])
+                .status()
+                .unwrap()
+                .success()
+        )
+    };
+    let path = dir.to_str().unwrap();
+    mount(&["mount", "-t", "tmpfs", "tmpfs", path]);
+    std::fs::write(dir.join("f"), "made after the spare\n").unwrap();
+    let seen = s.docker(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{path}:/x"),
+        "busybox",
+        "cat",
+        "/x/f",
+    ]);
+    mount(&["umount", path]);
+    assert_eq!(seen.stdout, "made after the spare\n", "{}", seen.stderr);
+}
+
 #[test]
 fn a_finished_monitor_waits_for_the_next_run_and_leaves_with_its_store() {
     let s = pulled();
@@ -528,10 +567,38 @@ fn a_finished_monitor_waits_for_the_next_run_and_leaves_with_its_store() {
         spares_of(&root)
     );
     let spare = spares_of(&root).remove(0);
+    // Root's spare has its next container's init cloned ahead, waiting as its child.
+    let ahead = common::is_root().then(|| {
+        let made_ahead = || {
+            let children = std::fs::read_to_string(format!("/proc/{spare}/task/{spare}/children"))
+                .unwrap_or_default();
+            children
+                .split_whitespace()
+                .find(|pid| {
+                    std::fs::read(format!("/proc/{pid}/cmdline"))
+                        .is_ok_and(|c| c.starts_with(b"gorae: container init, made ahead"))
+                })
+                .map(str::to_string)
+        };
+        assert!(within(5, || made_ahead().is_some()), "no init made ahead");
+        made_ahead().unwrap()
+    });
     // The next run claims it: the same process is the new container's monitor, named on its
     // command line as a spawned one is, and no spare is left until a monitor finishes.
     let id = s.ok(&["run", "-d", "--name", "next", "busybox", "sleep", "30"]);
     let id = id.trim();
+    if let Some(ahead) = &ahead {
+        // Its init is the one made ahead, in the container's cgroups (renamed from the spare's).
+        assert_eq!(
+            &s.ok(&["inspect", "-f", "{{.State.Pid}}", "next"]).trim(),
+            ahead
+        );
+        let cgroups = std::fs::read_to_string(format!("/proc/{ahead}/cgroup")).unwrap();
+        assert!(cgroups.contains(&format!("/gorae/{id}")), "{cgroups}");
+        assert_eq!(s.ok(&["exec", "next", "hostname"]).trim(), &id[..12]);
+    } else {
+        eprintln!("skipped: the init made ahead (root's spare only)");
+    }
     let mons = monitors_of(&root);
     assert!(
         mons.iter()

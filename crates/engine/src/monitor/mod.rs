@@ -130,6 +130,12 @@ fn write_etc_files(
 /// after the spawn); with `--trace` the attached client gets the start's spans (`trace`)
 /// before the exit.
 pub fn main(args: &[String]) -> i32 {
+    main_with(args, None)
+}
+
+/// [`main`], in a spare monitor that was claimed with its next container's init and cgroups
+/// made (`spare::Ready`).
+fn main_with(args: &[String], ready: Option<spare::Ready>) -> i32 {
     // Signals that would kill the monitor when its CLI or terminal goes away.
     sys::ignore_signals(&[libc::SIGHUP, libc::SIGINT, libc::SIGPIPE, libc::SIGTERM]);
     let Some(id) = args.first() else {
@@ -167,17 +173,23 @@ pub fn main(args: &[String]) -> i32 {
     // of mkdirs and writes off the start's path.
     let awaiting = args.iter().any(|a| a == "--await-create");
     // The ID is the one `Store::spawn_monitor` drew for a container it has yet to create.
+    // A spare's are renamed to the container's, its init in them.
     let ahead = (awaiting && crate::container::is_full_id(id)).then(|| {
         let from = super::trace::now();
-        (cgroup::create(id), from, super::trace::now())
+        let (cg, init) = match ready.and_then(|r| r.take_for(id)) {
+            Some((cg, init)) => (cg, Some(init)),
+            None => (cgroup::create(id), None),
+        };
+        (cg, init, from, super::trace::now())
     });
     if awaiting && !record_created() {
         // A run that failed before its record: nobody's. A record there is another
         // monitor's to start (a claim answered too late, its CLI spawned one): not ours.
-        if let Some((cg, ..)) = &ahead
-            && !store.container_dir(id).exists()
-        {
-            cg.remove();
+        if let Some((cg, init, ..)) = ahead {
+            drop(init);
+            if !store.container_dir(id).exists() {
+                cg.remove();
+            }
         }
         drop(status_fd);
         spare::offer(&store, fs::read_link("/proc/self/ns/user").ok() == userns);
@@ -186,10 +198,13 @@ pub fn main(args: &[String]) -> i32 {
     let mut trace = Trace::new(args.iter().any(|a| a == "--trace"));
     let previous = restarted.unwrap_or_default();
     let mut next = None;
-    let made = ahead.map(|(cg, from, to)| {
-        trace.span(Phase::CgroupCreate, from, to);
-        cg
-    });
+    let (made, init) = match ahead {
+        Some((cg, init, from, to)) => {
+            trace.span(Phase::CgroupCreate, from, to);
+            (Some(cg), init)
+        }
+        None => (None, None),
+    };
     let result = run(
         &store,
         id,
@@ -199,6 +214,7 @@ pub fn main(args: &[String]) -> i32 {
         &mut next,
         &mut trace,
         made.clone(),
+        init,
     );
     // Gone already, unless the run failed before it used them.
     if let Some(cg) = made {
@@ -266,7 +282,8 @@ fn restart_now(id: &str, delay: std::time::Duration) {
 
 /// One run of the container; `previous`: the restart back-off before it (zero for a start by
 /// the user), `next`: set when its restart policy starts it again; `made`: its cgroups, made
-/// with the default limits while the record was written (None: made here).
+/// with the default limits while the record was written (None: made here); `init`: its init,
+/// cloned ahead into them by a spare monitor (`runtime::ahead`).
 #[allow(clippy::too_many_arguments)]
 fn run(
     store: &Store,
@@ -277,6 +294,7 @@ fn run(
     next: &mut Option<std::time::Duration>,
     trace: &mut Trace,
     made: Option<cgroup::Cgroups>,
+    init: Option<runtime::ahead::Ahead>,
 ) -> Result<i32> {
     let c = store.load_container(id)?;
     if !previous.is_zero() && c.state.stopped_by_user {
@@ -480,18 +498,31 @@ fn run(
         into_cgroup: into_cgroup.as_ref().map(|d| d.as_raw_fd()),
         trace_fd: trace_w,
     };
-    let (sync_r, sync_w) = sys::pipe().map_err(EngineError::Sys)?;
-    let (err_r, err_w) = sys::pipe().map_err(EngineError::Sys)?;
-    let (pid, in_cgroup) = runtime::spawn_container(
-        &spec,
-        stdio,
-        runtime::SyncPipe {
-            read: sync_r,
-            write: sync_w,
-        },
-        err_w,
-    )
-    .map_err(EngineError::Start)?;
+    // An init made ahead gets the spec (one that fits: it has no user namespace of its own);
+    // where there is none, or it is gone, one is cloned now.
+    let handed = init
+        .filter(|_| runtime::ahead::Ahead::fits(&spec))
+        .and_then(|init| init.hand(&spec, stdio).ok());
+    let (pid, in_cgroup, sync_w, err_r) = match handed {
+        Some(h) => (h.pid, true, h.sync_write, h.err_read),
+        None => {
+            let (sync_r, sync_w) = sys::pipe().map_err(EngineError::Sys)?;
+            let (err_r, err_w) = sys::pipe().map_err(EngineError::Sys)?;
+            let (pid, in_cgroup) = runtime::spawn_container(
+                &spec,
+                stdio,
+                runtime::SyncPipe {
+                    read: sync_r,
+                    write: sync_w,
+                },
+                err_w,
+            )
+            .map_err(EngineError::Start)?;
+            sys::close(sync_r);
+            sys::close(err_w);
+            (pid, in_cgroup, sync_w, err_r)
+        }
+    };
     // A `--rm` container's mount namespace, held until the CLI has its exit: the kernel
     // unmounts a namespace's mounts when its last user goes, and the init's exit would
     // otherwise wait for that (an RCU grace period) before we hear of it. Any other
@@ -507,8 +538,6 @@ fn run(
     }
     drop(spare);
     drop(into_cgroup);
-    sys::close(sync_r);
-    sys::close(err_w);
     sys::close(trace_w);
     trace.lap(Phase::Clone);
     let cloned = super::trace::now();

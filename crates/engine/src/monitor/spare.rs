@@ -11,6 +11,10 @@
 //! is removed (it looks every `LOOK_EVERY`), after `IDLE` without a claim, or when a claim comes from another build of the
 //! binary (an upgrade or a rebuild: that one's own monitors take over). It only serves its
 //! own user (SO_PEERCRED): root's spare never runs a container for anyone else.
+//!
+//! Root's spare also makes the next container's cgroups and clones its init into them ahead
+//! (`Ready`, `runtime::ahead`): the cgroups are named `spare-<pid>` until the claim names the
+//! container, then renamed to its ID.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
@@ -19,7 +23,8 @@ use std::time::{Duration, Instant};
 
 use crate::claim::{self, Claim};
 use crate::helper::Helper;
-use crate::runtime::sys;
+use crate::runtime::ahead::Ahead;
+use crate::runtime::{self, cgroup, sys};
 use crate::store::Store;
 
 /// How long a spare waits for a claim before it leaves.
@@ -87,6 +92,7 @@ pub fn main(_args: &[String]) -> i32 {
     let me = sys::geteuid();
     // Ours cannot change while we wait: looked up once, not on each claim's path.
     let world = claim::world();
+    let mut ready = Ready::make();
     let until = Instant::now() + IDLE;
     loop {
         let left = until.saturating_duration_since(Instant::now());
@@ -119,12 +125,62 @@ pub fn main(_args: &[String]) -> i32 {
         }
         // The name is free for the next spare once this one is taken.
         drop(listener);
-        return take_on(claim, go, status);
+        return take_on(claim, go, status, ready.take());
+    }
+}
+
+/// The next container's cgroups and its init in them, made ahead (root only: see
+/// `runtime::ahead`). Dropped unclaimed, the init is killed and the cgroups removed.
+pub(super) struct Ready {
+    init: Option<Ahead>,
+    cgroups: cgroup::Cgroups,
+    /// Our /proc/self/mountinfo, opened before the clone: it polls POLLPRI once a mount or
+    /// unmount has changed the tree the init copied (then a fresh clone must see it).
+    mounts: std::fs::File,
+}
+
+impl Ready {
+    fn make() -> Option<Ready> {
+        if runtime::is_rootless() {
+            return None;
+        }
+        cgroup::remove_stale_spares();
+        let mounts = std::fs::File::open("/proc/self/mountinfo").ok()?;
+        let cgroups = cgroup::create(&cgroup::spare_name(std::process::id()));
+        let init = Ahead::clone_into(&cgroups);
+        let ready = Ready {
+            init,
+            cgroups,
+            mounts,
+        };
+        ready.init.is_some().then_some(ready)
+    }
+
+    /// The cgroups, renamed for container `id`, and the init in them; None (both gone) when
+    /// the cgroups would not move or the mount tree changed since the init copied it.
+    pub(super) fn take_for(mut self, id: &str) -> Option<(cgroup::Cgroups, Ahead)> {
+        // Always readable; POLLPRI (with POLLERR) says changed.
+        let mut polled = [sys::pollfd(self.mounts.as_raw_fd(), libc::POLLPRI)];
+        if sys::poll(&mut polled, 0).is_err() || polled[0].revents & libc::POLLPRI != 0 {
+            return None;
+        }
+        let renamed = self.cgroups.rename_to(id)?;
+        let init = self.init.take()?;
+        self.cgroups = cgroup::Cgroups::default();
+        Some((renamed, init))
+    }
+}
+
+impl Drop for Ready {
+    fn drop(&mut self) {
+        // The init first: a cgroup with a process in it cannot be removed.
+        drop(self.init.take());
+        self.cgroups.remove();
     }
 }
 
 /// Be the monitor `claim` asks for, as if spawned with its pipes, environment and directory.
-fn take_on(claim: Claim, go: OwnedFd, status: OwnedFd) -> i32 {
+fn take_on(claim: Claim, go: OwnedFd, status: OwnedFd, ready: Option<Ready>) -> i32 {
     if sys::dup_onto(go.as_raw_fd(), 0).is_err() || sys::dup_onto(status.as_raw_fd(), 1).is_err() {
         return 1;
     }
@@ -135,5 +191,5 @@ fn take_on(claim: Claim, go: OwnedFd, status: OwnedFd) -> i32 {
     let mut line: Vec<&str> = vec![&arg0, Helper::Monitor.arg()];
     line.extend(claim.args.iter().map(String::as_str));
     sys::overwrite_cmdline(&line);
-    super::main(&claim.args)
+    super::main_with(&claim.args, ready)
 }

@@ -215,6 +215,27 @@ impl Cgroups {
         }
     }
 
+    /// The same cgroups (and what is in them) named `id` instead: a spare monitor's, made
+    /// ahead, once it has its container (`monitor::spare`). None when a dir would not move;
+    /// those moved already are moved back.
+    pub fn rename_to(&self, id: &str) -> Option<Cgroups> {
+        let mut moved: Vec<(&PathBuf, PathBuf)> = Vec::new();
+        for d in &self.dirs {
+            let to = d.with_file_name(id);
+            if fs::rename(d, &to).is_err() {
+                for (from, to) in moved {
+                    let _ = fs::rename(to, from);
+                }
+                return None;
+            }
+            moved.push((d, to));
+        }
+        Some(Cgroups {
+            dirs: moved.into_iter().map(|(_, to)| to).collect(),
+            ..self.clone()
+        })
+    }
+
     /// Whether the memory controller recorded an OOM kill.
     pub fn oom_killed(&self) -> bool {
         // v1: only the memory hierarchy has the counter (the others would be failed opens on
@@ -263,6 +284,37 @@ pub fn kill_leftovers(id: &str) {
         ..Cgroups::default()
     }
     .remove();
+}
+
+/// The name of the cgroups a spare monitor makes ahead for its next container.
+pub fn spare_name(pid: u32) -> String {
+    format!("{SPARE_PREFIX}{pid}")
+}
+
+const SPARE_PREFIX: &str = "spare-";
+
+/// Remove the cgroups of spare monitors that are gone (killed: an idle one removes its own),
+/// empty since their init died with them.
+pub fn remove_stale_spares() {
+    let base = Path::new(CGROUP);
+    let bases = std::iter::once(base.join("gorae"))
+        .chain(V1_CONTROLLERS.iter().map(|c| base.join(c).join("gorae")));
+    for b in bases {
+        let Ok(rd) = fs::read_dir(&b) else { continue };
+        for e in rd.flatten() {
+            let name = e.file_name();
+            let Some(pid) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(SPARE_PREFIX))
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = fs::remove_dir(e.path());
+            }
+        }
+    }
 }
 
 /// `docker update`: set a running container's limits in its cgroups. False when a limit could

@@ -7,6 +7,7 @@
 //! capabilities and execs the command. All mounts live in that namespace only, so nothing leaks
 //! onto the host when the container or the engine dies. Kernel calls are in `sys`.
 
+pub mod ahead;
 pub mod cgroup;
 mod failure;
 pub mod mounts;
@@ -33,7 +34,7 @@ pub use userns::{
 };
 
 /// Where the container's init gets its network namespace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NetNs {
     /// The monitor's (`--network host`).
     Host,
@@ -44,8 +45,9 @@ pub enum NetNs {
     Join(RawFd),
 }
 
-/// Everything the container's init needs, prepared by the monitor before the clone.
-#[derive(Debug, Clone)]
+/// Everything the container's init needs, prepared by the monitor before the clone (or sent
+/// to an init cloned ahead, `ahead`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Spec {
     pub lowers: Vec<PathBuf>,
     pub upper: PathBuf,
@@ -99,7 +101,7 @@ pub fn is_rootless() -> bool {
 }
 
 /// How the container's stdio is wired.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub enum Stdio {
     /// The init opens a pty in the container's own devpts (so `tty` and /proc/self/fd name
     /// real paths inside) and sends the master to the monitor over this socket.
@@ -283,10 +285,16 @@ pub fn container_init(spec: &Spec, stdio: Stdio, sync: SyncPipe, err_write: RawF
     sys::reset_signals();
     // Our copy of the write end would keep the read below from ever seeing EOF.
     sys::close(sync.write);
+    init_process(spec, stdio, sync.read, err_write)
+}
+
+/// [`container_init`] once it is in its cgroups and namespaces (but a network one it joins),
+/// its signals reset: also where an init cloned ahead goes on (`ahead`).
+fn init_process(spec: &Spec, stdio: Stdio, sync_read: RawFd, err_write: RawFd) -> i32 {
     let go = || {
         let mut b = [0u8; 1];
-        let went = sys::read(sync.read, &mut b).is_ok_and(|n| n == 1);
-        sys::close(sync.read);
+        let went = sys::read(sync_read, &mut b).is_ok_and(|n| n == 1);
+        sys::close(sync_read);
         spec.checkpoint(Phase::InitGo);
         // Only now: the monitor (and the network holder) had to reach into /proc/<pid>
         // (id maps, namespaces), which a non-dumpable process's owner cannot.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::sys::{self, Errno, Make, SysError, SysResult, Syscall};
 
 /// One mount of the plan, host paths resolved (a volume is a bind of its `_data`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Mount {
     pub source: MountSource,
     /// Absolute, inside the container.
@@ -21,7 +21,7 @@ pub struct Mount {
     pub copy_up: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MountSource {
     Bind(PathBuf),
     Tmpfs {

@@ -387,12 +387,12 @@ pub fn recv_fd(socket: RawFd) -> Option<RawFd> {
     Some(std::os::fd::IntoRawFd::into_raw_fd(first))
 }
 
-/// Receive bytes into `buf` and the descriptors sent with them (SCM_RIGHTS, close-on-exec):
-/// the count read (0: the peer closed) and the descriptors, owned.
+/// Receive bytes into `buf` and the descriptors sent with them (SCM_RIGHTS, close-on-exec, at
+/// most 8): the count read (0: the peer closed) and the descriptors, owned.
 pub fn recv_with_fds(socket: RawFd, buf: &mut [u8]) -> io::Result<(usize, Vec<OwnedFd>)> {
     use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
     let mut iov = [io::IoSliceMut::new(buf)];
-    let mut space = nix::cmsg_space!([RawFd; 4]);
+    let mut space = nix::cmsg_space!([RawFd; 8]);
     let msg = recvmsg::<()>(
         socket,
         &mut iov,
@@ -400,6 +400,7 @@ pub fn recv_with_fds(socket: RawFd, buf: &mut [u8]) -> io::Result<(usize, Vec<Ow
         MsgFlags::MSG_CMSG_CLOEXEC,
     )
     .map_err(io::Error::from)?;
+    let truncated = msg.flags.contains(MsgFlags::MSG_CTRUNC);
     let mut fds = Vec::new();
     for c in msg.cmsgs().map_err(io::Error::from)? {
         if let ControlMessageOwned::ScmRights(got) = c {
@@ -409,6 +410,10 @@ pub fn recv_with_fds(socket: RawFd, buf: &mut [u8]) -> io::Result<(usize, Vec<Ow
                     .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
             );
         }
+    }
+    if truncated {
+        // More descriptors came than there was room for: the rest are lost, so is the message.
+        return Err(io::Error::from_raw_os_error(libc::EMSGSIZE));
     }
     Ok((msg.bytes, fds))
 }

@@ -1,0 +1,258 @@
+//! A container init cloned ahead of its container, by the store's spare monitor
+//! (`monitor::spare`): the clone into new PID, mount, UTS and IPC namespaces and the joins of
+//! its cgroups (made as `spare-<pid>`, renamed to the container's once it is claimed) are
+//! ~1.1 ms of a start that depend on nothing of the container. The init waits for its `Spec`
+//! and descriptors on a socket, then goes on as a freshly cloned one does
+//! (`runtime::init_process`). Its network namespace is the last thing it takes: the spare
+//! made ahead (`NetNs::Join`), a new one (unshared, as a clone would have made), or the host's.
+//!
+//! Only where the container needs no user namespace of its own (root's stores): that one would
+//! have to be cloned with it, and a rootless networked init's is the holder's, joined by its
+//! monitor before the clone.
+
+use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::sys::{self, LinuxSyscall, Syscall};
+use super::{InitFailure, NetNs, Spec, Stdio, cgroup};
+
+/// How the ahead init's process is named in `ps` (it is no helper to run by hand).
+const TITLE: &str = "gorae: container init, made ahead";
+
+/// The init made ahead, as its parent holds it. Dropped unused, it is killed and reaped.
+pub struct Ahead {
+    pid: i32,
+    /// Ours of the socket the spec comes on.
+    socket: RawFd,
+    sync_write: RawFd,
+    err_read: RawFd,
+}
+
+/// What the monitor keeps of an init it has handed its spec to.
+pub struct Handed {
+    pub pid: i32,
+    /// "go" is written here (`runtime::SyncPipe`'s write end).
+    pub sync_write: RawFd,
+    /// The init's failure report; EOF once it has exec'd.
+    pub err_read: RawFd,
+}
+
+/// The spec on the wire: descriptors as indices into those sent with it.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    spec: Spec,
+    stdio: Stdio,
+    /// How many descriptors came with it.
+    fds: usize,
+}
+
+impl Ahead {
+    /// Clone the init, into `cgroups` (the v2 dir; v1 ones it joins itself). The caller is
+    /// single-threaded. None where a clone fails: the container is then cloned as usual.
+    pub fn clone_into(cgroups: &cgroup::Cgroups) -> Option<Ahead> {
+        let (ours, theirs) = sys::socketpair().ok()?;
+        let (sync_r, sync_w) = sys::pipe().ok()?;
+        let (err_r, err_w) = sys::pipe().ok()?;
+        let tasks = cgroups.self_join_files();
+        let flags =
+            libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
+        let mut cb = move || -> isize {
+            sys::close(ours);
+            sys::close(sync_w);
+            sys::close(err_r);
+            wait_for_spec(theirs, sync_r, err_w, &tasks) as isize
+        };
+        let into = cgroups.v2_dir().and_then(|d| std::fs::File::open(d).ok());
+        let pid = match into
+            .as_ref()
+            .map(|d| sys::clone_child_into(flags, d.as_raw_fd(), &mut cb))
+        {
+            Some(Ok(pid)) => Some(pid),
+            _ if into.is_some() => None,
+            _ => sys::clone_child(flags, &mut cb).ok(),
+        };
+        for fd in [theirs, sync_r, err_w] {
+            sys::close(fd);
+        }
+        let Some(pid) = pid else {
+            for fd in [ours, sync_w, err_r] {
+                sys::close(fd);
+            }
+            return None;
+        };
+        Some(Ahead {
+            pid,
+            socket: ours,
+            sync_write: sync_w,
+            err_read: err_r,
+        })
+    }
+
+    /// Whether this init can be the one of `spec` (it has no user namespace of its own).
+    pub fn fits(spec: &Spec) -> bool {
+        !spec.new_user_ns
+    }
+
+    /// Send the init its spec and descriptors (its own are duplicates: the caller closes its
+    /// copies as after a clone). `spec`'s cgroups were joined already.
+    pub fn hand(self, spec: &Spec, stdio: Stdio) -> Result<Handed, InitFailure> {
+        let mut fds = Vec::new();
+        let mut index = |fd: RawFd| -> RawFd {
+            fds.push(fd);
+            (fds.len() - 1) as RawFd
+        };
+        let mut spec = spec.clone();
+        spec.cgroup_tasks.clear();
+        spec.into_cgroup = None;
+        if let NetNs::Join(fd) = spec.net {
+            spec.net = NetNs::Join(index(fd));
+        }
+        if spec.trace_fd >= 0 {
+            spec.trace_fd = index(spec.trace_fd);
+        }
+        let stdio = match stdio {
+            Stdio::Tty { socket } => Stdio::Tty {
+                socket: index(socket),
+            },
+            Stdio::Pipes {
+                stdin,
+                stdout,
+                stderr,
+            } => Stdio::Pipes {
+                stdin: index(stdin),
+                stdout: index(stdout),
+                stderr: index(stderr),
+            },
+        };
+        let new_netns = spec.net == NetNs::New;
+        let body = serde_json::to_vec(&Wire {
+            spec,
+            stdio,
+            fds: fds.len(),
+        })
+        .map_err(|e| InitFailure::setup(format!("spec: {e}")))?;
+        let mut msg = (body.len() as u64).to_le_bytes().to_vec();
+        msg.extend_from_slice(&body);
+        let sent = sys::send_with_fds(self.socket, &msg, &fds)
+            .map_err(|e| InitFailure::setup(format!("sending the spec: {e}")))?;
+        let gone = || InitFailure::setup("sending the spec: the init is gone");
+        if !sys::write_all(self.socket, &msg[sent..]) {
+            return Err(gone());
+        }
+        // A clone makes its netns with it; this init unshares one now, and the network
+        // holder, which wires it through /proc/<pid>/ns/net next, must find that one there.
+        if new_netns && !sys::read(self.socket, &mut [0u8; 1]).is_ok_and(|n| n == 1) {
+            return Err(gone());
+        }
+        let handed = Handed {
+            pid: self.pid,
+            sync_write: self.sync_write,
+            err_read: self.err_read,
+        };
+        sys::close(self.socket);
+        std::mem::forget(self);
+        Ok(handed)
+    }
+}
+
+impl Drop for Ahead {
+    fn drop(&mut self) {
+        sys::kill(self.pid, libc::SIGKILL);
+        sys::wait_child(self.pid, false);
+        for fd in [self.socket, self.sync_write, self.err_read] {
+            sys::close(fd);
+        }
+    }
+}
+
+/// The ahead init until its spec comes, then the container's init. Its exit code when that
+/// fails (125: its monitor went without one).
+fn wait_for_spec(socket: RawFd, sync_read: RawFd, err_write: RawFd, tasks: &[PathBuf]) -> i32 {
+    sys::die_with_parent();
+    sys::reset_signals();
+    // The spare's stdin is its listener: our copy would keep the store's spare name taken.
+    if let Ok(null) = std::fs::File::open("/dev/null") {
+        let _ = sys::dup_onto(null.as_raw_fd(), 0);
+    }
+    sys::overwrite_cmdline(&[TITLE]);
+    let linux = &LinuxSyscall;
+    // Private first: mounts made on the host meanwhile stay out of our copy of its tree.
+    let _ = linux.make_rprivate();
+    // Best effort, as for a cloned init (`setup_container`).
+    for t in tasks {
+        let _ = linux.write_file(t, cgroup::SELF_JOIN);
+    }
+    let Some((wire, fds)) = receive(socket) else {
+        return 125;
+    };
+    let Wire {
+        mut spec,
+        stdio,
+        fds: count,
+    } = wire;
+    if fds.len() != count {
+        let failure = InitFailure::setup(format!("{} of {count} descriptors came", fds.len()));
+        sys::write_all(err_write, &failure.encode());
+        return failure.exit_code();
+    }
+    let mut fds: Vec<Option<OwnedFd>> = fds.into_iter().map(Some).collect();
+    // Each index names one descriptor, taken once; a missing one is -1 (a failed call later).
+    let mut take = |i: RawFd| -> RawFd {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| fds.get_mut(i)?.take())
+            .map_or(-1, IntoRawFd::into_raw_fd)
+    };
+    match spec.net {
+        NetNs::Join(i) => spec.net = NetNs::Join(take(i)),
+        NetNs::New => {
+            if let Err(error) = linux.unshare(libc::CLONE_NEWNET) {
+                let failure = InitFailure::Syscall { error };
+                sys::write_all(err_write, &failure.encode());
+                return failure.exit_code();
+            }
+            // In it: the monitor may go on (`Ahead::hand`).
+            sys::write_all(socket, b"n");
+        }
+        NetNs::Host => {}
+    }
+    sys::close(socket);
+    if spec.trace_fd >= 0 {
+        spec.trace_fd = take(spec.trace_fd);
+    }
+    let stdio = match stdio {
+        Stdio::Tty { socket } => Stdio::Tty {
+            socket: take(socket),
+        },
+        Stdio::Pipes {
+            stdin,
+            stdout,
+            stderr,
+        } => Stdio::Pipes {
+            stdin: take(stdin),
+            stdout: take(stdout),
+            stderr: take(stderr),
+        },
+    };
+    super::init_process(&spec, stdio, sync_read, err_write)
+}
+
+/// The spec and its descriptors; None when the socket closed first (or sent garbage).
+fn receive(socket: RawFd) -> Option<(Wire, Vec<OwnedFd>)> {
+    let mut buf = vec![0u8; 64 << 10];
+    let (n, fds) = sys::recv_with_fds(socket, &mut buf).ok()?;
+    let mut got = buf[..n].to_vec();
+    while got.len() < 8 {
+        let n = sys::read(socket, &mut buf).ok().filter(|n| *n > 0)?;
+        got.extend_from_slice(&buf[..n]);
+    }
+    let len = usize::try_from(u64::from_le_bytes(got[..8].try_into().ok()?)).ok()?;
+    while got.len() < 8 + len {
+        let n = sys::read(socket, &mut buf).ok().filter(|n| *n > 0)?;
+        got.extend_from_slice(&buf[..n]);
+    }
+    let wire = serde_json::from_slice(&got[8..8 + len]).ok()?;
+    Some((wire, fds))
+}
