@@ -31,6 +31,10 @@ use crate::store::Store;
 const IDLE: Duration = Duration::from_secs(600);
 /// How often an idle spare looks whether its store is still there.
 const LOOK_EVERY: Duration = Duration::from_secs(5);
+/// How long a new spare waits for a claim before it makes its `Ready`. Runs back to back (a
+/// script's) claim it within ~2 ms, while making it would still be under way: they start
+/// as before, the cgroups made while the CLI writes the record. A person types slower.
+const READY_AFTER: Duration = Duration::from_millis(5);
 /// Room kept on the spare's command line for the one it takes on (`gorae __monitor <64 hex>
 /// --await-create --wait-attach --trace` is under 140 bytes after the binary's path).
 const ROOM: usize = 160;
@@ -92,7 +96,8 @@ pub fn main(_args: &[String]) -> i32 {
     let me = sys::geteuid();
     // Ours cannot change while we wait: looked up once, not on each claim's path.
     let world = claim::world();
-    let mut ready = Ready::make();
+    let mut ready = None;
+    let mut made = false;
     let until = Instant::now() + IDLE;
     loop {
         let left = until.saturating_duration_since(Instant::now());
@@ -100,8 +105,13 @@ pub fn main(_args: &[String]) -> i32 {
             return 0;
         }
         let mut fds = [sys::pollfd(listener.as_raw_fd(), libc::POLLIN)];
-        let ms = i32::try_from(left.min(LOOK_EVERY).as_millis()).unwrap_or(i32::MAX);
+        let wait = if made { LOOK_EVERY } else { READY_AFTER };
+        let ms = i32::try_from(left.min(wait).as_millis()).unwrap_or(i32::MAX);
         if sys::poll(&mut fds, ms).is_err() || fds[0].revents & libc::POLLIN == 0 {
+            if !made {
+                made = true;
+                ready = Ready::make();
+            }
             continue;
         }
         let Ok((stream, _)) = listener.accept() else {
