@@ -180,13 +180,21 @@ fn main_with(args: &[String], ready: Option<spare::Ready>) -> i32 {
             Some((cg, init)) => (cg, Some(init)),
             None => (cgroup::create(id), None),
         };
-        (cg, init, from, super::trace::now())
+        let (init, abandoned) = match init {
+            Some(Ok(init)) => (Some(init), None),
+            Some(Err(pid)) => (None, Some(pid)),
+            None => (None, None),
+        };
+        (cg, init, abandoned, from, super::trace::now())
     });
     if awaiting && !record_created() {
         // A run that failed before its record: nobody's. A record there is another
         // monitor's to start (a claim answered too late, its CLI spawned one): not ours.
-        if let Some((cg, init, ..)) = ahead {
+        if let Some((cg, init, abandoned, ..)) = ahead {
             drop(init);
+            if let Some(pid) = abandoned {
+                sys::wait_child(pid, false);
+            }
             if !store.container_dir(id).exists() {
                 cg.remove();
             }
@@ -198,12 +206,12 @@ fn main_with(args: &[String], ready: Option<spare::Ready>) -> i32 {
     let mut trace = Trace::new(args.iter().any(|a| a == "--trace"));
     let previous = restarted.unwrap_or_default();
     let mut next = None;
-    let (made, init) = match ahead {
-        Some((cg, init, from, to)) => {
+    let (made, init, abandoned) = match ahead {
+        Some((cg, init, abandoned, from, to)) => {
             trace.span(Phase::CgroupCreate, from, to);
-            (Some(cg), init)
+            (Some(cg), init, abandoned)
         }
-        None => (None, None),
+        None => (None, None, None),
     };
     let result = run(
         &store,
@@ -215,7 +223,12 @@ fn main_with(args: &[String], ready: Option<spare::Ready>) -> i32 {
         &mut trace,
         made.clone(),
         init,
+        abandoned,
     );
+    // Reaped in `run` once the container ran, unless it had not ended by then.
+    if let Some(pid) = abandoned {
+        sys::wait_child(pid, false);
+    }
     // Gone already, unless the run failed before it used them.
     if let Some(cg) = made {
         cg.remove();
@@ -283,7 +296,8 @@ fn restart_now(id: &str, delay: std::time::Duration) {
 /// One run of the container; `previous`: the restart back-off before it (zero for a start by
 /// the user), `next`: set when its restart policy starts it again; `made`: its cgroups, made
 /// with the default limits while the record was written (None: made here); `init`: its init,
-/// cloned ahead into them by a spare monitor (`runtime::ahead`).
+/// cloned ahead into them by a spare monitor (`runtime::ahead`); `abandoned`: such an init,
+/// killed unused, reaped here once the container runs.
 #[allow(clippy::too_many_arguments)]
 fn run(
     store: &Store,
@@ -295,6 +309,7 @@ fn run(
     trace: &mut Trace,
     made: Option<cgroup::Cgroups>,
     init: Option<runtime::ahead::Ahead>,
+    abandoned: Option<i32>,
 ) -> Result<i32> {
     let c = store.load_container(id)?;
     if !previous.is_zero() && c.state.stopped_by_user {
@@ -656,6 +671,9 @@ fn run(
     })?;
     if stopped_meanwhile {
         sys::kill(pid, libc::SIGKILL);
+    }
+    if let Some(pid) = abandoned {
+        sys::wait_child(pid, true);
     }
     trace.lap(Phase::RecordRunning);
     store.emit_volume_mounts(&c, Action::Mount);

@@ -166,18 +166,20 @@ impl Ready {
         ready.init.is_some().then_some(ready)
     }
 
-    /// The cgroups, renamed for container `id`, and the init in them; None (both gone) when
-    /// the cgroups would not move or the mount tree changed since the init copied it.
-    pub(super) fn take_for(mut self, id: &str) -> Option<(cgroup::Cgroups, Ahead)> {
+    /// The cgroups, renamed for container `id`, and the init in them: `Ok`, or `Err` with
+    /// the pid of an init killed as the mount tree changed since it copied it (a fresh clone
+    /// must see the new one; the caller reaps it once the container runs). None (both gone)
+    /// when the cgroups would not move.
+    pub(super) fn take_for(mut self, id: &str) -> Option<(cgroup::Cgroups, Result<Ahead, i32>)> {
+        let renamed = self.cgroups.rename_to(id)?;
+        self.cgroups = cgroup::Cgroups::default();
+        let init = self.init.take()?;
         // Always readable; POLLPRI (with POLLERR) says changed.
         let mut polled = [sys::pollfd(self.mounts.as_raw_fd(), libc::POLLPRI)];
         if sys::poll(&mut polled, 0).is_err() || polled[0].revents & libc::POLLPRI != 0 {
-            return None;
+            return Some((renamed, Err(init.abandon())));
         }
-        let renamed = self.cgroups.rename_to(id)?;
-        let init = self.init.take()?;
-        self.cgroups = cgroup::Cgroups::default();
-        Some((renamed, init))
+        Some((renamed, Ok(init)))
     }
 }
 

@@ -157,6 +157,20 @@ impl Ahead {
     }
 }
 
+impl Ahead {
+    /// Kill it without waiting (its end, the teardown of its namespaces, may take a
+    /// while): its pid, for the caller to reap once off the start's path.
+    pub fn abandon(self) -> i32 {
+        sys::kill(self.pid, libc::SIGKILL);
+        for fd in [self.socket, self.sync_write, self.err_read] {
+            sys::close(fd);
+        }
+        let pid = self.pid;
+        std::mem::forget(self);
+        pid
+    }
+}
+
 impl Drop for Ahead {
     fn drop(&mut self) {
         sys::kill(self.pid, libc::SIGKILL);
