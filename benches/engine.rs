@@ -342,6 +342,37 @@
 //!   with 30 exited containers `run --rm` 100 ms apart took 13.5 ms against 10.4 with none
 //!   (cli-start 0.6 → 2.1 ms traced). One pass now, and only records whose bytes can say
 //!   running or restarting, or carry the build label, are parsed: 13.50 → 11.23 ms (3 × 15).
+//! - Start, thirteenth session (release; A/B of 56b943d against the new binary in blocks of
+//!   15 runs 100 ms apart or 20 back to back, per store on tmpfs and on ext4). Records
+//!   rewritten on every start (running, exited) were renamed over the old file, and ext4
+//!   (auto_da_alloc) then writes the new file's data out inside the rename: 440–560 µs per
+//!   write here against 130–190 µs for `renameat2(RENAME_EXCHANGE)` and an unlink of the old
+//!   content (a Python loop of each, 200 writes). Root's spare monitor now also makes the next
+//!   container's cgroups (`spare-<pid>`, renamed to its ID on the claim) and clones its init
+//!   into them ahead (`runtime::ahead`); the init waits for its spec and descriptors on a
+//!   socket. Traced medians, tmpfs, 100 ms apart (30 runs each): total 8.11 → 7.30 ms, clone
+//!   0.51 → 0.08, the seven v1 joins 0.60 → none, cgroup-create 0.66 → 0.17 (the renames),
+//!   but pivot 0.34 → 0.69 and network-attach 1.58 → 1.91: the init's root is now made while
+//!   the holder wires the endpoint, and pivot's detach of the old root waits for an expedited
+//!   RCU grace period that the other core, busy in netlink, delays. Blocks, base → now: 100 ms
+//!   apart tmpfs 10.56 → 9.32 ms, ext4 12.34 → 10.91; back to back tmpfs 11.69 → 11.50, ext4
+//!   12.52 → 11.43. Back to back first lost 0.6 ms on tmpfs: the next claim came while the
+//!   spare was still making its init, so a spare makes it only after 5 ms without a claim.
+//!   Its init copied the host's mount tree (private propagation on this VM): a mount made
+//!   after that must still be seen (`-v` of a new mount), so the spare polls its
+//!   /proc/self/mountinfo for POLLPRI at the claim and then kills that init unwaited (its pid
+//!   namespace's teardown is slow), keeps the cgroups and clones afresh. A Docker run beside
+//!   gorae mounts in the host's namespace, so in this bench (which interleaves Docker and
+//!   podman) most of gorae's starts clone afresh. A race this found: an init that unshares
+//!   its netns after the spec came was wired by the holder through /proc/<pid>/ns/net before
+//!   that, i.e. in the host's netns (`networks::the_holder_leaves_when_nothing_uses_it_…`
+//!   failed); the init now says when it is in its own. Left for ≤ 5 ms: the holder's attach
+//!   (~11 netlink round trips; the bridge port and link-up are the kernel's heavy part:
+//!   attaching and raising the spare's host end on the default bridge ahead would need its
+//!   name kept, as a link is renamed only while down), pivot's detach (an init made ahead
+//!   could pivot into an empty tmpfs ahead and reach the layers through a descriptor of the
+//!   old root: the overlay's lower dirs are already relative to a chdir), and the CLI, which
+//!   reads index.json five times and the image's manifest and config three times per `run`.
 // Tests may unwrap and expect (the workspace denies both outside tests: Cargo.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -112,20 +112,7 @@ impl Ahead {
         if spec.trace_fd >= 0 {
             spec.trace_fd = index(spec.trace_fd);
         }
-        let stdio = match stdio {
-            Stdio::Tty { socket } => Stdio::Tty {
-                socket: index(socket),
-            },
-            Stdio::Pipes {
-                stdin,
-                stdout,
-                stderr,
-            } => Stdio::Pipes {
-                stdin: index(stdin),
-                stdout: index(stdout),
-                stderr: index(stderr),
-            },
-        };
+        let stdio = stdio.map_fds(&mut index);
         let new_netns = spec.net == NetNs::New;
         let body = serde_json::to_vec(&Wire {
             spec,
@@ -236,20 +223,7 @@ fn wait_for_spec(socket: RawFd, sync_read: RawFd, err_write: RawFd, tasks: &[Pat
     if spec.trace_fd >= 0 {
         spec.trace_fd = take(spec.trace_fd);
     }
-    let stdio = match stdio {
-        Stdio::Tty { socket } => Stdio::Tty {
-            socket: take(socket),
-        },
-        Stdio::Pipes {
-            stdin,
-            stdout,
-            stderr,
-        } => Stdio::Pipes {
-            stdin: take(stdin),
-            stdout: take(stdout),
-            stderr: take(stderr),
-        },
-    };
+    let stdio = stdio.map_fds(&mut take);
     super::init_process(&spec, stdio, sync_read, err_write)
 }
 

@@ -113,6 +113,25 @@ pub enum Stdio {
     },
 }
 
+impl Stdio {
+    /// The same wiring with each descriptor replaced by `f` of it (an init made ahead gets
+    /// them as indices into those sent with its spec, `ahead`).
+    fn map_fds(self, mut f: impl FnMut(RawFd) -> RawFd) -> Stdio {
+        match self {
+            Stdio::Tty { socket } => Stdio::Tty { socket: f(socket) },
+            Stdio::Pipes {
+                stdin,
+                stdout,
+                stderr,
+            } => Stdio::Pipes {
+                stdin: f(stdin),
+                stdout: f(stdout),
+                stderr: f(stderr),
+            },
+        }
+    }
+}
+
 /// uid, gid and supplementary groups for `user` ("", "name", "uid", "uid:gid", "name:group"),
 /// looked up in the container's /etc/passwd and /etc/group.
 pub fn resolve_user(user: &str) -> Result<(u32, u32, Vec<u32>, String), InitFailure> {
