@@ -25,73 +25,17 @@ use super::time::rfc3339_now;
 use super::trace::{INIT_PHASES, Phase, Trace};
 use super::{Action, EngineError, Event, Result, Store, net};
 
+mod log;
 pub mod spare;
+
+pub use log::LOG_MAX_BYTES;
 
 /// Where `--init`'s binary is bound inside the container (Docker's path).
 const INIT_TARGET: &str = "/sbin/docker-init";
 
-/// Largest log file before it is rotated (one previous file is kept).
-pub const LOG_MAX_BYTES: u64 = 16 << 20;
-
 struct Client {
     stream: UnixStream,
     frames: FrameBuffer,
-}
-
-struct LogWriter {
-    path: PathBuf,
-    file: Option<File>,
-    size: u64,
-}
-
-impl LogWriter {
-    fn open(path: PathBuf) -> LogWriter {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .ok();
-        let size = file
-            .as_ref()
-            .and_then(|f| f.metadata().ok())
-            .map(|m| m.len())
-            .unwrap_or(0);
-        LogWriter { path, file, size }
-    }
-
-    /// One entry per line, as Docker's json-file driver writes them (`logs --tail` counts
-    /// entries); a trailing piece without a newline is an entry of its own.
-    fn write(&mut self, stream: &str, data: &[u8]) {
-        for piece in data.split_inclusive(|b| *b == b'\n') {
-            self.write_entry(stream, piece);
-        }
-    }
-
-    fn write_entry(&mut self, stream: &str, data: &[u8]) {
-        let line = serde_json::json!({
-            "log": String::from_utf8_lossy(data),
-            "stream": stream,
-            "time": rfc3339_now(),
-        });
-        let mut bytes = line.to_string().into_bytes();
-        bytes.push(b'\n');
-        if self.size + bytes.len() as u64 > LOG_MAX_BYTES {
-            // Rotate: keep one previous file, so a chatty container cannot fill the disk.
-            let old = self.path.with_extension("jsonl.1");
-            let _ = fs::rename(&self.path, old);
-            self.file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-                .ok();
-            self.size = 0;
-        }
-        if let Some(f) = self.file.as_mut()
-            && f.write_all(&bytes).is_ok()
-        {
-            self.size += bytes.len() as u64;
-        }
-    }
 }
 
 fn status(fd: &mut Option<File>, line: &str) {
@@ -891,7 +835,7 @@ fn serve(
     mut stdin_fd: Option<RawFd>,
     tty: bool,
 ) -> i32 {
-    let mut log = LogWriter::open(store.container_dir(&c.id).join("log.jsonl"));
+    let mut log = log::LogWriter::open(store.container_dir(&c.id).join("log.jsonl"));
     let pidfd = sys::pidfd_open(pid);
     for (fd, _) in &out_fds {
         sys::set_nonblocking(*fd);
