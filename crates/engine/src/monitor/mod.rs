@@ -77,6 +77,16 @@ pub fn main(args: &[String]) -> i32 {
     main_with(args, None)
 }
 
+/// A container's cgroups made before its record was read (default limits; the record's are
+/// applied in `run`), and what a spare monitor cloned into them ahead (`spare::Ready`).
+struct Made {
+    cgroups: cgroup::Cgroups,
+    /// Its init, cloned ahead (`runtime::ahead`).
+    init: Option<runtime::ahead::Ahead>,
+    /// Such an init, killed unused: reaped once the container runs.
+    abandoned: Option<i32>,
+}
+
 /// [`main`], in a spare monitor that was claimed with its next container's init and cgroups
 /// made (`spare::Ready`).
 fn main_with(args: &[String], ready: Option<spare::Ready>) -> i32 {
@@ -120,27 +130,23 @@ fn main_with(args: &[String], ready: Option<spare::Ready>) -> i32 {
     // A spare's are renamed to the container's, its init in them.
     let ahead = (awaiting && crate::container::is_full_id(id)).then(|| {
         let from = super::trace::now();
-        let (cg, init) = match ready.and_then(|r| r.take_for(id)) {
-            Some((cg, init)) => (cg, Some(init)),
-            None => (cgroup::create(id), None),
-        };
-        let (init, abandoned) = match init {
-            Some(Ok(init)) => (Some(init), None),
-            Some(Err(pid)) => (None, Some(pid)),
-            None => (None, None),
-        };
-        (cg, init, abandoned, from, super::trace::now())
+        let made = ready.and_then(|r| r.take_for(id)).unwrap_or_else(|| Made {
+            cgroups: cgroup::create(id),
+            init: None,
+            abandoned: None,
+        });
+        (made, from, super::trace::now())
     });
     if awaiting && !record_created() {
         // A run that failed before its record: nobody's. A record there is another
         // monitor's to start (a claim answered too late, its CLI spawned one): not ours.
-        if let Some((cg, init, abandoned, ..)) = ahead {
-            drop(init);
-            if let Some(pid) = abandoned {
+        if let Some((made, ..)) = ahead {
+            drop(made.init);
+            if let Some(pid) = made.abandoned {
                 sys::wait_child(pid, false);
             }
             if !store.container_dir(id).exists() {
-                cg.remove();
+                made.cgroups.remove();
             }
         }
         drop(status_fd);
@@ -150,13 +156,13 @@ fn main_with(args: &[String], ready: Option<spare::Ready>) -> i32 {
     let mut trace = Trace::new(args.iter().any(|a| a == "--trace"));
     let previous = restarted.unwrap_or_default();
     let mut next = None;
-    let (made, init, abandoned) = match ahead {
-        Some((cg, init, abandoned, from, to)) => {
-            trace.span(Phase::CgroupCreate, from, to);
-            (Some(cg), init, abandoned)
-        }
-        None => (None, None, None),
-    };
+    let made = ahead.map(|(made, from, to)| {
+        trace.span(Phase::CgroupCreate, from, to);
+        made
+    });
+    // What is left to undo once the run is over (`run` takes the init).
+    let cgroups = made.as_ref().map(|m| m.cgroups.clone());
+    let abandoned = made.as_ref().and_then(|m| m.abandoned);
     let result = run(
         &store,
         id,
@@ -165,16 +171,14 @@ fn main_with(args: &[String], ready: Option<spare::Ready>) -> i32 {
         previous,
         &mut next,
         &mut trace,
-        made.clone(),
-        init,
-        abandoned,
+        made,
     );
     // Reaped in `run` once the container ran, unless it had not ended by then.
     if let Some(pid) = abandoned {
         sys::wait_child(pid, false);
     }
     // Gone already, unless the run failed before it used them.
-    if let Some(cg) = made {
+    if let Some(cg) = cgroups {
         cg.remove();
     }
     // Addresses are ours only while the container runs (others see them free once we are
@@ -238,10 +242,8 @@ fn restart_now(id: &str, delay: std::time::Duration) {
 }
 
 /// One run of the container; `previous`: the restart back-off before it (zero for a start by
-/// the user), `next`: set when its restart policy starts it again; `made`: its cgroups, made
-/// with the default limits while the record was written (None: made here); `init`: its init,
-/// cloned ahead into them by a spare monitor (`runtime::ahead`); `abandoned`: such an init,
-/// killed unused, reaped here once the container runs.
+/// the user), `next`: set when its restart policy starts it again; `made`: its cgroups and
+/// init, made while the record was written (None: cgroups made here, the init cloned here).
 #[allow(clippy::too_many_arguments)]
 fn run(
     store: &Store,
@@ -251,9 +253,7 @@ fn run(
     previous: std::time::Duration,
     next: &mut Option<std::time::Duration>,
     trace: &mut Trace,
-    made: Option<cgroup::Cgroups>,
-    init: Option<runtime::ahead::Ahead>,
-    abandoned: Option<i32>,
+    mut made: Option<Made>,
 ) -> Result<i32> {
     let c = store.load_container(id)?;
     if !previous.is_zero() && c.state.stopped_by_user {
@@ -393,12 +393,12 @@ fn run(
     }
     trace.lap(Phase::Prepare);
     let limits = c.config.resources.limits();
-    let cg = match made {
-        Some(cg) => {
+    let cg = match &made {
+        Some(m) => {
             if limits != cgroup::Limits::default() {
                 cgroup::update_limits(id, &limits);
             }
-            cg
+            m.cgroups.clone()
         }
         None => {
             let cg = cgroup::create_with(id, &limits);
@@ -459,7 +459,9 @@ fn run(
     };
     // An init made ahead gets the spec (one that fits: it has no user namespace of its own);
     // where there is none, or it is gone, one is cloned now.
-    let handed = init
+    let handed = made
+        .as_mut()
+        .and_then(|m| m.init.take())
         .filter(|_| runtime::ahead::Ahead::fits(&spec))
         .and_then(|init| init.hand(&spec, stdio).ok());
     let (pid, in_cgroup, sync_w, err_r) = match handed {
@@ -616,7 +618,7 @@ fn run(
     if stopped_meanwhile {
         sys::kill(pid, libc::SIGKILL);
     }
-    if let Some(pid) = abandoned {
+    if let Some(pid) = made.as_ref().and_then(|m| m.abandoned) {
         sys::wait_child(pid, true);
     }
     trace.lap(Phase::RecordRunning);

@@ -21,6 +21,7 @@ use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::Made;
 use crate::claim::{self, Claim};
 use crate::helper::Helper;
 use crate::runtime::ahead::Ahead;
@@ -166,20 +167,28 @@ impl Ready {
         ready.init.is_some().then_some(ready)
     }
 
-    /// The cgroups, renamed for container `id`, and the init in them: `Ok`, or `Err` with
-    /// the pid of an init killed as the mount tree changed since it copied it (a fresh clone
+    /// The cgroups, renamed for container `id`, and the init in them; or, `abandoned`, the
+    /// pid of an init killed as the mount tree changed since it copied it (a fresh clone
     /// must see the new one; the caller reaps it once the container runs). None (both gone)
     /// when the cgroups would not move.
-    pub(super) fn take_for(mut self, id: &str) -> Option<(cgroup::Cgroups, Result<Ahead, i32>)> {
+    pub(super) fn take_for(mut self, id: &str) -> Option<Made> {
         let renamed = self.cgroups.rename_to(id)?;
         self.cgroups = cgroup::Cgroups::default();
         let init = self.init.take()?;
         // Always readable; POLLPRI (with POLLERR) says changed.
         let mut polled = [sys::pollfd(self.mounts.as_raw_fd(), libc::POLLPRI)];
         if sys::poll(&mut polled, 0).is_err() || polled[0].revents & libc::POLLPRI != 0 {
-            return Some((renamed, Err(init.abandon())));
+            return Some(Made {
+                cgroups: renamed,
+                init: None,
+                abandoned: Some(init.abandon()),
+            });
         }
-        Some((renamed, Ok(init)))
+        Some(Made {
+            cgroups: renamed,
+            init: Some(init),
+            abandoned: None,
+        })
     }
 }
 
