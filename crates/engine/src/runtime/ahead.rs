@@ -52,17 +52,22 @@ impl Ahead {
     /// Clone the init, into `cgroups` (the v2 dir; v1 ones it joins itself). The caller is
     /// single-threaded. None where a clone fails: the container is then cloned as usual.
     pub fn clone_into(cgroups: &cgroup::Cgroups) -> Option<Ahead> {
-        let (ours, theirs) = sys::socketpair().ok()?;
-        let (sync_r, sync_w) = sys::pipe().ok()?;
-        let (err_r, err_w) = sys::pipe().ok()?;
+        // Owned until the init has them: a step that fails closes what the earlier ones made.
+        let (ours, theirs) = sys::socketpair_owned().ok()?;
+        let (sync_r, sync_w) = sys::pipe_owned().ok()?;
+        let (err_r, err_w) = sys::pipe_owned().ok()?;
         let tasks = cgroups.self_join_files();
         let flags =
             libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC;
+        // The child closes its copies of our ends and goes on with its own.
+        let ends = [ours.as_raw_fd(), sync_w.as_raw_fd(), err_r.as_raw_fd()];
+        let (socket, sync_read, err_write) =
+            (theirs.as_raw_fd(), sync_r.as_raw_fd(), err_w.as_raw_fd());
         let mut cb = move || -> isize {
-            sys::close(ours);
-            sys::close(sync_w);
-            sys::close(err_r);
-            wait_for_spec(theirs, sync_r, err_w, &tasks) as isize
+            for fd in ends {
+                sys::close(fd);
+            }
+            wait_for_spec(socket, sync_read, err_write, &tasks) as isize
         };
         let into = cgroups.v2_dir().and_then(|d| std::fs::File::open(d).ok());
         let pid = match into
@@ -73,20 +78,13 @@ impl Ahead {
             _ if into.is_some() => None,
             _ => sys::clone_child(flags, &mut cb).ok(),
         };
-        for fd in [theirs, sync_r, err_w] {
-            sys::close(fd);
-        }
-        let Some(pid) = pid else {
-            for fd in [ours, sync_w, err_r] {
-                sys::close(fd);
-            }
-            return None;
-        };
+        drop((theirs, sync_r, err_w));
+        let pid = pid?;
         Some(Ahead {
             pid,
-            socket: ours,
-            sync_write: sync_w,
-            err_read: err_r,
+            socket: ours.into_raw_fd(),
+            sync_write: sync_w.into_raw_fd(),
+            err_read: err_r.into_raw_fd(),
         })
     }
 

@@ -6,7 +6,7 @@
 use std::ffi::CStr;
 use std::fs::File;
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
 use super::linux::check;
@@ -427,6 +427,12 @@ pub fn recv_owned_fd(socket: RawFd) -> Option<OwnedFd> {
 
 /// A connected pair of unix stream sockets, close-on-exec.
 pub fn socketpair() -> SysResult<(RawFd, RawFd)> {
+    let (a, b) = socketpair_owned()?;
+    Ok((a.into_raw_fd(), b.into_raw_fd()))
+}
+
+/// [`socketpair`], owned: each end closes when dropped.
+pub fn socketpair_owned() -> SysResult<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     // SAFETY: socketpair fills the array.
     let r = unsafe {
@@ -438,7 +444,8 @@ pub fn socketpair() -> SysResult<(RawFd, RawFd)> {
         )
     };
     check(r, "socketpair", None)?;
-    Ok((fds[0], fds[1]))
+    // SAFETY: socketpair just made these; nothing else refers to them.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
 /// Send one fd with SCM_RIGHTS (and one byte). False when the peer is gone.
