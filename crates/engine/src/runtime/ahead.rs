@@ -48,6 +48,63 @@ struct Wire {
     fds: usize,
 }
 
+impl Wire {
+    /// `spec` and `stdio` as an ahead init takes them, and the descriptors to send with them
+    /// (the wire names each by its index there). The cgroups are joined already.
+    fn new(spec: &Spec, stdio: Stdio) -> (Wire, Vec<RawFd>) {
+        let mut fds = Vec::new();
+        let mut index = |fd: RawFd| -> RawFd {
+            fds.push(fd);
+            (fds.len() - 1) as RawFd
+        };
+        let mut spec = spec.clone();
+        spec.cgroup_tasks.clear();
+        spec.into_cgroup = None;
+        if let NetNs::Join(fd) = spec.net {
+            spec.net = NetNs::Join(index(fd));
+        }
+        if spec.trace_fd >= 0 {
+            spec.trace_fd = index(spec.trace_fd);
+        }
+        let stdio = stdio.map_fds(&mut index);
+        let wire = Wire {
+            spec,
+            stdio,
+            fds: fds.len(),
+        };
+        (wire, fds)
+    }
+
+    /// Send it on `socket` with `fds` (SCM_RIGHTS): its length (8 bytes, little-endian), then
+    /// its JSON; [`receive`] reads it back.
+    fn send(&self, socket: RawFd, fds: &[RawFd]) -> Result<(), InitFailure> {
+        let body =
+            serde_json::to_vec(self).map_err(|e| InitFailure::setup(format!("spec: {e}")))?;
+        let mut msg = (body.len() as u64).to_le_bytes().to_vec();
+        msg.extend_from_slice(&body);
+        let sent = sys::send_with_fds(socket, &msg, fds)
+            .map_err(|e| InitFailure::setup(format!("sending the spec: {e}")))?;
+        if !sys::write_all(socket, &msg[sent..]) {
+            return Err(init_gone());
+        }
+        Ok(())
+    }
+
+    /// Refuses `fds` (those that came with it) when they are not as many as it names.
+    fn check(&self, fds: &[OwnedFd]) -> Result<(), InitFailure> {
+        if fds.len() != self.fds {
+            let detail = format!("{} of {} descriptors came", fds.len(), self.fds);
+            return Err(InitFailure::setup(detail));
+        }
+        Ok(())
+    }
+}
+
+/// The ahead init closed its socket before the spec was through (or before its netns).
+fn init_gone() -> InitFailure {
+    InitFailure::setup("sending the spec: the init is gone")
+}
+
 impl Ahead {
     /// Clone the init, into `cgroups` (the v2 dir; v1 ones it joins itself). The caller is
     /// single-threaded. None where a clone fails: the container is then cloned as usual.
@@ -96,40 +153,14 @@ impl Ahead {
     /// Send the init its spec and descriptors (its own are duplicates: the caller closes its
     /// copies as after a clone). `spec`'s cgroups were joined already.
     pub fn hand(self, spec: &Spec, stdio: Stdio) -> Result<Handed, InitFailure> {
-        let mut fds = Vec::new();
-        let mut index = |fd: RawFd| -> RawFd {
-            fds.push(fd);
-            (fds.len() - 1) as RawFd
-        };
-        let mut spec = spec.clone();
-        spec.cgroup_tasks.clear();
-        spec.into_cgroup = None;
-        if let NetNs::Join(fd) = spec.net {
-            spec.net = NetNs::Join(index(fd));
-        }
-        if spec.trace_fd >= 0 {
-            spec.trace_fd = index(spec.trace_fd);
-        }
-        let stdio = stdio.map_fds(&mut index);
-        let new_netns = spec.net == NetNs::New;
-        let body = serde_json::to_vec(&Wire {
-            spec,
-            stdio,
-            fds: fds.len(),
-        })
-        .map_err(|e| InitFailure::setup(format!("spec: {e}")))?;
-        let mut msg = (body.len() as u64).to_le_bytes().to_vec();
-        msg.extend_from_slice(&body);
-        let sent = sys::send_with_fds(self.socket, &msg, &fds)
-            .map_err(|e| InitFailure::setup(format!("sending the spec: {e}")))?;
-        let gone = || InitFailure::setup("sending the spec: the init is gone");
-        if !sys::write_all(self.socket, &msg[sent..]) {
-            return Err(gone());
-        }
+        let (wire, fds) = Wire::new(spec, stdio);
+        wire.send(self.socket, &fds)?;
         // A clone makes its netns with it; this init unshares one now, and the network
         // holder, which wires it through /proc/<pid>/ns/net next, must find that one there.
-        if new_netns && !sys::read(self.socket, &mut [0u8; 1]).is_ok_and(|n| n == 1) {
-            return Err(gone());
+        if wire.spec.net == NetNs::New
+            && !sys::read(self.socket, &mut [0u8; 1]).is_ok_and(|n| n == 1)
+        {
+            return Err(init_gone());
         }
         let handed = Handed {
             pid: self.pid,
@@ -186,16 +217,13 @@ fn wait_for_spec(socket: RawFd, sync_read: RawFd, err_write: RawFd, tasks: &[Pat
     let Some((wire, fds)) = receive(socket) else {
         return 125;
     };
-    let Wire {
-        mut spec,
-        stdio,
-        fds: count,
-    } = wire;
-    if fds.len() != count {
-        let failure = InitFailure::setup(format!("{} of {count} descriptors came", fds.len()));
+    if let Err(failure) = wire.check(&fds) {
         sys::write_all(err_write, &failure.encode());
         return failure.exit_code();
     }
+    let Wire {
+        mut spec, stdio, ..
+    } = wire;
     let mut fds: Vec<Option<OwnedFd>> = fds.into_iter().map(Some).collect();
     // Each index names one descriptor, taken once; a missing one is -1 (a failed call later).
     let mut take = |i: RawFd| -> RawFd {
@@ -241,4 +269,87 @@ fn receive(socket: RawFd) -> Option<(Wire, Vec<OwnedFd>)> {
     }
     let wire = serde_json::from_slice(&got[8..8 + len]).ok()?;
     Some((wire, fds))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt;
+
+    use super::*;
+
+    /// A spec and stdio that send five descriptors, each the read end of a pipe of its own
+    /// (returned: a pipe's inode tells it from the others), and the spec's dir.
+    fn wired() -> (tempfile::TempDir, Spec, Stdio, Vec<(OwnedFd, OwnedFd)>) {
+        let tmp = tempfile::tempdir().unwrap();
+        let pipes: Vec<_> = (0..5).map(|_| sys::pipe_owned().unwrap()).collect();
+        let fd = |i: usize| pipes[i].0.as_raw_fd();
+        let mut spec = super::super::tests::make_spec(tmp.path(), false);
+        spec.net = NetNs::Join(fd(0));
+        spec.trace_fd = fd(1);
+        spec.cgroup_tasks = vec!["/sys/fs/cgroup/cpu/x/tasks".into()];
+        spec.into_cgroup = Some(fd(0));
+        let stdio = Stdio::Pipes {
+            stdin: fd(2),
+            stdout: fd(3),
+            stderr: fd(4),
+        };
+        (tmp, spec, stdio, pipes)
+    }
+
+    /// `spec` and `stdio` sent as `Ahead::hand` sends them, with only the first `sent` of
+    /// their descriptors, and received as the init receives them.
+    fn round_trip(spec: &Spec, stdio: Stdio, sent: usize) -> (Wire, Vec<OwnedFd>) {
+        let (wire, fds) = Wire::new(spec, stdio);
+        let (ours, theirs) = sys::socketpair_owned().unwrap();
+        wire.send(ours.as_raw_fd(), &fds[..sent]).unwrap();
+        receive(theirs.as_raw_fd()).unwrap()
+    }
+
+    fn inode(fd: &OwnedFd) -> u64 {
+        std::fs::File::from(fd.try_clone().unwrap())
+            .metadata()
+            .unwrap()
+            .ino()
+    }
+
+    fn json<T: Serialize>(value: &T) -> serde_json::Value {
+        serde_json::to_value(value).unwrap()
+    }
+
+    #[test]
+    fn a_wire_comes_back_as_sent_its_descriptors_by_index() {
+        let (_tmp, spec, stdio, pipes) = wired();
+        let (got, came) = round_trip(&spec, stdio, 5);
+        got.check(&came).unwrap();
+
+        // The cgroups are joined before the hand-over: the init gets none of them.
+        let mut expected = spec.clone();
+        expected.net = NetNs::Join(0);
+        expected.trace_fd = 1;
+        expected.cgroup_tasks.clear();
+        expected.into_cgroup = None;
+        assert_eq!(json(&got.spec), json(&expected));
+        let Stdio::Pipes {
+            stdin,
+            stdout,
+            stderr,
+        } = got.stdio
+        else {
+            panic!("stdio came as {:?}", got.stdio);
+        };
+        assert_eq!((stdin, stdout, stderr), (2, 3, 4));
+        assert_eq!(got.fds, 5);
+        // Each index names the descriptor it was made for.
+        let sent: Vec<u64> = pipes.iter().map(|(r, _)| inode(r)).collect();
+        let received: Vec<u64> = came.iter().map(inode).collect();
+        assert_eq!(received, sent);
+    }
+
+    #[test]
+    fn a_wire_without_all_its_descriptors_is_refused() {
+        let (_tmp, spec, stdio, _pipes) = wired();
+        let (got, came) = round_trip(&spec, stdio, 4);
+        let refused = got.check(&came).unwrap_err();
+        assert_eq!(refused.to_string(), "4 of 5 descriptors came");
+    }
 }

@@ -551,7 +551,7 @@ mod tests {
         stderr: 2,
     };
 
-    fn make_spec(dir: &Path, rootless: bool) -> Spec {
+    pub(super) fn make_spec(dir: &Path, rootless: bool) -> Spec {
         let layers = dir.join("layers");
         for l in ["l1", "l2"] {
             fs::create_dir_all(layers.join(l)).unwrap();
