@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::Sandbox;
@@ -16,8 +17,8 @@ fn pulled() -> Sandbox {
 }
 
 fn cgroups_v1_pids() -> bool {
-    common::is_root() && std::path::Path::new("/sys/fs/cgroup/pids").is_dir()
-        || std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
+    common::is_root() && Path::new("/sys/fs/cgroup/pids").is_dir()
+        || Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
 }
 
 #[test]
@@ -202,14 +203,14 @@ fn assert_consistent(s: &Sandbox, mark: &str, what: &str) {
         for _ in 0..40 {
             state = s.ok(&["inspect", "-f", "{{.State.Running}} {{.State.Pid}}", id]);
             match state.trim().strip_prefix("true ") {
-                Some(pid) if !std::path::Path::new(&format!("/proc/{pid}")).exists() => {}
+                Some(pid) if !Path::new(&format!("/proc/{pid}")).exists() => {}
                 _ => break,
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         let pid = state.trim().strip_prefix("true ");
         assert!(
-            pid.is_none_or(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists()),
+            pid.is_none_or(|pid| Path::new(&format!("/proc/{pid}")).exists()),
             "after {what}: {id} runs with no process"
         );
     }
@@ -315,8 +316,41 @@ fn assert_clean_after_kills(s: &Sandbox, mark: &str) {
         Vec::new(),
         "container processes leaked"
     );
+    // Root's containers have cgroups (`gorae/<id>`, shared by every store): none may outlive
+    // its container, whoever was killed while it started.
+    let left = || -> Vec<String> {
+        containers_ever_created(s)
+            .into_iter()
+            .filter(|id| {
+                ["pids", "memory", "unified"]
+                    .iter()
+                    .any(|h| Path::new(&format!("/sys/fs/cgroup/{h}/gorae/{id}")).exists())
+                    || Path::new(&format!("/sys/fs/cgroup/gorae/{id}")).exists()
+            })
+            .collect()
+    };
+    // A monitor's own removal may still be waiting for its container's last processes.
+    let start = Instant::now();
+    while !left().is_empty() && start.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(left(), Vec::<String>::new(), "cgroups leaked");
     let out = s.ok(&["run", "--rm", "busybox", "echo", "still fine"]);
     assert_eq!(out.trim(), "still fine");
+}
+
+/// The IDs of every container this store's event feed says was created.
+fn containers_ever_created(s: &Sandbox) -> Vec<String> {
+    let feed = std::fs::read_to_string(s.root().join("events.jsonl")).unwrap_or_default();
+    let mut ids: Vec<String> = feed
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["type"] == "container" && e["action"] == "create")
+        .filter_map(|e| e["id"].as_str().map(str::to_string))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 #[test]
@@ -400,8 +434,8 @@ fn a_symlinked_dev_or_proc_in_the_image_cannot_redirect_the_runtime() {
         "ls /proc/self/status && echo ok",
     ]);
     assert!(out.contains("ok"), "{out}");
-    assert!(!std::path::Path::new("/tmp/hostproc").exists());
-    assert!(!std::path::Path::new("/tmp/hostdev").exists());
+    assert!(!Path::new("/tmp/hostproc").exists());
+    assert!(!Path::new("/tmp/hostdev").exists());
 }
 
 /// A mount destination that is a symlink in the image (to a host path, or up and out with
@@ -449,7 +483,7 @@ fn a_symlinked_mount_destination_in_the_image_stays_inside_the_container() {
 fn a_symlink_swapped_into_a_shared_volume_cannot_redirect_another_containers_mount() {
     let s = pulled();
     let marker = format!("gorae-cve-{}", std::process::id());
-    let host_target = std::path::Path::new("/tmp").join(&marker);
+    let host_target = Path::new("/tmp").join(&marker);
     // The attacker flips /s/x between a directory and a symlink to the host's /tmp, as fast
     // as it can.
     s.ok(&[
@@ -681,7 +715,7 @@ fn root_in_a_container_reaches_nothing_privileged_outside() {
         .iter()
         .filter(|e| !store_after.contains(e))
         .chain(store_after.iter().filter(|e| !store_before.contains(e)))
-        .filter(|e| !std::path::Path::new(&e.0).starts_with(&holder))
+        .filter(|e| !Path::new(&e.0).starts_with(&holder))
         .collect();
     assert!(changed.is_empty(), "the store changed: {changed:?}");
     let out = s.ok(&["run", "--rm", "busybox", "ls", "/bin/sh"]);
