@@ -264,9 +264,23 @@ fn run(
     let dir = store.container_dir(id);
     let mode = net::NetworkMode::parse(&c.config.network_mode);
     let networked = matches!(mode, net::NetworkMode::Bridge(_));
-    // Addresses first, so /etc/hosts can name ours.
+    // The holder before the clone: rootless, networked containers are made in its user
+    // namespace (joined while we are single-threaded), so it may configure their netns. And
+    // before the addresses: the netns it made ahead (`net::spare`) has the pair for the first
+    // endpoint in it, whose end in N that endpoint is to be named after.
+    let mut holder = if networked {
+        Some(net::client::connect(store)?)
+    } else {
+        None
+    };
+    let (spare, spare_host) = match holder.as_mut().and_then(|h| h.reserve(id)) {
+        Some((fd, host)) => (Some(fd), host),
+        None => (None, None),
+    };
+    trace.lap(Phase::HolderConnect);
+    // Addresses next, so /etc/hosts can name ours.
     let (c, nets) = if networked {
-        store.allocate_endpoints(id)?
+        store.allocate_endpoints(id, spare_host)?
     } else {
         (c, Vec::new())
     };
@@ -410,20 +424,6 @@ fn run(
     // grace period, see `cgroup::SELF_JOIN`).
     let into_cgroup = cg.v2_dir().and_then(|d| File::open(d).ok());
     let rootless = runtime::is_rootless();
-    // The holder before the clone: rootless, networked containers are made in its user
-    // namespace (joined while we are single-threaded), so it may configure their netns.
-    let mut holder = if networked {
-        Some(net::client::connect(store)?)
-    } else {
-        None
-    };
-    // The netns made ahead, with the pair for its first endpoint in it (`net::spare`).
-    let first_ifname = c.state.networks.values().map(|e| e.ifname.as_str()).min();
-    let spare = match &mut holder {
-        Some(h) if first_ifname == Some(net::spare::IFNAME) => h.reserve(id),
-        _ => None,
-    };
-    trace.lap(Phase::HolderConnect);
     if rootless && let Some(h) = &holder {
         sys::setns_path(Path::new(&h.userns_path()), libc::CLONE_NEWUSER)
             .map_err(EngineError::Sys)?;

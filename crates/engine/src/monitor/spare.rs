@@ -111,7 +111,7 @@ pub fn main(_args: &[String]) -> i32 {
         if sys::poll(&mut fds, ms).is_err() || fds[0].revents & libc::POLLIN == 0 {
             if !made {
                 made = true;
-                ready = Ready::make();
+                ready = Ready::make(&root);
             }
             continue;
         }
@@ -151,14 +151,14 @@ pub(super) struct Ready {
 }
 
 impl Ready {
-    fn make() -> Option<Ready> {
+    fn make(store_root: &Path) -> Option<Ready> {
         if runtime::is_rootless() {
             return None;
         }
         cgroup::remove_stale_spares();
         let mounts = std::fs::File::open("/proc/self/mountinfo").ok()?;
         let cgroups = cgroup::create(&cgroup::spare_name(std::process::id()));
-        let init = Ahead::clone_into(&cgroups);
+        let init = Ahead::clone_into(&cgroups, store_root.join("tmp"));
         let ready = Ready {
             init,
             cgroups,

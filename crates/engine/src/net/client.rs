@@ -135,20 +135,23 @@ impl HolderConn {
     /// Send one request; the fd of N that came with its answer.
     pub fn request(&mut self, req: &Request) -> Result<OwnedFd> {
         match self.exchange(req)? {
-            (Reply::Ok, fd) => Ok(fd),
+            (Reply::Ok | Reply::Reserved { .. }, fd) => Ok(fd),
             (Reply::Failed(e), _) => Err(e.into()),
             (Reply::NoSpare, _) => Err(holder_err("no spare network namespace")),
         }
     }
 
     /// The spare network namespace for `container`'s init to join (`net::spare`), if the
-    /// holder has one; its attach on this connection then uses the pair made in it.
-    pub fn reserve(&mut self, container: &str) -> Option<OwnedFd> {
+    /// holder has one, and the name of its pair's end in N, which the container's first
+    /// endpoint is to take (None from a holder of an earlier build, which renames it); its
+    /// attach on this connection then uses the pair made in it.
+    pub fn reserve(&mut self, container: &str) -> Option<(OwnedFd, Option<String>)> {
         let req = Request::Reserve {
             container: container.to_string(),
         };
         match self.exchange(&req) {
-            Ok((Reply::Ok, fd)) => Some(fd),
+            Ok((Reply::Reserved { host }, fd)) => Some((fd, Some(host))),
+            Ok((Reply::Ok, fd)) => Some((fd, None)),
             _ => None,
         }
     }

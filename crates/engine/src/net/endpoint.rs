@@ -104,12 +104,19 @@ fn used_addresses(all: &[Container], except: &str, network_id: &str) -> Vec<Ipv4
         .collect()
 }
 
+/// A name for an endpoint's end in N (`veth` and seven hex digits, as Docker's host ends).
+pub fn host_veth_name() -> String {
+    format!("veth{}", &crate::random_hex(4)[..7])
+}
+
+/// `host_veth`: the name of its end in N where that end exists already (a spare's).
 fn new_endpoint(
     c: &Container,
     net: &Network,
     cfg: &EndpointConfig,
     used: &[Ipv4Addr],
     ifname: String,
+    host_veth: Option<String>,
 ) -> Result<EndpointSettings> {
     let (subnet, gateway) = net
         .subnet()
@@ -143,7 +150,7 @@ fn new_endpoint(
         aliases: cfg.aliases.clone(),
         dns_names,
         ifname,
-        host_veth: format!("veth{}", &crate::random_hex(4)[..7]),
+        host_veth: host_veth.unwrap_or_else(host_veth_name),
         owner_pid: me,
         owner_start: process_start_time(me).unwrap_or(0),
     })
@@ -159,7 +166,12 @@ fn find_network(all: &[Network], name: &str, cfg: &EndpointConfig) -> Result<Net
 impl Store {
     /// Give a starting container an address on each of its networks (recorded in its state,
     /// owned by the calling monitor). None of them wired yet: see `client::attach`.
-    pub fn allocate_endpoints(&self, id: &str) -> Result<(Container, Vec<Network>)> {
+    /// `spare_host`: the name of the end in N of the spare pair reserved for its `eth0`.
+    pub fn allocate_endpoints(
+        &self,
+        id: &str,
+        mut spare_host: Option<String>,
+    ) -> Result<(Container, Vec<Network>)> {
         let _lock = self.lock()?;
         let nets = self.networks_locked()?;
         let all = self.containers()?;
@@ -168,7 +180,8 @@ impl Store {
         for (i, (name, cfg)) in ordered_networks(&c).into_iter().enumerate() {
             let net = find_network(&nets, &name, &cfg)?;
             let used = used_addresses(&all, id, &net.id);
-            let ep = new_endpoint(&c, &net, &cfg, &used, format!("eth{i}"))?;
+            let host = if i == 0 { spare_host.take() } else { None };
+            let ep = new_endpoint(&c, &net, &cfg, &used, format!("eth{i}"), host)?;
             c.state.networks.insert(name, ep);
         }
         self.save_container(&c)?;
@@ -201,7 +214,7 @@ impl Store {
             .map(|i| format!("eth{i}"))
             .find(|n| !taken.contains(n))
             .unwrap_or_default();
-        let mut ep = new_endpoint(&c, &net, cfg, &used, ifname)?;
+        let mut ep = new_endpoint(&c, &net, cfg, &used, ifname, None)?;
         (ep.owner_pid, ep.owner_start) = owner;
         c.state.networks.insert(name.to_string(), ep.clone());
         c.config.networks.insert(name.to_string(), cfg.clone());

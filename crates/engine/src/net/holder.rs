@@ -83,6 +83,11 @@ pub enum Request {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Reply {
     Ok,
+    /// `Reserve`d: the name of the spare pair's end in N, which the container's first
+    /// endpoint takes (a holder of an earlier build said `Ok`, and renamed it on the attach).
+    Reserved {
+        host: String,
+    },
     Failed(NetError),
     /// `Reserve` found no spare: the init makes its netns itself.
     NoSpare,
@@ -257,7 +262,7 @@ pub fn main(args: &[String]) -> i32 {
         egress: super::egress::Outlet::new(host),
         spare: None,
         reserved: HashMap::new(),
-        spares_made: 0,
+        last_bridge: None,
         want_spare: false,
     };
     h.egress.start(&h.store.root, &h.infra, adopt.is_some());
@@ -282,7 +287,8 @@ struct Holder {
     spare: Option<Spare>,
     /// Spares handed to a client (by connection) for the container it names, until its attach.
     reserved: HashMap<u64, (String, Spare)>,
-    spares_made: u64,
+    /// The bridge of the last attach's first endpoint, the next spare's end in N is put on.
+    last_bridge: Option<String>,
     /// An attach was answered: make a spare once nothing asks for a while
     /// (`SPARE_AFTER_QUIET_MS`). Made or not (a kernel that refuses), it is cleared.
     want_spare: bool,
@@ -390,7 +396,7 @@ impl Holder {
                 ),
             };
             let fd = match (&reply, self.reserved.get(&id)) {
-                (Reply::Ok, Some((_, s))) if reserving => s.netns.as_raw_fd(),
+                (Reply::Reserved { .. }, Some((_, s))) if reserving => s.netns.as_raw_fd(),
                 _ => self.infra.as_raw_fd(),
             };
             let ok = self.clients.get(&id).is_some_and(|(s, _)| {
@@ -439,8 +445,9 @@ impl Holder {
             Request::Reserve { container } => {
                 return match self.spare.take() {
                     Some(s) => {
+                        let host = s.host.clone();
                         self.reserved.insert(client, (container, s));
-                        Reply::Ok
+                        Reply::Reserved { host }
                     }
                     None => Reply::NoSpare,
                 };
@@ -458,9 +465,8 @@ impl Holder {
         if !std::mem::take(&mut self.want_spare) || self.spare.is_some() {
             return;
         }
-        self.spares_made += 1;
         // A kernel or sandbox that refuses leaves it to each init, as without spares.
-        self.spare = Spare::make(&self.infra, self.spares_made).ok();
+        self.spare = Spare::make(&self.infra, self.last_bridge.as_deref()).ok();
     }
 
     /// Wire `wirings` into the netns of `pid`, or into `spare`, the one it reserved: its init
@@ -485,13 +491,21 @@ impl Holder {
         };
         self.egress.update(&self.store);
         let infra_nl = RtNetlink::open()?;
-        let ctr_nl = in_netns(ctr, &self.infra, || {
-            if spare.is_none() {
-                spare::ipv6_off_for_new_interfaces();
+        let opened_nl;
+        let ctr_nl = match &spare {
+            Some(s) => &s.netlink,
+            None => {
+                opened_nl = in_netns(ctr, &self.infra, || {
+                    spare::ipv6_off_for_new_interfaces();
+                    RtNetlink::open()
+                })?;
+                &opened_nl
             }
-            RtNetlink::open()
-        })?;
+        };
         let first_is_spares = wirings.first().is_some_and(|w| w.ifname == spare::IFNAME);
+        if first_is_spares {
+            self.last_bridge = wirings.first().map(|w| w.bridge.clone());
+        }
         if let Some(s) = &spare
             && !first_is_spares
         {
@@ -500,8 +514,10 @@ impl Holder {
         }
         for (i, w) in wirings.iter().enumerate() {
             match &spare {
-                Some(s) if i == 0 && first_is_spares => wire_spare(&infra_nl, &ctr_nl, w, &s.host)?,
-                _ => wire_endpoint(&infra_nl, &ctr_nl, w, ctr.as_raw_fd())?,
+                Some(s) if i == 0 && first_is_spares => {
+                    wire_spare(&infra_nl, ctr_nl, w, &s.host, s.bridge.as_deref())?
+                }
+                _ => wire_endpoint(&infra_nl, ctr_nl, w, ctr.as_raw_fd())?,
             }
         }
         if !self.resolvers.contains_key(container) && self.wants_dns(container, &[]) {

@@ -41,6 +41,7 @@ pub trait Netlink {
     ) -> SysResult<()>;
     fn set_master(&self, name: &str, master: &str) -> SysResult<()>;
     fn set_up(&self, name: &str) -> SysResult<()>;
+    fn set_down(&self, name: &str) -> SysResult<()>;
     /// Rename a link that is down.
     fn rename_link(&self, name: &str, new_name: &str) -> SysResult<()>;
     /// Set the MAC of a link that is down.
@@ -91,38 +92,60 @@ pub fn wire_endpoint(
 ) -> SysResult<()> {
     ensure_bridge(infra, &w.bridge, w.gateway, w.prefix)?;
     infra.add_veth(&w.host_veth, &w.ifname, ctr_netns, w.mac)?;
-    finish_endpoint(infra, ctr, w, |_| Ok(()))
+    finish_endpoint(infra, ctr, w, true, |_| Ok(()))
 }
 
 /// Wire one endpoint onto a pair made ahead (`net::spare`): its end in the container is
-/// already there, named `w.ifname`; the end in N, `spare_host`, takes the endpoint's name,
-/// and the container's end its MAC. A failure removes the pair, as [`wire_endpoint`]'s does.
+/// already there, named `w.ifname`; its end in N is `spare_host`, a port of `spare_bridge`
+/// and up where that is given. Named as the endpoint and on its bridge, only the container's
+/// end is left to do; otherwise the end in N takes the endpoint's name (another build's
+/// monitor chose one) and bridge. The container's end takes the endpoint's MAC. A failure
+/// removes the pair, as [`wire_endpoint`]'s does.
 pub fn wire_spare(
     infra: &dyn Netlink,
     ctr: &dyn Netlink,
     w: &Wiring,
     spare_host: &str,
+    spare_bridge: Option<&str>,
 ) -> SysResult<()> {
-    ensure_bridge(infra, &w.bridge, w.gateway, w.prefix)?;
-    if let Err(e) = infra.rename_link(spare_host, &w.host_veth) {
+    let named = spare_host == w.host_veth;
+    let ready = named && spare_bridge == Some(w.bridge.as_str());
+    if !ready {
+        ensure_bridge(infra, &w.bridge, w.gateway, w.prefix)?;
+    }
+    let renamed = (|| {
+        if named {
+            return Ok(());
+        }
+        // A link is renamed only while down.
+        if spare_bridge.is_some() {
+            infra.set_down(spare_host)?;
+        }
+        infra.rename_link(spare_host, &w.host_veth)
+    })();
+    if let Err(e) = renamed {
         let _ = infra.delete_link(spare_host);
         return Err(e);
     }
-    finish_endpoint(infra, ctr, w, |ctr| ctr.set_mac(&w.ifname, w.mac))
+    finish_endpoint(infra, ctr, w, !ready, |ctr| ctr.set_mac(&w.ifname, w.mac))
 }
 
 /// The rest of an endpoint once its pair exists (`first` in the container, then the bridge
-/// port, the address, link and default route); a failure removes the pair.
+/// port unless it is one already (`to_bridge` false), the address, link and default route); a failure removes
+/// the pair.
 fn finish_endpoint(
     infra: &dyn Netlink,
     ctr: &dyn Netlink,
     w: &Wiring,
+    to_bridge: bool,
     first: impl FnOnce(&dyn Netlink) -> SysResult<()>,
 ) -> SysResult<()> {
     let rest = (|| {
         first(ctr)?;
-        infra.set_master(&w.host_veth, &w.bridge)?;
-        infra.set_up(&w.host_veth)?;
+        if to_bridge {
+            infra.set_master(&w.host_veth, &w.bridge)?;
+            infra.set_up(&w.host_veth)?;
+        }
         ctr.add_address(&w.ifname, w.ip, w.prefix)?;
         ctr.set_up(&w.ifname)?;
         if w.default_route {
@@ -305,6 +328,13 @@ impl Netlink for RtNetlink {
         self.set_link("netlink set up", msg)
     }
 
+    fn set_down(&self, name: &str) -> SysResult<()> {
+        let mut msg = LinkMessage::default();
+        msg.header.index = self.index(name)?;
+        msg.header.change_mask = LinkFlags::Up;
+        self.set_link("netlink set down", msg)
+    }
+
     fn rename_link(&self, name: &str, new_name: &str) -> SysResult<()> {
         let index = self.index(name)?;
         let mut msg = LinkMessage::default();
@@ -384,6 +414,7 @@ pub enum NlCall {
     },
     SetMaster(String, String),
     SetUp(String),
+    SetDown(String),
     RenameLink(String, String),
     SetMac(String, [u8; 6]),
     AddAddress(String, Ipv4Addr, u8),
@@ -464,6 +495,9 @@ impl Netlink for RecordingNetlink {
     }
     fn set_up(&self, name: &str) -> SysResult<()> {
         self.record("set_up", NlCall::SetUp(name.into()))
+    }
+    fn set_down(&self, name: &str) -> SysResult<()> {
+        self.record("set_down", NlCall::SetDown(name.into()))
     }
     fn rename_link(&self, name: &str, new_name: &str) -> SysResult<()> {
         self.record(
@@ -557,10 +591,59 @@ mod tests {
     }
 
     #[test]
+    fn a_spare_named_and_bridged_ahead_has_only_its_container_side_left_to_do() {
+        let infra = RecordingNetlink::with_links(&["gorae0"]);
+        let ctr = RecordingNetlink::new();
+        wire_spare(&infra, &ctr, &wiring(true), "veth1a2b3c4", Some("gorae0")).unwrap();
+        assert_eq!(infra.calls(), vec![]);
+        assert_eq!(
+            ctr.calls(),
+            vec![
+                NlCall::SetMac("eth0".into(), [2, 0x42, 172, 17, 0, 2]),
+                NlCall::AddAddress("eth0".into(), Ipv4Addr::new(172, 17, 0, 2), 16),
+                NlCall::SetUp("eth0".into()),
+                NlCall::AddDefaultRoute("eth0".into(), Ipv4Addr::new(172, 17, 0, 1)),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_spare_on_another_bridge_moves_to_the_endpoints() {
+        let infra = RecordingNetlink::with_links(&["gorae0"]);
+        let ctr = RecordingNetlink::new();
+        wire_spare(&infra, &ctr, &wiring(true), "veth1a2b3c4", Some("br-0123")).unwrap();
+        assert_eq!(
+            infra.calls(),
+            vec![
+                NlCall::LinkExists("gorae0".into()),
+                NlCall::SetMaster("veth1a2b3c4".into(), "gorae0".into()),
+                NlCall::SetUp("veth1a2b3c4".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bridged_spare_named_otherwise_goes_down_for_its_rename() {
+        let infra = RecordingNetlink::with_links(&["gorae0"]);
+        let ctr = RecordingNetlink::new();
+        wire_spare(&infra, &ctr, &wiring(true), "veth9f9f9f9", Some("gorae0")).unwrap();
+        assert_eq!(
+            infra.calls(),
+            vec![
+                NlCall::LinkExists("gorae0".into()),
+                NlCall::SetDown("veth9f9f9f9".into()),
+                NlCall::RenameLink("veth9f9f9f9".into(), "veth1a2b3c4".into()),
+                NlCall::SetMaster("veth1a2b3c4".into(), "gorae0".into()),
+                NlCall::SetUp("veth1a2b3c4".into()),
+            ]
+        );
+    }
+
+    #[test]
     fn a_spare_pair_is_renamed_given_the_mac_and_wired_like_a_new_one() {
         let infra = RecordingNetlink::with_links(&["gorae0"]);
         let ctr = RecordingNetlink::new();
-        wire_spare(&infra, &ctr, &wiring(true), "gspare3").unwrap();
+        wire_spare(&infra, &ctr, &wiring(true), "gspare3", None).unwrap();
         assert_eq!(
             infra.calls(),
             vec![
@@ -587,7 +670,7 @@ mod tests {
         let infra = RecordingNetlink::with_links(&["gorae0"]);
         infra.fail("rename_link", Errno::EEXIST);
         let ctr = RecordingNetlink::new();
-        let e = wire_spare(&infra, &ctr, &wiring(true), "gspare3").unwrap_err();
+        let e = wire_spare(&infra, &ctr, &wiring(true), "gspare3", None).unwrap_err();
         assert_eq!(e.errno, Errno::EEXIST);
         assert_eq!(
             infra.calls().last(),

@@ -11,7 +11,7 @@
 //! monitor before the clone.
 
 use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -106,9 +106,10 @@ fn init_gone() -> InitFailure {
 }
 
 impl Ahead {
-    /// Clone the init, into `cgroups` (the v2 dir; v1 ones it joins itself). The caller is
+    /// Clone the init, into `cgroups` (the v2 dir; v1 ones it joins itself); it stages a
+    /// /dev and /proc on `staging` (`rootfs::stage`: the store's tmp). The caller is
     /// single-threaded. None where a clone fails: the container is then cloned as usual.
-    pub fn clone_into(cgroups: &cgroup::Cgroups) -> Option<Ahead> {
+    pub fn clone_into(cgroups: &cgroup::Cgroups, staging: PathBuf) -> Option<Ahead> {
         // Owned until the init has them: a step that fails closes what the earlier ones made.
         let (ours, theirs) = sys::socketpair_owned().ok()?;
         let (sync_r, sync_w) = sys::pipe_owned().ok()?;
@@ -124,7 +125,7 @@ impl Ahead {
             for fd in ends {
                 sys::close(fd);
             }
-            wait_for_spec(socket, sync_read, err_write, &tasks) as isize
+            wait_for_spec(socket, sync_read, err_write, &tasks, &staging) as isize
         };
         let into = cgroups.v2_dir().and_then(|d| std::fs::File::open(d).ok());
         let pid = match into
@@ -199,7 +200,13 @@ impl Drop for Ahead {
 
 /// The ahead init until its spec comes, then the container's init. Its exit code when that
 /// fails (125: its monitor went without one).
-fn wait_for_spec(socket: RawFd, sync_read: RawFd, err_write: RawFd, tasks: &[PathBuf]) -> i32 {
+fn wait_for_spec(
+    socket: RawFd,
+    sync_read: RawFd,
+    err_write: RawFd,
+    tasks: &[PathBuf],
+    staging: &Path,
+) -> i32 {
     sys::die_with_parent();
     sys::reset_signals();
     // The spare's stdin is its listener: our copy would keep the store's spare name taken.
@@ -208,12 +215,16 @@ fn wait_for_spec(socket: RawFd, sync_read: RawFd, err_write: RawFd, tasks: &[Pat
     }
     sys::overwrite_cmdline(&[TITLE]);
     let linux = &LinuxSyscall;
-    // Private first: mounts made on the host meanwhile stay out of our copy of its tree.
-    let _ = linux.make_rprivate();
+    // Private first: mounts made on the host meanwhile stay out of our copy of its tree,
+    // and ours (the staged ones) out of the host's.
+    let private = linux.make_rprivate().is_ok();
     // Best effort, as for a cloned init (`setup_container`).
     for t in tasks {
         let _ = linux.write_file(t, cgroup::SELF_JOIN);
     }
+    let staged = private
+        .then(|| super::rootfs::stage(linux, staging))
+        .flatten();
     let Some((wire, fds)) = receive(socket) else {
         return 125;
     };
@@ -250,7 +261,7 @@ fn wait_for_spec(socket: RawFd, sync_read: RawFd, err_write: RawFd, tasks: &[Pat
         spec.trace_fd = take(spec.trace_fd);
     }
     let stdio = stdio.map_fds(&mut take);
-    super::init_process(&spec, stdio, sync_read, err_write)
+    super::init_process(&spec, stdio, sync_read, err_write, staged)
 }
 
 /// The spec and its descriptors; None when the socket closed first (or sent garbage).

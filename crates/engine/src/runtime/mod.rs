@@ -304,12 +304,19 @@ pub fn container_init(spec: &Spec, stdio: Stdio, sync: SyncPipe, err_write: RawF
     sys::reset_signals();
     // Our copy of the write end would keep the read below from ever seeing EOF.
     sys::close(sync.write);
-    init_process(spec, stdio, sync.read, err_write)
+    init_process(spec, stdio, sync.read, err_write, None)
 }
 
 /// [`container_init`] once it is in its cgroups and namespaces (but a network one it joins),
-/// its signals reset: also where an init cloned ahead goes on (`ahead`).
-fn init_process(spec: &Spec, stdio: Stdio, sync_read: RawFd, err_write: RawFd) -> i32 {
+/// its signals reset: also where an init cloned ahead goes on (`ahead`), with what it
+/// mounted meanwhile (`staged`).
+fn init_process(
+    spec: &Spec,
+    stdio: Stdio,
+    sync_read: RawFd,
+    err_write: RawFd,
+    staged: Option<rootfs::Staged>,
+) -> i32 {
     let go = || {
         let mut b = [0u8; 1];
         let went = sys::read(sync_read, &mut b).is_ok_and(|n| n == 1);
@@ -346,7 +353,7 @@ fn init_process(spec: &Spec, stdio: Stdio, sync_read: RawFd, err_write: RawFd) -
         return report(InitFailure::Syscall { error });
     }
     let linux = &LinuxSyscall;
-    if let Err(error) = setup_container(linux, spec, stdio, Path::new("/")) {
+    if let Err(error) = setup_container(linux, spec, stdio, Path::new("/"), staged.as_ref()) {
         return report(InitFailure::Syscall { error });
     }
     spec.checkpoint(Phase::Capabilities);
@@ -365,12 +372,13 @@ fn init_process(spec: &Spec, stdio: Stdio, sync_read: RawFd, err_write: RawFd) -
 
 /// Everything between the clone and the exec, in order: the root file system, pivot_root, the
 /// terminal, the masked paths (under `root_after_pivot`, `/` but in tests), hostname, loopback,
-/// seccomp and the capabilities.
+/// seccomp and the capabilities. `staged`: /dev and a masked /proc made ahead.
 fn setup_container(
     sys: &dyn Syscall,
     spec: &Spec,
     stdio: Stdio,
     root_after_pivot: &Path,
+    staged: Option<&rootfs::Staged>,
 ) -> SysResult<()> {
     if !spec.cgroup_tasks.is_empty() {
         // Best effort, as the monitor's move into v2 ones: a controller that refuses (a
@@ -387,7 +395,7 @@ fn setup_container(
             libc::CLONE_NEWNET,
         )?;
     }
-    mount_rootfs(sys, spec)?;
+    mount_rootfs(sys, spec, staged)?;
     spec.checkpoint(Phase::Rootfs);
     mounts::mount_all(sys, &spec.rootfs, &spec.mounts)?;
     spec.checkpoint(Phase::Mounts);
@@ -397,7 +405,12 @@ fn setup_container(
         sys::take_terminal(slave)?;
     }
     spec.checkpoint(Phase::Pivot);
-    mask_paths(sys, root_after_pivot);
+    let masks = if staged.is_some() {
+        rootfs::Masks::NotProc
+    } else {
+        rootfs::Masks::All
+    };
+    mask_paths(sys, root_after_pivot, masks);
     sys.sethostname(&spec.hostname)?;
     if spec.net != NetNs::Host {
         sys.loopback_up()?;
@@ -616,7 +629,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let spec = make_spec(tmp.path(), true);
         let rec = RecordingSyscall::new();
-        mount_rootfs(&rec, &spec).unwrap();
+        mount_rootfs(&rec, &spec, None).unwrap();
         let root = &spec.rootfs;
         let calls = rec.calls();
         // Private propagation first, then into the layers dir for short lowerdir names.
@@ -696,7 +709,7 @@ mod tests {
         let spec = make_spec(tmp.path(), false);
         let rec = RecordingSyscall::new();
         rec.fail("mknod", Errno::EPERM);
-        mount_rootfs(&rec, &spec).unwrap();
+        mount_rootfs(&rec, &spec, None).unwrap();
         let mounts = rec.mounts();
         assert!(!mount_of(&mounts[1]).4.unwrap().contains("userxattr"));
         let binds: Vec<_> = mounts
@@ -718,7 +731,7 @@ mod tests {
         let spec = make_spec(tmp.path(), true);
         let rec = RecordingSyscall::new();
         rec.fail_at("mount", spec.rootfs.join("sys"), Errno::EACCES);
-        let err = mount_rootfs(&rec, &spec).unwrap_err();
+        let err = mount_rootfs(&rec, &spec, None).unwrap_err();
         assert_eq!(err.errno, Errno::EACCES);
         assert_eq!(err.path.as_deref(), Some(spec.rootfs.join("sys").as_path()));
         assert_eq!(
@@ -745,7 +758,7 @@ mod tests {
         }
         fs::write(root.join("proc/kcore"), "").unwrap();
         let rec = RecordingSyscall::new();
-        mask_paths(&rec, root);
+        mask_paths(&rec, root, rootfs::Masks::All);
         let m: Vec<_> = rec
             .mounts()
             .iter()
@@ -765,7 +778,11 @@ mod tests {
             m,
             vec![
                 (Some("tmpfs".into()), "proc/acpi".into(), libc::MS_RDONLY),
-                (Some("/dev/null".into()), "proc/kcore".into(), bind),
+                (
+                    Some(root.join("dev/null").display().to_string()),
+                    "proc/kcore".into(),
+                    bind
+                ),
                 (Some("tmpfs".into()), "sys/firmware".into(), libc::MS_RDONLY),
                 (
                     Some(root.join("proc/bus").display().to_string()),
@@ -789,7 +806,7 @@ mod tests {
         let spec = make_spec(tmp.path(), true);
         let rec = RecordingSyscall::new();
         let stdio = PIPES;
-        setup_container(&rec, &spec, stdio, tmp.path()).unwrap();
+        setup_container(&rec, &spec, stdio, tmp.path(), None).unwrap();
         let names: Vec<&str> = rec
             .calls()
             .iter()
@@ -829,6 +846,7 @@ mod tests {
             &make_spec(&tmp.path().join("again"), true),
             stdio,
             tmp.path(),
+            None,
         );
         assert_eq!(
             e.unwrap_err().to_string(),
@@ -844,7 +862,7 @@ mod tests {
         let mut spec = make_spec(tmp.path(), false);
         spec.net = NetNs::Join(9);
         let rec = RecordingSyscall::new();
-        setup_container(&rec, &spec, stdio, tmp.path()).unwrap();
+        setup_container(&rec, &spec, stdio, tmp.path(), None).unwrap();
         let calls = rec.calls();
         assert_eq!(
             calls.first(),
@@ -858,7 +876,7 @@ mod tests {
         let mut spec = make_spec(&tmp.path().join("host"), false);
         spec.net = NetNs::Host;
         let rec = RecordingSyscall::new();
-        setup_container(&rec, &spec, stdio, tmp.path()).unwrap();
+        setup_container(&rec, &spec, stdio, tmp.path(), None).unwrap();
         let names: Vec<&str> = rec.calls().iter().map(Call::name).collect();
         assert!(!names.contains(&"setns") && !names.contains(&"loopback_up"));
     }
@@ -874,7 +892,7 @@ mod tests {
         spec.net = NetNs::Join(9);
         let rec = RecordingSyscall::new();
         let stdio = PIPES;
-        setup_container(&rec, &spec, stdio, tmp.path()).unwrap();
+        setup_container(&rec, &spec, stdio, tmp.path(), None).unwrap();
         let names: Vec<&str> = rec.calls().iter().map(Call::name).take(3).collect();
         assert_eq!(names, ["write", "write", "setns"]);
         assert_eq!(
