@@ -331,3 +331,99 @@ pub(super) fn mask_paths(sys: &dyn Syscall, root: &Path, which: Masks) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::sys::{Call, RecordingSyscall};
+    use super::*;
+
+    /// (source, target under `at`, fstype) of each mount recorded.
+    fn mounts_under(
+        rec: &RecordingSyscall,
+        at: &Path,
+    ) -> Vec<(Option<String>, PathBuf, Option<String>)> {
+        rec.mounts()
+            .into_iter()
+            .filter_map(|c| match c {
+                Call::Mount {
+                    source,
+                    target,
+                    fstype,
+                    ..
+                } => Some((source, target.strip_prefix(at).ok()?.to_path_buf(), fstype)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn staging_makes_a_dev_then_a_proc_with_only_the_masks_in_proc() {
+        let tmp = tempfile::tempdir().unwrap();
+        let at = tmp.path();
+        fs::create_dir_all(at.join("proc/acpi")).unwrap();
+        fs::write(at.join("proc/kcore"), "").unwrap();
+        fs::create_dir_all(at.join("sys/firmware")).unwrap();
+        let rec = RecordingSyscall::new();
+        let staged = stage(&rec, at).unwrap();
+        assert_eq!(
+            (staged.dev.clone(), staged.proc.clone()),
+            (at.join("dev"), at.join("proc"))
+        );
+        let tmpfs = Some("tmpfs".to_string());
+        assert_eq!(
+            mounts_under(&rec, at),
+            vec![
+                (tmpfs.clone(), "".into(), tmpfs.clone()),
+                (tmpfs.clone(), "dev".into(), tmpfs.clone()),
+                (
+                    Some("devpts".into()),
+                    "dev/pts".into(),
+                    Some("devpts".into())
+                ),
+                (Some("shm".into()), "dev/shm".into(), tmpfs.clone()),
+                (Some("proc".into()), "proc".into(), Some("proc".into())),
+                (tmpfs.clone(), "proc/acpi".into(), tmpfs.clone()),
+                // The staged /dev's null, not the host's.
+                (
+                    Some(at.join("dev/null").display().to_string()),
+                    "proc/kcore".into(),
+                    None
+                ),
+            ]
+        );
+        // Moved into a root: /proc and /dev by MS_MOVE, nothing made again there.
+        let rec = RecordingSyscall::new();
+        let spec = super::super::tests::make_spec(&tmp.path().join("c"), false);
+        mount_rootfs(&rec, &spec, Some(&staged)).unwrap();
+        let moved: Vec<_> = rec
+            .mounts()
+            .into_iter()
+            .filter_map(|c| match c {
+                Call::Mount { source, flags, .. } if flags == libc::MS_MOVE => source,
+                _ => None,
+            })
+            .collect();
+        let expected: Vec<String> = [&staged.proc, &staged.dev]
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        assert_eq!(moved, expected);
+        assert!(!rec.calls().iter().any(|c| c.name() == "mknod"));
+    }
+
+    #[test]
+    fn a_staging_that_fails_leaves_nothing_mounted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let at = tmp.path();
+        let rec = RecordingSyscall::new();
+        rec.fail_at("mount", at.join("proc"), Errno::EPERM);
+        assert!(stage(&rec, at).is_none());
+        assert_eq!(
+            rec.calls().last(),
+            Some(&Call::Umount {
+                target: at.to_path_buf(),
+                flags: libc::MNT_DETACH,
+            })
+        );
+    }
+}
