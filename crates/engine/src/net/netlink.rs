@@ -607,13 +607,24 @@ mod tests {
         );
     }
 
+    /// What wiring the endpoint onto a spare whose end in N is `host`, on `bridge`, asks of N.
+    fn spare_wired_in_n(host: &str, bridge: Option<&str>) -> Vec<NlCall> {
+        let infra = RecordingNetlink::with_links(&["gorae0"]);
+        wire_spare(
+            &infra,
+            &RecordingNetlink::new(),
+            &wiring(true),
+            host,
+            bridge,
+        )
+        .unwrap();
+        infra.calls()
+    }
+
     #[test]
     fn a_spare_on_another_bridge_moves_to_the_endpoints() {
-        let infra = RecordingNetlink::with_links(&["gorae0"]);
-        let ctr = RecordingNetlink::new();
-        wire_spare(&infra, &ctr, &wiring(true), "veth1a2b3c4", Some("br-0123")).unwrap();
         assert_eq!(
-            infra.calls(),
+            spare_wired_in_n("veth1a2b3c4", Some("br-0123")),
             vec![
                 NlCall::LinkExists("gorae0".into()),
                 NlCall::SetMaster("veth1a2b3c4".into(), "gorae0".into()),
@@ -623,36 +634,31 @@ mod tests {
     }
 
     #[test]
-    fn a_bridged_spare_named_otherwise_goes_down_for_its_rename() {
-        let infra = RecordingNetlink::with_links(&["gorae0"]);
-        let ctr = RecordingNetlink::new();
-        wire_spare(&infra, &ctr, &wiring(true), "veth9f9f9f9", Some("gorae0")).unwrap();
-        assert_eq!(
-            infra.calls(),
+    fn a_spare_named_otherwise_is_renamed_down_and_bridged() {
+        // Bridged ahead, it goes down first: a link is renamed only while down.
+        let renamed = |from: &str| {
             vec![
-                NlCall::LinkExists("gorae0".into()),
-                NlCall::SetDown("veth9f9f9f9".into()),
-                NlCall::RenameLink("veth9f9f9f9".into(), "veth1a2b3c4".into()),
+                NlCall::RenameLink(from.into(), "veth1a2b3c4".into()),
                 NlCall::SetMaster("veth1a2b3c4".into(), "gorae0".into()),
                 NlCall::SetUp("veth1a2b3c4".into()),
             ]
-        );
+        };
+        let mut bridged = vec![
+            NlCall::LinkExists("gorae0".into()),
+            NlCall::SetDown("veth9f9f9f9".into()),
+        ];
+        bridged.extend(renamed("veth9f9f9f9"));
+        assert_eq!(spare_wired_in_n("veth9f9f9f9", Some("gorae0")), bridged);
+        let mut unbridged = vec![NlCall::LinkExists("gorae0".into())];
+        unbridged.extend(renamed("gspare3"));
+        assert_eq!(spare_wired_in_n("gspare3", None), unbridged);
     }
 
     #[test]
-    fn a_spare_pair_is_renamed_given_the_mac_and_wired_like_a_new_one() {
+    fn a_renamed_spare_takes_the_mac_and_is_wired_like_a_new_one() {
         let infra = RecordingNetlink::with_links(&["gorae0"]);
         let ctr = RecordingNetlink::new();
         wire_spare(&infra, &ctr, &wiring(true), "gspare3", None).unwrap();
-        assert_eq!(
-            infra.calls(),
-            vec![
-                NlCall::LinkExists("gorae0".into()),
-                NlCall::RenameLink("gspare3".into(), "veth1a2b3c4".into()),
-                NlCall::SetMaster("veth1a2b3c4".into(), "gorae0".into()),
-                NlCall::SetUp("veth1a2b3c4".into()),
-            ]
-        );
         let gw = Ipv4Addr::new(172, 17, 0, 1);
         assert_eq!(
             ctr.calls(),
