@@ -556,6 +556,54 @@ fn a_mount_made_while_a_spare_waits_is_seen_by_the_container_it_starts() {
     assert_eq!(seen.stdout, "made after the spare\n", "{}", seen.stderr);
 }
 
+/// A mount elsewhere on the host (another engine's, say) leaves a spare's init as good: the
+/// container it starts is that init, not one cloned afresh.
+#[test]
+fn a_mount_elsewhere_while_a_spare_waits_leaves_its_init_to_the_container() {
+    if !common::is_root() {
+        common::skip("an init made ahead, and mounting a tmpfs, need root");
+        return;
+    }
+    let s = pulled();
+    let root = s.root();
+    s.ok(&["run", "--rm", "busybox", "true"]);
+    assert!(within(5, || spares_of(&root).len() == 1));
+    let ahead = waited_made_ahead(&spares_of(&root).remove(0));
+    let dir = root.with_file_name("mounted-elsewhere");
+    std::fs::create_dir(&dir).unwrap();
+    let path = dir.to_str().unwrap();
+    let run = |cmd: &[&str]| {
+        let st = std::process::Command::new(cmd[0]).args(&cmd[1..]).status();
+        assert!(st.unwrap().success(), "{cmd:?}");
+    };
+    run(&["mount", "-t", "tmpfs", "tmpfs", path]);
+    let started = s.docker(&["run", "-d", "--name", "after", "busybox", "sleep", "30"]);
+    run(&["umount", path]);
+    assert_eq!(started.code, 0, "{}", started.stderr);
+    assert_eq!(
+        s.ok(&["inspect", "-f", "{{.State.Pid}}", "after"]).trim(),
+        ahead
+    );
+    s.ok(&["rm", "-f", "after"]);
+}
+
+/// The init a spare made ahead (root's spares), once there.
+fn waited_made_ahead(spare: &str) -> String {
+    let made_ahead = || {
+        let children = std::fs::read_to_string(format!("/proc/{spare}/task/{spare}/children"))
+            .unwrap_or_default();
+        children
+            .split_whitespace()
+            .find(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| c.starts_with(b"gorae: container init, made ahead"))
+            })
+            .map(str::to_string)
+    };
+    assert!(within(5, || made_ahead().is_some()), "no init made ahead");
+    made_ahead().unwrap()
+}
+
 #[test]
 fn a_finished_monitor_waits_for_the_next_run_and_leaves_with_its_store() {
     let s = pulled();
@@ -568,21 +616,7 @@ fn a_finished_monitor_waits_for_the_next_run_and_leaves_with_its_store() {
     );
     let spare = spares_of(&root).remove(0);
     // Root's spare has its next container's init cloned ahead, waiting as its child.
-    let ahead = common::is_root().then(|| {
-        let made_ahead = || {
-            let children = std::fs::read_to_string(format!("/proc/{spare}/task/{spare}/children"))
-                .unwrap_or_default();
-            children
-                .split_whitespace()
-                .find(|pid| {
-                    std::fs::read(format!("/proc/{pid}/cmdline"))
-                        .is_ok_and(|c| c.starts_with(b"gorae: container init, made ahead"))
-                })
-                .map(str::to_string)
-        };
-        assert!(within(5, || made_ahead().is_some()), "no init made ahead");
-        made_ahead().unwrap()
-    });
+    let ahead = common::is_root().then(|| waited_made_ahead(&spare));
     // The next run claims it: the same process is the new container's monitor, named on its
     // command line as a spawned one is, and no spare is left until a monitor finishes.
     let id = s.ok(&["run", "-d", "--name", "next", "busybox", "sleep", "30"]);

@@ -85,6 +85,8 @@ struct Made {
     init: Option<runtime::ahead::Ahead>,
     /// Such an init, killed unused: reaped once the container runs.
     abandoned: Option<i32>,
+    /// Mount points added or removed on the host since the init copied the tree.
+    moved: Vec<std::path::PathBuf>,
 }
 
 /// [`main`], in a spare monitor that was claimed with its next container's init and cgroups
@@ -134,6 +136,7 @@ fn main_with(args: &[String], ready: Option<spare::Ready>) -> i32 {
             cgroups: cgroup::create(id),
             init: None,
             abandoned: None,
+            moved: Vec::new(),
         });
         (made, from, super::trace::now())
     });
@@ -156,13 +159,10 @@ fn main_with(args: &[String], ready: Option<spare::Ready>) -> i32 {
     let mut trace = Trace::new(args.iter().any(|a| a == "--trace"));
     let previous = restarted.unwrap_or_default();
     let mut next = None;
-    let made = ahead.map(|(made, from, to)| {
+    let mut made = ahead.map(|(made, from, to)| {
         trace.span(Phase::CgroupCreate, from, to);
         made
     });
-    // What is left to undo once the run is over (`run` takes the init).
-    let cgroups = made.as_ref().map(|m| m.cgroups.clone());
-    let abandoned = made.as_ref().and_then(|m| m.abandoned);
     let result = run(
         &store,
         id,
@@ -171,9 +171,18 @@ fn main_with(args: &[String], ready: Option<spare::Ready>) -> i32 {
         previous,
         &mut next,
         &mut trace,
-        made,
+        &mut made,
     );
-    // Reaped in `run` once the container ran, unless it had not ended by then.
+    // What is left to undo once the run is over: an init `run` did not take (before its
+    // cgroups go: a cgroup with a process in it stays), one it abandoned (reaped in `run`
+    // once the container ran, unless it had not ended by then), the cgroups.
+    let (cgroups, abandoned) = match made {
+        Some(m) => {
+            drop(m.init);
+            (Some(m.cgroups), m.abandoned)
+        }
+        None => (None, None),
+    };
     if let Some(pid) = abandoned {
         sys::wait_child(pid, false);
     }
@@ -253,7 +262,7 @@ fn run(
     previous: std::time::Duration,
     next: &mut Option<std::time::Duration>,
     trace: &mut Trace,
-    mut made: Option<Made>,
+    made: &mut Option<Made>,
 ) -> Result<i32> {
     let c = store.load_container(id)?;
     if !previous.is_zero() && c.state.stopped_by_user {
@@ -407,7 +416,7 @@ fn run(
     }
     trace.lap(Phase::Prepare);
     let limits = c.config.resources.limits();
-    let cg = match &made {
+    let cg = match made.as_ref() {
         Some(m) => {
             if limits != cgroup::Limits::default() {
                 cgroup::update_limits(id, &limits);
@@ -459,11 +468,20 @@ fn run(
     };
     // An init made ahead gets the spec (one that fits: it has no user namespace of its own);
     // where there is none, or it is gone, one is cloned now.
-    let handed = made
-        .as_mut()
-        .and_then(|m| m.init.take())
-        .filter(|_| runtime::ahead::Ahead::fits(&spec))
-        .and_then(|init| init.hand(&spec, stdio).ok());
+    let handed = made.as_mut().and_then(|m| {
+        let init = m
+            .init
+            .take()
+            .filter(|_| runtime::ahead::Ahead::fits(&spec))?;
+        if runtime::ahead::Ahead::sees_mounts_at(&spec, &m.moved) {
+            // The host's tree changed where this container looks (a new mount under a bind
+            // source, say): a fresh clone copies the tree as it is now. Reaped once the
+            // container runs: the teardown of its namespaces takes a while.
+            m.abandoned = Some(init.abandon());
+            return None;
+        }
+        init.hand(&spec, stdio).ok()
+    });
     let (pid, in_cgroup, sync_w, err_r) = match handed {
         Some(h) => (h.pid, true, h.sync_write, h.err_read),
         None => {

@@ -16,9 +16,10 @@
 //! (`Ready`, `runtime::ahead`): the cgroups are named `spare-<pid>` until the claim names the
 //! container, then renamed to its ID.
 
+use std::collections::HashSet;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::Made;
@@ -146,8 +147,11 @@ pub(super) struct Ready {
     init: Option<Ahead>,
     cgroups: cgroup::Cgroups,
     /// Our /proc/self/mountinfo, opened before the clone: it polls POLLPRI once a mount or
-    /// unmount has changed the tree the init copied (then a fresh clone must see it).
+    /// unmount has changed the tree the init copied (a container that looks there must be
+    /// cloned afresh to see it: `Ahead::sees_mounts_at`).
     mounts: std::fs::File,
+    /// That tree, read just before the clone.
+    copied: String,
 }
 
 impl Ready {
@@ -156,38 +160,44 @@ impl Ready {
             return None;
         }
         cgroup::remove_stale_spares();
-        let mounts = std::fs::File::open("/proc/self/mountinfo").ok()?;
+        let mut mounts = std::fs::File::open("/proc/self/mountinfo").ok()?;
+        let mut copied = String::new();
+        std::io::Read::read_to_string(&mut mounts, &mut copied).ok()?;
         let cgroups = cgroup::create(&cgroup::spare_name(std::process::id()));
         let init = Ahead::clone_into(&cgroups, store_root.join("tmp"));
         let ready = Ready {
             init,
             cgroups,
             mounts,
+            copied,
         };
         ready.init.is_some().then_some(ready)
     }
 
-    /// The cgroups, renamed for container `id`, and the init in them; or, `abandoned`, the
-    /// pid of an init killed as the mount tree changed since it copied it (a fresh clone
-    /// must see the new one; the caller reaps it once the container runs). None (both gone)
-    /// when the cgroups would not move.
+    /// The cgroups, renamed for container `id`, and the init in them, with the mount points
+    /// added or removed since it copied the tree (`moved`). None (both gone) when the
+    /// cgroups would not move.
     pub(super) fn take_for(mut self, id: &str) -> Option<Made> {
         let renamed = self.cgroups.rename_to(id)?;
         self.cgroups = cgroup::Cgroups::default();
         let init = self.init.take()?;
         // Always readable; POLLPRI (with POLLERR) says changed.
         let mut polled = [sys::pollfd(self.mounts.as_raw_fd(), libc::POLLPRI)];
-        if sys::poll(&mut polled, 0).is_err() || polled[0].revents & libc::POLLPRI != 0 {
-            return Some(Made {
-                cgroups: renamed,
-                init: None,
-                abandoned: Some(init.abandon()),
-            });
-        }
+        let changed = sys::poll(&mut polled, 0).is_err() || polled[0].revents & libc::POLLPRI != 0;
+        let moved = if changed {
+            match std::fs::read_to_string("/proc/self/mountinfo") {
+                Ok(now) => mount_points_changed(&self.copied, &now),
+                // Unknown: as if everything had.
+                Err(_) => vec![PathBuf::from("/")],
+            }
+        } else {
+            Vec::new()
+        };
         Some(Made {
             cgroups: renamed,
             init: Some(init),
             abandoned: None,
+            moved,
         })
     }
 }
@@ -198,6 +208,45 @@ impl Drop for Ready {
         drop(self.init.take());
         self.cgroups.remove();
     }
+}
+
+/// The mount points of the lines of mountinfo `now` that `before` lacks, and of those it
+/// had that `now` lacks (mounted, unmounted or changed since).
+fn mount_points_changed(before: &str, now: &str) -> Vec<PathBuf> {
+    let was: HashSet<&str> = before.lines().collect();
+    let is: HashSet<&str> = now.lines().collect();
+    was.symmetric_difference(&is)
+        .filter_map(|line| line.split(' ').nth(4).map(unescape_octal))
+        .collect()
+}
+
+/// A mountinfo field as the path it is: the kernel writes space, tab, newline and backslash
+/// as a backslash and three octal digits. (By hand: the procfs crate parses all of
+/// mountinfo, a large dependency for these few lines.)
+fn unescape_octal(field: &str) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    let b = field.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let digits = b
+            .get(i + 1..i + 4)
+            .filter(|d| b[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match digits {
+            Some(d) => {
+                out.push(
+                    d.iter()
+                        .fold(0u8, |n, c| n.wrapping_mul(8).wrapping_add(c - b'0')),
+                );
+                i += 4;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    PathBuf::from(std::ffi::OsString::from_vec(out))
 }
 
 /// Be the monitor `claim` asks for, as if spawned with its pipes, environment and directory.
@@ -213,4 +262,30 @@ fn take_on(claim: Claim, go: OwnedFd, status: OwnedFd, ready: Option<Ready>) -> 
     line.extend(claim.args.iter().map(String::as_str));
     sys::overwrite_cmdline(&line);
     super::main_with(&claim.args, ready)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mount_points_that_changed_are_read_off_two_mountinfos() {
+        let before = "22 1 0:21 / / rw shared:1 - ext4 /dev/vda rw\n\
+                      30 22 0:25 / /proc rw shared:2 - proc proc rw\n\
+                      41 22 0:30 / /mnt/old rw shared:9 - tmpfs tmpfs rw\n";
+        let now = "22 1 0:21 / / rw shared:1 - ext4 /dev/vda rw\n\
+                   30 22 0:25 / /proc rw shared:2 - proc proc rw\n\
+                   57 22 0:44 / /srv/with\\040space rw shared:12 - tmpfs tmpfs rw\n";
+        let mut changed = mount_points_changed(before, now);
+        changed.sort();
+        assert_eq!(
+            changed,
+            vec![PathBuf::from("/mnt/old"), PathBuf::from("/srv/with space")]
+        );
+        assert!(mount_points_changed(now, now).is_empty());
+        assert_eq!(
+            unescape_octal("a\\011b\\134c\\12"),
+            PathBuf::from("a\tb\\c\\12")
+        );
+    }
 }

@@ -151,6 +151,32 @@ impl Ahead {
         !spec.new_user_ns
     }
 
+    /// Whether mounts added or removed at `points` on the host since this init copied the
+    /// tree could change what `spec`'s container sees: one at or above a path it takes
+    /// (the layers, its own dirs, the /etc files, a bind source), or below one (binds are
+    /// recursive). Mounts elsewhere (another engine's) leave the init as good.
+    pub fn sees_mounts_at(spec: &Spec, points: &[PathBuf]) -> bool {
+        if points.is_empty() {
+            return false;
+        }
+        let taken = spec
+            .lowers
+            .iter()
+            .chain([&spec.upper, &spec.work, &spec.rootfs])
+            .chain(spec.etc_files.iter().map(|(host, _)| host))
+            .chain(spec.mounts.iter().filter_map(|m| match &m.source {
+                super::mounts::MountSource::Bind(src) => Some(src),
+                super::mounts::MountSource::Tmpfs { .. } => None,
+            }));
+        // Mount points are as the kernel resolved them, symlinks followed.
+        let taken: Vec<PathBuf> = taken
+            .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+            .collect();
+        points
+            .iter()
+            .any(|m| taken.iter().any(|p| p.starts_with(m) || m.starts_with(p)))
+    }
+
     /// Send the init its spec and descriptors (its own are duplicates: the caller closes its
     /// copies as after a clone). `spec`'s cgroups were joined already.
     pub fn hand(self, spec: &Spec, stdio: Stdio) -> Result<Handed, InitFailure> {
@@ -362,5 +388,41 @@ mod tests {
         let (got, came) = round_trip(&spec, stdio, 4);
         let refused = got.check(&came).unwrap_err();
         assert_eq!(refused.to_string(), "4 of 5 descriptors came");
+    }
+
+    #[test]
+    fn only_mounts_where_the_container_looks_make_an_init_made_ahead_stale() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = std::fs::canonicalize(tmp.path()).unwrap();
+        let mut spec = super::super::tests::make_spec(&dir, false);
+        let data = dir.join("data");
+        std::fs::create_dir(&data).unwrap();
+        spec.mounts.push(super::super::mounts::Mount {
+            source: super::super::mounts::MountSource::Bind(data.clone()),
+            target: "/data".into(),
+            readonly: false,
+            copy_up: false,
+        });
+        let stale = |points: &[&Path]| {
+            let points: Vec<PathBuf> = points.iter().map(|p| p.to_path_buf()).collect();
+            Ahead::sees_mounts_at(&spec, &points)
+        };
+        assert!(!stale(&[]));
+        // Another engine's mounts.
+        assert!(!stale(&[
+            Path::new("/var/lib/docker/overlay2/x/merged"),
+            Path::new("/run/docker/netns/y"),
+        ]));
+        // Over the store, over a bind source, under a bind source, over the layers.
+        assert!(stale(&[Path::new("/")]));
+        assert!(stale(&[&dir]));
+        assert!(stale(&[&data]));
+        assert!(stale(&[&data.join("deeper")]));
+        assert!(stale(&[&dir.join("layers")]));
+        // A sibling named alike is elsewhere.
+        assert!(!stale(&[&dir.with_file_name(format!(
+            "{}-other",
+            dir.file_name().unwrap().to_string_lossy()
+        ))]));
     }
 }
