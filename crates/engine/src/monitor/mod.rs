@@ -636,8 +636,12 @@ fn run(
     if stopped_meanwhile {
         sys::kill(pid, libc::SIGKILL);
     }
-    if let Some(pid) = made.as_ref().and_then(|m| m.abandoned) {
-        sys::wait_child(pid, true);
+    if let Some(pid) = made.as_ref().and_then(|m| m.abandoned)
+        && sys::wait_child(pid, true).is_none()
+    {
+        // Not gone yet (its namespaces' teardown): reaped by a thread whenever it is, rather
+        // than a zombie in the container's cgroups for as long as the container runs.
+        let _ = std::thread::Builder::new().spawn(move || sys::wait_child(pid, false));
     }
     trace.lap(Phase::RecordRunning);
     store.emit_volume_mounts(&c, Action::Mount);

@@ -191,6 +191,7 @@ fn make_dev(sys: &dyn Syscall, dev: &Path) -> SysResult<()> {
     Ok(())
 }
 
+/// The container's /proc at `dir` (its PID namespace's: the caller's).
 fn mount_proc(sys: &dyn Syscall, dir: &Path) -> SysResult<()> {
     sys.mount(
         Some("proc"),
@@ -243,6 +244,7 @@ pub(super) fn stage(sys: &dyn Syscall, at: &Path) -> Option<Staged> {
     staged.ok()
 }
 
+/// Mount a container's overlay (its image's layers under its upper dir) at `target`, in the
 /// caller's mount namespace: the container's init, and `docker cp` of a stopped container.
 pub(crate) fn mount_overlay(
     sys: &dyn Syscall,
