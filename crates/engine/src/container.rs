@@ -352,6 +352,9 @@ impl Store {
         if let Some(trash) = self.unlist_container(c)? {
             super::archive::remove_tree(&trash);
         }
+        // A monitor killed before its container ran (the record still `created`, which
+        // reconcile leaves be) made its cgroups already: they go with the container.
+        super::runtime::cgroup::kill_leftovers(&c.id);
         Ok(())
     }
 
@@ -471,6 +474,14 @@ impl Store {
             for e in rd.flatten() {
                 let name = e.file_name().to_string_lossy().to_string();
                 if !staging_owner_alive(&name) {
+                    // A container's dir its killed remover had unlisted (`unlist_container`):
+                    // the cgroups its monitor had not removed yet go with it.
+                    if name.starts_with("rm-")
+                        && let Ok(c) =
+                            super::store::read_json::<Container>(&e.path().join("container.json"))
+                    {
+                        super::runtime::cgroup::kill_leftovers(&c.id);
+                    }
                     super::archive::remove_tree(&e.path());
                     let _ = fs::remove_file(e.path());
                 }

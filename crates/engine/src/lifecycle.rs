@@ -599,9 +599,6 @@ impl Store {
         if self.container_dir(&c.id).exists() {
             self.destroy_container(&c)?;
         }
-        // A monitor killed before its container ran (the record still `created`, which
-        // reconcile leaves be) made its cgroups already: they go with the container.
-        crate::runtime::cgroup::kill_leftovers(&c.id);
         if volumes && !c.config.auto_remove {
             self.remove_anonymous_volumes(&c);
         }
