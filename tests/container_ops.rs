@@ -521,27 +521,13 @@ fn within(secs: u64, mut f: impl FnMut() -> bool) -> bool {
 /// seen by the container it starts all the same (the spare clones afresh then).
 #[test]
 fn a_mount_made_while_a_spare_waits_is_seen_by_the_container_it_starts() {
-    if !common::is_root() {
-        common::skip("mounting a tmpfs needs root");
+    let Some((s, root)) = spare_waiting_as_root("mounting a tmpfs needs root") else {
         return;
-    }
-    let s = pulled();
-    let root = s.root();
-    s.ok(&["run", "--rm", "busybox", "true"]);
-    assert!(within(5, || spares_of(&root).len() == 1));
+    };
     let dir = root.with_file_name("mounted-later");
     std::fs::create_dir(&dir).unwrap();
-    let mount = |args: &[&str]| {
-        assert!(
-            std::process::Command::new(args[0])
-                .args(&args[1..])
-                .status()
-                .unwrap()
-                .success()
-        )
-    };
     let path = dir.to_str().unwrap();
-    mount(&["mount", "-t", "tmpfs", "tmpfs", path]);
+    succeeds(&["mount", "-t", "tmpfs", "tmpfs", path]);
     std::fs::write(dir.join("f"), "made after the spare\n").unwrap();
     let seen = s.docker(&[
         "run",
@@ -552,7 +538,7 @@ fn a_mount_made_while_a_spare_waits_is_seen_by_the_container_it_starts() {
         "cat",
         "/x/f",
     ]);
-    mount(&["umount", path]);
+    succeeds(&["umount", path]);
     assert_eq!(seen.stdout, "made after the spare\n", "{}", seen.stderr);
 }
 
@@ -560,31 +546,44 @@ fn a_mount_made_while_a_spare_waits_is_seen_by_the_container_it_starts() {
 /// container it starts is that init, not one cloned afresh.
 #[test]
 fn a_mount_elsewhere_while_a_spare_waits_leaves_its_init_to_the_container() {
-    if !common::is_root() {
-        common::skip("an init made ahead, and mounting a tmpfs, need root");
+    let Some((s, root)) =
+        spare_waiting_as_root("an init made ahead, and mounting a tmpfs, need root")
+    else {
         return;
-    }
-    let s = pulled();
-    let root = s.root();
-    s.ok(&["run", "--rm", "busybox", "true"]);
-    assert!(within(5, || spares_of(&root).len() == 1));
+    };
     let ahead = waited_made_ahead(&spares_of(&root).remove(0));
     let dir = root.with_file_name("mounted-elsewhere");
     std::fs::create_dir(&dir).unwrap();
     let path = dir.to_str().unwrap();
-    let run = |cmd: &[&str]| {
-        let st = std::process::Command::new(cmd[0]).args(&cmd[1..]).status();
-        assert!(st.unwrap().success(), "{cmd:?}");
-    };
-    run(&["mount", "-t", "tmpfs", "tmpfs", path]);
+    succeeds(&["mount", "-t", "tmpfs", "tmpfs", path]);
     let started = s.docker(&["run", "-d", "--name", "after", "busybox", "sleep", "30"]);
-    run(&["umount", path]);
+    succeeds(&["umount", path]);
     assert_eq!(started.code, 0, "{}", started.stderr);
     assert_eq!(
         s.ok(&["inspect", "-f", "{{.State.Pid}}", "after"]).trim(),
         ahead
     );
     s.ok(&["rm", "-f", "after"]);
+}
+
+/// A store whose spare monitor waits after a first run, and its root; None (skipped, saying
+/// `why`) unless we are root.
+fn spare_waiting_as_root(why: &str) -> Option<(common::Sandbox, std::path::PathBuf)> {
+    if !common::is_root() {
+        common::skip(why);
+        return None;
+    }
+    let s = pulled();
+    let root = s.root();
+    s.ok(&["run", "--rm", "busybox", "true"]);
+    assert!(within(5, || spares_of(&root).len() == 1));
+    Some((s, root))
+}
+
+/// Run a host program (`mount`, `umount`), which must succeed.
+fn succeeds(cmd: &[&str]) {
+    let st = std::process::Command::new(cmd[0]).args(&cmd[1..]).status();
+    assert!(st.unwrap().success(), "{cmd:?}");
 }
 
 /// The init a spare made ahead (root's spares), once there.

@@ -144,10 +144,8 @@ fn main_with(args: &[String], ready: Option<spare::Ready>) -> i32 {
         // A run that failed before its record: nobody's. A record there is another
         // monitor's to start (a claim answered too late, its CLI spawned one): not ours.
         if let Some((made, ..)) = ahead {
+            // (An init is abandoned only in `run`, which this never reached.)
             drop(made.init);
-            if let Some(pid) = made.abandoned {
-                sys::wait_child(pid, false);
-            }
             if !store.container_dir(id).exists() {
                 made.cgroups.remove();
             }
