@@ -479,10 +479,10 @@ fn compare(
                 f.median,
                 f.p25,
                 f.p75,
-                if name == "gorae" {
-                    target.to_string()
-                } else {
-                    format!("; {:.1}x gorae's", f.median / o)
+                match name {
+                    "gorae" => target.to_string(),
+                    FLOOR => format!("; gorae's is {:+.1} ms over it", o - f.median),
+                    _ => format!("; {:.1}x gorae's", f.median / o),
                 }
             ),
             _ => println!("{name:<7}{what}: FAILED"),
@@ -505,6 +505,61 @@ fn program(name: &'static str, env: Vec<(&'static str, PathBuf)>) -> Engine<'sta
                 .is_ok_and(|s| s.success())
         }),
     }
+}
+
+/// The floor's name in the start rows: the kernel's work for a container alone.
+const FLOOR: &str = "floor";
+
+/// `unshare --mount --pid --uts --ipc --net --fork chroot <busybox> /bin/true`: the namespaces
+/// a container gets and busybox's start in them, with no image, layers, cgroups, records or
+/// monitor (issue 17 set the start target against it: 3.5 ms then, here). Printed beside the
+/// engines in the start rows, because this VM's speed at process starts drifts by more than a
+/// millisecond between stretches (`/bin/true` 0.6–1.6 ms), and with it any start's median.
+/// None where it cannot run: not root, or no `unshare`.
+fn floor(root: &Path, gorae: &dyn Fn(&[&str]) -> bool) -> Option<Engine<'static>> {
+    let rootfs = root.join("floor-rootfs");
+    let tar = root.join("floor.tar");
+    let made = std::fs::create_dir_all(&rootfs).is_ok()
+        && gorae(&["create", "--name", "floor", "busybox"])
+        && gorae(&["export", "-o", &tar.to_string_lossy(), "floor"])
+        && gorae(&["rm", "floor"])
+        && answers(
+            "tar",
+            &[
+                "-xf",
+                &tar.to_string_lossy(),
+                "-C",
+                &rootfs.to_string_lossy(),
+            ],
+        );
+    let rootfs = rootfs.to_string_lossy().to_string();
+    let args = [
+        "--mount",
+        "--pid",
+        "--uts",
+        "--ipc",
+        "--net",
+        "--fork",
+        "chroot",
+        &rootfs,
+        "/bin/true",
+    ];
+    if !(made && answers("unshare", &args)) {
+        println!(
+            "{FLOOR}: `unshare … chroot busybox /bin/true` cannot run here (needs root), no floor figure"
+        );
+        return None;
+    }
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    Some(Engine {
+        name: FLOOR,
+        cli: Box::new(move |_| {
+            answers(
+                "unshare",
+                &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+        }),
+    })
 }
 
 fn answers(program: &str, args: &[&str]) -> bool {
@@ -596,6 +651,8 @@ fn main() {
     let start_args = ["run", "--rm", "busybox", "true"];
     // Docker's and podman's starts take ~100 ms each: fewer rounds when they take part.
     let rounds = if engines.len() > 1 { 20 } else { runs };
+    // The start rows also time the floor, after the other engines in each round.
+    engines.extend(floor(&root, &gorae));
     compare(
         "docker run --rm busybox true",
         " (target ≤ 5 ms)",
@@ -613,6 +670,7 @@ fn main() {
             timed(|| e.run(&start_args))
         },
     );
+    engines.retain(|e| e.name != FLOOR);
     start_phases(&bin, &root, &manifest, &start_args);
     // The same with a named volume: what a mount (resolved in the root, bound) costs a start,
     // against plain runs alternating with these (the figure above shared its rounds with
