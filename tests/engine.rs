@@ -270,6 +270,33 @@ fn root_inside_cannot_touch_the_host() {
     );
 }
 
+/// The mount points and /etc files a container gets come from the store's shared init layer
+/// (as Docker's `-init` layer): a container that changes nothing has an empty upper dir, while
+/// inside it /etc/hostname, /etc/hosts and /etc/resolv.conf are there (busybox has none of
+/// them) and `cp` from it, stopped, still finds them.
+#[test]
+fn a_container_that_changes_nothing_keeps_an_empty_layer() {
+    let s = pulled();
+    let out = s.ok(&[
+        "run",
+        "--name",
+        "idle",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /etc/hostname; grep -c . /etc/hosts /etc/resolv.conf; ls -d /proc /sys /dev",
+    ]);
+    let id = s.ok(&["inspect", "-f", "{{.Id}}", "idle"]);
+    assert!(out.starts_with(&id.trim()[..12]), "{out}");
+    assert!(out.contains("/etc/hosts:"), "{out}");
+    let upper = s.root().join("containers").join(id.trim()).join("upper");
+    let left: Vec<_> = std::fs::read_dir(&upper).unwrap().flatten().collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(s.ok(&["diff", "idle"]), "");
+    let r = s.docker(&["cp", "idle:/etc/hostname", "-"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
 #[test]
 fn diff_and_commit_agree_and_the_commit_runs() {
     let s = pulled();

@@ -182,7 +182,7 @@ impl Store {
             RootSpec::Running { pid: c.state.pid }
         } else {
             RootSpec::Stopped {
-                lowers: self.lower_dirs_of_id(&c.image_id)?,
+                lowers: self.container_lowers(&c.image_id)?,
                 upper: self.upper_dir(&c.id),
                 work: self.work_dir(&c.id),
                 mountpoint: self.container_dir(&c.id).join("rootfs"),

@@ -267,7 +267,7 @@ fn run(
         // Stopped while this restart was on its way: it stays exited (settled by `main`).
         return Ok(c.state.exit_code.unwrap_or(0));
     }
-    let lowers = store.lower_dirs_of_id(&c.image_id)?;
+    let lowers = store.container_lowers(&c.image_id)?;
     let dir = store.container_dir(id);
     let mode = net::NetworkMode::parse(&c.config.network_mode);
     let networked = matches!(mode, net::NetworkMode::Bridge(_));

@@ -569,6 +569,8 @@ mod tests {
         for l in ["l1", "l2"] {
             fs::create_dir_all(layers.join(l)).unwrap();
         }
+        // The store's init layer, a sibling of its layers dir, over the image's.
+        fs::create_dir_all(dir.join("init-layer")).unwrap();
         let rootfs = dir.join("rootfs");
         fs::create_dir_all(&rootfs).unwrap();
         // An image that tries to redirect a runtime mount through a symlink.
@@ -576,7 +578,7 @@ mod tests {
         let hosts = dir.join("hosts");
         fs::write(&hosts, "127.0.0.1 localhost\n").unwrap();
         Spec {
-            lowers: vec![layers.join("l2"), layers.join("l1")],
+            lowers: vec![dir.join("init-layer"), layers.join("l2"), layers.join("l1")],
             upper: dir.join("upper"),
             work: dir.join("work"),
             rootfs,
@@ -652,7 +654,7 @@ mod tests {
             overlay.4,
             Some(
                 format!(
-                    "lowerdir=l2:l1,upperdir={},workdir={},userxattr",
+                    "lowerdir=../init-layer:l2:l1,upperdir={},workdir={},userxattr",
                     spec.upper.display(),
                     spec.work.display()
                 )

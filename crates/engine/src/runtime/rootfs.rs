@@ -254,9 +254,11 @@ pub(crate) fn mount_overlay(
     target: &Path,
     rootless: bool,
 ) -> SysResult<()> {
-    // Relative lower dirs keep the option string short (the kernel takes one page).
+    // Relative lower dirs keep the option string short (the kernel takes one page): named
+    // from the dir of the image's layers (the last), a sibling of it (the store's init
+    // layer) as `../name`.
     let layers_dir = lowers
-        .first()
+        .last()
         .and_then(|p| p.parent())
         .ok_or_else(|| SysError::new("image has no layers", None, Errno::ENOENT))?;
     sys.chdir(layers_dir).map_err(|e| SysError {
@@ -266,9 +268,12 @@ pub(crate) fn mount_overlay(
     let lower = lowers
         .iter()
         .map(|p| {
-            p.file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default()
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            match p.parent() {
+                Some(d) if d == layers_dir => name.to_string(),
+                d if d.is_some() && d == layers_dir.parent() => format!("../{name}"),
+                _ => p.display().to_string(),
+            }
         })
         .collect::<Vec<_>>()
         .join(":");

@@ -436,9 +436,8 @@ impl Store {
     /// changes on top, whiteouts applied) as a plain tar written to `out`.
     pub fn export_container(&self, key: &str, out: &mut dyn Write) -> Result<()> {
         let c = self.resolve_container(key)?;
-        let img = self.resolve_image(&c.image_id)?;
         let mut layers = vec![self.upper_dir(&c.id)];
-        layers.extend(self.lower_dirs(&img)?);
+        layers.extend(self.container_lowers(&c.image_id)?);
         let mut builder = tar::Builder::new(out);
         builder.follow_symlinks(false);
         let top: Vec<PathBuf> = layers.into_iter().filter(|p| p.is_dir()).collect();
