@@ -333,8 +333,14 @@ fn open_store() -> Result<Store, Failure> {
     let store = Store::open_default().map_err(Failure::from)?;
     // A dead monitor leaves a record saying "running": fix that before anyone reads it.
     let _ = store.reconcile();
+    let _ = OPENED.set(store.clone());
     Ok(store)
 }
+
+/// The store a command opened, for `main`'s `command` event: opening it again checks its
+/// dirs and finds the catalog beside the binary anew (a dozen calls at the end of every
+/// command, a `run`'s included).
+static OPENED: std::sync::OnceLock<Store> = std::sync::OnceLock::new();
 
 /// What a shell reports for a command whose reader closed the pipe (`docker info | head -1`):
 /// 128 + SIGPIPE, as for Docker's CLI, which that signal ends.
@@ -371,7 +377,11 @@ pub fn main(args: Vec<String>) -> i32 {
             Err(p) if is_broken_pipe(p.as_ref()) => EXIT_BROKEN_PIPE,
             Err(p) => std::panic::resume_unwind(p),
         };
-    if let Ok(store) = Store::open_default() {
+    let store = match OPENED.get() {
+        Some(store) => Ok(store.clone()),
+        None => Store::open_default(),
+    };
+    if let Ok(store) = store {
         store.emit(
             Event::command(Action::Run)
                 .attr("args", serde_json::to_string(&args).unwrap_or_default())
