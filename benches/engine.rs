@@ -6,7 +6,10 @@
 //! as a multiple of gorae's:
 //! - `docker run --rm busybox true` (target for gorae: ≤ 5 ms), back to back and 100 ms apart
 //!   (as a person types: the machine idle when each begins, which the kernel's RCU grace
-//!   periods notice, see the tenth session's notes);
+//!   periods notice, see the tenth session's notes); beside them, the package's static binary
+//!   (`static`: what the .deb and the tarball carry) and the floor (`unshare` of the same
+//!   namespaces, `chroot` into busybox, `/bin/true`: the kernel's part alone, the yardstick
+//!   issue 17 set the target by);
 //! - where gorae's start spends its time: the median of each phase of `GORAE_TRACE_START=1`
 //!   (see src/cli/trace.rs; the phases overlap where processes work at once);
 //! - gorae's start with `-v vol:/d` (what a volume costs), `--network none` and a user network;
@@ -518,6 +521,9 @@ fn program(name: &'static str, env: Vec<(&'static str, PathBuf)>) -> Engine<'sta
 /// The floor's name in the start rows: the kernel's work for a container alone.
 const FLOOR: &str = "floor";
 
+/// The package's static binary's name in the start rows ([`package_binary`]).
+const STATIC: &str = "static";
+
 /// `unshare --mount --pid --uts --ipc --net --fork chroot <busybox> /bin/true`: the namespaces
 /// a container gets and busybox's start in them, with no image, layers, cgroups, records or
 /// monitor (issue 17 set the start target against it: 3.5 ms then, here). Printed beside the
@@ -592,6 +598,69 @@ fn podman_conf(root: &Path) -> Vec<(&'static str, PathBuf)> {
     vec![("CONTAINERS_CONF", conf)]
 }
 
+/// gorae's CLI (`bin docker …`) on the store `store` as an engine, named `name`; `pool`: its
+/// GORAE_LAYER_POOL.
+fn gorae_with(
+    bin: &Path,
+    name: &'static str,
+    manifest: &Path,
+    store: PathBuf,
+    pool: Option<&'static str>,
+) -> Engine<'static> {
+    let (bin, images) = (bin.to_path_buf(), manifest.join("images/layout"));
+    Engine {
+        name,
+        cli: Box::new(move |args: &[&str]| {
+            let mut cmd = Command::new(&bin);
+            cmd.arg("docker")
+                .args(args)
+                .env("GORAE_ROOT", &store)
+                .env("GORAE_IMAGES", &images);
+            if let Some(pool) = pool {
+                cmd.env("GORAE_LAYER_POOL", pool);
+            }
+            cmd.stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        }),
+    }
+}
+
+/// The binary the .deb and the static tarball carry (packaging/package.sh builds it the same
+/// way): glibc linked in, so no loader, no libgcc_s and no symbol binding at each start, which
+/// here is ~0.35 ms of a CLI's CPU (perf stat: 2.15 → 1.80 ms, 182 → 132 page faults per
+/// `run`). None (said why) where it cannot be built.
+fn package_binary(manifest: &Path) -> Option<PathBuf> {
+    let triple = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
+    let dir = manifest.join("target/package-static");
+    let built = Command::new("cargo")
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--locked",
+            "--target",
+            &triple,
+        ])
+        .arg("--target-dir")
+        .arg(&dir)
+        .env(
+            "RUSTFLAGS",
+            "-C target-feature=+crt-static -C relocation-model=static",
+        )
+        .current_dir(manifest)
+        .status()
+        .is_ok_and(|s| s.success());
+    let bin = dir.join(&triple).join("release/gorae");
+    if built && bin.exists() {
+        Some(bin)
+    } else {
+        println!("static: the package's static binary did not build here, no static figure");
+        None
+    }
+}
+
 fn main() {
     let root = std::env::temp_dir().join(format!("gorae-bench-{}", std::process::id()));
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -606,24 +675,7 @@ fn main() {
         std::process::exit(1);
     }
     let gorae_in = |store: PathBuf, pool: Option<&'static str>| {
-        let (bin, images) = (bin.clone(), manifest.join("images/layout"));
-        Engine {
-            name: "gorae",
-            cli: Box::new(move |args: &[&str]| {
-                let mut cmd = Command::new(&bin);
-                cmd.arg("docker")
-                    .args(args)
-                    .env("GORAE_ROOT", &store)
-                    .env("GORAE_IMAGES", &images);
-                if let Some(pool) = pool {
-                    cmd.env("GORAE_LAYER_POOL", pool);
-                }
-                cmd.stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status()
-                    .is_ok_and(|s| s.success())
-            }),
-        }
+        gorae_with(&bin, "gorae", &manifest, store, pool)
     };
     let gorae_engine = gorae_in(root.clone(), None);
     let gorae = |args: &[&str]| gorae_engine.run(args);
@@ -659,7 +711,11 @@ fn main() {
     let start_args = ["run", "--rm", "busybox", "true"];
     // Docker's and podman's starts take ~100 ms each: fewer rounds when they take part.
     let rounds = if engines.len() > 1 { 20 } else { runs };
-    // The start rows also time the floor, after the other engines in each round.
+    // The start rows also time the package's static binary (a store of its own) and the
+    // floor, after the other engines in each round.
+    let statics = package_binary(&manifest)
+        .map(|bin| gorae_with(&bin, STATIC, &manifest, root.join("static"), None));
+    engines.extend(statics.filter(|e| e.run(&["pull", "busybox"])));
     engines.extend(floor(&root, &gorae));
     compare(
         "docker run --rm busybox true",
@@ -678,7 +734,7 @@ fn main() {
             timed(|| e.run(&start_args))
         },
     );
-    engines.retain(|e| e.name != FLOOR);
+    engines.retain(|e| e.name != FLOOR && e.name != STATIC);
     start_phases(&bin, &root, &manifest, &start_args);
     // The same with a named volume: what a mount (resolved in the root, bound) costs a start,
     // against plain runs alternating with these (the figure above shared its rounds with
