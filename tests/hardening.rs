@@ -656,8 +656,9 @@ fn root_in_a_container_reaches_nothing_privileged_outside() {
         .into_iter()
         .flatten()
         .collect();
-    // The predefined networks exist before the look (a first run makes them).
-    s.ok(&["network", "ls"]);
+    // The predefined networks and the store's init layer (a lower dir of every container,
+    // which the wrecker must not reach either) exist before the look: a first run makes them.
+    s.ok(&["run", "--rm", "busybox", "true"]);
     // The image's layers live in the layer pool, the store refers to them.
     let listing = || {
         let mut l = store_listing(&s.root(), &s.root().join("containers"));
@@ -668,6 +669,12 @@ fn root_in_a_container_reaches_nothing_privileged_outside() {
     assert!(
         store_before.iter().any(|e| e.0.contains("/layers/")),
         "the listing covers the image's layers"
+    );
+    assert!(
+        store_before
+            .iter()
+            .any(|e| e.0.contains("/init-layer/etc/hosts")),
+        "the listing covers the init layer"
     );
     let script = format!(
         "echo b > /proc/sysrq-trigger 2>/dev/null && echo SYSRQ; \

@@ -81,12 +81,32 @@ pub fn main(args: &[String]) -> i32 {
 /// applied in `run`), and what a spare monitor cloned into them ahead (`spare::Ready`).
 struct Made {
     cgroups: cgroup::Cgroups,
-    /// Its init, cloned ahead (`runtime::ahead`).
-    init: Option<runtime::ahead::Ahead>,
-    /// Such an init, killed unused: reaped once the container runs.
-    abandoned: Option<i32>,
+    init: AheadInit,
     /// Mount points added or removed on the host since the init copied the tree.
     moved: Vec<std::path::PathBuf>,
+}
+
+/// Where a container's init cloned ahead (`runtime::ahead`) stands.
+enum AheadInit {
+    /// None was made, it was handed the spec, or it is reaped.
+    None,
+    /// Waiting for a spec (killed, unwaited, when dropped).
+    Waiting(runtime::ahead::Ahead),
+    /// Killed unused (this pid): reaped once the container runs.
+    Abandoned(i32),
+}
+
+impl AheadInit {
+    /// The waiting init, leaving none.
+    fn take_waiting(&mut self) -> Option<runtime::ahead::Ahead> {
+        match std::mem::replace(self, AheadInit::None) {
+            AheadInit::Waiting(init) => Some(init),
+            other => {
+                *self = other;
+                None
+            }
+        }
+    }
 }
 
 /// [`main`], in a spare monitor that was claimed with its next container's init and cgroups
@@ -134,8 +154,7 @@ fn main_with(args: &[String], ready: Option<spare::Ready>) -> i32 {
         let from = super::trace::now();
         let made = ready.and_then(|r| r.take_for(id)).unwrap_or_else(|| Made {
             cgroups: cgroup::create(id),
-            init: None,
-            abandoned: None,
+            init: AheadInit::None,
             moved: Vec::new(),
         });
         (made, from, super::trace::now())
@@ -174,16 +193,12 @@ fn main_with(args: &[String], ready: Option<spare::Ready>) -> i32 {
     // What is left to undo once the run is over: an init `run` did not take (before its
     // cgroups go: a cgroup with a process in it stays), one it abandoned (reaped in `run`
     // once the container ran, unless it had not ended by then), the cgroups.
-    let (cgroups, abandoned) = match made {
-        Some(m) => {
-            drop(m.init);
-            (Some(m.cgroups), m.abandoned)
+    let cgroups = made.map(|m| {
+        if let AheadInit::Abandoned(pid) = m.init {
+            sys::wait_child(pid, false);
         }
-        None => (None, None),
-    };
-    if let Some(pid) = abandoned {
-        sys::wait_child(pid, false);
-    }
+        m.cgroups
+    });
     // Gone already, unless the run failed before it used them.
     if let Some(cg) = cgroups {
         cg.remove();
@@ -469,13 +484,13 @@ fn run(
     let handed = made.as_mut().and_then(|m| {
         let init = m
             .init
-            .take()
+            .take_waiting()
             .filter(|_| runtime::ahead::Ahead::fits(&spec))?;
         if runtime::ahead::Ahead::sees_mounts_at(&spec, &m.moved) {
             // The host's tree changed where this container looks (a new mount under a bind
             // source, say): a fresh clone copies the tree as it is now. Reaped once the
             // container runs: the teardown of its namespaces takes a while.
-            m.abandoned = Some(init.abandon());
+            m.init = AheadInit::Abandoned(init.abandon());
             return None;
         }
         init.hand(&spec, stdio).ok()
@@ -634,12 +649,16 @@ fn run(
     if stopped_meanwhile {
         sys::kill(pid, libc::SIGKILL);
     }
-    if let Some(pid) = made.as_ref().and_then(|m| m.abandoned)
-        && sys::wait_child(pid, true).is_none()
+    if let Some(m) = made.as_mut()
+        && let AheadInit::Abandoned(pid) = m.init
     {
-        // Not gone yet (its namespaces' teardown): reaped by a thread whenever it is, rather
-        // than a zombie in the container's cgroups for as long as the container runs.
-        let _ = std::thread::Builder::new().spawn(move || sys::wait_child(pid, false));
+        m.init = AheadInit::None;
+        if sys::wait_child(pid, true).is_none() {
+            // Not gone yet (its namespaces' teardown): reaped by a thread whenever it is,
+            // rather than a zombie in the container's cgroups for as long as the container
+            // runs.
+            let _ = std::thread::Builder::new().spawn(move || sys::wait_child(pid, false));
+        }
     }
     trace.lap(Phase::RecordRunning);
     store.emit_volume_mounts(&c, Action::Mount);

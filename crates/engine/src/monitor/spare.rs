@@ -195,8 +195,7 @@ impl Ready {
         };
         Some(Made {
             cgroups: renamed,
-            init: Some(init),
-            abandoned: None,
+            init: super::AheadInit::Waiting(init),
             moved,
         })
     }
