@@ -877,3 +877,26 @@ fn the_holder_leaves_when_nothing_uses_it_and_comes_back() {
         w.ok(&["network", "rm", "brief"]);
     }
 }
+
+/// A store removed outright (a test's sandbox, `rm -r`) stays removed: its idle holder sees
+/// its lock gone and leaves, making nothing again (it used to make `net/holder.lock`, and so
+/// the store's dir, anew, or undo a removal under way).
+#[test]
+fn a_holder_leaves_a_removed_store_removed() {
+    for w in Who::all() {
+        w.ok(&["run", "--rm", "busybox", "true"]);
+        let holder = w.holder_pid();
+        // The container's monitor finishes after the run returns.
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let root = w.sandbox.root();
+        std::fs::remove_dir_all(&root).unwrap();
+        w.wait_gone(holder, "the holder of a removed store");
+        assert!(
+            !root.exists(),
+            "as {}: the removed store came back: {:?}",
+            w.name(),
+            std::fs::read_dir(&root)
+                .map(|d| d.flatten().map(|e| e.file_name()).collect::<Vec<_>>())
+        );
+    }
+}

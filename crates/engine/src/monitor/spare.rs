@@ -95,6 +95,10 @@ pub fn main(_args: &[String]) -> i32 {
     let Some(store) = claim::identity(&root) else {
         return 0;
     };
+    // Gone also when only its root is left: a removal that failed halfway (a helper wrote
+    // into the store meanwhile) leaves a dir that no command will use again, and we would
+    // hold our cgroups for the whole idle wait.
+    let gone = || claim::identity(&root) != Some(store) || !root.join("containers").is_dir();
     let me = sys::geteuid();
     // Ours cannot change while we wait: looked up once, not on each claim's path.
     let world = claim::world();
@@ -103,7 +107,7 @@ pub fn main(_args: &[String]) -> i32 {
     let until = Instant::now() + IDLE;
     loop {
         let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() || claim::identity(&root) != Some(store) {
+        if left.is_zero() || gone() {
             return 0;
         }
         let mut fds = [sys::pollfd(listener.as_raw_fd(), libc::POLLIN)];

@@ -25,6 +25,22 @@ pub(crate) fn lock_holder(store: &Store, wait: bool) -> Result<Option<File>> {
         .write(true)
         .open(&path)
         .map_err(|e| EngineError::io(&path, e))?;
+    flock_holder(f, wait, &path)
+}
+
+/// [`lock_holder`] without making the lock (or the store's dirs) where it is gone: the
+/// holder's own look before it exits, which must not bring back a store its remover is
+/// deleting (a test's sandbox). NotFound when the lock is not there.
+pub(crate) fn lock_existing_holder(store: &Store) -> Result<Option<File>> {
+    let path = holder::holder_dir(store).join("holder.lock");
+    let f = OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .map_err(|e| EngineError::io(&path, e))?;
+    flock_holder(f, false, &path)
+}
+
+fn flock_holder(f: File, wait: bool, path: &std::path::Path) -> Result<Option<File>> {
     let op = if wait {
         libc::LOCK_EX
     } else {
@@ -33,7 +49,7 @@ pub(crate) fn lock_holder(store: &Store, wait: bool) -> Result<Option<File>> {
     match sys::flock(f.as_raw_fd(), op) {
         Ok(()) => Ok(Some(f)),
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
-        Err(e) => Err(EngineError::io(&path, e)),
+        Err(e) => Err(EngineError::io(path, e)),
     }
 }
 

@@ -610,8 +610,15 @@ impl Holder {
 
     /// Exit if no starter holds the holder lock and nobody is waiting to connect.
     fn try_exit(&mut self) -> bool {
-        let Ok(Some(_lock)) = super::client::lock_holder(&self.store, false) else {
-            return false;
+        let _lock = match super::client::lock_existing_holder(&self.store) {
+            Ok(Some(lock)) => lock,
+            // The store was removed (its lock with it): nobody is left to serve.
+            Err(crate::EngineError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                return true;
+            }
+            _ => return false,
         };
         self.accept_all();
         if !self.clients.is_empty() {

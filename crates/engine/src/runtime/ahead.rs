@@ -108,7 +108,8 @@ fn init_gone() -> InitFailure {
 impl Ahead {
     /// Clone the init, into `cgroups` (the v2 dir; v1 ones it joins itself); it stages a
     /// /dev and /proc on `staging` (`rootfs::stage`: the store's tmp). The caller is
-    /// single-threaded. None where a clone fails: the container is then cloned as usual.
+    /// single-threaded. Returns once the init is in the v1 cgroups too. None where a clone
+    /// fails (or the init dies first): the container is then cloned as usual.
     pub fn clone_into(cgroups: &cgroup::Cgroups, staging: PathBuf) -> Option<Ahead> {
         // Owned until the init has them: a step that fails closes what the earlier ones made.
         let (ours, theirs) = sys::socketpair_owned().ok()?;
@@ -138,12 +139,20 @@ impl Ahead {
         };
         drop((theirs, sync_r, err_w));
         let pid = pid?;
-        Some(Ahead {
+        let ahead = Ahead {
             pid,
             socket: ours.into_raw_fd(),
             sync_write: sync_w.into_raw_fd(),
             err_read: err_r.into_raw_fd(),
-        })
+        };
+        // The init joins our v1 cgroups by their path, `spare-<pid>` until a claim renames
+        // them: it must be in them before that, or the container runs outside its limits
+        // (and its cgroups stay empty). Ahead of any claim, so off the start's path.
+        if !sys::read(ahead.socket, &mut [0u8; 1]).is_ok_and(|n| n == 1) {
+            // Gone before it joined: dropped, killed and reaped.
+            return None;
+        }
+        Some(ahead)
     }
 
     /// Whether this init can be the one of `spec` (it has no user namespace of its own).
@@ -235,19 +244,23 @@ fn wait_for_spec(
 ) -> i32 {
     sys::die_with_parent();
     sys::reset_signals();
+    let linux = &LinuxSyscall;
+    // Best effort, as for a cloned init (`setup_container`); then the parent may go on
+    // (`Ahead::clone_into`), and a claim rename the cgroups with us in them.
+    for t in tasks {
+        let _ = linux.write_file(t, cgroup::SELF_JOIN);
+    }
+    if !sys::write_all(socket, b"j") {
+        return 125;
+    }
     // The spare's stdin is its listener: our copy would keep the store's spare name taken.
     if let Ok(null) = std::fs::File::open("/dev/null") {
         let _ = sys::dup_onto(null.as_raw_fd(), 0);
     }
     sys::overwrite_cmdline(&[TITLE]);
-    let linux = &LinuxSyscall;
     // Private first: mounts made on the host meanwhile stay out of our copy of its tree,
     // and ours (the staged ones) out of the host's.
     let private = linux.make_rprivate().is_ok();
-    // Best effort, as for a cloned init (`setup_container`).
-    for t in tasks {
-        let _ = linux.write_file(t, cgroup::SELF_JOIN);
-    }
     let staged = private
         .then(|| super::rootfs::stage(linux, staging))
         .flatten();
@@ -380,6 +393,48 @@ mod tests {
         let sent: Vec<u64> = pipes.iter().map(|(r, _)| inode(r)).collect();
         let received: Vec<u64> = came.iter().map(inode).collect();
         assert_eq!(received, sent);
+    }
+
+    /// A claim renames the spare's v1 cgroups as soon as it comes: the init must be in them
+    /// by the time `clone_into` returns, or it joins by a path that is gone and its
+    /// container runs outside its limits. Root only (real cgroups), in a forked child (the
+    /// clone wants a single-threaded caller).
+    #[test]
+    fn an_init_made_ahead_is_in_its_v1_cgroups_once_cloned() {
+        if sys::geteuid() != 0 || cgroup::is_unified() {
+            eprintln!("skipped: an init made ahead joins v1 cgroups as root");
+            return;
+        }
+        let name = format!("ahead-test-{}", std::process::id());
+        let cgroups = cgroup::create(&name);
+        if !cgroups
+            .dirs
+            .iter()
+            .any(|d| d.starts_with("/sys/fs/cgroup/pids"))
+        {
+            cgroups.remove();
+            eprintln!("skipped: no pids hierarchy of ours");
+            return;
+        }
+        let staging = tempfile::tempdir().unwrap();
+        let want = format!(":pids:/gorae/{name}");
+        let code = match sys::fork().unwrap() {
+            sys::Forked::Child => {
+                let code = match Ahead::clone_into(&cgroups, staging.path().to_path_buf()) {
+                    Some(init) => {
+                        let listed = std::fs::read_to_string(format!("/proc/{}/cgroup", init.pid))
+                            .unwrap_or_default();
+                        drop(init);
+                        i32::from(!listed.lines().any(|l| l.ends_with(&want)))
+                    }
+                    None => 2,
+                };
+                sys::exit_now(code)
+            }
+            sys::Forked::Parent(child) => sys::wait_child(child, false),
+        };
+        cgroups.remove();
+        assert_eq!(code, Some(0), "1: not in its cgroups yet, 2: no init");
     }
 
     #[test]
