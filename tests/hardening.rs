@@ -857,3 +857,81 @@ fn a_layer_that_lies_about_its_diff_id_never_reaches_the_shared_pool() {
         "real\n"
     );
 }
+
+/// Container `id`'s pids cgroup dir: v1's hierarchy, else v2's one dir.
+fn pids_cgroup(id: &str) -> std::path::PathBuf {
+    if Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        Path::new("/sys/fs/cgroup/gorae").join(id)
+    } else {
+        Path::new("/sys/fs/cgroup/pids/gorae").join(id)
+    }
+}
+
+/// A `run` killed after it made its container's dir but before the record leaves a dir that
+/// no record, so no `rm`, names (reconcile removes it later). The monitor it spawned made the
+/// container's cgroups while it waited: it removes them once the CLI's pipe closes, and
+/// reconcile removes those of a monitor killed too. (The kill tests above never see these:
+/// they check the cgroups of containers that were created.)
+#[test]
+fn a_run_killed_between_its_containers_dir_and_record_leaves_no_cgroups() {
+    if !common::is_root() {
+        common::skip("cgroups are root's");
+        return;
+    }
+    let s = pulled();
+    // As `Store::spawn_monitor` draws it: the ID of a container yet to be created.
+    let id = format!("{:0>64}", format!("dead{:x}", std::process::id()));
+    let _cleanup = RemoveCgroups(id.clone());
+    let mut monitor = std::process::Command::new(common::bin())
+        .args(["__monitor", &id, "--await-create"])
+        .env("GORAE_ROOT", s.root())
+        .env("GORAE_LAYER_POOL", &s.pool)
+        .env("GORAE_IMAGES", common::catalog())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !pids_cgroup(&id).exists() {
+        assert!(start.elapsed() < Duration::from_secs(10), "no cgroups made");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The CLI got as far as the container's dir, then died: its pipe to the monitor closes.
+    let dir = s.root().join("containers").join(&id);
+    std::fs::create_dir_all(dir.join("upper")).unwrap();
+    drop(monitor.stdin.take());
+    assert!(monitor.wait().unwrap().success());
+    assert!(
+        !pids_cgroup(&id).exists(),
+        "the monitor kept cgroups that no record names"
+    );
+    // A killed monitor's, once reconcile takes the dir for abandoned (30 s old).
+    std::fs::create_dir(pids_cgroup(&id)).unwrap();
+    let old = std::time::SystemTime::now() - Duration::from_secs(60);
+    std::fs::File::open(&dir)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    s.ok(&["ps", "-a"]);
+    assert!(!dir.exists(), "reconcile left the abandoned dir");
+    assert!(
+        !pids_cgroup(&id).exists(),
+        "reconcile left the abandoned dir's cgroups"
+    );
+}
+
+/// Removes container `.0`'s cgroup dirs (empty by then) when a test ends, failed or not.
+struct RemoveCgroups(String);
+
+impl Drop for RemoveCgroups {
+    fn drop(&mut self) {
+        let Ok(rd) = std::fs::read_dir("/sys/fs/cgroup") else {
+            return;
+        };
+        let _ = std::fs::remove_dir(Path::new("/sys/fs/cgroup/gorae").join(&self.0));
+        for e in rd.flatten() {
+            let _ = std::fs::remove_dir(e.path().join("gorae").join(&self.0));
+        }
+    }
+}

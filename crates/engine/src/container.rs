@@ -408,6 +408,11 @@ impl Store {
                     .is_some_and(|d| d.as_secs() > 30);
                 if old {
                     super::archive::remove_tree(&e.path());
+                    // Cgroups its monitor made meanwhile (it was killed too) go with it: no
+                    // record will name them.
+                    if is_full_id(&id) {
+                        super::runtime::cgroup::kill_leftovers(&id);
+                    }
                 }
                 continue;
             }

@@ -162,10 +162,12 @@ fn main_with(args: &[String], ready: Option<spare::Ready>) -> i32 {
     if awaiting && !record_created() {
         // A run that failed before its record: nobody's. A record there is another
         // monitor's to start (a claim answered too late, its CLI spawned one): not ours.
+        // The record, not the dir: a CLI killed between the two leaves a dir that no
+        // record, and so no `rm`, ever names (reconcile removes it later).
         if let Some((made, ..)) = ahead {
             // (An init is abandoned only in `run`, which this never reached.)
             drop(made.init);
-            if !store.container_dir(id).exists() {
+            if !store.container_record_path(id).exists() {
                 made.cgroups.remove();
             }
         }
