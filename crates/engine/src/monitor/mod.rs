@@ -26,7 +26,10 @@ use super::trace::{INIT_PHASES, Phase, Trace};
 use super::{Action, EngineError, Event, Result, Store, net};
 
 mod log;
+mod made;
 pub mod spare;
+
+use made::{AheadInit, Made};
 
 pub use log::LOG_MAX_BYTES;
 
@@ -75,38 +78,6 @@ fn write_etc_files(
 /// before the exit.
 pub fn main(args: &[String]) -> i32 {
     main_with(args, None)
-}
-
-/// A container's cgroups made before its record was read (default limits; the record's are
-/// applied in `run`), and what a spare monitor cloned into them ahead (`spare::Ready`).
-struct Made {
-    cgroups: cgroup::Cgroups,
-    init: AheadInit,
-    /// Mount points added or removed on the host since the init copied the tree.
-    moved: Vec<std::path::PathBuf>,
-}
-
-/// Where a container's init cloned ahead (`runtime::ahead`) stands.
-enum AheadInit {
-    /// None was made, it was handed the spec, or it is reaped.
-    None,
-    /// Waiting for a spec (killed, unwaited, when dropped).
-    Waiting(runtime::ahead::Ahead),
-    /// Killed unused (this pid): reaped once the container runs.
-    Abandoned(i32),
-}
-
-impl AheadInit {
-    /// The waiting init, leaving none.
-    fn take_waiting(&mut self) -> Option<runtime::ahead::Ahead> {
-        match std::mem::replace(self, AheadInit::None) {
-            AheadInit::Waiting(init) => Some(init),
-            other => {
-                *self = other;
-                None
-            }
-        }
-    }
 }
 
 /// [`main`], in a spare monitor that was claimed with its next container's init and cgroups
